@@ -1,0 +1,155 @@
+"""The plumbing the examples share: command line, progress bars, batches, pictures.
+
+Nothing here is about automatic differentiation; the models are in the example scripts.
+matplotlib and tqdm are optional dependencies of srcgrad: ``pip install "srcgrad[examples]"``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+
+def require(module: str):
+    """Import an optional dependency, or stop with a message saying how to install it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise SystemExit(
+            f"This example needs the optional package {module.split('.')[0]!r}. Install the "
+            f'examples\' dependencies with: pip install "srcgrad[examples]"'
+        ) from None
+
+
+def parser(description: str, *, epochs: int | None = None,
+           steps: int | None = None) -> argparse.ArgumentParser:
+    """An argument parser with the options every example has.
+
+    ``--seed``, ``--out DIR``, ``--show-grad``, and ``--epochs N`` or ``--steps N`` (whichever
+    default is given).
+    """
+    p = argparse.ArgumentParser(description=description,
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--seed", type=int, default=0, help="random seed")
+    if epochs is not None:
+        p.add_argument("--epochs", type=int, default=epochs, help="passes over the training set")
+    if steps is not None:
+        p.add_argument("--steps", type=int, default=steps, help="optimization steps")
+    p.add_argument("--out", type=Path, default=Path("out"), help="folder for the PNG pictures")
+    p.add_argument("--show-grad", action="store_true",
+                   help="print the generated gradient code of the loss and exit")
+    return p
+
+
+def progress(iterable, total: int | None = None, desc: str | None = None):
+    """A tqdm progress bar (on stderr) over ``iterable``."""
+    tqdm = require("tqdm").tqdm
+    return tqdm(iterable, total=total, desc=desc, leave=False, dynamic_ncols=True)
+
+
+def say(message: str) -> None:
+    """Print a line without breaking an active progress bar."""
+    require("tqdm").tqdm.write(message)
+
+
+def batches(n: int, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """Shuffled index arrays covering ``range(n)`` in batches (the last may be smaller)."""
+    order = rng.permutation(n)
+    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+def one_hot(labels: np.ndarray, classes: int = 10) -> np.ndarray:
+    """``(n,)`` integer labels to an ``(n, classes)`` float array of zeros and ones."""
+    return np.eye(classes)[labels]
+
+
+def pyplot():
+    """matplotlib's pyplot with the file-only Agg backend (no display needed)."""
+    matplotlib = require("matplotlib")
+    matplotlib.use("Agg")
+    return importlib.import_module("matplotlib.pyplot")
+
+
+def save_figure(fig, out: Path, name: str) -> Path:
+    """Save a matplotlib figure as ``out/name`` and close it; returns the path."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / name
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    pyplot().close(fig)
+    return path
+
+
+def plot_curve(values: Sequence[float], out: Path, name: str, *, title: str,
+               xlabel: str = "step", ylabel: str = "loss", smooth: int = 0,
+               log: bool = False) -> Path:
+    """Save a line plot of ``values`` (a loss curve); ``smooth`` adds a running mean."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    values = np.asarray(values, dtype=float)
+    ax.plot(values, lw=0.8, alpha=0.5 if smooth else 1.0, label="per step")
+    if smooth and len(values) > smooth:
+        kernel = np.ones(smooth) / smooth
+        running = np.convolve(values, kernel, mode="valid")
+        ax.plot(np.arange(smooth - 1, len(values)), running, lw=1.5,
+                label=f"mean of {smooth}")
+        ax.legend()
+    if log:
+        ax.set_yscale("log")
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.grid(alpha=0.3)
+    return save_figure(fig, out, name)
+
+
+def tile(images: np.ndarray, cols: int, pad: int = 1) -> np.ndarray:
+    """Arrange ``(n, h, w)`` images in a grid ``cols`` wide, separated by ``pad`` pixels
+    of NaN (drawn as background); returns one 2-D array."""
+    n, h, w = images.shape
+    rows = -(-n // cols)
+    grid = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad), np.nan)
+    for k in range(n):
+        r, c = divmod(k, cols)
+        top, left = pad + r * (h + pad), pad + c * (w + pad)
+        grid[top:top + h, left:left + w] = images[k]
+    return grid
+
+
+def save_grid(images: np.ndarray, out: Path, name: str, *, cols: int, title: str,
+              cmap: str = "gray", symmetric: bool = False) -> Path:
+    """Save ``(n, h, w)`` images as a PNG grid. ``symmetric`` centres the colour map on 0
+    (for weights, which are positive and negative)."""
+    plt = pyplot()
+    grid = tile(images, cols)
+    rows = grid.shape[0] / grid.shape[1] * cols
+    fig, ax = plt.subplots(figsize=(max(4, cols * 0.6), max(2, rows * 0.6 + 0.5)))
+    if symmetric:
+        limit = np.nanmax(np.abs(grid)) or 1.0
+        ax.imshow(grid, cmap=cmap, vmin=-limit, vmax=limit)
+    else:
+        ax.imshow(grid, cmap=cmap)
+    ax.set_title(title)
+    ax.axis("off")
+    return save_figure(fig, out, name)
+
+
+def show_grad(fn) -> None:
+    """Print the generated gradient source of ``fn`` (what ``--show-grad`` does)."""
+    print(fn.source)
+
+
+def cores_hint() -> str:
+    """How many CPU cores this process may use, for the summary line."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        n = os.cpu_count() or 1
+    return f"{n} core{'s' if n != 1 else ''}"
+
+
+def batches_iter(index_batches: list[np.ndarray], desc: str) -> Iterator[np.ndarray]:
+    """The batches of one epoch, with a progress bar."""
+    return iter(progress(index_batches, total=len(index_batches), desc=desc))

@@ -1,0 +1,136 @@
+"""Teach an LSTM a wave: read 5 points, predict the next; then let it draw 100 points alone.
+
+    python examples/lstm_sine.py               # train, generate, save lstm_sine.png
+    python examples/lstm_sine.py --show-grad   # print the generated gradient code
+
+The LSTM is unrolled with an ordinary Python ``for`` loop; srcgrad's gradient runs that loop
+backwards (backpropagation through time), keeping only the values it needs on a tape.
+"""
+
+from __future__ import annotations
+
+import time
+
+import example_utils as ex
+import numpy as np
+
+from srcgrad import value_and_grad
+from srcgrad.optim import Adam
+
+WINDOW = 5      # points the model reads before each prediction
+DT = 0.2        # time between two points
+
+
+def wave(t):
+    """The series to learn: a sum of two sines."""
+    return 0.6 * np.sin(t) + 0.3 * np.sin(2.7 * t + 1.0)
+
+
+def lstm_loss(Wx, Wh, b, Wy, by, xs, y, h, c):
+    """Mean squared error of the LSTM's prediction of the point after each window.
+
+    xs: (WINDOW, batch, 1) windows, time first; y: (batch, 1) the points that follow them;
+    h, c: (batch, hidden) initial hidden and cell states (zeros).
+    """
+    n = h.shape[1]                                 # hidden units
+    for t in range(xs.shape[0]):
+        z = xs[t] @ Wx + h @ Wh + b                # all four gates at once, (batch, 4n)
+        i = 1.0 / (1.0 + np.exp(-z[:, :n]))        # input gate
+        f = 1.0 / (1.0 + np.exp(-z[:, n:2 * n]))   # forget gate
+        o = 1.0 / (1.0 + np.exp(-z[:, 2 * n:3 * n]))  # output gate
+        g = np.tanh(z[:, 3 * n:])                  # candidate cell values
+        c = f * c + i * g                          # new cell state
+        h = o * np.tanh(c)                         # new hidden state
+    pred = h @ Wy + by                             # read the next point off the last state
+    return np.mean((pred - y) ** 2)
+
+
+lstm_loss_grad = value_and_grad(lstm_loss, wrt=("Wx", "Wh", "b", "Wy", "by"))
+
+
+def predict_next(params, window):
+    """The LSTM's prediction of the point after ``window`` (WINDOW values); plain NumPy."""
+    Wx, Wh, b, Wy, by = params
+    n = Wh.shape[0]
+    h = c = np.zeros((1, n))
+    for x in window:
+        z = x * Wx + h @ Wh + b
+        i, f, o = (1.0 / (1.0 + np.exp(-z[:, k * n:(k + 1) * n])) for k in range(3))
+        c = f * c + i * np.tanh(z[:, 3 * n:])
+        h = o * np.tanh(c)
+    return (h @ Wy + by).item()
+
+
+def generate(params, seed_points, count):
+    """Continue ``seed_points`` by ``count`` points, each predicted from the last WINDOW."""
+    points = list(seed_points)
+    for _ in range(count):
+        points.append(predict_next(params, points[-WINDOW:]))
+    return np.array(points[len(seed_points):])
+
+
+def init_params(hidden, rng):
+    """Random weights scaled by 1/sqrt(fan-in); forget-gate bias 1 (remember by default)."""
+    b = np.zeros(4 * hidden)
+    b[hidden:2 * hidden] = 1.0
+    return (rng.normal(0, 1.0, (1, 4 * hidden)),
+            rng.normal(0, 1 / np.sqrt(hidden), (hidden, 4 * hidden)), b,
+            rng.normal(0, 1 / np.sqrt(hidden), (hidden, 1)), np.zeros(1))
+
+
+def main(argv=None):
+    p = ex.parser(__doc__.splitlines()[0], steps=2000)
+    p.add_argument("--hidden", type=int, default=32, help="LSTM hidden units")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, default=1e-2, help="Adam learning rate")
+    p.add_argument("--generate", type=int, default=100, help="points to generate")
+    args = p.parse_args(argv)
+    if args.show_grad:
+        print(lstm_loss_grad.source)
+        return {}
+
+    rng = np.random.default_rng(args.seed)
+    series = wave(DT * np.arange(1000))            # training data: 1,000 points of the wave
+    params = init_params(args.hidden, rng)
+    h0 = np.zeros((args.batch_size, args.hidden))
+    opt = Adam(lr=args.lr)
+    losses, start = [], time.perf_counter()
+    for _ in ex.progress(range(args.steps), desc="training"):
+        # A batch of random windows of WINDOW points, and the point after each.
+        first = rng.integers(0, len(series) - WINDOW, args.batch_size)
+        windows = series[first[:, None] + np.arange(WINDOW)]          # (batch, WINDOW)
+        xs = windows.T[:, :, None]                                     # (WINDOW, batch, 1)
+        y = series[first + WINDOW][:, None]                            # (batch, 1)
+        loss, grads = lstm_loss_grad(*params, xs, y, h0, h0)
+        params = opt.step(params, grads)
+        losses.append(float(loss))
+    seconds = time.perf_counter() - start
+
+    # Generate past the end of the training data, from WINDOW true points.
+    t = DT * np.arange(1000, 1000 + WINDOW + args.generate)
+    truth = wave(t)
+    generated = generate(params, truth[:WINDOW], args.generate)
+    rmse = np.sqrt(np.mean((generated - truth[WINDOW:]) ** 2))
+    baseline = np.sqrt(np.mean((truth[WINDOW - 1] - truth[WINDOW:]) ** 2))  # repeat last value
+    print(f"generating {args.generate} points from {WINDOW}: RMSE {rmse:.4f}, versus "
+          f"{baseline:.4f} for repeating the last seed point ({baseline / rmse:.0f}x better)")
+
+    plt = ex.pyplot()
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    ax.plot(t, truth, color="0.6", lw=3, label="true wave")
+    ax.plot(t[:WINDOW], truth[:WINDOW], "ko", label=f"{WINDOW} seed points")
+    ax.plot(t[WINDOW:], generated, color="C3", lw=1.5, label="generated by the LSTM")
+    ax.set(xlabel="t", title=f"LSTM generation: RMSE {rmse:.3f} (repeat-last baseline {baseline:.3f})")
+    ax.legend(loc="upper right", fontsize=8)
+    files = [ex.save_figure(fig, args.out, "lstm_sine.png"),
+             ex.plot_curve(losses, args.out, "lstm_sine_loss.png", smooth=50, log=True,
+                           title="LSTM: training loss (mean squared error)")]
+    print(f"wrote {', '.join(str(f) for f in files)}")
+    print(f"lstm_sine: generation RMSE {rmse:.4f} vs baseline {baseline:.4f}, "
+          f"{args.steps} steps in {seconds:.1f} s")
+    return {"losses": losses, "rmse": float(rmse), "baseline": float(baseline),
+            "files": files, "seconds": seconds}
+
+
+if __name__ == "__main__":
+    main()

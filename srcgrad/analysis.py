@@ -1,0 +1,255 @@
+"""Naming and activity analysis of a normalized function.
+
+:func:`rename` gives every assignment outside loops its own name (``h``, ``h_1`` ...), so the
+backward pass can read any primal value without storing it. A loop keeps one name per
+variable it assigns; values the backward pass reads from inside a loop go on the tape
+(see :mod:`srcgrad.reverse`).
+
+:func:`activity` finds the *varied* variables (those that depend on the differentiated
+parameters) and the *useful* ones (those the output depends on); only variables that are both
+get adjoint code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import gast
+
+from .errors import NonDifferentiableError
+from .names import Namer
+from .normalize import Op, atom_names, name
+from .parse import Source
+
+LOAD_CONTEXTS = (gast.Load,)
+
+
+def targets_of(stmt) -> list[str]:
+    """The names an assignment or loop header writes."""
+    if isinstance(stmt, gast.Assign):
+        target = stmt.targets[0]
+        if isinstance(target, gast.Name):
+            return [target.id]
+        return [t.id for t in target.elts]
+    if isinstance(stmt, gast.For):
+        return [stmt.target.id]
+    return []
+
+
+def assigned_in(stmts) -> set[str]:
+    """Every name assigned by ``stmts``, loops included."""
+    found: set[str] = set()
+    for stmt in stmts:
+        found.update(targets_of(stmt))
+        if isinstance(stmt, gast.For):
+            found |= assigned_in(stmt.body)
+    return found
+
+
+def operands_of(stmt) -> set[str]:
+    """The names a statement reads (for a loop: its header only)."""
+    if isinstance(stmt, gast.Assign):
+        return atom_names(stmt.value)
+    if isinstance(stmt, gast.For):
+        return atom_names(stmt.iter)
+    if isinstance(stmt, (gast.Expr, gast.Return)):
+        return atom_names(stmt.value)
+    if isinstance(stmt, gast.Assert):
+        return atom_names(stmt.test) | atom_names(stmt.msg)
+    return set()
+
+
+def _rename_loads(node, env: dict[str, str]) -> None:
+    for sub in gast.walk(node):
+        if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Load) and sub.id in env:
+            sub.id = env[sub.id]
+
+
+def _copy(target: str, source: str, line: int) -> gast.Assign:
+    stmt = gast.Assign(targets=[name(target, store=True)], value=name(source), type_comment=None)
+    stmt.sg_line = stmt.lineno = line
+    stmt.sg_op = Op("copy", bound={"x": stmt.value})
+    return stmt
+
+
+@dataclass
+class Renamer:
+    """Single-assignment naming outside loops; one name per variable inside each loop."""
+
+    namer: Namer
+    params: set[str]
+    env: dict[str, str] = field(default_factory=dict)
+    used: set[str] = field(default_factory=set)  # names read by statements renamed so far
+    defined_by: dict[str, gast.stmt] = field(default_factory=dict)
+    loop_names: set[str] = field(default_factory=set)
+
+    def block(self, stmts, in_loop: bool) -> list:
+        out = []
+        for stmt in stmts:
+            if isinstance(stmt, gast.For):
+                out.extend(self.loop(stmt))
+                continue
+            _rename_loads(stmt, self.env)
+            reads = operands_of(stmt)
+            self.used |= reads
+            if isinstance(stmt, gast.Assign):
+                targets = stmt.targets[0]
+                target_nodes = [targets] if isinstance(targets, gast.Name) else targets.elts
+                clash = in_loop and any(self.env.get(t.id, t.id) in reads for t in target_nodes)
+                if clash:  # x = x * w in a loop: compute into a temporary, then copy
+                    final = [self.env[t.id] for t in target_nodes]
+                    for t in target_nodes:
+                        t.id = self.namer.numbered(self.env[t.id])
+                        self.defined_by[t.id] = stmt
+                    out.append(stmt)
+                    for t, f in zip(target_nodes, final):
+                        out.append(_copy(f, t.id, stmt.sg_line))
+                    continue
+                for t in target_nodes:
+                    t.id = self.version(t.id, in_loop)
+                    self.defined_by[t.id] = stmt
+            out.append(stmt)
+        return out
+
+    def version(self, original: str, in_loop: bool) -> str:
+        if in_loop:
+            return self.env[original]  # chosen when the loop was entered
+        if original not in self.env:
+            self.env[original] = original
+        else:
+            self.env[original] = self.namer.numbered(original)
+        return self.env[original]
+
+    def needs_own_name(self, current: str) -> bool:
+        """Whether a loop must not overwrite the variable ``current`` (the backward pass may
+        read it after the loop has run backwards)."""
+        if current in self.params or current in self.used:
+            return True
+        stmt = self.defined_by.get(current)
+        if stmt is None:
+            return False
+        op = getattr(stmt, "sg_op", None)
+        if op is None or op.kind != "rule":
+            return False  # copies, tuples and constants: their adjoints read no values
+        return op.rule.reads_result
+
+    def loop(self, stmt: gast.For) -> list:
+        line = stmt.sg_line
+        _rename_loads(stmt.iter, self.env)
+        self.used |= atom_names(stmt.iter)
+        assigned = assigned_in([stmt])
+        reads_in_body = set()
+        for sub in gast.walk(gast.Module(body=stmt.body, type_ignores=[])):
+            if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Load):
+                reads_in_body.add(sub.id)
+        before = []
+        loop_env = {}
+        for original in sorted(assigned):
+            current = self.env.get(original)
+            if current is None:
+                loop_env[original] = original if original not in self.loop_names and \
+                    original not in self.env.values() else self.namer.numbered(original)
+            elif self.needs_own_name(current):
+                loop_env[original] = self.namer.numbered(original)
+                if original in reads_in_body and original != stmt.target.id:
+                    before.append(_copy(loop_env[original], current, line))
+            else:
+                loop_env[original] = current
+        self.env.update(loop_env)
+        self.loop_names |= set(loop_env.values())
+        stmt.target.id = self.env[stmt.target.id]
+        body = self.block(stmt.body, in_loop=True)
+        for original, loop_name in loop_env.items():
+            if self.env[original] != loop_name:  # an inner loop gave it a name of its own
+                body.append(_copy(loop_name, self.env[original], line))
+                self.env[original] = loop_name
+        stmt.body = body
+        stmt.sg_assigned = assigned_in([stmt])
+        return before + [stmt]
+
+
+def rename(fdef: gast.FunctionDef, namer: Namer) -> tuple[gast.FunctionDef, set[str]]:
+    """Rename assignments in place (see the module docstring).
+
+    Returns the function and the set of names loops assign (their values change while the
+    backward pass runs, so the backward pass restores them from the tape).
+    """
+    params = {a.id for a in fdef.args.posonlyargs + fdef.args.args + fdef.args.kwonlyargs}
+    renamer = Renamer(namer, params, env={p: p for p in params})
+    renamer.used = set()
+    fdef.body = renamer.block(fdef.body, in_loop=False)
+    return fdef, renamer.loop_names
+
+
+@dataclass
+class Activity:
+    varied: set[str]
+    useful: set[str]
+
+    def active(self, var: str) -> bool:
+        return var in self.varied and var in self.useful
+
+
+def _walk_statements(stmts):
+    for stmt in stmts:
+        yield stmt
+        if isinstance(stmt, gast.For):
+            yield from _walk_statements(stmt.body)
+
+
+def _diff_operands(stmt) -> set[str]:
+    """Names through which a gradient may flow into a statement's result."""
+    op: Op | None = getattr(stmt, "sg_op", None)
+    if op is None or op.kind == "nondiff":
+        return set()
+    if op.kind == "rule":
+        names = set()
+        for param in op.rule.adjoints:
+            names |= atom_names(op.bound.get(param))
+        return names
+    return atom_names(stmt.value)  # copy, tuple, opaque (checked separately)
+
+
+def activity(fdef: gast.FunctionDef, wrt: list[str], source: Source) -> Activity:
+    """Varied and useful variables, iterated to a fixed point over loops.
+
+    Raises :class:`NonDifferentiableError` where a varied value that the output depends on
+    flows through an operation without a rule.
+    """
+    statements = list(_walk_statements(fdef.body))
+    varied = set(wrt)
+    changed = True
+    while changed:
+        changed = False
+        for stmt in statements:
+            if isinstance(stmt, gast.Assign) and _diff_operands(stmt) & varied and \
+                    stmt.sg_op.kind != "opaque":
+                for target in targets_of(stmt):
+                    if target not in varied:
+                        varied.add(target)
+                        changed = True
+    result = fdef.body[-1].value.id
+    useful = {result}
+    changed = True
+    while changed:
+        changed = False
+        for stmt in reversed(statements):
+            if isinstance(stmt, gast.Assign) and set(targets_of(stmt)) & useful:
+                new = _diff_operands(stmt) - useful
+                if new:
+                    useful |= new
+                    changed = True
+    for stmt in statements:
+        op = getattr(stmt, "sg_op", None)
+        if isinstance(stmt, gast.Assign) and op is not None and op.kind == "opaque" and \
+                set(targets_of(stmt)) & useful:
+            flowing = sorted(atom_names(stmt.value) & varied)
+            if flowing:
+                raise source.error(
+                    NonDifferentiableError, stmt,
+                    f"{op.what} has no differentiation rule, and its result depends on "
+                    f"{', '.join(flowing)}, which depend{'s' if len(flowing) == 1 else ''} on "
+                    "the differentiated arguments",
+                    "rewrite it with NumPy functions srcgrad knows (see `python -m srcgrad "
+                    "rules`), or register a rule for it with srcgrad.defvjp")
+    return Activity(varied, useful)

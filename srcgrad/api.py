@@ -1,0 +1,149 @@
+"""The public entry points: ``grad``, ``value_and_grad``, ``vjp``; ``wrt`` handling; the cache."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import threading
+from typing import Any, Callable, Sequence, Union
+
+import numpy as np
+
+from .errors import WrtError
+from .transform import Generated, transform
+
+Wrt = Union[int, str, Sequence[Union[int, str]]]
+
+_cache: dict[tuple, Generated] = {}
+_lock = threading.RLock()
+
+
+def _wrt_names(fn: Callable, wrt: Wrt) -> tuple[tuple[str, ...], bool]:
+    """The parameter names ``wrt`` selects, and whether one (not a tuple) was asked for."""
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        raise WrtError(f"cannot read the parameters of {fn!r}") from None
+    names = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD,
+                                                  p.KEYWORD_ONLY)]
+    single = not isinstance(wrt, (tuple, list))
+    items = [wrt] if single else list(wrt)
+    if not items:
+        raise WrtError("wrt is empty: name at least one parameter to differentiate")
+    chosen = []
+    for item in items:
+        if isinstance(item, (bool, np.bool_)) or not isinstance(item, (int, np.integer, str)):
+            raise WrtError(f"wrt must hold parameter indices or names, got {item!r}")
+        if isinstance(item, str):
+            if item not in names:
+                raise WrtError(f"{fn.__qualname__} has no parameter named {item!r}; its "
+                               f"parameters are {', '.join(names) or '(none)'}")
+            chosen.append(item)
+        else:
+            if not -len(names) <= item < len(names):
+                raise WrtError(f"wrt={item} is out of range: {fn.__qualname__} has "
+                               f"{len(names)} parameter{'s' if len(names) != 1 else ''} "
+                               f"({', '.join(names)})")
+            chosen.append(names[item])
+    if len(set(chosen)) != len(chosen):
+        raise WrtError(f"wrt names a parameter twice: {chosen}")
+    return tuple(chosen), single
+
+
+def generated(fn: Callable, wrt: tuple[str, ...], mode: str) -> Generated:
+    """The generated function for ``fn``, transformed once per code object, wrt and mode."""
+    fn = inspect.unwrap(fn)
+    key = (getattr(fn, "__code__", fn), wrt, mode, _closure_key(fn))
+    found = _cache.get(key)
+    if found is None:
+        with _lock:
+            found = _cache.get(key)
+            if found is None:
+                found = transform(fn, wrt, mode)
+                _cache[key] = found
+    return found
+
+
+def _closure_key(fn) -> tuple:
+    cells = getattr(fn, "__closure__", None) or ()
+    return tuple(id(c) for c in cells)
+
+
+def _check_float(value: Any, name: str, fn: Callable) -> None:
+    if type(value) is np.ndarray:
+        if value.dtype.kind in "fc":
+            return
+    elif isinstance(value, (float, np.floating)):
+        return
+    kind = getattr(value, "dtype", type(value).__name__)
+    raise WrtError(f"cannot differentiate {fn.__qualname__} with respect to {name!r}: its "
+                   f"argument is {kind}, not a float array or float. Pass floats (e.g. "
+                   f"np.asarray({name}, dtype=float)) or leave {name!r} out of wrt")
+
+
+def _make(fn: Callable, wrt: Wrt, mode: str) -> Callable:
+    names, single = _wrt_names(fn, wrt)
+    gen = generated(fn, names, mode)
+    wrt_names = names if not single or mode == "value_and_grad" else names
+    signature = inspect.signature(inspect.unwrap(fn))
+    positions = [list(signature.parameters).index(n) for n in wrt_names]
+    compiled = gen.function
+    check = _check_float
+
+    def gradient(*args, **kwargs):
+        if kwargs or len(args) != len(gen.params):
+            if mode == "vjp" and "seed" not in kwargs:
+                raise TypeError(f"{gen.name}() needs the output's cotangent as keyword "
+                                "argument seed=")
+            seed = kwargs.pop("seed", None) if mode == "vjp" else None
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            args = tuple(bound.arguments[p] for p in gen.params)
+            for i, position in enumerate(positions):
+                check(args[position], wrt_names[i], fn)
+            if mode == "vjp":
+                return compiled(*args, seed=seed)
+            return compiled(*args)
+        for i, position in enumerate(positions):
+            value = args[position]
+            if type(value) is not np.ndarray or value.dtype.kind != "f":
+                check(value, wrt_names[i], fn)
+        return compiled(*args)
+
+    functools.update_wrapper(gradient, fn)
+    gradient.__name__ = gen.name
+    gradient.__qualname__ = gen.name
+    gradient.source = gen.source
+    gradient.generated = gen.function
+    return gradient
+
+
+def _decorator(mode: str, doc: str):
+    def entry(f: Callable | None = None, *, wrt: Wrt = 0):
+        if f is None:
+            return lambda fn: _make(fn, wrt, mode)
+        if not callable(f):
+            raise WrtError(f"{mode} expects a function, got {f!r}")
+        return _make(f, wrt, mode)
+
+    entry.__name__ = mode
+    entry.__qualname__ = mode
+    entry.__doc__ = doc
+    return entry
+
+
+grad = _decorator("grad", """Gradient of a scalar-valued NumPy function, by source transformation.
+
+Works as ``@grad``, ``@grad(wrt=...)`` and ``grad(f, wrt=...)``. ``wrt`` is a parameter index,
+a parameter name, or a tuple of those (default: the first parameter). The returned function
+takes ``f``'s arguments and returns the gradient (a tuple of gradients, in ``wrt`` order, for a
+tuple ``wrt``), each with its argument's shape and dtype. Its ``.source`` is the generated code.
+Raises :class:`srcgrad.errors.NonScalarOutputError` when ``f``'s output is not a scalar (use
+:func:`vjp`).""")
+
+value_and_grad = _decorator("value_and_grad", """Like :func:`grad`, returning ``(value, gradients)``.""")
+
+vjp = _decorator("vjp", """Vector-Jacobian product of a NumPy function with any output shape.
+
+The returned function takes ``f``'s arguments plus the keyword ``seed``, the cotangent of the
+output (same shape as the output), and returns the gradients as :func:`grad` does.""")

@@ -1,0 +1,48 @@
+"""Turn generated trees into Python source and compiled functions."""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import linecache
+import re
+
+import astor
+import gast
+
+#: Generated code holds comments as calls ``__comment__("text")``; :func:`to_source` prints them.
+COMMENT_MARKER = "__comment__"
+_COMMENT = re.compile(r"^(\s*)" + COMMENT_MARKER + r"\((.*)\)$", re.MULTILINE)
+_counter = itertools.count()
+
+
+def to_source(tree) -> str:
+    """Python source of a gast (or ast) tree. The one place that chooses the unparser."""
+    if isinstance(tree, gast.AST):
+        tree = gast.gast_to_ast(tree)
+    ast.fix_missing_locations(tree)
+    text = astor.to_source(tree, pretty_source=_pretty)
+    return _COMMENT.sub(lambda m: f"{m.group(1)}# {ast.literal_eval(m.group(2))}", text)
+
+
+def _pretty(source):
+    # astor wraps long lines in a way that reads badly; keep each statement on one line.
+    return "".join(source)
+
+
+def expression_source(node) -> str:
+    """Source text of one expression node."""
+    return to_source(gast.Expr(value=node)).strip()
+
+
+def compile_function(source: str, function_name: str, namespace: dict):
+    """Compile generated source and return the function it defines.
+
+    The source is registered with :mod:`linecache` under a unique file name, so tracebacks and
+    ``pdb`` show the generated lines.
+    """
+    filename = f"<srcgrad generated {function_name} #{next(_counter)}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    code = compile(source, filename, "exec")
+    exec(code, namespace)  # noqa: S102 - this is what a source transformer does
+    return namespace[function_name]

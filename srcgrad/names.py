@@ -1,0 +1,61 @@
+"""Fresh, readable names for generated code: temporaries, versions and adjoints."""
+
+from __future__ import annotations
+
+import keyword
+
+import gast
+
+
+class Namer:
+    """Hands out names that clash with nothing the function, its globals or srcgrad uses."""
+
+    def __init__(self, taken: set[str]):
+        self.taken = set(taken)
+        self._adjoints: dict[str, str] = {}
+
+    def reserve(self, name: str) -> str:
+        self.taken.add(name)
+        return name
+
+    def fresh(self, base: str) -> str:
+        """``base`` itself if free, else ``base_1``, ``base_2`` ..."""
+        base = base if base.isidentifier() and not keyword.iskeyword(base) else "tmp"
+        if base not in self.taken:
+            return self.reserve(base)
+        return self.numbered(base)
+
+    def numbered(self, base: str) -> str:
+        """``base_1``, ``base_2`` ..., whichever is free first."""
+        stem = base.rstrip("0123456789").rstrip("_") or base
+        i = 1
+        while f"{stem}_{i}" in self.taken:
+            i += 1
+        return self.reserve(f"{stem}_{i}")
+
+    def adjoint(self, name: str) -> str:
+        """The adjoint's name of variable ``name``: ``dx`` for ``x`` unless that is taken."""
+        known = self._adjoints.get(name)
+        if known is None:
+            for candidate in (f"d{name}", f"d_{name}", f"grad_{name}"):
+                if candidate not in self.taken:
+                    known = self.reserve(candidate)
+                    break
+            else:
+                known = self.numbered(f"d{name}")
+            self._adjoints[name] = known
+        return known
+
+
+def names_in(tree) -> set[str]:
+    """Every identifier a tree mentions (variables, parameters)."""
+    found = {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)}
+    for node in gast.walk(tree):
+        if isinstance(node, (gast.FunctionDef, gast.Lambda)):
+            args = node.args
+            found.update(a.id for a in args.posonlyargs + args.args + args.kwonlyargs)
+            if args.vararg:
+                found.add(args.vararg.id)
+            if args.kwarg:
+                found.add(args.kwarg.id)
+    return found

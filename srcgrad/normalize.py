@@ -1,0 +1,640 @@
+"""A-normal form: one primitive per statement, with named temporaries.
+
+After this pass a function body holds only:
+
+- ``name = <op>`` or ``a, b = <op>`` where ``<op>`` is a copy of an atom, one operator, one
+  call, one attribute, one subscript or one tuple, whose operands are *atoms* (names,
+  constants, references to globals such as ``np.pi``, and tuples/slices of atoms);
+- ``for name in range(atoms...):`` with a normalized body;
+- expression statements (calls kept for their effect, such as ``print``), ``assert``, ``pass``;
+- one ``return atom`` at the end.
+
+Each statement carries ``sg_line`` (its line in the user's file) and, for assignments,
+``sg_op``: an :class:`Op` saying which primitive computes it and how arguments bind to the
+primitive's parameters. Per-primitive knowledge stays in the rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import gast
+
+from .errors import UnsupportedSyntaxError
+from .names import Namer
+from .parse import ParsedFunction
+from .resolve import Resolver
+from .rules import registry
+from .rules.registry import DYNAMIC, Rule
+
+_BINOPS = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.Pow: "**",
+           gast.MatMult: "@", gast.FloorDiv: "//", gast.Mod: "%", gast.BitAnd: "&",
+           gast.BitOr: "|", gast.BitXor: "^", gast.LShift: "<<", gast.RShift: ">>"}
+_SHAPE_ATTRIBUTES = ("shape", "ndim", "size")
+_UNARY = {gast.USub: "unary -", gast.UAdd: "unary +", gast.Not: "not", gast.Invert: "~"}
+
+
+@dataclass
+class Op:
+    """How a normalized assignment computes its value.
+
+    ``kind``: ``"copy"`` (of ``bound["x"]``), ``"rule"`` (a primitive with a rule),
+    ``"tuple"`` (a tuple or list of atoms in ``elements``), ``"nondiff"`` (a primitive whose
+    result carries no gradient, such as a comparison) or ``"opaque"`` (an expression with no
+    rule, kept as written: it must not depend on differentiated values; ``what`` names it).
+    """
+
+    kind: str
+    rule: Rule | None = None
+    bound: dict[str, Any] = field(default_factory=dict)
+    static: dict[str, Any] = field(default_factory=dict)
+    elements: list[Any] = field(default_factory=list)
+    what: str = ""
+
+
+def atom_names(node) -> set[str]:
+    """The local variable names an atom (or any expression) reads."""
+    if node is None:
+        return set()
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)
+            and isinstance(n.ctx, gast.Load)}
+
+
+def name(id_: str, store: bool = False) -> gast.Name:
+    return gast.Name(id=id_, ctx=gast.Store() if store else gast.Load(), annotation=None,
+                     type_comment=None)
+
+
+def constant(value) -> gast.Constant:
+    return gast.Constant(value=value, kind=None)
+
+
+def static_value(node) -> Any:
+    """The Python value of a literal atom (``1``, ``(0, 1)``, ``None``), or DYNAMIC."""
+    if isinstance(node, gast.Constant):
+        return node.value
+    if isinstance(node, (gast.Tuple, gast.List)):
+        values = [static_value(e) for e in node.elts]
+        return DYNAMIC if any(v is DYNAMIC for v in values) else tuple(values)
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        inner = static_value(node.operand)
+        return DYNAMIC if inner is DYNAMIC else -inner
+    return DYNAMIC
+
+
+class Normalizer:
+    """Rewrites one parsed function into A-normal form."""
+
+    def __init__(self, parsed: ParsedFunction, resolver: Resolver, namer: Namer):
+        self.parsed = parsed
+        self.source = parsed.source
+        self.resolver = resolver
+        self.namer = namer
+        self.out: list[gast.stmt] = []
+        self.line = parsed.tree.lineno
+
+    # -- errors ----------------------------------------------------------------------------
+    def unsupported(self, node, what: str, fix: str):
+        return self.source.error(UnsupportedSyntaxError, node, what, fix)
+
+    # -- statements ------------------------------------------------------------------------
+    def function(self) -> gast.FunctionDef:
+        tree = self.parsed.tree
+        args = tree.args
+        if args.vararg or args.kwarg:
+            raise self.unsupported(tree, "*args and **kwargs parameters cannot be differentiated",
+                                   "give the function named parameters")
+        body = self.block(tree.body, top=True)
+        fdef = gast.FunctionDef(name=tree.name, args=args, body=body, decorator_list=[],
+                                returns=None, type_comment=None, type_params=[])
+        return gast.copy_location(fdef, tree)
+
+    def block(self, stmts: list[gast.stmt], top: bool = False) -> list[gast.stmt]:
+        saved, self.out = self.out, []
+        for i, stmt in enumerate(stmts):
+            self.line = stmt.lineno
+            if isinstance(stmt, gast.Return):
+                if not top or i != len(stmts) - 1:
+                    raise self.unsupported(stmt, "a return before the end of the function is "
+                                           "not supported yet",
+                                           "compute the result into a variable and return it "
+                                           "once, at the end")
+            self.statement(stmt)
+        if top and not (self.out and isinstance(self.out[-1], gast.Return)):
+            raise self.unsupported(self.parsed.tree, "the function has no return statement at "
+                                   "its end", "return the value to differentiate")
+        result, self.out = self.out, saved
+        return result
+
+    def emit(self, stmt: gast.stmt) -> gast.stmt:
+        stmt.sg_line = self.line
+        stmt.lineno = self.line
+        self.out.append(stmt)
+        return stmt
+
+    def assign(self, target: str, value: gast.expr, op: Op) -> gast.Name:
+        stmt = self.emit(gast.Assign(targets=[name(target, store=True)], value=value,
+                                     type_comment=None))
+        stmt.sg_op = op
+        return name(target)
+
+    def statement(self, stmt: gast.stmt) -> None:
+        method = getattr(self, "stmt_" + type(stmt).__name__, None)
+        if method is None:
+            raise self.unsupported_statement(stmt)
+        method(stmt)
+
+    def unsupported_statement(self, stmt):
+        kinds = {
+            "If": ("if statements are not supported yet", "use np.where(cond, a, b) to choose "
+                   "between values"),
+            "While": ("while loops are not supported yet", "use a for loop over range(n)"),
+            "Break": ("break is not supported yet", "loop over the exact range instead"),
+            "Continue": ("continue is not supported yet", "restructure the loop body"),
+            "Try": ("try blocks cannot be differentiated", "move error handling outside the "
+                    "differentiated function"),
+            "With": ("with blocks cannot be differentiated", "move the with block outside the "
+                     "differentiated function"),
+            "AsyncWith": ("async with cannot be differentiated", "use ordinary code"),
+            "AsyncFor": ("async for cannot be differentiated", "use an ordinary for loop"),
+            "Global": ("global statements cannot be differentiated", "pass the value as a "
+                       "parameter and return the new value"),
+            "Nonlocal": ("nonlocal statements cannot be differentiated", "pass the value as a "
+                         "parameter and return the new value"),
+            "Delete": ("del cannot be differentiated", "remove the del statement"),
+            "ClassDef": ("class definitions inside a differentiated function are not "
+                         "supported", "define the class outside the function"),
+            "FunctionDef": ("functions defined inside a differentiated function are not "
+                            "supported yet", "define the helper at module level"),
+            "AsyncFunctionDef": ("async functions cannot be differentiated",
+                                 "use ordinary functions"),
+            "Raise": ("raise cannot be differentiated", "check inputs before calling the "
+                      "gradient"),
+            "Import": ("imports inside a differentiated function are not supported",
+                       "import at module level"),
+            "ImportFrom": ("imports inside a differentiated function are not supported",
+                           "import at module level"),
+            "Match": ("match statements are not supported", "use np.where"),
+        }
+        what, fix = kinds.get(type(stmt).__name__, (f"{type(stmt).__name__} statements are not "
+                                                     "supported", "rewrite it"))
+        return self.unsupported(stmt, what, fix)
+
+    def stmt_Pass(self, stmt):
+        pass
+
+    def stmt_Expr(self, stmt):
+        value = stmt.value
+        if isinstance(value, gast.Constant):  # a docstring or a bare literal
+            return
+        if isinstance(value, (gast.Yield, gast.YieldFrom)):
+            raise self.unsupported(stmt, "generators (yield) cannot be differentiated",
+                                   "return a value, or collect values in an array")
+        if isinstance(value, gast.Await):
+            raise self.unsupported(stmt, "await cannot be differentiated", "use ordinary code")
+        if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute):
+            base = self.resolver.resolve(value.func.value)
+            if base.kind == "local" and value.func.attr in ("append", "extend", "insert",
+                                                             "update", "pop", "fill", "sort",
+                                                             "setdefault"):
+                raise self.unsupported(stmt, f".{value.func.attr}() changes a value in place, "
+                                       "which is not supported yet",
+                                       "build a new value instead (np.concatenate, np.stack)")
+        # Kept for its effect (print, np.random.seed ...): its operands become atoms.
+        kept = self.emit(gast.Expr(value=self.opaque_expr(value)))
+        kept.sg_op = Op("opaque", what=self.text(value))
+
+    def stmt_Assert(self, stmt):
+        kept = self.emit(gast.Assert(test=self.opaque_expr(stmt.test),
+                                     msg=self.opaque_expr(stmt.msg) if stmt.msg else None))
+        kept.sg_op = Op("opaque", what="assert")
+
+    def stmt_Return(self, stmt):
+        if stmt.value is None:
+            raise self.unsupported(stmt, "the function returns nothing",
+                                   "return the value to differentiate")
+        if isinstance(stmt.value, (gast.Tuple, gast.List)):
+            raise self.unsupported(stmt, "returning several values is not supported yet",
+                                   "return one array or scalar; compute other values in "
+                                   "another function")
+        if isinstance(stmt.value, gast.Name) and self.resolver.is_local(stmt.value.id):
+            value = name(stmt.value.id)
+        else:  # name the result after the function: `loss = np.mean(...)`
+            result = self.parsed.tree.name
+            value, op = self.operation(stmt.value, hint=result)
+            if op is None:
+                op = Op("copy", bound={"x": value})
+            value = self.assign(self.namer.fresh(result), value, op)
+        self.emit(gast.Return(value=value))
+
+    def stmt_AugAssign(self, stmt):
+        if not isinstance(stmt.target, gast.Name):
+            raise self.unsupported(stmt, "augmented assignment to a subscript or attribute is "
+                                   "not supported yet", "write x = x + ... with a new array")
+        load = name(stmt.target.id)
+        value = gast.BinOp(left=load, op=stmt.op, right=stmt.value)
+        gast.copy_location(value, stmt)
+        self.assign_to(stmt.target, value, stmt)
+
+    def stmt_AnnAssign(self, stmt):
+        if stmt.value is not None:
+            self.assign_to(stmt.target, stmt.value, stmt)
+
+    def stmt_Assign(self, stmt):
+        if len(stmt.targets) != 1:  # a = b = value
+            value = self.atom(stmt.value, hint=self.target_hint(stmt.targets[0]))
+            for target in stmt.targets:
+                self.assign_to(target, value, stmt)
+            return
+        self.assign_to(stmt.targets[0], stmt.value, stmt)
+
+    def target_hint(self, target) -> str:
+        return target.id if isinstance(target, gast.Name) else "tmp"
+
+    def assign_to(self, target, value, stmt):
+        if isinstance(target, gast.Name):
+            self.expression(value, target.id)
+        elif isinstance(target, (gast.Tuple, gast.List)):
+            self.unpack(target, value, stmt)
+        elif isinstance(target, gast.Subscript):
+            raise self.unsupported(stmt, "assigning into part of an array (x[i] = ...) is not "
+                                   "supported yet",
+                                   "build the array with np.stack or np.concatenate")
+        elif isinstance(target, gast.Attribute):
+            raise self.unsupported(stmt, "assigning to an attribute cannot be differentiated",
+                                   "use a local variable")
+        else:
+            raise self.unsupported(stmt, "this assignment target is not supported",
+                                   "assign to a plain name")
+
+    def unpack(self, target, value, stmt):
+        if not all(isinstance(t, gast.Name) for t in target.elts):
+            raise self.unsupported(stmt, "nested or starred unpacking is not supported",
+                                   "unpack one level at a time into names")
+        names = [t.id for t in target.elts]
+        if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(names):
+            atoms = [self.atom(v, hint=n) for v, n in zip(value.elts, names)]
+            # Atoms are read before any target is written, so `a, b = b, a` swaps.
+            temps = []
+            for atom_, n in zip(atoms, names):
+                if atom_names(atom_) & set(names):
+                    atom_ = self.assign(self.namer.fresh(n + "_old"), atom_,
+                                        Op("copy", bound={"x": atom_}))
+                temps.append(atom_)
+            for atom_, n in zip(temps, names):
+                self.assign(n, atom_, Op("copy", bound={"x": atom_}))
+            return
+        if isinstance(value, gast.Call):
+            call, op = self.call(value, hint="_".join(names))
+            if op.kind in ("opaque", "nondiff") or op.rule.returns_sequence:
+                out = self.emit(gast.Assign(targets=[gast.Tuple(
+                    elts=[name(n, store=True) for n in names], ctx=gast.Store())], value=call,
+                    type_comment=None))
+                out.sg_op = op
+                return
+            source = self.assign(self.namer.fresh("_".join(names)), call, op)
+        else:
+            source = self.atom(value, hint="_".join(names))
+            if not isinstance(source, gast.Name):
+                source = self.assign(self.namer.fresh("_".join(names)), source,
+                                     Op("copy", bound={"x": source}))
+        # a, b = x means a = x[0]; b = x[1] (arrays unpack along their first axis).
+        for i, n in enumerate(names):
+            self.subscript_assign(n, source, constant(i))
+
+    def subscript_assign(self, target, value_atom, index_atom):
+        rule = registry.lookup("getitem")
+        self.assign(target, gast.Subscript(value=value_atom, slice=index_atom, ctx=gast.Load()),
+                    Op("rule", rule, bound={"x": value_atom, "index": index_atom},
+                       static={"index": static_value(index_atom)}))
+
+    def stmt_For(self, stmt):
+        if stmt.orelse:
+            raise self.unsupported(stmt, "for ... else is not supported",
+                                   "move the else block after the loop")
+        iterable = stmt.iter
+        target = stmt.target
+        items: list[tuple[Any, Any]] = []  # (target name node, sequence atom) pairs to index
+        if isinstance(iterable, gast.Call) and self.is_builtin(iterable.func, "range"):
+            if iterable.keywords or not 1 <= len(iterable.args) <= 3:
+                raise self.unsupported(stmt, "range() takes 1 to 3 positional arguments here",
+                                       "write range(stop) or range(start, stop, step)")
+            if not isinstance(target, gast.Name):
+                raise self.unsupported(stmt, "a range loop needs a plain loop variable",
+                                       "write for i in range(...)")
+            args = [self.atom(a, hint="n") for a in iterable.args]
+            index = target.id
+        elif isinstance(iterable, gast.Call) and self.is_builtin(iterable.func, "enumerate"):
+            if not (isinstance(target, gast.Tuple) and len(target.elts) == 2
+                    and all(isinstance(t, gast.Name) for t in target.elts)
+                    and len(iterable.args) == 1 and not iterable.keywords):
+                raise self.unsupported(stmt, "this form of enumerate is not supported",
+                                       "write for i, item in enumerate(xs)")
+            index = target.elts[0].id
+            items.append((target.elts[1], self.sequence_atom(iterable.args[0])))
+            args = [self.length(items[0][1])]
+        elif isinstance(iterable, gast.Call) and self.is_builtin(iterable.func, "zip"):
+            if not (isinstance(target, gast.Tuple)
+                    and len(target.elts) == len(iterable.args) and not iterable.keywords
+                    and all(isinstance(t, gast.Name) for t in target.elts)):
+                raise self.unsupported(stmt, "this form of zip is not supported",
+                                       "write for a, b in zip(xs, ys)")
+            for t, seq in zip(target.elts, iterable.args):
+                items.append((t, self.sequence_atom(seq)))
+            index = self.namer.fresh("i")
+            args = [self.length(items[0][1])]
+        else:
+            if not isinstance(target, gast.Name):
+                raise self.unsupported(stmt, "loops that unpack their items are not supported",
+                                       "loop over an index and unpack inside the body")
+            items.append((target, self.sequence_atom(iterable)))
+            index = self.namer.fresh(target.id + "_index")
+            args = [self.length(items[0][1])]
+        loop_line = self.line
+        body_prefix = []
+        saved, self.out = self.out, []
+        for t, seq in items:
+            self.line = loop_line
+            self.subscript_assign(t.id, seq, name(index))
+        body_prefix, self.out = self.out, saved
+        body = self.block(stmt.body)
+        self.line = loop_line
+        rng = gast.Call(func=name("range"), args=args, keywords=[])
+        loop = self.emit(gast.For(target=name(index, store=True), iter=rng,
+                                  body=body_prefix + body, orelse=[], type_comment=None))
+        loop.sg_op = Op("opaque", what="for")
+
+    def is_builtin(self, func, wanted: str) -> bool:
+        resolved = self.resolver.resolve(func)
+        import builtins
+        return resolved.kind == "object" and resolved.value is getattr(builtins, wanted)
+
+    def sequence_atom(self, node):
+        atom_ = self.atom(node, hint="seq")
+        if not isinstance(atom_, gast.Name):
+            atom_ = self.assign(self.namer.fresh("seq"), atom_, Op("copy", bound={"x": atom_}))
+        return atom_
+
+    def length(self, seq_atom):
+        n = self.namer.fresh("n_" + seq_atom.id if len(seq_atom.id) < 12 else "n")
+        return self.assign(n, gast.Call(func=name("len"), args=[seq_atom], keywords=[]),
+                           Op("rule", registry.lookup(len), bound={"obj": seq_atom}))
+
+    # -- expressions -----------------------------------------------------------------------
+    def text(self, node) -> str:
+        from .codegen import expression_source
+        return expression_source(node)
+
+    def expression(self, node, target: str) -> None:
+        """Emit statements computing ``node`` into the variable ``target``."""
+        value, op = self.operation(node, hint=target)
+        if op is None:  # already an atom
+            op = Op("copy", bound={"x": value})
+        self.assign(target, value, op)
+
+    def is_shape_expression(self, node) -> bool:
+        """``x.shape[0]``, ``len(xs)``, ``x.ndim - 1``: integers about shapes, kept as written."""
+        if isinstance(node, gast.Constant):
+            return isinstance(node.value, int)
+        if isinstance(node, gast.Attribute):
+            return node.attr in _SHAPE_ATTRIBUTES and self.is_plain(node.value)
+        if isinstance(node, gast.Subscript):
+            return isinstance(node.value, gast.Attribute) and \
+                node.value.attr == "shape" and self.is_plain(node.value.value) and \
+                self.is_shape_expression(node.slice)
+        if isinstance(node, gast.Call):
+            return self.is_builtin(node.func, "len") and len(node.args) == 1 and \
+                not node.keywords and self.is_plain(node.args[0])
+        if isinstance(node, gast.BinOp) and type(node.op) in (gast.Add, gast.Sub, gast.Mult,
+                                                               gast.FloorDiv):
+            return self.is_shape_expression(node.left) and self.is_shape_expression(node.right)
+        if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+            return self.is_shape_expression(node.operand)
+        return False
+
+    def is_plain(self, node) -> bool:
+        return isinstance(node, gast.Name) and self.resolver.is_local(node.id)
+
+    def atom(self, node, hint: str):
+        """An atom holding the value of ``node``, emitting statements for what it needs."""
+        if isinstance(node, gast.Constant):
+            return node
+        if not isinstance(node, gast.Name) and self.is_shape_expression(node):
+            return node
+        if isinstance(node, gast.Name):
+            if self.resolver.is_local(node.id):
+                return name(node.id)
+            resolved = self.resolver.resolve(node)
+            if resolved.kind == "unknown":
+                raise self.source.error(
+                    UnsupportedSyntaxError, node, f"name {node.id!r} is not defined",
+                    "define it before the function, or pass it as a parameter")
+            return name(node.id)
+        if isinstance(node, gast.Attribute):
+            resolved = self.resolver.resolve(node)
+            if resolved.kind == "object":  # np.pi, np.newaxis, a module constant
+                return node
+        if isinstance(node, (gast.Tuple, gast.List)) and isinstance(node.ctx, gast.Load):
+            elts = [self.atom(e, hint) for e in node.elts]
+            return type(node)(elts=elts, ctx=gast.Load())
+        if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub) and \
+                isinstance(node.operand, gast.Constant) and \
+                isinstance(node.operand.value, (int, float)):
+            return constant(-node.operand.value)
+        value, op = self.operation(node, hint)
+        if op is None:
+            return value
+        return self.assign(self.namer.numbered(hint), value, op)
+
+    def operation(self, node, hint: str):
+        """One operation on atoms computing ``node``, and its :class:`Op` (None for atoms)."""
+        if not isinstance(node, (gast.Name, gast.Constant)) and self.is_shape_expression(node):
+            return node, Op("nondiff", what="shape")
+        if isinstance(node, gast.BinOp):
+            left = self.atom(node.left, hint)
+            right = self.atom(node.right, hint)
+            key = _BINOPS[type(node.op)]
+            return (gast.BinOp(left=left, op=node.op, right=right),
+                    self.rule_op(key, [left, right], {}, node))
+        if isinstance(node, gast.UnaryOp):
+            operand = self.atom(node.operand, hint)
+            key = _UNARY[type(node.op)]
+            return gast.UnaryOp(op=node.op, operand=operand), self.rule_op(key, [operand], {},
+                                                                           node)
+        if isinstance(node, gast.Compare):
+            left = self.atom(node.left, hint)
+            comparators = [self.atom(c, hint) for c in node.comparators]
+            return (gast.Compare(left=left, ops=node.ops, comparators=comparators),
+                    Op("nondiff", what="comparison"))
+        if isinstance(node, gast.Call):
+            return self.call(node, hint)
+        if isinstance(node, gast.Attribute):
+            base = self.atom(node.value, hint)
+            rule = registry.lookup("attr " + node.attr)
+            expr = gast.Attribute(value=base, attr=node.attr, ctx=gast.Load())
+            if rule is None:
+                return expr, Op("opaque", what=f".{node.attr}")
+            return expr, Op("rule", rule, bound={"x": base})
+        if isinstance(node, gast.Subscript):
+            base = self.atom(node.value, hint)
+            index = self.index(node.slice, hint)
+            rule = registry.lookup("getitem")
+            return (gast.Subscript(value=base, slice=index, ctx=gast.Load()),
+                    Op("rule", rule, bound={"x": base, "index": index},
+                       static={"index": static_value(index)}))
+        if isinstance(node, (gast.Tuple, gast.List)):
+            elts = [self.atom(e, hint) for e in node.elts]
+            return type(node)(elts=elts, ctx=gast.Load()), Op("tuple", elements=elts)
+        if isinstance(node, (gast.Name, gast.Constant)):
+            return self.atom(node, hint), None
+        if isinstance(node, (gast.BoolOp, gast.IfExp, gast.Dict, gast.Set, gast.ListComp,
+                             gast.SetComp, gast.DictComp, gast.GeneratorExp, gast.JoinedStr,
+                             gast.Lambda, gast.NamedExpr, gast.Starred)):
+            return self.opaque_expr(node), Op("opaque", what=self.describe(node))
+        if isinstance(node, (gast.Yield, gast.YieldFrom)):
+            raise self.unsupported(node, "generators (yield) cannot be differentiated",
+                                   "return a value, or collect values in an array")
+        if isinstance(node, gast.Await):
+            raise self.unsupported(node, "await cannot be differentiated", "use ordinary code")
+        raise self.unsupported(node, f"{type(node).__name__} expressions are not supported",
+                               "rewrite the expression with NumPy calls")
+
+    def describe(self, node) -> str:
+        names = {gast.BoolOp: "and/or", gast.IfExp: "a conditional expression (a if c else b)",
+                 gast.Dict: "a dict literal", gast.Set: "a set literal",
+                 gast.ListComp: "a list comprehension", gast.SetComp: "a set comprehension",
+                 gast.DictComp: "a dict comprehension", gast.GeneratorExp: "a generator",
+                 gast.JoinedStr: "an f-string", gast.Lambda: "a lambda",
+                 gast.NamedExpr: "an assignment expression (:=)", gast.Starred: "a *starred"}
+        return names.get(type(node), type(node).__name__)
+
+    def opaque_expr(self, node):
+        """``node`` with every local name it reads left in place: kept exactly as written."""
+        if isinstance(node, (gast.Lambda, gast.ListComp, gast.SetComp, gast.DictComp,
+                             gast.GeneratorExp)):
+            return node
+        if isinstance(node, gast.Call):
+            func = node.func
+            resolved = self.resolver.resolve(func)
+            if resolved.kind == "unknown" and resolved.root and \
+                    not self.resolver.is_local(resolved.root):
+                raise self.source.error(UnsupportedSyntaxError, node,
+                                        f"name {resolved.root!r} is not defined",
+                                        "define it before the function")
+            args = [self.opaque_arg(a) for a in node.args]
+            kws = [gast.keyword(arg=k.arg, value=self.opaque_arg(k.value)) for k in
+                   node.keywords]
+            return gast.Call(func=func, args=args, keywords=kws)
+        return node
+
+    def opaque_arg(self, node):
+        if isinstance(node, gast.Starred):
+            return gast.Starred(value=self.atom(node.value, "args"), ctx=gast.Load())
+        return self.atom(node, "arg")
+
+    def index(self, node, hint):
+        if isinstance(node, gast.Slice):
+            parts = [None if p is None else self.atom(p, hint) for p in
+                     (node.lower, node.upper, node.step)]
+            return gast.Slice(lower=parts[0], upper=parts[1], step=parts[2])
+        if isinstance(node, gast.Tuple):
+            return gast.Tuple(elts=[self.index(e, hint) for e in node.elts], ctx=gast.Load())
+        return self.atom(node, hint)
+
+    def call(self, node: gast.Call, hint: str):
+        func = node.func
+        resolved = self.resolver.resolve(func)
+        if resolved.kind == "local" and isinstance(func, gast.Attribute):
+            return self.method_call(node, hint)
+        if resolved.kind == "unknown":
+            if isinstance(func, gast.Attribute) and not (resolved.root and not
+                                                         self.resolver.is_local(resolved.root)):
+                return self.method_call(node, hint)
+            raise self.source.error(UnsupportedSyntaxError, node,
+                                    f"name {resolved.root!r} is not defined",
+                                    "define it before the function, or pass it as a parameter")
+        if any(isinstance(a, gast.Starred) for a in node.args) or \
+                any(k.arg is None for k in node.keywords):
+            expr = self.opaque_expr(node)
+            return expr, Op("opaque", what=self.text(func) + "(*...)")
+        args = [self.atom(a, hint) for a in node.args]
+        kwargs = {k.arg: self.atom(k.value, hint) for k in node.keywords}
+        rule = registry.lookup(resolved.value) if resolved.kind == "object" else None
+        out_func = self.callee_expr(func, rule)
+        expr = gast.Call(func=out_func, args=args,
+                         keywords=[gast.keyword(arg=k, value=v) for k, v in kwargs.items()])
+        if rule is None:
+            what = self.text(func)
+            return expr, Op("opaque", bound={"callable": resolved.value}, what=what)
+        return expr, self.rule_op(rule.key, args, kwargs, node, rule=rule)
+
+    def callee_expr(self, func, rule: Rule | None):
+        """How generated code names a callee: ``np.<name>`` for NumPy rules, else as written."""
+        if rule is not None and rule.name.startswith("np."):
+            return gast.parse(rule.name, mode="eval").body
+        return func
+
+    def method_call(self, node: gast.Call, hint: str):
+        func = node.func
+        receiver = self.atom(func.value, hint)
+        method = registry.lookup_method(func.attr)
+        if any(isinstance(a, gast.Starred) for a in node.args) or \
+                any(k.arg is None for k in node.keywords):
+            raise self.unsupported(node, "*args and **kwargs in method calls are not supported",
+                                   "pass the arguments one by one")
+        args = [self.atom(a, hint) for a in node.args]
+        kwargs = {k.arg: self.atom(k.value, hint) for k in node.keywords}
+        if method is None:
+            expr = gast.Call(func=gast.Attribute(value=receiver, attr=func.attr,
+                                                 ctx=gast.Load()), args=args,
+                             keywords=[gast.keyword(arg=k, value=v) for k, v in kwargs.items()])
+            return expr, Op("opaque", what=f".{func.attr}()")
+        if method.pack_varargs and len(args) > 1:
+            args = [gast.Tuple(elts=args, ctx=gast.Load())]
+        rule = registry.lookup(method.function)
+        out_func = self.callee_expr(None, rule) if rule is not None else None
+        all_args = [receiver] + args
+        if out_func is None:
+            expr = gast.Call(func=gast.Attribute(value=receiver, attr=func.attr,
+                                                 ctx=gast.Load()), args=args,
+                             keywords=[gast.keyword(arg=k, value=v) for k, v in kwargs.items()])
+            return expr, Op("opaque", what=f".{func.attr}()")
+        expr = gast.Call(func=out_func, args=all_args,
+                         keywords=[gast.keyword(arg=k, value=v) for k, v in kwargs.items()])
+        return expr, self.rule_op(rule.key, all_args, kwargs, node, rule=rule)
+
+    def rule_op(self, key, args, kwargs, node, rule: Rule | None = None) -> Op:
+        rule = rule or registry.lookup(key)
+        if rule is None:
+            return Op("opaque", what=str(key))
+
+        try:
+            bound = rule.signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise self.unsupported(node, f"the call to {rule.name} does not match its "
+                                   f"parameters ({exc})", "check the arguments") from None
+        arguments = {}
+        for param, value in bound.arguments.items():
+            kind = rule.signature.parameters[param].kind
+            if kind == kind.VAR_POSITIONAL:
+                value = gast.Tuple(elts=list(value), ctx=gast.Load())
+            elif kind == kind.VAR_KEYWORD:
+                continue
+            arguments[param] = value
+        static = {}
+        for param, spec in rule.signature.parameters.items():
+            if param in rule.adjoints:
+                continue
+            if param in arguments:
+                static[param] = static_value(arguments[param])
+            elif spec.default is not spec.empty:
+                static[param] = spec.default
+        if not rule.differentiable:
+            return Op("nondiff", rule=rule, bound=arguments, static=static, what=rule.name)
+        return Op("rule", rule, bound=arguments, static=static, what=rule.name)
+
+
+def normalize(parsed: ParsedFunction, resolver: Resolver, namer: Namer) -> gast.FunctionDef:
+    """The function in A-normal form (see the module docstring)."""
+    return Normalizer(parsed, resolver, namer).function()

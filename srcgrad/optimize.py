@@ -1,0 +1,86 @@
+"""Clean-up passes over generated code, so it reads like what a person would write."""
+
+from __future__ import annotations
+
+import gast
+
+from .normalize import atom_names
+
+
+def _reads(stmt) -> set[str]:
+    return {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name)
+            and isinstance(n.ctx, gast.Load)}
+
+
+def _writes(stmt) -> set[str]:
+    if isinstance(stmt, gast.Assign):
+        return {n.id for t in stmt.targets for n in gast.walk(t)
+                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+    if isinstance(stmt, gast.AugAssign):
+        return {stmt.target.id}
+    return set()
+
+
+def _removable(stmt) -> bool:
+    """Whether dropping ``stmt`` changes nothing but the variables it assigns."""
+    if isinstance(stmt, gast.AugAssign):
+        return True
+    if not isinstance(stmt, gast.Assign):
+        return False
+    op = getattr(stmt, "sg_op", None)
+    if op is None:  # generated backward code: pure, except reading the tape
+        value = stmt.value
+        return not (isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute)
+                    and isinstance(value.func.value, gast.Name)
+                    and value.func.value.id == "tape")
+    if op.kind in ("copy", "tuple"):
+        return True
+    if op.kind in ("rule", "nondiff"):
+        return op.rule is None or op.rule.pure
+    return False
+
+
+def eliminate_dead_code(stmts: list, live_out: set[str]) -> tuple[list, set[str]]:
+    """Drop assignments whose values nothing reads; returns the statements and live-in names."""
+    live = set(live_out)
+    out = []
+    for stmt in reversed(stmts):
+        if isinstance(stmt, gast.For):
+            body_live = set(live)
+            while True:
+                body, inner_live = eliminate_dead_code(list(stmt.body), body_live)
+                if inner_live <= body_live:
+                    break
+                body_live |= inner_live
+            stmt.body = body
+            if not any(not _is_comment(s) for s in body):
+                continue
+            live |= inner_live | atom_names(stmt.iter)
+            out.append(stmt)
+            continue
+        if _is_comment(stmt):
+            out.append(stmt)
+            continue
+        if _removable(stmt) and not (_writes(stmt) & live):
+            continue
+        live = (live - _writes(stmt)) | _reads(stmt) if not isinstance(stmt, gast.AugAssign) \
+            else live | _reads(stmt)
+        out.append(stmt)
+    out.reverse()
+    return _drop_orphan_comments(out), live
+
+
+def _is_comment(stmt) -> bool:
+    from .codegen import COMMENT_MARKER
+    return isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call) and \
+        isinstance(stmt.value.func, gast.Name) and stmt.value.func.id == COMMENT_MARKER
+
+
+def _drop_orphan_comments(stmts: list) -> list:
+    """Remove comments left heading nothing (their code was dead)."""
+    out = []
+    for i, stmt in enumerate(stmts):
+        if _is_comment(stmt) and (i + 1 == len(stmts) or _is_comment(stmts[i + 1])):
+            continue
+        out.append(stmt)
+    return out

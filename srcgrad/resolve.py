@@ -1,0 +1,65 @@
+"""Find out what each name in a function refers to: a local, a module, a primitive, a constant."""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass
+from typing import Any
+
+import gast
+
+from .parse import ParsedFunction
+
+_MISSING = object()
+
+
+@dataclass
+class Resolved:
+    """What an expression such as ``np.linalg.norm`` or ``x.sum`` refers to.
+
+    ``kind`` is ``"local"`` (rooted in a local variable: ``x.sum`` has ``attr`` "sum"),
+    ``"object"`` (a global, closure or builtin object, in ``value``) or ``"unknown"``.
+    """
+
+    kind: str
+    value: Any = None
+    root: str | None = None
+
+
+class Resolver:
+    """Resolves names of one function against its locals, closure, globals and builtins."""
+
+    def __init__(self, parsed: ParsedFunction, local_names: set[str]):
+        self.parsed = parsed
+        self.locals = local_names
+        self.used_globals: dict[str, Any] = {}
+
+    def lookup(self, name: str) -> Any:
+        """The object a non-local name refers to, or ``_MISSING``."""
+        for scope in (self.parsed.closure, self.parsed.globals, vars(builtins)):
+            if name in scope:
+                return scope[name]
+        return _MISSING
+
+    def is_local(self, name: str) -> bool:
+        return name in self.locals
+
+    def resolve(self, expr: gast.expr) -> Resolved:
+        """Resolve a name or attribute chain (``np.linalg.norm``) without evaluating calls."""
+        if isinstance(expr, gast.Name):
+            if self.is_local(expr.id):
+                return Resolved("local", root=expr.id)
+            value = self.lookup(expr.id)
+            if value is _MISSING:
+                return Resolved("unknown", root=expr.id)
+            self.used_globals[expr.id] = value
+            return Resolved("object", value, expr.id)
+        if isinstance(expr, gast.Attribute):
+            base = self.resolve(expr.value)
+            if base.kind != "object":
+                return Resolved("local" if base.kind == "local" else "unknown", root=base.root)
+            value = getattr(base.value, expr.attr, _MISSING)
+            if value is _MISSING:
+                return Resolved("unknown", root=base.root)
+            return Resolved("object", value, base.root)
+        return Resolved("local")

@@ -1,0 +1,163 @@
+"""Rules for NumPy's elementwise functions (ufuncs and friends).
+
+Binary rules un-broadcast each adjoint to its argument's shape; unary ones need not, their
+result has their argument's shape. Constants are Python floats, so float32 stays float32.
+
+Where a function has a kink, the rule picks one subgradient:
+
+- ``abs`` (and ``sign``-like kinks) at 0: 0.
+- ``maximum``/``minimum``/``fmax``/``fmin`` on a tie: half to each argument (as JAX; it is also
+  what central differences give).
+- ``clip`` at a bound: the gradient goes to ``a`` (``a_min <= a <= a_max`` is inclusive, as
+  PyTorch); a bound gets it only where it strictly binds.
+"""
+
+import math
+
+import numpy as np
+
+from .registry import DYNAMIC, defvjp
+
+LN2 = math.log(2.0)
+LN10 = math.log(10.0)
+DEGREE = math.pi / 180.0
+
+
+def _number(value):
+    """Whether a static argument is a literal real number (not a bool, not DYNAMIC)."""
+    return (value is not DYNAMIC and isinstance(value, (int, float))
+            and not isinstance(value, bool) and math.isfinite(value))
+
+
+# Arithmetic.
+defvjp(np.add, "x1, x2", elementwise=True,
+       x1="unbroadcast(g, x1)", x2="unbroadcast(g, x2)")
+defvjp(np.subtract, "x1, x2", elementwise=True,
+       x1="unbroadcast(g, x1)", x2="unbroadcast(-g, x2)")
+defvjp(np.multiply, "x1, x2", elementwise=True,
+       x1="unbroadcast(g * x2, x1)", x2="unbroadcast(g * x1, x2)")
+defvjp(np.true_divide, "x1, x2", elementwise=True,  # np.divide is np.true_divide
+       x1="unbroadcast(g / x2, x1)", x2="unbroadcast(-g * ans / x2, x2)")
+defvjp(np.negative, "x", elementwise=True, x="-g")
+defvjp(np.positive, "x", elementwise=True, x="g")
+defvjp(np.reciprocal, "x", elementwise=True, x="-g * ans * ans")
+defvjp(np.square, "x", elementwise=True, x="2.0 * g * x")
+defvjp(np.sqrt, "x", elementwise=True, x="0.5 * g / ans")
+defvjp(np.cbrt, "x", elementwise=True, x="g / (3.0 * ans * ans)")
+defvjp(np.absolute, "x", elementwise=True, x="g * np.sign(x)")  # np.abs is np.absolute
+defvjp(np.fabs, "x", elementwise=True, x="g * np.sign(x)")
+# x1 % x2 == x1 - floor(x1 / x2) * x2, and the floor is locally constant.
+defvjp(np.remainder, "x1, x2", elementwise=True,  # np.mod is np.remainder
+       x1="unbroadcast(g, x1)", x2="unbroadcast(-g * np.floor_divide(x1, x2), x2)")
+defvjp(np.fmod, "x1, x2", elementwise=True,
+       x1="unbroadcast(g, x1)", x2="unbroadcast(-g * np.trunc(x1 / x2), x2)")
+
+
+def _power_base(x2):
+    # A literal exponent (x ** 2) gives the derivative a person would write.
+    if _number(x2):
+        if x2 == 0:
+            return "np.zeros_like(g)"
+        if x2 == 1:
+            return "g"
+        if x2 == 2:
+            return "2.0 * g * x1"
+        return f"{x2!r} * g * x1 ** {x2 - 1!r}"
+    return "unbroadcast(g * x2 * x1 ** (x2 - 1), x1)"
+
+
+def _power_exponent(x1):
+    if _number(x1) and x1 > 0:  # 2.0 ** x
+        return f"g * ans * {math.log(x1)!r}"
+    return "unbroadcast(g * ans * log_base(x1), x2)"
+
+
+defvjp(np.power, "x1, x2", elementwise=True, x1=_power_base, x2=_power_exponent)
+defvjp(np.float_power, "x1, x2", elementwise=True,
+       x1="unbroadcast(g * x2 * np.float_power(x1, x2 - 1), x1)",
+       x2="unbroadcast(g * ans * log_base(x1), x2)")
+
+# Exponentials and logarithms.
+defvjp(np.exp, "x", elementwise=True, x="g * ans")
+defvjp(np.expm1, "x", elementwise=True, x="g * (ans + 1.0)")
+defvjp(np.exp2, "x", elementwise=True, x=f"g * ans * {LN2!r}")
+defvjp(np.log, "x", elementwise=True, x="g / x")
+defvjp(np.log1p, "x", elementwise=True, x="g / (1.0 + x)")
+defvjp(np.log2, "x", elementwise=True, x=f"g / (x * {LN2!r})")
+defvjp(np.log10, "x", elementwise=True, x=f"g / (x * {LN10!r})")
+defvjp(np.logaddexp, "x1, x2", elementwise=True,
+       x1="unbroadcast(g * np.exp(x1 - ans), x1)", x2="unbroadcast(g * np.exp(x2 - ans), x2)")
+defvjp(np.logaddexp2, "x1, x2", elementwise=True,
+       x1="unbroadcast(g * np.exp2(x1 - ans), x1)", x2="unbroadcast(g * np.exp2(x2 - ans), x2)")
+
+# Trigonometric and hyperbolic functions.
+defvjp(np.sin, "x", elementwise=True, x="g * np.cos(x)")
+defvjp(np.cos, "x", elementwise=True, x="-g * np.sin(x)")
+defvjp(np.tan, "x", elementwise=True, x="g * (1.0 + ans * ans)")
+defvjp(np.arcsin, "x", elementwise=True, x="g / np.sqrt(1.0 - x * x)")
+defvjp(np.arccos, "x", elementwise=True, x="-g / np.sqrt(1.0 - x * x)")
+defvjp(np.arctan, "x", elementwise=True, x="g / (1.0 + x * x)")
+defvjp(np.arctan2, "x1, x2", elementwise=True,  # the angle of the point (x2, x1)
+       x1="unbroadcast(g * x2 / (x1 * x1 + x2 * x2), x1)",
+       x2="unbroadcast(-g * x1 / (x1 * x1 + x2 * x2), x2)")
+defvjp(np.hypot, "x1, x2", elementwise=True,
+       x1="unbroadcast(g * x1 / ans, x1)", x2="unbroadcast(g * x2 / ans, x2)")
+defvjp(np.sinh, "x", elementwise=True, x="g * np.cosh(x)")
+defvjp(np.cosh, "x", elementwise=True, x="g * np.sinh(x)")
+defvjp(np.tanh, "x", elementwise=True, x="g * (1.0 - ans * ans)")
+defvjp(np.arcsinh, "x", elementwise=True, x="g / np.sqrt(x * x + 1.0)")
+defvjp(np.arccosh, "x", elementwise=True, x="g / np.sqrt(x * x - 1.0)")
+defvjp(np.arctanh, "x", elementwise=True, x="g / (1.0 - x * x)")
+defvjp(np.deg2rad, "x", elementwise=True, x=f"g * {DEGREE!r}")  # np.radians is the same
+defvjp(np.radians, "x", elementwise=True, x=f"g * {DEGREE!r}")
+defvjp(np.rad2deg, "x", elementwise=True, x=f"g / {DEGREE!r}")
+defvjp(np.degrees, "x", elementwise=True, x=f"g / {DEGREE!r}")
+
+# Selection: the gradient follows the value that was selected.
+for _extremum in (np.maximum, np.minimum, np.fmax, np.fmin):
+    defvjp(_extremum, "x1, x2", elementwise=True,
+           x1="unbroadcast(g * tie_share(x1, x2, ans), x1)",
+           x2="unbroadcast(g * tie_share(x2, x1, ans), x2)")
+defvjp(np.where, "condition, x=None, y=None", elementwise=True,
+       x="unbroadcast(np.where(condition, g, 0.0), x)",
+       y="unbroadcast(np.where(condition, 0.0, g), y)")
+
+
+# np.clip(a, a_min, a_max) also takes its bounds as min= and max= (NumPy 2.1).
+def _bound(value, alias, name, alias_name):
+    """The template text of one bound of clip, or None for a literal None."""
+    if value is None:
+        return None if alias is None else alias_name
+    if alias is None:
+        return name
+    return f"({alias_name} if {name} is None else {name})"
+
+
+def _clip_a(a_min, a_max, min, max):
+    lo, hi = _bound(a_min, min, "a_min", "min"), _bound(a_max, max, "a_max", "max")
+    literal_lo = next((v for v in (a_min, min) if v is not None), None)
+    literal_hi = next((v for v in (a_max, max) if v is not None), None)
+    # Literal number bounds do not broadcast a: no un-broadcasting, plain comparisons.
+    if (lo is None or _number(literal_lo)) and (hi is None or _number(literal_hi)):
+        tests = [f"a >= {lo}"] * (lo is not None) + [f"a <= {hi}"] * (hi is not None)
+        if len(tests) == 2:
+            tests = [f"({t})" for t in tests]
+        return f"np.where({' & '.join(tests)}, g, 0.0)" if tests else "g"
+    return f"unbroadcast(np.where(within(a, {lo}, {hi}), g, 0.0), a)"
+
+
+def _clip_lo(name):
+    def template(a_min, a_max, min, max):
+        return f"clip_min_grad(g, a, {name}, {_bound(a_max, max, 'a_max', 'max')})"
+    return template
+
+
+def _clip_hi(name):
+    def template(a_min, a_max, min, max):
+        return f"clip_max_grad(g, a, {_bound(a_min, min, 'a_min', 'min')}, {name})"
+    return template
+
+
+defvjp(np.clip, "a, a_min=None, a_max=None, out=None, *, min=None, max=None", elementwise=True,
+       a=_clip_a, a_min=_clip_lo("a_min"), min=_clip_lo("min"),
+       a_max=_clip_hi("a_max"), max=_clip_hi("max"))

@@ -1,0 +1,44 @@
+"""Array methods: ``x.sum(axis=0)`` is differentiated as ``np.sum(x, axis=0)``.
+
+Each method's positional parameters match its function's after the array (``x.var(axis, dtype,
+out, ddof)`` is ``np.var(x, axis, dtype, out, ddof)``). ``x.reshape(2, 3)`` and
+``x.transpose(1, 0)`` pack their arguments into one tuple. ``x.astype(dtype)`` and ``x.copy()``
+have function forms of their own, with rules here.
+"""
+
+import numpy as np
+
+from .. import runtime
+from .registry import defmethod, defvjp
+
+# A cast's gradient is cast back to the argument's dtype.
+defvjp(runtime.astype, "x, dtype", name="astype", x="astype(g, np.result_type(x))")
+defvjp(np.copy, "a, order='K', subok=False", a="g")
+
+# Reductions.
+for _name, _function in [("sum", np.sum), ("mean", np.mean), ("prod", np.prod), ("max", np.max),
+                         ("min", np.min), ("var", np.var), ("std", np.std),
+                         ("cumsum", np.cumsum), ("any", np.any), ("all", np.all),
+                         ("argmax", np.argmax), ("argmin", np.argmin),
+                         ("argsort", np.argsort), ("nonzero", np.nonzero)]:
+    defmethod(_name, _function)
+
+# Shapes and element order.
+defmethod("reshape", np.reshape, pack_varargs=True)
+defmethod("transpose", np.transpose, pack_varargs=True)
+defmethod("ravel", np.ravel)
+defmethod("flatten", np.ravel)  # flatten copies, ravel may not: the same for gradients
+defmethod("squeeze", np.squeeze)
+defmethod("swapaxes", np.swapaxes)
+defmethod("repeat", np.repeat)
+defmethod("take", np.take)
+
+# Elementwise and linear algebra.
+defmethod("clip", np.clip)
+defmethod("round", np.round)
+defmethod("dot", np.dot)
+defmethod("trace", np.trace)
+
+# Copies and casts.
+defmethod("astype", runtime.astype)
+defmethod("copy", np.copy)

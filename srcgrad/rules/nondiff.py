@@ -1,0 +1,41 @@
+"""Functions whose results carry no gradient.
+
+Their results are constants for differentiation: indices and counts (``argmax``, ``shape``),
+booleans (``isnan``), piecewise-constant functions (``sign``, ``floor``, ``round``: derivative
+zero wherever it exists), new arrays from shapes and values (``zeros``, ``arange``, ``eye``) and
+random numbers (all of ``np.random``).
+"""
+
+import types
+
+import numpy as np
+
+from .registry import nondiff
+
+# Indices, orderings, counts and shapes.
+nondiff(np.argmax, np.argmin, np.argsort, np.argwhere, np.nonzero, np.flatnonzero,
+        np.searchsorted, np.digitize, np.count_nonzero, np.unravel_index, np.ravel_multi_index,
+        np.nanargmax, np.nanargmin, np.lexsort,
+        np.shape, np.ndim, np.size, len, np.result_type, np.broadcast_shapes)
+
+# Piecewise-constant functions.
+nondiff(np.sign, np.floor, np.ceil, np.trunc, np.rint, np.fix, np.round, np.around,
+        np.floor_divide, np.heaviside, np.signbit)
+
+# Tests and comparisons.
+nondiff(np.isnan, np.isfinite, np.isinf, np.isposinf, np.isneginf, np.isreal, np.iscomplex,
+        np.isclose, np.allclose, np.array_equal, np.array_equiv, np.any, np.all,
+        np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal,
+        np.logical_and, np.logical_or, np.logical_not, np.logical_xor)
+
+# New arrays from shapes and values.
+nondiff(np.zeros, np.ones, np.empty, np.full, np.zeros_like, np.ones_like, np.empty_like,
+        np.full_like, np.eye, np.identity, np.tri, np.arange, np.linspace, np.logspace,
+        np.geomspace, np.indices, np.diag_indices, np.tril_indices, np.triu_indices)
+
+# Random numbers: every function of np.random (the global generator's methods included), its
+# generator and bit-generator classes, and default_rng.
+nondiff(*(value for name, value in vars(np.random).items()
+          if callable(value) and not name.startswith("_") and name != "test"
+          and not isinstance(value, types.ModuleType)))
+nondiff(np.random.default_rng)

@@ -1,0 +1,34 @@
+"""Rules for Python's operators, subscripts and array attributes.
+
+Arithmetic operators share the rules of the NumPy functions they stand for (``a + b`` is
+``np.add(a, b)``); those rules live with the other elementwise functions.
+"""
+
+import numpy as np
+
+from .registry import alias, defvjp, nondiff
+
+alias("+", np.add)
+alias("-", np.subtract)
+alias("*", np.multiply)
+alias("/", np.true_divide)
+alias("**", np.power)
+alias("%", np.remainder)
+alias("@", np.matmul)
+alias("unary -", np.negative)
+defvjp("unary +", "x", x="g", elementwise=True)
+
+# Comparisons, boolean logic and floor division carry no gradient.
+nondiff("==", "!=", "<", "<=", ">", ">=", "is", "is not", "in", "not in", "not", "//",
+        "&", "|", "^", "~", "<<", ">>")
+
+# x[index]: the gradient scatters back into zeros shaped like x (summing repeated indices).
+defvjp("getitem", "x, index", x="unindex(g, x, index)",
+       accumulate={"x": "add_at(acc, index, g)"})
+
+# Attributes.
+defvjp("attr T", "x", x="g.T")
+defvjp("attr real", "x", x="g")
+defvjp("attr mT", "x", x="matrix_transpose(g)")
+nondiff("attr shape", "attr ndim", "attr size", "attr dtype", "attr itemsize", "attr nbytes",
+        "attr imag")

@@ -1,0 +1,53 @@
+"""Rules for reductions: ``axis``, ``keepdims`` and ``ddof`` are never differentiated.
+
+``axis`` may be None (everything), an int, a negative int or a tuple. Where it is a literal
+None the templates spell the broadcast out; otherwise ``unreduce`` puts the reduced axes back.
+
+- ``prod``: exact with zeros (each element gets the product of the others).
+- ``max``/``min``/``amax``/``amin``: the gradient is split evenly among the elements that tie
+  for the extremum (as autograd; JAX does the same for ``max``).
+- ``std`` at zero spread divides by zero (inf/nan), as the derivative of a square root does.
+"""
+
+import numpy as np
+
+from .registry import defvjp
+
+REDUCTION = "a, axis=None, dtype=None, out=None, keepdims=False"
+
+
+def _spread(axis, keepdims):
+    """``g`` broadcast back over the reduced axes."""
+    if axis is None or keepdims is True:
+        return "np.broadcast_to(g, np.shape(a))"
+    return "unreduce(g, a, axis, keepdims)"
+
+
+def _mean(axis, keepdims):
+    if axis is None:
+        return "np.broadcast_to(g / np.size(a), np.shape(a))"
+    return "unreduce(g, a, axis, keepdims) / unreduce_count(a, axis)"
+
+
+def _var(axis):
+    if axis is None:
+        return "2.0 * g * (a - np.mean(a)) / (np.size(a) - ddof)"
+    return "var_grad(g, a, axis, ddof, keepdims)"
+
+
+def _std(axis):
+    if axis is None:
+        return "g * (a - np.mean(a)) / ((np.size(a) - ddof) * ans)"
+    return "var_grad(g / (2.0 * ans), a, axis, ddof, keepdims)"
+
+
+defvjp(np.sum, REDUCTION, a=_spread)
+defvjp(np.nansum, REDUCTION, a="np.where(np.isnan(a), 0.0, unreduce(g, a, axis, keepdims))")
+defvjp(np.mean, REDUCTION, a=_mean)
+defvjp(np.prod, REDUCTION, a="prod_grad(g, a, axis, keepdims)")
+for _extremum in (np.max, np.amax, np.min, np.amin):
+    defvjp(_extremum, "a, axis=None, out=None, keepdims=False",
+           a="extremum_grad(g, a, ans, axis, keepdims)")
+defvjp(np.var, "a, axis=None, dtype=None, out=None, ddof=0, keepdims=False", a=_var)
+defvjp(np.std, "a, axis=None, dtype=None, out=None, ddof=0, keepdims=False", a=_std)
+defvjp(np.cumsum, "a, axis=None, dtype=None, out=None", a="cumsum_grad(g, a, axis)")

@@ -1,0 +1,95 @@
+"""Rules for functions that move elements around: reshaping, joining, splitting, indexing.
+
+Their adjoints move ``g`` back: a reshape reshapes it back, a transpose transposes it back, a
+concatenation cuts it into pieces, a repeat or a tile sums over the copies.
+
+Sequences. ``np.concatenate``/``stack``/``hstack``/``vstack`` take a sequence of arrays: their
+template returns a list of adjoints, one per array, in order. ``np.split`` (and
+``array_split``/``hsplit``/``vsplit``/``dsplit``) *returns* a list: in its rule, ``g`` is the
+list of the pieces' adjoints, where an entry is None for a piece whose gradient is zero (a piece
+the output does not depend on); ``unsplit`` fills those with zeros.
+
+``x[index]`` (the ``"getitem"`` syntax) is in :mod:`.operators`.
+"""
+
+import numpy as np
+
+from ..errors import RuleError
+from .registry import DYNAMIC, defvjp
+
+
+def _unreshape(order):
+    if order == "C":
+        return "np.reshape(g, np.shape(a))"
+    return "unreshape(g, a, order)"
+
+
+defvjp(np.reshape, "a, shape, order='C', *, copy=None", a=_unreshape)
+defvjp(np.ravel, "a, order='C'", a=_unreshape)
+defvjp(np.expand_dims, "a, axis", a="np.reshape(g, np.shape(a))")
+defvjp(np.squeeze, "a, axis=None", a="np.reshape(g, np.shape(a))")
+defvjp(np.broadcast_to, "array, shape, subok=False", array="unbroadcast(g, array)")
+
+
+def _untranspose(axes):
+    if axes is None:
+        return "np.transpose(g)"
+    if axes is not DYNAMIC and all(isinstance(i, int) and i >= 0 for i in axes):
+        return f"np.transpose(g, {tuple(int(i) for i in np.argsort(axes))!r})"
+    return "np.transpose(g, np.argsort(np.mod(axes, np.ndim(a))))"
+
+
+defvjp(np.transpose, "a, axes=None", a=_untranspose)
+defvjp(np.swapaxes, "a, axis1, axis2", a="np.swapaxes(g, axis1, axis2)")
+defvjp(np.moveaxis, "a, source, destination", a="np.moveaxis(g, destination, source)")
+defvjp(np.flip, "m, axis=None", m="np.flip(g, axis)")
+defvjp(np.fliplr, "m", m="np.fliplr(g)")
+defvjp(np.flipud, "m", m="np.flipud(g)")
+defvjp(np.rot90, "m, k=1, axes=(0, 1)", m="np.rot90(g, -k, axes)")
+
+
+def _unroll(shift):
+    if isinstance(shift, int) and shift is not DYNAMIC:
+        return "np.roll(g, -shift, axis)"
+    return "np.roll(g, np.negative(shift), axis)"
+
+
+defvjp(np.roll, "a, shift, axis=None", a=_unroll)
+defvjp(np.triu, "m, k=0", m="np.triu(g, k)")
+defvjp(np.tril, "m, k=0", m="np.tril(g, k)")
+
+# Joining: one adjoint per array joined.
+JOIN = "*, dtype=None, casting='same_kind'"
+defvjp(np.concatenate, f"arrays, axis=0, out=None, {JOIN}", sequences=("arrays",),
+       arrays="unconcatenate(g, arrays, axis)")
+defvjp(np.stack, f"arrays, axis=0, out=None, {JOIN}", sequences=("arrays",),
+       arrays="unstack(g, axis)")
+defvjp(np.hstack, f"tup, {JOIN}", sequences=("tup",), tup="unhstack(g, tup)")
+defvjp(np.vstack, f"tup, {JOIN}", sequences=("tup",), tup="unvstack(g, tup)")
+
+# Splitting: g is a list with one adjoint (or None) per piece.
+defvjp(np.split, "ary, indices_or_sections, axis=0",
+       ary="unsplit(g, ary, indices_or_sections, axis)")
+defvjp(np.array_split, "ary, indices_or_sections, axis=0",
+       ary="unsplit(g, ary, indices_or_sections, axis)")
+defvjp(np.hsplit, "ary, indices_or_sections",
+       ary="unsplit(g, ary, indices_or_sections, 1 if np.ndim(ary) > 1 else 0)")
+defvjp(np.vsplit, "ary, indices_or_sections", ary="unsplit(g, ary, indices_or_sections, 0)")
+defvjp(np.dsplit, "ary, indices_or_sections", ary="unsplit(g, ary, indices_or_sections, 2)")
+
+# Copies: the adjoint sums over them.
+defvjp(np.tile, "A, reps", A="untile(g, A, reps)")
+defvjp(np.repeat, "a, repeats, axis=None", a="unrepeat(g, a, repeats, axis)")
+
+# Indexing and sorting.
+defvjp(np.take, "a, indices, axis=None, out=None, mode='raise'",
+       a="untake(g, a, indices, axis, mode)")
+
+
+def _unsort(order):
+    if order is not None and order is not DYNAMIC:
+        raise RuleError("np.sort with order= (structured arrays) has no gradient rule")
+    return "unsort(g, a, axis)"
+
+
+defvjp(np.sort, "a, axis=-1, kind=None, order=None, *, stable=None", a=_unsort)

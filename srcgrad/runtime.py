@@ -1,0 +1,526 @@
+"""The few helpers generated gradient code calls.
+
+Each helper is self-contained (it needs only NumPy), so that :func:`srcgrad.export` can copy
+its source into a standalone module. Keep them small and keep them here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import NonScalarOutputError
+
+
+def unbroadcast(g, x):
+    """Sum the gradient ``g`` down to the shape of ``x``, undoing NumPy broadcasting."""
+    shape = np.shape(x)
+    if np.shape(g) == shape:
+        return g
+    g = np.asarray(g)
+    extra = g.ndim - len(shape)
+    if extra > 0:
+        g = g.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    if not isinstance(x, np.ndarray) and g.ndim == 0:
+        return g[()]
+    return g.reshape(shape)
+
+
+def unreduce(g, x, axis=None, keepdims=False):
+    """Spread the gradient of a reduction over ``axis`` back to the shape of ``x``."""
+    shape = np.shape(x)
+    if axis is not None and not keepdims:
+        axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+        g = np.expand_dims(g, tuple(a % len(shape) for a in axes))
+    return np.broadcast_to(g, shape)
+
+
+def unreduce_count(x, axis=None):
+    """How many elements of ``x`` each result of a reduction over ``axis`` summarises."""
+    shape = np.shape(x)
+    if axis is None:
+        return int(np.prod(shape))
+    axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+    return int(np.prod([shape[a] for a in axes]))
+
+
+def unreduce_like(ans, x, axis=None, keepdims=False):
+    """The result of a reduction, with the reduced axes put back, for comparing with ``x``."""
+    if axis is not None and not keepdims:
+        axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+        ans = np.expand_dims(ans, tuple(a % np.ndim(x) for a in axes))
+    return ans
+
+
+def _is_basic_index(index):
+    if isinstance(index, tuple):
+        return all(_is_basic_index(i) for i in index)
+    return index is None or index is Ellipsis or isinstance(index, (int, np.integer, slice))
+
+
+def unindex(g, x, index):
+    """The gradient of ``x[index]``: ``g`` scattered into zeros shaped like ``x``."""
+    dx = np.zeros(np.shape(x), dtype=np.result_type(g, np.asarray(x).dtype))
+    return add_at(dx, index, g)
+
+
+def add_at(dx, index, g):
+    """Add ``g`` into ``dx[index]`` in place, summing over repeated indices; returns ``dx``."""
+    if _is_basic_index(index):
+        dx[index] += g
+    else:
+        np.add.at(dx, index, g)
+    return dx
+
+
+def unit_seed(value):
+    """The adjoint ``1.0`` that starts the backward pass; only scalar outputs have one."""
+    if np.size(value) != 1:
+        raise NonScalarOutputError(
+            f"grad needs a function with a scalar output, but this one returned shape "
+            f"{np.shape(value)}. Use srcgrad.vjp for non-scalar outputs, or reduce the output "
+            "(e.g. np.sum) before returning it.")
+    return np.ones_like(value) if isinstance(value, np.ndarray) else 1.0
+
+
+def as_grad(dx, x):
+    """Give the gradient ``dx`` the type, shape and dtype of its argument ``x``.
+
+    Zero gradients (``None``) become zeros, Python floats get floats, read-only views
+    (from ``np.broadcast_to``) become arrays of their own.
+    """
+    if isinstance(x, np.ndarray):
+        if (type(dx) is np.ndarray and dx.shape == x.shape and dx.dtype == x.dtype
+                and dx.flags.writeable):
+            return dx
+        if dx is None:
+            return np.zeros_like(x)
+        return np.array(np.broadcast_to(dx, x.shape), dtype=x.dtype)
+    if dx is None:
+        dx = 0.0
+    if isinstance(x, (float, int)):
+        return float(np.sum(dx)) if np.ndim(dx) else float(dx)
+    if isinstance(x, np.generic):
+        return x.dtype.type(np.sum(dx))
+    return dx
+
+
+def matmul_lhs_grad(g, x, y):
+    """The gradient of ``x`` in ``x @ y``, for any ranks ``matmul`` accepts."""
+    x_nd, y_nd = np.ndim(x), np.ndim(y)
+    if x_nd == 2 and y_nd == 2:
+        return g @ y.T
+    if y_nd == 1:
+        dx = np.multiply.outer(g, y) if x_nd > 1 else g * y
+    elif x_nd == 1:
+        dx = np.swapaxes(y @ g[..., None], -1, -2)[..., 0, :] if np.ndim(g) > 1 else y @ g
+    else:
+        dx = g @ np.swapaxes(y, -1, -2)
+    return unbroadcast(dx, x)
+
+
+def matmul_rhs_grad(g, x, y):
+    """The gradient of ``y`` in ``x @ y``, for any ranks ``matmul`` accepts."""
+    x_nd, y_nd = np.ndim(x), np.ndim(y)
+    if x_nd == 2 and y_nd == 2:
+        return x.T @ g
+    if x_nd == 1:
+        dy = np.multiply.outer(x, g) if y_nd > 1 else g * x
+        if y_nd > 2:
+            dy = np.moveaxis(dy, 0, -2)
+    elif y_nd == 1:
+        dy = np.sum(np.asarray(x) * np.asarray(g)[..., None], axis=-2)
+    else:
+        dy = np.swapaxes(x, -1, -2) @ g
+    return unbroadcast(dy, y)
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers of the rules in srcgrad/rules (elementwise, reductions, linear algebra, shapes).
+# Each is self-contained: NumPy and the helpers above only.
+# ---------------------------------------------------------------------------------------------
+
+
+def astype(x, dtype):
+    """``x`` converted to ``dtype``: the function form of ``x.astype(dtype)``, also for floats."""
+    if hasattr(x, "astype"):
+        return x.astype(dtype)
+    return np.asarray(x).astype(dtype)[()]
+
+
+def matrix_transpose(a):
+    """Swap the last two axes: the transpose of a matrix, or of each matrix in a stack."""
+    return np.swapaxes(a, -1, -2)
+
+
+def log_base(x):
+    """``np.log(x)``, but 0 where ``x == 0``: the exponent gradient of ``x ** y`` needs it."""
+    if np.ndim(x) == 0:
+        return float(np.log(x)) if x != 0 else 0.0
+    return np.log(np.where(np.equal(x, 0), 1, x))
+
+
+def tie_share(x, y, ans):
+    """The share of ``ans = np.maximum(x, y)`` (or minimum) owed to ``x``: 1, or 1/2 on a tie."""
+    share = np.where(np.equal(x, ans), np.where(np.equal(y, ans), 0.5, 1.0), 0.0)
+    return share.astype(np.result_type(ans, 0.5), copy=False)
+
+
+def within(a, lo, hi):
+    """Where ``lo <= a <= hi`` (a boolean array); a bound of None is no bound."""
+    above = True if lo is None else np.greater_equal(a, lo)
+    below = True if hi is None else np.less_equal(a, hi)
+    return np.logical_and(above, below)
+
+
+def clip_min_grad(g, a, lo, hi):
+    """The gradient of ``np.clip(a, lo, hi)`` for ``lo``: ``g`` where ``a < lo <= hi``."""
+    return unbroadcast(np.where(np.less(a, lo) & within(lo, None, hi), g, 0.0), lo)
+
+
+def clip_max_grad(g, a, lo, hi):
+    """The gradient of ``np.clip(a, lo, hi)`` for ``hi``: ``g`` where ``max(a, lo) > hi``."""
+    floor = a if lo is None else np.maximum(a, lo)
+    return unbroadcast(np.where(np.greater(floor, hi), g, 0.0), hi)
+
+
+def _axes(axis, ndim):
+    """``axis`` (None, an int or a tuple) as a tuple of non-negative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    return tuple(a % ndim for a in ((axis,) if np.ndim(axis) == 0 else axis))
+
+
+def _even_share(hit, axis, like):
+    """``hit`` divided by its count over ``axis``, in the float dtype of ``like``."""
+    share = hit / np.sum(hit, axis=axis, keepdims=True)
+    return share.astype(np.result_type(like, 0.5), copy=False)
+
+
+def extremum_grad(g, a, ans, axis=None, keepdims=False):
+    """The gradient of ``np.max``/``np.min`` over ``axis``: ``g`` split evenly among ties."""
+    hit = np.equal(a, unreduce_like(ans, a, axis, keepdims))
+    return unreduce(g, a, axis, keepdims) * _even_share(hit, axis, ans)
+
+
+def prod_grad(g, a, axis=None, keepdims=False):
+    """The gradient of ``np.prod`` over ``axis``: ``g`` times the product of the *other* elements.
+
+    Computed from prefix and suffix products, so it is exact when ``a`` holds zeros.
+    """
+    a = np.asarray(a)
+    if a.size == 0:
+        return np.zeros(a.shape, dtype=np.result_type(g, a))
+    axes = _axes(axis, a.ndim)
+    order = [i for i in range(a.ndim) if i not in axes] + list(axes)
+    moved = np.transpose(a, order)
+    n_kept = a.ndim - len(axes)
+    flat = moved.reshape(moved.shape[:n_kept] + (-1,))
+    ones = np.ones(flat.shape[:-1] + (1,), dtype=flat.dtype)
+    before = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+    after = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    others = np.transpose((before * after).reshape(moved.shape), np.argsort(order))
+    return unreduce(g, a, axis, keepdims) * others
+
+
+def var_grad(g, a, axis=None, ddof=0, keepdims=False):
+    """The gradient of ``np.var(a, axis, ddof=ddof)``: ``2 g (a - mean) / (N - ddof)``."""
+    centered = a - np.mean(a, axis=axis, keepdims=True)
+    return 2.0 * unreduce(g, a, axis, keepdims) * centered / (unreduce_count(a, axis) - ddof)
+
+
+def cumsum_grad(g, a, axis=None):
+    """The gradient of ``np.cumsum(a, axis)``: ``g`` summed from the end, shaped like ``a``."""
+    if axis is None:
+        return np.reshape(np.cumsum(np.ravel(g)[::-1])[::-1], np.shape(a))
+    return np.flip(np.cumsum(np.flip(g, axis), axis=axis), axis)
+
+
+def dot_lhs_grad(g, a, b):
+    """The gradient of ``a`` in ``np.dot(a, b)``, for any ranks."""
+    a_nd, b_nd = np.ndim(a), np.ndim(b)
+    if a_nd == 0 or b_nd == 0:
+        return unbroadcast(g * b, a)
+    if b_nd == 1:
+        return np.multiply.outer(g, b)
+    if a_nd <= 2 and b_nd == 2:
+        return g @ np.transpose(b)
+    # np.dot sums the last axis of a against the second-to-last of b.
+    b_rest = [i for i in range(b_nd) if i != b_nd - 2]
+    return np.tensordot(g, b, axes=(list(range(a_nd - 1, np.ndim(g))), b_rest))
+
+
+def dot_rhs_grad(g, a, b):
+    """The gradient of ``b`` in ``np.dot(a, b)``, for any ranks."""
+    a_nd, b_nd = np.ndim(a), np.ndim(b)
+    if a_nd == 0 or b_nd == 0:
+        return unbroadcast(g * a, b)
+    if a_nd == 1 and b_nd == 1:
+        return g * a
+    if a_nd == 2 and b_nd <= 2:
+        return np.transpose(a) @ g
+    lead = list(range(a_nd - 1))
+    return np.moveaxis(np.tensordot(a, g, axes=(lead, lead)), 0, max(b_nd - 2, 0))
+
+
+def inner_lhs_grad(g, a, b):
+    """The gradient of ``a`` in ``np.inner(a, b)`` (a sum over both last axes)."""
+    a_nd, b_nd = np.ndim(a), np.ndim(b)
+    if a_nd == 0 or b_nd == 0:
+        return unbroadcast(g * b, a)
+    return np.tensordot(g, b, axes=(list(range(a_nd - 1, np.ndim(g))), list(range(b_nd - 1))))
+
+
+def inner_rhs_grad(g, a, b):
+    """The gradient of ``b`` in ``np.inner(a, b)`` (a sum over both last axes)."""
+    a_nd, b_nd = np.ndim(a), np.ndim(b)
+    if a_nd == 0 or b_nd == 0:
+        return unbroadcast(g * a, b)
+    return np.tensordot(g, a, axes=(list(range(a_nd - 1)), list(range(a_nd - 1))))
+
+
+def _tensordot_axes(a_nd, b_nd, axes):
+    """``np.tensordot``'s ``axes`` as two lists of non-negative axes, paired in order."""
+    if np.ndim(axes) == 0:
+        return list(range(a_nd - axes, a_nd)), list(range(axes))
+    a_axes, b_axes = ([x] if np.ndim(x) == 0 else list(x) for x in axes)
+    return [i % a_nd for i in a_axes], [i % b_nd for i in b_axes]
+
+
+def tensordot_lhs_grad(g, a, b, axes=2):
+    """The gradient of ``a`` in ``np.tensordot(a, b, axes)``."""
+    a_axes, b_axes = _tensordot_axes(np.ndim(a), np.ndim(b), axes)
+    a_free = [i for i in range(np.ndim(a)) if i not in a_axes]
+    b_free = [i for i in range(np.ndim(b)) if i not in b_axes]
+    da = np.tensordot(g, b, axes=(list(range(len(a_free), np.ndim(g))), b_free))
+    # da's axes: a's free axes, then a's contracted ones in the order of their partners in b.
+    order = a_free + [a_axes[b_axes.index(j)] for j in sorted(b_axes)]
+    return np.transpose(da, np.argsort(order))
+
+
+def tensordot_rhs_grad(g, a, b, axes=2):
+    """The gradient of ``b`` in ``np.tensordot(a, b, axes)``."""
+    a_axes, b_axes = _tensordot_axes(np.ndim(a), np.ndim(b), axes)
+    a_free = [i for i in range(np.ndim(a)) if i not in a_axes]
+    b_free = [i for i in range(np.ndim(b)) if i not in b_axes]
+    db = np.tensordot(a, g, axes=(a_free, list(range(len(a_free)))))
+    order = [b_axes[a_axes.index(i)] for i in sorted(a_axes)] + b_free
+    return np.transpose(db, np.argsort(order))
+
+
+def _einsum_parse(subscripts, ndims):
+    """Explicit subscripts of ``np.einsum``: a list of input strings and the output string.
+
+    Each ``...`` becomes letters of its own, aligned on the right as broadcasting aligns them;
+    implicit mode gets the output NumPy gives it (broadcast axes, then once-used letters sorted).
+    """
+    subscripts = subscripts.replace(" ", "")
+    lhs, arrow, output = subscripts.partition("->")
+    inputs = lhs.split(",")
+    free = [c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in subscripts]
+    widths = [nd - len(s) + 3 for s, nd in zip(inputs, ndims) if "..." in s]
+    ellipsis = "".join(free[:max(widths, default=0)])
+    inputs = [s.replace("...", ellipsis[len(ellipsis) - (nd - len(s) + 3):]) if "..." in s else s
+              for s, nd in zip(inputs, ndims)]
+    if arrow:
+        return inputs, output.replace("...", ellipsis)
+    letters = "".join(inputs)
+    once = sorted(c for c in set(letters) if letters.count(c) == 1 and c not in ellipsis)
+    return inputs, ellipsis + "".join(once)
+
+
+def einsum_grads(g, subscripts, operands):
+    """The gradients of all operands of ``np.einsum(subscripts, *operands)``, as a list."""
+    inputs, output = _einsum_parse(subscripts, [np.ndim(op) for op in operands])
+    grads = []
+    for k, (spec, op) in enumerate(zip(inputs, operands)):
+        others = [(s, o) for j, (s, o) in enumerate(zip(inputs, operands)) if j != k]
+        letters = "".join(dict.fromkeys(spec))  # each letter once, in order
+        known = set(output).union(*(s for s, _ in others))
+        terms = ",".join([output] + [s for s, _ in others])
+        part = np.einsum(terms + "->" + "".join(c for c in letters if c in known), g,
+                         *(o for _, o in others))
+        # Letters only this operand has were summed away: spread the gradient back along them;
+        # axes this operand broadcast from length 1 are summed back to it.
+        part = np.expand_dims(part, tuple(i for i, c in enumerate(letters) if c not in known))
+        size = dict(zip(spec, np.shape(op)))
+        shrink = tuple(i for i, c in enumerate(letters) if size[c] == 1 and part.shape[i] != 1)
+        if shrink:
+            part = np.sum(part, axis=shrink, keepdims=True)
+        part = np.broadcast_to(part, tuple(size[c] for c in letters))
+        if len(letters) < len(spec):  # a repeated letter: a diagonal, zero elsewhere
+            grad = np.zeros(np.shape(op), dtype=part.dtype)
+            np.einsum(spec + "->" + letters, grad)[...] = part  # einsum returns a writable view
+            part = grad
+        grads.append(part)
+    return grads
+
+
+def trace_grad(g, a, offset=0, axis1=0, axis2=1):
+    """The gradient of ``np.trace``: ``g`` on the (offset) diagonal of zeros shaped like ``a``."""
+    da = np.zeros(np.shape(a), dtype=np.result_type(g, a))
+    square = np.moveaxis(da, (axis1, axis2), (-2, -1))  # a view of da
+    n, m = square.shape[-2:]
+    i = np.arange(max(0, -offset), min(n, m - offset))
+    square[..., i, i + offset] = np.asarray(g)[..., None]
+    return da
+
+
+def norm_grad(g, x, ans, ord=None, axis=None, keepdims=False):
+    """The gradient of ``np.linalg.norm(x, ord, axis, keepdims)``, vector and matrix norms.
+
+    Where the norm is not differentiable (the zero vector, ties in max-norms, repeated singular
+    values) it gives one subgradient: ties share the gradient evenly.
+    """
+    x = np.asarray(x)
+    axes = _axes(axis, x.ndim)
+    matrix = (len(axes) == 2) if axis is not None else (ord is not None and x.ndim == 2)
+    g = unreduce(g, x, axes, keepdims)
+    r = unreduce_like(ans, x, axes, keepdims)
+    if not matrix:
+        if ord is None or ord == 2:
+            return g * x / r
+        if ord == 0:
+            return np.zeros_like(g * x)
+        if ord in (np.inf, -np.inf):
+            return g * np.sign(x) * _even_share(np.equal(np.abs(x), r), axes, ans)
+        return g * np.sign(x) * (np.abs(x) / r) ** (ord - 1)
+    if ord in (None, "fro"):
+        return g * x / r
+    # Matrix norms: work on matrices in the last two axes.
+    xm, gm, rm = (np.moveaxis(v, axes, (-2, -1)) for v in (x, g, r))
+    if ord in ("nuc", 2, -2):
+        u, _, vt = np.linalg.svd(xm, full_matrices=False)
+        if ord == "nuc":
+            dm = u @ vt
+        else:  # the singular vectors of the largest (2) or smallest (-2) singular value
+            k = 0 if ord == 2 else -1
+            dm = u[..., :, [k]] @ vt[..., [k], :]
+    elif ord in (1, -1):  # max/min column sum of |x|
+        dm = np.sign(xm) * _even_share(np.equal(np.sum(np.abs(xm), -2, keepdims=True), rm), -1, ans)
+    elif ord in (np.inf, -np.inf):  # max/min row sum of |x|
+        dm = np.sign(xm) * _even_share(np.equal(np.sum(np.abs(xm), -1, keepdims=True), rm), -2, ans)
+    else:
+        raise ValueError(f"invalid norm order {ord!r} for matrices")
+    return np.moveaxis(gm * dm, (-2, -1), axes)
+
+
+def solve_rhs_grad(g, a, b):
+    """The gradient of ``b`` in ``np.linalg.solve(a, b)``: ``solve(a.T, g)``."""
+    if np.ndim(b) == 1:
+        db = np.linalg.solve(matrix_transpose(a), np.asarray(g)[..., None])[..., 0]
+    else:
+        db = np.linalg.solve(matrix_transpose(a), g)
+    return unbroadcast(db, b)
+
+
+def solve_lhs_grad(g, a, b, ans):
+    """The gradient of ``a`` in ``x = np.linalg.solve(a, b)``: ``-solve(a.T, g) @ x.T``."""
+    if np.ndim(b) == 1:
+        db = np.linalg.solve(matrix_transpose(a), np.asarray(g)[..., None])
+        da = -db * np.asarray(ans)[..., None, :]
+    else:
+        da = -np.linalg.solve(matrix_transpose(a), g) @ matrix_transpose(ans)
+    return unbroadcast(da, a)
+
+
+def unreshape(g, a, order="C"):
+    """The gradient of ``np.reshape(a, ..., order)`` or ``np.ravel``: ``g`` in ``a``'s shape."""
+    if order == "A":
+        order = "F" if np.isfortran(a) else "C"
+    elif order == "K":
+        flags = np.asarray(a).flags
+        if not (flags.c_contiguous or flags.f_contiguous):
+            raise NotImplementedError("the gradient of order='K' needs a contiguous array")
+        order = "C" if flags.c_contiguous else "F"
+    return np.reshape(g, np.shape(a), order=order)
+
+
+def unconcatenate(g, arrays, axis=0):
+    """The gradient of ``np.concatenate(arrays, axis)``: ``g`` cut back into one piece per array."""
+    shapes = [np.shape(x) for x in arrays]
+    if axis is None:
+        ends = np.cumsum([int(np.prod(s)) for s in shapes])[:-1]
+        return [np.reshape(p, s) for p, s in zip(np.split(np.ravel(g), ends), shapes)]
+    return np.split(g, np.cumsum([s[axis] for s in shapes])[:-1], axis=axis)
+
+
+def unstack(g, axis=0):
+    """The gradient of ``np.stack(arrays, axis)``: the slices of ``g`` along ``axis``."""
+    return list(np.moveaxis(g, axis, 0))
+
+
+def unhstack(g, arrays):
+    """The gradient of ``np.hstack(arrays)``: ``g`` cut back into pieces shaped like ``arrays``."""
+    wide = [np.atleast_1d(x) for x in arrays]
+    pieces = unconcatenate(g, wide, 0 if wide[0].ndim == 1 else 1)
+    return [np.reshape(p, np.shape(x)) for p, x in zip(pieces, arrays)]
+
+
+def unvstack(g, arrays):
+    """The gradient of ``np.vstack(arrays)``: ``g`` cut back into pieces shaped like ``arrays``."""
+    pieces = unconcatenate(g, [np.atleast_2d(x) for x in arrays], 0)
+    return [np.reshape(p, np.shape(x)) for p, x in zip(pieces, arrays)]
+
+
+def unsplit(g, ary, indices_or_sections, axis=0):
+    """The gradient of ``np.split(ary, ...)``: the pieces' gradients ``g`` put back together.
+
+    ``g`` has one entry per piece; an entry of None is a piece whose gradient is zero.
+    """
+    dtype = np.result_type(*[p for p in g if p is not None], 0.0)
+    da = np.zeros(np.shape(ary), dtype=dtype)
+    for view, piece in zip(np.array_split(da, indices_or_sections, axis), g):
+        if piece is not None:
+            view[...] = piece
+    return da
+
+
+def untile(g, a, reps):
+    """The gradient of ``np.tile(a, reps)``: ``g`` summed over the tiles."""
+    shape = np.shape(a)
+    reps = (reps,) if np.ndim(reps) == 0 else tuple(reps)
+    n = max(len(shape), len(reps))
+    shape_n = (1,) * (n - len(shape)) + tuple(shape)
+    reps_n = (1,) * (n - len(reps)) + reps
+    g = np.reshape(g, [k for pair in zip(reps_n, shape_n) for k in pair])
+    return np.reshape(np.sum(g, axis=tuple(range(0, 2 * n, 2))), shape)
+
+
+def unrepeat(g, a, repeats, axis=None):
+    """The gradient of ``np.repeat(a, repeats, axis)``: ``g`` summed over the repeats."""
+    shape = np.shape(a)
+    if axis is None:
+        return np.reshape(unrepeat(g, np.ravel(a), repeats, 0), shape)
+    axis %= len(shape)
+    if np.size(repeats) == 1:
+        r = int(np.ravel(repeats)[0])
+        return np.sum(np.reshape(g, shape[:axis] + (shape[axis], r) + shape[axis + 1:]), axis + 1)
+    da = np.zeros(shape, dtype=np.asarray(g).dtype)
+    np.add.at(da, (slice(None),) * axis + (np.repeat(np.arange(shape[axis]), repeats),), g)
+    return da
+
+
+def untake(g, a, indices, axis=None, mode="raise"):
+    """The gradient of ``np.take(a, indices, axis, mode=mode)``: ``g`` added back at ``indices``."""
+    da = np.zeros(np.shape(a), dtype=np.result_type(g, a))
+    target = da.reshape(-1) if axis is None else da  # a view of da
+    axis = 0 if axis is None else axis % da.ndim
+    n = target.shape[axis]
+    if mode == "wrap":
+        indices = np.mod(indices, n)
+    elif mode == "clip":
+        indices = np.clip(indices, 0, n - 1)
+    np.add.at(target, (slice(None),) * axis + (indices,), g)
+    return da
+
+
+def unsort(g, a, axis=-1):
+    """The gradient of ``np.sort(a, axis)``: ``g`` sent back to where each element came from."""
+    if axis is None:
+        return np.reshape(unsort(np.ravel(g), np.ravel(a), 0), np.shape(a))
+    da = np.zeros(np.shape(a), dtype=np.result_type(g, a))
+    np.put_along_axis(da, np.argsort(a, axis=axis, kind="stable"), g, axis)
+    return da

@@ -1,0 +1,135 @@
+"""The pipeline: parse, resolve, normalize, analyze, reverse, optimize, emit."""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Any
+
+import gast
+import numpy as np
+
+from . import runtime
+from .analysis import activity, assigned_in, rename
+from .codegen import compile_function, to_source
+from .errors import SrcgradError, WrtError
+from .names import Namer, names_in
+from .normalize import name, normalize
+from .optimize import eliminate_dead_code
+from .parse import parse_function
+from .resolve import Resolver
+from .reverse import Reverser, with_pushes
+
+#: Names generated code uses for itself.
+HELPERS = {n: f for n, f in vars(runtime).items()
+           if inspect.isfunction(f) and f.__module__ == runtime.__name__}
+_RESERVED = set(HELPERS) | {"np", "tape", "reversed", "range", "len", "seed", "_"}
+
+MODES = ("grad", "value_and_grad", "vjp")
+
+
+@dataclass
+class Generated:
+    """A generated gradient function and what it was made from."""
+
+    function: Any
+    source: str
+    namespace: dict[str, Any]
+    name: str
+    params: list[str]
+
+
+def parameter_names(fn) -> list[str]:
+    return list(inspect.signature(fn).parameters)
+
+
+def transform(fn, wrt: tuple[str, ...], mode: str) -> Generated:
+    """Generate the ``mode`` function of ``fn`` for the parameters named in ``wrt``."""
+    parsed = parse_function(fn)
+    tree = parsed.tree
+    params = [a.id for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs]
+    local_names = set(params) | assigned_names(tree)
+    if mode == "vjp" and "seed" in params:
+        raise WrtError(f"{fn.__qualname__} has a parameter named 'seed', which vjp uses for the "
+                       "output's cotangent; rename the parameter")
+    namer = Namer(names_in(tree) | _RESERVED)
+    resolver = Resolver(parsed, local_names)
+    fdef = normalize(parsed, resolver, namer)
+    fdef, loop_names = rename(fdef, namer)
+    act = activity(fdef, list(wrt), parsed.source)
+
+    result = fdef.body[-1].value.id
+    forward = fdef.body[:-1]
+    primal = set(params) | assigned_in(forward)
+    reverser = Reverser(act, namer, parsed.source, primal)
+    d_result = namer.adjoint(result)
+    if mode == "vjp":
+        seed_value = name("seed")
+    else:
+        seed_value = gast.Call(func=name("unit_seed"), args=[name(result)], keywords=[])
+    seed = reverser.seed(result, seed_value)
+    backward, _ = reverser.block(forward)
+
+    value = result
+    prologue = []
+    if mode == "value_and_grad" and result in loop_names:
+        value = namer.fresh(result + "_value")  # the backward pass rewinds loop variables
+        prologue.append(gast.Assign(targets=[name(value, store=True)], value=name(result),
+                                    type_comment=None))
+    grads = [gast.Call(func=name("as_grad"), args=[
+        name(namer.adjoint(w)) if reverser.state.get(w, "unset") != "unset"
+        else gast.Constant(value=None, kind=None), name(w)], keywords=[]) for w in wrt]
+    out = grads[0] if len(grads) == 1 else gast.Tuple(elts=grads, ctx=gast.Load())
+    if mode == "value_and_grad":
+        out = gast.Tuple(elts=[name(value), out], ctx=gast.Load())
+    ret = gast.Return(value=out)
+
+    body = with_pushes(forward, reverser.push_sets) + prologue + [seed] + backward + [ret]
+    body, _ = eliminate_dead_code(body, set())
+    if reverser.push_sets:
+        body.insert(0, gast.Assign(targets=[name("tape", store=True)],
+                                   value=gast.List(elts=[], ctx=gast.Load()), type_comment=None))
+    del d_result
+
+    suffix = {"grad": "grad", "value_and_grad": "value_and_grad", "vjp": "vjp"}[mode]
+    fn_name = f"{tree.name}_{suffix}" if tree.name.isidentifier() else f"f_{suffix}"
+    args = gast.arguments(args=[name(p) for p in params], posonlyargs=[], vararg=None,
+                          kwonlyargs=[name("seed")] if mode == "vjp" else [],
+                          kw_defaults=[None] if mode == "vjp" else [], kwarg=None,
+                          defaults=copy_defaults(tree.args.defaults))
+    for a in args.args + args.kwonlyargs:
+        a.ctx = gast.Param()
+    gen = gast.FunctionDef(name=fn_name, args=args, body=body, decorator_list=[], returns=None,
+                           type_comment=None, type_params=[])
+    source = to_source(gast.Module(body=[gen], type_ignores=[]))
+    namespace = build_namespace(resolver)
+    function = compile_function(source, fn_name, namespace)
+    return Generated(function, source, namespace, fn_name, params)
+
+
+def copy_defaults(defaults):
+    import copy
+    return [copy.deepcopy(d) for d in defaults]
+
+
+def assigned_names(tree) -> set[str]:
+    found = set()
+    for node in gast.walk(tree):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Param)):
+            found.add(node.id)
+    return found
+
+
+def build_namespace(resolver: Resolver) -> dict[str, Any]:
+    namespace: dict[str, Any] = {}
+    for key, value in resolver.used_globals.items():
+        if key in HELPERS and value is not HELPERS[key]:
+            raise SrcgradError(f"the global name {key!r} is also the name of a srcgrad runtime "
+                               "helper used by generated code; rename the global")
+        namespace[key] = value
+    if namespace.get("np", np) is not np:
+        raise SrcgradError("the function uses the name 'np' for something other than NumPy; "
+                           "srcgrad's generated code needs 'np' to be NumPy")
+    namespace.update(HELPERS)
+    namespace["np"] = np
+    return namespace

@@ -1,0 +1,178 @@
+"""Evaluate rules' templates directly, independently of the engine, and check them.
+
+:func:`rule_vjp` binds a primitive's arguments to its rule's signature, picks each template for
+the arguments' literal values (as the engine would for literals in the source) and evaluates it
+with ``g``, ``ans``, ``np`` and the runtime helpers in scope. :func:`check_rule` compares the
+result with central differences of ``sum(g * f(...))``; :func:`check_autograd` with autograd;
+:func:`check_float32` checks that float32 arguments get float32 adjoints.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+
+import gast
+import numpy as np
+from autograd import make_vjp
+
+from srcgrad import runtime
+from srcgrad.check import numerical_grad
+from srcgrad.rules import lookup
+
+HELPERS = {name: value for name, value in vars(runtime).items()
+           if inspect.isfunction(value) and value.__module__ == runtime.__name__}
+
+
+def _is_literal(value):
+    """Whether ``value`` could be a literal in source (what the engine passes as static)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if isinstance(value, (tuple, list)):
+        return all(_is_literal(v) for v in value)
+    return False
+
+
+def _evaluate(expr: gast.expr, namespace: dict):
+    tree = ast.fix_missing_locations(ast.Expression(body=gast.gast_to_ast(expr)))
+    return eval(compile(tree, "<template>", "eval"), namespace)  # noqa: S307
+
+
+def bind(primitive, args, kwargs):
+    """The rule of ``primitive`` and its arguments by parameter name, defaults applied."""
+    rule = lookup(primitive)
+    assert rule is not None, f"no rule for {primitive!r}"
+    bound = rule.signature.bind(*args, **kwargs)
+    bound.apply_defaults()
+    return rule, dict(bound.arguments)
+
+
+def rule_vjp(primitive, *args, g, static="literal", fn=None, **kwargs):
+    """Every adjoint the rule of ``primitive`` gives at ``args``, by parameter name.
+
+    ``static="literal"`` gives the templates the literal values of the arguments that could be
+    literals; ``static="dynamic"`` gives them none (all DYNAMIC), for the general templates.
+    ``fn`` calls a primitive that is a syntax key (``"%"``).
+    """
+    rule, arguments = bind(primitive, args, kwargs)
+    ans = (fn or primitive)(*args, **kwargs)
+    known = ({k: v for k, v in arguments.items() if _is_literal(v)}
+             if static == "literal" else {})
+    namespace = {"np": np, **HELPERS, **arguments, "g": g, "ans": ans}
+    return {param: _evaluate(rule.template_for(param, known), namespace)
+            for param in rule.adjoints}
+
+
+def _leaves(arguments, rule, wrt):
+    """(parameter, position or None) of each float array argument to differentiate."""
+    leaves = []
+    for param in wrt if wrt is not None else rule.adjoints:
+        value = arguments[param]
+        if param in rule.sequences:
+            leaves += [(param, i) for i, v in enumerate(value) if _is_float_array(v)]
+        elif _is_float_array(value) or wrt is not None:
+            leaves.append((param, None))
+    return leaves
+
+
+def _is_float_array(value):
+    return isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.floating)
+
+
+def _call_with(primitive, rule, arguments, param, position, x, fn=None):
+    """Call ``primitive`` with the argument (param, position) replaced by ``x``."""
+    arguments = dict(arguments)
+    if position is None:
+        arguments[param] = x
+    else:
+        items = list(arguments[param])
+        items[position] = x
+        arguments[param] = items
+    bound = inspect.BoundArguments(rule.signature, arguments)
+    return (fn or primitive)(*bound.args, **bound.kwargs)
+
+
+def _pick(grads, param, position):
+    grad = grads[param]
+    return grad if position is None else grad[position]
+
+
+def seed_like(ans, rng):
+    """A random cotangent shaped like ``ans`` (a list for a list result)."""
+    if isinstance(ans, (list, tuple)):
+        return [seed_like(a, rng) for a in ans]
+    return rng.standard_normal(np.shape(ans)) if np.ndim(ans) else float(rng.standard_normal())
+
+
+def _pair(g, out):
+    """sum(g * out), for arrays or lists of arrays; None entries of ``g`` count as zero."""
+    if isinstance(out, (list, tuple)):
+        return sum(_pair(gi, oi) for gi, oi in zip(g, out) if gi is not None)
+    return float(np.sum(np.asarray(g) * np.asarray(out, dtype=np.float64)))
+
+
+def check_rule(primitive, *args, wrt=None, g=None, static="literal", fn=None, rtol=1e-5,
+               atol=1e-6, seed=0, **kwargs):
+    """Check the rule's adjoints against central differences of ``sum(g * f(...))``.
+
+    ``wrt`` names the parameters to check (default: every differentiable float array). Checks
+    each adjoint's shape too, and returns the adjoints.
+    """
+    rng = np.random.default_rng(seed)
+    rule, arguments = bind(primitive, args, kwargs)
+    if g is None:
+        g = seed_like((fn or primitive)(*args, **kwargs), rng)
+    grads = rule_vjp(primitive, *args, g=g, static=static, fn=fn, **kwargs)
+    leaves = _leaves(arguments, rule, wrt)
+    assert leaves, "nothing to check"
+    for param, position in leaves:
+        x0 = arguments[param] if position is None else arguments[param][position]
+
+        def scalar(x, param=param, position=position):
+            return _pair(g, _call_with(primitive, rule, arguments, param, position, x, fn))
+
+        expected = numerical_grad(scalar, [x0], 0)
+        got = _pick(grads, param, position)
+        assert np.shape(got) == np.shape(x0), (
+            f"adjoint of {param}[{position}] has shape {np.shape(got)}, expected {np.shape(x0)}")
+        np.testing.assert_allclose(np.asarray(got, dtype=np.float64), expected, rtol=rtol,
+                                   atol=atol, err_msg=f"adjoint of {param}[{position}]")
+    return grads
+
+
+def check_autograd(primitive, autograd_fn, *args, wrt=None, g=None, seed=1, rtol=1e-7,
+                   atol=1e-10, **kwargs):
+    """Check the rule's adjoints against autograd's VJP of ``autograd_fn`` (same arguments)."""
+    rng = np.random.default_rng(seed)
+    rule, arguments = bind(primitive, args, kwargs)
+    if g is None:
+        g = seed_like(primitive(*args, **kwargs), rng)
+    grads = rule_vjp(primitive, *args, g=g, **kwargs)
+    for param, position in _leaves(arguments, rule, wrt):
+        x0 = arguments[param] if position is None else arguments[param][position]
+
+        def f(x, param=param, position=position):
+            return _call_with(autograd_fn, rule, arguments, param, position, x)
+
+        vjp, _ = make_vjp(f)(x0)
+        np.testing.assert_allclose(_pick(grads, param, position), vjp(g), rtol=rtol, atol=atol,
+                                   err_msg=f"adjoint of {param}[{position}] vs autograd")
+
+
+def check_float32(primitive, *args, static="literal", fn=None, **kwargs):
+    """Float32 arguments and cotangent give float32 adjoints (of the arguments' shapes)."""
+    rule, arguments = bind(primitive, args, kwargs)
+    ans = (fn or primitive)(*args, **kwargs)
+    g = _astype32(seed_like(ans, np.random.default_rng(2)))
+    grads = rule_vjp(primitive, *args, g=g, static=static, fn=fn, **kwargs)
+    for param, position in _leaves(arguments, rule, None):
+        got = _pick(grads, param, position)
+        assert np.asarray(got).dtype == np.float32, (
+            f"adjoint of {param}[{position}] is {np.asarray(got).dtype}, expected float32")
+    return grads
+
+
+def _astype32(g):
+    if isinstance(g, list):
+        return [_astype32(x) for x in g]
+    return np.asarray(g, dtype=np.float32) if np.ndim(g) else np.float32(g)
