@@ -77,7 +77,7 @@ class Renamer:
     """Single-assignment naming outside loops; one name per variable inside each loop."""
 
     namer: Namer
-    params: set[str]
+    wrt: set[str]
     env: dict[str, str] = field(default_factory=dict)
     used: set[str] = field(default_factory=set)  # names read by statements renamed so far
     defined_by: dict[str, gast.stmt] = field(default_factory=dict)
@@ -91,7 +91,9 @@ class Renamer:
                 continue
             _rename_loads(stmt, self.env)
             reads = operands_of(stmt)
-            self.used |= reads
+            op = getattr(stmt, "sg_op", None)
+            if op is not None and op.kind == "rule":  # only rules' adjoints read values
+                self.used |= reads
             if isinstance(stmt, gast.Assign):
                 targets = stmt.targets[0]
                 target_nodes = [targets] if isinstance(targets, gast.Name) else targets.elts
@@ -123,7 +125,7 @@ class Renamer:
     def needs_own_name(self, current: str) -> bool:
         """Whether a loop must not overwrite the variable ``current`` (the backward pass may
         read it after the loop has run backwards)."""
-        if current in self.params or current in self.used:
+        if current in self.wrt or current in self.used:
             return True
         stmt = self.defined_by.get(current)
         if stmt is None:
@@ -168,14 +170,15 @@ class Renamer:
         return before + [stmt]
 
 
-def rename(fdef: gast.FunctionDef, namer: Namer) -> tuple[gast.FunctionDef, set[str]]:
+def rename(fdef: gast.FunctionDef, namer: Namer,
+           wrt: set[str]) -> tuple[gast.FunctionDef, set[str]]:
     """Rename assignments in place (see the module docstring).
 
     Returns the function and the set of names loops assign (their values change while the
     backward pass runs, so the backward pass restores them from the tape).
     """
     params = {a.id for a in fdef.args.posonlyargs + fdef.args.args + fdef.args.kwonlyargs}
-    renamer = Renamer(namer, params, env={p: p for p in params})
+    renamer = Renamer(namer, set(wrt), env={p: p for p in params})
     renamer.used = set()
     fdef.body = renamer.block(fdef.body, in_loop=False)
     return fdef, renamer.loop_names

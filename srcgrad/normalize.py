@@ -93,6 +93,8 @@ class Normalizer:
         self.namer = namer
         self.out: list[gast.stmt] = []
         self.line = parsed.tree.lineno
+        self.shape_names: set[str] = set()
+        self.find_shape_names()
 
     # -- errors ----------------------------------------------------------------------------
     def unsupported(self, node, what: str, fix: str):
@@ -274,6 +276,11 @@ class Normalizer:
                                    "unpack one level at a time into names")
         names = [t.id for t in target.elts]
         if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(names):
+            read = set().union(*(atom_names(v) for v in value.elts))
+            if not read & set(names):  # a, b = x[0], x[1]: no target is read, assign directly
+                for v, n in zip(value.elts, names):
+                    self.expression(v, n)
+                return
             atoms = [self.atom(v, hint=n) for v, n in zip(value.elts, names)]
             # Atoms are read before any target is written, so `a, b = b, a` swaps.
             temps = []
@@ -393,10 +400,39 @@ class Normalizer:
             op = Op("copy", bound={"x": value})
         self.assign(target, value, op)
 
+    def find_shape_names(self) -> set[str]:
+        """Locals only ever assigned shape expressions (``H = h.shape[1]``)."""
+        values: dict[str, list] = {}
+        for node in gast.walk(self.parsed.tree):
+            if isinstance(node, gast.Assign):
+                for target in node.targets:
+                    if isinstance(target, gast.Name):
+                        values.setdefault(target.id, []).append(node.value)
+                    else:
+                        for sub in gast.walk(target):
+                            if isinstance(sub, gast.Name):
+                                values.setdefault(sub.id, []).append(None)
+            elif isinstance(node, (gast.AugAssign, gast.AnnAssign, gast.For)):
+                for sub in gast.walk(node.target):
+                    if isinstance(sub, gast.Name):
+                        values.setdefault(sub.id, []).append(None)
+        self.shape_names = set()
+        changed = True
+        while changed:
+            changed = False
+            for var, assigned in values.items():
+                if var not in self.shape_names and all(
+                        v is not None and self.is_shape_expression(v) for v in assigned):
+                    self.shape_names.add(var)
+                    changed = True
+        return self.shape_names
+
     def is_shape_expression(self, node) -> bool:
-        """``x.shape[0]``, ``len(xs)``, ``x.ndim - 1``: integers about shapes, kept as written."""
+        """``x.shape[0]``, ``len(xs)``, ``2 * H``: integers about shapes, kept as written."""
         if isinstance(node, gast.Constant):
-            return isinstance(node.value, int)
+            return isinstance(node.value, int) and not isinstance(node.value, bool)
+        if isinstance(node, gast.Name):
+            return node.id in self.shape_names
         if isinstance(node, gast.Attribute):
             return node.attr in _SHAPE_ATTRIBUTES and self.is_plain(node.value)
         if isinstance(node, gast.Subscript):

@@ -55,7 +55,7 @@ def transform(fn, wrt: tuple[str, ...], mode: str) -> Generated:
     namer = Namer(names_in(tree) | _RESERVED)
     resolver = Resolver(parsed, local_names)
     fdef = normalize(parsed, resolver, namer)
-    fdef, loop_names = rename(fdef, namer)
+    fdef, loop_names = rename(fdef, namer, set(wrt))
     act = activity(fdef, list(wrt), parsed.source)
 
     result = fdef.body[-1].value.id
