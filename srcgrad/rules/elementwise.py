@@ -123,41 +123,18 @@ defvjp(np.where, "condition, x=None, y=None", elementwise=True,
        y="unbroadcast(np.where(condition, 0.0, g), y)")
 
 
-# np.clip(a, a_min, a_max) also takes its bounds as min= and max= (NumPy 2.1).
-def _bound(value, alias, name, alias_name):
-    """The template text of one bound of clip, or None for a literal None."""
-    if value is None:
-        return None if alias is None else alias_name
-    if alias is None:
-        return name
-    return f"({alias_name} if {name} is None else {name})"
-
-
-def _clip_a(a_min, a_max, min, max):
-    lo, hi = _bound(a_min, min, "a_min", "min"), _bound(a_max, max, "a_max", "max")
-    literal_lo = next((v for v in (a_min, min) if v is not None), None)
-    literal_hi = next((v for v in (a_max, max) if v is not None), None)
-    # Literal number bounds do not broadcast a: no un-broadcasting, plain comparisons.
-    if (lo is None or _number(literal_lo)) and (hi is None or _number(literal_hi)):
-        tests = [f"a >= {lo}"] * (lo is not None) + [f"a <= {hi}"] * (hi is not None)
+# clip. (NumPy 2.1's min=/max= spellings of the bounds are not accepted: pass them by
+# position, as in NumPy 1.x; a call with them fails to match instead of guessing.)
+def _clip_a(a_min, a_max):
+    # Literal number bounds do not broadcast a: plain comparisons, no un-broadcasting.
+    if all(bound is None or _number(bound) for bound in (a_min, a_max)):
+        tests = [test for test, bound in (("a >= a_min", a_min), ("a <= a_max", a_max))
+                 if bound is not None]
         if len(tests) == 2:
-            tests = [f"({t})" for t in tests]
-        return f"np.where({' & '.join(tests)}, g, 0.0)" if tests else "g"
-    return f"unbroadcast(np.where(within(a, {lo}, {hi}), g, 0.0), a)"
+            return "np.where((a >= a_min) & (a <= a_max), g, 0.0)"
+        return f"np.where({tests[0]}, g, 0.0)" if tests else "g"
+    return "unbroadcast(np.where(within(a, a_min, a_max), g, 0.0), a)"
 
 
-def _clip_lo(name):
-    def template(a_min, a_max, min, max):
-        return f"clip_min_grad(g, a, {name}, {_bound(a_max, max, 'a_max', 'max')})"
-    return template
-
-
-def _clip_hi(name):
-    def template(a_min, a_max, min, max):
-        return f"clip_max_grad(g, a, {_bound(a_min, min, 'a_min', 'min')}, {name})"
-    return template
-
-
-defvjp(np.clip, "a, a_min=None, a_max=None, out=None, *, min=None, max=None", elementwise=True,
-       a=_clip_a, a_min=_clip_lo("a_min"), min=_clip_lo("min"),
-       a_max=_clip_hi("a_max"), max=_clip_hi("max"))
+defvjp(np.clip, "a, a_min=None, a_max=None, out=None", elementwise=True, a=_clip_a,
+       a_min="clip_min_grad(g, a, a_min, a_max)", a_max="clip_max_grad(g, a, a_min, a_max)")

@@ -11,9 +11,15 @@ import numpy as np
 from .. import runtime
 from .registry import defmethod, defvjp
 
-# A cast's gradient is cast back to the argument's dtype.
+# A cast's gradient is cast back to the argument's dtype. Generated code calls x.astype(dtype)
+# as np.astype where NumPy has it (2.1+), else as the runtime helper astype.
 defvjp(runtime.astype, "x, dtype", name="astype", x="astype(g, np.result_type(x))")
+if hasattr(np, "astype"):
+    defvjp(np.astype, "x, dtype, *, copy=True, device=None",
+           x="astype(g, np.result_type(x))")
 defvjp(np.copy, "a, order='K', subok=False", a="g")
+defvjp(np.asarray, "a, dtype=None, order=None, *, device=None, copy=None, like=None",
+       a=lambda dtype: "g" if dtype is None else "astype(g, np.result_type(a))")
 
 # Reductions.
 for _name, _function in [("sum", np.sum), ("mean", np.mean), ("prod", np.prod), ("max", np.max),
@@ -40,5 +46,5 @@ defmethod("dot", np.dot)
 defmethod("trace", np.trace)
 
 # Copies and casts.
-defmethod("astype", runtime.astype)
+defmethod("astype", getattr(np, "astype", runtime.astype))
 defmethod("copy", np.copy)
