@@ -311,10 +311,24 @@ class Normalizer:
             self.subscript_assign(n, source, constant(i))
 
     def subscript_assign(self, target, value_atom, index_atom):
-        rule = registry.lookup("getitem")
         self.assign(target, gast.Subscript(value=value_atom, slice=index_atom, ctx=gast.Load()),
-                    Op("rule", rule, bound={"x": value_atom, "index": index_atom},
-                       static={"index": static_value(index_atom)}))
+                    self.getitem_op(value_atom, index_atom))
+
+    def getitem_op(self, base, index) -> Op:
+        return Op("rule", registry.lookup("getitem"), bound={"x": base, "index": index},
+                  static={"index": static_value(index),
+                          "basic_index": self.is_basic_index(index)})
+
+    def is_basic_index(self, index) -> bool:
+        """Whether an index certainly holds only integers, slices, None and Ellipsis."""
+        if isinstance(index, gast.Tuple):
+            return all(self.is_basic_index(e) for e in index.elts)
+        if isinstance(index, gast.Slice):
+            return True  # slice bounds are integers or None
+        if isinstance(index, gast.Constant):
+            return index.value is None or index.value is Ellipsis or (
+                isinstance(index.value, int) and not isinstance(index.value, bool))
+        return self.is_shape_expression(index)
 
     def stmt_For(self, stmt):
         if stmt.orelse:
@@ -412,6 +426,10 @@ class Normalizer:
                         for sub in gast.walk(target):
                             if isinstance(sub, gast.Name):
                                 values.setdefault(sub.id, []).append(None)
+            elif isinstance(node, gast.For) and isinstance(node.iter, gast.Call) and \
+                    self.is_builtin(node.iter.func, "range") and \
+                    isinstance(node.target, gast.Name):
+                values.setdefault(node.target.id, []).append(constant(0))  # an int
             elif isinstance(node, (gast.AugAssign, gast.AnnAssign, gast.For)):
                 for sub in gast.walk(node.target):
                     if isinstance(sub, gast.Name):
@@ -515,10 +533,8 @@ class Normalizer:
         if isinstance(node, gast.Subscript):
             base = self.atom(node.value, hint)
             index = self.index(node.slice, hint)
-            rule = registry.lookup("getitem")
             return (gast.Subscript(value=base, slice=index, ctx=gast.Load()),
-                    Op("rule", rule, bound={"x": base, "index": index},
-                       static={"index": static_value(index)}))
+                    self.getitem_op(base, index))
         if isinstance(node, (gast.Tuple, gast.List)):
             elts = [self.atom(e, hint) for e in node.elts]
             return type(node)(elts=elts, ctx=gast.Load()), Op("tuple", elements=elts)

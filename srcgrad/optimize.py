@@ -16,8 +16,11 @@ def _writes(stmt) -> set[str]:
     if isinstance(stmt, gast.Assign):
         return {n.id for t in stmt.targets for n in gast.walk(t)
                 if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
-    if isinstance(stmt, gast.AugAssign):
-        return {stmt.target.id}
+    if isinstance(stmt, gast.AugAssign):  # d += e, or d[index] += e: both update d
+        target = stmt.target
+        while isinstance(target, gast.Subscript):
+            target = target.value
+        return {target.id}
     return set()
 
 

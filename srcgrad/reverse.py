@@ -55,13 +55,26 @@ def as_value(atom):
     return gast.Subscript(value=s_, slice=copy.deepcopy(atom), ctx=gast.Load())
 
 
-def substitute(template, mapping: dict[str, object]):
-    """A copy of ``template`` with each name in ``mapping`` replaced by a copy of its value."""
+def substitute(template, mapping: dict[str, object], raw: dict[str, object] | None = None):
+    """A copy of ``template`` with each name in ``mapping`` replaced by a copy of its value.
+
+    Where a name is itself a subscript's index (``acc[index]``), its value in ``raw`` is used
+    instead: slices can stand there as written.
+    """
+    raw = raw or {}
+
     class Replace(gast.NodeTransformer):
         def visit_Name(self, node):
             if node.id in mapping and isinstance(node.ctx, gast.Load):
                 return copy.deepcopy(mapping[node.id])
             return node
+
+        def visit_Subscript(self, node):
+            if isinstance(node.slice, gast.Name) and node.slice.id in raw:
+                node.value = self.visit(node.value)
+                node.slice = copy.deepcopy(raw[node.slice.id])
+                return node
+            return self.generic_visit(node)
 
     return fold(Replace().visit(copy.deepcopy(template)))
 
@@ -121,6 +134,8 @@ class Reverser:
             return [assign(d, expr)]
         self.state[var] = OWNED
         if state == OWNED:
+            if isinstance(accumulate_expr, gast.stmt):
+                return [accumulate_expr]
             if accumulate_expr is not None:
                 return [assign(d, accumulate_expr)]
             return [gast.AugAssign(target=name(d, store=True), op=gast.Add(), value=expr)]
@@ -232,7 +247,8 @@ class Reverser:
             if param in rule.accumulate and self.state.get(atom.id) == OWNED:
                 acc = dict(mapping, acc=self.adjoint(atom.id))
                 accumulate_expr = substitute(rule.template_for(param, op.static,
-                                                               accumulate=True), acc)
+                                                               accumulate=True), acc,
+                                             raw=op.bound)
             code += self.contribute(atom, expr, accumulate_expr)
         return code
 
@@ -278,11 +294,11 @@ class Reverser:
                     a, b = top.get(var, UNSET), end.get(var, UNSET)
                     if a == b or b == UNSET:
                         continue
-                    if a == UNSET:
+                    if a == UNSET:  # zero before the loop: start from zeros we own
                         if var not in zero_before:
                             zero_before.append(var)
-                        new_top[var] = OWNED if b == OWNED else SET
-                    elif a != b:
+                        new_top[var] = OWNED
+                    else:  # owned at the start, but an iteration may leave an alias
                         new_top[var] = SET
                 if new_top == top:
                     break

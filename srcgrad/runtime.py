@@ -164,8 +164,11 @@ def log_base(x):
 
 def tie_share(x, y, ans):
     """The share of ``ans = np.maximum(x, y)`` (or minimum) owed to ``x``: 1, or 1/2 on a tie."""
-    share = np.where(np.equal(x, ans), np.where(np.equal(y, ans), 0.5, 1.0), 0.0)
-    return share.astype(np.result_type(ans, 0.5), copy=False)
+    won = np.equal(x, ans)
+    tied = won & np.equal(y, ans)
+    if not tied.any():
+        return won  # a boolean mask: multiplying by it is the cheapest way to select
+    return won - np.asarray(0.5, np.result_type(ans, 0.5)) * tied
 
 
 def within(a, lo, hi):

@@ -23,8 +23,11 @@ nondiff("==", "!=", "<", "<=", ">", ">=", "is", "is not", "in", "not in", "not",
         "&", "|", "^", "~", "<<", ">>")
 
 # x[index]: the gradient scatters back into zeros shaped like x (summing repeated indices).
+# With an index of only integers and slices (``x[t]``, ``x[:, :H]``), no element repeats and
+# the sum is a plain in-place add.
 defvjp("getitem", "x, index", x="unindex(g, x, index)",
-       accumulate={"x": "add_at(acc, index, g)"})
+       accumulate={"x": lambda basic_index: "acc[index] += g" if basic_index is True
+                   else "add_at(acc, index, g)"})
 
 # Attributes.
 defvjp("attr T", "x", x="g.T")

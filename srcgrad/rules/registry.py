@@ -85,9 +85,15 @@ class Rule:
         if cached is None:
             try:
                 cached = gast.parse(text, mode="eval").body
-            except SyntaxError as exc:
-                raise RuleError(f"rule for {self.name}: template {text!r} is not an expression: "
-                                f"{exc}") from None
+            except SyntaxError:
+                cached = None
+            if cached is None and accumulate:  # an in-place statement: acc[index] += g
+                try:
+                    cached = gast.parse(text).body[0]
+                except SyntaxError:
+                    cached = None
+            if cached is None:
+                raise RuleError(f"rule for {self.name}: template {text!r} is not an expression")
             self._parsed[text] = cached
         return cached
 
@@ -160,8 +166,9 @@ def defvjp(primitive: Any, params: str, *, name: str | None = None,
     ``elementwise`` marks primitives whose result has the broadcast shape of their inputs.
     ``name`` is how generated code calls the primitive (default: ``np.<name>`` for NumPy).
     ``accumulate`` optionally gives, per parameter, a template that adds the contribution into
-    an adjoint ``acc`` the generated code owns, in place (``add_at(acc, index, g)``); it is used
-    where the adjoint is summed over many uses, as in a loop. ``returns_sequence`` marks
+    an adjoint ``acc`` the generated code owns, in place: an expression returning the updated
+    adjoint (``add_at(acc, index, g)``) or an augmented assignment (``acc[index] += g``); it is
+    used where the adjoint is summed over many uses, as in a loop. ``returns_sequence`` marks
     primitives returning a list of arrays (``np.split``): their ``g`` is a list of adjoints,
     one per piece, with None for a piece whose gradient is zero.
 
