@@ -50,16 +50,17 @@ def _wrt_names(fn: Callable, wrt: Wrt) -> tuple[tuple[str, ...], bool]:
     return tuple(chosen), single
 
 
-def generated(fn: Callable, wrt: tuple[str, ...], mode: str) -> Generated:
+def generated(fn: Callable, wrt: tuple[str, ...], mode: str,
+              as_tuple: bool = True) -> Generated:
     """The generated function for ``fn``, transformed once per code object, wrt and mode."""
     fn = inspect.unwrap(fn)
-    key = (getattr(fn, "__code__", fn), wrt, mode, _closure_key(fn))
+    key = (getattr(fn, "__code__", fn), wrt, mode, as_tuple, _closure_key(fn))
     found = _cache.get(key)
     if found is None:
         with _lock:
             found = _cache.get(key)
             if found is None:
-                found = transform(fn, wrt, mode)
+                found = transform(fn, wrt, mode, as_tuple)
                 _cache[key] = found
     return found
 
@@ -82,9 +83,8 @@ def _check_float(value: Any, name: str, fn: Callable) -> None:
 
 
 def _make(fn: Callable, wrt: Wrt, mode: str) -> Callable:
-    names, single = _wrt_names(fn, wrt)
-    gen = generated(fn, names, mode)
-    wrt_names = names if not single or mode == "value_and_grad" else names
+    wrt_names, single = _wrt_names(fn, wrt)
+    gen = generated(fn, wrt_names, mode, as_tuple=not single)
     signature = inspect.signature(inspect.unwrap(fn))
     positions = [list(signature.parameters).index(n) for n in wrt_names]
     compiled = gen.function

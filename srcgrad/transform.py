@@ -43,8 +43,11 @@ def parameter_names(fn) -> list[str]:
     return list(inspect.signature(fn).parameters)
 
 
-def transform(fn, wrt: tuple[str, ...], mode: str) -> Generated:
-    """Generate the ``mode`` function of ``fn`` for the parameters named in ``wrt``."""
+def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True) -> Generated:
+    """Generate the ``mode`` function of ``fn`` for the parameters named in ``wrt``.
+
+    The gradients are returned as a tuple, or bare when ``as_tuple`` is false (one ``wrt``).
+    """
     parsed = parse_function(fn)
     tree = parsed.tree
     params = [a.id for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs]
@@ -79,7 +82,7 @@ def transform(fn, wrt: tuple[str, ...], mode: str) -> Generated:
     grads = [gast.Call(func=name("as_grad"), args=[
         name(namer.adjoint(w)) if reverser.state.get(w, "unset") != "unset"
         else gast.Constant(value=None, kind=None), name(w)], keywords=[]) for w in wrt]
-    out = grads[0] if len(grads) == 1 else gast.Tuple(elts=grads, ctx=gast.Load())
+    out = gast.Tuple(elts=grads, ctx=gast.Load()) if as_tuple else grads[0]
     if mode == "value_and_grad":
         out = gast.Tuple(elts=[name(value), out], ctx=gast.Load())
     ret = gast.Return(value=out)
