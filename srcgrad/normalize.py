@@ -32,6 +32,7 @@ _BINOPS = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.Pow
            gast.MatMult: "@", gast.FloorDiv: "//", gast.Mod: "%", gast.BitAnd: "&",
            gast.BitOr: "|", gast.BitXor: "^", gast.LShift: "<<", gast.RShift: ">>"}
 _SHAPE_ATTRIBUTES = ("shape", "ndim", "size")
+_VIEW_METHODS = ("reshape", "ravel", "transpose", "view", "swapaxes", "squeeze")
 _UNARY = {gast.USub: "unary -", gast.UAdd: "unary +", gast.Not: "not", gast.Invert: "~"}
 
 
@@ -95,6 +96,8 @@ class Normalizer:
         self.line = parsed.tree.lineno
         self.shape_names: set[str] = set()
         self.find_shape_names()
+        self.aliases: dict[str, str] = {}  # variable -> variable whose memory it may share
+        self.alias_reads: set[int] = set()  # the Name nodes that made such sharing
 
     # -- errors ----------------------------------------------------------------------------
     def unsupported(self, node, what: str, fix: str):
@@ -234,10 +237,53 @@ class Normalizer:
         if not isinstance(stmt.target, gast.Name):
             raise self.unsupported(stmt, "augmented assignment to a subscript or attribute is "
                                    "not supported yet", "write x = x + ... with a new array")
+        self.check_no_shared_memory(stmt)
         load = name(stmt.target.id)
         value = gast.BinOp(left=load, op=stmt.op, right=stmt.value)
         gast.copy_location(value, stmt)
         self.assign_to(stmt.target, value, stmt)
+
+    def check_no_shared_memory(self, stmt) -> None:
+        """``y += 1`` changes y's array in place; refuse if another variable may share it.
+
+        srcgrad computes ``y = y + 1`` (a new array), which is the same only when no other
+        variable that is read sees y's memory (``y = x`` or ``y = x[:2]`` make them share).
+        """
+        target = stmt.target.id
+        sharing = {other for other, source in self.aliases.items() if source == target}
+        if target in self.aliases:
+            sharing.add(self.aliases[target])
+        for other in sorted(sharing - {target}):
+            if self.read_outside_aliasing(other):
+                raise self.unsupported(
+                    stmt, f"'{target} {self.text_op(stmt.op)}= ...' would change {target}'s "
+                    f"array in place, and {target} shares memory with {other}, which is used "
+                    "elsewhere", f"write {target} = {target} {self.text_op(stmt.op)} ... to make "
+                    f"a new array (or copy it first: {target} = {other}.copy())")
+
+    def text_op(self, op) -> str:
+        return _BINOPS.get(type(op), "?")
+
+    def read_outside_aliasing(self, var: str) -> bool:
+        for node in gast.walk(self.parsed.tree):
+            if isinstance(node, gast.Name) and node.id == var and \
+                    isinstance(node.ctx, gast.Load) and id(node) not in self.alias_reads:
+                return True
+        return False
+
+    def note_alias(self, target: str, value) -> None:
+        """Remember that ``target = value`` may make target share memory with a variable."""
+        base = value
+        while isinstance(base, (gast.Subscript, gast.Attribute)) or (
+                isinstance(base, gast.Call) and isinstance(base.func, gast.Attribute)
+                and base.func.attr in _VIEW_METHODS):
+            base = base.value if not isinstance(base, gast.Call) else base.func.value
+        if isinstance(base, gast.Name) and self.resolver.is_local(base.id) and \
+                not (isinstance(value, gast.Attribute) and value.attr in _SHAPE_ATTRIBUTES):
+            self.aliases[target] = self.aliases.get(base.id, base.id)
+            self.alias_reads.add(id(base))
+        else:
+            self.aliases.pop(target, None)
 
     def stmt_AnnAssign(self, stmt):
         if stmt.value is not None:
@@ -256,6 +302,8 @@ class Normalizer:
 
     def assign_to(self, target, value, stmt):
         if isinstance(target, gast.Name):
+            if stmt is not None and not isinstance(stmt, gast.AugAssign):
+                self.note_alias(target.id, value)
             self.expression(value, target.id)
         elif isinstance(target, (gast.Tuple, gast.List)):
             self.unpack(target, value, stmt)
