@@ -527,3 +527,10 @@ def unsort(g, a, axis=-1):
     da = np.zeros(np.shape(a), dtype=np.result_type(g, a))
     np.put_along_axis(da, np.argsort(a, axis=axis, kind="stable"), g, axis)
     return da
+
+
+def untranspose(g, axes=None):
+    """The gradient of ``np.transpose(a, axes)``: ``g`` transposed back."""
+    if axes is None:
+        return np.transpose(g)
+    return np.transpose(g, np.argsort(np.mod(axes, np.ndim(g))))

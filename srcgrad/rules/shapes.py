@@ -36,7 +36,7 @@ def _untranspose(axes):
         return "np.transpose(g)"
     if axes is not DYNAMIC and all(isinstance(i, int) and i >= 0 for i in axes):
         return f"np.transpose(g, {tuple(int(i) for i in np.argsort(axes))!r})"
-    return "np.transpose(g, np.argsort(np.mod(axes, np.ndim(a))))"
+    return "untranspose(g, axes)"
 
 
 defvjp(np.transpose, "a, axes=None", a=_untranspose)

@@ -1,0 +1,179 @@
+"""Linear algebra rules: products for all ranks, einsum, norms, inverses and solves."""
+
+import autograd.numpy as anp
+import numpy as np
+import pytest
+
+from .harness import check_autograd, check_float32, check_rule, rule_vjp
+
+
+def rand(*shape, seed=0):
+    return np.random.default_rng(seed + sum(shape)).standard_normal(shape)
+
+
+def well_conditioned(*shape, seed=0):
+    n = shape[-1]
+    return np.eye(n) * 2.0 + 0.3 * rand(*shape, seed=seed)
+
+
+PRODUCT_SHAPES = [((2, 3), (3, 4)), ((3,), (3, 4)), ((2, 3), (3,)), ((3,), (3,))]
+
+
+@pytest.mark.parametrize("a_shape, b_shape", PRODUCT_SHAPES + [
+    ((2, 1, 2, 3), (4, 3, 2)), ((5, 2, 3), (3,)), ((3,), (2, 3, 4)), ((1, 2, 3), (4, 3, 2))])
+def test_matmul(a_shape, b_shape):
+    a, b = rand(*a_shape), rand(*b_shape, seed=1)
+    check_rule(np.matmul, a, b)
+    check_autograd(np.matmul, anp.matmul, a, b)
+
+
+@pytest.mark.parametrize("a_shape, b_shape", PRODUCT_SHAPES + [
+    ((), (2, 3)), ((2, 3), ()), ((2, 3, 4), (4,)), ((2, 3, 4), (5, 4, 2)), ((3,), (2, 3, 4)),
+    ((4,), (4, 2)), ((2, 3), (4, 3, 5))])
+def test_dot(a_shape, b_shape):
+    a, b = rand(*a_shape), rand(*b_shape, seed=1)
+    check_rule(np.dot, a, b)
+    check_autograd(np.dot, anp.dot, a, b)
+
+
+@pytest.mark.parametrize("a_shape, b_shape", [
+    ((2, 3), (4, 3)), ((3,), (3,)), ((2, 3, 4), (4,)), ((4,), (2, 3, 4)), ((), (2, 3)),
+    ((2, 3), ()), ((2, 3), (5, 2, 3))])
+def test_inner(a_shape, b_shape):
+    a, b = rand(*a_shape), rand(*b_shape, seed=1)
+    check_rule(np.inner, a, b)
+    check_autograd(np.inner, anp.inner, a, b)
+
+
+@pytest.mark.parametrize("a_shape, b_shape", [((3,), (4,)), ((2, 3), (4,)), ((2, 2), (3, 1))])
+def test_outer(a_shape, b_shape):
+    a, b = rand(*a_shape), rand(*b_shape, seed=1)
+    check_rule(np.outer, a, b)
+    if len(a_shape) == 1:  # autograd's outer does not flatten
+        check_autograd(np.outer, anp.outer, a, b)
+
+
+def test_vdot():
+    a, b = rand(2, 3), rand(6, seed=1)
+    check_rule(np.vdot, a, b)
+    check_autograd(np.vdot, anp.vdot, rand(2, 3), rand(2, 3, seed=2))
+
+
+@pytest.mark.parametrize("a_shape, b_shape, axes", [
+    ((2, 3, 4), (3, 4, 5), 2), ((2, 3), (3, 4), 1), ((2, 3), (4,), 0),
+    ((2, 3, 4), (4, 3, 5), ((1, 2), (1, 0))), ((2, 3, 4), (4, 5), ([2], [0])),
+    ((2, 3, 4), (4, 2), ((-1, 0), (0, -1))), ((3, 2), (3, 4), (0, 0)),
+    ((2, 3, 4), (2, 3, 4), 3)])
+def test_tensordot(a_shape, b_shape, axes):
+    a, b = rand(*a_shape), rand(*b_shape, seed=1)
+    check_rule(np.tensordot, a, b, axes=axes)
+    check_rule(np.tensordot, a, b, axes=axes, static="dynamic")
+    check_autograd(np.tensordot, anp.tensordot, a, b, axes=axes)
+
+
+# (subscripts, operand shapes, whether autograd can do it too).
+EINSUMS = [
+    ("ij,jk->ik", [(2, 3), (3, 4)], True),
+    ("ij,ij->", [(2, 3), (2, 3)], True),
+    ("i,j->ij", [(3,), (4,)], True),
+    ("ij->ji", [(2, 3)], True),
+    ("ijk->i", [(2, 3, 4)], True),  # letters only one operand has
+    ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 2)], True),
+    ("bij,bjk->bik", [(5, 2, 3), (5, 3, 4)], True),
+    ("ii->", [(3, 3)], False),  # a trace: a repeated letter
+    ("ii->i", [(3, 3)], False),
+    ("iij,k->jk", [(3, 3, 2), (4,)], False),
+    ("ij,jk", [(2, 3), (3, 4)], True),  # implicit output
+    ("ba", [(2, 3)], True),  # implicit output: sorted letters, a transpose
+    ("...ij,...jk->...ik", [(2, 1, 2, 3), (4, 3, 2)], True),  # broadcast batch axes
+    ("...i,i", [(2, 3), (3,)], True),
+    ("i...,i->...", [(3, 2, 2), (3,)], True),
+    ("ij,jk->ik", [(2, 1), (3, 4)], False),  # einsum broadcasts a length-1 axis too
+    (" ij , jk -> ik ", [(2, 3), (3, 4)], True),
+]
+
+
+@pytest.mark.parametrize("subscripts, shapes, autograd_too", EINSUMS)
+def test_einsum(subscripts, shapes, autograd_too):
+    operands = [rand(*s, seed=i) for i, s in enumerate(shapes)]
+    check_rule(np.einsum, subscripts, *operands)
+    if autograd_too:
+        check_autograd(np.einsum, anp.einsum, subscripts, *operands)
+
+
+def test_einsum_keeps_float32():
+    a, b = rand(2, 3).astype(np.float32), rand(3, 3).astype(np.float32)
+    check_float32(np.einsum, "ij,jk->ik", a, b)
+    check_float32(np.einsum, "ij,jj->i", a, b)
+
+
+@pytest.mark.parametrize("shape, kwargs", [
+    ((3, 3), {}), ((3, 4), {"offset": 1}), ((4, 3), {"offset": -2}), ((3, 3), {"offset": 5}),
+    ((2, 3, 4), {"axis1": 1, "axis2": 2}), ((3, 2, 3), {"axis1": 2, "axis2": 0}),
+    ((3, 2, 4), {"offset": 1, "axis1": -1, "axis2": 0})])
+def test_trace(shape, kwargs):
+    check_rule(np.trace, rand(*shape), **kwargs)
+    if "axis1" not in kwargs:  # autograd's trace takes no axes
+        check_autograd(np.trace, anp.trace, rand(*shape), **kwargs)
+    check_float32(np.trace, rand(*shape).astype(np.float32), **kwargs)
+
+
+NORMS = [
+    ((5,), {}), ((5,), {"ord": 2}), ((5,), {"ord": 1}), ((5,), {"ord": 3}),
+    ((5,), {"ord": 0.5}), ((5,), {"ord": np.inf}), ((5,), {"ord": -np.inf}),
+    ((5,), {"ord": -1.5}), ((2, 3, 4), {}),
+    ((3, 4), {}), ((3, 4), {"ord": "fro"}), ((3, 4), {"ord": "nuc"}), ((3, 4), {"ord": 2}),
+    ((3, 4), {"ord": -2}), ((3, 4), {"ord": 1}), ((3, 4), {"ord": -1}),
+    ((3, 4), {"ord": np.inf}), ((3, 4), {"ord": -np.inf}),
+    ((3, 4), {"axis": 1}), ((3, 4), {"axis": -2, "ord": 1}), ((3, 4), {"axis": 0, "ord": 2}),
+    ((2, 3, 4), {"axis": 2, "keepdims": True}), ((2, 3, 4), {"axis": (0, 2)}),
+    ((2, 3, 4), {"axis": (2, 0), "ord": "nuc"}), ((2, 3, 4), {"axis": (0, 1), "ord": 2}),
+    ((2, 3, 4), {"axis": (1, 2), "ord": np.inf, "keepdims": True}),
+    ((2, 3, 4), {"axis": (-1, -2), "ord": "fro", "keepdims": True}),
+]
+
+
+@pytest.mark.parametrize("shape, kwargs", NORMS)
+@pytest.mark.parametrize("static", ["engine", "dynamic"])
+def test_norm(shape, kwargs, static):
+    check_rule(np.linalg.norm, rand(*shape), static=static, **kwargs)
+    check_float32(np.linalg.norm, rand(*shape).astype(np.float32), static=static, **kwargs)
+
+
+@pytest.mark.parametrize("shape, kwargs", [
+    ((5,), {}), ((5,), {"ord": 1}), ((5,), {"ord": 3}), ((3, 4), {}), ((3, 4), {"ord": "fro"}),
+    ((3, 4), {"ord": "nuc"}), ((3, 4), {"axis": 1}), ((2, 3, 4), {"axis": (0, 2)})])
+def test_norm_matches_autograd(shape, kwargs):
+    check_autograd(np.linalg.norm, anp.linalg.norm, rand(*shape), **kwargs)
+
+
+def test_max_norm_ties_split_evenly():
+    grads = rule_vjp(np.linalg.norm, np.array([3.0, -3.0, 1.0]), ord=np.inf, g=2.0)
+    np.testing.assert_array_equal(grads["x"], [1.0, -1.0, 0.0])
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (2, 4, 4)])
+def test_inv_det(shape):
+    a = well_conditioned(*shape)
+    for f, af in [(np.linalg.inv, anp.linalg.inv), (np.linalg.det, anp.linalg.det)]:
+        check_rule(f, a)
+        check_autograd(f, af, a)
+        check_float32(f, a.astype(np.float32))
+
+
+@pytest.mark.parametrize("a_shape, b_shape", [
+    ((3, 3), (3,)), ((3, 3), (3, 2)), ((2, 3, 3), (2, 3, 2)), ((3, 3), (2, 3, 2)),
+    ((2, 3, 3), (3,)), ((2, 3, 3), (1, 3, 4))])
+def test_solve(a_shape, b_shape):
+    a, b = well_conditioned(*a_shape), rand(*b_shape, seed=1)
+    check_rule(np.linalg.solve, a, b)
+    check_float32(np.linalg.solve, a.astype(np.float32), b.astype(np.float32))
+    if len(a_shape) == 2 and len(b_shape) <= 2:  # autograd reads batches of b as NumPy 1.x
+        check_autograd(np.linalg.solve, anp.linalg.solve, a, b)
+
+
+@pytest.mark.parametrize("f", [np.matmul, np.dot, np.inner, np.outer, np.tensordot])
+def test_products_keep_float32(f):
+    a, b = rand(3, 3).astype(np.float32), rand(3, 3, seed=1).astype(np.float32)
+    check_float32(f, a, b)
+    check_float32(f, a[0], b, **({"axes": 1} if f is np.tensordot else {}))

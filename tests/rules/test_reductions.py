@@ -1,0 +1,110 @@
+"""Reduction rules: every axis form, keepdims, ties, zeros, ddof, float32."""
+
+import autograd.numpy as anp
+import numpy as np
+import pytest
+
+from .harness import check_autograd, check_float32, check_rule, rule_vjp
+
+REDUCTIONS = ["sum", "nansum", "mean", "prod", "max", "amax", "min", "amin", "var", "std"]
+AXES = [None, 0, 1, -1, (0, 2), (-1, 0)]
+
+
+def data(shape=(2, 3, 4), seed=0):
+    # Distinct values away from zero: no ties for max/min, no zeros for prod.
+    rng = np.random.default_rng(seed)
+    return rng.uniform(0.5, 1.5, shape) * rng.choice([-1.0, 1.0], shape)
+
+
+@pytest.mark.parametrize("name", REDUCTIONS)
+@pytest.mark.parametrize("axis", AXES)
+@pytest.mark.parametrize("keepdims", [False, True])
+@pytest.mark.parametrize("static", ["engine", "dynamic"])
+def test_reduction_matches_finite_differences(name, axis, keepdims, static):
+    check_rule(getattr(np, name), data(), axis=axis, keepdims=keepdims, static=static)
+
+
+@pytest.mark.parametrize("name", REDUCTIONS)
+def test_reduction_of_vector_and_scalar(name):
+    check_rule(getattr(np, name), data((5,)))
+    check_rule(getattr(np, name), data((5,)), axis=0)
+    if name != "std":  # the std of one number is 0, where the rule divides by zero
+        check_rule(getattr(np, name), np.array(1.7))
+
+
+@pytest.mark.parametrize("name", [n for n in REDUCTIONS if n != "nansum"])
+@pytest.mark.parametrize("axis", [None, 1, (0, 2)])
+def test_reduction_matches_autograd(name, axis):
+    check_autograd(getattr(np, name), getattr(anp, name), data(), axis=axis)
+    check_autograd(getattr(np, name), getattr(anp, name), data(), axis=axis, keepdims=True)
+
+
+@pytest.mark.parametrize("name", REDUCTIONS + ["cumsum"])
+@pytest.mark.parametrize("axis", [None, 1])
+def test_reduction_keeps_float32(name, axis):
+    check_float32(getattr(np, name), data().astype(np.float32), axis=axis)
+    check_float32(getattr(np, name), data().astype(np.float32), axis=axis, static="dynamic")
+
+
+@pytest.mark.parametrize("name", ["var", "std"])
+@pytest.mark.parametrize("ddof", [0, 1, 2])
+@pytest.mark.parametrize("axis", [None, 0, (1, 2)])
+def test_variance_ddof(name, ddof, axis):
+    if axis == 0 and ddof == 2:
+        pytest.skip("two numbers with ddof=2 have no variance")
+    check_rule(getattr(np, name), data(), axis=axis, ddof=ddof)
+    check_autograd(getattr(np, name), getattr(anp, name), data(), axis=axis, ddof=ddof)
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1, -1])
+@pytest.mark.parametrize("shape", [(6,), (3, 4)])
+def test_cumsum(axis, shape):
+    if axis is not None and axis >= len(shape):
+        pytest.skip("no such axis")
+    x = data(shape)
+    check_rule(np.cumsum, x, axis=axis)
+    check_autograd(np.cumsum, anp.cumsum, x, axis=axis)
+
+
+def test_cumsum_without_axis_flattens():
+    grads = rule_vjp(np.cumsum, np.ones((2, 2)), g=np.array([1.0, 2.0, 3.0, 4.0]))
+    np.testing.assert_array_equal(grads["a"], [[10.0, 9.0], [7.0, 4.0]])
+
+
+# prod with zeros: each element's gradient is the product of the others.
+
+@pytest.mark.parametrize("zeros", [[0], [0, 5], [3, 4, 7]])
+@pytest.mark.parametrize("axis", [None, 0, 1, (0, 1)])
+def test_prod_with_zeros(zeros, axis):
+    x = data((3, 4))
+    x.flat[zeros] = 0.0
+    check_rule(np.prod, x, axis=axis)
+
+
+def test_prod_with_one_zero_is_exact():
+    grads = rule_vjp(np.prod, np.array([2.0, 0.0, 3.0]), g=1.0)
+    np.testing.assert_array_equal(grads["a"], [0.0, 6.0, 0.0])
+
+
+def test_prod_of_empty_axis():
+    grads = rule_vjp(np.prod, np.ones((3, 0)), axis=1, g=np.ones(3))
+    assert grads["a"].shape == (3, 0)
+
+
+# max and min: ties share the gradient evenly.
+
+@pytest.mark.parametrize("name", ["max", "min", "amax", "amin"])
+def test_extremum_ties_split_evenly(name):
+    x = np.array([[1.0, 3.0, 3.0], [-2.0, -2.0, -2.0]])
+    grads = rule_vjp(getattr(np, name), x, axis=1, g=np.array([6.0, 3.0]))
+    expected = {"max": [[0.0, 3.0, 3.0], [1.0, 1.0, 1.0]], "min": [[6.0, 0.0, 0.0], [1.0] * 3]}
+    np.testing.assert_array_equal(grads["a"], expected[name.lstrip("a")[:3]])
+    check_autograd(getattr(np, name), getattr(anp, name), x, axis=1)
+    check_autograd(getattr(np, name), getattr(anp, name), x)
+
+
+def test_nansum_skips_nans():
+    x = np.array([[1.0, np.nan], [2.0, 3.0]])
+    grads = rule_vjp(np.nansum, x, axis=0, g=np.array([1.0, 2.0]))
+    np.testing.assert_array_equal(grads["a"], [[1.0, 0.0], [1.0, 2.0]])
+    check_float32(np.nansum, x.astype(np.float32), axis=0)

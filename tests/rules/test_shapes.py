@@ -1,0 +1,182 @@
+"""Shape, joining, splitting, copying and indexing rules."""
+
+import autograd.numpy as anp
+import numpy as np
+import pytest
+
+from .harness import check_autograd, check_float32, check_rule, rule_vjp
+
+STATIC = ["engine", "dynamic"]
+
+
+def rand(*shape, seed=0):
+    return np.random.default_rng(seed + sum(shape)).standard_normal(shape)
+
+
+# Each case: (function name, array shape, other arguments, keyword arguments).
+MOVES = [
+    ("reshape", (2, 3), [(3, 2)], {}), ("reshape", (2, 3), [-1], {}),
+    ("reshape", (2, 3, 2), [(3, 4)], {"order": "F"}), ("ravel", (2, 3), [], {}),
+    ("ravel", (2, 3), [], {"order": "F"}), ("expand_dims", (2, 3), [0], {}),
+    ("expand_dims", (2, 3), [(0, -1)], {}), ("squeeze", (2, 1, 3, 1), [], {}),
+    ("squeeze", (2, 1, 3, 1), [], {"axis": 1}), ("broadcast_to", (3,), [(2, 3)], {}),
+    ("broadcast_to", (2, 1), [(4, 2, 3)], {}), ("transpose", (2, 3, 4), [], {}),
+    ("transpose", (2, 3, 4), [(1, 0, 2)], {}), ("transpose", (2, 3, 4), [(2, 0, 1)], {}),
+    ("transpose", (2, 3, 4), [(-1, 0, 1)], {}), ("swapaxes", (2, 3, 4), [0, -1], {}),
+    ("moveaxis", (2, 3, 4), [0, -1], {}), ("moveaxis", (2, 3, 4), [[0, 1], [2, 0]], {}),
+    ("flip", (2, 3), [], {}), ("flip", (2, 3, 4), [], {"axis": (0, 2)}),
+    ("flip", (2, 3), [], {"axis": -1}), ("fliplr", (2, 3), [], {}), ("flipud", (2, 3), [], {}),
+    ("rot90", (2, 3), [], {}), ("rot90", (2, 3), [2], {}),
+    ("rot90", (2, 3, 4), [-1], {"axes": (1, 2)}), ("roll", (5,), [2], {}),
+    ("roll", (2, 3), [-1], {"axis": 1}), ("roll", (2, 3), [4], {}),
+    ("roll", (2, 3), [(1, -2)], {"axis": (0, 1)}), ("triu", (3, 4), [], {}),
+    ("triu", (3, 4), [1], {}), ("tril", (4, 3), [-1], {}), ("tril", (2, 3, 3), [], {}),
+    ("tile", (2, 3), [2], {}), ("tile", (2, 3), [(2, 1, 3)], {}), ("tile", (3,), [(2, 2)], {}),
+    ("tile", (2, 3), [0], {}), ("repeat", (2, 3), [2], {}), ("repeat", (2, 3), [3], {"axis": 1}),
+    ("repeat", (2, 3), [[1, 0, 2]], {"axis": -1}), ("repeat", (2, 3), [[2, 0]], {"axis": 0}),
+    ("repeat", (2, 2), [[1, 2, 0, 3]], {}), ("sort", (3, 4), [], {}),
+    ("sort", (3, 4), [], {"axis": 0}), ("sort", (3, 4), [], {"axis": None}),
+]
+
+
+@pytest.mark.parametrize("name, shape, args, kwargs", MOVES)
+@pytest.mark.parametrize("static", STATIC)
+def test_moves(name, shape, args, kwargs, static):
+    check_rule(getattr(np, name), rand(*shape), *args, static=static, **kwargs)
+
+
+@pytest.mark.parametrize("name, shape, args, kwargs", MOVES)
+def test_moves_keep_float32(name, shape, args, kwargs):
+    check_float32(getattr(np, name), rand(*shape).astype(np.float32), *args, **kwargs)
+
+
+def _autograd_can(name, args, kwargs):
+    """Whether autograd has a correct VJP for this case (it lacks some, gets some wrong)."""
+    if name in ("broadcast_to", "sort", "roll") or (name == "rot90" and kwargs):
+        return False
+    if name == "transpose" and args and min(args[0]) < 0:
+        return False
+    return not (name == "tile" or (name == "repeat" and np.ndim(args[0])))
+
+
+@pytest.mark.parametrize("name, shape, args, kwargs",
+                         [c for c in MOVES if _autograd_can(c[0], c[2], c[3])])
+def test_moves_match_autograd(name, shape, args, kwargs):
+    check_autograd(getattr(np, name), getattr(anp, name), rand(*shape), *args, **kwargs)
+
+
+def test_ravel_and_reshape_in_memory_order():
+    # (Finite differences would copy the array into C order: compare with the F-order rule.)
+    fortran, g = np.asfortranarray(rand(2, 3)), np.arange(6.0)
+    expected = g.reshape((2, 3), order="F")
+    for order in ("K", "A"):
+        np.testing.assert_array_equal(rule_vjp(np.ravel, fortran, order=order, g=g)["a"],
+                                      expected)
+    np.testing.assert_array_equal(rule_vjp(np.ravel, rand(2, 3), order="A", g=g)["a"],
+                                  g.reshape((2, 3)))
+    np.testing.assert_array_equal(rule_vjp(np.reshape, fortran, (3, 2), order="A",
+                                           g=g.reshape((3, 2), order="F"))["a"], expected)
+    with pytest.raises(NotImplementedError):
+        rule_vjp(np.ravel, rand(4, 4)[::2, ::2], order="K", g=np.ones(4))
+
+
+# Joining: the rule returns one adjoint per joined array.
+
+JOINS = [
+    ("concatenate", [(2, 3), (1, 3), (4, 3)], {}), ("concatenate", [(2, 3), (2, 1)], {"axis": 1}),
+    ("concatenate", [(2, 3, 1), (2, 3, 2)], {"axis": -1}),
+    ("concatenate", [(2, 3), (4,)], {"axis": None}), ("stack", [(2, 3), (2, 3)], {}),
+    ("stack", [(2, 3), (2, 3), (2, 3)], {"axis": 1}), ("stack", [(3,), (3,)], {"axis": -1}),
+    ("hstack", [(3,), (2,)], {}), ("hstack", [(2, 3), (2, 1)], {}), ("hstack", [(), (2,)], {}),
+    ("vstack", [(3,), (2, 3)], {}), ("vstack", [(2, 3), (1, 3)], {}), ("vstack", [(), ()], {}),
+]
+
+
+@pytest.mark.parametrize("name, shapes, kwargs", JOINS)
+@pytest.mark.parametrize("static", STATIC)
+def test_joins(name, shapes, kwargs, static):
+    arrays = [rand(*s, seed=i) for i, s in enumerate(shapes)]
+    check_rule(getattr(np, name), arrays, static=static, **kwargs)
+    check_float32(getattr(np, name), [a.astype(np.float32) for a in arrays], **kwargs)
+
+
+@pytest.mark.parametrize("name, shapes, kwargs",
+                         [j for j in JOINS if j[0] != "hstack" and j[2] != {"axis": None}])
+def test_joins_match_autograd(name, shapes, kwargs):
+    arrays = [rand(*s, seed=i) for i, s in enumerate(shapes)]
+    check_autograd(getattr(np, name), getattr(anp, name), arrays, **kwargs)
+
+
+def test_join_of_tuple_and_scalars():
+    grads = rule_vjp(np.hstack, (1.0, np.array([2.0, 3.0])), g=np.array([4.0, 5.0, 6.0]))
+    assert np.shape(grads["tup"][0]) == ()
+    np.testing.assert_array_equal(grads["tup"][1], [5.0, 6.0])
+
+
+# Splitting: g holds one adjoint per piece, None for a piece with zero gradient.
+
+SPLITS = [
+    ("split", (6, 2), [3], {}), ("split", (2, 6), [[1, 4]], {"axis": 1}),
+    ("split", (2, 5), [[1, 1, 7]], {"axis": -1}), ("array_split", (7,), [3], {}),
+    ("hsplit", (2, 4), [2], {}), ("hsplit", (6,), [[2]], {}), ("vsplit", (4, 3), [2], {}),
+    ("dsplit", (2, 2, 4), [[1, 3]], {}),
+]
+
+
+@pytest.mark.parametrize("name, shape, args, kwargs", SPLITS)
+@pytest.mark.parametrize("static", STATIC)
+def test_splits(name, shape, args, kwargs, static):
+    check_rule(getattr(np, name), rand(*shape), *args, static=static, **kwargs)
+    check_float32(getattr(np, name), rand(*shape).astype(np.float32), *args, **kwargs)
+
+
+@pytest.mark.parametrize("name, shape, args, kwargs", [s for s in SPLITS if s[1] != (6,)])
+def test_splits_match_autograd(name, shape, args, kwargs):
+    check_autograd(getattr(np, name), getattr(anp, name), rand(*shape), *args, **kwargs)
+
+
+def test_split_with_missing_pieces():
+    x = rand(6)
+    g = [None, np.array([1.0, 2.0]), None]
+    grads = check_rule(np.split, x, 3, g=g)
+    np.testing.assert_array_equal(grads["ary"], [0.0, 0.0, 1.0, 2.0, 0.0, 0.0])
+    g32 = [None, np.ones(2, np.float32), None]
+    assert rule_vjp(np.split, x.astype(np.float32), 3, g=g32)["ary"].dtype == np.float32
+
+
+# Indexing.
+
+TAKES = [
+    ([0, 2, 2, -1], {}), ([[1, 0], [3, 3]], {"axis": 1}), (1, {"axis": 0}),
+    ([5, -7, 1], {"axis": 1, "mode": "wrap"}), ([9, -3, 0], {"axis": -1, "mode": "clip"}),
+    (np.array([4, 4, 0]), {}),
+]
+
+
+@pytest.mark.parametrize("indices, kwargs", TAKES)
+@pytest.mark.parametrize("static", STATIC)
+def test_take(indices, kwargs, static):
+    check_rule(np.take, rand(3, 4), indices, static=static, **kwargs)
+    check_float32(np.take, rand(3, 4).astype(np.float32), indices, **kwargs)
+    if "mode" not in kwargs:
+        check_autograd(np.take, anp.take, rand(3, 4), indices, **kwargs)
+
+
+def test_take_sums_repeated_indices():
+    grads = rule_vjp(np.take, np.zeros(3), [1, 1, 2], g=np.array([1.0, 2.0, 4.0]))
+    np.testing.assert_array_equal(grads["a"], [0.0, 3.0, 4.0])
+
+
+GETITEMS = [(1,), (slice(None), 1), (Ellipsis, slice(0, 2)), ([0, 0, 2],),
+            (np.array([[True, False, True, True]] * 3),), (slice(None), [3, 1, 3]),
+            (None, 1, slice(None, None, -1))]
+
+
+@pytest.mark.parametrize("index", GETITEMS)
+def test_getitem(index):
+    def getitem(x, index):
+        return x[index]
+
+    index = index[0] if len(index) == 1 else index
+    check_rule("getitem", rand(3, 4), index, fn=getitem)
+    check_float32("getitem", rand(3, 4).astype(np.float32), index, fn=getitem)
