@@ -5,11 +5,10 @@ import inspect
 import numpy as np
 import pytest
 from autograd import make_vjp
+from corpus import api, straight
+from corpus.support import assert_grads_close, normal, numeric_grads, positions, with_autograd_numpy
 
 import srcgrad
-from corpus import api, straight
-from corpus.support import (assert_grads_close, numeric_grads, normal, positions,
-                            with_autograd_numpy)
 from srcgrad.errors import NonScalarOutputError
 
 
@@ -234,7 +233,7 @@ def test_vjp_rejects_parameter_named_seed():
 @pytest.mark.xfail(reason="engine bug #3: lambdas generate temporaries named <lambda>_1",
                    strict=True)
 def test_lambda_in_a_file(rng):
-    square_sum = lambda v: np.sum(v ** 2)  # noqa: E731 - lambdas must work too
+    square_sum = lambda v: np.sum(v ** 2)
     x = normal(rng, 3)
     np.testing.assert_allclose(srcgrad.grad(square_sum)(x), 2 * x, rtol=1e-12)
 

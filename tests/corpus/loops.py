@@ -1,0 +1,175 @@
+"""For loops: over range with any bounds, over an array's rows, enumerate, zip, nesting."""
+
+import numpy as np
+
+
+def power_by_loop(x):
+    y = x
+    for _ in range(3):
+        y = y * x
+    return np.sum(y)
+
+
+def accumulate_scaled(x, n):
+    total = 0.0
+    for i in range(n):
+        total = total + x * i
+    return np.sum(total)
+
+
+def sum_over_steps(xs, w):
+    s = 0.0
+    for t in range(xs.shape[0]):
+        s = s + np.sum(np.sin(xs[t] * w))
+    return s
+
+
+def start_stop_step(x):
+    acc = 0.0
+    for i in range(1, 6, 2):
+        acc = acc + x[i] * x[i - 1]
+    return acc
+
+
+def backwards_range(x):
+    h = 0.0
+    for i in range(x.shape[0] - 1, -1, -1):
+        h = np.tanh(h * 0.5 + x[i])
+    return h
+
+
+def over_rows(m, w):
+    acc = 0.0
+    for row in m:
+        acc = acc + np.dot(row, w) ** 2
+    return acc
+
+
+def over_rows_wrt_sequence(xs):
+    acc = 0.0
+    for x in xs:
+        acc = acc + np.sum(np.sin(x) * x)
+    return acc
+
+
+def with_enumerate(xs, w):
+    acc = 0.0
+    for i, x in enumerate(xs):
+        acc = acc + (i + 1) * np.sum(x * w) ** 2
+    return acc
+
+
+def with_zip(xs, ys, w):
+    acc = 0.0
+    for a, b in zip(xs, ys):
+        acc = acc + np.sum((a * w - b) ** 2)
+    return acc
+
+
+def nested(w, x):
+    h = x
+    for i in range(2):
+        for j in range(3):
+            h = np.sin(h * w[i, j] + 0.1)
+    return np.sum(h)
+
+
+def nested_accumulators(m):
+    total = 0.0
+    for i in range(m.shape[0]):
+        row = 0.0
+        for j in range(m.shape[1]):
+            row = row + m[i, j] * (j + 1.0)
+        total = total + row ** 2
+    return total
+
+
+def assigned_twice_per_step(x, w):
+    h = x
+    for _ in range(3):
+        h = h * w
+        h = np.tanh(h + x)
+    return np.sum(h)
+
+
+def read_before_and_after_reassignment(x, w):
+    h = x
+    out = 0.0
+    for _ in range(3):
+        a = h * w
+        h = np.sin(h) + a
+        out = out + np.sum(a * h)
+    return out
+
+
+def zero_iterations(x, n):
+    y = x * 2.0
+    for _ in range(n):
+        y = y * x
+    return np.sum(y)
+
+
+def last_value_after_loop(x):
+    last = x
+    for i in range(3):
+        last = x * (i + 1.0)
+    return np.sum(last * x)
+
+
+def carried_and_data(w, xs):
+    h = np.zeros(w.shape[0])
+    count = 0
+    for t in range(xs.shape[0]):
+        h = np.tanh(w @ h + xs[t])
+        count = count + 1
+    return np.sum(h) / count
+
+
+def loop_then_straight(x):
+    y = x
+    for _ in range(2):
+        y = np.exp(-y * y)
+    z = y * x
+    return np.sum(z)
+
+
+def two_loops(x, w):
+    a = x
+    for _ in range(2):
+        a = a * w
+    b = a
+    for _ in range(2):
+        b = np.sin(b + a)
+    return np.sum(b)
+
+
+def swap_in_loop(a, b):
+    for _ in range(3):
+        a, b = b, a * b
+    return np.sum(a + b)
+
+
+def augmented_in_loop(x, w):
+    acc = np.zeros_like(x)
+    for k in range(3):
+        acc += x * w ** k
+    return np.sum(acc ** 2)
+
+
+def param_reassigned_in_loop(x):
+    for _ in range(2):
+        x = x * x + 1.0
+    return np.sum(x)
+
+
+def matrix_power_loop(a, v):
+    for _ in range(3):
+        v = a @ v
+    return np.sum(v)
+
+
+def constant_factor(x):
+    y = x
+    for _ in range(3):
+        y = y * 2.0
+    return np.sum(y)

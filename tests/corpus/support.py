@@ -1,0 +1,59 @@
+"""Reference gradients for the engine tests: central differences and autograd.
+
+:func:`numeric_grads` uses :func:`srcgrad.check.numerical_grad` (central differences in
+float64); :func:`autograd_grads` runs the *same* function object's code with ``np`` bound to
+``autograd.numpy``, so autograd traces it independently of srcgrad.
+"""
+
+from __future__ import annotations
+
+import types
+
+import autograd
+import autograd.numpy as anp
+import numpy as np
+
+from srcgrad.check import numerical_grad
+
+
+def as_tuple(wrt):
+    return wrt if isinstance(wrt, tuple) else (wrt,)
+
+
+def positions(fn, wrt) -> list[int]:
+    """Parameter positions named by ``wrt`` (indices or names)."""
+    names = list(fn.__code__.co_varnames[:fn.__code__.co_argcount])
+    return [names.index(w) if isinstance(w, str) else w for w in as_tuple(wrt)]
+
+
+def numeric_grads(fn, args, wrt, seed=None) -> list:
+    """Central-difference gradients of ``fn`` at ``args``, one per ``wrt`` entry."""
+    return [numerical_grad(fn, args, p, seed=seed) for p in positions(fn, wrt)]
+
+
+def with_autograd_numpy(fn):
+    """``fn``'s code with its global ``np`` bound to ``autograd.numpy``."""
+    namespace = dict(fn.__globals__, np=anp)
+    return types.FunctionType(fn.__code__, namespace, fn.__name__, fn.__defaults__,
+                              fn.__closure__)
+
+
+def autograd_grads(fn, args, wrt) -> list:
+    """autograd's gradients of ``fn`` at ``args``, one per ``wrt`` entry."""
+    traced = with_autograd_numpy(fn)
+    return [autograd.grad(traced, p)(*args) for p in positions(fn, wrt)]
+
+
+def assert_grads_close(got, expected, *, rtol=1e-5, atol=1e-7, what=""):
+    """Each gradient in ``got`` matches ``expected`` in shape and value."""
+    assert len(got) == len(expected)
+    for i, (g, e) in enumerate(zip(got, expected)):
+        assert np.shape(g) == np.shape(e), f"{what} gradient {i}: shape {np.shape(g)} != " \
+                                           f"{np.shape(e)}"
+        np.testing.assert_allclose(np.asarray(g, dtype=np.float64),
+                                   np.asarray(e, dtype=np.float64), rtol=rtol, atol=atol,
+                                   err_msg=f"{what} gradient {i}")
+
+
+def normal(rng, *shape, dtype=np.float64):
+    return rng.standard_normal(shape).astype(dtype)

@@ -1,0 +1,146 @@
+"""Functions srcgrad must refuse. The offending line of each ends with ``# <- here``."""
+
+import math
+
+import numpy as np
+
+counter = 0
+
+
+def if_statement(x):
+    y = x * 2.0
+    if np.sum(y) > 0:  # <- here
+        y = -y
+    return np.sum(y)
+
+
+def while_loop(x):
+    y = x
+    while np.sum(y) < 10.0:  # <- here
+        y = y * 2.0
+    return np.sum(y)
+
+
+def break_in_loop(x):
+    y = x
+    for _ in range(5):
+        y = y * 0.5
+        break  # <- here
+    return np.sum(y)
+
+
+def continue_in_loop(x):
+    y = x
+    for _ in range(5):
+        continue  # <- here
+    return np.sum(y)
+
+
+def try_block(x):
+    try:  # <- here
+        y = np.log(x)
+    except ValueError:
+        y = x
+    return np.sum(y)
+
+
+def with_block(x):
+    with np.errstate(all="ignore"):  # <- here
+        y = np.log(x)
+    return np.sum(y)
+
+
+def inner_function(x):
+    def square(v):  # <- here
+        return v * v
+    return np.sum(square(x))
+
+
+def item_assignment(x):
+    y = np.zeros(3)
+    y[0] = x[0]  # <- here
+    return np.sum(y)
+
+
+def attribute_assignment(x):
+    x.shape = (-1,)  # <- here
+    return np.sum(x)
+
+
+def returns_tuple(x):
+    return np.sum(x), np.sum(x * x)  # <- here
+
+
+def early_return(x):
+    for _ in range(3):
+        return np.sum(x)  # <- here
+    return np.sum(x * 2.0)
+
+
+def no_return(x):  # <- here
+    np.sum(x)
+
+
+def star_args(*xs):  # <- here
+    return np.sum(xs[0])
+
+
+def generator(x):
+    yield np.sum(x)  # <- here
+    return np.sum(x)
+
+
+def global_statement(x):
+    global counter  # <- here
+    counter = counter + 1
+    return np.sum(x)
+
+
+def delete(x):
+    y = x * 2.0
+    del y  # <- here
+    return np.sum(x)
+
+
+def list_append(x):
+    items = []
+    items.append(x)  # <- here
+    return np.sum(x)
+
+
+def comprehension_on_wrt(x):
+    parts = [v * 2.0 for v in x]  # <- here
+    return np.sum(parts)
+
+
+def math_on_wrt(x):
+    return math.erf(np.sum(x))  # <- here
+
+
+def numpy_without_rule(x):
+    return np.sum(np.i0(x))  # <- here
+
+
+def undefined_name(x):
+    return np.sum(x * not_defined_anywhere)  # noqa: F821 # <- here
+
+
+def for_else(x):
+    y = x
+    for _ in range(2):  # <- here
+        y = y * 2.0
+    y = y + 1.0
+    return np.sum(y)
+
+
+def for_else(x):
+    y = x
+    for _ in range(2):  # <- here
+        y = y * 2.0
+    else:
+        y = y + 1.0
+    return np.sum(y)
+
+
+def constant_math(x):
+    return np.sum(x) * math.gamma(4.0)

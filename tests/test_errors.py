@@ -1,0 +1,169 @@
+"""Bad input raises a SrcgradError subclass whose message locates the problem and says what to do.
+"""
+
+import inspect
+
+import numpy as np
+import pytest
+from corpus import api, unsupported
+
+import srcgrad
+from srcgrad import errors
+
+MARKER = "# <- here"
+
+# (function, the error class expected, a phrase the message must contain)
+UNSUPPORTED = [
+    (unsupported.if_statement, errors.UnsupportedSyntaxError, "if"),
+    (unsupported.while_loop, errors.UnsupportedSyntaxError, "while"),
+    (unsupported.break_in_loop, errors.UnsupportedSyntaxError, "break"),
+    (unsupported.continue_in_loop, errors.UnsupportedSyntaxError, "continue"),
+    (unsupported.try_block, errors.UnsupportedSyntaxError, "try"),
+    (unsupported.with_block, errors.UnsupportedSyntaxError, "with"),
+    (unsupported.inner_function, errors.UnsupportedSyntaxError, "function"),
+    (unsupported.item_assignment, errors.UnsupportedSyntaxError, "x[i] = "),
+    (unsupported.attribute_assignment, errors.UnsupportedSyntaxError, "attribute"),
+    (unsupported.returns_tuple, errors.UnsupportedSyntaxError, "several values"),
+    (unsupported.early_return, errors.UnsupportedSyntaxError, "return"),
+    (unsupported.no_return, errors.UnsupportedSyntaxError, "return"),
+    pytest.param(unsupported.star_args, errors.UnsupportedSyntaxError, "*args",
+                 marks=pytest.mark.xfail(reason="engine bug #7: *args gives a WrtError about "
+                                         "0 parameters", strict=True)),
+    (unsupported.generator, errors.UnsupportedSyntaxError, "yield"),
+    (unsupported.global_statement, errors.UnsupportedSyntaxError, "global"),
+    (unsupported.delete, errors.UnsupportedSyntaxError, "del"),
+    (unsupported.list_append, errors.UnsupportedSyntaxError, "append"),
+    (unsupported.comprehension_on_wrt, errors.NonDifferentiableError, "list comprehension"),
+    (unsupported.math_on_wrt, errors.NonDifferentiableError, "math.erf"),
+    (unsupported.numpy_without_rule, errors.NonDifferentiableError, "np.i0"),
+    (unsupported.undefined_name, errors.UnsupportedSyntaxError, "not_defined_anywhere"),
+    (unsupported.for_else, errors.UnsupportedSyntaxError, "else"),
+]
+
+
+def _marked_line(fn):
+    """(line number in the file, stripped text) of the line of ``fn`` marked ``# <- here``."""
+    lines, first = inspect.getsourcelines(fn)
+    for offset, text in enumerate(lines):
+        if MARKER in text:
+            return first + offset, text.strip()
+    raise AssertionError(f"{fn.__name__} has no marked line")
+
+
+@pytest.mark.parametrize("fn, cls, phrase", UNSUPPORTED, ids=[(c.values if hasattr(c, "values") else c)[0].__name__
+                              for c in UNSUPPORTED])
+def test_unsupported_code_is_located_and_explained(fn, cls, phrase):
+    with pytest.raises(srcgrad.SrcgradError) as info:
+        srcgrad.grad(fn)(np.ones(3))
+    error = info.value
+    assert isinstance(error, cls)
+    message = str(error)
+    lineno, text = _marked_line(fn)
+    assert f'File "{unsupported.__file__}", line {lineno}:' in message
+    assert text.split(MARKER)[0].strip() in message  # shows the line
+    assert phrase in message
+    assert "\nFix: " in message  # says what to do
+    assert error.lineno == lineno and error.filename == unsupported.__file__
+
+
+def test_errors_are_raised_when_grad_is_called_not_later():
+    with pytest.raises(errors.UnsupportedSyntaxError):
+        srcgrad.grad(unsupported.if_statement)
+
+
+@pytest.mark.xfail(reason="engine bug #5: messages name generated temporaries", strict=True)
+def test_message_names_only_user_variables():
+    with pytest.raises(errors.NonDifferentiableError) as info:
+        srcgrad.grad(unsupported.math_on_wrt)
+    # the argument of math.erf is np.sum(x): the message should not name a temporary
+    assert "math_on_wrt_" not in str(info.value)
+
+
+@pytest.mark.xfail(reason="engine bug #6: python -m srcgrad rules does not exist",
+                   strict=True)
+def test_fix_points_to_a_command_that_exists():
+    import runpy
+
+    with pytest.raises(errors.NonDifferentiableError) as info:
+        srcgrad.grad(unsupported.numpy_without_rule)
+    if "python -m srcgrad" in str(info.value):
+        runpy.run_module("srcgrad", run_name="not_main")  # raises ImportError if missing
+
+
+def test_call_without_rule_on_constants_is_fine():
+    np.testing.assert_allclose(srcgrad.grad(unsupported.constant_math)(np.ones(2)),
+                               np.full(2, 6.0))
+
+
+@pytest.mark.parametrize("target", [np.sin, len, print, np.random.default_rng])
+def test_callable_without_source(target):
+    with pytest.raises(errors.SourceUnavailableError, match="defvjp"):
+        srcgrad.grad(target)
+
+
+def test_function_created_by_exec():
+    namespace = {"np": np}
+    exec("def f(x):\n    return np.sum(x * x)\n", namespace)  # noqa: S102
+    with pytest.raises(errors.SourceUnavailableError, match="in a module"):
+        srcgrad.grad(namespace["f"])
+
+
+def test_not_a_function():
+    with pytest.raises(srcgrad.SrcgradError):
+        srcgrad.grad(42)
+
+
+# -- bad wrt ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("wrt, phrases", [
+    ("nope", ["no parameter named 'nope'", "x, w, b, scale"]),
+    (4, ["out of range", "4 parameters"]),
+    (-5, ["out of range"]),
+    ((0, "y"), ["no parameter named 'y'"]),
+    (True, ["True"]),
+    (np.bool_(False), ["False"]),
+    (1.0, ["1.0"]),
+    ((), ["empty"]),
+    ((0, "x"), ["twice"]),
+    (None, ["None"]),
+])
+def test_bad_wrt_is_refused_with_a_clear_message(wrt, phrases):
+    with pytest.raises(errors.WrtError) as info:
+        srcgrad.grad(api.weighted, wrt=wrt)
+    for phrase in phrases:
+        assert phrase in str(info.value)
+
+
+@pytest.mark.parametrize("value, kind", [
+    (np.arange(3), "int64"),
+    (3, "int"),
+    (np.array([True, False, True]), "bool"),
+    ([1.0, 2.0, 3.0], "list"),
+])
+def test_non_float_argument_to_differentiate(value, kind):
+    g = srcgrad.grad(api.weighted, wrt="w")
+    with pytest.raises(errors.WrtError) as info:
+        g(np.ones(3), value, np.ones(3))
+    message = str(info.value)
+    assert "'w'" in message and kind in message and "float" in message
+
+
+def test_non_float_argument_passed_by_keyword():
+    g = srcgrad.grad(api.weighted, wrt="w")
+    with pytest.raises(errors.WrtError, match="'w'"):
+        g(np.ones(3), b=np.ones(3), w=np.arange(3))
+
+
+def test_integer_data_arguments_are_fine():
+    g = srcgrad.grad(api.weighted, wrt="x")
+    got = g(np.ones(3), np.arange(3), np.ones(3))
+    assert got.dtype == np.float64 and got.shape == (3,)
+
+
+@pytest.mark.parametrize("cls", [errors.SourceError, errors.UnsupportedSyntaxError,
+                                 errors.UnknownCallableError, errors.NonDifferentiableError,
+                                 errors.SourceUnavailableError, errors.WrtError,
+                                 errors.NonScalarOutputError, errors.RuleError])
+def test_every_error_is_a_srcgrad_error(cls):
+    assert issubclass(cls, srcgrad.SrcgradError)
+    assert srcgrad.SrcgradError is errors.SrcgradError
