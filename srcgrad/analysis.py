@@ -256,3 +256,83 @@ def activity(fdef: gast.FunctionDef, wrt: list[str], source: Source) -> Activity
                     "rewrite it with NumPy functions srcgrad knows (see `python -m srcgrad "
                     "rules`), or register a rule for it with srcgrad.defvjp")
     return Activity(varied, useful)
+
+
+#: A shape class no other value is known to share.
+UNKNOWN = None
+_SCALAR = "scalar"
+
+
+def _combine(tokens: list) -> object:
+    """The shape class of an elementwise result whose operands have ``tokens``."""
+    arrays = {t for t in tokens if t != _SCALAR}
+    if UNKNOWN in arrays:
+        return UNKNOWN
+    if not arrays:
+        return _SCALAR
+    return arrays.pop() if len(arrays) == 1 else UNKNOWN
+
+
+def shape_classes(fdef: gast.FunctionDef) -> dict[str, object]:
+    """A token per variable such that two variables with the same (non-None) token have the
+    same shape wherever a statement reads both. Elementwise primitives (``rule.elementwise``)
+    give their result the class of their operands; numbers are scalars; everything else, and
+    any variable assigned values of different classes, gets a class of its own or none.
+    """
+    params = [a.id for a in fdef.args.posonlyargs + fdef.args.args + fdef.args.kwonlyargs]
+    defs: dict[str, list] = {}
+    for stmt in _walk_statements(fdef.body):
+        if isinstance(stmt, gast.Assign):
+            single = isinstance(stmt.targets[0], gast.Name)
+            for target in targets_of(stmt):
+                defs.setdefault(target, []).append(stmt if single else None)
+        elif isinstance(stmt, gast.For):
+            defs.setdefault(stmt.target.id, []).append(None)
+    top = object()  # not computed yet (optimistic start for values carried by loops)
+    tokens: dict[str, object] = {v: top for v in defs}
+    for p in params:
+        if p not in defs:
+            tokens[p] = p
+
+    def atom_token(atom):
+        if isinstance(atom, gast.Constant):
+            if isinstance(atom.value, (int, float, complex)):
+                return _SCALAR
+            return "skip"
+        if isinstance(atom, gast.Name):
+            return tokens.get(atom.id, UNKNOWN)
+        return UNKNOWN
+
+    def value_token(stmt, target):
+        if stmt is None:
+            return UNKNOWN
+        op: Op = stmt.sg_op
+        if op.kind == "copy":
+            return atom_token(op.bound["x"])
+        if op.kind == "rule" and op.rule.elementwise:
+            found = [atom_token(a) for a in op.bound.values()]
+            found = [t for t in found if t != "skip"]
+            if top in found:
+                return top
+            return _combine(found)
+        if len(defs[target]) == 1:
+            return "~" + target  # its own class: a single definition
+        return UNKNOWN
+
+    for _ in range(50):
+        changed = False
+        for var, stmts in defs.items():
+            found = [value_token(s, var) for s in stmts] + ([var] if var in params else [])
+            known = [t for t in found if t is not top]
+            if not known:
+                new = top
+            elif all(t == known[0] for t in known):
+                new = known[0]
+            else:
+                new = UNKNOWN
+            if new is not tokens[var] and new != tokens[var]:
+                tokens[var] = new
+                changed = True
+        if not changed:
+            break
+    return {v: (UNKNOWN if t is top else t) for v, t in tokens.items()}

@@ -379,9 +379,9 @@ class Normalizer:
         return self.is_shape_expression(index)
 
     def stmt_For(self, stmt):
-        if stmt.orelse:
-            raise self.unsupported(stmt, "for ... else is not supported",
-                                   "move the else block after the loop")
+        if any(isinstance(n, gast.Break) for n in gast.walk(stmt)):
+            raise self.unsupported(stmt, "break is not supported yet",
+                                   "loop over the exact range instead")
         iterable = stmt.iter
         target = stmt.target
         items: list[tuple[Any, Any]] = []  # (target name node, sequence atom) pairs to index
@@ -433,6 +433,9 @@ class Normalizer:
         loop = self.emit(gast.For(target=name(index, store=True), iter=rng,
                                   body=body_prefix + body, orelse=[], type_comment=None))
         loop.sg_op = Op("opaque", what="for")
+        for orelse in stmt.orelse:  # without break, a loop's else block always runs after it
+            self.line = orelse.lineno
+            self.statement(orelse)
 
     def is_builtin(self, func, wanted: str) -> bool:
         resolved = self.resolver.resolve(func)

@@ -113,6 +113,7 @@ class Reverser:
     namer: Namer
     source: Source
     primal_names: set[str]
+    shapes: dict[str, object] = field(default_factory=dict)
     state: dict[str, str] = field(default_factory=dict)
     push_sets: dict[int, list[str]] = field(default_factory=dict)
     loops: list[gast.For] = field(default_factory=list)
@@ -239,7 +240,7 @@ class Reverser:
             if atom is None or not atom_names(atom) & self.activity.varied:
                 continue
             template = rule.template_for(param, op.static)
-            expr = substitute(template, mapping)
+            expr = self.skip_unbroadcast(substitute(template, mapping), targets_of(stmt))
             if param in rule.sequences or isinstance(atom, (gast.Tuple, gast.List)):
                 code += self.sequence(atom, expr)
                 continue
@@ -251,6 +252,26 @@ class Reverser:
                                              raw=op.bound)
             code += self.contribute(atom, expr, accumulate_expr)
         return code
+
+    def skip_unbroadcast(self, expr, targets: list[str]):
+        """Drop ``unbroadcast(e, x)`` where ``x`` has the statement result's shape."""
+        if len(targets) != 1:
+            return expr
+        result = self.shapes.get(targets[0])
+        if result is None:
+            return expr
+        shapes = self.shapes
+
+        class Drop(gast.NodeTransformer):
+            def visit_Call(self, node):
+                self.generic_visit(node)
+                if isinstance(node.func, gast.Name) and node.func.id == "unbroadcast" and \
+                        len(node.args) == 2 and isinstance(node.args[1], gast.Name) and \
+                        shapes.get(node.args[1].id) == result:
+                    return node.args[0]
+                return node
+
+        return Drop().visit(expr)
 
     def sequence(self, atom, expr) -> list[gast.stmt]:
         """Adjoints of a sequence argument (``np.concatenate((a, b))``), given as a sequence."""

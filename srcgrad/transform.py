@@ -10,7 +10,7 @@ import gast
 import numpy as np
 
 from . import runtime
-from .analysis import activity, assigned_in, rename
+from .analysis import activity, assigned_in, rename, shape_classes
 from .codegen import compile_function, to_source
 from .errors import SrcgradError, WrtError
 from .names import Namer, names_in
@@ -64,7 +64,7 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True) -> Gen
     result = fdef.body[-1].value.id
     forward = fdef.body[:-1]
     primal = set(params) | assigned_in(forward)
-    reverser = Reverser(act, namer, parsed.source, primal)
+    reverser = Reverser(act, namer, parsed.source, primal, shapes=shape_classes(fdef))
     d_result = namer.adjoint(result)
     if mode == "vjp":
         seed_value = name("seed")
