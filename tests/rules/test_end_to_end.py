@@ -57,7 +57,7 @@ def nondifferentiable(x):
 
 
 def split_with_unused_piece(x):
-    first, second, third = np.split(x, 3)
+    _first, second, _third = np.split(x, 3)
     return np.sum(second ** 2)
 
 
@@ -85,7 +85,7 @@ def test_float32_end_to_end(f, args):
 
 
 def uneven_split(x):
-    first, second, third = np.array_split(x, 3)
+    first, _second, third = np.array_split(x, 3)
     return np.sum(first ** 2) + np.sum(third)
 
 
