@@ -246,13 +246,12 @@ def activity(fdef: gast.FunctionDef, wrt: list[str], source: Source) -> Activity
         op = getattr(stmt, "sg_op", None)
         if isinstance(stmt, gast.Assign) and op is not None and op.kind == "opaque" and \
                 set(targets_of(stmt)) & useful:
-            flowing = sorted(atom_names(stmt.value) & varied)
-            if flowing:
+            if atom_names(stmt.value) & varied:
                 raise source.error(
                     NonDifferentiableError, stmt,
-                    f"{op.what} has no differentiation rule, and its result depends on "
-                    f"{', '.join(flowing)}, which depend{'s' if len(flowing) == 1 else ''} on "
-                    "the differentiated arguments",
+                    f"{op.what} has no differentiation rule, and its input depends on "
+                    f"{', '.join(wrt)} (the argument{'s' if len(wrt) > 1 else ''} being "
+                    "differentiated)",
                     "rewrite it with NumPy functions srcgrad knows (see `python -m srcgrad "
                     "rules`), or register a rule for it with srcgrad.defvjp")
     return Activity(varied, useful)

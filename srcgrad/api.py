@@ -9,7 +9,8 @@ from typing import Any, Callable, Sequence, Union
 
 import numpy as np
 
-from .errors import WrtError
+from .errors import UnsupportedSyntaxError, WrtError
+from .parse import parse_function
 from .transform import Generated, transform
 
 Wrt = Union[int, str, Sequence[Union[int, str]]]
@@ -24,6 +25,13 @@ def _wrt_names(fn: Callable, wrt: Wrt) -> tuple[tuple[str, ...], bool]:
         params = list(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):
         raise WrtError(f"cannot read the parameters of {fn!r}") from None
+    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
+        code = getattr(inspect.unwrap(fn), "__code__", None)
+        raise UnsupportedSyntaxError(
+            "*args and **kwargs parameters cannot be differentiated",
+            filename=getattr(code, "co_filename", None),
+            lineno=getattr(code, "co_firstlineno", None),
+            fix="give the function named parameters")
     names = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD,
                                                   p.KEYWORD_ONLY)]
     single = not isinstance(wrt, (tuple, list))
@@ -54,7 +62,10 @@ def generated(fn: Callable, wrt: tuple[str, ...], mode: str,
               as_tuple: bool = True) -> Generated:
     """The generated function for ``fn``, transformed once per code object, wrt and mode."""
     fn = inspect.unwrap(fn)
-    key = (getattr(fn, "__code__", fn), wrt, mode, as_tuple, _closure_key(fn))
+    # By identity: equal code objects from two modules may see different globals. The cached
+    # entry keeps the function alive, so these ids cannot be reused while it is cached.
+    key = (id(getattr(fn, "__code__", fn)), id(getattr(fn, "__globals__", None)), wrt, mode,
+           as_tuple, _closure_key(fn))
     found = _cache.get(key)
     if found is None:
         with _lock:
@@ -83,6 +94,8 @@ def _check_float(value: Any, name: str, fn: Callable) -> None:
 
 
 def _make(fn: Callable, wrt: Wrt, mode: str) -> Callable:
+    if not hasattr(inspect.unwrap(fn), "__code__"):
+        parse_function(fn)  # raises SourceUnavailableError, naming what to do
     wrt_names, single = _wrt_names(fn, wrt)
     gen = generated(fn, wrt_names, mode, as_tuple=not single)
     signature = inspect.signature(inspect.unwrap(fn))

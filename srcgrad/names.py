@@ -27,6 +27,7 @@ class Namer:
 
     def numbered(self, base: str) -> str:
         """``base_1``, ``base_2`` ..., whichever is free first."""
+        base = base if base.isidentifier() and not keyword.iskeyword(base) else "tmp"
         stem = base.rstrip("0123456789").rstrip("_") or base
         i = 1
         while f"{stem}_{i}" in self.taken:

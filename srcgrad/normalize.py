@@ -226,7 +226,7 @@ class Normalizer:
         if isinstance(stmt.value, gast.Name) and self.resolver.is_local(stmt.value.id):
             value = name(stmt.value.id)
         else:  # name the result after the function: `loss = np.mean(...)`
-            result = self.parsed.tree.name
+            result = self.parsed.tree.name if self.parsed.tree.name.isidentifier() else "result"
             value, op = self.operation(stmt.value, hint=result)
             if op is None:
                 op = Op("copy", bound={"x": value})
@@ -379,9 +379,10 @@ class Normalizer:
         return self.is_shape_expression(index)
 
     def stmt_For(self, stmt):
-        if any(isinstance(n, gast.Break) for n in gast.walk(stmt)):
-            raise self.unsupported(stmt, "break is not supported yet",
-                                   "loop over the exact range instead")
+        for node in gast.walk(stmt):
+            if isinstance(node, gast.Break):
+                raise self.unsupported(node, "break is not supported yet",
+                                       "loop over the exact range instead")
         iterable = stmt.iter
         target = stmt.target
         items: list[tuple[Any, Any]] = []  # (target name node, sequence atom) pairs to index

@@ -34,6 +34,7 @@ class Generated:
 
     function: Any
     source: str
+    original: Any
     namespace: dict[str, Any]
     name: str
     params: list[str]
@@ -107,7 +108,7 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True) -> Gen
     source = to_source(gast.Module(body=[gen], type_ignores=[]))
     namespace = build_namespace(resolver)
     function = compile_function(source, fn_name, namespace)
-    return Generated(function, source, namespace, fn_name, params)
+    return Generated(function, source, fn, namespace, fn_name, params)
 
 
 def copy_defaults(defaults):
