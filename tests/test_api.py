@@ -230,8 +230,6 @@ def test_vjp_rejects_parameter_named_seed():
         srcgrad.vjp(f)
 
 
-@pytest.mark.xfail(reason="engine bug #3: lambdas generate temporaries named <lambda>_1",
-                   strict=True)
 def test_lambda_in_a_file(rng):
     square_sum = lambda v: np.sum(v ** 2)
     x = normal(rng, 3)

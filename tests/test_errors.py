@@ -27,8 +27,8 @@ UNSUPPORTED = [
     (unsupported.early_return, errors.UnsupportedSyntaxError, "return"),
     (unsupported.no_return, errors.UnsupportedSyntaxError, "return"),
     pytest.param(unsupported.star_args, errors.UnsupportedSyntaxError, "*args",
-                 marks=pytest.mark.xfail(reason="engine bug #7: *args gives a WrtError about "
-                                         "0 parameters", strict=True)),
+                 marks=pytest.mark.xfail(reason="engine bug #7: the *args error does not "
+                                         "show the line", strict=True)),
     (unsupported.generator, errors.UnsupportedSyntaxError, "yield"),
     (unsupported.global_statement, errors.UnsupportedSyntaxError, "global"),
     (unsupported.delete, errors.UnsupportedSyntaxError, "del"),
@@ -37,7 +37,6 @@ UNSUPPORTED = [
     (unsupported.math_on_wrt, errors.NonDifferentiableError, "math.erf"),
     (unsupported.numpy_without_rule, errors.NonDifferentiableError, "np.i0"),
     (unsupported.undefined_name, errors.UnsupportedSyntaxError, "not_defined_anywhere"),
-    (unsupported.for_else, errors.UnsupportedSyntaxError, "else"),
 ]
 
 
@@ -71,7 +70,6 @@ def test_errors_are_raised_when_grad_is_called_not_later():
         srcgrad.grad(unsupported.if_statement)
 
 
-@pytest.mark.xfail(reason="engine bug #5: messages name generated temporaries", strict=True)
 def test_message_names_only_user_variables():
     with pytest.raises(errors.NonDifferentiableError) as info:
         srcgrad.grad(unsupported.math_on_wrt)

@@ -44,6 +44,7 @@ CASES = [
     (loops.param_reassigned_in_loop, _small((3,)), 0),
     (loops.matrix_power_loop, _small((3, 3), (3,)), (0, 1)),
     (loops.constant_factor, _arrays((3,)), 0),
+    (loops.for_else, _arrays((3,)), 0),
     (models.rnn, _small((2, 3), (3, 3), (3,), (4, 2), (3,)), (0, 1, 2, 4)),
     (models.lstm, _small((2, 12), (3, 12), (12,), (4, 2), (3,), (3,)), (0, 1, 2, 3, 4, 5)),
 ]

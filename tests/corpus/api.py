@@ -25,3 +25,15 @@ def matrix_output(a):
 
 def keyword_only(x, *, power=3):
     return np.sum(x ** power)
+
+
+SCALE = 0.5
+TABLE = np.arange(3.0)
+
+
+def uses_global_constant(x):
+    return np.sum(np.sin(x) * SCALE)
+
+
+def uses_global_array(x):
+    return np.sum(x * TABLE)

@@ -173,3 +173,12 @@ def constant_factor(x):
     for _ in range(3):
         y = y * 2.0
     return np.sum(y)
+
+
+def for_else(x):
+    y = x
+    for _ in range(2):
+        y = y * np.cos(x)
+    else:  # noqa: PLW0120 - no break: the else block always runs
+        y = y + 1.0
+    return np.sum(y ** 2)

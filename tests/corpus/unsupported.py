@@ -125,22 +125,5 @@ def undefined_name(x):
     return np.sum(x * not_defined_anywhere)  # noqa: F821 # <- here
 
 
-def for_else(x):
-    y = x
-    for _ in range(2):  # <- here
-        y = y * 2.0
-    y = y + 1.0
-    return np.sum(y)
-
-
-def for_else(x):
-    y = x
-    for _ in range(2):  # <- here
-        y = y * 2.0
-    else:
-        y = y + 1.0
-    return np.sum(y)
-
-
 def constant_math(x):
     return np.sum(x) * math.gamma(4.0)

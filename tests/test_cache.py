@@ -1,0 +1,164 @@
+"""The transformation cache: once per function, anew for new code, once under contention."""
+
+import gc
+import importlib
+import itertools
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+from corpus import api
+
+import srcgrad
+import srcgrad.api as srcgrad_api
+
+
+@pytest.fixture
+def count_transforms(monkeypatch):
+    """Wrap srcgrad.api.transform; returns the list of functions transformed (in order)."""
+    calls = []
+    real = srcgrad_api.transform
+
+    def counting(fn, *args, **kwargs):
+        calls.append(fn)
+        return real(fn, *args, **kwargs)
+
+    monkeypatch.setattr(srcgrad_api, "transform", counting)
+    return calls
+
+
+_modules = itertools.count()
+
+
+@pytest.fixture
+def fresh_module(tmp_path, monkeypatch):
+    """Write a module to a temporary directory and import it; call again to rewrite it.
+
+    Each test's module starts with a distinct comment line, so its functions' code objects
+    differ from other tests' (code objects with equal code and line numbers compare equal).
+    """
+    monkeypatch.syspath_prepend(str(tmp_path))
+    number = next(_modules)
+    name = f"cache_case_{number}"
+
+    def write(body: str):
+        (tmp_path / f"{name}.py").write_text(f"import numpy as np\n\nID = {number}\n\n\n"
+                                             + body)
+        importlib.invalidate_caches()
+        if name in sys.modules:
+            return importlib.reload(sys.modules[name])
+        return importlib.import_module(name)
+
+    yield write
+    sys.modules.pop(name, None)
+
+
+def test_second_grad_does_not_transform_again(fresh_module, count_transforms):
+    module = fresh_module("def f(x):\n    return np.sum(x * x)\n")
+    first = srcgrad.grad(module.f)
+    second = srcgrad.grad(module.f)
+    assert count_transforms == [module.f]
+    assert second.generated is first.generated
+
+
+def test_cache_is_keyed_by_wrt_and_mode(fresh_module, count_transforms):
+    module = fresh_module("def f(x, y):\n    return np.sum(x * y)\n")
+    for entry, wrt in [(srcgrad.grad, 0), (srcgrad.grad, 1), (srcgrad.grad, (0, 1)),
+                       (srcgrad.value_and_grad, 0), (srcgrad.vjp, 0), (srcgrad.grad, "x")]:
+        entry(module.f, wrt=wrt)
+    assert len(count_transforms) == 5  # wrt=0 and wrt="x" are the same parameter
+
+
+def test_redefined_function_is_transformed_anew(fresh_module, count_transforms):
+    x = np.array([1.0, 2.0])
+    old = fresh_module("def f(x):\n    return np.sum(x * x)\n").f
+    np.testing.assert_allclose(srcgrad.grad(old)(x), 2 * x)
+    new = fresh_module("def f(x):\n    return np.sum(x * x * x) + 1.0\n").f
+    assert new.__code__ is not old.__code__
+    np.testing.assert_allclose(srcgrad.grad(new)(x), 3 * x ** 2)
+    assert len(count_transforms) == 2
+    np.testing.assert_allclose(srcgrad.grad(old)(x), 2 * x)  # the old one is still cached
+    assert len(count_transforms) == 2
+
+
+def test_redefined_function_is_transformed_anew_after_the_old_one_is_freed(fresh_module):
+    x = np.array([1.0, 2.0])
+    for power in range(2, 7):  # freed code objects' addresses tend to be reused
+        body = f"def f(x):\n    return np.sum(x ** {power})\n"
+        np.testing.assert_allclose(srcgrad.grad(fresh_module(body).f)(x), power * x ** (power - 1))
+        gc.collect()
+
+
+def test_cache_grows_by_one_entry_per_transformation(fresh_module):
+    module = fresh_module("def g(x):\n    return np.sum(np.sin(x))\n")
+    before = len(srcgrad_api._cache)
+    srcgrad.grad(module.g)
+    srcgrad.grad(module.g)
+    assert len(srcgrad_api._cache) == before + 1
+
+
+def test_threads_asking_at_once_get_one_transformation(fresh_module, monkeypatch):
+    module = fresh_module("def h(x, w):\n    return np.sum(np.tanh(x @ w))\n")
+    calls = []
+    real = srcgrad_api.transform
+
+    def slow(fn, *args, **kwargs):
+        calls.append(fn)
+        time.sleep(0.05)  # keep the window open for the other threads
+        return real(fn, *args, **kwargs)
+
+    monkeypatch.setattr(srcgrad_api, "transform", slow)
+    barrier = threading.Barrier(8)
+    results, errors = [], []
+
+    def ask():
+        try:
+            barrier.wait()
+            results.append(srcgrad.grad(module.h, wrt=(0, 1)))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors
+    assert len(calls) == 1
+    assert len(results) == 8 and len({id(r.generated) for r in results}) == 1
+
+
+def test_closures_with_different_cells_are_cached_separately(count_transforms):
+    def make(scale):
+        def f(x):
+            return np.sum(scale * x)
+        return f
+
+    x = np.ones(2)
+    np.testing.assert_allclose(srcgrad.grad(make(2.0))(x), [2.0, 2.0])
+    np.testing.assert_allclose(srcgrad.grad(make(3.0))(x), [3.0, 3.0])
+
+
+def test_cached_gradient_is_correct_for_new_shapes():
+    g = srcgrad.grad(api.weighted, wrt=(0, 1, 2))
+    for shapes in [((3,), (3,), (3,)), ((2, 3), (3,), (2, 1)), ((), (), ())]:
+        args = [np.full(s, 0.5) for s in shapes]
+        grads = g(*args)
+        for arg, grad in zip(args, grads):
+            assert grad.shape == arg.shape
+
+
+def test_same_code_in_two_modules_with_different_globals(tmp_path, monkeypatch):
+    source = "import numpy as np\nSCALE = {}\n\n\ndef f(x):\n    return np.sum(SCALE * x)\n"
+    for name, scale in [("same_code_a", 2.0), ("same_code_b", 3.0)]:
+        (tmp_path / f"{name}.py").write_text(source.format(scale))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    a, b = importlib.import_module("same_code_a"), importlib.import_module("same_code_b")
+    try:
+        np.testing.assert_allclose(srcgrad.grad(a.f)(np.ones(2)), [2.0, 2.0])
+        np.testing.assert_allclose(srcgrad.grad(b.f)(np.ones(2)), [3.0, 3.0])
+    finally:
+        sys.modules.pop("same_code_a", None)
+        sys.modules.pop("same_code_b", None)
