@@ -4,6 +4,9 @@ import numpy as np
 import pytest
 from corpus import loops, models
 from corpus.support import assert_grads_close, autograd_grads, normal, numeric_grads
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import srcgrad
 
@@ -45,6 +48,8 @@ CASES = [
     (loops.matrix_power_loop, _small((3, 3), (3,)), (0, 1)),
     (loops.constant_factor, _arrays((3,)), 0),
     (loops.for_else, _arrays((3,)), 0),
+    (loops.delayed_dependency, _arrays((3,), (3,)), (0, 1)),
+    (loops.growing_shape, _small((1, 3), (2, 1)), (0, 1)),
     (models.rnn, _small((2, 3), (3, 3), (3,), (4, 2), (3,)), (0, 1, 2, 4)),
     (models.lstm, _small((2, 12), (3, 12), (12,), (4, 2), (3,), (3,)), (0, 1, 2, 3, 4, 5)),
 ]
@@ -71,3 +76,15 @@ def test_matches_autograd(fn, make, wrt):
     args = make(np.random.default_rng(1))
     assert_grads_close(_grads(fn, args, wrt), autograd_grads(fn, args, wrt), rtol=1e-9,
                        atol=1e-12, what=fn.__name__)
+
+
+@pytest.mark.parametrize("fn", [loops.broadcast_accumulator, loops.growing_shape])
+@settings(max_examples=25, deadline=None)
+@given(shapes=mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3),
+       seed=st.integers(0, 2 ** 16))
+def test_loop_carried_broadcasting_any_shapes(fn, shapes, seed):
+    rng = np.random.default_rng(seed)
+    args = [rng.uniform(-1.0, 1.0, size=s) for s in shapes.input_shapes]
+    got = _grads(fn, args, (0, 1))
+    assert_grads_close(got, autograd_grads(fn, args, (0, 1)), rtol=1e-9, atol=1e-12,
+                       what=fn.__name__)

@@ -4,6 +4,9 @@ import numpy as np
 import pytest
 from corpus import indexing, straight
 from corpus.support import assert_grads_close, autograd_grads, normal, numeric_grads
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import srcgrad
 
@@ -100,3 +103,21 @@ def test_in_place_update_of_shared_array_is_refused():
     """y = x; y += 1 changes x too in NumPy; srcgrad refuses rather than differentiate a copy."""
     with pytest.raises(srcgrad.SrcgradError, match=r"shares memory with x"):
         srcgrad.grad(straight.augmented_keeps_input)(np.array([0.5, -1.0]))
+
+
+# autograd mis-shapes gradients of np.where/np.maximum for size-1 axes: use differences there.
+@pytest.mark.parametrize("fn, oracle", [(straight.broadcast_chain, autograd_grads),
+                                        (straight.broadcast_functions, numeric_grads)])
+@settings(max_examples=25, deadline=None)
+@given(shapes=mutually_broadcastable_shapes(num_shapes=3, max_dims=3, max_side=3),
+       dtype=st.sampled_from([np.float64, np.float32]), seed=st.integers(0, 2 ** 16))
+def test_broadcasting_any_shapes(fn, oracle, shapes, dtype, seed):
+    rng = np.random.default_rng(seed)
+    args = [rng.uniform(-1.0, 1.0, size=s).astype(dtype) for s in shapes.input_shapes]
+    got = _grads(fn, args, (0, 1, 2))
+    for arg, grad in zip(args, got):
+        assert grad.shape == arg.shape and grad.dtype == dtype
+    exact = [a.astype(np.float64) for a in args]
+    assert_grads_close(got, oracle(fn, exact, (0, 1, 2)),
+                       rtol=1e-4 if dtype == np.float32 else 1e-6,
+                       atol=1e-4 if dtype == np.float32 else 1e-8, what=fn.__name__)

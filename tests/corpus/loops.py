@@ -182,3 +182,28 @@ def for_else(x):
     else:  # noqa: PLW0120 - no break: the else block always runs
         y = y + 1.0
     return np.sum(y ** 2)
+
+
+def broadcast_accumulator(a, b):
+    acc = 0.0
+    for _ in range(2):
+        acc = acc + a * b
+        acc = np.sin(acc)
+    return np.sum(acc)
+
+
+def growing_shape(row, col):
+    h = 1.0
+    for _ in range(2):
+        h = h * row
+        h = np.tanh(h + col)
+    return np.sum(h)
+
+
+def delayed_dependency(x, y):
+    a = y
+    b = y
+    for _ in range(3):
+        a = b
+        b = x * 1.0
+    return np.sum(a * a)

@@ -172,3 +172,27 @@ def calls_helper(x, w):
 
 def constant_output(x):
     return np.sum(np.ones(3))
+
+
+def broadcast_chain(a, b, c):
+    t = a * b + c
+    u = np.tanh(t) - a / (1.0 + b * b)
+    v = u * c + np.exp(-a)
+    return np.sum(v * t)
+
+
+def broadcast_functions(a, b, c):
+    m = np.maximum(a, b) + np.where(c > 0, a, c) * np.minimum(b, c)
+    return np.sum(m * np.arctan2(a, 1.0 + b * b) + np.power(1.5 + np.sin(c), a))
+
+
+def elementwise_chain(x, w):
+    y = np.sin(x) * 2.0
+    z = y + x
+    u = z * w
+    return np.sum(u)
+
+
+def reassigned_param(x, w):
+    x = x * w
+    return np.sum(x * x)

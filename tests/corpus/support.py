@@ -57,3 +57,45 @@ def assert_grads_close(got, expected, *, rtol=1e-5, atol=1e-7, what=""):
 
 def normal(rng, *shape, dtype=np.float64):
     return rng.standard_normal(shape).astype(dtype)
+
+
+# -- the engine's passes, run one at a time --------------------------------------------------
+
+def normalized(fn):
+    """``(parsed, normalized FunctionDef, namer)`` for ``fn``, as srcgrad.transform makes them."""
+    from srcgrad.names import Namer, names_in
+    from srcgrad.normalize import normalize
+    from srcgrad.parse import parse_function
+    from srcgrad.resolve import Resolver
+    from srcgrad.transform import _RESERVED, assigned_names
+
+    parsed = parse_function(fn)
+    tree = parsed.tree
+    params = [a.id for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs]
+    namer = Namer(names_in(tree) | _RESERVED)
+    resolver = Resolver(parsed, set(params) | assigned_names(tree))
+    return parsed, normalize(parsed, resolver, namer), namer
+
+
+def renamed(fn, wrt=()):
+    """``(parsed, renamed FunctionDef, loop names)``: normalize, then rename."""
+    from srcgrad.analysis import rename
+
+    parsed, fdef, namer = normalized(fn)
+    fdef, loop_names = rename(fdef, namer, set(wrt))
+    return parsed, fdef, loop_names
+
+
+def compile_tree(fdef, fn):
+    """Compile a (normalized or renamed) FunctionDef against ``fn``'s globals."""
+    import copy
+
+    import gast
+
+    from srcgrad.codegen import to_source
+    from srcgrad.transform import HELPERS
+
+    source = to_source(gast.Module(body=[copy.deepcopy(fdef)], type_ignores=[]))
+    namespace = dict(fn.__globals__, **HELPERS)
+    exec(compile(source, f"<{fdef.name} pass output>", "exec"), namespace)  # noqa: S102
+    return namespace[fdef.name], source
