@@ -18,46 +18,11 @@ import gast
 
 from .errors import NonDifferentiableError
 from .names import Namer
-from .normalize import Op, atom_names, name
+from . import ir
+from .ir import SCOPES, assigned_in, atom_names, bodies, operands_of, targets_of
+from .ir import walk_statements as _walk_statements
+from .normalize import Op, name
 from .parse import Source
-
-LOAD_CONTEXTS = (gast.Load,)
-
-
-def targets_of(stmt) -> list[str]:
-    """The names an assignment or loop header writes."""
-    if isinstance(stmt, gast.Assign):
-        target = stmt.targets[0]
-        if isinstance(target, gast.Name):
-            return [target.id]
-        return [t.id for t in target.elts]
-    if isinstance(stmt, gast.For):
-        return [stmt.target.id]
-    return []
-
-
-def assigned_in(stmts) -> set[str]:
-    """Every name assigned by ``stmts``, loops included."""
-    found: set[str] = set()
-    for stmt in stmts:
-        found.update(targets_of(stmt))
-        if isinstance(stmt, gast.For):
-            found |= assigned_in(stmt.body)
-    return found
-
-
-def operands_of(stmt) -> set[str]:
-    """The names a statement reads (for a loop: its header only)."""
-    if isinstance(stmt, gast.Assign):
-        return atom_names(stmt.value)
-    if isinstance(stmt, gast.For):
-        return atom_names(stmt.iter)
-    if isinstance(stmt, (gast.Expr, gast.Return)):
-        return atom_names(stmt.value)
-    if isinstance(stmt, gast.Assert):
-        return atom_names(stmt.test) | atom_names(stmt.msg)
-    return set()
-
 
 def _rename_loads(node, env: dict[str, str]) -> None:
     for sub in gast.walk(node):
@@ -86,8 +51,8 @@ class Renamer:
     def block(self, stmts, in_loop: bool) -> list:
         out = []
         for stmt in stmts:
-            if isinstance(stmt, gast.For):
-                out.extend(self.loop(stmt))
+            if isinstance(stmt, SCOPES):
+                out.extend(self.scope(stmt))
                 continue
             _rename_loads(stmt, self.env)
             reads = operands_of(stmt)
@@ -97,7 +62,8 @@ class Renamer:
             if isinstance(stmt, gast.Assign):
                 targets = stmt.targets[0]
                 target_nodes = [targets] if isinstance(targets, gast.Name) else targets.elts
-                clash = in_loop and any(self.env.get(t.id, t.id) in reads for t in target_nodes)
+                clash = in_loop and op is not None and op.kind == "rule" and \
+                    any(self.env.get(t.id, t.id) in reads for t in target_nodes)
                 if clash:  # x = x * w in a loop: compute into a temporary, then copy
                     final = [self.env[t.id] for t in target_nodes]
                     for t in target_nodes:
@@ -135,39 +101,76 @@ class Renamer:
             return False  # copies, tuples and constants: their adjoints read no values
         return op.rule.reads_result
 
-    def loop(self, stmt: gast.For) -> list:
+    def scope(self, stmt) -> list:
+        """Rename a loop or an if: one name per variable it assigns, chosen on entry."""
         line = stmt.sg_line
-        _rename_loads(stmt.iter, self.env)
-        self.used |= atom_names(stmt.iter)
+        if not isinstance(stmt, gast.While):  # a while's test is evaluated inside the loop
+            header = stmt.iter if isinstance(stmt, gast.For) else stmt.test
+            _rename_loads(header, self.env)
+            self.used |= atom_names(header)
         assigned = assigned_in([stmt])
-        reads_in_body = set()
-        for sub in gast.walk(gast.Module(body=stmt.body, type_ignores=[])):
-            if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Load):
-                reads_in_body.add(sub.id)
+        if getattr(stmt, "sg_count", None):
+            assigned.add(stmt.sg_count)
+        target = stmt.target.id if isinstance(stmt, gast.For) else None
         before = []
-        loop_env = {}
+        scope_env = {}
+        entry_copies: dict[str, str] = {}  # variables whose value on entry the scope keeps
         for original in sorted(assigned):
             current = self.env.get(original)
             if current is None:
-                loop_env[original] = original if original not in self.loop_names and \
-                    original not in self.env.values() else self.namer.numbered(original)
+                fresh = original not in self.loop_names and original not in self.env.values()
+                scope_env[original] = original if fresh else self.namer.numbered(original)
             elif self.needs_own_name(current):
-                loop_env[original] = self.namer.numbered(original)
-                if original in reads_in_body and original != stmt.target.id:
-                    before.append(_copy(loop_env[original], current, line))
+                scope_env[original] = self.namer.numbered(original)
+                if original != target:
+                    entry_copies[original] = current
             else:
-                loop_env[original] = current
-        self.env.update(loop_env)
-        self.loop_names |= set(loop_env.values())
-        stmt.target.id = self.env[stmt.target.id]
-        body = self.block(stmt.body, in_loop=True)
-        for original, loop_name in loop_env.items():
-            if self.env[original] != loop_name:  # an inner loop gave it a name of its own
-                body.append(_copy(loop_name, self.env[original], line))
-                self.env[original] = loop_name
-        stmt.body = body
-        stmt.sg_assigned = assigned_in([stmt])
+                scope_env[original] = current
+        self.env.update(scope_env)
+        self.loop_names |= set(scope_env.values())
+        if isinstance(stmt, gast.For):
+            stmt.target.id = self.env[stmt.target.id]
+        if isinstance(stmt, gast.While):
+            _rename_loads(stmt.test, self.env)
+        if getattr(stmt, "sg_count", None):
+            stmt.sg_count = self.env[stmt.sg_count]
+        if isinstance(stmt, gast.If):
+            # Copy on entry to each branch that reads the old value or may not assign it:
+            # the old value need not exist on the other path (`if returned: ...`).
+            branch_copies = [
+                [_copy(scope_env[v], current, line) for v, current in entry_copies.items()
+                 if v in ir.reads_in(body) or v not in definitely_assigned(body)]
+                for body in bodies(stmt)]
+        else:  # a loop may run zero times: the value must be there after it all the same
+            before = [_copy(scope_env[v], current, line) for v, current in entry_copies.items()]
+            branch_copies = [[]]
+        entry = dict(self.env)
+        new_bodies = []
+        for body, copies in zip(bodies(stmt), branch_copies):
+            self.env = dict(entry)
+            renamed = copies + self.block(body, in_loop=True)
+            for original, scope_name in scope_env.items():
+                if self.env[original] != scope_name:  # an inner scope gave it another name
+                    renamed.append(_copy(scope_name, self.env[original], line))
+            new_bodies.append(renamed)
+        self.env = entry
+        if isinstance(stmt, gast.If):
+            stmt.body, stmt.orelse = new_bodies
+        else:
+            stmt.body = new_bodies[0]
+        stmt.sg_assigned = assigned_in([stmt]) | ({stmt.sg_count} if getattr(
+            stmt, "sg_count", None) else set())
         return before + [stmt]
+
+
+def definitely_assigned(stmts) -> set[str]:
+    """Names every path through ``stmts`` assigns (loops may not run, so they count not)."""
+    found: set[str] = set()
+    for stmt in stmts:
+        found.update(targets_of(stmt) if isinstance(stmt, gast.Assign) else ())
+        if isinstance(stmt, gast.If):
+            found |= definitely_assigned(stmt.body) & definitely_assigned(stmt.orelse)
+    return found
 
 
 def rename(fdef: gast.FunctionDef, namer: Namer,
@@ -191,13 +194,6 @@ class Activity:
 
     def active(self, var: str) -> bool:
         return var in self.varied and var in self.useful
-
-
-def _walk_statements(stmts):
-    for stmt in stmts:
-        yield stmt
-        if isinstance(stmt, gast.For):
-            yield from _walk_statements(stmt.body)
 
 
 def _diff_operands(stmt) -> set[str]:

@@ -22,6 +22,7 @@ from typing import Any
 import gast
 
 from .errors import UnsupportedSyntaxError
+from .exits import always_exits, own_loop_exits, structure_exits, walk_own
 from .names import Namer
 from .parse import ParsedFunction
 from .resolve import Resolver
@@ -96,6 +97,8 @@ class Normalizer:
         self.line = parsed.tree.lineno
         self.shape_names: set[str] = set()
         self.find_shape_names()
+        self.result: str | None = None  # the variable that several returns assign
+        self.inlining = False
         self.aliases: dict[str, str] = {}  # variable -> variable whose memory it may share
         self.alias_reads: set[int] = set()  # the Name nodes that made such sharing
 
@@ -110,25 +113,39 @@ class Normalizer:
         if args.vararg or args.kwarg:
             raise self.unsupported(tree, "*args and **kwargs parameters cannot be differentiated",
                                    "give the function named parameters")
-        body = self.block(tree.body, top=True)
+        stmts = tree.body
+        returns = [n for n in walk_own(stmts) if isinstance(n, gast.Return)]
+        if len(returns) == 1 and stmts and stmts[-1] is returns[0]:
+            self.result = None  # one return, at the end: its value is named where it stands
+            stmts, _ = structure_exits(stmts, self.namer, self.source, "result")
+        else:
+            base = tree.name if tree.name.isidentifier() else "result"
+            self.result = self.namer.fresh(base)
+            stmts, _ = structure_exits(stmts, self.namer, self.source, self.result)
+            self.resolver.locals |= {n.id for n in walk_own(stmts) if isinstance(n, gast.Name)
+                                     and isinstance(n.ctx, gast.Store)} | {self.result}
+            if not always_exits(stmts):
+                where = stmts[-1] if stmts and returns else tree
+                raise self.unsupported(where, "not every path through the function returns "
+                                       "a value", "end every path with a return")
+        body = self.block(stmts)
+        if self.result is not None:
+            ret = gast.Return(value=name(self.result))
+            self.line = ret.lineno = tree.lineno
+            self.emit(ret)
+            body.append(self.out.pop())
+        if not body or not isinstance(body[-1], gast.Return):
+            raise self.unsupported(tree, "the function has no return statement at its end",
+                                   "return the value to differentiate")
         fdef = gast.FunctionDef(name=tree.name, args=args, body=body, decorator_list=[],
                                 returns=None, type_comment=None, type_params=[])
         return gast.copy_location(fdef, tree)
 
-    def block(self, stmts: list[gast.stmt], top: bool = False) -> list[gast.stmt]:
+    def block(self, stmts: list[gast.stmt]) -> list[gast.stmt]:
         saved, self.out = self.out, []
-        for i, stmt in enumerate(stmts):
+        for stmt in stmts:
             self.line = stmt.lineno
-            if isinstance(stmt, gast.Return):
-                if not top or i != len(stmts) - 1:
-                    raise self.unsupported(stmt, "a return before the end of the function is "
-                                           "not supported yet",
-                                           "compute the result into a variable and return it "
-                                           "once, at the end")
             self.statement(stmt)
-        if top and not (self.out and isinstance(self.out[-1], gast.Return)):
-            raise self.unsupported(self.parsed.tree, "the function has no return statement at "
-                                   "its end", "return the value to differentiate")
         result, self.out = self.out, saved
         return result
 
@@ -216,13 +233,18 @@ class Normalizer:
         kept.sg_op = Op("opaque", what="assert")
 
     def stmt_Return(self, stmt):
-        if stmt.value is None:
+        if stmt.value is None or (isinstance(stmt.value, gast.Constant)
+                                  and stmt.value.value is None):
             raise self.unsupported(stmt, "the function returns nothing",
                                    "return the value to differentiate")
-        if isinstance(stmt.value, (gast.Tuple, gast.List)):
-            raise self.unsupported(stmt, "returning several values is not supported yet",
-                                   "return one array or scalar; compute other values in "
-                                   "another function")
+        if isinstance(stmt.value, (gast.Tuple, gast.List)) and not self.inlining:
+            raise self.unsupported(stmt, "returning several values is not supported",
+                                   "return one array or scalar to differentiate (use vjp "
+                                   "for an array output)")
+        if self.result is not None:  # one of several returns: set the result, the path ends
+            if not (isinstance(stmt.value, gast.Name) and stmt.value.id == self.result):
+                self.expression(stmt.value, self.result)
+            return
         if isinstance(stmt.value, gast.Name) and self.resolver.is_local(stmt.value.id):
             value = name(stmt.value.id)
         else:  # name the result after the function: `loss = np.mean(...)`
@@ -232,6 +254,59 @@ class Normalizer:
                 op = Op("copy", bound={"x": value})
             value = self.assign(self.namer.fresh(result), value, op)
         self.emit(gast.Return(value=value))
+
+    def condition(self, test) -> gast.expr:
+        """An atom holding an if's condition; the condition itself is never differentiated."""
+        if isinstance(test, gast.Constant) or (isinstance(test, gast.Name)
+                                               and self.resolver.is_local(test.id)):
+            return self.atom(test, "cond")
+        kept = self.opaque_expr(self.checked(test))
+        return self.assign(self.namer.fresh("cond"), kept, Op("nondiff", what="condition"))
+
+    def checked(self, node):
+        """``node``, after checking that every name it reads is defined."""
+        for sub in gast.walk(node):
+            if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Load) and \
+                    not self.resolver.is_local(sub.id):
+                if self.resolver.resolve(sub).kind == "unknown":
+                    raise self.source.error(UnsupportedSyntaxError, sub,
+                                            f"name {sub.id!r} is not defined",
+                                            "define it before the function")
+        return node
+
+    def stmt_If(self, stmt):
+        test = self.condition(stmt.test)
+        line = self.line
+        body = self.block(stmt.body)
+        orelse = self.block(stmt.orelse)
+        self.line = line
+        branch = self.emit(gast.If(test=test, body=body, orelse=orelse))
+        branch.sg_op = Op("opaque", what="if")
+
+    def stmt_While(self, stmt):
+        if stmt.orelse:
+            raise self.unsupported(stmt, "while ... else is not supported",
+                                   "move the else block after the loop")
+        line = self.line
+        steps = self.namer.fresh("steps")
+        self.assign(steps, constant(0), Op("copy", bound={"x": constant(0)}))
+        test = self.opaque_expr(self.checked(stmt.test))
+        saved, self.out = self.out, []
+        self.count(steps)
+        body = self.out + self.block(stmt.body)
+        self.out = saved
+        self.line = line
+        loop = self.emit(gast.While(test=test, body=body, orelse=[]))
+        loop.sg_op = Op("opaque", what="while")
+        loop.sg_count = steps
+
+    def count(self, steps: str) -> None:
+        """``steps = steps + 1``: how many times a loop body started, for the backward pass."""
+        self.assign(steps, gast.BinOp(left=name(steps), op=gast.Add(), right=constant(1)),
+                    Op("nondiff", what="count"))
+
+    def stmt_Break(self, stmt):
+        self.emit(gast.Break())
 
     def stmt_AugAssign(self, stmt):
         if not isinstance(stmt.target, gast.Name):
@@ -379,10 +454,7 @@ class Normalizer:
         return self.is_shape_expression(index)
 
     def stmt_For(self, stmt):
-        for node in gast.walk(stmt):
-            if isinstance(node, gast.Break):
-                raise self.unsupported(node, "break is not supported yet",
-                                       "loop over the exact range instead")
+        has_break = any(isinstance(n, gast.Break) for n in own_loop_exits(stmt.body))
         iterable = stmt.iter
         target = stmt.target
         items: list[tuple[Any, Any]] = []  # (target name node, sequence atom) pairs to index
@@ -422,8 +494,14 @@ class Normalizer:
             index = self.namer.fresh(target.id + "_index")
             args = [self.length(items[0][1])]
         loop_line = self.line
+        steps = None
+        if has_break:  # the backward pass runs only the iterations that started
+            steps = self.namer.fresh("steps")
+            self.assign(steps, constant(0), Op("copy", bound={"x": constant(0)}))
         body_prefix = []
         saved, self.out = self.out, []
+        if steps is not None:
+            self.count(steps)
         for t, seq in items:
             self.line = loop_line
             self.subscript_assign(t.id, seq, name(index))
@@ -434,6 +512,7 @@ class Normalizer:
         loop = self.emit(gast.For(target=name(index, store=True), iter=rng,
                                   body=body_prefix + body, orelse=[], type_comment=None))
         loop.sg_op = Op("opaque", what="for")
+        loop.sg_count = steps
         for orelse in stmt.orelse:  # without break, a loop's else block always runs after it
             self.line = orelse.lineno
             self.statement(orelse)
@@ -592,7 +671,20 @@ class Normalizer:
             return type(node)(elts=elts, ctx=gast.Load()), Op("tuple", elements=elts)
         if isinstance(node, (gast.Name, gast.Constant)):
             return self.atom(node, hint), None
-        if isinstance(node, (gast.BoolOp, gast.IfExp, gast.Dict, gast.Set, gast.ListComp,
+        if isinstance(node, gast.IfExp):  # a if c else b: an if statement into a temporary
+            target = self.namer.numbered(hint)
+            test = self.condition(node.test)
+            line = self.line
+            saved, self.out = self.out, []
+            self.expression(node.body, target)
+            body, self.out = self.out, []
+            self.expression(node.orelse, target)
+            orelse, self.out = self.out, saved
+            self.line = line
+            branch = self.emit(gast.If(test=test, body=body, orelse=orelse))
+            branch.sg_op = Op("opaque", what="if")
+            return name(target), None
+        if isinstance(node, (gast.BoolOp, gast.Dict, gast.Set, gast.ListComp,
                              gast.SetComp, gast.DictComp, gast.GeneratorExp, gast.JoinedStr,
                              gast.Lambda, gast.NamedExpr, gast.Starred)):
             return self.opaque_expr(node), Op("opaque", what=self.describe(node))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gast
 
-from .normalize import atom_names
+from .ir import atom_names
 
 
 def _reads(stmt) -> set[str]:
@@ -48,8 +48,9 @@ def eliminate_dead_code(stmts: list, live_out: set[str]) -> tuple[list, set[str]
     live = set(live_out)
     out = []
     for stmt in reversed(stmts):
-        if isinstance(stmt, gast.For):
-            body_live = set(live)
+        if isinstance(stmt, (gast.For, gast.While)):
+            header = atom_names(stmt.iter if isinstance(stmt, gast.For) else stmt.test)
+            body_live = set(live) | header
             while True:
                 body, inner_live = eliminate_dead_code(list(stmt.body), body_live)
                 if inner_live <= body_live:
@@ -58,7 +59,17 @@ def eliminate_dead_code(stmts: list, live_out: set[str]) -> tuple[list, set[str]
             stmt.body = body
             if not any(not _is_comment(s) for s in body):
                 continue
-            live |= inner_live | atom_names(stmt.iter)
+            live |= inner_live | header
+            out.append(stmt)
+            continue
+        if isinstance(stmt, gast.If):
+            stmt.body, then_live = eliminate_dead_code(list(stmt.body), live)
+            stmt.orelse, else_live = eliminate_dead_code(list(stmt.orelse), live)
+            if not any(not _is_comment(s) for s in stmt.body + stmt.orelse):
+                continue
+            if not stmt.body:
+                stmt.body = [gast.Pass()]
+            live = then_live | else_live | atom_names(stmt.test)
             out.append(stmt)
             continue
         if _is_comment(stmt):

@@ -16,13 +16,17 @@ from dataclasses import dataclass, field
 
 import gast
 
-from .analysis import Activity, targets_of
+from . import ir
+from .analysis import Activity
+from .ir import atom_names, targets_of
 from .codegen import COMMENT_MARKER
 from .names import Namer
-from .normalize import Op, atom_names, constant, name
+from .normalize import Op, constant, name
 from .parse import Source
 
-UNSET, SET, OWNED = "unset", "set", "owned"
+# What an adjoint holds: nothing yet (zero), zero or a value (None stands for zero), a value,
+# or a fresh array that only the generated code can see (so it may be added to in place).
+UNSET, MAYBE, SET, OWNED = "unset", "maybe", "set", "owned"
 
 # Helpers whose result is a new array nobody else references.
 _FRESH_HELPERS = {"unindex", "matmul_lhs_grad", "matmul_rhs_grad", "add_at"}
@@ -116,7 +120,7 @@ class Reverser:
     shapes: dict[str, object] = field(default_factory=dict)
     state: dict[str, str] = field(default_factory=dict)
     push_sets: dict[int, list[str]] = field(default_factory=dict)
-    loops: list[gast.For] = field(default_factory=list)
+    scopes: list = field(default_factory=list)  # the loops and ifs around the statement
 
     # -- adjoint bookkeeping ---------------------------------------------------------------
     def adjoint(self, var: str) -> gast.Name:
@@ -133,6 +137,10 @@ class Reverser:
         if state == UNSET:
             self.state[var] = OWNED if is_fresh(expr) else SET
             return [assign(d, expr)]
+        if state == MAYBE:  # dx = e if dx is None else dx + e
+            self.state[var] = SET
+            total = gast.BinOp(left=name(d), op=gast.Add(), right=expr)
+            return [assign(d, gast.IfExp(test=is_none(d), body=expr, orelse=total))]
         self.state[var] = OWNED
         if state == OWNED:
             if isinstance(accumulate_expr, gast.stmt):
@@ -155,31 +163,36 @@ class Reverser:
     def block(self, stmts) -> tuple[list[gast.stmt], set[str]]:
         """The backward code of ``stmts`` and the primal names it reads that code outside
         must keep for it."""
-        loop = self.loops[-1] if self.loops else None
+        scope = self.scopes[-1] if self.scopes else None
+        loop_target = scope.target.id if isinstance(scope, gast.For) else None
+        # An if outside every loop runs at most once: its values stay until the backward pass
+        # reads them, unless a later statement of the same branch overwrites them.
+        once = not any(isinstance(s, (gast.For, gast.While)) for s in self.scopes)
         pieces = []  # (stmt, code, names to restore from the tape), in forward order
         reads_total: set[str] = set()
         for stmt in reversed(stmts):
             code, reads = self.statement(stmt)
             push: list[str] = []
-            if loop is not None:
+            if scope is not None:
                 inner = getattr(stmt, "sg_assigned", set())
-                push = [v for v in sorted(reads) if v in loop.sg_assigned and v not in inner
-                        and v != loop.target.id]
+                push = [v for v in sorted(reads) if v in scope.sg_assigned and v not in inner
+                        and v != loop_target]
                 reads = reads - set(push)
             reads_total |= reads
             pieces.append((stmt, code, push))
         pieces.reverse()
-        _share_pushes(pieces)
+        _share_pushes(pieces, once)
         out: list[gast.stmt] = []
         last_line = None
         for stmt, code, push in reversed(pieces):
             if not code:
                 continue
             line = getattr(stmt, "sg_line", None)
-            if isinstance(stmt, gast.For):
+            if isinstance(stmt, ir.SCOPES):
                 last_line = None
             elif line != last_line:
-                out.append(comment("grad of: " + self.source.line(line)))
+                source = getattr(stmt, "sg_source", self.source)
+                out.append(comment("grad of: " + source.line(line)))
                 last_line = line
             if push:
                 self.push_sets[id(stmt)] = push
@@ -188,8 +201,10 @@ class Reverser:
         return out, reads_total
 
     def statement(self, stmt) -> tuple[list[gast.stmt], set[str]]:
-        if isinstance(stmt, gast.For):
+        if isinstance(stmt, (gast.For, gast.While)):
             return self.loop(stmt)
+        if isinstance(stmt, gast.If):
+            return self.branch(stmt)
         if not isinstance(stmt, gast.Assign):
             return [], set()
         targets = targets_of(stmt)
@@ -206,8 +221,36 @@ class Reverser:
             g = gast.List(elts=[self.adjoint(t) if self.state.get(t, UNSET) != UNSET
                                 else constant(None) for t in targets], ctx=gast.Load())
             ans = gast.Tuple(elts=[name(t) for t in targets], ctx=gast.Load())
+        maybe = [t for t in targets if self.state.get(t) == MAYBE]
         for t in targets:
             self.state[t] = UNSET  # consumed: what flows in later belongs to an older value
+        if maybe and len(targets) == 1:  # the adjoint may be None (zero): skip the block then
+            before = dict(self.state)
+            code, reads = self.adjoint_code(stmt, op, g, ans)
+            d = self.namer.adjoint(maybe[0])
+            guard = gast.If(test=gast.Compare(left=name(d), ops=[gast.IsNot()],
+                                              comparators=[constant(None)]),
+                            body=code, orelse=[])
+            return [guard] + self.join_states(before, guard), reads
+        return self.adjoint_code(stmt, op, g, ans)
+
+    def join_states(self, skipped: dict, guard: gast.If) -> list[gast.stmt]:
+        """After code that may not have run (``guard``): adjoints it set from zero may still
+        be zero. Sets their state to MAYBE and adds ``else: dx = None`` to the guard."""
+        for var, state in list(self.state.items()):
+            old = skipped.get(var, UNSET)
+            if state == old:
+                continue
+            if old == UNSET:
+                guard.orelse.append(assign(self.namer.adjoint(var), constant(None)))
+                self.state[var] = MAYBE
+            elif MAYBE in (old, state):
+                self.state[var] = MAYBE
+            else:
+                self.state[var] = OWNED if old == state == OWNED else SET
+        return []
+
+    def adjoint_code(self, stmt, op: Op, g, ans) -> tuple[list[gast.stmt], set[str]]:
         if op.kind == "copy":
             code = self.contribute(op.bound["x"], g)
         elif op.kind == "tuple":
@@ -298,53 +341,104 @@ class Reverser:
             code += self.accumulate(var, part)
         return code
 
-    def loop(self, stmt: gast.For) -> tuple[list[gast.stmt], set[str]]:
+    def loop(self, stmt) -> tuple[list[gast.stmt], set[str]]:
+        """A loop backwards: ``for t in reversed(range(...))``, or ``for _ in range(steps)``
+        for a while loop (``steps`` counts the iterations that started)."""
         before = dict(self.state)
         top = dict(before)
         zero_before: list[str] = []
-        self.loops.append(stmt)
+        self.scopes.append(stmt)
         try:
             for _ in range(8):
                 self.state = dict(top)
-                for inner in _walk(stmt.body):
+                for inner in ir.walk_statements(stmt.body):
                     self.push_sets.pop(id(inner), None)
                 body, reads = self.block(stmt.body)
                 end = self.state
                 new_top = dict(top)
                 for var in set(top) | set(end):
                     a, b = top.get(var, UNSET), end.get(var, UNSET)
+                    if b == UNSET and a not in (UNSET, MAYBE):
+                        new_top[var] = MAYBE  # reset to None at the end of each iteration
+                        continue
                     if a == b or b == UNSET:
                         continue
                     if a == UNSET:  # zero before the loop: start from zeros we own
                         if var not in zero_before:
                             zero_before.append(var)
-                        new_top[var] = OWNED
+                        new_top[var] = MAYBE if b == MAYBE else OWNED
+                    elif MAYBE in (a, b):
+                        new_top[var] = MAYBE
                     else:  # owned at the start, but an iteration may leave an alias
                         new_top[var] = SET
                 if new_top == top:
                     break
                 top = new_top
         finally:
-            self.loops.pop()
+            self.scopes.pop()
         # Variables that are zero at the end of an iteration but set at its start: reset them.
         for var in sorted(v for v in top if top[v] != UNSET and end.get(v, UNSET) == UNSET):
-            body.append(zeros(self.namer.adjoint(var), var))
-            end[var] = OWNED
+            body.append(assign(self.namer.adjoint(var), constant(None)))
         self.state = top
         if not body:
             return [], set()
-        header = gast.Call(func=name("reversed"), args=[copy.deepcopy(stmt.iter)], keywords=[])
-        loop = gast.For(target=name(stmt.target.id, store=True), iter=header, body=body,
-                        orelse=[], type_comment=None)
+        steps = getattr(stmt, "sg_count", None)
+        if isinstance(stmt, gast.While):
+            target = name("_", store=True)
+            header = gast.Call(func=name("range"), args=[name(steps)], keywords=[])
+            header_reads = {steps}
+        else:
+            target = name(stmt.target.id, store=True)
+            iterations = copy.deepcopy(stmt.iter)
+            if steps is not None:  # a loop with break: only the iterations that started
+                iterations = gast.Subscript(value=iterations, slice=gast.Slice(
+                    lower=None, upper=name(steps), step=None), ctx=gast.Load())
+            header = gast.Call(func=name("reversed"), args=[iterations], keywords=[])
+            header_reads = atom_names(stmt.iter) | ({steps} if steps else set())
+        loop = gast.For(target=target, iter=header, body=body, orelse=[], type_comment=None)
         code = [zeros(self.namer.adjoint(v), v) for v in zero_before] + [loop]
-        reads = (reads - stmt.sg_assigned) | atom_names(stmt.iter)
+        reads = (reads - stmt.sg_assigned) | header_reads
         reads |= {v for v in zero_before}
         return code, reads
 
+    def branch(self, stmt: gast.If) -> tuple[list[gast.stmt], set[str]]:
+        """An if backwards: the same test, each branch's statements reversed."""
+        start = dict(self.state)
+        self.scopes.append(stmt)
+        try:
+            then_code, then_reads = self.block(stmt.body)
+            then_state = self.state
+            self.state = dict(start)
+            else_code, else_reads = self.block(stmt.orelse)
+            else_state = self.state
+        finally:
+            self.scopes.pop()
+        joined = {}
+        for var in set(then_state) | set(else_state):
+            a, b = then_state.get(var, UNSET), else_state.get(var, UNSET)
+            if a == b:
+                joined[var] = a
+            elif UNSET in (a, b):  # set on one path only: None (zero) on the other
+                (then_code if a == UNSET else else_code).append(
+                    assign(self.namer.adjoint(var), constant(None)))
+                joined[var] = MAYBE
+            elif MAYBE in (a, b):
+                joined[var] = MAYBE
+            else:
+                joined[var] = OWNED if a == b == OWNED else SET
+        self.state = joined
+        if not then_code and not else_code:
+            return [], set()
+        code = [gast.If(test=copy.deepcopy(stmt.test), body=then_code or [gast.Pass()],
+                        orelse=else_code)]
+        reads = ((then_reads | else_reads) - stmt.sg_assigned) | atom_names(stmt.test)
+        return code, reads
 
-def _share_pushes(pieces) -> None:
+
+def _share_pushes(pieces, once: bool) -> None:
     """Push each value once: a value pushed after two statements, and not reassigned between
-    them, is pushed after the later one only (its pop then serves both adjoints)."""
+    them, is pushed after the later one only (its pop then serves both adjoints). In a block
+    that runs at most once, a value nothing reassigns later needs no push at all."""
     last_push: dict[str, int] = {}
     for i, (stmt, _, push) in enumerate(pieces):
         for var in targets_of(stmt) + sorted(getattr(stmt, "sg_assigned", ())):
@@ -354,13 +448,13 @@ def _share_pushes(pieces) -> None:
             if j is not None:
                 pieces[j][2].remove(var)
             last_push[var] = i
+    if once:
+        for var, i in last_push.items():
+            pieces[i][2].remove(var)
 
 
-def _walk(stmts):
-    for stmt in stmts:
-        yield stmt
-        if isinstance(stmt, gast.For):
-            yield from _walk(stmt.body)
+def is_none(var: str) -> gast.Compare:
+    return gast.Compare(left=name(var), ops=[gast.Is()], comparators=[constant(None)])
 
 
 def assign(target: str, value) -> gast.Assign:
@@ -394,11 +488,22 @@ def push_stmt(names: list[str]) -> gast.Expr:
     return gast.Expr(value=tape_call("append", [value]))
 
 
-def with_pushes(stmts, push_sets: dict[int, list[str]]) -> list[gast.stmt]:
-    """The forward statements with tape pushes after those whose values the backward reads."""
+def with_pushes(stmts, push_sets: dict[int, list[str]],
+                before_break: tuple = ()) -> list[gast.stmt]:
+    """The forward statements with tape pushes after those whose values the backward reads.
+
+    A ``break`` skips the pushes that follow the ifs around it, so ``before_break`` holds
+    those pushes (innermost first) and they are made just before the break.
+    """
     out = []
     for stmt in stmts:
-        if isinstance(stmt, gast.For):
+        if isinstance(stmt, gast.Break):
+            out.extend(push_stmt(push_sets[key]) for key in before_break)
+        elif isinstance(stmt, gast.If):
+            inner = ((id(stmt),) if id(stmt) in push_sets else ()) + tuple(before_break)
+            stmt.body = with_pushes(stmt.body, push_sets, inner)
+            stmt.orelse = with_pushes(stmt.orelse, push_sets, inner)
+        elif isinstance(stmt, (gast.For, gast.While)):
             stmt.body = with_pushes(stmt.body, push_sets)
         out.append(stmt)
         if id(stmt) in push_sets:

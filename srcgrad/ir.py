@@ -1,0 +1,84 @@
+"""The small language after normalization, and the questions every pass asks of it.
+
+Statements are gast nodes: ``Assign`` (one primitive, see :class:`srcgrad.normalize.Op`),
+``For`` over ``range(...)``, ``While``, ``If`` on an atom, ``Break`` (forward only), ``Expr``
+and ``Assert`` kept for their effect, and one final ``Return``. Loops and ifs are *scopes*:
+their bodies run zero, one or many times, so values assigned inside may be overwritten before
+the backward pass reads them.
+"""
+
+from __future__ import annotations
+
+import gast
+
+SCOPES = (gast.For, gast.While, gast.If)
+
+
+def atom_names(node) -> set[str]:
+    """The variable names an atom (or any expression) reads."""
+    if node is None:
+        return set()
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)
+            and isinstance(n.ctx, gast.Load)}
+
+
+def bodies(stmt) -> list[list]:
+    """The statement lists nested in ``stmt`` (a loop's body, an if's two branches)."""
+    if isinstance(stmt, (gast.For, gast.While)):
+        return [stmt.body]
+    if isinstance(stmt, gast.If):
+        return [stmt.body, stmt.orelse]
+    return []
+
+
+def targets_of(stmt) -> list[str]:
+    """The names a statement itself writes (an assignment's targets, a loop's variable)."""
+    if isinstance(stmt, gast.Assign):
+        target = stmt.targets[0]
+        if isinstance(target, gast.Name):
+            return [target.id]
+        return [t.id for t in target.elts]
+    if isinstance(stmt, gast.For):
+        return [stmt.target.id]
+    return []
+
+
+def assigned_in(stmts) -> set[str]:
+    """Every name assigned by ``stmts``, nested scopes included."""
+    found: set[str] = set()
+    for stmt in stmts:
+        found.update(targets_of(stmt))
+        for body in bodies(stmt):
+            found |= assigned_in(body)
+    return found
+
+
+def operands_of(stmt) -> set[str]:
+    """The names a statement reads (for a scope: its header only)."""
+    if isinstance(stmt, gast.Assign):
+        return atom_names(stmt.value)
+    if isinstance(stmt, gast.For):
+        return atom_names(stmt.iter)
+    if isinstance(stmt, (gast.While, gast.If)):
+        return atom_names(stmt.test)
+    if isinstance(stmt, (gast.Expr, gast.Return)):
+        return atom_names(stmt.value)
+    if isinstance(stmt, gast.Assert):
+        return atom_names(stmt.test) | atom_names(stmt.msg)
+    return set()
+
+
+def walk_statements(stmts):
+    """Every statement in ``stmts``, nested ones included, in program order."""
+    for stmt in stmts:
+        yield stmt
+        for body in bodies(stmt):
+            yield from walk_statements(body)
+
+
+def reads_in(stmts) -> set[str]:
+    """Every name read anywhere in ``stmts``."""
+    found: set[str] = set()
+    for stmt in stmts:
+        found |= atom_names(stmt)
+    return found
