@@ -3,7 +3,13 @@
 import numpy as np
 import pytest
 from corpus import loops, models
-from corpus.support import assert_grads_close, autograd_grads, normal, numeric_grads
+from corpus.support import (
+    assert_grads_close,
+    autograd_grads,
+    normal,
+    numeric_grads,
+    positions,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
@@ -50,6 +56,8 @@ CASES = [
     (loops.for_else, _arrays((3,)), 0),
     (loops.delayed_dependency, _arrays((3,), (3,)), (0, 1)),
     (loops.growing_shape, _small((1, 3), (2, 1)), (0, 1)),
+    (loops.repeated_index, _arrays((5,), extra=(np.array([0, 1, 1, 4, 1]),)), 0),
+    (loops.compound, lambda rng: (0.05, 10), 0),
     (models.rnn, _small((2, 3), (3, 3), (3,), (4, 2), (3,)), (0, 1, 2, 4)),
     (models.lstm, _small((2, 12), (3, 12), (12,), (4, 2), (3,), (3,)), (0, 1, 2, 3, 4, 5)),
 ]
@@ -76,6 +84,45 @@ def test_matches_autograd(fn, make, wrt):
     args = make(np.random.default_rng(1))
     assert_grads_close(_grads(fn, args, wrt), autograd_grads(fn, args, wrt), rtol=1e-9,
                        atol=1e-12, what=fn.__name__)
+
+
+@pytest.mark.parametrize("fn, make, wrt", CASES, ids=IDS)
+def test_value_and_grad_returns_the_value(fn, make, wrt):
+    args = make(np.random.default_rng(2))
+    value, grads = srcgrad.value_and_grad(fn, wrt=wrt)(*args)
+    np.testing.assert_allclose(value, fn(*args), rtol=1e-12)
+    expected = srcgrad.grad(fn, wrt=wrt)(*args)
+    for got, want in zip(grads if isinstance(wrt, tuple) else [grads],
+                         expected if isinstance(wrt, tuple) else [expected]):
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("fn, make, wrt", CASES, ids=IDS)
+def test_float32_stays_float32(fn, make, wrt):
+    args = make(np.random.default_rng(3))
+    if not all(isinstance(args[p], np.ndarray) for p in positions(fn, wrt)):
+        pytest.skip("differentiates a Python float")
+    single = [a.astype(np.float32) if isinstance(a, np.ndarray) and a.dtype.kind == "f"
+              else a for a in args]
+    got = _grads(fn, single, wrt)
+    reference = _grads(fn, args, wrt)
+    for arg, g, r in zip([single[p] for p in positions(fn, wrt)], got, reference):
+        assert g.dtype == np.float32 and g.shape == arg.shape
+        np.testing.assert_allclose(g, r, rtol=2e-3, atol=2e-4)
+
+
+@pytest.mark.parametrize("fn", [loops.vector_output, loops.loop_output])
+def test_vjp_of_loops_with_array_outputs(fn):
+    rng = np.random.default_rng(4)
+    x = rng.uniform(-0.9, 0.9, size=3)
+    seed = rng.standard_normal(3)
+    assert_grads_close([srcgrad.vjp(fn)(x, seed=seed)], numeric_grads(fn, [x], 0, seed=seed))
+
+
+def test_python_float_through_a_loop():
+    got = srcgrad.grad(loops.compound)(0.05, 10)
+    assert type(got) is float
+    assert got == pytest.approx(10 * 1.05 ** 9, rel=1e-12)
 
 
 @pytest.mark.parametrize("fn", [loops.broadcast_accumulator, loops.growing_shape])

@@ -207,3 +207,31 @@ def delayed_dependency(x, y):
         a = b
         b = x * 1.0
     return np.sum(a * a)
+
+
+def repeated_index(x, idx):
+    acc = 0.0
+    for t in range(3):
+        acc = acc + np.sum(x[idx] * (t + 1.0))
+    return acc
+
+
+def compound(rate, years):
+    value = 1.0
+    for _ in range(years):
+        value = value * (1.0 + rate)
+    return value
+
+
+def loop_output(x):
+    h = x
+    for _ in range(3):
+        h = np.sin(h) * x
+    return h
+
+
+def vector_output(x):
+    h = x
+    for _ in range(2):
+        h = np.tanh(h * 2.0)
+    return h * 1.0

@@ -196,3 +196,69 @@ def elementwise_chain(x, w):
 def reassigned_param(x, w):
     x = x * w
     return np.sum(x * x)
+
+
+def dynamic_axis(x):
+    axis = 1
+    keep = True
+    return np.sum(np.sum(x, axis=axis, keepdims=keep) * np.mean(x, axis=axis))
+
+
+def axis_param(x, axis):
+    return np.sum(np.max(x, axis=axis) ** 2 + np.mean(x ** 3, axis=axis))
+
+
+def tuple_axis(x):
+    return np.sum(np.mean(x, axis=(0, 2)) ** 2) + np.sum(np.sum(x, (1, 2)) ** 2)
+
+
+def variable_step(x, k):
+    return np.sum(x[::k] ** 2) + np.sum(x[k:] * x[:-k])
+
+
+def index_last(x):
+    n = x.shape[0]
+    return x[n - 1] * x[-n] + np.sum(x[None] ** 2) + np.sum(x[..., None] * 2.0)
+
+
+def mask_from_data(x, y):
+    return np.sum(x[y > 0] ** 2)
+
+
+def reshape_forms(x):
+    a = x.reshape(-1)
+    b = x.reshape((2, -1))
+    c = x.transpose((1, 0))
+    return np.sum(a * a) + np.sum(b ** 3) + np.sum(c[0] * c[1])
+
+
+def clip_arrays(x, lo, hi):
+    return np.sum(np.clip(x, lo, hi) ** 2)
+
+
+def prod_with_zero(x):
+    return np.prod(x) + np.sum(x.prod(axis=0))
+
+
+def one_d_transpose_dot(v, m):
+    return v.T.dot(m.dot(v))
+
+
+def sum_keyword_all(x):
+    return np.sum(x, axis=None, keepdims=False) * np.mean(a=x)
+
+
+def softmax_axis(x):
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return np.sum((e / e.sum(axis=-1, keepdims=True))[:, 0])
+
+
+def concat_stack(x, y):
+    z = np.concatenate([x, y * 2.0])
+    w = np.stack((x, y), axis=1)
+    return np.sum(z ** 2) + np.sum(w[:, 0] * w[:, 1])
+
+
+def mixed_int_float(x):
+    n = 3
+    return np.sum(x * n + n) / n
