@@ -7,35 +7,6 @@ import numpy as np
 counter = 0
 
 
-def if_statement(x):
-    y = x * 2.0
-    if np.sum(y) > 0:  # <- here
-        y = -y
-    return np.sum(y)
-
-
-def while_loop(x):
-    y = x
-    while np.sum(y) < 10.0:  # <- here
-        y = y * 2.0
-    return np.sum(y)
-
-
-def break_in_loop(x):
-    y = x
-    for _ in range(5):
-        y = y * 0.5
-        break  # <- here
-    return np.sum(y)
-
-
-def continue_in_loop(x):
-    y = x
-    for _ in range(5):
-        continue  # <- here
-    return np.sum(y)
-
-
 def try_block(x):
     try:  # <- here
         y = np.log(x)
@@ -69,12 +40,6 @@ def attribute_assignment(x):
 
 def returns_tuple(x):
     return np.sum(x), np.sum(x * x)  # <- here
-
-
-def early_return(x):
-    for _ in range(3):
-        return np.sum(x)  # <- here
-    return np.sum(x * 2.0)
 
 
 def no_return(x):  # <- here

@@ -1,0 +1,142 @@
+"""Control flow: if/else, conditional expressions, while, break, continue, early returns."""
+
+import numpy as np
+
+
+def branch_on_data(x, flag):
+    if flag > 0:
+        y = np.sin(x)
+    else:
+        y = np.cos(x) * 2.0
+    return np.sum(y * x)
+
+
+def branch_on_value(x):
+    if np.sum(x) > 0:
+        y = x * x
+    else:
+        y = -x
+    return np.sum(y)
+
+
+def if_without_else(x, w):
+    y = x * w
+    if np.sum(w) > 0:
+        y = np.tanh(y) * 3.0
+    return np.sum(y * x)
+
+
+def nested_ifs(x, a):
+    y = x
+    if a > 0:
+        if a > 1:
+            y = y * a
+        else:
+            y = np.exp(y)
+        y = y + x
+    else:
+        y = y - a
+    return np.sum(y ** 2)
+
+
+def branch_in_loop(x, w):
+    h = x
+    for i in range(5):
+        if i % 2 == 0:
+            h = h * w
+        else:
+            h = np.sin(h + w)
+    return np.sum(h)
+
+
+def branch_reads_before_assignment(x):
+    y = x * 2.0
+    if np.max(x) > 0:
+        z = y * x
+        y = z + y
+    else:
+        z = y
+    return np.sum(y * z)
+
+
+def conditional_expression(x):
+    y = x * 2.0 if np.sum(x) > 0 else x * 3.0
+    return np.sum(y * x)
+
+
+def while_grows(x):
+    y = x
+    while np.sum(y * y) < 100.0:
+        y = y * 1.5 + x
+    return np.sum(y)
+
+
+def while_never_runs(x):
+    y = x
+    while np.sum(y) > 1e6:
+        y = y * 0.5
+    return np.sum(y * y)
+
+
+def while_with_break(x):
+    y = x
+    steps = 0
+    while True:
+        y = np.sin(y) + x
+        steps = steps + 1
+        if steps >= 3:
+            break
+    return np.sum(y)
+
+
+def for_with_break(x, w):
+    h = x
+    for _ in range(10):
+        h = h * w + x
+        if np.sum(np.abs(h)) > 5.0:
+            break
+    return np.sum(h)
+
+
+def break_at_first_step(x):
+    h = x
+    for _ in range(4):
+        h = h * 2.0
+        break
+    return np.sum(h * x)
+
+
+def for_with_continue(xs, w):
+    acc = 0.0
+    for i in range(xs.shape[0]):
+        if i == 1:
+            continue
+        acc = acc + np.sum(xs[i] * w) ** 2
+    return acc
+
+
+def return_in_branch(x):
+    if np.sum(x) > 0:
+        return np.sum(x ** 2)
+    return np.sum(x ** 3)
+
+
+def return_in_loop(x):
+    h = x
+    for _ in range(6):
+        h = h * 1.5
+        if np.sum(h) > 4.0:
+            return np.sum(h * x)
+    return np.sum(h)
+
+
+def carried_through_branches(x, w):
+    acc = 0.0
+    h = x
+    for t in range(4):
+        if np.sum(h) > 0:
+            acc = acc + np.sum(h * w)
+        else:
+            h = h + w
+        h = np.tanh(h * w)
+    return acc + np.sum(h)

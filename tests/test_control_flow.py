@@ -1,0 +1,74 @@
+"""Control flow (if/else, conditional expressions, while, break, continue, early returns),
+checked against central differences and autograd (which follows Python's control flow)."""
+
+import numpy as np
+import pytest
+from corpus import control
+from corpus.support import assert_grads_close, autograd_grads, numeric_grads
+
+import srcgrad
+
+
+def _values(*values):
+    return lambda: tuple(np.asarray(v, dtype=float) if isinstance(v, list) else v
+                         for v in values)
+
+
+X = [0.4, -0.3, 0.7]
+NEGATIVE = [-0.4, -0.3, 0.2]
+CASES = [
+    (control.branch_on_data, _values(X, 1), 0),
+    (control.branch_on_data, _values(X, -1), 0),
+    (control.branch_on_value, _values(X), 0),
+    (control.branch_on_value, _values(NEGATIVE), 0),
+    (control.if_without_else, _values(X, [0.5, 0.2, 0.1]), (0, 1)),
+    (control.if_without_else, _values(X, [-0.5, 0.2, 0.1]), (0, 1)),
+    (control.nested_ifs, _values(X, 2.0), (0, 1)),
+    (control.nested_ifs, _values(X, 0.5), (0, 1)),
+    (control.nested_ifs, _values(X, -0.5), (0, 1)),
+    (control.branch_in_loop, _values(X, [0.9, 1.1, -0.8]), (0, 1)),
+    (control.branch_reads_before_assignment, _values(X), 0),
+    (control.branch_reads_before_assignment, _values([-0.4, -0.3, -0.2]), 0),
+    (control.conditional_expression, _values(X), 0),
+    (control.conditional_expression, _values(NEGATIVE), 0),
+    (control.while_grows, _values(X), 0),
+    (control.while_never_runs, _values(X), 0),
+    (control.while_with_break, _values(X), 0),
+    (control.for_with_break, _values(X, [1.5, 1.2, 0.9]), (0, 1)),
+    (control.for_with_break, _values(X, [0.1, 0.2, 0.1]), (0, 1)),
+    (control.break_at_first_step, _values(X), 0),
+    (control.for_with_continue, _values([[0.1, 0.2], [0.3, 0.4], [0.5, -0.6]], [0.7, 0.8]),
+     (0, 1)),
+    (control.return_in_branch, _values(X), 0),
+    (control.return_in_branch, _values(NEGATIVE), 0),
+    (control.return_in_loop, _values(X), 0),
+    (control.return_in_loop, _values([0.01, 0.02, 0.01]), 0),
+    (control.carried_through_branches, _values(X, [0.3, -0.9, 0.5]), (0, 1)),
+]
+IDS = [f"{fn.__name__}-{i}" for i, (fn, _, _) in enumerate(CASES)]
+
+
+def _grads(fn, args, wrt):
+    got = srcgrad.grad(fn, wrt=wrt)(*args)
+    return list(got) if isinstance(wrt, tuple) else [got]
+
+
+@pytest.mark.parametrize("fn, make, wrt", CASES, ids=IDS)
+def test_matches_central_differences(fn, make, wrt):
+    args = make()
+    assert_grads_close(_grads(fn, args, wrt), numeric_grads(fn, args, wrt), rtol=1e-5,
+                       atol=1e-6, what=fn.__name__)
+
+
+@pytest.mark.parametrize("fn, make, wrt", CASES, ids=IDS)
+def test_matches_autograd(fn, make, wrt):
+    args = make()
+    assert_grads_close(_grads(fn, args, wrt), autograd_grads(fn, args, wrt), rtol=1e-9,
+                       atol=1e-12, what=fn.__name__)
+
+
+@pytest.mark.parametrize("fn, make, wrt", CASES, ids=IDS)
+def test_value_and_grad_returns_the_value(fn, make, wrt):
+    args = make()
+    value, _ = srcgrad.value_and_grad(fn, wrt=wrt)(*args)
+    np.testing.assert_allclose(value, fn(*args), rtol=1e-12)
