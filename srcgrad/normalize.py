@@ -24,7 +24,8 @@ import gast
 from .errors import UnsupportedSyntaxError
 from .exits import always_exits, own_loop_exits, structure_exits, walk_own
 from .names import Namer
-from .parse import ParsedFunction
+from .inline import bind, is_user_function, parsed_helper, rename_apart
+from .parse import ParsedFunction, lambda_as_def
 from .resolve import Resolver
 from .rules import registry
 from .rules.registry import DYNAMIC, Rule
@@ -98,7 +99,10 @@ class Normalizer:
         self.shape_names: set[str] = set()
         self.find_shape_names()
         self.result: str | None = None  # the variable that several returns assign
-        self.inlining = False
+        self.inlining = False  # normalizing a helper's body, to inline at a call
+        self.inline_result = None
+        self.inline_stack: tuple = ()  # helpers being inlined, to refuse recursion
+        self.local_functions: dict[str, gast.FunctionDef] = {}  # inner defs and lambdas
         self.aliases: dict[str, str] = {}  # variable -> variable whose memory it may share
         self.alias_reads: set[int] = set()  # the Name nodes that made such sharing
 
@@ -107,6 +111,11 @@ class Normalizer:
         return self.source.error(UnsupportedSyntaxError, node, what, fix)
 
     # -- statements ------------------------------------------------------------------------
+    def inline_body(self) -> tuple[list[gast.stmt], gast.expr]:
+        """The statements of a helper's body and the atom holding its return value."""
+        self.inlining = True
+        return self.function()
+
     def function(self) -> gast.FunctionDef:
         tree = self.parsed.tree
         args = tree.args
@@ -129,6 +138,8 @@ class Normalizer:
                 raise self.unsupported(where, "not every path through the function returns "
                                        "a value", "end every path with a return")
         body = self.block(stmts)
+        if self.inlining:
+            return body, (name(self.result) if self.result is not None else self.inline_result)
         if self.result is not None:
             ret = gast.Return(value=name(self.result))
             self.line = ret.lineno = tree.lineno
@@ -152,6 +163,9 @@ class Normalizer:
     def emit(self, stmt: gast.stmt) -> gast.stmt:
         stmt.sg_line = self.line
         stmt.lineno = self.line
+        stmt.sg_source = self.source
+        if self.inline_stack:  # code inlined from a helper: comments say which
+            stmt.sg_helper = self.parsed.tree.name
         self.out.append(stmt)
         return stmt
 
@@ -206,6 +220,13 @@ class Normalizer:
     def stmt_Pass(self, stmt):
         pass
 
+    def stmt_FunctionDef(self, stmt):
+        """An inner helper: inlined where it is called (it reads enclosing variables then)."""
+        if stmt.decorator_list:
+            raise self.unsupported(stmt, "decorated inner functions are not supported",
+                                   "define the helper without decorators")
+        self.local_functions[stmt.name] = stmt
+
     def stmt_Expr(self, stmt):
         value = stmt.value
         if isinstance(value, gast.Constant):  # a docstring or a bare literal
@@ -244,6 +265,10 @@ class Normalizer:
         if self.result is not None:  # one of several returns: set the result, the path ends
             if not (isinstance(stmt.value, gast.Name) and stmt.value.id == self.result):
                 self.expression(stmt.value, self.result)
+            return
+        if self.inlining:  # a helper's single return: its value is the call's value
+            hint = self.parsed.tree.name if self.parsed.tree.name.isidentifier() else "result"
+            self.inline_result = self.atom(stmt.value, hint)
             return
         if isinstance(stmt.value, gast.Name) and self.resolver.is_local(stmt.value.id):
             value = name(stmt.value.id)
@@ -376,6 +401,9 @@ class Normalizer:
         return target.id if isinstance(target, gast.Name) else "tmp"
 
     def assign_to(self, target, value, stmt):
+        if isinstance(target, gast.Name) and isinstance(value, gast.Lambda):
+            self.local_functions[target.id] = lambda_as_def(value, target.id)
+            return
         if isinstance(target, gast.Name):
             if stmt is not None and not isinstance(stmt, gast.AugAssign):
                 self.note_alias(target.id, value)
@@ -417,7 +445,15 @@ class Normalizer:
             return
         if isinstance(value, gast.Call):
             call, op = self.call(value, hint="_".join(names))
-            if op.kind in ("opaque", "nondiff") or op.rule.returns_sequence:
+            if op is None:  # an inlined helper: its value is an atom, a tuple of atoms too
+                if isinstance(call, (gast.Tuple, gast.List)) and len(call.elts) == len(names):
+                    for atom_, n in zip(call.elts, names):
+                        self.assign(n, atom_, Op("copy", bound={"x": atom_}))
+                    return
+                call = self.named(call, "_".join(names))
+                op = Op("copy", bound={"x": call})
+            if op.kind in ("opaque", "nondiff") or \
+                    (op.kind == "rule" and op.rule.returns_sequence):
                 out = self.emit(gast.Assign(targets=[gast.Tuple(
                     elts=[name(n, store=True) for n in names], ctx=gast.Store())], value=call,
                     type_comment=None))
@@ -738,8 +774,65 @@ class Normalizer:
             return gast.Tuple(elts=[self.index(e, hint) for e in node.elts], ctx=gast.Load())
         return self.atom(node, hint)
 
+    def named(self, atom_, hint: str) -> gast.Name:
+        """``atom_`` as a name: constants and tuples get a variable of their own."""
+        if isinstance(atom_, gast.Name):
+            return atom_
+        op = Op("tuple", elements=atom_.elts) if isinstance(atom_, (gast.Tuple, gast.List)) \
+            else Op("copy", bound={"x": atom_})
+        return self.assign(self.namer.fresh(hint), atom_, op)
+
+    def constant_atom(self, value) -> gast.expr:
+        """An atom for a Python object: a literal where it has one, else a global name."""
+        if value is None or isinstance(value, (bool, int, float, complex, str)):
+            return constant(value)
+        if isinstance(value, tuple):
+            return gast.Tuple(elts=[self.constant_atom(v) for v in value], ctx=gast.Load())
+        return name(self.resolver.add_global("default", value))
+
+    def inline_function(self, fn, call: gast.Call, hint: str):
+        """Differentiate through a call to the user's function ``fn`` by inlining it."""
+        if fn.__code__ in self.inline_stack:
+            raise self.unsupported(call, f"{fn.__name__} calls itself (recursion), which "
+                                   "srcgrad cannot differentiate: it inlines helper functions",
+                                   "rewrite the recursion as a loop")
+        parsed = parsed_helper(fn)
+        pairs = bind(self, parsed.tree, fn, call, hint, parsed.source)
+        tree, mapping = rename_apart(parsed.tree, self.namer)
+        sub_parsed = ParsedFunction(fn, tree, parsed.source, parsed.globals, parsed.closure)
+        resolver = Resolver(sub_parsed, set(mapping.values()), shared=self.resolver)
+        return self.inline(sub_parsed, resolver, pairs, mapping, fn.__code__, {})
+
+    def inline_local(self, fdef: gast.FunctionDef, call: gast.Call, hint: str):
+        """Differentiate through a call to a function defined inside the function (a def or a
+        lambda bound to a name), reading the enclosing variables as they are at the call."""
+        if fdef in self.inline_stack:
+            raise self.unsupported(call, f"{fdef.name} calls itself (recursion), which "
+                                   "srcgrad cannot differentiate", "rewrite it as a loop")
+        pairs = bind(self, fdef, None, call, hint, self.source)
+        tree, mapping = rename_apart(fdef, self.namer)
+        sub_parsed = ParsedFunction(self.parsed.fn, tree, self.source, self.parsed.globals,
+                                    self.parsed.closure)
+        resolver = Resolver(sub_parsed, self.resolver.locals | set(mapping.values()),
+                            shared=self.resolver)
+        return self.inline(sub_parsed, resolver, pairs, mapping, fdef, self.local_functions)
+
+    def inline(self, parsed, resolver, pairs, mapping, key, local_functions):
+        line = self.line
+        for param, atom_ in pairs:
+            self.assign(mapping[param], atom_, Op("copy", bound={"x": atom_}))
+        sub = Normalizer(parsed, resolver, self.namer)
+        sub.inline_stack = self.inline_stack + (key,)
+        sub.local_functions = dict(local_functions)
+        stmts, result = sub.inline_body()
+        self.out.extend(stmts)
+        self.line = line
+        return result, None
+
     def call(self, node: gast.Call, hint: str):
         func = node.func
+        if isinstance(func, gast.Name) and func.id in self.local_functions:
+            return self.inline_local(self.local_functions[func.id], node, hint)
         resolved = self.resolver.resolve(func)
         if resolved.kind == "local" and isinstance(func, gast.Attribute):
             return self.method_call(node, hint)
@@ -757,6 +850,8 @@ class Normalizer:
         args = [self.atom(a, hint) for a in node.args]
         kwargs = {k.arg: self.atom(k.value, hint) for k in node.keywords}
         rule = registry.lookup(resolved.value) if resolved.kind == "object" else None
+        if rule is None and resolved.kind == "object" and is_user_function(resolved.value):
+            return self.inline_function(resolved.value, node, hint)
         out_func = self.callee_expr(func, rule)
         expr = gast.Call(func=out_func, args=args,
                          keywords=[gast.keyword(arg=k, value=v) for k, v in kwargs.items()])

@@ -94,11 +94,11 @@ def _find_lambda(module, code):
         if isinstance(node, gast.Lambda):
             names = [a.id for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
             if names == wanted:
-                return _lambda_as_def(node, code.co_name)
+                return lambda_as_def(node, code.co_name)
     return module.body[0]
 
 
-def _lambda_as_def(lam: gast.Lambda, name: str) -> gast.FunctionDef:
+def lambda_as_def(lam: gast.Lambda, name: str) -> gast.FunctionDef:
     body = gast.Return(value=lam.body)
     gast.copy_location(body, lam)
     fdef = gast.FunctionDef(name=name, args=lam.args, body=[body], decorator_list=[],

@@ -8,6 +8,7 @@ from typing import Any
 
 import gast
 
+from .errors import SrcgradError
 from .parse import ParsedFunction
 
 _MISSING = object()
@@ -29,10 +30,32 @@ class Resolved:
 class Resolver:
     """Resolves names of one function against its locals, closure, globals and builtins."""
 
-    def __init__(self, parsed: ParsedFunction, local_names: set[str]):
+    def __init__(self, parsed: ParsedFunction, local_names: set[str],
+                 shared: "Resolver | None" = None):
         self.parsed = parsed
         self.locals = local_names
-        self.used_globals: dict[str, Any] = {}
+        # One namespace for the generated code: helpers inlined from other modules share it.
+        self.used_globals: dict[str, Any] = shared.used_globals if shared else {}
+
+    def add_global(self, base: str, value: Any) -> str:
+        """A name under which generated code can read ``value``."""
+        for key, known in self.used_globals.items():
+            if known is value:
+                return key
+        key, i = f"_{base}", 1
+        while key in self.used_globals:
+            key, i = f"_{base}_{i}", i + 1
+        self.used_globals[key] = value
+        return key
+
+    def _record(self, key: str, value: Any) -> None:
+        known = self.used_globals.get(key, _MISSING)
+        if known is not _MISSING and known is not value:
+            raise SrcgradError(
+                f"the name {key!r} means different things in {self.parsed.fn.__qualname__} "
+                f"({value!r:.60}) and in a function it calls ({known!r:.60}); srcgrad inlines "
+                "helpers into one namespace, so give one of them another name")
+        self.used_globals[key] = value
 
     def lookup(self, name: str) -> Any:
         """The object a non-local name refers to, or ``_MISSING``."""
@@ -52,7 +75,7 @@ class Resolver:
             value = self.lookup(expr.id)
             if value is _MISSING:
                 return Resolved("unknown", root=expr.id)
-            self.used_globals[expr.id] = value
+            self._record(expr.id, value)
             return Resolved("object", value, expr.id)
         if isinstance(expr, gast.Attribute):
             base = self.resolve(expr.value)

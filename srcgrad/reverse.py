@@ -192,7 +192,9 @@ class Reverser:
                 last_line = None
             elif line != last_line:
                 source = getattr(stmt, "sg_source", self.source)
-                out.append(comment("grad of: " + source.line(line)))
+                helper = getattr(stmt, "sg_helper", None)
+                where = f"  (in {helper})" if helper else ""
+                out.append(comment("grad of: " + source.line(line) + where))
                 last_line = line
             if push:
                 self.push_sets[id(stmt)] = push

@@ -1,0 +1,117 @@
+"""Calls to the user's own functions are differentiated by inlining their normalized bodies.
+
+A helper (``def lstm_cell(...)`` in the same or another module, an inner ``def``, a lambda
+bound to a name) is parsed once and cached; each call site gets a copy of its body with the
+helper's variables renamed apart, its parameters bound to the call's arguments (keyword and
+default arguments included), and its return value (a tuple too) as the call's value.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from typing import Any
+
+import gast
+
+from .errors import UnsupportedSyntaxError
+from .exits import walk_own
+from .parse import ParsedFunction, parse_function
+
+_parsed_cache: dict[int, tuple[Any, ParsedFunction]] = {}
+
+
+def parsed_helper(fn) -> ParsedFunction:
+    """The parsed source of a helper function, read once per code object."""
+    code = fn.__code__
+    cached = _parsed_cache.get(id(code))
+    if cached is None or cached[0] is not code:
+        cached = (code, parse_function(fn))
+        _parsed_cache[id(code)] = cached
+    parsed = cached[1]
+    # a fresh tree per call site: normalization annotates and rewrites nodes
+    return ParsedFunction(fn, copy.deepcopy(parsed.tree), parsed.source, fn.__globals__,
+                          parsed.closure if fn.__closure__ is None else _closure(fn))
+
+
+def _closure(fn) -> dict:
+    values = {}
+    for var, cell in zip(fn.__code__.co_freevars, fn.__closure__ or ()):
+        try:
+            values[var] = cell.cell_contents
+        except ValueError:
+            pass
+    return values
+
+
+def is_user_function(obj) -> bool:
+    """A plain Python function outside NumPy and srcgrad: a helper to differentiate through."""
+    if not inspect.isfunction(obj):
+        return False
+    module = getattr(obj, "__module__", "") or ""
+    return not (module == "numpy" or module.startswith(("numpy.", "srcgrad.")))
+
+
+def local_names(fdef: gast.FunctionDef) -> set[str]:
+    """A function's own variables: its parameters and what its body assigns."""
+    args = fdef.args
+    found = {a.id for a in args.posonlyargs + args.args + args.kwonlyargs}
+    for node in walk_own(fdef.body):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+            found.add(node.id)
+        if isinstance(node, (gast.FunctionDef, gast.ClassDef)):
+            found.add(node.name)
+    return found
+
+
+def rename_apart(fdef: gast.FunctionDef, namer) -> tuple[gast.FunctionDef, dict[str, str]]:
+    """A copy of ``fdef`` whose own variables have names unused elsewhere."""
+    fdef = copy.deepcopy(fdef)
+    mapping = {v: namer.fresh(v) for v in sorted(local_names(fdef))}
+    for node in gast.walk(fdef):
+        if isinstance(node, gast.Name) and node.id in mapping:
+            node.id = mapping[node.id]
+    return fdef, mapping
+
+
+def bind(normalizer, fdef: gast.FunctionDef, fn, call: gast.Call, hint: str,
+         source) -> list[tuple[str, Any]]:
+    """(parameter, atom) pairs binding a call's arguments to ``fdef``'s parameters."""
+    args = fdef.args
+    if args.vararg or args.kwarg:
+        raise source.error(UnsupportedSyntaxError, fdef, "helpers with *args or **kwargs "
+                           "parameters cannot be differentiated", "give the helper named "
+                           "parameters")
+    if any(isinstance(a, gast.Starred) for a in call.args) or \
+            any(k.arg is None for k in call.keywords):
+        raise normalizer.unsupported(call, "*args and **kwargs in a call to a helper are not "
+                                     "supported", "pass the arguments one by one")
+    positional = [a.id for a in args.posonlyargs + args.args]
+    keyword_only = [a.id for a in args.kwonlyargs]
+    values: dict[str, Any] = {}
+    if len(call.args) > len(positional):
+        raise normalizer.unsupported(call, f"too many arguments: the helper takes "
+                                     f"{len(positional)}", "check the call")
+    for param, arg in zip(positional, call.args):
+        values[param] = normalizer.atom(arg, hint)
+    for kw in call.keywords:
+        if kw.arg not in positional + keyword_only or kw.arg in values:
+            raise normalizer.unsupported(call, f"unexpected or repeated argument {kw.arg!r}",
+                                         "check the call")
+        values[kw.arg] = normalizer.atom(kw.value, hint)
+    defaults = dict(zip(positional[len(positional) - len(args.defaults):], args.defaults))
+    defaults.update({p: d for p, d in zip(keyword_only, args.kw_defaults) if d is not None})
+    object_defaults = {}
+    if fn is not None:
+        object_defaults = {p.name: p.default for p in inspect.signature(fn).parameters.values()
+                           if p.default is not p.empty}
+    for param in positional + keyword_only:
+        if param in values:
+            continue
+        if param in object_defaults:
+            values[param] = normalizer.constant_atom(object_defaults[param])
+        elif param in defaults:
+            values[param] = normalizer.atom(defaults[param], hint)
+        else:
+            raise normalizer.unsupported(call, f"missing argument {param!r}", "check the call")
+    return [(p, values[p]) for p in positional + keyword_only]
