@@ -54,9 +54,8 @@ def test_outer(a_shape, b_shape):
 
 
 def test_vdot():
-    a, b = rand(2, 3), rand(6, seed=1)
-    check_rule(np.vdot, a, b)
-    check_autograd(np.vdot, anp.vdot, rand(2, 3), rand(2, 3, seed=2))
+    check_rule(np.vdot, rand(2, 3), rand(6, seed=1))
+    check_rule(np.vdot, rand(4), rand(4, seed=1))
 
 
 @pytest.mark.parametrize("a_shape, b_shape, axes", [
@@ -141,7 +140,7 @@ def test_norm(shape, kwargs, static):
 
 
 @pytest.mark.parametrize("shape, kwargs", [
-    ((5,), {}), ((5,), {"ord": 1}), ((5,), {"ord": 3}), ((3, 4), {}), ((3, 4), {"ord": "fro"}),
+    ((5,), {}), ((5,), {"ord": 3}), ((3, 4), {}), ((3, 4), {"ord": "fro"}),
     ((3, 4), {"ord": "nuc"}), ((3, 4), {"axis": 1}), ((2, 3, 4), {"axis": (0, 2)})])
 def test_norm_matches_autograd(shape, kwargs):
     check_autograd(np.linalg.norm, anp.linalg.norm, rand(*shape), **kwargs)

@@ -52,7 +52,7 @@ def test_moves_keep_float32(name, shape, args, kwargs):
 
 def _autograd_can(name, args, kwargs):
     """Whether autograd has a correct VJP for this case (it lacks some, gets some wrong)."""
-    if name in ("broadcast_to", "sort", "roll") or (name == "rot90" and kwargs):
+    if name in ("broadcast_to", "sort", "roll", "flip") or (name == "rot90" and kwargs):
         return False
     if name == "transpose" and args and min(args[0]) < 0:
         return False
@@ -158,8 +158,6 @@ TAKES = [
 def test_take(indices, kwargs, static):
     check_rule(np.take, rand(3, 4), indices, static=static, **kwargs)
     check_float32(np.take, rand(3, 4).astype(np.float32), indices, **kwargs)
-    if "mode" not in kwargs:
-        check_autograd(np.take, anp.take, rand(3, 4), indices, **kwargs)
 
 
 def test_take_sums_repeated_indices():
