@@ -9,7 +9,8 @@ import traceback
 import gast
 import numpy as np
 import pytest
-from corpus import indexing, loops, models, straight
+from corpus import clashes, indexing, loops, models, straight
+from corpus.support import assert_grads_close, numeric_grads
 
 import srcgrad
 from srcgrad.codegen import compile_function, expression_source, to_source
@@ -249,3 +250,25 @@ def test_values_on_the_tape_are_read_for_more_than_their_shape(fn, wrt):
     for body, i, names in _pops(tree):
         for name in names:
             assert _read_for_value(name, body[i + 1:]), f"{name} is taped for its shape only"
+
+
+# -- generated names never clash with the user's ----------------------------------------------------
+
+def _bug(number, what):
+    return pytest.mark.xfail(reason=f"engine bug #{number}: {what}", strict=True)
+
+
+@pytest.mark.parametrize("fn, args, wrt", [
+    (clashes.adjoint_name_taken, [[0.5, -0.3], [0.2, 0.7]], (0, 1)),
+    pytest.param(clashes.local_named_tape, [[0.5, -0.3]], 0,
+                 marks=_bug(13, "a user variable named tape")),
+    (clashes.local_named_helper, [[0.5, -0.3]], 0),
+    pytest.param(clashes.underscore_read_later, [[0.5, -0.3], [0.2]], 0,
+                 marks=_bug(14, "a user variable named _")),
+    (clashes.temporaries_taken, [[0.5, -0.3], [0.2, 0.7], [1.5, -1.0]], (0, 1, 2)),
+], ids=lambda value: getattr(value, "__name__", ""))
+def test_user_names_do_not_clash_with_generated_names(fn, args, wrt):
+    args = [np.asarray(a) for a in args]
+    got = srcgrad.grad(fn, wrt=wrt)(*args)
+    got = list(got) if isinstance(wrt, tuple) else [got]
+    assert_grads_close(got, numeric_grads(fn, args, wrt))

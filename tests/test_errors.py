@@ -19,7 +19,6 @@ MARKER = "# <- here"
 UNSUPPORTED = [
     (unsupported.try_block, errors.UnsupportedSyntaxError, "try"),
     (unsupported.with_block, errors.UnsupportedSyntaxError, "with"),
-    (unsupported.inner_function, errors.UnsupportedSyntaxError, "function"),
     (unsupported.item_assignment, errors.UnsupportedSyntaxError, "x[i] = "),
     (unsupported.attribute_assignment, errors.UnsupportedSyntaxError, "attribute"),
     (unsupported.returns_tuple, errors.UnsupportedSyntaxError, "several values"),

@@ -56,9 +56,8 @@ CASES = [
     (straight.unary_minus, _arrays((3,)), 0),
     (straight.data_not_differentiated, _arrays((3, 2), (4, 3)), 0),
     (straight.dead_code, _arrays((3,), (3,)), (0, 1)),
-    pytest.param(straight.calls_helper, _arrays((3,), (3,)), (0, 1), marks=pytest.mark.xfail(
-        reason="engine bug #4: user functions with source are not differentiated through",
-        strict=True)),
+    (straight.calls_helper, _arrays((3,), (3,)), (0, 1)),
+    (straight.inner_function, _arrays((3,)), 0),
     (straight.dynamic_axis, _arrays((3, 4)), 0),
     (straight.axis_param, _with(_arrays((3, 4)), 0), 0),
     (straight.axis_param, _with(_arrays((3, 4)), -1), 0),

@@ -235,3 +235,80 @@ def vector_output(x):
     for _ in range(2):
         h = np.tanh(h * 2.0)
     return h * 1.0
+
+
+def over_list_of_params(w1, w2, x):
+    h = x
+    for w in [w1, w2]:
+        h = np.tanh(h * w)
+    return np.sum(h)
+
+
+def index_after_empty_loop(x):
+    for i in range(3):
+        pass
+    return np.sum(x * i)
+
+
+def index_used_after_loop(x):
+    y = x
+    for i in range(3):
+        y = y * 2.0
+    return np.sum(y * i)
+
+
+def over_transpose(m, v):
+    acc = 0.0
+    for col in m.T:
+        acc = acc + np.dot(col, v) ** 2
+    return acc
+
+
+def over_slice(m):
+    acc = 0.0
+    for row in m[1:]:
+        acc = acc + np.sum(row ** 3)
+    return acc
+
+
+def zip_three(xs, ys, zs):
+    acc = 0.0
+    for a, b, c in zip(xs, ys[::-1], zs):
+        acc = acc + np.sum(a * b * c)
+    return acc
+
+
+def range_len(xs, w):
+    acc = 0.0
+    for i in range(len(xs)):
+        acc = acc + np.sum(np.sin(xs[i] * w))
+    return acc
+
+
+def loop_target_shadows_param(x, h):
+    for h in range(3):  # noqa: PLR1704 - on purpose
+        x = x * 2.0
+    return np.sum(x) * h
+
+
+def rebinds_loop_item(xs):
+    acc = 0.0
+    for x in xs:
+        x = x * 2.0
+        acc = acc + np.sum(x ** 2)
+    return acc
+
+
+def same_array_twice_in_zip(xs):
+    acc = 0.0
+    for a, b in zip(xs, xs):
+        acc = acc + np.sum(a * b)
+    return acc
+
+
+def nested_same_index(x):
+    acc = 0.0
+    for i in range(2):
+        for i in range(3):
+            acc = acc + x[i]
+    return acc * x[0]

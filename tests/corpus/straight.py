@@ -170,6 +170,12 @@ def calls_helper(x, w):
     return np.sum(sigmoid(x * w) * x)
 
 
+def inner_function(x):
+    def square(v):
+        return v * v
+    return np.sum(square(np.sin(x)) * x)
+
+
 def constant_output(x):
     return np.sum(np.ones(3))
 

@@ -21,12 +21,6 @@ def with_block(x):
     return np.sum(y)
 
 
-def inner_function(x):
-    def square(v):  # <- here
-        return v * v
-    return np.sum(square(x))
-
-
 def item_assignment(x):
     y = np.zeros(3)
     y[0] = x[0]  # <- here
