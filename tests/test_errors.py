@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 import pytest
-from corpus import api, unsupported
+from corpus import api, calls, unsupported
 
 import srcgrad
 from srcgrad import errors
@@ -161,3 +161,21 @@ def test_integer_data_arguments_are_fine():
 def test_every_error_is_a_srcgrad_error(cls):
     assert issubclass(cls, srcgrad.SrcgradError)
     assert srcgrad.SrcgradError is errors.SrcgradError
+
+
+def test_recursion_is_refused():
+    with pytest.raises(errors.UnsupportedSyntaxError, match="recursion") as info:
+        srcgrad.grad(calls.recursive)
+    assert "return factorial_power(n - 1, x) * x" in str(info.value)
+    assert "Fix: " in str(info.value)
+
+
+@pytest.mark.xfail(reason="engine bug #19: grad of a bound method raises KeyError 'self'",
+                   strict=True)
+def test_bound_method():
+    x = np.array([0.5, -1.0])
+    try:
+        got = srcgrad.grad(calls.MODEL.loss)(x)
+    except srcgrad.SrcgradError:
+        return  # refusing with a SrcgradError is acceptable
+    np.testing.assert_allclose(got, 6.0 * x)

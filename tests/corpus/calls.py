@@ -1,0 +1,79 @@
+"""Calls to the user's own functions, which srcgrad differentiates by inlining them."""
+
+import numpy as np
+
+from corpus import helpers
+from corpus.helpers import power_sum, shifted_square, sigmoid, two_outputs
+
+SQUARE = lambda v: v * v
+
+
+def calls_twice(x, w):
+    return np.sum(sigmoid(x * w) + sigmoid(x + w) * x)
+
+
+def uses_other_modules_global(x):
+    return np.sum(shifted_square(x) * x)
+
+
+def module_attribute_call(x):
+    return np.sum(helpers.shifted_square(x) * np.cos(x))
+
+
+def helper_with_loop_and_default(x):
+    return power_sum(x) + power_sum(x * 2.0, p=0.5)
+
+
+def keyword_call(x):
+    return power_sum(v=x, p=2.0)
+
+
+def tuple_returning_helper(x):
+    a, b = two_outputs(x)
+    return np.sum(a * b)
+
+
+def same_local_names(x):
+    z = x * 3.0
+    h = sigmoid(z)
+    return np.sum(h * z)
+
+
+def outer_helper(v):
+    return sigmoid(v) * shifted_square(v)
+
+
+def nested_helpers(x):
+    return np.sum(outer_helper(x))
+
+
+def helper_in_loop(xs, w):
+    acc = 0.0
+    for x in xs:
+        acc = acc + np.sum(sigmoid(x * w))
+    return acc
+
+
+def lambda_global(x):
+    return np.sum(SQUARE(x) * x)
+
+
+def factorial_power(n, x):
+    if n == 0:
+        return x
+    return factorial_power(n - 1, x) * x
+
+
+def recursive(x):
+    return np.sum(factorial_power(3, x))
+
+
+class Model:
+    def __init__(self, scale):
+        self.scale = scale
+
+    def loss(self, x):
+        return np.sum(x * x) * self.scale
+
+
+MODEL = Model(3.0)
