@@ -331,3 +331,30 @@ def shape_classes(fdef: gast.FunctionDef) -> dict[str, object]:
         if not changed:
             break
     return {v: (UNKNOWN if t is top else t) for v, t in tokens.items()}
+
+
+def container_vars(fdef: gast.FunctionDef, container_params: set[str]) -> set[str]:
+    """Variables that may hold a list, tuple or dict (of arrays): their adjoints are lists or
+    dicts too, summed with ``add_grads`` and never updated in place."""
+    found = set(container_params)
+    changed = True
+    while changed:
+        changed = False
+        for stmt in _walk_statements(fdef.body):
+            if not isinstance(stmt, gast.Assign) or not isinstance(stmt.targets[0], gast.Name):
+                continue
+            op: Op = stmt.sg_op
+            if op.kind in ("tuple", "dict"):
+                container = True
+            elif op.kind == "copy":
+                container = bool(atom_names(op.bound["x"]) & found)
+            elif op.kind == "rule":
+                container = op.rule.key == "list +" or op.rule.returns_sequence or (
+                    op.rule.key == "getitem" and bool(atom_names(op.bound["x"]) & found))
+            else:
+                container = False
+            target = stmt.targets[0].id
+            if container and target not in found:
+                found.add(target)
+                changed = True
+    return found

@@ -58,20 +58,21 @@ def _wrt_names(fn: Callable, wrt: Wrt) -> tuple[tuple[str, ...], bool]:
     return tuple(chosen), single
 
 
-def generated(fn: Callable, wrt: tuple[str, ...], mode: str,
-              as_tuple: bool = True) -> Generated:
-    """The generated function for ``fn``, transformed once per code object, wrt and mode."""
+def generated(fn: Callable, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
+              containers: frozenset[str] = frozenset()) -> Generated:
+    """The generated function for ``fn``, transformed once per code object, wrt, mode and
+    set of parameters passed as containers (lists, tuples, dicts)."""
     fn = inspect.unwrap(fn)
     # By identity: equal code objects from two modules may see different globals. The cached
     # entry keeps the function alive, so these ids cannot be reused while it is cached.
     key = (id(getattr(fn, "__code__", fn)), id(getattr(fn, "__globals__", None)), wrt, mode,
-           as_tuple, _closure_key(fn))
+           as_tuple, _closure_key(fn), containers)
     found = _cache.get(key)
     if found is None:
         with _lock:
             found = _cache.get(key)
             if found is None:
-                found = transform(fn, wrt, mode, as_tuple)
+                found = transform(fn, wrt, mode, as_tuple, containers)
                 _cache[key] = found
     return found
 
@@ -81,11 +82,19 @@ def _closure_key(fn) -> tuple:
     return tuple(id(c) for c in cells)
 
 
+_CONTAINERS = (list, tuple, dict)
+
+
 def _check_float(value: Any, name: str, fn: Callable) -> None:
     if type(value) is np.ndarray:
         if value.dtype.kind in "fc":
             return
     elif isinstance(value, (float, np.floating)):
+        return
+    elif isinstance(value, _CONTAINERS):
+        leaves = value.values() if isinstance(value, dict) else value
+        for leaf in leaves:
+            _check_float(leaf, name, fn)
         return
     kind = getattr(value, "dtype", type(value).__name__)
     raise WrtError(f"cannot differentiate {fn.__qualname__} with respect to {name!r}: its "
@@ -103,6 +112,17 @@ def _make(fn: Callable, wrt: Wrt, mode: str) -> Callable:
     compiled = gen.function
     check = _check_float
 
+    def specialized(args):
+        """The generated function for these arguments: lists, tuples and dicts among the
+        differentiated ones get a version of their own."""
+        containers = frozenset(n for n, p in zip(wrt_names, positions)
+                               if isinstance(args[p], _CONTAINERS))
+        if not containers:
+            return compiled
+        special = generated(fn, wrt_names, mode, not single, containers)
+        gradient.source = special.source
+        return special.function
+
     def gradient(*args, **kwargs):
         if kwargs or len(args) != len(gen.params):
             if mode == "vjp" and "seed" not in kwargs:
@@ -114,14 +134,17 @@ def _make(fn: Callable, wrt: Wrt, mode: str) -> Callable:
             args = tuple(bound.arguments[p] for p in gen.params)
             for i, position in enumerate(positions):
                 check(args[position], wrt_names[i], fn)
+            function = specialized(args)
             if mode == "vjp":
-                return compiled(*args, seed=seed)
-            return compiled(*args)
+                return function(*args, seed=seed)
+            return function(*args)
+        function = compiled
         for i, position in enumerate(positions):
             value = args[position]
             if type(value) is not np.ndarray or value.dtype.kind != "f":
                 check(value, wrt_names[i], fn)
-        return compiled(*args)
+                function = specialized(args)
+        return function(*args)
 
     functools.update_wrapper(gradient, fn)
     gradient.__name__ = gen.name

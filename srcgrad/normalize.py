@@ -43,7 +43,8 @@ class Op:
     """How a normalized assignment computes its value.
 
     ``kind``: ``"copy"`` (of ``bound["x"]``), ``"rule"`` (a primitive with a rule),
-    ``"tuple"`` (a tuple or list of atoms in ``elements``), ``"nondiff"`` (a primitive whose
+    ``"tuple"`` (a tuple or list of atoms in ``elements``), ``"dict"`` (a dict literal with
+    constant keys in ``static["keys"]``), ``"nondiff"`` (a primitive whose
     result carries no gradient, such as a comparison) or ``"opaque"`` (an expression with no
     rule, kept as written: it must not depend on differentiated values; ``what`` names it).
     """
@@ -238,15 +239,34 @@ class Normalizer:
             raise self.unsupported(stmt, "await cannot be differentiated", "use ordinary code")
         if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute):
             base = self.resolver.resolve(value.func.value)
-            if base.kind == "local" and value.func.attr in ("append", "extend", "insert",
-                                                             "update", "pop", "fill", "sort",
-                                                             "setdefault"):
-                raise self.unsupported(stmt, f".{value.func.attr}() changes a value in place, "
-                                       "which is not supported yet",
-                                       "build a new value instead (np.concatenate, np.stack)")
+            method = value.func.attr
+            if base.kind == "local" and isinstance(value.func.value, gast.Name) and \
+                    method in ("append", "extend") and len(value.args) == 1 and \
+                    not value.keywords:
+                self.list_grows(value.func.value.id, value.args[0], method)
+                return
+            if base.kind == "local" and method in ("append", "extend", "insert", "update", "pop",
+                                                   "fill", "sort", "setdefault", "remove",
+                                                   "clear", "reverse", "resize", "put"):
+                raise self.unsupported(stmt, f".{method}() changes a value in place, which "
+                                       "srcgrad cannot differentiate",
+                                       "build a new value instead (lst = lst + [x], "
+                                       "np.concatenate, np.stack)")
         # Kept for its effect (print, np.random.seed ...): its operands become atoms.
         kept = self.emit(gast.Expr(value=self.opaque_expr(value)))
         kept.sg_op = Op("opaque", what=self.text(value))
+
+    def list_grows(self, var: str, arg, method: str) -> None:
+        """``lst.append(x)`` is ``lst = lst + [x]``; ``lst.extend(xs)`` is ``lst = lst + xs``."""
+        if var in self.aliases or any(src == var for src in self.aliases.values()):
+            raise self.unsupported(arg, f".{method}() changes {var} in place, and another "
+                                   f"variable shares it", f"copy the list first: "
+                                   f"{var} = list(...)")
+        item = self.atom(arg, var)
+        added = gast.List(elts=[item], ctx=gast.Load()) if method == "append" else item
+        rule = registry.lookup("list +")
+        self.assign(var, gast.BinOp(left=name(var), op=gast.Add(), right=added),
+                    Op("rule", rule, bound={"x1": name(var), "x2": added}))
 
     def stmt_Assert(self, stmt):
         kept = self.emit(gast.Assert(test=self.opaque_expr(stmt.test),
@@ -505,7 +525,7 @@ class Normalizer:
             index = target.id
         elif isinstance(iterable, gast.Call) and self.is_builtin(iterable.func, "enumerate"):
             if not (isinstance(target, gast.Tuple) and len(target.elts) == 2
-                    and all(isinstance(t, gast.Name) for t in target.elts)
+                    and isinstance(target.elts[0], gast.Name)
                     and len(iterable.args) == 1 and not iterable.keywords):
                 raise self.unsupported(stmt, "this form of enumerate is not supported",
                                        "write for i, item in enumerate(xs)")
@@ -514,8 +534,7 @@ class Normalizer:
             args = [self.length(items[0][1])]
         elif isinstance(iterable, gast.Call) and self.is_builtin(iterable.func, "zip"):
             if not (isinstance(target, gast.Tuple)
-                    and len(target.elts) == len(iterable.args) and not iterable.keywords
-                    and all(isinstance(t, gast.Name) for t in target.elts)):
+                    and len(target.elts) == len(iterable.args) and not iterable.keywords):
                 raise self.unsupported(stmt, "this form of zip is not supported",
                                        "write for a, b in zip(xs, ys)")
             for t, seq in zip(target.elts, iterable.args):
@@ -523,11 +542,9 @@ class Normalizer:
             index = self.namer.fresh("i")
             args = [self.length(items[0][1])]
         else:
-            if not isinstance(target, gast.Name):
-                raise self.unsupported(stmt, "loops that unpack their items are not supported",
-                                       "loop over an index and unpack inside the body")
             items.append((target, self.sequence_atom(iterable)))
-            index = self.namer.fresh(target.id + "_index")
+            base = target.id if isinstance(target, gast.Name) else "item"
+            index = self.namer.fresh(base + "_index")
             args = [self.length(items[0][1])]
         loop_line = self.line
         steps = None
@@ -540,7 +557,7 @@ class Normalizer:
             self.count(steps)
         for t, seq in items:
             self.line = loop_line
-            self.subscript_assign(t.id, seq, name(index))
+            self.bind_item(t, seq, name(index))
         body_prefix, self.out = self.out, saved
         body = self.block(stmt.body)
         self.line = loop_line
@@ -552,6 +569,19 @@ class Normalizer:
         for orelse in stmt.orelse:  # without break, a loop's else block always runs after it
             self.line = orelse.lineno
             self.statement(orelse)
+
+    def bind_item(self, target, seq, index) -> None:
+        """``target = seq[index]``, unpacking a tuple target (``for W, b in layers``)."""
+        if isinstance(target, gast.Name):
+            self.subscript_assign(target.id, seq, index)
+            return
+        if not isinstance(target, (gast.Tuple, gast.List)):
+            raise self.unsupported(target, "this loop target is not supported",
+                                   "loop over plain names")
+        item = self.namer.fresh("item")
+        self.subscript_assign(item, seq, index)
+        for i, element in enumerate(target.elts):
+            self.bind_item(element, name(item), constant(i))
 
     def is_builtin(self, func, wanted: str) -> bool:
         resolved = self.resolver.resolve(func)
@@ -703,8 +733,14 @@ class Normalizer:
             return (gast.Subscript(value=base, slice=index, ctx=gast.Load()),
                     self.getitem_op(base, index))
         if isinstance(node, (gast.Tuple, gast.List)):
+            if any(isinstance(e, gast.Starred) for e in node.elts):
+                return self.opaque_expr(node), Op("opaque", what="a *starred item")
             elts = [self.atom(e, hint) for e in node.elts]
             return type(node)(elts=elts, ctx=gast.Load()), Op("tuple", elements=elts)
+        if isinstance(node, gast.Dict) and all(isinstance(k, gast.Constant) for k in node.keys):
+            values = [self.atom(v, hint) for v in node.values]
+            return (gast.Dict(keys=node.keys, values=values),
+                    Op("dict", elements=values, static={"keys": [k.value for k in node.keys]}))
         if isinstance(node, (gast.Name, gast.Constant)):
             return self.atom(node, hint), None
         if isinstance(node, gast.IfExp):  # a if c else b: an if statement into a temporary

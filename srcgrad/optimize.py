@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import gast
 
 from .ir import atom_names
@@ -51,11 +53,12 @@ def eliminate_dead_code(stmts: list, live_out: set[str]) -> tuple[list, set[str]
         if isinstance(stmt, (gast.For, gast.While)):
             header = atom_names(stmt.iter if isinstance(stmt, gast.For) else stmt.test)
             body_live = set(live) | header
-            while True:
-                body, inner_live = eliminate_dead_code(list(stmt.body), body_live)
+            while True:  # what the body needs at its start is live at its end too
+                _, inner_live = eliminate_dead_code(copy.deepcopy(stmt.body), body_live)
                 if inner_live <= body_live:
                     break
                 body_live |= inner_live
+            body, inner_live = eliminate_dead_code(stmt.body, body_live)
             stmt.body = body
             if not any(not _is_comment(s) for s in body):
                 continue

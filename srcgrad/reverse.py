@@ -118,6 +118,7 @@ class Reverser:
     source: Source
     primal_names: set[str]
     shapes: dict[str, object] = field(default_factory=dict)
+    containers: set[str] = field(default_factory=set)
     state: dict[str, str] = field(default_factory=dict)
     push_sets: dict[int, list[str]] = field(default_factory=dict)
     scopes: list = field(default_factory=list)  # the loops and ifs around the statement
@@ -130,10 +131,19 @@ class Reverser:
         self.state[var] = SET
         return assign(self.namer.adjoint(var), value)
 
-    def accumulate(self, var: str, expr, accumulate_expr=None) -> list[gast.stmt]:
-        """Statements adding ``expr`` to the adjoint of ``var``."""
+    def accumulate(self, var: str, expr, accumulate_expr=None,
+                   nullable: bool = False) -> list[gast.stmt]:
+        """Statements adding ``expr`` to the adjoint of ``var``. A ``nullable`` expression
+        may be None (zero); lists and dicts of adjoints are summed with ``add_grads``."""
         d = self.namer.adjoint(var)
         state = self.state.get(var, UNSET)
+        if nullable or var in self.containers:
+            if state == UNSET:
+                self.state[var] = MAYBE if nullable else SET
+                return [assign(d, expr)]
+            self.state[var] = MAYBE if nullable and state == MAYBE else SET
+            return [assign(d, gast.Call(func=name("add_grads"), args=[name(d), expr],
+                                        keywords=[]))]
         if state == UNSET:
             self.state[var] = OWNED if is_fresh(expr) else SET
             return [assign(d, expr)]
@@ -255,20 +265,27 @@ class Reverser:
     def adjoint_code(self, stmt, op: Op, g, ans) -> tuple[list[gast.stmt], set[str]]:
         if op.kind == "copy":
             code = self.contribute(op.bound["x"], g)
-        elif op.kind == "tuple":
+        elif op.kind == "tuple":  # a list's adjoint holds None where an element's is zero
             code = []
             for i, element in enumerate(op.elements):
                 code += self.contribute(element, gast.Subscript(value=g, slice=constant(i),
-                                                                ctx=gast.Load()))
+                                                                ctx=gast.Load()), nullable=True)
+        elif op.kind == "dict":
+            code = []
+            for key, element in zip(op.static["keys"], op.elements):
+                part = gast.Call(func=gast.Attribute(value=g, attr="get", ctx=gast.Load()),
+                                 args=[constant(key)], keywords=[])
+                code += self.contribute(element, part, nullable=True)
         elif op.kind == "rule":
             code = self.rule(stmt, op, g, ans)
         else:
             code = []
         return code, self.reads_of(code)
 
-    def contribute(self, atom, expr, accumulate_expr=None) -> list[gast.stmt]:
+    def contribute(self, atom, expr, accumulate_expr=None,
+                   nullable: bool = False) -> list[gast.stmt]:
         if isinstance(atom, gast.Name) and atom.id in self.activity.varied:
-            return self.accumulate(atom.id, expr, accumulate_expr)
+            return self.accumulate(atom.id, expr, accumulate_expr, nullable)
         return []
 
     def rule(self, stmt, op: Op, g, ans) -> list[gast.stmt]:
@@ -287,10 +304,11 @@ class Reverser:
             template = rule.template_for(param, op.static)
             expr = self.skip_unbroadcast(substitute(template, mapping), targets_of(stmt))
             if param in rule.sequences or isinstance(atom, (gast.Tuple, gast.List)):
-                code += self.sequence(atom, expr)
+                code += self.sequence(atom, expr, nullable=rule.sparse)
                 continue
             accumulate_expr = None
-            if param in rule.accumulate and self.state.get(atom.id) == OWNED:
+            if param in rule.accumulate and self.state.get(atom.id) == OWNED and \
+                    atom.id not in self.containers:
                 acc = dict(mapping, acc=self.adjoint(atom.id))
                 accumulate_expr = substitute(rule.template_for(param, op.static,
                                                                accumulate=True), acc,
@@ -318,7 +336,7 @@ class Reverser:
 
         return Drop().visit(expr)
 
-    def sequence(self, atom, expr) -> list[gast.stmt]:
+    def sequence(self, atom, expr, nullable: bool = False) -> list[gast.stmt]:
         """Adjoints of a sequence argument (``np.concatenate((a, b))``), given as a sequence."""
         if isinstance(atom, gast.Name):
             return self.contribute(atom, expr)
@@ -327,9 +345,10 @@ class Reverser:
         for element in atom.elts:
             if isinstance(element, gast.Name) and element.id in self.activity.varied:
                 var = element.id
-                if var not in seen and self.state.get(var, UNSET) == UNSET:
+                if var not in seen and self.state.get(var, UNSET) == UNSET and \
+                        var not in self.containers:
                     targets.append(name(self.namer.adjoint(var), store=True))
-                    self.state[var] = SET
+                    self.state[var] = MAYBE if nullable else SET
                 else:
                     part = self.namer.numbered(self.namer.adjoint(var) + "_part")
                     targets.append(name(part, store=True))
@@ -340,7 +359,7 @@ class Reverser:
         code = [gast.Assign(targets=[gast.Tuple(elts=targets, ctx=gast.Store())], value=expr,
                             type_comment=None)]
         for var, part in later:
-            code += self.accumulate(var, part)
+            code += self.accumulate(var, part, nullable=nullable)
         return code
 
     def loop(self, stmt) -> tuple[list[gast.stmt], set[str]]:
@@ -368,7 +387,7 @@ class Reverser:
                     if a == UNSET:  # zero before the loop: start from zeros we own
                         if var not in zero_before:
                             zero_before.append(var)
-                        new_top[var] = MAYBE if b == MAYBE else OWNED
+                        new_top[var] = MAYBE if var in self.containers else OWNED
                     elif MAYBE in (a, b):
                         new_top[var] = MAYBE
                     else:  # owned at the start, but an iteration may leave an alias
@@ -398,7 +417,8 @@ class Reverser:
             header = gast.Call(func=name("reversed"), args=[iterations], keywords=[])
             header_reads = atom_names(stmt.iter) | ({steps} if steps else set())
         loop = gast.For(target=target, iter=header, body=body, orelse=[], type_comment=None)
-        code = [zeros(self.namer.adjoint(v), v) for v in zero_before] + [loop]
+        code = [assign(self.namer.adjoint(v), constant(None)) if v in self.containers
+                else zeros(self.namer.adjoint(v), v) for v in zero_before] + [loop]
         reads = (reads - stmt.sg_assigned) | header_reads
         reads |= {v for v in zero_before}
         return code, reads

@@ -61,18 +61,45 @@ def _is_basic_index(index):
 
 
 def unindex(g, x, index):
-    """The gradient of ``x[index]``: ``g`` scattered into zeros shaped like ``x``."""
+    """The gradient of ``x[index]``: ``g`` scattered into zeros shaped like ``x``.
+
+    For a list, tuple or dict ``x`` it is a list (a dict) of gradients, None where zero.
+    """
+    if isinstance(x, (list, tuple)):
+        dx = [None] * len(x)
+        dx[index] = g
+        return dx
+    if isinstance(x, dict):
+        return {index: g}
     dx = np.zeros(np.shape(x), dtype=np.result_type(g, np.asarray(x).dtype))
     return add_at(dx, index, g)
 
 
 def add_at(dx, index, g):
     """Add ``g`` into ``dx[index]`` in place, summing over repeated indices; returns ``dx``."""
-    if _is_basic_index(index):
+    if isinstance(dx, (list, dict)):
+        dx[index] = add_grads(dx[index] if isinstance(dx, list) else dx.get(index), g)
+    elif _is_basic_index(index):
         dx[index] += g
     else:
         np.add.at(dx, index, g)
     return dx
+
+
+def add_grads(a, b):
+    """``a + b`` for gradients that may be None (zero), or lists and dicts of gradients."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    if isinstance(a, list):
+        return [add_grads(x, y) for x, y in zip(a, b)]
+    if isinstance(a, dict):
+        total = dict(a)
+        for key, value in b.items():
+            total[key] = add_grads(total.get(key), value)
+        return total
+    return a + b
 
 
 def unit_seed(value):
@@ -89,7 +116,8 @@ def as_grad(dx, x):
     """Give the gradient ``dx`` the type, shape and dtype of its argument ``x``.
 
     Zero gradients (``None``) become zeros, Python floats get floats, read-only views
-    (from ``np.broadcast_to``) become arrays of their own.
+    (from ``np.broadcast_to``) become arrays of their own; lists, tuples and dicts of
+    arguments get lists, tuples and dicts of gradients.
     """
     if isinstance(x, np.ndarray):
         if (type(dx) is np.ndarray and dx.shape == x.shape and dx.dtype == x.dtype
@@ -98,6 +126,12 @@ def as_grad(dx, x):
         if dx is None:
             return np.zeros_like(x)
         return np.array(np.broadcast_to(dx, x.shape), dtype=x.dtype)
+    if isinstance(x, (list, tuple)):
+        parts = [None] * len(x) if dx is None else dx
+        return type(x)(as_grad(d, item) for d, item in zip(parts, x))
+    if isinstance(x, dict):
+        parts = {} if dx is None else dx
+        return {key: as_grad(parts.get(key), value) for key, value in x.items()}
     if dx is None:
         dx = 0.0
     if isinstance(x, (float, int)):
@@ -534,3 +568,22 @@ def untranspose(g, axes=None):
     if axes is None:
         return np.transpose(g)
     return np.transpose(g, np.argsort(np.mod(axes, np.ndim(g))))
+
+
+def linspace_grads(g, start, stop, num=50, endpoint=True, axis=0):
+    """The gradients of ``np.linspace(start, stop, num, endpoint, axis=axis)``: (start, stop)."""
+    steps = (num - 1 if endpoint else num) or 1
+    g = np.moveaxis(np.asarray(g), axis, 0)  # the samples' axis first; the rest broadcast
+    t = np.reshape(np.arange(num) / steps, (-1,) + (1,) * (g.ndim - 1)).astype(g.dtype)
+    return (unbroadcast(np.sum(g * (1 - t), axis=0), start),
+            unbroadcast(np.sum(g * t, axis=0), stop))
+
+
+def arange_grads(g, start_or_stop, stop=None, step=1):
+    """The gradients of ``np.arange(start_or_stop, stop, step)``'s arguments as passed.
+
+    Its values are ``start + step * k``: ``stop`` (alone, or with a start) only sets the length.
+    """
+    d_step = np.sum(g * np.arange(np.size(g)))
+    d_start = np.sum(g) if stop is not None else 0.0 * d_step
+    return d_start, 0.0 * d_step, d_step

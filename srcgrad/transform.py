@@ -10,7 +10,7 @@ import gast
 import numpy as np
 
 from . import runtime
-from .analysis import activity, assigned_in, rename, shape_classes
+from .analysis import activity, assigned_in, container_vars, rename, shape_classes
 from .codegen import compile_function, to_source
 from .errors import SrcgradError, WrtError
 from .names import Namer, names_in
@@ -44,10 +44,12 @@ def parameter_names(fn) -> list[str]:
     return list(inspect.signature(fn).parameters)
 
 
-def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True) -> Generated:
+def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
+              containers: frozenset[str] = frozenset()) -> Generated:
     """Generate the ``mode`` function of ``fn`` for the parameters named in ``wrt``.
 
     The gradients are returned as a tuple, or bare when ``as_tuple`` is false (one ``wrt``).
+    ``containers`` names the parameters passed lists, tuples or dicts of arrays.
     """
     parsed = parse_function(fn)
     tree = parsed.tree
@@ -65,7 +67,8 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True) -> Gen
     result = fdef.body[-1].value.id
     forward = fdef.body[:-1]
     primal = set(params) | assigned_in(forward)
-    reverser = Reverser(act, namer, parsed.source, primal, shapes=shape_classes(fdef))
+    reverser = Reverser(act, namer, parsed.source, primal, shapes=shape_classes(fdef),
+                        containers=container_vars(fdef, set(containers)))
     d_result = namer.adjoint(result)
     if mode == "vjp":
         seed_value = name("seed")

@@ -1,9 +1,10 @@
 """Reverse-mode rules, one per primitive, grouped by family; importing this registers them all.
 
-(Import order matters only in that operators alias elementwise rules: alphabetical is fine.)
+(Order: operators alias elementwise rules, and random replaces some of nondiff's rules; both
+import what they need first, so alphabetical is fine.)
 """
 
-from . import elementwise, linalg, methods, operators, reductions, shapes  # noqa: F401
+from . import elementwise, linalg, methods, operators, random, reductions, shapes  # noqa: F401
 from . import nondiff as _nondiff_rules  # noqa: F401  (the module; the name is the function)
 from .registry import DYNAMIC, Rule, alias, defmethod, defvjp, lookup, lookup_method, nondiff
 

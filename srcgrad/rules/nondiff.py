@@ -2,8 +2,8 @@
 
 Their results are constants for differentiation: indices and counts (``argmax``, ``shape``),
 booleans (``isnan``), piecewise-constant functions (``sign``, ``floor``, ``round``: derivative
-zero wherever it exists), new arrays from shapes and values (``zeros``, ``arange``, ``eye``) and
-random numbers (all of ``np.random``).
+zero wherever it exists), new arrays from shapes (``zeros``, ``eye``) and random numbers (all of
+``np.random``; :mod:`.random` gives some of them gradients for their parameters).
 """
 
 import types
@@ -28,10 +28,10 @@ nondiff(np.isnan, np.isfinite, np.isinf, np.isposinf, np.isneginf, np.isreal, np
         np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal,
         np.logical_and, np.logical_or, np.logical_not, np.logical_xor)
 
-# New arrays from shapes and values.
-nondiff(np.zeros, np.ones, np.empty, np.full, np.zeros_like, np.ones_like, np.empty_like,
-        np.full_like, np.eye, np.identity, np.tri, np.arange, np.linspace, np.logspace,
-        np.geomspace, np.indices, np.diag_indices, np.tril_indices, np.triu_indices)
+# New arrays from shapes (or from another array's shape and dtype only). np.full, full_like,
+# linspace and arange take values too: their rules are in .shapes.
+nondiff(np.zeros, np.ones, np.empty, np.zeros_like, np.ones_like, np.empty_like, np.eye,
+        np.identity, np.tri, np.indices, np.diag_indices, np.tril_indices, np.triu_indices)
 
 # Random numbers: every function of np.random (the global generator's methods included), its
 # generator and bit-generator classes, and default_rng.

@@ -6,6 +6,7 @@ Arithmetic operators share the rules of the NumPy functions they stand for (``a 
 
 import numpy as np
 
+from . import elementwise  # noqa: F401  (registers the rules aliased here)
 from .registry import alias, defvjp, nondiff
 
 alias("+", np.add)
@@ -35,3 +36,6 @@ defvjp("attr real", "x", x="g")
 defvjp("attr mT", "x", x="matrix_transpose(g)")
 nondiff("attr shape", "attr ndim", "attr size", "attr dtype", "attr itemsize", "attr nbytes",
         "attr imag")
+
+# Lists: lst.append(x) is lst = lst + [x]. A list's adjoint is a list (None where zero).
+defvjp("list +", "x1, x2", sparse=True, x1="g[:len(x1)]", x2="g[len(x1):]")

@@ -1,4 +1,5 @@
-"""Rules for functions that move elements around: reshaping, joining, splitting, indexing.
+"""Rules for functions that move elements around: reshaping, joining, splitting, indexing; and
+for new arrays made from values (``full``, ``linspace``, ``arange``).
 
 Their adjoints move ``g`` back: a reshape reshapes it back, a transpose transposes it back, a
 concatenation cuts it into pieces, a repeat or a tile sums over the copies.
@@ -14,7 +15,7 @@ the output does not depend on); ``unsplit`` fills those with zeros.
 
 import numpy as np
 
-from ..errors import RuleError
+from ..errors import NonDifferentiableError, RuleError
 from .registry import DYNAMIC, defvjp
 
 
@@ -68,14 +69,16 @@ defvjp(np.hstack, f"tup, {JOIN}", sequences=("tup",), tup="unhstack(g, tup)")
 defvjp(np.vstack, f"tup, {JOIN}", sequences=("tup",), tup="unvstack(g, tup)")
 
 # Splitting: g is a list with one adjoint (or None) per piece.
-defvjp(np.split, "ary, indices_or_sections, axis=0",
+defvjp(np.split, "ary, indices_or_sections, axis=0", returns_sequence=True,
        ary="unsplit(g, ary, indices_or_sections, axis)")
-defvjp(np.array_split, "ary, indices_or_sections, axis=0",
+defvjp(np.array_split, "ary, indices_or_sections, axis=0", returns_sequence=True,
        ary="unsplit(g, ary, indices_or_sections, axis)")
-defvjp(np.hsplit, "ary, indices_or_sections",
+defvjp(np.hsplit, "ary, indices_or_sections", returns_sequence=True,
        ary="unsplit(g, ary, indices_or_sections, 1 if np.ndim(ary) > 1 else 0)")
-defvjp(np.vsplit, "ary, indices_or_sections", ary="unsplit(g, ary, indices_or_sections, 0)")
-defvjp(np.dsplit, "ary, indices_or_sections", ary="unsplit(g, ary, indices_or_sections, 2)")
+defvjp(np.vsplit, "ary, indices_or_sections", returns_sequence=True,
+       ary="unsplit(g, ary, indices_or_sections, 0)")
+defvjp(np.dsplit, "ary, indices_or_sections", returns_sequence=True,
+       ary="unsplit(g, ary, indices_or_sections, 2)")
 
 # Copies: the adjoint sums over them.
 defvjp(np.tile, "A, reps", A="untile(g, A, reps)")
@@ -93,3 +96,48 @@ def _unsort(order):
 
 
 defvjp(np.sort, "a, axis=-1, kind=None, order=None, *, stable=None", a=_unsort)
+
+
+# New arrays filled from values: the values' gradients.
+defvjp(np.full, "shape, fill_value, dtype=None, order='C', *, device=None, like=None",
+       fill_value="unbroadcast(g, fill_value)")
+defvjp(np.full_like,
+       "a, fill_value, dtype=None, order='K', subok=True, shape=None, *, device=None",
+       fill_value="unbroadcast(g, fill_value)")
+
+
+def _linspace(which):
+    def template(retstep):
+        if retstep is True:  # (a non-literal retstep=True fails at run time: g is a pair)
+            raise NonDifferentiableError(
+                "np.linspace(..., retstep=True) has no gradient rule",
+                fix="compute the step as (stop - start) / (num - 1) yourself")
+        return f"linspace_grads(g, start, stop, num, endpoint, axis)[{which}]"
+    return template
+
+
+defvjp(np.linspace, "start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, "
+       "*, device=None", start=_linspace(0), stop=_linspace(1))
+
+
+# arange(start, stop, step) is start + step * k; stop only sets the length (locally constant).
+defvjp(np.arange, "start_or_stop, stop=None, step=1, *, dtype=None, device=None, like=None",
+       start_or_stop="arange_grads(g, start_or_stop, stop, step)[0]",
+       stop="arange_grads(g, start_or_stop, stop, step)[1]",
+       step="arange_grads(g, start_or_stop, stop, step)[2]")
+
+
+def _refuse_base():
+    raise NonDifferentiableError("np.logspace has no gradient rule for its base",
+                                 fix="write base ** np.linspace(start, stop, num)")
+
+
+# logspace is base ** linspace(start, stop).
+defvjp(np.logspace, "start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0",
+       start="linspace_grads(g * ans * np.log(base), start, stop, num, endpoint, axis)[0]",
+       stop="linspace_grads(g * ans * np.log(base), start, stop, num, endpoint, axis)[1]",
+       base=_refuse_base)
+# geomspace is sign * exp(linspace(log|start|, log|stop|)).
+defvjp(np.geomspace, "start, stop, num=50, endpoint=True, dtype=None, axis=0",
+       start="linspace_grads(g * ans, start, stop, num, endpoint, axis)[0] / start",
+       stop="linspace_grads(g * ans, start, stop, num, endpoint, axis)[1] / stop")
