@@ -60,13 +60,14 @@ def _static(rule, arguments, mode):
     return {k: v for k, v in arguments.items() if k not in rule.adjoints and _is_literal(v)}
 
 
-def rule_vjp(primitive, *args, g, static="engine", fn=None, **kwargs):
+def rule_vjp(primitive, *args, g, static="engine", fn=None, wrt=None, **kwargs):
     """Every adjoint the rule of ``primitive`` gives at ``args``, by parameter name.
 
     ``static`` says which arguments' values the templates see: ``"engine"`` as the engine gives
     them (the literal values and defaults of non-differentiable parameters), ``"literal"`` every
     argument that could be a literal, ``"dynamic"`` none (all DYNAMIC: the general templates).
-    ``fn`` calls a primitive that is a syntax key (``"%"``).
+    ``fn`` calls a primitive that is a syntax key (``"%"``). ``wrt`` limits the adjoints
+    computed to those parameters.
     """
     rule, arguments, _ = bind(primitive, args, kwargs)
     ans = (fn or primitive)(*args, **kwargs)
@@ -74,7 +75,7 @@ def rule_vjp(primitive, *args, g, static="engine", fn=None, **kwargs):
     namespace = {"np": np, **HELPERS, **arguments, "g": g, "ans": ans}
     # As the engine, instantiate templates only for arguments that can carry a gradient.
     return {param: _evaluate(rule.template_for(param, known), namespace)
-            for param in rule.adjoints if arguments[param] is not None}
+            for param in (wrt or rule.adjoints) if arguments[param] is not None}
 
 
 def _leaves(arguments, rule, wrt, arrays_only=False):
@@ -140,7 +141,7 @@ def check_rule(primitive, *args, wrt=None, g=None, static="engine", fn=None, rto
     rule, arguments, supplied = bind(primitive, args, kwargs)
     if g is None:
         g = seed_like((fn or primitive)(*args, **kwargs), rng)
-    grads = rule_vjp(primitive, *args, g=g, static=static, fn=fn, **kwargs)
+    grads = rule_vjp(primitive, *args, g=g, static=static, fn=fn, wrt=wrt, **kwargs)
     leaves = _leaves(arguments, rule, wrt)
     assert leaves, "nothing to check"
     for param, position in leaves:

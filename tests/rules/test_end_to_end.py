@@ -56,6 +56,13 @@ def nondifferentiable(x):
     return total + x.shape[0] * np.sum(x * noise) + np.sum(x[rows] ** 2) + len(x) * np.mean(x)
 
 
+def values_into_arrays(w, mu, sigma):
+    np.random.seed(0)
+    sample = np.random.normal(mu, sigma, size=(3, 2))  # pathwise: mu + sigma * noise
+    grid = np.linspace(w, 2.0 * w, 4)
+    return np.sum(np.full((2, 2), w) ** 2) + np.sum(sample ** 2) + np.sum(grid ** 3)
+
+
 def split_with_unused_piece(x):
     _first, second, _third = np.split(x, 3)
     return np.sum(second ** 2)
@@ -69,6 +76,7 @@ def split_with_unused_piece(x):
     (methods, (rand(2, 4), rand(2, 3, seed=1)), (0, 1)),
     (nondifferentiable, (rand(3, 4),), 0),
     (split_with_unused_piece, (rand(6),), 0),
+    (values_into_arrays, (0.7, rand(2), np.array([0.5, 1.5])), (0, 1, 2)),
 ], ids=lambda v: getattr(v, "__name__", ""))
 def test_family_end_to_end(f, args, wrt):
     check_grads(f, *args, wrt=wrt, rtol=1e-5, atol=1e-6)
@@ -89,9 +97,5 @@ def uneven_split(x):
     return np.sum(first ** 2) + np.sum(third)
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError,
-                   reason="the engine passes split's adjoint as one array (unindex over the "
-                          "list of pieces), not the list of per-piece adjoints (None for unused "
-                          "pieces) the split rules take; pieces of unequal length fail")
 def test_uneven_split_end_to_end():
     check_grads(uneven_split, rand(7), rtol=1e-5, atol=1e-6)

@@ -4,6 +4,9 @@ import autograd.numpy as anp
 import numpy as np
 import pytest
 
+from srcgrad.errors import NonDifferentiableError
+from srcgrad.rules import lookup
+
 from .harness import check_autograd, check_float32, check_rule, rule_vjp
 
 STATIC = ["engine", "dynamic"]
@@ -178,3 +181,38 @@ def test_getitem(index):
     index = index[0] if len(index) == 1 else index
     check_rule("getitem", rand(3, 4), index, fn=getitem)
     check_float32("getitem", rand(3, 4).astype(np.float32), index, fn=getitem)
+
+
+# New arrays made from values.
+
+CREATIONS = [
+    ("full", [(2, 3), np.array(1.5)], {}), ("full", [(2, 3), np.array([1.0, 2.0, 3.0])], {}),
+    ("full_like", [np.ones((3, 2)), np.array([[0.5], [1.5], [2.5]])], {}),
+    ("linspace", [np.array(-1.0), np.array(2.0)], {"num": 5}),
+    ("linspace", [np.array(-1.0), np.array(2.0)], {"num": 4, "endpoint": False}),
+    ("linspace", [np.array([0.0, 1.0]), np.array([[2.0], [3.0]])], {"num": 3, "axis": -1}),
+    ("linspace", [np.array(0.5), np.array([1.0, 2.0])], {"num": 1}),
+    ("arange", [np.array(0.5), 4.0, np.array(0.75)], {}),
+    ("logspace", [np.array(-1.0), np.array(0.5)], {"num": 4}),
+    ("logspace", [np.array(-1.0), np.array(0.5)], {"num": 4, "base": 2.0}),
+    ("geomspace", [np.array(0.5), np.array(4.0)], {"num": 5}),
+    ("geomspace", [np.array([-1.0, 2.0]), np.array([-8.0, 3.0])], {"num": 3, "axis": 1}),
+]
+
+
+@pytest.mark.parametrize("name, args, kwargs", CREATIONS)
+@pytest.mark.parametrize("static", STATIC)
+def test_creations(name, args, kwargs, static):
+    wrt = [p for p in lookup(getattr(np, name)).adjoints if p != "base"]
+    check_rule(getattr(np, name), *args, static=static, wrt=wrt, **kwargs)
+
+
+def test_arange_gradients():
+    grads = rule_vjp(np.arange, 1.0, 4.0, 0.5, g=np.ones(6))
+    assert grads == {"start_or_stop": 6.0, "stop": 0.0, "step": 15.0}
+    assert rule_vjp(np.arange, 3.0, g=np.ones(3))["start_or_stop"] == 0.0
+
+
+def test_linspace_with_retstep_refuses():
+    with pytest.raises(NonDifferentiableError):
+        rule_vjp(np.linspace, 0.0, 1.0, retstep=True, g=[np.ones(50), 1.0])
