@@ -59,6 +59,10 @@ class Renamer:
             op = getattr(stmt, "sg_op", None)
             if op is not None and op.kind == "rule":  # only rules' adjoints read values
                 self.used |= reads
+            if ir.is_write(stmt):  # x[i] = v: x keeps its name, its array changes
+                self.used |= reads
+                out.append(stmt)
+                continue
             if isinstance(stmt, gast.Assign):
                 targets = stmt.targets[0]
                 target_nodes = [targets] if isinstance(targets, gast.Name) else targets.elts

@@ -37,6 +37,8 @@ def targets_of(stmt) -> list[str]:
         target = stmt.targets[0]
         if isinstance(target, gast.Name):
             return [target.id]
+        if isinstance(target, gast.Subscript):  # x[i] = v changes x in place
+            return [target.value.id]
         return [t.id for t in target.elts]
     if isinstance(stmt, gast.For):
         return [stmt.target.id]
@@ -53,8 +55,15 @@ def assigned_in(stmts) -> set[str]:
     return found
 
 
+def is_write(stmt) -> bool:
+    """Whether ``stmt`` writes into part of an array: ``x[index] = value``."""
+    return isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript)
+
+
 def operands_of(stmt) -> set[str]:
     """The names a statement reads (for a scope: its header only)."""
+    if is_write(stmt):
+        return atom_names(stmt.value) | atom_names(stmt.targets[0])
     if isinstance(stmt, gast.Assign):
         return atom_names(stmt.value)
     if isinstance(stmt, gast.For):

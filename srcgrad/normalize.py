@@ -16,6 +16,7 @@ primitive's parameters. Per-primitive knowledge stays in the rules.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -354,14 +355,46 @@ class Normalizer:
         self.emit(gast.Break())
 
     def stmt_AugAssign(self, stmt):
+        if isinstance(stmt.target, gast.Subscript):  # x[i] += e is x[i] = x[i] + e
+            load = copy.deepcopy(stmt.target)
+            load.ctx = gast.Load()
+            value = gast.copy_location(gast.BinOp(left=load, op=stmt.op, right=stmt.value), stmt)
+            self.assign_to(stmt.target, value, stmt)
+            return
         if not isinstance(stmt.target, gast.Name):
-            raise self.unsupported(stmt, "augmented assignment to a subscript or attribute is "
-                                   "not supported yet", "write x = x + ... with a new array")
+            raise self.unsupported(stmt, "augmented assignment to an attribute cannot be "
+                                   "differentiated", "use a local variable")
         self.check_no_shared_memory(stmt)
         load = name(stmt.target.id)
         value = gast.BinOp(left=load, op=stmt.op, right=stmt.value)
         gast.copy_location(value, stmt)
         self.assign_to(stmt.target, value, stmt)
+
+    def write_into(self, target: gast.Subscript, value, stmt) -> None:
+        """``x[index] = value``: an in-place write, undone by the backward pass."""
+        base = target.value
+        if not (isinstance(base, gast.Name) and self.resolver.is_local(base.id)):
+            raise self.unsupported(stmt, "assigning into part of something other than a local "
+                                   "array is not supported", "assign into a local array")
+        self.refuse_shared_write(base.id, stmt, f"{base.id}[...] = ...")
+        atom_ = self.atom(value, base.id)
+        index = self.index(target.slice, base.id)
+        write = self.emit(gast.Assign(targets=[gast.Subscript(value=name(base.id), slice=index,
+                                                              ctx=gast.Store())],
+                                      value=atom_, type_comment=None))
+        write.sg_op = Op("setitem", bound={"x": name(base.id), "index": index, "value": atom_})
+
+    def refuse_shared_write(self, target: str, stmt, what: str) -> None:
+        """Refuse an in-place change of ``target`` seen through another variable that is read."""
+        sharing = {other for other, source in self.aliases.items() if source == target}
+        if target in self.aliases:
+            sharing.add(self.aliases[target])
+        for other in sorted(sharing - {target}):
+            if self.read_outside_aliasing(other):
+                raise self.unsupported(
+                    stmt, f"'{what}' would change {target}'s array in place, and {target} "
+                    f"shares memory with {other}, which is used elsewhere",
+                    f"copy it first: {target} = {other}.copy()")
 
     def check_no_shared_memory(self, stmt) -> None:
         """``y += 1`` changes y's array in place; refuse if another variable may share it.
@@ -431,9 +464,7 @@ class Normalizer:
         elif isinstance(target, (gast.Tuple, gast.List)):
             self.unpack(target, value, stmt)
         elif isinstance(target, gast.Subscript):
-            raise self.unsupported(stmt, "assigning into part of an array (x[i] = ...) is not "
-                                   "supported yet",
-                                   "build the array with np.stack or np.concatenate")
+            self.write_into(target, value, stmt)
         elif isinstance(target, gast.Attribute):
             raise self.unsupported(stmt, "assigning to an attribute cannot be differentiated",
                                    "use a local variable")
@@ -619,7 +650,7 @@ class Normalizer:
                 for target in node.targets:
                     if isinstance(target, gast.Name):
                         values.setdefault(target.id, []).append(node.value)
-                    else:
+                    elif isinstance(target, (gast.Tuple, gast.List)):
                         for sub in gast.walk(target):
                             if isinstance(sub, gast.Name):
                                 values.setdefault(sub.id, []).append(None)
@@ -949,10 +980,8 @@ class Normalizer:
             elif kind == kind.VAR_KEYWORD:
                 continue
             arguments[param] = value
-        static = {}
+        static = {}  # literal arguments, for templates that specialise on them (x ** 2)
         for param, spec in rule.signature.parameters.items():
-            if param in rule.adjoints:
-                continue
             if param in arguments:
                 static[param] = static_value(arguments[param])
             elif spec.default is not spec.empty:

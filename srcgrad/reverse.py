@@ -20,6 +20,7 @@ from . import ir
 from .analysis import Activity
 from .ir import atom_names, targets_of
 from .codegen import COMMENT_MARKER
+from .errors import UnsupportedSyntaxError
 from .names import Namer
 from .normalize import Op, constant, name
 from .parse import Source
@@ -121,6 +122,7 @@ class Reverser:
     containers: set[str] = field(default_factory=set)
     state: dict[str, str] = field(default_factory=dict)
     push_sets: dict[int, list[str]] = field(default_factory=dict)
+    slot_saves: set[int] = field(default_factory=set)  # writes whose old values are taped
     scopes: list = field(default_factory=list)  # the loops and ifs around the statement
 
     # -- adjoint bookkeeping ---------------------------------------------------------------
@@ -217,6 +219,8 @@ class Reverser:
             return self.loop(stmt)
         if isinstance(stmt, gast.If):
             return self.branch(stmt)
+        if ir.is_write(stmt):
+            return self.write(stmt)
         if not isinstance(stmt, gast.Assign):
             return [], set()
         targets = targets_of(stmt)
@@ -245,6 +249,49 @@ class Reverser:
                             body=code, orelse=[])
             return [guard] + self.join_states(before, guard), reads
         return self.adjoint_code(stmt, op, g, ans)
+
+    def write(self, stmt) -> tuple[list[gast.stmt], set[str]]:
+        """``x[index] = value`` backwards: the slot's adjoint goes to ``value`` and is zeroed
+        (the values the write destroyed reached nothing after it), then the destroyed values,
+        saved on the tape, are put back."""
+        target = stmt.targets[0]
+        var = target.value.id
+        if var not in self.activity.varied:
+            return [], set()
+        if var in self.containers:
+            raise self.source.error(
+                UnsupportedSyntaxError, stmt, f"assigning into an element of the list or dict "
+                f"{var} cannot be differentiated", f"build a new one: {var} = {var}[:i] + [v] + "
+                f"{var}[i + 1:] for a list")
+        d = self.namer.adjoint(var)
+        index = copy.deepcopy(target.slice)
+        code: list[gast.stmt] = []
+        state = self.state.get(var, UNSET)
+        if state != UNSET:
+            if state == SET:  # we are about to change it in place: make it ours
+                code.append(assign(d, gast.Call(func=gast.Attribute(
+                    value=name("np"), attr="array", ctx=gast.Load()), args=[name(d)],
+                    keywords=[])))
+                self.state[var] = OWNED
+            slot = gast.Call(func=name("pop_slot"), args=[name(d), as_value(index)],
+                             keywords=[])
+            value = stmt.value
+            part = gast.Call(func=name("unbroadcast"), args=[slot, copy.deepcopy(value)],
+                             keywords=[])
+            contribution = self.contribute(value, part) if isinstance(value, gast.Name) \
+                else [gast.Expr(value=slot)]
+            if state == MAYBE:
+                code.append(gast.If(test=gast.Compare(left=name(d), ops=[gast.IsNot()],
+                                                      comparators=[constant(None)]),
+                                    body=contribution or [gast.Pass()], orelse=[]))
+            else:
+                code.extend(contribution)
+        restore = gast.Assign(targets=[gast.Subscript(value=name(var), slice=index,
+                                                      ctx=gast.Store())],
+                              value=tape_call("pop", []), type_comment=None)
+        code.append(restore)
+        self.slot_saves.add(id(stmt))
+        return code, self.reads_of(code)
 
     def join_states(self, skipped: dict, guard: gast.If) -> list[gast.stmt]:
         """After code that may not have run (``guard``): adjoints it set from zero may still
@@ -510,7 +557,7 @@ def push_stmt(names: list[str]) -> gast.Expr:
     return gast.Expr(value=tape_call("append", [value]))
 
 
-def with_pushes(stmts, push_sets: dict[int, list[str]],
+def with_pushes(stmts, push_sets: dict[int, list[str]], slot_saves: set[int] = frozenset(),
                 before_break: tuple = ()) -> list[gast.stmt]:
     """The forward statements with tape pushes after those whose values the backward reads.
 
@@ -523,10 +570,17 @@ def with_pushes(stmts, push_sets: dict[int, list[str]],
             out.extend(push_stmt(push_sets[key]) for key in before_break)
         elif isinstance(stmt, gast.If):
             inner = ((id(stmt),) if id(stmt) in push_sets else ()) + tuple(before_break)
-            stmt.body = with_pushes(stmt.body, push_sets, inner)
-            stmt.orelse = with_pushes(stmt.orelse, push_sets, inner)
+            stmt.body = with_pushes(stmt.body, push_sets, slot_saves, inner)
+            stmt.orelse = with_pushes(stmt.orelse, push_sets, slot_saves, inner)
         elif isinstance(stmt, (gast.For, gast.While)):
-            stmt.body = with_pushes(stmt.body, push_sets)
+            stmt.body = with_pushes(stmt.body, push_sets, slot_saves)
+        elif id(stmt) in slot_saves:  # keep what the write destroys: np.copy(x[index])
+            target = stmt.targets[0]
+            old = gast.Subscript(value=name(target.value.id), slice=copy.deepcopy(target.slice),
+                                 ctx=gast.Load())
+            copied = gast.Call(func=gast.Attribute(value=name("np"), attr="copy",
+                                                   ctx=gast.Load()), args=[old], keywords=[])
+            out.append(gast.Expr(value=tape_call("append", [copied])))
         out.append(stmt)
         if id(stmt) in push_sets:
             out.append(push_stmt(push_sets[id(stmt)]))

@@ -86,6 +86,13 @@ def add_at(dx, index, g):
     return dx
 
 
+def pop_slot(dx, index):
+    """``dx[index]``, copied, and then zeroed in ``dx``: the adjoint of a slot a write filled."""
+    g = np.copy(dx[index])
+    dx[index] = 0
+    return g
+
+
 def add_grads(a, b):
     """``a + b`` for gradients that may be None (zero), or lists and dicts of gradients."""
     if a is None:
@@ -109,7 +116,9 @@ def unit_seed(value):
             f"grad needs a function with a scalar output, but this one returned shape "
             f"{np.shape(value)}. Use srcgrad.vjp for non-scalar outputs, or reduce the output "
             "(e.g. np.sum) before returning it.")
-    return np.ones_like(value) if isinstance(value, np.ndarray) else 1.0
+    if isinstance(value, (np.ndarray, np.generic)):
+        return np.ones_like(value) if isinstance(value, np.ndarray) else value.dtype.type(1)
+    return 1.0
 
 
 def as_grad(dx, x):

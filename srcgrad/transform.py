@@ -91,9 +91,10 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
         out = gast.Tuple(elts=[name(value), out], ctx=gast.Load())
     ret = gast.Return(value=out)
 
-    body = with_pushes(forward, reverser.push_sets) + prologue + [seed] + backward + [ret]
+    body = with_pushes(forward, reverser.push_sets, reverser.slot_saves) + prologue + [seed] + \
+        backward + [ret]
     body, _ = eliminate_dead_code(body, set())
-    if reverser.push_sets:
+    if reverser.push_sets or reverser.slot_saves:
         body.insert(0, gast.Assign(targets=[name("tape", store=True)],
                                    value=gast.List(elts=[], ctx=gast.Load()), type_comment=None))
     del d_result
