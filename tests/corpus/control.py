@@ -140,3 +140,41 @@ def carried_through_branches(x, w):
             h = h + w
         h = np.tanh(h * w)
     return acc + np.sum(h)
+
+
+def while_in_for(x, w):
+    h = x
+    total = 0.0
+    for i in range(3):
+        steps = 0
+        while np.sum(h * h) < 4.0 and steps < 5:
+            if i % 2 == 0:
+                h = h * w + x
+            else:
+                h = np.tanh(h) + x
+            steps = steps + 1
+        total = total + np.sum(h)
+    return total
+
+
+def while_in_for_every_step(x):
+    h = x
+    for _ in range(3):
+        steps = 0
+        while steps < 2:
+            h = np.sin(h) + x
+            steps = steps + 1
+    return np.sum(h)
+
+
+def if_in_while_in_for(xs, w):
+    acc = 0.0
+    for x in xs:
+        h = x
+        while np.sum(np.abs(h)) < 3.0:
+            if np.sum(h) > 0:
+                h = h * 1.5 + w
+            else:
+                h = h * 1.5 - w
+        acc = acc + np.sum(h * w)
+    return acc

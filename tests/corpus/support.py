@@ -99,3 +99,60 @@ def compile_tree(fdef, fn):
     namespace = dict(fn.__globals__, **HELPERS)
     exec(compile(source, f"<{fdef.name} pass output>", "exec"), namespace)  # noqa: S102
     return namespace[fdef.name], source
+
+
+# -- structured arguments (lists, tuples, dicts of arrays) ---------------------------------------
+
+def leaves(tree, path=()):
+    """``(path, leaf)`` for every array or float in a nest of lists, tuples and dicts."""
+    if isinstance(tree, dict):
+        for key in tree:
+            yield from leaves(tree[key], path + (key,))
+    elif isinstance(tree, (list, tuple)):
+        for i, item in enumerate(tree):
+            yield from leaves(item, path + (i,))
+    else:
+        yield path, tree
+
+
+def replace_leaf(tree, path, value):
+    """A copy of ``tree`` with the leaf at ``path`` replaced."""
+    if not path:
+        return value
+    head, rest = path[0], path[1:]
+    if isinstance(tree, dict):
+        return {k: replace_leaf(v, rest, value) if k == head else v for k, v in tree.items()}
+    items = [replace_leaf(v, rest, value) if i == head else v for i, v in enumerate(tree)]
+    return type(tree)(items)
+
+
+def get_leaf(tree, path):
+    for key in path:
+        tree = tree[key]
+    return tree
+
+
+def numeric_tree_grad(fn, args, position):
+    """Central differences of ``fn`` for every leaf of ``args[position]``: ``{path: grad}``."""
+    grads = {}
+    for path, leaf in leaves(args[position]):
+        def partial(x, path=path):
+            new = list(args)
+            new[position] = replace_leaf(args[position], path, x)
+            return fn(*new)
+        grads[path] = numerical_grad(partial, [leaf], 0)
+    return grads
+
+
+def assert_tree_grad_close(got, argument, expected, rtol=1e-5, atol=1e-7):
+    """``got`` has ``argument``'s structure and, per leaf, the expected value and type."""
+    got_leaves = dict(leaves(got))
+    assert set(got_leaves) == {p for p, _ in leaves(argument)}
+    assert type(got) is type(argument)
+    for path, leaf in leaves(argument):
+        value = got_leaves[path]
+        assert type(value) is type(leaf), (path, type(value), type(leaf))
+        if isinstance(leaf, np.ndarray):
+            assert value.shape == leaf.shape and value.dtype == leaf.dtype, path
+        np.testing.assert_allclose(value, expected[path], rtol=rtol, atol=atol,
+                                   err_msg=str(path))

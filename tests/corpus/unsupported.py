@@ -61,9 +61,46 @@ def delete(x):
     return np.sum(x)
 
 
-def list_append(x):
-    items = []
-    items.append(x)  # <- here
+def list_insert(x):
+    items = [x]
+    items.insert(0, x * 2.0)  # <- here
+    return np.sum(items[0])
+
+
+def while_else(x):
+    y = x
+    while np.sum(y) < 3.0:  # <- here
+        y = y * 2.0
+    else:  # noqa: PLW0120 - while ... else on purpose
+        y = y + 1.0
+    return np.sum(y)
+
+
+def break_and_else(x):
+    y = x
+    for _ in range(3):  # <- here
+        y = y * 2.0
+        if np.sum(y) > 1.0:
+            break
+    else:
+        y = y + 1.0
+    return np.sum(y)
+
+
+def nonlocal_statement(x):
+    total = x
+
+    def add(v):
+        nonlocal total  # <- here
+        total = total + v
+
+    add(x)
+    return np.sum(total)
+
+
+def class_definition(x):
+    class Box:  # <- here
+        pass
     return np.sum(x)
 
 

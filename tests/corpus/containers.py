@@ -1,0 +1,81 @@
+"""Lists, tuples and dicts of arrays: as parameters, built in loops, indexed, unpacked."""
+
+import numpy as np
+
+
+def mlp_layers(layers, x):
+    h = x
+    for w, b in layers:
+        h = np.tanh(h @ w + b)
+    return np.sum(h ** 2)
+
+
+def params_dict(params, x):
+    h = np.tanh(x @ params["w"] + params["b"])
+    return np.sum(h * params["scale"])
+
+
+def nested_params(params, x):
+    enc = params["encoder"]
+    h = np.tanh(x @ enc[0] + enc[1])
+    return np.sum((h @ params["head"]) ** 2)
+
+
+def tuple_param(pair, x):
+    a, b = pair
+    return np.sum(a * x + b * x * x)
+
+
+def list_of_floats(coeffs, x):
+    total = 0.0
+    for i, c in enumerate(coeffs):
+        total = total + c * np.sum(x ** (i + 1))
+    return total
+
+
+def append_then_stack(x, w):
+    hs = []
+    h = x
+    for _ in range(3):
+        h = np.tanh(h * w)
+        hs.append(h)
+    return np.sum(np.stack(hs) ** 2)
+
+
+def append_then_last(x, w):
+    hs = []
+    h = x
+    for _ in range(3):
+        h = np.sin(h * w + 0.1)
+        hs.append(h)
+    return np.sum(hs[-1] * hs[0])
+
+
+def extend_list(x):
+    parts = [x * 2.0]
+    parts.extend([np.sin(x), x * x])
+    return np.sum(np.concatenate(parts))
+
+
+def dict_literal(x, w):
+    d = {"a": x * w, "b": np.exp(x)}
+    return np.sum(d["a"] * d["b"])
+
+
+def list_literal_indexed(x, w):
+    items = [x, x * w, np.cos(w)]
+    return np.sum(items[1] * items[2] + items[0])
+
+
+def zip_layers(ws, bs, x):
+    h = x
+    for w, b in zip(ws, bs):
+        h = np.tanh(h @ w + b)
+    return np.sum(h)
+
+
+def enumerate_layers(layers, x):
+    h = x
+    for i, (w, b) in enumerate(layers):
+        h = np.tanh(h @ w + b) * (i + 1.0)
+    return np.sum(h)
