@@ -222,6 +222,18 @@ def test_vjp_requires_seed(rng):
         srcgrad.vjp(api.matrix_output)(normal(rng, 3, 2))
 
 
+@pytest.mark.xfail(reason="engine bug #22: vjp does not check the seed's shape", strict=True)
+@pytest.mark.parametrize("shape", [(4,), (2, 3)])
+def test_vjp_rejects_a_seed_of_the_wrong_shape(shape, rng):
+    with pytest.raises(srcgrad.SrcgradError, match="seed"):
+        srcgrad.vjp(straight.cubic)(normal(rng, 3), seed=np.ones(shape))
+
+
+def test_value_and_grad_needs_a_scalar_output_too(rng):
+    with pytest.raises(NonScalarOutputError, match="vjp"):
+        srcgrad.value_and_grad(api.elementwise_output)(normal(rng, 2, 3), normal(rng, 3, 4))
+
+
 def test_vjp_rejects_parameter_named_seed():
     def f(x, seed):
         return x * seed
