@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 import pytest
-from corpus import api, calls, unsupported
+from corpus import api, calls, unsupported, writes
 
 import srcgrad
 from srcgrad import errors
@@ -19,7 +19,6 @@ MARKER = "# <- here"
 UNSUPPORTED = [
     (unsupported.try_block, errors.UnsupportedSyntaxError, "try"),
     (unsupported.with_block, errors.UnsupportedSyntaxError, "with"),
-    (unsupported.item_assignment, errors.UnsupportedSyntaxError, "x[i] = "),
     (unsupported.attribute_assignment, errors.UnsupportedSyntaxError, "attribute"),
     (unsupported.returns_tuple, errors.UnsupportedSyntaxError, "several values"),
     (unsupported.no_return, errors.UnsupportedSyntaxError, "return"),
@@ -185,3 +184,9 @@ def test_bound_method():
     except srcgrad.SrcgradError:
         return  # refusing with a SrcgradError is acceptable
     np.testing.assert_allclose(got, 6.0 * x)
+
+
+def test_write_through_an_alias_is_refused():
+    with pytest.raises(errors.UnsupportedSyntaxError, match="shares memory with y") as info:
+        srcgrad.grad(writes.write_through_alias)
+    assert "z[0] = 5.0" in str(info.value) and "Fix: " in str(info.value)

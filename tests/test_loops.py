@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from corpus import loops, models
+from corpus import loops, models, writes
 from corpus.support import (
     assert_grads_close,
     autograd_grads,
@@ -67,6 +67,7 @@ CASES = [
     (loops.rebinds_loop_item, _arrays((3, 2)), 0),
     (loops.same_array_twice_in_zip, _arrays((3, 2)), 0),
     (loops.nested_same_index, _arrays((4,)), 0),
+    (writes.rows_in_loop, _arrays((4, 2), (2, 3)), (0, 1)),
     (models.rnn, _small((2, 3), (3, 3), (3,), (4, 2), (3,)), (0, 1, 2, 4)),
     (models.lstm, _small((2, 12), (3, 12), (12,), (4, 2), (3,), (3,)), (0, 1, 2, 3, 4, 5)),
 ]
@@ -80,7 +81,7 @@ KNOWN_BUGS = [
                  marks=pytest.mark.xfail(reason="engine bug #16: a dead loop is removed but "
                                          "its index is read", strict=True)),
 ]
-NOT_FOR_AUTOGRAD = {"augmented_in_loop"}  # in-place += on a box
+NOT_FOR_AUTOGRAD = {"augmented_in_loop", "rows_in_loop"}  # in-place ops on boxes
 
 
 def _grads(fn, args, wrt):

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from corpus import calls, indexing, straight
+from corpus import calls, indexing, straight, writes
 from corpus.support import assert_grads_close, autograd_grads, normal, numeric_grads
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -86,6 +86,11 @@ CASES = [
     (calls.closure_reads_outer, _arrays((3,), (3,)), (0, 1)),
     (calls.lstm_with_cell, _arrays((2, 12), (3, 12), (12,), (4, 2), (3,), (3,)),
      (0, 1, 2, 3, 4, 5)),
+    (writes.build_from_pieces, _arrays((3,)), 0),
+    (writes.overwrite_differentiated, _arrays((4,), (4,)), (0, 1)),
+    (writes.augmented_item, _arrays((4,), (2,)), (0, 1)),
+    (writes.mask_write, _arrays((5,)), 0),
+    (writes.write_into_parameter, _arrays((3,)), 0),
     (indexing.basic, _arrays((5,)), 0),
     (indexing.reversed_steps, _arrays((6,)), 0),
     (indexing.two_d, _arrays((3, 4)), 0),
@@ -121,7 +126,7 @@ def test_matches_central_differences(fn, make, wrt):
 
 @pytest.mark.parametrize("fn, make, wrt", CASES, ids=IDS)
 def test_matches_autograd(fn, make, wrt):
-    if fn.__name__ in NOT_FOR_AUTOGRAD or fn.__module__ == calls.__name__:
+    if fn.__name__ in NOT_FOR_AUTOGRAD or fn.__module__ in (calls.__name__, writes.__name__):
         pytest.skip("autograd cannot trace this function")
     args = make(np.random.default_rng(1))
     assert_grads_close(_grads(fn, args, wrt), autograd_grads(fn, args, wrt), rtol=1e-9,
@@ -150,3 +155,9 @@ def test_broadcasting_any_shapes(fn, oracle, shapes, dtype, seed):
     assert_grads_close(got, oracle(fn, exact, (0, 1, 2)),
                        rtol=1e-4 if dtype == np.float32 else 1e-6,
                        atol=1e-4 if dtype == np.float32 else 1e-8, what=fn.__name__)
+
+
+def test_writing_into_a_parameter_leaves_the_callers_array_alone():
+    x = np.array([0.5, -1.0, 2.0])
+    srcgrad.grad(writes.write_into_parameter)(x)
+    np.testing.assert_array_equal(x, [0.5, -1.0, 2.0])

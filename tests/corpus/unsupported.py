@@ -21,12 +21,6 @@ def with_block(x):
     return np.sum(y)
 
 
-def item_assignment(x):
-    y = np.zeros(3)
-    y[0] = x[0]  # <- here
-    return np.sum(y)
-
-
 def attribute_assignment(x):
     x.shape = (-1,)  # <- here
     return np.sum(x)

@@ -1,0 +1,51 @@
+"""Writes into arrays: x[index] = v and x[index] += e."""
+
+import numpy as np
+
+
+def build_from_pieces(x):
+    y = np.zeros(3)
+    y[0] = x[0] * 2.0
+    y[1:] = np.sin(x[1:])
+    return np.sum(y * y)
+
+
+def overwrite_differentiated(x, w):
+    y = x * w
+    y[0] = 1.0
+    y[-1] = y[-1] * 3.0
+    return np.sum(y ** 2)
+
+
+def rows_in_loop(xs, w):
+    out = np.zeros((xs.shape[0], w.shape[1]))
+    h = np.zeros(w.shape[1])
+    for t in range(xs.shape[0]):
+        h = np.tanh(xs[t] @ w + h)
+        out[t] = h
+    return np.sum(out ** 2)
+
+
+def augmented_item(x, w):
+    y = x * 1.0
+    y[1] += w[0] * 2.0
+    y[::2] *= w[1]
+    return np.sum(y * y)
+
+
+def mask_write(x):
+    y = x * 2.0
+    y[y < 0] = 0.0
+    return np.sum(y * x)
+
+
+def write_into_parameter(x):
+    x[0] = 0.0
+    return np.sum(x * x)
+
+
+def write_through_alias(x):
+    y = x * 1.0
+    z = y
+    z[0] = 5.0
+    return np.sum(y * x)
