@@ -160,3 +160,15 @@ def test_loop_carried_broadcasting_any_shapes(fn, shapes, seed):
     got = _grads(fn, args, (0, 1))
     assert_grads_close(got, autograd_grads(fn, args, (0, 1)), rtol=1e-9, atol=1e-12,
                        what=fn.__name__)
+
+
+@settings(max_examples=30, deadline=None)
+@given(start=st.integers(-5, 5), stop=st.integers(-6, 6),
+       step=st.integers(-3, 3).filter(lambda s: s != 0))
+def test_range_with_any_bounds(start, stop, step):
+    x = np.linspace(-0.8, 0.9, 6)
+    args = [x, start, stop, step]
+    assert_grads_close(_grads(loops.any_range, args, 0),
+                       autograd_grads(loops.any_range, args, 0), rtol=1e-9, atol=1e-12)
+    value, _ = srcgrad.value_and_grad(loops.any_range)(*args)
+    assert value == pytest.approx(loops.any_range(*args), rel=1e-12)

@@ -312,3 +312,12 @@ def nested_same_index(x):
         for i in range(3):
             acc = acc + x[i]
     return acc * x[0]
+
+
+def any_range(x, start, stop, step):
+    h = x[0]
+    acc = 0.0
+    for i in range(start, stop, step):
+        h = np.sin(h * x[i] + x[i - 1])
+        acc = acc + h * x[i]
+    return acc + h
