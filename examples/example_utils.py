@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -120,8 +119,8 @@ def tile(images: np.ndarray, cols: int, pad: int = 1) -> np.ndarray:
 
 def save_grid(images: np.ndarray, out: Path, name: str, *, cols: int, title: str,
               cmap: str = "gray", symmetric: bool = False) -> Path:
-    """Save ``(n, h, w)`` images as a PNG grid. ``symmetric`` centres the colour map on 0
-    (for weights, which are positive and negative)."""
+    """Save ``(n, h, w)`` images as a PNG grid. Pixels are in [0, 1], or with ``symmetric``,
+    any sign, with the colour map centred on 0 (for weights)."""
     plt = pyplot()
     grid = tile(images, cols)
     rows = grid.shape[0] / grid.shape[1] * cols
@@ -130,26 +129,14 @@ def save_grid(images: np.ndarray, out: Path, name: str, *, cols: int, title: str
         limit = np.nanmax(np.abs(grid)) or 1.0
         ax.imshow(grid, cmap=cmap, vmin=-limit, vmax=limit)
     else:
-        ax.imshow(grid, cmap=cmap)
+        ax.imshow(grid, cmap=cmap, vmin=0.0, vmax=1.0)
     ax.set_title(title)
     ax.axis("off")
     return save_figure(fig, out, name)
 
 
-def show_grad(fn) -> None:
-    """Print the generated gradient source of ``fn`` (what ``--show-grad`` does)."""
-    print(fn.source)
-
-
-def cores_hint() -> str:
-    """How many CPU cores this process may use, for the summary line."""
-    try:
-        n = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        n = os.cpu_count() or 1
-    return f"{n} core{'s' if n != 1 else ''}"
-
-
-def batches_iter(index_batches: list[np.ndarray], desc: str) -> Iterator[np.ndarray]:
-    """The batches of one epoch, with a progress bar."""
-    return iter(progress(index_batches, total=len(index_batches), desc=desc))
+def loss_trend(losses: Sequence[float], n: int = 10) -> str:
+    """"training loss 2.3 -> 0.05": the mean of the first and of the last ``n`` values."""
+    n = max(1, min(n, len(losses) // 2))
+    return (f"training loss {np.mean(losses[:n]):.4g} (first {n} steps) -> "
+            f"{np.mean(losses[-n:]):.4g} (last {n})")

@@ -106,6 +106,7 @@ def main(argv=None):
     files.append(ex.save_grid(shown, args.out, "mnist_mlp_weights.png", cols=10, symmetric=True,
                               cmap="RdBu_r", title=f"{model}: first-layer weights"))
     print(f"wrote {', '.join(str(f) for f in files)}")
+    print(ex.loss_trend(losses))
     print(f"mnist_mlp: {model}, test accuracy {accuracy:.2%} on {len(x_test):,} images "
           f"({'offline, bundled data' if data.offline else data.name}), "
           f"{args.epochs} epochs in {seconds:.1f} s")
