@@ -208,9 +208,22 @@ def _diff_operands(stmt) -> set[str]:
     if op.kind == "rule":
         names = set()
         for param in op.rule.adjoints:
-            names |= atom_names(op.bound.get(param))
+            names |= value_names(op.bound.get(param))
         return names
-    return atom_names(stmt.value)  # copy, tuple, opaque (checked separately)
+    if op.kind in ("copy", "tuple", "dict", "setitem"):
+        return value_names(op.bound.get("x")) | value_names(op.bound.get("value")) | \
+            set().union(*(value_names(e) for e in op.elements))
+    return atom_names(stmt.value)  # opaque (checked separately)
+
+
+def value_names(atom) -> set[str]:
+    """The variables whose values an atom passes on: a name, or the names in a tuple of
+    atoms. Shape expressions (``x.shape[0]``, ``len(xs)``) pass on integers, no values."""
+    if isinstance(atom, gast.Name):
+        return {atom.id}
+    if isinstance(atom, (gast.Tuple, gast.List)):
+        return set().union(*(value_names(e) for e in atom.elts))
+    return set()
 
 
 def activity(fdef: gast.FunctionDef, wrt: list[str], source: Source) -> Activity:
@@ -252,8 +265,8 @@ def activity(fdef: gast.FunctionDef, wrt: list[str], source: Source) -> Activity
                     f"{op.what} has no differentiation rule, and its input depends on "
                     f"{', '.join(wrt)} (the argument{'s' if len(wrt) > 1 else ''} being "
                     "differentiated)",
-                    "rewrite it with NumPy functions srcgrad knows (see `python -m srcgrad "
-                    "rules`), or register a rule for it with srcgrad.defvjp")
+                    op.fix or "rewrite it with NumPy functions srcgrad knows (see `python -m "
+                    "srcgrad rules`), or register a rule for it with srcgrad.defvjp")
     return Activity(varied, useful)
 
 

@@ -19,12 +19,10 @@ _cache: dict[tuple, Generated] = {}
 _lock = threading.RLock()
 
 
-def _wrt_names(fn: Callable, wrt: Wrt) -> tuple[tuple[str, ...], bool]:
+def _wrt_names(fn: Callable, wrt: Wrt,
+               signature: inspect.Signature) -> tuple[tuple[str, ...], bool]:
     """The parameter names ``wrt`` selects, and whether one (not a tuple) was asked for."""
-    try:
-        params = list(inspect.signature(fn).parameters.values())
-    except (TypeError, ValueError):
-        raise WrtError(f"cannot read the parameters of {fn!r}") from None
+    params = list(signature.parameters.values())
     if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
         code = getattr(inspect.unwrap(fn), "__code__", None)
         raise UnsupportedSyntaxError(
@@ -103,13 +101,23 @@ def _check_float(value: Any, name: str, fn: Callable) -> None:
 
 
 def _make(fn: Callable, wrt: Wrt, mode: str) -> Callable:
+    owner = None
+    if inspect.ismethod(fn):  # model.loss: differentiate the function, self passed first
+        owner, fn = fn.__self__, fn.__func__
     if not hasattr(inspect.unwrap(fn), "__code__"):
         parse_function(fn)  # raises SourceUnavailableError, naming what to do
-    wrt_names, single = _wrt_names(fn, wrt)
-    gen = generated(fn, wrt_names, mode, as_tuple=not single)
     signature = inspect.signature(inspect.unwrap(fn))
-    positions = [list(signature.parameters).index(n) for n in wrt_names]
-    compiled = gen.function
+    if owner is not None:
+        signature = signature.replace(parameters=list(signature.parameters.values())[1:])
+    wrt_names, single = _wrt_names(fn, wrt, signature)
+    gen = generated(fn, wrt_names, mode, as_tuple=not single)
+    names = list(signature.parameters)
+    positions = [names.index(n) for n in wrt_names]
+
+    def bound_to_owner(function):
+        return function if owner is None else functools.partial(function, owner)
+
+    compiled = bound_to_owner(gen.function)
     check = _check_float
 
     def specialized(args):
@@ -121,17 +129,17 @@ def _make(fn: Callable, wrt: Wrt, mode: str) -> Callable:
             return compiled
         special = generated(fn, wrt_names, mode, not single, containers)
         gradient.source = special.source
-        return special.function
+        return bound_to_owner(special.function)
 
     def gradient(*args, **kwargs):
-        if kwargs or len(args) != len(gen.params):
+        if kwargs or len(args) != len(names):
             if mode == "vjp" and "seed" not in kwargs:
                 raise TypeError(f"{gen.name}() needs the output's cotangent as keyword "
                                 "argument seed=")
             seed = kwargs.pop("seed", None) if mode == "vjp" else None
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()
-            args = tuple(bound.arguments[p] for p in gen.params)
+            args = tuple(bound.arguments[p] for p in names)
             for i, position in enumerate(positions):
                 check(args[position], wrt_names[i], fn)
             function = specialized(args)

@@ -82,8 +82,9 @@ def check_grads(f: Callable, *args: Any, wrt=0, rtol: float = 1e-5, atol: float 
                 f"expected {exp_arr.shape}")
         err = np.abs(got_arr - exp_arr) - (atol + rtol * np.abs(exp_arr))
         if np.any(err > 0):
-            worst = np.unravel_index(int(np.argmax(err)), err.shape) if err.ndim else ()
+            worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(err)), err.shape)) \
+                if err.ndim else ()
             raise GradientMismatchError(
                 f"gradient for argument {position} differs from finite differences: at index "
-                f"{worst} srcgrad gives {got_arr[worst]!r}, finite differences "
-                f"{exp_arr[worst]!r} (rtol={rtol}, atol={atol})")
+                f"{worst} srcgrad gives {float(got_arr[worst]):.8g}, finite differences "
+                f"{float(exp_arr[worst]):.8g} (rtol={rtol}, atol={atol})")

@@ -57,8 +57,12 @@ class WrtError(SrcgradError):
     """A bad ``wrt``: unknown parameter, index out of range, or a non-float argument."""
 
 
-class NonScalarOutputError(SrcgradError):
+class NonScalarOutputError(SrcgradError, ValueError):
     """``grad`` was asked for the gradient of a function whose output is not a scalar."""
+
+
+class CotangentShapeError(SrcgradError, ValueError):
+    """The ``seed`` given to a ``vjp`` function does not have the output's shape."""
 
 
 class RuleError(SrcgradError):

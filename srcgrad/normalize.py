@@ -17,12 +17,13 @@ primitive's parameters. Per-primitive knowledge stays in the rules.
 from __future__ import annotations
 
 import copy
+import inspect
 from dataclasses import dataclass, field
 from typing import Any
 
 import gast
 
-from .errors import UnsupportedSyntaxError
+from .errors import SourceUnavailableError, UnknownCallableError, UnsupportedSyntaxError
 from .exits import always_exits, own_loop_exits, structure_exits, walk_own
 from .names import Namer
 from .inline import bind, is_user_function, parsed_helper, rename_apart
@@ -56,6 +57,7 @@ class Op:
     static: dict[str, Any] = field(default_factory=dict)
     elements: list[Any] = field(default_factory=list)
     what: str = ""
+    fix: str | None = None  # for an opaque operation: what to do if it must be differentiated
 
 
 def atom_names(node) -> set[str]:
@@ -125,7 +127,15 @@ class Normalizer:
             raise self.unsupported(tree, "*args and **kwargs parameters cannot be differentiated",
                                    "give the function named parameters")
         stmts = tree.body
+        for node in walk_own(stmts):
+            if isinstance(node, (gast.Yield, gast.YieldFrom)):
+                raise self.unsupported(node, "generators (yield) cannot be differentiated",
+                                       "return a value, or collect values in a list")
         returns = [n for n in walk_own(stmts) if isinstance(n, gast.Return)]
+        if self.inlining and not returns:  # a helper called for its effects
+            self.result = None
+            self.inline_result = constant(None)
+            return self.block(stmts), self.inline_result
         if len(returns) == 1 and stmts and stmts[-1] is returns[0]:
             self.result = None  # one return, at the end: its value is named where it stands
             stmts, _ = structure_exits(stmts, self.namer, self.source, "result")
@@ -172,6 +182,8 @@ class Normalizer:
         return stmt
 
     def assign(self, target: str, value: gast.expr, op: Op) -> gast.Name:
+        if op.kind == "copy" and isinstance(value, (gast.Tuple, gast.List)):
+            op = Op("tuple", elements=value.elts)  # a copy of a tuple of atoms builds a tuple
         stmt = self.emit(gast.Assign(targets=[name(target, store=True)], value=value,
                                      type_comment=None))
         stmt.sg_op = op
@@ -253,9 +265,24 @@ class Normalizer:
                                        "srcgrad cannot differentiate",
                                        "build a new value instead (lst = lst + [x], "
                                        "np.concatenate, np.stack)")
+        if isinstance(value, gast.Call) and self.is_helper_call(value):
+            self.call(value, hint="unused")  # inlined for its effects; its value is unused
+            return
         # Kept for its effect (print, np.random.seed ...): its operands become atoms.
         kept = self.emit(gast.Expr(value=self.opaque_expr(value)))
         kept.sg_op = Op("opaque", what=self.text(value))
+
+    def is_helper_call(self, call: gast.Call) -> bool:
+        """Whether ``call`` calls one of the user's functions (to be inlined)."""
+        func = call.func
+        if isinstance(func, gast.Name) and func.id in self.local_functions:
+            return True
+        resolved = self.resolver.resolve(func)
+        if resolved.kind != "object" or registry.lookup(resolved.value) is not None:
+            return False
+        value = resolved.value
+        return is_user_function(value) or (inspect.ismethod(value)
+                                           and is_user_function(value.__func__))
 
     def list_grows(self, var: str, arg, method: str) -> None:
         """``lst.append(x)`` is ``lst = lst + [x]``; ``lst.extend(xs)`` is ``lst = lst + xs``."""
@@ -863,7 +890,13 @@ class Normalizer:
             raise self.unsupported(call, f"{fn.__name__} calls itself (recursion), which "
                                    "srcgrad cannot differentiate: it inlines helper functions",
                                    "rewrite the recursion as a loop")
-        parsed = parsed_helper(fn)
+        try:
+            parsed = parsed_helper(fn)
+        except SourceUnavailableError as exc:
+            raise self.source.error(
+                UnknownCallableError, call, f"{fn.__qualname__} has neither a rule nor "
+                f"readable source ({exc})", "define it in a file, or register a rule for it "
+                "with srcgrad.defvjp") from None
         pairs = bind(self, parsed.tree, fn, call, hint, parsed.source)
         tree, mapping = rename_apart(parsed.tree, self.namer)
         sub_parsed = ParsedFunction(fn, tree, parsed.source, parsed.globals, parsed.closure)
@@ -913,12 +946,21 @@ class Normalizer:
         if any(isinstance(a, gast.Starred) for a in node.args) or \
                 any(k.arg is None for k in node.keywords):
             expr = self.opaque_expr(node)
-            return expr, Op("opaque", what=self.text(func) + "(*...)")
+            return expr, Op("opaque", what=f"a call to {self.text(func)} with * or ** "
+                            "arguments", fix="pass the arguments one by one: srcgrad binds "
+                            "them to the function's parameters when it transforms the code")
         args = [self.atom(a, hint) for a in node.args]
         kwargs = {k.arg: self.atom(k.value, hint) for k in node.keywords}
         rule = registry.lookup(resolved.value) if resolved.kind == "object" else None
         if rule is None and resolved.kind == "object" and is_user_function(resolved.value):
             return self.inline_function(resolved.value, node, hint)
+        if rule is None and resolved.kind == "object" and inspect.ismethod(resolved.value) \
+                and is_user_function(resolved.value.__func__):  # model.loss(x): self bound
+            receiver = name(self.resolver.add_global("self", resolved.value.__self__))
+            bound_call = gast.Call(func=node.func, args=[receiver] + list(node.args),
+                                   keywords=node.keywords)
+            gast.copy_location(bound_call, node)
+            return self.inline_function(resolved.value.__func__, bound_call, hint)
         out_func = self.callee_expr(func, rule)
         expr = gast.Call(func=out_func, args=args,
                          keywords=[gast.keyword(arg=k, value=v) for k, v in kwargs.items()])

@@ -34,10 +34,7 @@ def _removable(stmt) -> bool:
         return False
     op = getattr(stmt, "sg_op", None)
     if op is None:  # generated backward code: pure, except reading the tape
-        value = stmt.value
-        return not (isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute)
-                    and isinstance(value.func.value, gast.Name)
-                    and value.func.value.id == "tape")
+        return not getattr(stmt, "sg_pop", False)
     if op.kind in ("copy", "tuple"):
         return True
     if op.kind in ("rule", "nondiff"):
@@ -60,8 +57,11 @@ def eliminate_dead_code(stmts: list, live_out: set[str]) -> tuple[list, set[str]
                 body_live |= inner_live
             body, inner_live = eliminate_dead_code(stmt.body, body_live)
             stmt.body = body
-            if not any(not _is_comment(s) for s in body):
+            target = stmt.target.id if isinstance(stmt, gast.For) else None
+            if not any(not _is_comment(s) for s in body) and target not in live:
                 continue
+            if not body:
+                stmt.body = [gast.Pass()]
             live |= inner_live | header
             out.append(stmt)
             continue

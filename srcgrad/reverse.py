@@ -123,6 +123,8 @@ class Reverser:
     state: dict[str, str] = field(default_factory=dict)
     push_sets: dict[int, list[str]] = field(default_factory=dict)
     slot_saves: set[int] = field(default_factory=set)  # writes whose old values are taped
+    tape: str = "tape"  # the names generated code uses for the tape and for ignored values
+    unused: str = "_"
     scopes: list = field(default_factory=list)  # the loops and ifs around the statement
 
     # -- adjoint bookkeeping ---------------------------------------------------------------
@@ -185,8 +187,9 @@ class Reverser:
         for stmt in reversed(stmts):
             code, reads = self.statement(stmt)
             push: list[str] = []
-            if scope is not None:
-                inner = getattr(stmt, "sg_assigned", set())
+            if scope is not None:  # what a nested scope assigns it keeps for itself, but
+                # its header (a loop's range, its trip count) is read outside it
+                inner = getattr(stmt, "sg_assigned", set()) - getattr(stmt, "sg_header", set())
                 push = [v for v in sorted(reads) if v in scope.sg_assigned and v not in inner
                         and v != loop_target]
                 reads = reads - set(push)
@@ -210,7 +213,7 @@ class Reverser:
                 last_line = line
             if push:
                 self.push_sets[id(stmt)] = push
-                out.append(pop_stmt(push))
+                out.append(pop_stmt(self.tape, push))
             out.extend(code)
         return out, reads_total
 
@@ -288,7 +291,8 @@ class Reverser:
                 code.extend(contribution)
         restore = gast.Assign(targets=[gast.Subscript(value=name(var), slice=index,
                                                       ctx=gast.Store())],
-                              value=tape_call("pop", []), type_comment=None)
+                              value=tape_call(self.tape, "pop", []), type_comment=None)
+        restore.sg_pop = True
         code.append(restore)
         self.slot_saves.add(id(stmt))
         return code, self.reads_of(code)
@@ -402,7 +406,7 @@ class Reverser:
                     later.append((var, name(part)))
                 seen.add(var)
             else:
-                targets.append(name("_", store=True))
+                targets.append(name(self.unused, store=True))
         code = [gast.Assign(targets=[gast.Tuple(elts=targets, ctx=gast.Store())], value=expr,
                             type_comment=None)]
         for var, part in later:
@@ -452,7 +456,7 @@ class Reverser:
             return [], set()
         steps = getattr(stmt, "sg_count", None)
         if isinstance(stmt, gast.While):
-            target = name("_", store=True)
+            target = name(self.unused, store=True)
             header = gast.Call(func=name("range"), args=[name(steps)], keywords=[])
             header_reads = {steps}
         else:
@@ -463,6 +467,7 @@ class Reverser:
                     lower=None, upper=name(steps), step=None), ctx=gast.Load())
             header = gast.Call(func=name("reversed"), args=[iterations], keywords=[])
             header_reads = atom_names(stmt.iter) | ({steps} if steps else set())
+        stmt.sg_header = header_reads
         loop = gast.For(target=target, iter=header, body=body, orelse=[], type_comment=None)
         code = [assign(self.namer.adjoint(v), constant(None)) if v in self.containers
                 else zeros(self.namer.adjoint(v), v) for v in zero_before] + [loop]
@@ -536,52 +541,54 @@ def zeros(d: str, var: str) -> gast.Assign:
     return assign(d, gast.Call(func=zeros_like, args=[name(var)], keywords=[]))
 
 
-def tape_call(method: str, args) -> gast.Call:
-    return gast.Call(func=gast.Attribute(value=name("tape"), attr=method, ctx=gast.Load()),
+def tape_call(tape: str, method: str, args) -> gast.Call:
+    return gast.Call(func=gast.Attribute(value=name(tape), attr=method, ctx=gast.Load()),
                      args=args, keywords=[])
 
 
-def pop_stmt(names: list[str]) -> gast.Assign:
+def pop_stmt(tape: str, names: list[str]) -> gast.Assign:
     if len(names) == 1:
         target = name(names[0], store=True)
     else:
         target = gast.Tuple(elts=[name(n, store=True) for n in names], ctx=gast.Store())
-    return gast.Assign(targets=[target], value=tape_call("pop", []), type_comment=None)
+    stmt = gast.Assign(targets=[target], value=tape_call(tape, "pop", []), type_comment=None)
+    stmt.sg_pop = True  # reading the tape: never dead code
+    return stmt
 
 
-def push_stmt(names: list[str]) -> gast.Expr:
+def push_stmt(tape: str, names: list[str]) -> gast.Expr:
     if len(names) == 1:
         value = name(names[0])
     else:
         value = gast.Tuple(elts=[name(n) for n in names], ctx=gast.Load())
-    return gast.Expr(value=tape_call("append", [value]))
+    return gast.Expr(value=tape_call(tape, "append", [value]))
 
 
-def with_pushes(stmts, push_sets: dict[int, list[str]], slot_saves: set[int] = frozenset(),
-                before_break: tuple = ()) -> list[gast.stmt]:
+def with_pushes(stmts, reverser: Reverser, before_break: tuple = ()) -> list[gast.stmt]:
     """The forward statements with tape pushes after those whose values the backward reads.
 
     A ``break`` skips the pushes that follow the ifs around it, so ``before_break`` holds
     those pushes (innermost first) and they are made just before the break.
     """
+    push_sets, tape = reverser.push_sets, reverser.tape
     out = []
     for stmt in stmts:
         if isinstance(stmt, gast.Break):
-            out.extend(push_stmt(push_sets[key]) for key in before_break)
+            out.extend(push_stmt(tape, push_sets[key]) for key in before_break)
         elif isinstance(stmt, gast.If):
             inner = ((id(stmt),) if id(stmt) in push_sets else ()) + tuple(before_break)
-            stmt.body = with_pushes(stmt.body, push_sets, slot_saves, inner)
-            stmt.orelse = with_pushes(stmt.orelse, push_sets, slot_saves, inner)
+            stmt.body = with_pushes(stmt.body, reverser, inner)
+            stmt.orelse = with_pushes(stmt.orelse, reverser, inner)
         elif isinstance(stmt, (gast.For, gast.While)):
-            stmt.body = with_pushes(stmt.body, push_sets, slot_saves)
-        elif id(stmt) in slot_saves:  # keep what the write destroys: np.copy(x[index])
+            stmt.body = with_pushes(stmt.body, reverser)
+        elif id(stmt) in reverser.slot_saves:  # keep what the write destroys
             target = stmt.targets[0]
             old = gast.Subscript(value=name(target.value.id), slice=copy.deepcopy(target.slice),
                                  ctx=gast.Load())
             copied = gast.Call(func=gast.Attribute(value=name("np"), attr="copy",
                                                    ctx=gast.Load()), args=[old], keywords=[])
-            out.append(gast.Expr(value=tape_call("append", [copied])))
+            out.append(gast.Expr(value=tape_call(tape, "append", [copied])))
         out.append(stmt)
         if id(stmt) in push_sets:
-            out.append(push_stmt(push_sets[id(stmt)]))
+            out.append(push_stmt(tape, push_sets[id(stmt)]))
     return out

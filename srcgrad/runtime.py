@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import NonScalarOutputError
+from .errors import CotangentShapeError, NonScalarOutputError
 
 
 def unbroadcast(g, x):
@@ -119,6 +119,15 @@ def unit_seed(value):
     if isinstance(value, (np.ndarray, np.generic)):
         return np.ones_like(value) if isinstance(value, np.ndarray) else value.dtype.type(1)
     return 1.0
+
+
+def cotangent(seed, value):
+    """The ``seed`` given to a vjp function, checked to have the output's shape."""
+    if np.shape(seed) != np.shape(value):
+        raise CotangentShapeError(
+            f"seed has shape {np.shape(seed)}, but the function's output has shape "
+            f"{np.shape(value)}: pass a cotangent shaped like the output")
+    return seed
 
 
 def as_grad(dx, x):

@@ -58,7 +58,11 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     if mode == "vjp" and "seed" in params:
         raise WrtError(f"{fn.__qualname__} has a parameter named 'seed', which vjp uses for the "
                        "output's cotangent; rename the parameter")
-    namer = Namer(names_in(tree) | _RESERVED)
+    user_names = names_in(tree)
+    namer = Namer(user_names | _RESERVED)
+    # the tape and the placeholder for ignored values, unless the function uses those names
+    tape = "tape" if "tape" not in user_names else namer.fresh("tape")
+    unused = "_" if "_" not in user_names else namer.fresh("unused")
     resolver = Resolver(parsed, local_names)
     fdef = normalize(parsed, resolver, namer)
     fdef, loop_names = rename(fdef, namer, set(wrt))
@@ -68,10 +72,18 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     forward = fdef.body[:-1]
     primal = set(params) | assigned_in(forward)
     reverser = Reverser(act, namer, parsed.source, primal, shapes=shape_classes(fdef),
-                        containers=container_vars(fdef, set(containers)))
+                        containers=container_vars(fdef, set(containers)), tape=tape,
+                        unused=unused)
     d_result = namer.adjoint(result)
+    prologue_seed = []
     if mode == "vjp":
-        seed_value = name("seed")
+        given = "seed"
+        if "seed" in user_names:  # the function has a variable named seed: keep ours apart
+            given = namer.fresh("cotangent")
+            prologue_seed.append(gast.Assign(targets=[name(given, store=True)],
+                                             value=name("seed"), type_comment=None))
+        seed_value = gast.Call(func=name("cotangent"), args=[name(given), name(result)],
+                               keywords=[])
     else:
         seed_value = gast.Call(func=name("unit_seed"), args=[name(result)], keywords=[])
     seed = reverser.seed(result, seed_value)
@@ -91,11 +103,10 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
         out = gast.Tuple(elts=[name(value), out], ctx=gast.Load())
     ret = gast.Return(value=out)
 
-    body = with_pushes(forward, reverser.push_sets, reverser.slot_saves) + prologue + [seed] + \
-        backward + [ret]
+    body = prologue_seed + with_pushes(forward, reverser) + prologue + [seed] + backward + [ret]
     body, _ = eliminate_dead_code(body, set())
     if reverser.push_sets or reverser.slot_saves:
-        body.insert(0, gast.Assign(targets=[name("tape", store=True)],
+        body.insert(0, gast.Assign(targets=[name(tape, store=True)],
                                    value=gast.List(elts=[], ctx=gast.Load()), type_comment=None))
     del d_result
 
