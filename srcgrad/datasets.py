@@ -118,6 +118,8 @@ _BUNDLED_SHA256 = {
         "2c54c993d38068b3c3adb720a5cdee07065a066a7b36e7d1df720548d6359eba",
 }
 
+_TIMEOUT = 15  # seconds without an answer before a mirror counts as unreachable
+
 #: Offline, the bundled test set is split: this many images to train on, the rest to test.
 OFFLINE_TRAIN_SIZE = 8000
 
@@ -261,6 +263,8 @@ def fetch(name: str = "mnist", data_dir: str | os.PathLike | None = None) -> dic
     source = _source(name)
     pooch = _require_pooch()
     folder = Path(data_dir) if data_dir is not None else default_data_dir(name)
+    # A shorter timeout than pooch's 30 s, so that a blocked network fails over quickly.
+    downloader = pooch.HTTPDownloader(progressbar=_have("tqdm"), timeout=_TIMEOUT)
     paths = {}
     for fname in FILES:
         failures, mismatch = [], None
@@ -268,7 +272,7 @@ def fetch(name: str = "mnist", data_dir: str | os.PathLike | None = None) -> dic
             try:
                 path = pooch.retrieve(
                     mirror + fname, known_hash="sha256:" + source.sha256[fname],
-                    fname=fname, path=folder, progressbar=_have("tqdm"),
+                    fname=fname, path=folder, downloader=downloader,
                 )
             except ValueError as e:  # pooch's hash mismatch (the bad file is removed)
                 if "hash" not in str(e).lower():

@@ -297,3 +297,62 @@ def test_without_pooch_falls_back(monkeypatch, tmp_path):
 def test_unknown_dataset():
     with pytest.raises(DatasetError, match="unknown data set"):
         datasets._load("cifar", True, None, print)
+
+
+# --------------------------------------------------------------------------- real pooch, local server
+
+
+@pytest.fixture
+def local_mirror(tmp_path, monkeypatch):
+    """A local HTTP server serving the MNIST test files under all four standard names, set
+    up as the only MNIST mirror, with their hashes pinned: exercises the real pooch."""
+    import functools
+    import http.server
+    import threading
+
+    pytest.importorskip("pooch")
+    served = tmp_path / "served"
+    served.mkdir()
+    for fname in datasets.FILES:
+        kind = "labels-idx1" if "labels" in fname else "images-idx3"
+        shutil.copy(MNIST_DIR / f"t10k-{kind}-ubyte.gz", served / fname)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    source = datasets._Source(
+        title="MNIST", mirrors=(f"http://127.0.0.1:{server.server_address[1]}/",),
+        sha256={f: hashlib.sha256((served / f).read_bytes()).hexdigest() for f in datasets.FILES},
+    )
+    monkeypatch.setitem(datasets._SOURCES, "mnist", source)
+    yield served, source
+    server.shutdown()
+    server.server_close()
+
+
+def test_real_pooch_download_and_cache(local_mirror, tmp_path):
+    served, _ = local_mirror
+    cache = tmp_path / "cache"
+    data = datasets.load_mnist(data_dir=cache, log=pytest.fail)
+    assert not data.offline and data.x_train.shape == (10000, 28, 28)
+    assert sorted(p.name for p in cache.iterdir()) == sorted(datasets.FILES)
+    for fname in datasets.FILES:   # the second time, from the cache: the server is not needed
+        (served / fname).unlink()
+    assert datasets.load_mnist(data_dir=cache, log=pytest.fail).x_test.shape == (10000, 28, 28)
+
+
+def test_real_pooch_hash_mismatch(local_mirror, tmp_path):
+    served, _ = local_mirror
+    (served / "t10k-labels-idx1-ubyte.gz").write_bytes(b"not the labels")
+    with pytest.raises(DatasetError, match="hash") as info:
+        datasets.load_mnist(data_dir=tmp_path / "cache", log=pytest.fail)
+    assert not isinstance(info.value, DownloadError)
+    assert not (tmp_path / "cache" / "t10k-labels-idx1-ubyte.gz").exists()
+
+
+def test_real_pooch_missing_file_falls_back(local_mirror, tmp_path):
+    served, _ = local_mirror
+    (served / "train-images-idx3-ubyte.gz").unlink()    # the mirror answers 404
+    messages = []
+    data = datasets.load_mnist(data_dir=tmp_path / "cache", log=messages.append)
+    assert data.offline and "404" in messages[0]
