@@ -26,21 +26,32 @@ def wave(t):
     return 0.8 * np.sin(t)
 
 
+def sigmoid(z):
+    """The logistic function, squashing any number into (0, 1)."""
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def lstm_step(Wx, Wh, b, x, h, c):
+    """One step of an LSTM cell: input x (batch, 1), state h, c (batch, hidden) -> new h, c."""
+    n = h.shape[1]                                 # hidden units
+    z = x @ Wx + h @ Wh + b                        # all four gates at once, (batch, 4n)
+    i = sigmoid(z[:, :n])                          # input gate: how much to write
+    f = sigmoid(z[:, n:2 * n])                     # forget gate: how much to keep
+    o = sigmoid(z[:, 2 * n:3 * n])                 # output gate: how much to show
+    g = np.tanh(z[:, 3 * n:])                      # candidate values to write
+    c = f * c + i * g
+    h = o * np.tanh(c)
+    return h, c
+
+
 def lstm_loss(Wx, Wh, b, Wy, by, xs, y, h, c):
     """Mean squared error of the LSTM's prediction of the point after each window.
 
     xs: (WINDOW, batch, 1) windows, time first; y: (batch, 1) the points that follow them;
     h, c: (batch, hidden) initial hidden and cell states (zeros).
     """
-    n = h.shape[1]                                 # hidden units
-    for t in range(xs.shape[0]):
-        z = xs[t] @ Wx + h @ Wh + b                # all four gates at once, (batch, 4n)
-        i = 1.0 / (1.0 + np.exp(-z[:, :n]))        # input gate
-        f = 1.0 / (1.0 + np.exp(-z[:, n:2 * n]))   # forget gate
-        o = 1.0 / (1.0 + np.exp(-z[:, 2 * n:3 * n]))  # output gate
-        g = np.tanh(z[:, 3 * n:])                  # candidate cell values
-        c = f * c + i * g                          # new cell state
-        h = o * np.tanh(c)                         # new hidden state
+    for t in range(xs.shape[0]):                   # unrolled in time: srcgrad tapes each step
+        h, c = lstm_step(Wx, Wh, b, xs[t], h, c)   # helper functions are differentiated too
     pred = h @ Wy + by                             # read the next point off the last state
     return np.mean((pred - y) ** 2)
 
@@ -48,24 +59,15 @@ def lstm_loss(Wx, Wh, b, Wy, by, xs, y, h, c):
 lstm_loss_grad = value_and_grad(lstm_loss, wrt=("Wx", "Wh", "b", "Wy", "by"))
 
 
-def predict_next(params, window):
-    """The LSTM's prediction of the point after ``window`` (WINDOW values); plain NumPy."""
-    Wx, Wh, b, Wy, by = params
-    n = Wh.shape[0]
-    h = c = np.zeros((1, n))
-    for x in window:
-        z = x * Wx + h @ Wh + b
-        i, f, o = (1.0 / (1.0 + np.exp(-z[:, k * n:(k + 1) * n])) for k in range(3))
-        c = f * c + i * np.tanh(z[:, 3 * n:])
-        h = o * np.tanh(c)
-    return (h @ Wy + by).item()
-
-
 def generate(params, seed_points, count):
     """Continue ``seed_points`` by ``count`` points, each predicted from the last WINDOW."""
+    Wx, Wh, b, Wy, by = params
     points = list(seed_points)
     for _ in range(count):
-        points.append(predict_next(params, points[-WINDOW:]))
+        h = c = np.zeros((1, Wh.shape[0]))
+        for x in points[-WINDOW:]:
+            h, c = lstm_step(Wx, Wh, b, np.array([[x]]), h, c)
+        points.append((h @ Wy + by).item())
     return np.array(points[len(seed_points):])
 
 
