@@ -5,7 +5,7 @@ import inspect
 import numpy as np
 import pytest
 from autograd import make_vjp
-from corpus import api, clashes, straight
+from corpus import api, calls, clashes, straight
 from corpus.support import assert_grads_close, normal, numeric_grads, positions, with_autograd_numpy
 
 import srcgrad
@@ -222,7 +222,6 @@ def test_vjp_requires_seed(rng):
         srcgrad.vjp(api.matrix_output)(normal(rng, 3, 2))
 
 
-@pytest.mark.xfail(reason="engine bug #22: vjp does not check the seed's shape", strict=True)
 @pytest.mark.parametrize("shape", [(4,), (2, 3)])
 def test_vjp_rejects_a_seed_of_the_wrong_shape(shape, rng):
     with pytest.raises(srcgrad.SrcgradError, match="seed"):
@@ -242,10 +241,15 @@ def test_vjp_rejects_parameter_named_seed():
         srcgrad.vjp(f)
 
 
-@pytest.mark.xfail(reason="engine bug #17: a local named seed shadows the cotangent", strict=True)
 def test_vjp_with_a_local_named_seed(rng):
     x = normal(rng, 3)
     np.testing.assert_allclose(srcgrad.vjp(clashes.local_named_seed)(x, seed=np.ones(3)), 6 * x)
+
+
+@pytest.mark.xfail(reason="engine bug #25: grad unwraps decorators", strict=True)
+def test_decorated_function_keeps_its_decorator(rng):
+    x = normal(rng, 3)
+    np.testing.assert_allclose(srcgrad.grad(calls.doubled_total)(x), 4 * x)
 
 
 def test_lambda_in_a_file(rng):

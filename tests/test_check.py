@@ -75,8 +75,6 @@ def test_check_grads_catches_a_wrong_rule(x):
     assert "argument 0" in message and "finite differences" in message
 
 
-@pytest.mark.xfail(reason="engine bug #10: the message shows (np.int64(1),) and np.float64(...)",
-                   strict=True)
 def test_check_grads_reports_the_worst_entry():
     x = np.array([0.1, 3.0, -0.2])  # error 3x^2 - 2x is largest at index 1
     with pytest.raises(GradientMismatchError) as info:

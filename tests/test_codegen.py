@@ -254,17 +254,11 @@ def test_values_on_the_tape_are_read_for_more_than_their_shape(fn, wrt):
 
 # -- generated names never clash with the user's ----------------------------------------------------
 
-def _bug(number, what):
-    return pytest.mark.xfail(reason=f"engine bug #{number}: {what}", strict=True)
-
-
 @pytest.mark.parametrize("fn, args, wrt", [
     (clashes.adjoint_name_taken, [[0.5, -0.3], [0.2, 0.7]], (0, 1)),
-    pytest.param(clashes.local_named_tape, [[0.5, -0.3]], 0,
-                 marks=_bug(13, "a user variable named tape")),
+    (clashes.local_named_tape, [[0.5, -0.3]], 0),
     (clashes.local_named_helper, [[0.5, -0.3]], 0),
-    pytest.param(clashes.underscore_read_later, [[0.5, -0.3], [0.2]], 0,
-                 marks=_bug(14, "a user variable named _")),
+    (clashes.underscore_read_later, [[0.5, -0.3], [0.2]], 0),
     (clashes.temporaries_taken, [[0.5, -0.3], [0.2, 0.7], [1.5, -1.0]], (0, 1, 2)),
 ], ids=lambda value: getattr(value, "__name__", ""))
 def test_user_names_do_not_clash_with_generated_names(fn, args, wrt):

@@ -45,18 +45,11 @@ CASES = [
     (control.return_in_loop, _values([0.01, 0.02, 0.01]), 0),
     (control.carried_through_branches, _values(X, [0.3, -0.9, 0.5]), (0, 1)),
     (control.while_in_for_every_step, _values(X), 0),
+    (control.while_in_for, _values([0.3, 0.2, 0.1], [1.5, 1.2, 1.1]), (0, 1)),
+    (control.if_in_while_in_for, _values([[0.05, 0.02], [-1.2, 0.9], [0.5, -0.4]], [0.7, 0.4]),
+     (0, 1)),
 ]
 IDS = [f"{fn.__name__}-{i}" for i, (fn, _, _) in enumerate(CASES)]
-# Cases the engine gets wrong today: move them to CASES once fixed.
-KNOWN_BUGS = [
-    pytest.param(control.while_in_for, _values([0.3, 0.2, 0.1], [1.5, 1.2, 1.1]), (0, 1),
-                 marks=pytest.mark.xfail(reason="engine bug #20: a while loop in a for loop "
-                                         "replays the last trip count", strict=True)),
-    pytest.param(control.if_in_while_in_for,
-                 _values([[0.05, 0.02], [-1.2, 0.9], [0.5, -0.4]], [0.7, 0.4]), (0, 1),
-                 marks=pytest.mark.xfail(reason="engine bug #20: trip counts of a while in a "
-                                         "for loop are not taped", strict=True)),
-]
 
 
 def _grads(fn, args, wrt):
@@ -69,12 +62,6 @@ def test_matches_central_differences(fn, make, wrt):
     args = make()
     assert_grads_close(_grads(fn, args, wrt), numeric_grads(fn, args, wrt), rtol=1e-5,
                        atol=1e-6, what=fn.__name__)
-
-
-@pytest.mark.parametrize("fn, make, wrt", KNOWN_BUGS,
-                         ids=[case.values[0].__name__ for case in KNOWN_BUGS])
-def test_known_bugs_match_central_differences(fn, make, wrt):
-    test_matches_central_differences(fn, make, wrt)
 
 
 @pytest.mark.parametrize("fn, make, wrt", CASES, ids=IDS)

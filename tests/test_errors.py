@@ -35,9 +35,7 @@ UNSUPPORTED = [
     (unsupported.list_insert, errors.UnsupportedSyntaxError, "insert"),
     (unsupported.while_else, errors.UnsupportedSyntaxError, "else"),
     (unsupported.break_and_else, errors.UnsupportedSyntaxError, "else"),
-    pytest.param(unsupported.nonlocal_statement, errors.UnsupportedSyntaxError, "nonlocal",
-                 marks=pytest.mark.xfail(reason="engine bug #21: nonlocal is reported as an "
-                                         "undefined name at the call", strict=True)),
+    (unsupported.nonlocal_statement, errors.UnsupportedSyntaxError, "nonlocal"),
     (unsupported.class_definition, errors.UnsupportedSyntaxError, "class"),
 ]
 
@@ -175,8 +173,6 @@ def test_recursion_is_refused():
     assert "Fix: " in str(info.value)
 
 
-@pytest.mark.xfail(reason="engine bug #19: grad of a bound method raises KeyError 'self'",
-                   strict=True)
 def test_bound_method():
     x = np.array([0.5, -1.0])
     try:

@@ -59,6 +59,8 @@ CASES = [
     (loops.repeated_index, _arrays((5,), extra=(np.array([0, 1, 1, 4, 1]),)), 0),
     (loops.compound, lambda rng: (0.05, 10), 0),
     (loops.index_used_after_loop, _arrays((3,)), 0),
+    (loops.over_list_of_params, _arrays((3,), (3,), (3,)), (0, 1, 2)),
+    (loops.index_after_empty_loop, _arrays((3,)), 0),
     (loops.over_transpose, _arrays((3, 2), (3,)), (0, 1)),
     (loops.over_slice, _arrays((3, 2)), 0),
     (loops.zip_three, _arrays((3, 2), (3, 2), (3, 2)), (0, 1, 2)),
@@ -72,15 +74,6 @@ CASES = [
     (models.lstm, _small((2, 12), (3, 12), (12,), (4, 2), (3,), (3,)), (0, 1, 2, 3, 4, 5)),
 ]
 IDS = [f"{fn.__name__}-{i}" for i, (fn, _, _) in enumerate(CASES)]
-# Cases the engine gets wrong today: move them to CASES once fixed.
-KNOWN_BUGS = [
-    pytest.param(loops.over_list_of_params, _arrays((3,), (3,), (3,)), (0, 1, 2),
-                 marks=pytest.mark.xfail(reason="engine bug #15: parameters iterated over in a "
-                                         "list get zero gradients", strict=True)),
-    pytest.param(loops.index_after_empty_loop, _arrays((3,)), 0,
-                 marks=pytest.mark.xfail(reason="engine bug #16: a dead loop is removed but "
-                                         "its index is read", strict=True)),
-]
 NOT_FOR_AUTOGRAD = {"augmented_in_loop", "rows_in_loop"}  # in-place ops on boxes
 
 
@@ -94,12 +87,6 @@ def test_matches_central_differences(fn, make, wrt):
     args = make(np.random.default_rng(0))
     assert_grads_close(_grads(fn, args, wrt), numeric_grads(fn, args, wrt), rtol=1e-5,
                        atol=1e-6, what=fn.__name__)
-
-
-@pytest.mark.parametrize("fn, make, wrt", KNOWN_BUGS,
-                         ids=[case.values[0].__name__ for case in KNOWN_BUGS])
-def test_known_bugs_match_central_differences(fn, make, wrt):
-    test_matches_central_differences(fn, make, wrt)
 
 
 @pytest.mark.parametrize("fn, make, wrt", CASES, ids=IDS)

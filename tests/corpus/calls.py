@@ -1,7 +1,10 @@
 """Calls to the user's own functions, which srcgrad differentiates by inlining them."""
 
+import functools
+
 import numpy as np
 
+import srcgrad
 from corpus import helpers
 from corpus.helpers import power_sum, shifted_square, sigmoid, two_outputs
 
@@ -109,3 +112,30 @@ class Model:
 
 
 MODEL = Model(3.0)
+
+
+def doubled(fn):
+    @functools.wraps(fn)
+    def wrapper(x):
+        return 2.0 * fn(x)
+    return wrapper
+
+
+@doubled
+def doubled_total(x):
+    return np.sum(x * x)
+
+
+def calls_decorated(x):
+    return doubled_total(x) + np.sum(x)
+
+
+def cube_sum(x):
+    return np.sum(x ** 3)
+
+
+cube_sum_grad = srcgrad.grad(cube_sum)
+
+
+def calls_a_gradient(x):
+    return np.sum(cube_sum_grad(x))
