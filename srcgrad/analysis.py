@@ -321,6 +321,9 @@ def shape_classes(fdef: gast.FunctionDef) -> dict[str, object]:
         op: Op = stmt.sg_op
         if op.kind == "copy":
             return atom_token(op.bound["x"])
+        if op.kind == "rule" and op.rule.reduction and op.static.get("axis") is None and \
+                not op.static.get("keepdims"):
+            return _SCALAR  # np.sum(x): a scalar
         if op.kind == "rule" and op.rule.elementwise:
             found = [atom_token(a) for a in op.bound.values()]
             found = [t for t in found if t != "skip"]

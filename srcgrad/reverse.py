@@ -123,6 +123,8 @@ class Reverser:
     state: dict[str, str] = field(default_factory=dict)
     push_sets: dict[int, list[str]] = field(default_factory=dict)
     slot_saves: set[int] = field(default_factory=set)  # writes whose old values are taped
+    shape_name: dict[str, str] = field(default_factory=dict)  # x -> x_shape, taped for x
+    shape_of: dict[str, str] = field(default_factory=dict)  # x_shape -> x
     tape: str = "tape"  # the names generated code uses for the tape and for ignored values
     unused: str = "_"
     scopes: list = field(default_factory=list)  # the loops and ifs around the statement
@@ -193,10 +195,12 @@ class Reverser:
                 push = [v for v in sorted(reads) if v in scope.sg_assigned and v not in inner
                         and v != loop_target]
                 reads = reads - set(push)
+                if push and not once and not isinstance(stmt, ir.SCOPES):
+                    code, push = self.shapes_only(code, push)
             reads_total |= reads
             pieces.append((stmt, code, push))
         pieces.reverse()
-        _share_pushes(pieces, once)
+        _share_pushes(pieces, once, self.shape_of)
         out: list[gast.stmt] = []
         last_line = None
         for stmt, code, push in reversed(pieces):
@@ -213,9 +217,51 @@ class Reverser:
                 last_line = line
             if push:
                 self.push_sets[id(stmt)] = push
-                out.append(pop_stmt(self.tape, push))
+                out.append(pop_stmt(self.tape, push))  # names or shapes
             out.extend(code)
         return out, reads_total
+
+    def shapes_only(self, code, push: list[str]) -> tuple[list, list[str]]:
+        """Tape a value's shape, not the value, where the adjoint reads only its shape
+        (``unbroadcast(g, x)``, ``np.shape(x)``): the code then reads ``x_shape``."""
+        total: dict[str, int] = {}
+        shape_uses: dict[str, int] = {}
+        for stmt in code:
+            for node in gast.walk(stmt):
+                if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+                    total[node.id] = total.get(node.id, 0) + 1
+                var = _shape_use(node)
+                if var is not None:
+                    shape_uses[var] = shape_uses.get(var, 0) + 1
+        only = {v for v in push if shape_uses.get(v) and shape_uses[v] == total.get(v)}
+        if not only:
+            return code, push
+        names, known = {}, {}
+        for var in only:
+            token = self.shapes.get(var)
+            if token == "scalar":  # known without taping anything
+                known[var] = gast.Tuple(elts=[], ctx=gast.Load())
+                continue
+            names[var] = self.shape_name.get(var) or self.namer.fresh(var + "_shape")
+            self.shape_name[var] = names[var]
+            self.shape_of[names[var]] = var
+
+        def shape_of(var):
+            return copy.deepcopy(known[var]) if var in known else name(names[var])
+
+        class Rewrite(gast.NodeTransformer):
+            def visit_Call(self, node):
+                self.generic_visit(node)
+                var = _shape_use(node)
+                if var in only and isinstance(node.func, gast.Name):  # unbroadcast(g, x)
+                    return gast.Call(func=name("unbroadcast_to"),
+                                     args=[node.args[0], shape_of(var)], keywords=[])
+                if var in only:  # np.shape(x)
+                    return shape_of(var)
+                return node
+
+        code = [Rewrite().visit(stmt) for stmt in code]
+        return code, [names.get(v, v) for v in push if v not in known]
 
     def statement(self, stmt) -> tuple[list[gast.stmt], set[str]]:
         if isinstance(stmt, (gast.For, gast.While)):
@@ -509,14 +555,31 @@ class Reverser:
         return code, reads
 
 
-def _share_pushes(pieces, once: bool) -> None:
+def _shape_use(node) -> str | None:
+    """The variable whose shape alone ``node`` reads: ``unbroadcast(g, x)``, ``np.shape(x)``."""
+    if not isinstance(node, gast.Call):
+        return None
+    func, args = node.func, node.args
+    if isinstance(func, gast.Name) and func.id == "unbroadcast" and len(args) == 2 and \
+            isinstance(args[1], gast.Name):
+        return args[1].id
+    if isinstance(func, gast.Attribute) and func.attr == "shape" and \
+            isinstance(func.value, gast.Name) and func.value.id == "np" and len(args) == 1 and \
+            isinstance(args[0], gast.Name):
+        return args[0].id
+    return None
+
+
+def _share_pushes(pieces, once: bool, shape_of: dict[str, str]) -> None:
     """Push each value once: a value pushed after two statements, and not reassigned between
     them, is pushed after the later one only (its pop then serves both adjoints). In a block
     that runs at most once, a value nothing reassigns later needs no push at all."""
     last_push: dict[str, int] = {}
     for i, (stmt, _, push) in enumerate(pieces):
-        for var in targets_of(stmt) + sorted(getattr(stmt, "sg_assigned", ())):
-            last_push.pop(var, None)
+        changed = set(targets_of(stmt)) | set(getattr(stmt, "sg_assigned", ()))
+        for entry in list(last_push):
+            if shape_of.get(entry, entry) in changed:
+                last_push.pop(entry)
         for var in push:
             j = last_push.get(var)
             if j is not None:
@@ -556,11 +619,17 @@ def pop_stmt(tape: str, names: list[str]) -> gast.Assign:
     return stmt
 
 
-def push_stmt(tape: str, names: list[str]) -> gast.Expr:
+def push_stmt(tape: str, names: list[str], shape_of: dict[str, str]) -> gast.Expr:
+    def value_of(entry):
+        if entry in shape_of:  # x_shape: push np.shape(x)
+            shape = gast.Attribute(value=name("np"), attr="shape", ctx=gast.Load())
+            return gast.Call(func=shape, args=[name(shape_of[entry])], keywords=[])
+        return name(entry)
+
     if len(names) == 1:
-        value = name(names[0])
+        value = value_of(names[0])
     else:
-        value = gast.Tuple(elts=[name(n) for n in names], ctx=gast.Load())
+        value = gast.Tuple(elts=[value_of(n) for n in names], ctx=gast.Load())
     return gast.Expr(value=tape_call(tape, "append", [value]))
 
 
@@ -574,7 +643,7 @@ def with_pushes(stmts, reverser: Reverser, before_break: tuple = ()) -> list[gas
     out = []
     for stmt in stmts:
         if isinstance(stmt, gast.Break):
-            out.extend(push_stmt(tape, push_sets[key]) for key in before_break)
+            out.extend(push_stmt(tape, push_sets[key], reverser.shape_of) for key in before_break)
         elif isinstance(stmt, gast.If):
             inner = ((id(stmt),) if id(stmt) in push_sets else ()) + tuple(before_break)
             stmt.body = with_pushes(stmt.body, reverser, inner)
@@ -590,5 +659,5 @@ def with_pushes(stmts, reverser: Reverser, before_break: tuple = ()) -> list[gas
             out.append(gast.Expr(value=tape_call(tape, "append", [copied])))
         out.append(stmt)
         if id(stmt) in push_sets:
-            out.append(push_stmt(tape, push_sets[id(stmt)]))
+            out.append(push_stmt(tape, push_sets[id(stmt)], reverser.shape_of))
     return out

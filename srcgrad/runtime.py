@@ -13,7 +13,14 @@ from .errors import CotangentShapeError, NonScalarOutputError
 
 def unbroadcast(g, x):
     """Sum the gradient ``g`` down to the shape of ``x``, undoing NumPy broadcasting."""
-    shape = np.shape(x)
+    g = unbroadcast_to(g, np.shape(x))
+    if not isinstance(x, np.ndarray) and np.ndim(g) == 0 and isinstance(g, np.ndarray):
+        return g[()]
+    return g
+
+
+def unbroadcast_to(g, shape):
+    """Sum the gradient ``g`` down to ``shape``, undoing NumPy broadcasting."""
     if np.shape(g) == shape:
         return g
     g = np.asarray(g)
@@ -23,8 +30,6 @@ def unbroadcast(g, x):
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
     if axes:
         g = g.sum(axis=axes, keepdims=True)
-    if not isinstance(x, np.ndarray) and g.ndim == 0:
-        return g[()]
     return g.reshape(shape)
 
 

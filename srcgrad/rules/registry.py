@@ -56,6 +56,7 @@ class Rule:
     accumulate: dict[str, str] = field(default_factory=dict)
     returns_sequence: bool = False
     sparse: bool = False
+    reduction: bool = False
     _parsed: dict[str, gast.expr] = field(default_factory=dict, repr=False)
 
     @property
@@ -156,7 +157,7 @@ def _signature(name: str, params: str) -> inspect.Signature:
 def defvjp(primitive: Any, params: str, *, name: str | None = None,
            sequences: tuple[str, ...] = (), elementwise: bool = False,
            accumulate: dict[str, str] | None = None, returns_sequence: bool = False,
-           sparse: bool = False, **adjoints: Template) -> Rule:
+           sparse: bool = False, reduction: bool = False, **adjoints: Template) -> Rule:
     """Register the reverse-mode rule of ``primitive``.
 
     ``params`` is the primitive's parameter list as in a ``def`` (``"a, axis=None,
@@ -172,7 +173,8 @@ def defvjp(primitive: Any, params: str, *, name: str | None = None,
     used where the adjoint is summed over many uses, as in a loop. ``returns_sequence`` marks
     primitives returning a list of arrays (``np.split``): their ``g`` is a list of adjoints,
     one per piece, with None for a piece whose gradient is zero. ``sparse`` marks rules whose
-    adjoints may hold None for zero (the rules of list operations).
+    adjoints may hold None for zero (the rules of list operations). ``reduction`` marks
+    reductions: with ``axis=None`` and ``keepdims=False`` their result is a scalar.
 
     Returns the :class:`Rule`; registering a primitive again replaces its rule.
     """
@@ -194,7 +196,7 @@ def defvjp(primitive: Any, params: str, *, name: str | None = None,
     rule = Rule(key=_key(primitive), name=rule_name, signature=signature,
                 adjoints=dict(adjoints), sequences=frozenset(sequences),
                 elementwise=elementwise, accumulate=dict(accumulate or {}),
-                returns_sequence=returns_sequence, sparse=sparse,
+                returns_sequence=returns_sequence, sparse=sparse, reduction=reduction,
                 callable=None if isinstance(primitive, str) else primitive)
     _RULES[rule.key] = rule
     return rule
