@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 from corpus import calls, indexing, straight, writes
+from corpus.programs import SHAPES, load, programs
 from corpus.support import assert_grads_close, autograd_grads, normal, numeric_grads
-from hypothesis import given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
@@ -178,3 +179,30 @@ def test_writing_into_a_parameter_leaves_the_callers_array_alone():
     x = np.array([0.5, -1.0, 2.0])
     srcgrad.grad(writes.write_into_parameter)(x)
     np.testing.assert_array_equal(x, [0.5, -1.0, 2.0])
+
+
+# -- random programs -----------------------------------------------------------------------------
+
+def _close(got, expected):
+    return all(np.shape(g) == np.shape(e) and np.allclose(g, e, rtol=1e-5, atol=1e-6)
+               for g, e in zip(got, expected))
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
+@given(source=programs(), seed=st.integers(0, 2 ** 16))
+def test_random_programs(source, seed, tmp_path_factory):
+    """Random straight-line code and loops over broadcastable shapes. srcgrad must agree with
+    central differences, or, where those straddle a kink (np.maximum, np.where), autograd."""
+    fn = load(source, tmp_path_factory.mktemp("programs"))
+    rng = np.random.default_rng(seed)
+    args = [rng.uniform(-1.0, 1.0, size=shape) for shape in SHAPES.values()]
+    try:
+        with np.errstate(all="raise"):
+            fn(*args)
+    except (ValueError, IndexError, FloatingPointError, TypeError, np.exceptions.AxisError):
+        assume(False)  # not a valid program for these shapes
+    wrt = (0, 1, 2)
+    got = _grads(fn, args, wrt)
+    if not _close(got, numeric_grads(fn, args, wrt)):
+        assert _close(got, autograd_grads(fn, args, wrt)), source

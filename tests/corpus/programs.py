@@ -1,0 +1,79 @@
+"""Random NumPy programs for fuzzing the engine: straight-line code and loops over a few
+mutually broadcastable shapes, written to a module file (srcgrad reads source)."""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+
+from hypothesis import strategies as st
+
+SHAPES = {"a": (3,), "b": (2, 3), "c": (2, 1)}  # the parameters; () for Python floats
+_UNARY = ["np.sin({})", "np.tanh({})", "np.exp(-({}) * ({}))", "({}) ** 2", "-({})",
+          "np.cos({}) * 0.5", "np.sqrt(({}) ** 2 + 1.0)"]
+_BINARY = ["{} + {}", "{} - {}", "{} * {}", "{} / (1.5 + np.cos({}))",
+           "np.maximum({}, {})", "np.where({0} > {1}, {0}, {1} * 0.5)"]
+_REDUCE = ["np.sum({}, axis=-1, keepdims=True)", "np.mean({}, axis=0)", "{}.sum()",
+           "np.max({}, axis=0)"]
+_counter = itertools.count()
+
+
+@st.composite
+def statements(draw, names, depth=0):
+    """A list of source lines (without indentation) assigning new or existing variables."""
+    lines = []
+    names = list(names)
+    for _ in range(draw(st.integers(2, 5))):
+        kind = draw(st.sampled_from(["unary", "binary", "binary", "reduce", "augmented",
+                                     "loop" if depth == 0 else "binary"]))
+        pick = st.sampled_from(names)
+        if kind == "loop":
+            body = draw(statements(names, depth + 1))
+            header = draw(st.sampled_from(["for _ in range(2):", "for i in range(3):",
+                                           "for i in range(2, 0, -1):"]))
+            lines.append(header)
+            lines.extend("    " + line for line in body)
+            continue
+        target = draw(st.sampled_from(names + [f"v{len(names)}"]))
+        if kind == "unary":
+            template = draw(st.sampled_from(_UNARY))
+            x = draw(pick)
+            value = template.format(x, x)
+        elif kind == "binary":
+            value = draw(st.sampled_from(_BINARY)).format(draw(pick), draw(pick))
+        elif kind == "reduce":
+            value = draw(st.sampled_from(_REDUCE)).format(draw(pick)) + " + " + draw(pick)
+        else:
+            op = draw(st.sampled_from(["+=", "*=", "-="]))
+            lines.append(f"{target} = {target if target in names else draw(pick)} * 1.0")
+            lines.append(f"{target} {op} np.tanh({draw(pick)})")
+            names.append(target) if target not in names else None
+            continue
+        lines.append(f"{target} = {value}")
+        if target not in names:
+            names.append(target)
+    return lines
+
+
+@st.composite
+def programs(draw):
+    """Source of a function ``f(a, b, c)`` returning a scalar."""
+    body = draw(statements(list(SHAPES)))
+    assigned = sorted({line.split("=")[0].split()[0] for line in body
+                       if "=" in line and not line.startswith(("for", " "))} or {"a"})
+    last = draw(st.sampled_from(assigned))
+    other = draw(st.sampled_from(list(SHAPES) + assigned))
+    lines = ["import numpy as np", "", "", "def f(a, b, c):"]
+    lines += ["    " + line for line in body]
+    lines.append(f"    return np.sum({last} * {other})")
+    return "\n".join(lines) + "\n"
+
+
+def load(source: str, directory):
+    """Write ``source`` to a new module in ``directory`` and return its function ``f``."""
+    path = directory / f"program_{next(_counter)}.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.f
