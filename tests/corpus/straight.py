@@ -268,3 +268,8 @@ def concat_stack(x, y):
 def mixed_int_float(x):
     n = 3
     return np.sum(x * n + n) / n
+
+
+def chained_assignment(x):
+    a = b = x * 2.0
+    return np.sum(a * b)
