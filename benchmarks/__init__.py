@@ -1,0 +1,1 @@
+"""The srcgrad benchmark suite: python benchmarks/run.py (see README.md here)."""
