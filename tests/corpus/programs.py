@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
+import re
 
 from hypothesis import strategies as st
 
@@ -67,6 +68,13 @@ def programs(draw):
     lines += ["    " + line for line in body]
     lines.append(f"    return np.sum({last} * {other})")
     return "\n".join(lines) + "\n"
+
+
+def without_augmented_assignment(source: str) -> str:
+    """``x += e`` written as ``x = x + (e)``: the same here (every such x is a fresh array),
+    and traceable by autograd, whose boxes cannot be updated in place."""
+    return re.sub(r"^(\s*)(\w+) ([-+*])= (.*)$", r"\1\2 = \2 \3 (\4)", source,
+                  flags=re.MULTILINE)
 
 
 def load(source: str, directory):
