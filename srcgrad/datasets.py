@@ -320,6 +320,8 @@ def _source(name: str) -> _Source:
 def load_bundled_mnist(train_size: int = OFFLINE_TRAIN_SIZE) -> Dataset:
     """The MNIST test set shipped with srcgrad, split into its first ``train_size`` images
     (to train on) and the rest (to evaluate on). Needs no network."""
+    if not 0 < train_size < 10000:
+        raise ValueError(f"train_size must be between 1 and 9,999, got {train_size}")
     paths = {f: BUNDLED_DIR / f for f in _BUNDLED_SHA256}
     for fname, path in paths.items():
         check_sha256(path, _BUNDLED_SHA256[fname])

@@ -356,3 +356,9 @@ def test_real_pooch_missing_file_falls_back(local_mirror, tmp_path):
     messages = []
     data = datasets.load_mnist(data_dir=tmp_path / "cache", log=messages.append)
     assert data.offline and "404" in messages[0]
+
+
+@pytest.mark.parametrize("size", [0, 10000])
+def test_bundled_split_size_checked(size):
+    with pytest.raises(ValueError):
+        datasets.load_bundled_mnist(size)
