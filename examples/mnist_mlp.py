@@ -48,7 +48,7 @@ logreg_loss_grad = value_and_grad(logreg_loss, wrt=("W", "b"))
 
 
 def predict(params, x):
-    """The predicted class of each image (no gradient needed, so no restrictions here)."""
+    """The predicted class of each image (plain NumPy: no gradient needed here)."""
     if len(params) == 2:
         W, b = params
         return np.argmax(x @ W + b, axis=1)
