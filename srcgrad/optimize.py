@@ -6,6 +6,7 @@ import copy
 
 import gast
 
+from . import ir
 from .ir import atom_names
 
 
@@ -101,3 +102,54 @@ def _drop_orphan_comments(stmts: list) -> list:
             continue
         out.append(stmt)
     return out
+
+
+def propagate_copies(fdef: gast.FunctionDef) -> gast.FunctionDef:
+    """Remove ``a = b`` where both names keep one value throughout: ``a`` is defined once and
+    ``b`` (a parameter or a variable) is never assigned again; uses of ``a`` read ``b``. Such
+    copies come from binding an inlined helper's parameters (``w = main_params``)."""
+    params = [a.id for a in fdef.args.posonlyargs + fdef.args.args + fdef.args.kwonlyargs]
+    defs: dict[str, int] = {p: 1 for p in params}
+    for stmt in ir.walk_statements(fdef.body):
+        for target in ir.targets_of(stmt):
+            defs[target] = defs.get(target, 0) + 1
+    result = fdef.body[-1].value.id if isinstance(fdef.body[-1], gast.Return) else None
+    replace: dict[str, str] = {}
+    for stmt in ir.walk_statements(fdef.body):
+        op = getattr(stmt, "sg_op", None)
+        if op is None or op.kind != "copy" or not isinstance(stmt.targets[0], gast.Name):
+            continue
+        source, target = op.bound["x"], stmt.targets[0].id
+        if isinstance(source, gast.Name) and defs.get(target) == 1 and \
+                defs.get(source.id, 0) <= 1 and target not in params and target != result:
+            replace[target] = source.id
+    if not replace:
+        return fdef
+
+    def final(var):
+        while var in replace:
+            var = replace[var]
+        return var
+
+    def rewrite(stmts):
+        out = []
+        for stmt in stmts:
+            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) and \
+                    stmt.targets[0].id in replace:
+                continue
+            for node in gast.walk(stmt):
+                if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+                    node.id = final(node.id)
+            op = getattr(stmt, "sg_op", None)
+            for body in ir.bodies(stmt):
+                body[:] = rewrite(body)
+            if op is not None:  # the Op holds its own copies of the atoms
+                for atom in list(op.bound.values()) + list(op.elements):
+                    for node in gast.walk(atom) if isinstance(atom, gast.AST) else ():
+                        if isinstance(node, gast.Name):
+                            node.id = final(node.id)
+            out.append(stmt)
+        return out
+
+    fdef.body = rewrite(fdef.body)
+    return fdef

@@ -30,7 +30,7 @@ from .parse import Source
 UNSET, MAYBE, SET, OWNED = "unset", "maybe", "set", "owned"
 
 # Helpers whose result is a new array nobody else references.
-_FRESH_HELPERS = {"unindex", "matmul_lhs_grad", "matmul_rhs_grad", "add_at"}
+_FRESH_HELPERS = {"unindex", "matmul_lhs_grad", "matmul_rhs_grad", "add_at", "spread"}
 
 
 def comment(text: str) -> gast.Expr:

@@ -33,6 +33,20 @@ def unbroadcast_to(g, shape):
     return g.reshape(shape)
 
 
+def unsum(g, items):
+    """The gradient of the items of Python's ``sum(items)``: ``g`` for each."""
+    if isinstance(items, (list, tuple)):
+        return [unbroadcast(g, item) for item in items]
+    return spread(g, np.shape(items))
+
+
+def spread(g, shape):
+    """``g`` repeated to fill ``shape`` (like ``np.broadcast_to``, in an array of its own)."""
+    out = np.empty(shape, dtype=np.result_type(g, 1.0))
+    out[...] = g
+    return out
+
+
 def unreduce(g, x, axis=None, keepdims=False):
     """Spread the gradient of a reduction over ``axis`` back to the shape of ``x``."""
     shape = np.shape(x)
@@ -504,7 +518,14 @@ def unconcatenate(g, arrays, axis=0):
     if axis is None:
         ends = np.cumsum([int(np.prod(s)) for s in shapes])[:-1]
         return [np.reshape(p, s) for p, s in zip(np.split(np.ravel(g), ends), shapes)]
-    return np.split(g, np.cumsum([s[axis] for s in shapes])[:-1], axis=axis)
+    g = np.asarray(g)
+    index = [slice(None)] * g.ndim
+    pieces, start = [], 0
+    for shape in shapes:
+        index[axis] = slice(start, start + shape[axis])
+        pieces.append(g[tuple(index)])
+        start += shape[axis]
+    return pieces
 
 
 def unstack(g, axis=0):

@@ -15,7 +15,8 @@ from .codegen import compile_function, to_source
 from .errors import SrcgradError, WrtError
 from .names import Namer, names_in
 from .normalize import name, normalize
-from .optimize import eliminate_dead_code
+from .fuse import fuse
+from .optimize import eliminate_dead_code, propagate_copies
 from .parse import parse_function
 from .resolve import Resolver
 from .reverse import Reverser, with_pushes
@@ -64,8 +65,9 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     tape = "tape" if "tape" not in user_names else namer.fresh("tape")
     unused = "_" if "_" not in user_names else namer.fresh("unused")
     resolver = Resolver(parsed, local_names)
-    fdef = normalize(parsed, resolver, namer)
+    fdef = fuse(normalize(parsed, resolver, namer))
     fdef, loop_names = rename(fdef, namer, set(wrt))
+    fdef = propagate_copies(fdef)
     act = activity(fdef, list(wrt), parsed.source)
 
     result = fdef.body[-1].value.id

@@ -5,6 +5,7 @@ import what they need first, so alphabetical is fine.)
 """
 
 from . import elementwise, linalg, methods, operators, random, reductions, shapes  # noqa: F401
+from . import builtins  # noqa: F401,E402  (after elementwise: abs shares its rule)
 from . import nondiff as _nondiff_rules  # noqa: F401  (the module; the name is the function)
 from .registry import DYNAMIC, Rule, alias, defmethod, defvjp, lookup, lookup_method, nondiff
 

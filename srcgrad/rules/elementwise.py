@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from .registry import DYNAMIC, defvjp
+from .registry import DYNAMIC, deffusion, defvjp
 
 LN2 = math.log(2.0)
 LN10 = math.log(10.0)
@@ -138,3 +138,9 @@ def _clip_a(a_min, a_max):
 
 defvjp(np.clip, "a, a_min=None, a_max=None, out=None", elementwise=True, a=_clip_a,
        a_min="clip_min_grad(g, a, a_min, a_max)", a_max="clip_max_grad(g, a, a_min, a_max)")
+
+
+# The logistic sigmoid, as people write it: fused, its adjoint needs only the result.
+deffusion("sigmoid", "1.0 / (1.0 + np.exp(-x))", "1.0 / (np.exp(-x) + 1.0)",
+          "1 / (1 + np.exp(-x))", "1 / (np.exp(-x) + 1)", elementwise=True,
+          x="g * ans * (1.0 - ans)")

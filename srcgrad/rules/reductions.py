@@ -19,13 +19,13 @@ REDUCTION = "a, axis=None, dtype=None, out=None, keepdims=False"
 def _spread(axis, keepdims):
     """``g`` broadcast back over the reduced axes."""
     if axis is None or keepdims is True:
-        return "np.broadcast_to(g, np.shape(a))"
+        return "spread(g, np.shape(a))"
     return "unreduce(g, a, axis, keepdims)"
 
 
 def _mean(axis, keepdims):
     if axis is None:
-        return "np.broadcast_to(g / np.size(a), np.shape(a))"
+        return "spread(g / np.size(a), np.shape(a))"
     return "unreduce(g, a, axis, keepdims) / unreduce_count(a, axis)"
 
 

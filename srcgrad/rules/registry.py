@@ -215,20 +215,57 @@ def nondiff(*primitives: Any, params: str = "*args, **kwargs") -> None:
             callable=None if isinstance(primitive, str) else primitive)
 
 
-def alias(key: str, primitive: Any) -> Rule:
-    """Make the syntax ``key`` (``"+"``) use the rule of ``primitive`` (``np.add``)."""
+def alias(key: Any, primitive: Any) -> Rule:
+    """Make ``key`` (the syntax ``"+"``, or a function such as ``abs``) use the rule of
+    ``primitive`` (``np.add``, ``np.absolute``)."""
     rule = _RULES[_key(primitive)]
-    aliased = Rule(key=key, name=key, signature=rule.signature, adjoints=rule.adjoints,
-                   sequences=rule.sequences, differentiable=rule.differentiable,
-                   elementwise=rule.elementwise, callable=None,
-                   accumulate=rule.accumulate)
-    _RULES[key] = aliased
+    aliased = Rule(key=_key(key), name=rule.name, signature=rule.signature,
+                   adjoints=rule.adjoints, sequences=rule.sequences,
+                   differentiable=rule.differentiable, elementwise=rule.elementwise,
+                   callable=rule.callable, accumulate=rule.accumulate,
+                   reduction=rule.reduction)
+    _RULES[aliased.key] = aliased
     return aliased
 
 
 def defmethod(name: str, function: Any, *, pack_varargs: bool = False) -> None:
     """Let ``x.name(...)`` be differentiated as ``function(x, ...)``."""
     _METHODS[name] = Method(name, function, pack_varargs)
+
+
+@dataclass
+class Fusion:
+    """A chain of primitives differentiated as one (see :func:`deffusion`)."""
+
+    rule: Rule
+    patterns: list
+
+
+_FUSIONS: list[Fusion] = []
+
+
+def deffusion(name: str, *patterns: str, elementwise: bool = False,
+              **adjoints: Template) -> Rule:
+    """Differentiate the expression ``patterns[0]`` (or any of its equivalent spellings) as one
+    primitive named ``name`` whose parameters are the pattern's free variables.
+
+    ``deffusion("sigmoid", "1.0 / (1.0 + np.exp(-x))", "1.0 / (np.exp(-x) + 1.0)",
+    x="g * ans * (1.0 - ans)")`` makes a sigmoid written out in NumPy cost three operations in
+    the backward pass instead of seven.
+    """
+    parsed = [gast.parse(p, mode="eval").body for p in patterns]
+    free = []
+    for node in gast.walk(parsed[0]):
+        if isinstance(node, gast.Name) and node.id != "np" and node.id not in free:
+            free.append(node.id)
+    rule = defvjp(name, ", ".join(free), name=name, elementwise=elementwise, **adjoints)
+    _FUSIONS.append(Fusion(rule, parsed))
+    return rule
+
+
+def fusions() -> list[Fusion]:
+    """The registered fusions."""
+    return list(_FUSIONS)
 
 
 def lookup(primitive: Any) -> Rule | None:
