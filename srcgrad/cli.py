@@ -112,10 +112,20 @@ def parse_wrt(text: str | None) -> Any:
 
 def wrt_names(fn: Callable, wrt: Any) -> list[str]:
     """The parameter names ``wrt`` (as :func:`parse_wrt` gives it) selects in ``fn``."""
-    from .api import _wrt_names
-
-    names, _ = _wrt_names(fn, wrt)
-    return list(names)
+    params = list(inspect.signature(inspect.unwrap(fn)).parameters)
+    names = []
+    for item in wrt if isinstance(wrt, tuple) else (wrt,):
+        if isinstance(item, int):
+            if not -len(params) <= item < len(params):
+                raise CommandError(f"--wrt {item} is out of range: {fn.__name__} has "
+                                   f"{len(params)} parameters ({', '.join(params)})")
+            names.append(params[item])
+        elif item in params:
+            names.append(item)
+        else:
+            raise CommandError(f"{fn.__name__} has no parameter named {item!r}; its "
+                               f"parameters are {', '.join(params)}")
+    return names
 
 
 def make_gradient(fn: Callable, wrt: Any, mode: str) -> Callable:
@@ -171,6 +181,41 @@ def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+def display_name(rule: Any) -> str:
+    """How a rule's primitive is written in code: ``np.exp``, ``+``, ``getitem``, ``abs``.
+
+    Aliases share the rule (and the name) of the function they stand for; this is the name
+    of the aliasing key itself.
+    """
+    key = rule.key
+    if isinstance(key, str):
+        return key
+    if getattr(key, "__module__", None) == "builtins" and hasattr(key, "__name__"):
+        return key.__name__
+    return rule.name
+
+
+def syntax_form(name: str) -> str:
+    """A syntax key as code: ``"+"`` -> ``a + b``, ``"attr T"`` -> ``x.T``."""
+    if name.startswith("attr "):
+        return f"x.{name[5:]}"
+    if name == "getitem":
+        return "x[index]"
+    if name.startswith("unary "):
+        return f"{name[6:]}x"
+    if name == "not":
+        return "not x"
+    if name == "~":
+        return "~x"
+    if name in ("is", "in", "is not", "not in"):
+        return f"a {name} b"
+    if name == "list +":
+        return "list_a + list_b"
+    if name.replace("_", "").replace(".", "").isalnum():
+        return name
+    return f"a {name} b"
+
+
 def rule_lines(pattern: str | None = None) -> list[str]:
     """One line per primitive with a rule (and per array method), filtered by ``pattern``.
 
@@ -179,28 +224,32 @@ def rule_lines(pattern: str | None = None) -> list[str]:
     """
     from .rules.registry import _METHODS, all_rules
 
-    entries: list[tuple[str, str]] = []
+    entries: list[tuple[str, str, str]] = []  # (shown, note, also matched by the pattern)
     for rule in all_rules():
+        name = display_name(rule)
         params = ", ".join(_param_text(p) for p in rule.signature.parameters.values())
         if not rule.differentiable:
             note = "no gradient"
         else:
             diff = [p for p in rule.signature.parameters if p in rule.adjoints]
             note = "differentiable in " + ", ".join(diff)
-        entries.append((f"{rule.name}({params})" if _is_function(rule.name) else rule.name,
-                        note))
+        if name != rule.name:
+            note += f" (as {rule.name})"
+        shown = f"{name}({params})" if _is_function(name) else syntax_form(name)
+        entries.append((shown, note, name))
     for method in sorted(_METHODS.values(), key=lambda m: m.name):
         target = getattr(method.function, "__name__", str(method.function))
-        entries.append((f"x.{method.name}(...)", f"method: np.{target}(x, ...)"))
+        entries.append((f"x.{method.name}(...)", f"method: np.{target}(x, ...)",
+                        method.name))
 
-    def matches(text: str) -> bool:
+    def matches(shown: str, key: str) -> bool:
         if pattern is None:
             return True
         if any(c in pattern for c in "*?["):
-            return fnmatch.fnmatchcase(text.split("(")[0], pattern)
-        return pattern.lower() in text.lower()
+            return any(fnmatch.fnmatchcase(t, pattern) for t in (shown.split("(")[0], key))
+        return any(pattern.lower() in t.lower() for t in (shown, key))
 
-    chosen = [(name, note) for name, note in entries if matches(name)]
+    chosen = [(shown, note) for shown, note, key in entries if matches(shown, key)]
     width = min(max((len(n) for n, _ in chosen), default=0), 60)
     return [f"{name:<{width}}  {note}" if len(name) <= width else f"{name}\n{'':<{width}}  {note}"
             for name, note in chosen]
@@ -212,7 +261,7 @@ def _param_text(param: inspect.Parameter) -> str:
 
 
 def _is_function(name: str) -> bool:
-    return name.replace(".", "").replace("_", "").isalnum()
+    return name.replace(".", "").replace("_", "").isalnum() and not name.startswith("attr")
 
 
 def cmd_rules(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
