@@ -4,8 +4,9 @@
 one node per variable (ellipses; parameters at the top, the result with a double border),
 one node per operation (boxes), edges for data flow. The operations of one line of the user's
 code are grouped in a box labelled with that line; loops are clusters, and a value a loop
-carries from one iteration to the next gets a dashed edge back. With ``wrt``, the variables
-srcgrad differentiates (the *active* ones) are shaded.
+carries from one iteration to the next gets a dashed edge back; each branch of an ``if`` is a
+cluster, and a variable either branch sets is merged after it (a dotted node). With ``wrt``, the
+variables srcgrad differentiates (the *active* ones) are shaded.
 
 :func:`adjoint_graph` draws the generated gradient code (``.source``) the same way: forward
 statements, then the backward pass with one cluster per ``# grad of:`` block, and the tape as
@@ -153,6 +154,10 @@ def _first_reads(stmts: Sequence[gast.stmt], local: set[str]) -> set[str]:
                 walk(stmt.body)
                 written.update(_target_names(stmt.target))
                 continue
+            if isinstance(stmt, (gast.While, gast.If)):
+                carried.update(set(_loads(stmt.test, local)) - written)
+                walk(stmt.body + stmt.orelse)
+                continue
             value = getattr(stmt, "value", None)
             reads = set(_loads(value, local)) if value is not None else set()
             if isinstance(stmt, gast.AugAssign):
@@ -236,8 +241,11 @@ class _Builder:
             op = _AUG_OPS.get(type(stmt.op), "?")
             self.operation(f"{target[0]} {op}= {text}" if target else text,
                            target + _loads(stmt.value, self.local), target)
-        elif isinstance(stmt, gast.For):
-            self.loop(stmt)
+        elif isinstance(stmt, (gast.For, gast.While, gast.If)):
+            self.compound(stmt)
+        elif isinstance(stmt, (gast.Break, gast.Continue)):
+            self.node("break" if isinstance(stmt, gast.Break) else "continue", "op",
+                      style="rounded,dashed")
         elif isinstance(stmt, gast.Expr):
             self.expression_statement(stmt)
         elif isinstance(stmt, gast.Assert):
@@ -278,25 +286,73 @@ class _Builder:
         self.operation("return " + expression_source(value), _loads(value, self.local), [],
                        peripheries="2")
 
-    def loop(self, stmt: gast.For, label: str | None = None,
-             body: Callable[[list], None] | None = None) -> None:
+    def compound(self, stmt, label: str | None = None,
+                 body: Callable[[list], None] | None = None) -> None:
+        """A ``for``/``while`` loop or an ``if``, its statements laid out by ``body``."""
+        body = body or self.block
+        if isinstance(stmt, gast.If):
+            self.branch(stmt, label, body)
+        else:
+            self.loop(stmt, label, body)
+
+    def loop(self, stmt, label: str | None, body: Callable[[list], None]) -> None:
         """A loop as a cluster; values carried between iterations get a dashed edge back."""
-        header = f"for {expression_source(stmt.target)} in {expression_source(stmt.iter)}"
+        if isinstance(stmt, gast.For):
+            header = f"for {expression_source(stmt.target)} in {expression_source(stmt.iter)}"
+        else:
+            header = f"while {expression_source(stmt.test)}"
         saved = self.enter(label or header, style="rounded,dashed")
-        self.operation(expression_source(stmt.iter), _loads(stmt.iter, self.local),
-                       _target_names(stmt.target))
         carried = {}
         for var in sorted(_first_reads(stmt.body, self.local) & _assigned(stmt.body)):
             before = self.current.get(var)
             carried[var] = self.define(var, style="dashed")
             if before is not None:
                 self.edge(before, carried[var])
-        (body or self.block)(stmt.body)
+        if isinstance(stmt, gast.For):
+            self.operation(expression_source(stmt.iter), _loads(stmt.iter, self.local),
+                           _target_names(stmt.target))
+        else:
+            self.operation(expression_source(stmt.test), _loads(stmt.test, self.local), [])
+        body(stmt.body)
         for var, start in carried.items():
             if self.current[var] != start:
                 self.edge(self.current[var], start, style="dashed", constraint="false",
                           label="next")
         self.cluster = saved
+        if stmt.orelse:
+            saved = self.enter("else (after the loop)", style="rounded,dashed")
+            body(stmt.orelse)
+            self.cluster = saved
+
+    def branch(self, stmt: gast.If, label: str | None,
+               body: Callable[[list], None]) -> None:
+        """An ``if`` as a cluster per branch; a variable either branch sets is merged after."""
+        saved = self.enter(label or f"if {expression_source(stmt.test)}",
+                           style="rounded,dashed")
+        test = self.node(_short(expression_source(stmt.test)), "op", shape="diamond")
+        for var in _loads(stmt.test, self.local):
+            if self.read(var) is not None:
+                self.edge(self.read(var), test)
+        before = dict(self.current)
+        body(stmt.body)
+        after_body = dict(self.current)
+        self.current = dict(before)
+        if stmt.orelse:
+            self.cluster = saved
+            self.enter("else", style="rounded,dashed")
+            body(stmt.orelse)
+        after_else = self.current
+        self.cluster = saved
+        merged = dict(before)
+        for var in sorted(set(after_body) | set(after_else)):
+            versions = {after_body.get(var), after_else.get(var)} - {None}
+            if len(versions) == 1:
+                merged[var] = versions.pop()
+                continue
+            merged[var] = node = self.define(var, style="dotted")
+            for version in sorted(versions):
+                self.edge(version, node, style="dotted")
+        self.current = merged
 
     def block(self, stmts) -> None:
         for stmt in stmts:
@@ -314,8 +370,8 @@ def _assigned(stmts) -> set[str]:
             found.update(_target_names(target))
         if isinstance(stmt, (gast.AugAssign, gast.For)):
             found.update(_target_names(stmt.target))
-        if isinstance(stmt, gast.For):
-            found |= _assigned(stmt.body)
+        if isinstance(stmt, (gast.For, gast.While, gast.If)):
+            found |= _assigned(stmt.body + stmt.orelse)
     return found
 
 
@@ -383,11 +439,12 @@ def _lines(builder: _Builder, stmts, source) -> None:
     group_line = None
     outer = builder.cluster
     for stmt in stmts:
-        if isinstance(stmt, gast.For):
+        if isinstance(stmt, (gast.For, gast.While, gast.If)):
             builder.cluster, group_line = outer, None
-            text = _code_only(source.line(getattr(stmt, "sg_line", None)))
-            builder.loop(stmt, f"line {stmt.sg_line}: {text}" if text else None,
-                         lambda body: _lines(builder, body, source))
+            line = getattr(stmt, "sg_line", getattr(stmt, "lineno", None))
+            text = _code_only(source.line(line))
+            builder.compound(stmt, f"line {line}: {text}" if text else None,
+                             lambda body: _lines(builder, body, source))
             continue
         line = getattr(stmt, "sg_line", None)
         if isinstance(stmt, gast.Return):
@@ -457,9 +514,9 @@ def _adjoint_block(builder: _Builder, stmts, backward: dict) -> None:
             builder.cluster = outer
             builder.enter(text)
             continue
-        if isinstance(stmt, gast.For):
+        if isinstance(stmt, (gast.For, gast.While, gast.If)):
             builder.cluster = outer
-            builder.loop(stmt, body=lambda body: _adjoint_block(builder, body, backward))
+            builder.compound(stmt, body=lambda body: _adjoint_block(builder, body, backward))
             continue
         if isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Call) and \
                 isinstance(stmt.value.func, gast.Name) and stmt.value.func.id == "unit_seed":

@@ -23,6 +23,20 @@ def recurrent(w, xs):
     return h
 
 
+def branchy(x, flip):
+    y = x * x
+    if flip > 0:
+        y = -y
+    return np.sum(y)
+
+
+def halving(x):
+    y = x
+    while np.sum(y * y) > 1.0:
+        y = y * 0.5
+    return np.sum(y)
+
+
 def contraction(a, b):
     c = np.einsum("ij,jk->ik", a, b)
     return np.sum(c)
@@ -75,6 +89,28 @@ def test_loops_are_clusters_with_carried_values():
     back = [e for e in g.edges if e.attrs.get("label") == "next"]
     assert back, "the loop-carried h needs an edge to the next iteration"
     assert all(g.nodes[e.target].label == "h" for e in back)
+
+
+def test_if_merges_the_versions_of_its_branches():
+    g = graphs.forward_graph(branchy)
+    assert any(label.startswith("line ") and "if flip > 0" in label
+               for label in cluster_labels(g.root))
+    merged = [n for n in g.nodes.values() if n.kind == "var" and
+              n.attrs.get("style") == "dotted"]
+    assert [n.label for n in merged] == ["y"]
+    assert sum(1 for e in g.edges if e.target == merged[0].id) == 2
+
+
+def test_while_is_a_loop():
+    g = graphs.forward_graph(halving)
+    assert any("while np.sum(y * y) > 1.0" in label for label in cluster_labels(g.root))
+    assert [e for e in g.edges if e.attrs.get("label") == "next"]
+
+
+def test_adjoint_graph_of_branches_and_while_loops():
+    for fn in (branchy, halving):
+        text = graphs.to_dot(graphs.adjoint_graph(grad(fn).source))
+        assert text.count("{") == text.count("}")
 
 
 def test_wrt_shades_active_values():
