@@ -30,9 +30,13 @@ def _rename_loads(node, env: dict[str, str]) -> None:
             sub.id = env[sub.id]
 
 
-def _copy(target: str, source: str, line: int) -> gast.Assign:
+def _copy(target: str, source: str, origin) -> gast.Assign:
+    """``target = source``, located (for comments and errors) where ``origin`` is."""
     stmt = gast.Assign(targets=[name(target, store=True)], value=name(source), type_comment=None)
-    stmt.sg_line = stmt.lineno = line
+    stmt.sg_line = stmt.lineno = origin.sg_line
+    for attr in ("sg_source", "sg_helper"):
+        if hasattr(origin, attr):
+            setattr(stmt, attr, getattr(origin, attr))
     stmt.sg_op = Op("copy", bound={"x": stmt.value})
     return stmt
 
@@ -75,7 +79,7 @@ class Renamer:
                         self.defined_by[t.id] = stmt
                     out.append(stmt)
                     for t, f in zip(target_nodes, final):
-                        out.append(_copy(f, t.id, stmt.sg_line))
+                        out.append(_copy(f, t.id, stmt))
                     continue
                 for t in target_nodes:
                     t.id = self.version(t.id, in_loop)
@@ -107,7 +111,6 @@ class Renamer:
 
     def scope(self, stmt) -> list:
         """Rename a loop or an if: one name per variable it assigns, chosen on entry."""
-        line = stmt.sg_line
         if not isinstance(stmt, gast.While):  # a while's test is evaluated inside the loop
             header = stmt.iter if isinstance(stmt, gast.For) else stmt.test
             _rename_loads(header, self.env)
@@ -142,11 +145,11 @@ class Renamer:
             # Copy on entry to each branch that reads the old value or may not assign it:
             # the old value need not exist on the other path (`if returned: ...`).
             branch_copies = [
-                [_copy(scope_env[v], current, line) for v, current in entry_copies.items()
+                [_copy(scope_env[v], current, stmt) for v, current in entry_copies.items()
                  if v in ir.reads_in(body) or v not in definitely_assigned(body)]
                 for body in bodies(stmt)]
         else:  # a loop may run zero times: the value must be there after it all the same
-            before = [_copy(scope_env[v], current, line) for v, current in entry_copies.items()]
+            before = [_copy(scope_env[v], current, stmt) for v, current in entry_copies.items()]
             branch_copies = [[]]
         entry = dict(self.env)
         new_bodies = []
@@ -155,7 +158,7 @@ class Renamer:
             renamed = copies + self.block(body, in_loop=True)
             for original, scope_name in scope_env.items():
                 if self.env[original] != scope_name:  # an inner scope gave it another name
-                    renamed.append(_copy(scope_name, self.env[original], line))
+                    renamed.append(_copy(scope_name, self.env[original], stmt))
             new_bodies.append(renamed)
         self.env = entry
         if isinstance(stmt, gast.If):
@@ -353,10 +356,24 @@ def shape_classes(fdef: gast.FunctionDef) -> dict[str, object]:
     return {v: (UNKNOWN if t is top else t) for v, t in tokens.items()}
 
 
-def container_vars(fdef: gast.FunctionDef, container_params: set[str]) -> set[str]:
+#: How a variable may hold a container: not at all, a list/tuple/dict of arrays (flat), or
+#: one whose items may be containers too (deep).
+NOT, FLAT, DEEP = 0, 1, 2
+
+
+def container_vars(fdef: gast.FunctionDef, container_params: dict[str, int]) -> set[str]:
     """Variables that may hold a list, tuple or dict (of arrays): their adjoints are lists or
-    dicts too, summed with ``add_grads`` and never updated in place."""
-    found = set(container_params)
+    dicts too, summed with ``add_grads`` and never updated in place. ``container_params``
+    says which parameters were passed containers, flat or deep."""
+    kind: dict[str, int] = dict(container_params)
+
+    def of(atom) -> int:
+        if isinstance(atom, gast.Name):
+            return kind.get(atom.id, NOT)
+        if isinstance(atom, (gast.Tuple, gast.List)):
+            return FLAT if all(of(e) == NOT for e in atom.elts) else DEEP
+        return NOT
+
     changed = True
     while changed:
         changed = False
@@ -365,16 +382,19 @@ def container_vars(fdef: gast.FunctionDef, container_params: set[str]) -> set[st
                 continue
             op: Op = stmt.sg_op
             if op.kind in ("tuple", "dict"):
-                container = True
+                new = FLAT if all(of(e) == NOT for e in op.elements) else DEEP
             elif op.kind == "copy":
-                container = bool(atom_names(op.bound["x"]) & found)
-            elif op.kind == "rule":
-                container = op.rule.key == "list +" or op.rule.returns_sequence or (
-                    op.rule.key == "getitem" and bool(atom_names(op.bound["x"]) & found))
+                new = of(op.bound["x"])
+            elif op.kind == "rule" and op.rule.key == "list +":
+                new = max(FLAT, of(op.bound["x1"]), of(op.bound["x2"]))
+            elif op.kind == "rule" and op.rule.returns_sequence:
+                new = FLAT
+            elif op.kind == "rule" and op.rule.key == "getitem":
+                new = DEEP if of(op.bound["x"]) == DEEP else NOT  # an item of a flat list
             else:
-                container = False
+                new = NOT
             target = stmt.targets[0].id
-            if container and target not in found:
-                found.add(target)
+            if new > kind.get(target, NOT):
+                kind[target] = new
                 changed = True
-    return found
+    return {v for v, k in kind.items() if k != NOT}

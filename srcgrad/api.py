@@ -24,7 +24,7 @@ def _wrt_names(fn: Callable, wrt: Wrt,
     """The parameter names ``wrt`` selects, and whether one (not a tuple) was asked for."""
     params = list(signature.parameters.values())
     if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
-        code = getattr(inspect.unwrap(fn), "__code__", None)
+        code = getattr(fn, "__code__", None)
         raise UnsupportedSyntaxError(
             "*args and **kwargs parameters cannot be differentiated",
             filename=getattr(code, "co_filename", None),
@@ -60,16 +60,15 @@ def generated(fn: Callable, wrt: tuple[str, ...], mode: str, as_tuple: bool = Tr
               containers: frozenset[str] = frozenset()) -> Generated:
     """The generated function for ``fn``, transformed once per code object, wrt, mode and
     set of parameters passed as containers (lists, tuples, dicts)."""
-    fn = inspect.unwrap(fn)
     # By identity: equal code objects from two modules may see different globals. The cached
     # entry keeps the function alive, so these ids cannot be reused while it is cached.
     key = (id(getattr(fn, "__code__", fn)), id(getattr(fn, "__globals__", None)), wrt, mode,
            as_tuple, _closure_key(fn), containers)
     found = _cache.get(key)
-    if found is None:
+    if found is None or not found.still_valid():
         with _lock:
             found = _cache.get(key)
-            if found is None:
+            if found is None or not found.still_valid():  # new, or a global was rebound
                 found = transform(fn, wrt, mode, as_tuple, containers)
                 _cache[key] = found
     return found
@@ -81,6 +80,12 @@ def _closure_key(fn) -> tuple:
 
 
 _CONTAINERS = (list, tuple, dict)
+
+
+def _container_kind(value) -> int:
+    """1 for a list, tuple or dict of arrays and numbers, 2 if it holds containers too."""
+    items = value.values() if isinstance(value, dict) else value
+    return 2 if any(isinstance(item, _CONTAINERS) for item in items) else 1
 
 
 def _check_float(value: Any, name: str, fn: Callable) -> None:
@@ -104,9 +109,9 @@ def _make(fn: Callable, wrt: Wrt, mode: str) -> Callable:
     owner = None
     if inspect.ismethod(fn):  # model.loss: differentiate the function, self passed first
         owner, fn = fn.__self__, fn.__func__
-    if not hasattr(inspect.unwrap(fn), "__code__"):
+    if not hasattr(fn, "__code__") or hasattr(fn, "__wrapped__"):
         parse_function(fn)  # raises SourceUnavailableError, naming what to do
-    signature = inspect.signature(inspect.unwrap(fn))
+    signature = inspect.signature(fn)
     if owner is not None:
         signature = signature.replace(parameters=list(signature.parameters.values())[1:])
     wrt_names, single = _wrt_names(fn, wrt, signature)
@@ -117,16 +122,24 @@ def _make(fn: Callable, wrt: Wrt, mode: str) -> Callable:
     def bound_to_owner(function):
         return function if owner is None else functools.partial(function, owner)
 
-    compiled = bound_to_owner(gen.function)
+    current = [gen, bound_to_owner(gen.function)]  # remade if a global it read is rebound
     check = _check_float
 
+    def compiled_now():
+        if not current[0].still_valid():
+            current[0] = generated(fn, wrt_names, mode, as_tuple=not single)
+            current[1] = bound_to_owner(current[0].function)
+            gradient.source = current[0].source
+            gradient.generated = current[0].function
+        return current[1]
+
     def specialized(args):
-        """The generated function for these arguments: lists, tuples and dicts among the
-        differentiated ones get a version of their own."""
-        containers = frozenset(n for n, p in zip(wrt_names, positions)
-                               if isinstance(args[p], _CONTAINERS))
+        """The generated function for these arguments: parameters passed lists, tuples and
+        dicts get a version of their own (which knows whether they nest containers)."""
+        containers = frozenset((n, _container_kind(a)) for n, a in zip(names, args)
+                               if isinstance(a, _CONTAINERS))
         if not containers:
-            return compiled
+            return compiled_now()
         special = generated(fn, wrt_names, mode, not single, containers)
         gradient.source = special.source
         return bound_to_owner(special.function)
@@ -146,13 +159,14 @@ def _make(fn: Callable, wrt: Wrt, mode: str) -> Callable:
             if mode == "vjp":
                 return function(*args, seed=seed)
             return function(*args)
-        function = compiled
         for i, position in enumerate(positions):
             value = args[position]
             if type(value) is not np.ndarray or value.dtype.kind != "f":
                 check(value, wrt_names[i], fn)
-                function = specialized(args)
-        return function(*args)
+        for value in args:
+            if isinstance(value, _CONTAINERS):
+                return specialized(args)(*args)
+        return compiled_now()(*args)
 
     functools.update_wrapper(gradient, fn)
     gradient.__name__ = gen.name

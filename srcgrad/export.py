@@ -64,9 +64,10 @@ def module_source(fn: Callable) -> str:
 
 def _globals_used(source: str, namespace: dict) -> set[str]:
     """Globals the generated code reads besides NumPy, helpers, builtins and itself."""
+    import ast
     import builtins
 
-    names = set(re.findall(r"\b([A-Za-z_][A-Za-z0-9_]*)\b", source))
+    names = {node.id for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Name)}
     own = re.findall(r"^def ([A-Za-z_][A-Za-z0-9_]*)", source, re.MULTILINE)
     skip = set(HELPERS) | {"np"} | set(own)
     return {n for n in names if n in namespace and n not in skip and not n.startswith("__")

@@ -31,7 +31,8 @@ def parsed_helper(fn) -> ParsedFunction:
     parsed = cached[1]
     # a fresh tree per call site: normalization annotates and rewrites nodes
     return ParsedFunction(fn, copy.deepcopy(parsed.tree), parsed.source, fn.__globals__,
-                          parsed.closure if fn.__closure__ is None else _closure(fn))
+                          parsed.closure if fn.__closure__ is None else _closure(fn),
+                          dict(zip(fn.__code__.co_freevars, fn.__closure__ or ())))
 
 
 def _closure(fn) -> dict:

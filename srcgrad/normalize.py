@@ -182,6 +182,7 @@ class Normalizer:
         return stmt
 
     def assign(self, target: str, value: gast.expr, op: Op) -> gast.Name:
+        self.resolver.locals.add(target)
         if op.kind == "copy" and isinstance(value, (gast.Tuple, gast.List)):
             op = Op("tuple", elements=value.elts)  # a copy of a tuple of atoms builds a tuple
         stmt = self.emit(gast.Assign(targets=[name(target, store=True)], value=value,
@@ -899,7 +900,8 @@ class Normalizer:
                 "with srcgrad.defvjp") from None
         pairs = bind(self, parsed.tree, fn, call, hint, parsed.source)
         tree, mapping = rename_apart(parsed.tree, self.namer)
-        sub_parsed = ParsedFunction(fn, tree, parsed.source, parsed.globals, parsed.closure)
+        sub_parsed = ParsedFunction(fn, tree, parsed.source, parsed.globals, parsed.closure,
+                                    parsed.cells)
         resolver = Resolver(sub_parsed, set(mapping.values()), shared=self.resolver)
         return self.inline(sub_parsed, resolver, pairs, mapping, fn.__code__, {})
 
@@ -912,7 +914,7 @@ class Normalizer:
         pairs = bind(self, fdef, None, call, hint, self.source)
         tree, mapping = rename_apart(fdef, self.namer)
         sub_parsed = ParsedFunction(self.parsed.fn, tree, self.source, self.parsed.globals,
-                                    self.parsed.closure)
+                                    self.parsed.closure, self.parsed.cells)
         resolver = Resolver(sub_parsed, self.resolver.locals | set(mapping.values()),
                             shared=self.resolver)
         return self.inline(sub_parsed, resolver, pairs, mapping, fdef, self.local_functions)

@@ -37,11 +37,21 @@ class ParsedFunction:
     source: Source
     globals: dict[str, Any]
     closure: dict[str, Any]
+    cells: dict[str, Any] = field(default_factory=dict)  # closure variables' cells
 
 
 def parse_function(fn) -> ParsedFunction:
     """Parse ``fn``'s source; every node's ``lineno`` is a line number in the user's file."""
-    fn = inspect.unwrap(fn)
+    if hasattr(fn, "__wrapped__"):
+        name = getattr(fn, "__qualname__", repr(fn))
+        if hasattr(fn, "source") and hasattr(fn, "generated"):
+            raise SourceUnavailableError(
+                f"{name} is a gradient made by srcgrad: higher-order derivatives are not "
+                "supported. Differentiate the original function only")
+        raise SourceUnavailableError(
+            f"{name} is wrapped by a decorator, whose effect srcgrad cannot see from the "
+            "function's source. Differentiate the undecorated function (or register a rule "
+            "for the decorated one with srcgrad.defvjp)")
     code = getattr(fn, "__code__", None)
     if code is None:
         raise SourceUnavailableError(
@@ -78,13 +88,13 @@ def parse_function(fn) -> ParsedFunction:
                                      "source; define it with def")
     tree.decorator_list = []
     closure = {}
-    if fn.__closure__:
-        for name, cell in zip(code.co_freevars, fn.__closure__):
-            try:
-                closure[name] = cell.cell_contents
-            except ValueError:  # an empty cell: the variable is not bound yet
-                pass
-    return ParsedFunction(fn, tree, source, fn.__globals__, closure)
+    cells = dict(zip(code.co_freevars, fn.__closure__ or ()))
+    for name, cell in cells.items():
+        try:
+            closure[name] = cell.cell_contents
+        except ValueError:  # an empty cell: the variable is not bound yet
+            pass
+    return ParsedFunction(fn, tree, source, fn.__globals__, closure, cells)
 
 
 def _find_lambda(module, code):

@@ -36,6 +36,9 @@ class Resolver:
         self.locals = local_names
         # One namespace for the generated code: helpers inlined from other modules share it.
         self.used_globals: dict[str, Any] = shared.used_globals if shared else {}
+        # What the generated code assumes: (a globals dict or a closure cell, name, value).
+        # The gradient function checks these before each call and is made anew if one changed.
+        self.assumptions: list[tuple[Any, str, Any]] = shared.assumptions if shared else []
 
     def add_global(self, base: str, value: Any) -> str:
         """A name under which generated code can read ``value``."""
@@ -59,10 +62,19 @@ class Resolver:
 
     def lookup(self, name: str) -> Any:
         """The object a non-local name refers to, or ``_MISSING``."""
-        for scope in (self.parsed.closure, self.parsed.globals, vars(builtins)):
-            if name in scope:
-                return scope[name]
-        return _MISSING
+        cells = self.parsed.cells
+        if name in cells:
+            try:
+                value = cells[name].cell_contents
+            except ValueError:
+                return _MISSING
+            self.assumptions.append((cells[name], name, value))
+            return value
+        if name in self.parsed.globals:
+            value = self.parsed.globals[name]
+            self.assumptions.append((self.parsed.globals, name, value))
+            return value
+        return vars(builtins).get(name, _MISSING)
 
     def is_local(self, name: str) -> bool:
         return name in self.locals

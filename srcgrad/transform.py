@@ -27,6 +27,7 @@ HELPERS = {n: f for n, f in vars(runtime).items()
 _RESERVED = set(HELPERS) | {"np", "tape", "reversed", "range", "len", "seed", "_"}
 
 MODES = ("grad", "value_and_grad", "vjp")
+_GONE = object()
 
 
 @dataclass
@@ -36,9 +37,25 @@ class Generated:
     function: Any
     source: str
     original: Any
+
     namespace: dict[str, Any]
     name: str
     params: list[str]
+    assumptions: tuple = ()  # (globals dict or cell, name, value) the code was made with
+
+    def still_valid(self) -> bool:
+        """Whether every global and closure variable the code used still has its value."""
+        for scope, key, value in self.assumptions:
+            if isinstance(scope, dict):
+                if scope.get(key, _GONE) is not value:
+                    return False
+            else:
+                try:
+                    if scope.cell_contents is not value:
+                        return False
+                except ValueError:
+                    return False
+        return True
 
 
 def parameter_names(fn) -> list[str]:
@@ -46,11 +63,12 @@ def parameter_names(fn) -> list[str]:
 
 
 def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
-              containers: frozenset[str] = frozenset()) -> Generated:
+              containers: frozenset = frozenset()) -> Generated:
     """Generate the ``mode`` function of ``fn`` for the parameters named in ``wrt``.
 
     The gradients are returned as a tuple, or bare when ``as_tuple`` is false (one ``wrt``).
-    ``containers`` names the parameters passed lists, tuples or dicts of arrays.
+    ``containers`` holds (parameter, kind) for the parameters passed lists, tuples or dicts:
+    kind 1 for containers of arrays, 2 for containers that hold containers too.
     """
     parsed = parse_function(fn)
     tree = parsed.tree
@@ -74,7 +92,7 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     forward = fdef.body[:-1]
     primal = set(params) | assigned_in(forward)
     reverser = Reverser(act, namer, parsed.source, primal, shapes=shape_classes(fdef),
-                        containers=container_vars(fdef, set(containers)), tape=tape,
+                        containers=container_vars(fdef, dict(containers)), tape=tape,
                         unused=unused)
     d_result = namer.adjoint(result)
     prologue_seed = []
@@ -125,7 +143,9 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     source = to_source(gast.Module(body=[gen], type_ignores=[]))
     namespace = build_namespace(resolver)
     function = compile_function(source, fn_name, namespace)
-    return Generated(function, source, fn, namespace, fn_name, params)
+    assumptions = tuple({(id(s), k): (s, k, v) for s, k, v in resolver.assumptions
+                         if k in namespace}.values())
+    return Generated(function, source, fn, namespace, fn_name, params, assumptions)
 
 
 def copy_defaults(defaults):
