@@ -265,7 +265,7 @@ def activity(fdef: gast.FunctionDef, wrt: list[str], source: Source) -> Activity
             if atom_names(stmt.value) & varied:
                 raise source.error(
                     NonDifferentiableError, stmt,
-                    f"{op.what} has no differentiation rule, and its input depends on "
+                    f"srcgrad has no differentiation rule for {op.what}, and its input depends on "
                     f"{', '.join(wrt)} (the argument{'s' if len(wrt) > 1 else ''} being "
                     "differentiated)",
                     op.fix or "rewrite it with NumPy functions srcgrad knows (see `python -m "
@@ -288,11 +288,12 @@ def _combine(tokens: list) -> object:
     return arrays.pop() if len(arrays) == 1 else UNKNOWN
 
 
-def shape_classes(fdef: gast.FunctionDef) -> dict[str, object]:
+def shape_classes(fdef: gast.FunctionDef, scalars: set[str] = frozenset()) -> dict[str, object]:
     """A token per variable such that two variables with the same (non-None) token have the
     same shape wherever a statement reads both. Elementwise primitives (``rule.elementwise``)
-    give their result the class of their operands; numbers are scalars; everything else, and
-    any variable assigned values of different classes, gets a class of its own or none.
+    give their result the class of their operands; numbers (and the parameters in
+    ``scalars``, passed numbers) are scalars; everything else, and any variable assigned values
+    of different classes, gets a class of its own or none.
     """
     params = [a.id for a in fdef.args.posonlyargs + fdef.args.args + fdef.args.kwonlyargs]
     defs: dict[str, list] = {}
@@ -305,9 +306,9 @@ def shape_classes(fdef: gast.FunctionDef) -> dict[str, object]:
             defs.setdefault(stmt.target.id, []).append(None)
     top = object()  # not computed yet (optimistic start for values carried by loops)
     tokens: dict[str, object] = {v: top for v in defs}
-    for p in params:
+    for p in params:  # a parameter has its own class, or the scalars' if passed a number
         if p not in defs:
-            tokens[p] = p
+            tokens[p] = _SCALAR if p in scalars else p
 
     def atom_token(atom):
         if isinstance(atom, gast.Constant):
@@ -340,7 +341,8 @@ def shape_classes(fdef: gast.FunctionDef) -> dict[str, object]:
     for _ in range(50):
         changed = False
         for var, stmts in defs.items():
-            found = [value_token(s, var) for s in stmts] + ([var] if var in params else [])
+            own = (_SCALAR if var in scalars else var) if var in params else None
+            found = [value_token(s, var) for s in stmts] + ([own] if own else [])
             known = [t for t in found if t is not top]
             if not known:
                 new = top

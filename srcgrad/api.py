@@ -82,8 +82,16 @@ def _closure_key(fn) -> tuple:
 _CONTAINERS = (list, tuple, dict)
 
 
-def _container_kind(value) -> int:
-    """1 for a list, tuple or dict of arrays and numbers, 2 if it holds containers too."""
+#: Arguments that get a version of the gradient of their own: containers, and numbers (whose
+#: adjoints are then plain floats, with no broadcasting to undo).
+_SPECIAL = (list, tuple, dict, float, int)
+
+
+def _container_kind(value):
+    """"scalar" for a number; for a list, tuple or dict: 1 if it holds arrays and numbers,
+    2 if it holds containers too."""
+    if isinstance(value, (float, int)):
+        return "scalar"
     items = value.values() if isinstance(value, dict) else value
     return 2 if any(isinstance(item, _CONTAINERS) for item in items) else 1
 
@@ -137,7 +145,7 @@ def _make(fn: Callable, wrt: Wrt, mode: str) -> Callable:
         """The generated function for these arguments: parameters passed lists, tuples and
         dicts get a version of their own (which knows whether they nest containers)."""
         containers = frozenset((n, _container_kind(a)) for n, a in zip(names, args)
-                               if isinstance(a, _CONTAINERS))
+                               if isinstance(a, _SPECIAL))
         if not containers:
             return compiled_now()
         special = generated(fn, wrt_names, mode, not single, containers)
@@ -164,7 +172,7 @@ def _make(fn: Callable, wrt: Wrt, mode: str) -> Callable:
             if type(value) is not np.ndarray or value.dtype.kind != "f":
                 check(value, wrt_names[i], fn)
         for value in args:
-            if isinstance(value, _CONTAINERS):
+            if isinstance(value, _SPECIAL):
                 return specialized(args)(*args)
         return compiled_now()(*args)
 

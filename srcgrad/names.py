@@ -34,6 +34,10 @@ class Namer:
             i += 1
         return self.reserve(f"{stem}_{i}")
 
+    def adjoints(self) -> list[str]:
+        """The adjoint names handed out so far."""
+        return list(self._adjoints.values())
+
     def adjoint(self, name: str) -> str:
         """The adjoint's name of variable ``name``: ``dx`` for ``x`` unless that is taken."""
         known = self._adjoints.get(name)

@@ -36,6 +36,12 @@ _BINOPS = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.Pow
            gast.MatMult: "@", gast.FloorDiv: "//", gast.Mod: "%", gast.BitAnd: "&",
            gast.BitOr: "|", gast.BitXor: "^", gast.LShift: "<<", gast.RShift: ">>"}
 _SHAPE_ATTRIBUTES = ("shape", "ndim", "size")
+_COMPREHENSION_FIX = "write a for loop that appends to a list, then np.stack the list"
+_FIXES = {gast.ListComp: _COMPREHENSION_FIX, gast.GeneratorExp: _COMPREHENSION_FIX,
+          gast.SetComp: _COMPREHENSION_FIX, gast.DictComp: "build the dict in a for loop",
+          gast.BoolOp: "use np.where(cond, a, b) to choose between values",
+          gast.Lambda: "bind the lambda to a name first (f = lambda x: ...), then call f",
+          gast.NamedExpr: "assign the value on a line of its own"}
 _VIEW_METHODS = ("reshape", "ravel", "transpose", "view", "swapaxes", "squeeze")
 _UNARY = {gast.USub: "unary -", gast.UAdd: "unary +", gast.Not: "not", gast.Invert: "~"}
 
@@ -818,7 +824,8 @@ class Normalizer:
         if isinstance(node, (gast.BoolOp, gast.Dict, gast.Set, gast.ListComp,
                              gast.SetComp, gast.DictComp, gast.GeneratorExp, gast.JoinedStr,
                              gast.Lambda, gast.NamedExpr, gast.Starred)):
-            return self.opaque_expr(node), Op("opaque", what=self.describe(node))
+            return self.opaque_expr(node), Op("opaque", what=self.describe(node),
+                                              fix=_FIXES.get(type(node)))
         if isinstance(node, (gast.Yield, gast.YieldFrom)):
             raise self.unsupported(node, "generators (yield) cannot be differentiated",
                                    "return a value, or collect values in an array")
@@ -891,6 +898,10 @@ class Normalizer:
             raise self.unsupported(call, f"{fn.__name__} calls itself (recursion), which "
                                    "srcgrad cannot differentiate: it inlines helper functions",
                                    "rewrite the recursion as a loop")
+        if hasattr(fn, "__wrapped__") and hasattr(fn, "generated"):
+            raise self.unsupported(call, f"{fn.__qualname__} is a gradient made by srcgrad: "
+                                   "higher-order derivatives are not supported",
+                                   "differentiate the original function only")
         try:
             parsed = parsed_helper(fn)
         except SourceUnavailableError as exc:

@@ -153,3 +153,63 @@ def propagate_copies(fdef: gast.FunctionDef) -> gast.FunctionDef:
 
     fdef.body = rewrite(fdef.body)
     return fdef
+
+
+def forward_adjoint_copies(stmts: list, adjoints: set[str]) -> list:
+    """Read through copies between adjoints: after ``da = db``, uses of ``da`` read ``db``
+    until either is assigned again (dead-code elimination then drops the copy). Adjoints pass
+    unchanged through additions and copies, so such chains are common."""
+    copies: dict[str, str] = {}
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, ir.SCOPES):
+            for var in ir.assigned_in([stmt]) | _writes(stmt) | _assigned_anywhere(stmt):
+                _forget(copies, var)
+            _rename_reads(_header(stmt), copies)
+            for body in ir.bodies(stmt):
+                body[:] = forward_adjoint_copies(body, adjoints)
+            out.append(stmt)
+            continue
+        _rename_reads(stmt, copies)
+        written = _writes(stmt) | set(ir.targets_of(stmt) if isinstance(stmt, gast.Assign)
+                                      else ())
+        for var in written:
+            _forget(copies, var)
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) and \
+                isinstance(stmt.value, gast.Name) and stmt.targets[0].id in adjoints:
+            target, source = stmt.targets[0].id, stmt.value.id
+            if target == source:
+                continue  # da = da
+            copies[target] = source
+        out.append(stmt)
+    return out
+
+
+def _header(stmt):
+    if isinstance(stmt, gast.For):
+        return stmt.iter
+    return stmt.test
+
+
+def _assigned_anywhere(stmt) -> set[str]:
+    found = set()
+    for node in gast.walk(stmt):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+            found.add(node.id)
+        if isinstance(node, gast.AugAssign):
+            found |= _writes(node)
+    return found
+
+
+def _forget(copies: dict, var: str) -> None:
+    copies.pop(var, None)
+    for key in [k for k, v in copies.items() if v == var]:
+        del copies[key]
+
+
+def _rename_reads(node, copies: dict) -> None:
+    if not copies:
+        return
+    for sub in gast.walk(node):
+        if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Load) and sub.id in copies:
+            sub.id = copies[sub.id]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import inspect
+import io
 import textwrap
+import tokenize
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +22,17 @@ class Source:
     lines: dict[int, str] = field(default_factory=dict)  # file line number -> text
 
     def line(self, lineno: int | None) -> str:
-        return self.lines.get(lineno or -1, "").strip()
+        """The source line, without its comment."""
+        text = self.lines.get(lineno or -1, "").strip()
+        if "#" in text:
+            try:
+                tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+            except (tokenize.TokenError, SyntaxError):
+                return text
+            for token in tokens:
+                if token.type == tokenize.COMMENT:
+                    return text[:token.start[1]].rstrip()
+        return text
 
     def error(self, cls, node, what: str, fix: str | None = None):
         """An exception of class ``cls`` located at ``node``."""
@@ -54,6 +66,14 @@ def parse_function(fn) -> ParsedFunction:
             "for the decorated one with srcgrad.defvjp)")
     code = getattr(fn, "__code__", None)
     if code is None:
+        from .rules.registry import lookup
+
+        name = getattr(fn, "__name__", repr(fn))
+        if lookup(fn) is not None:
+            raise SourceUnavailableError(
+                f"{name} is a primitive srcgrad already differentiates inside functions; "
+                f"write a Python function that calls it (def f(x): return np.{name}(x)) and "
+                "differentiate that")
         raise SourceUnavailableError(
             f"{fn!r} has no Python source (it may be a builtin or a C extension). "
             "Register a rule for it with srcgrad.defvjp instead.")

@@ -221,6 +221,15 @@ class Reverser:
             out.extend(code)
         return out, reads_total
 
+    def zero(self, var: str) -> gast.Assign:
+        """A zero adjoint for ``var`` to accumulate into before a loop: an array of zeros we
+        own, ``0.0`` for a scalar, ``None`` for a list or dict."""
+        if var in self.containers:
+            return assign(self.namer.adjoint(var), constant(None))
+        if self.shapes.get(var) == "scalar":
+            return assign(self.namer.adjoint(var), constant(0.0))
+        return zeros(self.namer.adjoint(var), var)
+
     def shapes_only(self, code, push: list[str]) -> tuple[list, list[str]]:
         """Tape a value's shape, not the value, where the adjoint reads only its shape
         (``unbroadcast(g, x)``, ``np.shape(x)``): the code then reads ``x_shape``."""
@@ -474,7 +483,7 @@ class Reverser:
                 body, reads = self.block(stmt.body)
                 end = self.state
                 new_top = dict(top)
-                for var in set(top) | set(end):
+                for var in sorted(set(top) | set(end)):
                     a, b = top.get(var, UNSET), end.get(var, UNSET)
                     if b == UNSET and a not in (UNSET, MAYBE):
                         new_top[var] = MAYBE  # reset to None at the end of each iteration
@@ -484,7 +493,8 @@ class Reverser:
                     if a == UNSET:  # zero before the loop: start from zeros we own
                         if var not in zero_before:
                             zero_before.append(var)
-                        new_top[var] = MAYBE if var in self.containers else OWNED
+                        new_top[var] = MAYBE if var in self.containers else (
+                            SET if self.shapes.get(var) == "scalar" else OWNED)
                     elif MAYBE in (a, b):
                         new_top[var] = MAYBE
                     else:  # owned at the start, but an iteration may leave an alias
@@ -515,8 +525,7 @@ class Reverser:
             header_reads = atom_names(stmt.iter) | ({steps} if steps else set())
         stmt.sg_header = header_reads
         loop = gast.For(target=target, iter=header, body=body, orelse=[], type_comment=None)
-        code = [assign(self.namer.adjoint(v), constant(None)) if v in self.containers
-                else zeros(self.namer.adjoint(v), v) for v in zero_before] + [loop]
+        code = [self.zero(v) for v in zero_before] + [loop]
         reads = (reads - stmt.sg_assigned) | header_reads
         reads |= {v for v in zero_before}
         return code, reads
@@ -534,7 +543,7 @@ class Reverser:
         finally:
             self.scopes.pop()
         joined = {}
-        for var in set(then_state) | set(else_state):
+        for var in sorted(set(then_state) | set(else_state)):
             a, b = then_state.get(var, UNSET), else_state.get(var, UNSET)
             if a == b:
                 joined[var] = a

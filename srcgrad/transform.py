@@ -16,7 +16,7 @@ from .errors import SrcgradError, WrtError
 from .names import Namer, names_in
 from .normalize import name, normalize
 from .fuse import fuse
-from .optimize import eliminate_dead_code, propagate_copies
+from .optimize import eliminate_dead_code, forward_adjoint_copies, propagate_copies
 from .parse import parse_function
 from .resolve import Resolver
 from .reverse import Reverser, with_pushes
@@ -67,8 +67,9 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     """Generate the ``mode`` function of ``fn`` for the parameters named in ``wrt``.
 
     The gradients are returned as a tuple, or bare when ``as_tuple`` is false (one ``wrt``).
-    ``containers`` holds (parameter, kind) for the parameters passed lists, tuples or dicts:
-    kind 1 for containers of arrays, 2 for containers that hold containers too.
+    ``containers`` holds (parameter, kind) for the parameters passed lists, tuples or dicts
+    (kind 1 for containers of arrays, 2 for containers that hold containers too), or numbers
+    (kind "scalar").
     """
     parsed = parse_function(fn)
     tree = parsed.tree
@@ -91,9 +92,12 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     result = fdef.body[-1].value.id
     forward = fdef.body[:-1]
     primal = set(params) | assigned_in(forward)
-    reverser = Reverser(act, namer, parsed.source, primal, shapes=shape_classes(fdef),
-                        containers=container_vars(fdef, dict(containers)), tape=tape,
-                        unused=unused)
+    scalars = {p for p, kind in containers if kind == "scalar"}
+    shapes = shape_classes(fdef, scalars)
+    reverser = Reverser(act, namer, parsed.source, primal, shapes=shapes,
+                        containers=container_vars(fdef, {p: k for p, k in containers
+                                                         if k != "scalar"}),
+                        tape=tape, unused=unused)
     d_result = namer.adjoint(result)
     prologue_seed = []
     if mode == "vjp":
@@ -104,6 +108,8 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
                                              value=name("seed"), type_comment=None))
         seed_value = gast.Call(func=name("cotangent"), args=[name(given), name(result)],
                                keywords=[])
+    elif shapes.get(result) == "scalar":  # provably a scalar: nothing to check
+        seed_value = gast.Constant(value=1.0, kind=None)
     else:
         seed_value = gast.Call(func=name("unit_seed"), args=[name(result)], keywords=[])
     seed = reverser.seed(result, seed_value)
@@ -124,6 +130,7 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     ret = gast.Return(value=out)
 
     body = prologue_seed + with_pushes(forward, reverser) + prologue + [seed] + backward + [ret]
+    body = forward_adjoint_copies(body, set(namer.adjoints()))
     body, _ = eliminate_dead_code(body, set())
     if reverser.push_sets or reverser.slot_saves:
         body.insert(0, gast.Assign(targets=[name(tape, store=True)],
