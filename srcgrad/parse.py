@@ -37,7 +37,8 @@ class Source:
     def error(self, cls, node, what: str, fix: str | None = None):
         """An exception of class ``cls`` located at ``node``."""
         lineno = getattr(node, "lineno", None)
-        return cls(what, filename=self.filename, lineno=lineno, line=self.line(lineno), fix=fix)
+        return cls(what, filename=self.filename, lineno=lineno,
+                   line=self.lines.get(lineno or -1, ""), fix=fix)
 
 
 @dataclass
