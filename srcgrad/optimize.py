@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-
 import gast
 
 from . import ir
@@ -43,8 +41,10 @@ def _removable(stmt) -> bool:
     return False
 
 
-def eliminate_dead_code(stmts: list, live_out: set[str]) -> tuple[list, set[str]]:
-    """Drop assignments whose values nothing reads; returns the statements and live-in names."""
+def eliminate_dead_code(stmts: list, live_out: set[str],
+                        mutate: bool = True) -> tuple[list, set[str]]:
+    """Drop assignments whose values nothing reads; returns the statements and live-in names.
+    With ``mutate`` false, nested bodies are left as they are (to find what is live only)."""
     live = set(live_out)
     out = []
     for stmt in reversed(stmts):
@@ -52,27 +52,28 @@ def eliminate_dead_code(stmts: list, live_out: set[str]) -> tuple[list, set[str]
             header = atom_names(stmt.iter if isinstance(stmt, gast.For) else stmt.test)
             body_live = set(live) | header
             while True:  # what the body needs at its start is live at its end too
-                _, inner_live = eliminate_dead_code(copy.deepcopy(stmt.body), body_live)
+                _, inner_live = eliminate_dead_code(stmt.body, body_live, mutate=False)
                 if inner_live <= body_live:
                     break
                 body_live |= inner_live
-            body, inner_live = eliminate_dead_code(stmt.body, body_live)
-            stmt.body = body
+            body, inner_live = eliminate_dead_code(stmt.body, body_live, mutate)
+            if mutate:
+                stmt.body = body
             target = stmt.target.id if isinstance(stmt, gast.For) else None
             if not any(not _is_comment(s) for s in body) and target not in live:
                 continue
-            if not body:
+            if not body and mutate:
                 stmt.body = [gast.Pass()]
             live |= inner_live | header
             out.append(stmt)
             continue
         if isinstance(stmt, gast.If):
-            stmt.body, then_live = eliminate_dead_code(list(stmt.body), live)
-            stmt.orelse, else_live = eliminate_dead_code(list(stmt.orelse), live)
-            if not any(not _is_comment(s) for s in stmt.body + stmt.orelse):
+            body, then_live = eliminate_dead_code(stmt.body, live, mutate)
+            orelse, else_live = eliminate_dead_code(stmt.orelse, live, mutate)
+            if not any(not _is_comment(s) for s in body + orelse):
                 continue
-            if not stmt.body:
-                stmt.body = [gast.Pass()]
+            if mutate:
+                stmt.body, stmt.orelse = body or [gast.Pass()], orelse
             live = then_live | else_live | atom_names(stmt.test)
             out.append(stmt)
             continue
@@ -170,7 +171,8 @@ def forward_adjoint_copies(stmts: list, adjoints: set[str]) -> list:
                 body[:] = forward_adjoint_copies(body, adjoints)
             out.append(stmt)
             continue
-        _rename_reads(stmt, copies)
+        if not isinstance(stmt, gast.Return):  # returned gradients keep their names: dx
+            _rename_reads(stmt, copies)
         written = _writes(stmt) | set(ir.targets_of(stmt) if isinstance(stmt, gast.Assign)
                                       else ())
         for var in written:

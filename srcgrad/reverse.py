@@ -11,7 +11,6 @@ statement (or nested loop) that needs them, and popped right before its adjoint.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 
 import gast
@@ -55,9 +54,9 @@ def as_value(atom):
     """An index atom as an ordinary expression: slices become ``np.s_[...]``."""
     has_slice = any(isinstance(n, gast.Slice) for n in gast.walk(atom))
     if not has_slice:
-        return copy.deepcopy(atom)
+        return ir.clone(atom)
     s_ = gast.Attribute(value=name("np"), attr="s_", ctx=gast.Load())
-    return gast.Subscript(value=s_, slice=copy.deepcopy(atom), ctx=gast.Load())
+    return gast.Subscript(value=s_, slice=ir.clone(atom), ctx=gast.Load())
 
 
 def substitute(template, mapping: dict[str, object], raw: dict[str, object] | None = None):
@@ -66,22 +65,7 @@ def substitute(template, mapping: dict[str, object], raw: dict[str, object] | No
     Where a name is itself a subscript's index (``acc[index]``), its value in ``raw`` is used
     instead: slices can stand there as written.
     """
-    raw = raw or {}
-
-    class Replace(gast.NodeTransformer):
-        def visit_Name(self, node):
-            if node.id in mapping and isinstance(node.ctx, gast.Load):
-                return copy.deepcopy(mapping[node.id])
-            return node
-
-        def visit_Subscript(self, node):
-            if isinstance(node.slice, gast.Name) and node.slice.id in raw:
-                node.value = self.visit(node.value)
-                node.slice = copy.deepcopy(raw[node.slice.id])
-                return node
-            return self.generic_visit(node)
-
-    return fold(Replace().visit(copy.deepcopy(template)))
+    return fold(ir.clone(template, mapping, raw))
 
 
 def _number(node):
@@ -90,24 +74,25 @@ def _number(node):
     return None
 
 
-def fold(tree):
+def fold(node):
     """Fold constant arithmetic left by substitution: ``x ** (2 - 1)`` becomes ``x``."""
-    class Fold(gast.NodeTransformer):
-        def visit_BinOp(self, node):
-            self.generic_visit(node)
-            left, right = _number(node.left), _number(node.right)
-            if left is not None and right is not None and \
-                    isinstance(node.op, (gast.Add, gast.Sub, gast.Mult)):
-                value = {gast.Add: left + right, gast.Sub: left - right,
-                         gast.Mult: left * right}[type(node.op)]
-                return constant(value)
-            if right == 1 and isinstance(node.op, (gast.Pow, gast.Mult, gast.Div)):
-                return node.left
-            if left == 1 and isinstance(node.op, gast.Mult):
-                return node.right
-            return node
+    return ir.rewrite_up(node, _fold_one)
 
-    return Fold().visit(tree)
+
+def _fold_one(node):
+    if not isinstance(node, gast.BinOp):
+        return node
+    left, right = _number(node.left), _number(node.right)
+    if left is not None and right is not None and \
+            isinstance(node.op, (gast.Add, gast.Sub, gast.Mult)):
+        value = {gast.Add: left + right, gast.Sub: left - right,
+                 gast.Mult: left * right}[type(node.op)]
+        return constant(value)
+    if right == 1 and isinstance(node.op, (gast.Pow, gast.Mult, gast.Div)):
+        return node.left
+    if left == 1 and isinstance(node.op, gast.Mult):
+        return node.right
+    return node
 
 
 @dataclass
@@ -256,7 +241,7 @@ class Reverser:
             self.shape_of[names[var]] = var
 
         def shape_of(var):
-            return copy.deepcopy(known[var]) if var in known else name(names[var])
+            return ir.clone(known[var]) if var in known else name(names[var])
 
         class Rewrite(gast.NodeTransformer):
             def visit_Call(self, node):
@@ -322,7 +307,7 @@ class Reverser:
                 f"{var} cannot be differentiated", f"build a new one: {var} = {var}[:i] + [v] + "
                 f"{var}[i + 1:] for a list")
         d = self.namer.adjoint(var)
-        index = copy.deepcopy(target.slice)
+        index = ir.clone(target.slice)
         code: list[gast.stmt] = []
         state = self.state.get(var, UNSET)
         if state != UNSET:
@@ -334,7 +319,7 @@ class Reverser:
             slot = gast.Call(func=name("pop_slot"), args=[name(d), as_value(index)],
                              keywords=[])
             value = stmt.value
-            part = gast.Call(func=name("unbroadcast"), args=[slot, copy.deepcopy(value)],
+            part = gast.Call(func=name("unbroadcast"), args=[slot, ir.clone(value)],
                              keywords=[])
             contribution = self.contribute(value, part) if isinstance(value, gast.Name) \
                 else [gast.Expr(value=slot)]
@@ -431,16 +416,15 @@ class Reverser:
             return expr
         shapes = self.shapes
 
-        class Drop(gast.NodeTransformer):
-            def visit_Call(self, node):
-                self.generic_visit(node)
-                if isinstance(node.func, gast.Name) and node.func.id == "unbroadcast" and \
-                        len(node.args) == 2 and isinstance(node.args[1], gast.Name) and \
-                        shapes.get(node.args[1].id) == result:
-                    return node.args[0]
-                return node
+        def drop(node):
+            if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and \
+                    node.func.id == "unbroadcast" and len(node.args) == 2 and \
+                    isinstance(node.args[1], gast.Name) and \
+                    shapes.get(node.args[1].id) == result:
+                return node.args[0]
+            return node
 
-        return Drop().visit(expr)
+        return ir.rewrite_up(expr, drop)
 
     def sequence(self, atom, expr, nullable: bool = False) -> list[gast.stmt]:
         """Adjoints of a sequence argument (``np.concatenate((a, b))``), given as a sequence."""
@@ -517,7 +501,7 @@ class Reverser:
             header_reads = {steps}
         else:
             target = name(stmt.target.id, store=True)
-            iterations = copy.deepcopy(stmt.iter)
+            iterations = ir.clone(stmt.iter)
             if steps is not None:  # a loop with break: only the iterations that started
                 iterations = gast.Subscript(value=iterations, slice=gast.Slice(
                     lower=None, upper=name(steps), step=None), ctx=gast.Load())
@@ -558,7 +542,7 @@ class Reverser:
         self.state = joined
         if not then_code and not else_code:
             return [], set()
-        code = [gast.If(test=copy.deepcopy(stmt.test), body=then_code or [gast.Pass()],
+        code = [gast.If(test=ir.clone(stmt.test), body=then_code or [gast.Pass()],
                         orelse=else_code)]
         reads = ((then_reads | else_reads) - stmt.sg_assigned) | atom_names(stmt.test)
         return code, reads
@@ -661,7 +645,7 @@ def with_pushes(stmts, reverser: Reverser, before_break: tuple = ()) -> list[gas
             stmt.body = with_pushes(stmt.body, reverser)
         elif id(stmt) in reverser.slot_saves:  # keep what the write destroys
             target = stmt.targets[0]
-            old = gast.Subscript(value=name(target.value.id), slice=copy.deepcopy(target.slice),
+            old = gast.Subscript(value=name(target.value.id), slice=ir.clone(target.slice),
                                  ctx=gast.Load())
             copied = gast.Call(func=gast.Attribute(value=name("np"), attr="copy",
                                                    ctx=gast.Load()), args=[old], keywords=[])
