@@ -186,6 +186,7 @@ class Reverser:
             pieces.append((stmt, code, push))
         pieces.reverse()
         _share_pushes(pieces, once, self.shape_of)
+        _group_pushes(pieces, self.shape_of)
         out: list[gast.stmt] = []
         last_line = None
         for stmt, code, push in reversed(pieces):
@@ -546,6 +547,32 @@ class Reverser:
                         orelse=else_code)]
         reads = ((then_reads | else_reads) - stmt.sg_assigned) | atom_names(stmt.test)
         return code, reads
+
+
+def _group_pushes(pieces, shape_of: dict[str, str]) -> None:
+    """One push for a run of statements: values pushed after a statement move to the push
+    after the next ones, until a statement reassigns one of them or a loop or an if starts
+    (whose own pushes come in between). One tuple on the tape instead of several."""
+    group: list[str] = []
+    end = None
+
+    def flush():
+        if end is not None and group:
+            pieces[end][2][:] = list(group)
+        group.clear()
+
+    for i, (stmt, _, push) in enumerate(pieces):
+        changed = set(targets_of(stmt)) | set(getattr(stmt, "sg_assigned", ()))
+        if isinstance(stmt, ir.SCOPES) or any(shape_of.get(v, v) in changed for v in group):
+            flush()
+            end = None
+        if isinstance(stmt, ir.SCOPES):
+            continue
+        if push:
+            group.extend(v for v in push if v not in group)
+            push.clear()
+            end = i
+    flush()
 
 
 def _shape_use(node) -> str | None:

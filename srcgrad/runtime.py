@@ -13,6 +13,8 @@ from .errors import CotangentShapeError, NonScalarOutputError
 
 def unbroadcast(g, x):
     """Sum the gradient ``g`` down to the shape of ``x``, undoing NumPy broadcasting."""
+    if type(g) is np.ndarray and type(x) is np.ndarray and g.shape == x.shape:
+        return g  # the common case, first
     g = unbroadcast_to(g, np.shape(x))
     if not isinstance(x, np.ndarray) and np.ndim(g) == 0 and isinstance(g, np.ndarray):
         return g[()]
@@ -21,7 +23,7 @@ def unbroadcast(g, x):
 
 def unbroadcast_to(g, shape):
     """Sum the gradient ``g`` down to ``shape``, undoing NumPy broadcasting."""
-    if np.shape(g) == shape:
+    if (g.shape if type(g) is np.ndarray else np.shape(g)) == shape:
         return g
     g = np.asarray(g)
     extra = g.ndim - len(shape)
