@@ -1,38 +1,15 @@
 """ADBench's LSTM objective (Srajer, Kukelova, Fitzgibbon 2018), written as plain NumPy.
 
-A stack of LSTM layers with diagonal weights, the state kept as a Python list
-[h0, c0, h1, c1, ...] rebuilt each step with .append, a prediction x * extra[1] + extra[2],
-and the loss -sum(target * (ypred - log(sum(exp(ypred)) + 2))) / count over a binary sequence.
+A stack of LSTM layers with diagonal weights (the cell and its sigmoid helper are the
+benchmarks' ADBench code), the state kept as a Python list [h0, c0, h1, c1, ...] rebuilt each
+step with .append, a prediction x * extra[1] + extra[2], and the loss
+-sum(target * (ypred - log(sum(exp(ypred)) + 2))) / count over a binary sequence, with
+Python's builtin sum as in ADBench's Python code.
 """
 
 import numpy as np
 
-
-def sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-def lstm_model(weight, bias, hidden, cell, inp):
-    gates = np.concatenate((inp, hidden, inp, hidden)) * weight + bias
-    hsize = hidden.shape[0]
-    forget = sigmoid(gates[0:hsize])
-    ingate = sigmoid(gates[hsize:2 * hsize])
-    outgate = sigmoid(gates[2 * hsize:3 * hsize])
-    change = np.tanh(gates[3 * hsize:])
-    cell = cell * forget + ingate * change
-    hidden = outgate * np.tanh(cell)
-    return hidden, cell
-
-
-def lstm_predict(w, w2, s, x):
-    x = x * w2[0]
-    s2 = []
-    for i in range(0, len(s), 2):
-        hidden, cell = lstm_model(w[i], w[i + 1], s[i], s[i + 1], x)
-        s2.append(hidden)
-        s2.append(cell)
-        x = hidden
-    return x * w2[1] + w2[2], s2
+from benchmarks.models.adbench_lstm import lstm_predict
 
 
 def lstm_objective(main_params, extra_params, state, sequence):
