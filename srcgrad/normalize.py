@@ -204,11 +204,6 @@ class Normalizer:
 
     def unsupported_statement(self, stmt):
         kinds = {
-            "If": ("if statements are not supported yet", "use np.where(cond, a, b) to choose "
-                   "between values"),
-            "While": ("while loops are not supported yet", "use a for loop over range(n)"),
-            "Break": ("break is not supported yet", "loop over the exact range instead"),
-            "Continue": ("continue is not supported yet", "restructure the loop body"),
             "Try": ("try blocks cannot be differentiated", "move error handling outside the "
                     "differentiated function"),
             "With": ("with blocks cannot be differentiated", "move the with block outside the "
@@ -222,8 +217,6 @@ class Normalizer:
             "Delete": ("del cannot be differentiated", "remove the del statement"),
             "ClassDef": ("class definitions inside a differentiated function are not "
                          "supported", "define the class outside the function"),
-            "FunctionDef": ("functions defined inside a differentiated function are not "
-                            "supported yet", "define the helper at module level"),
             "AsyncFunctionDef": ("async functions cannot be differentiated",
                                  "use ordinary functions"),
             "Raise": ("raise cannot be differentiated", "check inputs before calling the "
