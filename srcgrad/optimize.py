@@ -173,16 +173,16 @@ def forward_adjoint_copies(stmts: list, adjoints: set[str]) -> list:
             continue
         if not isinstance(stmt, gast.Return):  # returned gradients keep their names: dx
             _rename_reads(stmt, copies)
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) and \
+                isinstance(stmt.value, gast.Name) and stmt.targets[0].id == stmt.value.id:
+            continue  # da = da, left by reading through a copy
         written = _writes(stmt) | set(ir.targets_of(stmt) if isinstance(stmt, gast.Assign)
                                       else ())
         for var in written:
             _forget(copies, var)
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) and \
                 isinstance(stmt.value, gast.Name) and stmt.targets[0].id in adjoints:
-            target, source = stmt.targets[0].id, stmt.value.id
-            if target == source:
-                continue  # da = da
-            copies[target] = source
+            copies[stmt.targets[0].id] = stmt.value.id
         out.append(stmt)
     return out
 
@@ -215,3 +215,48 @@ def _rename_reads(node, copies: dict) -> None:
     for sub in gast.walk(node):
         if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Load) and sub.id in copies:
             sub.id = copies[sub.id]
+
+
+_HOISTABLE = {"unary -", "+", "-", "*"}  # cannot fail where the loop would not have
+
+
+def hoist_invariants(fdef: gast.FunctionDef) -> gast.FunctionDef:
+    """Move ``t = -k`` (arithmetic on values a loop never changes) out of the loop: it is then
+    computed once, and the backward pass reads it without anything on the tape."""
+    defs: dict[str, int] = {}
+    for stmt in ir.walk_statements(fdef.body):
+        for target in ir.targets_of(stmt):
+            defs[target] = defs.get(target, 0) + 1
+
+    def block(stmts: list) -> list:
+        out = []
+        for stmt in stmts:
+            for body in ir.bodies(stmt):
+                body[:] = block(body)
+            if isinstance(stmt, (gast.For, gast.While)):
+                out.extend(_hoist_from(stmt, defs))
+            out.append(stmt)
+        return out
+
+    fdef.body = block(fdef.body)
+    return fdef
+
+
+def _hoist_from(loop, defs: dict[str, int]) -> list:
+    changed = ir.assigned_in([loop])
+    hoisted = []
+    moved = True
+    while moved:
+        moved = False
+        for stmt in list(loop.body):
+            op = getattr(stmt, "sg_op", None)
+            if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
+                    and op is not None and op.kind == "rule" and op.rule.key in _HOISTABLE):
+                continue
+            target = stmt.targets[0].id
+            if defs.get(target) == 1 and not (ir.atom_names(stmt.value) & changed):
+                loop.body.remove(stmt)
+                hoisted.append(stmt)
+                changed.discard(target)
+                moved = True
+    return hoisted

@@ -143,13 +143,16 @@ class Reverser:
             total = gast.BinOp(left=name(d), op=gast.Add(), right=expr)
             return [assign(d, gast.IfExp(test=is_none(d), body=expr, orelse=total))]
         self.state[var] = OWNED
+        op: gast.operator = gast.Add()
+        if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, gast.USub):
+            op, expr = gast.Sub(), expr.operand  # dx - e, not dx + -e
         if state == OWNED:
             if isinstance(accumulate_expr, gast.stmt):
                 return [accumulate_expr]
             if accumulate_expr is not None:
                 return [assign(d, accumulate_expr)]
-            return [gast.AugAssign(target=name(d, store=True), op=gast.Add(), value=expr)]
-        return [assign(d, gast.BinOp(left=name(d), op=gast.Add(), right=expr))]
+            return [gast.AugAssign(target=name(d, store=True), op=op, value=expr)]
+        return [assign(d, gast.BinOp(left=name(d), op=op, right=expr))]
 
     def reads_of(self, stmts) -> set[str]:
         found = set()

@@ -16,7 +16,8 @@ from .errors import SrcgradError, WrtError
 from .names import Namer, names_in
 from .normalize import name, normalize
 from .fuse import fuse
-from .optimize import eliminate_dead_code, forward_adjoint_copies, propagate_copies
+from .optimize import (eliminate_dead_code, forward_adjoint_copies, hoist_invariants,
+                       propagate_copies)
 from .parse import parse_function
 from .resolve import Resolver
 from .reverse import Reverser, with_pushes
@@ -86,7 +87,7 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     resolver = Resolver(parsed, local_names)
     fdef = fuse(normalize(parsed, resolver, namer))
     fdef, loop_names = rename(fdef, namer, set(wrt))
-    fdef = propagate_copies(fdef)
+    fdef = hoist_invariants(propagate_copies(fdef))
     act = activity(fdef, list(wrt), parsed.source)
 
     result = fdef.body[-1].value.id
