@@ -51,6 +51,7 @@ class Renamer:
     used: set[str] = field(default_factory=set)  # names read by statements renamed so far
     defined_by: dict[str, gast.stmt] = field(default_factory=dict)
     loop_names: set[str] = field(default_factory=set)
+    defined: set[str] = field(default_factory=set)  # variables set on some path to here
 
     def block(self, stmts, in_loop: bool) -> list:
         out = []
@@ -70,6 +71,7 @@ class Renamer:
             if isinstance(stmt, gast.Assign):
                 targets = stmt.targets[0]
                 target_nodes = [targets] if isinstance(targets, gast.Name) else targets.elts
+                self.defined.update(t.id for t in target_nodes)
                 clash = in_loop and op is not None and op.kind == "rule" and \
                     any(self.env.get(t.id, t.id) in reads for t in target_nodes)
                 if clash:  # x = x * w in a loop: compute into a temporary, then copy
@@ -129,8 +131,8 @@ class Renamer:
                 scope_env[original] = original if fresh else self.namer.numbered(original)
             elif self.needs_own_name(current):
                 scope_env[original] = self.namer.numbered(original)
-                if original != target:
-                    entry_copies[original] = current
+                if original != target and original in self.defined:
+                    entry_copies[original] = current  # (only if it may have a value here)
             else:
                 scope_env[original] = current
         self.env.update(scope_env)
@@ -152,15 +154,21 @@ class Renamer:
             before = [_copy(scope_env[v], current, stmt) for v, current in entry_copies.items()]
             branch_copies = [[]]
         entry = dict(self.env)
-        new_bodies = []
+        entry_defined = set(self.defined)
+        new_bodies, defined_after = [], []
         for body, copies in zip(bodies(stmt), branch_copies):
             self.env = dict(entry)
+            self.defined = set(entry_defined)
             renamed = copies + self.block(body, in_loop=True)
             for original, scope_name in scope_env.items():
-                if self.env[original] != scope_name:  # an inner scope gave it another name
+                if self.env[original] != scope_name and original in self.defined:
+                    # an inner scope gave it another name
                     renamed.append(_copy(scope_name, self.env[original], stmt))
             new_bodies.append(renamed)
+            defined_after.append(self.defined)
         self.env = entry
+        # what either branch, or the loop (which may or may not run), may have set
+        self.defined = entry_defined.union(*defined_after)
         if isinstance(stmt, gast.If):
             stmt.body, stmt.orelse = new_bodies
         else:
@@ -188,7 +196,7 @@ def rename(fdef: gast.FunctionDef, namer: Namer,
     backward pass runs, so the backward pass restores them from the tape).
     """
     params = {a.id for a in fdef.args.posonlyargs + fdef.args.args + fdef.args.kwonlyargs}
-    renamer = Renamer(namer, set(wrt), env={p: p for p in params})
+    renamer = Renamer(namer, set(wrt), env={p: p for p in params}, defined=set(params))
     renamer.used = set()
     fdef.body = renamer.block(fdef.body, in_loop=False)
     return fdef, renamer.loop_names
