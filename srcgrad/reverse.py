@@ -287,6 +287,9 @@ class Reverser:
         maybe = [t for t in targets if self.state.get(t) == MAYBE]
         for t in targets:
             self.state[t] = UNSET  # consumed: what flows in later belongs to an older value
+        if maybe and op.kind == "copy":  # a copy passes None (zero) along as it is
+            code = self.contribute(op.bound["x"], g, nullable=True)
+            return code, self.reads_of(code)
         if maybe and len(targets) == 1:  # the adjoint may be None (zero): skip the block then
             before = dict(self.state)
             code, reads = self.adjoint_code(stmt, op, g, ans)
