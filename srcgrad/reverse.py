@@ -210,13 +210,23 @@ class Reverser:
             out.extend(code)
         return out, reads_total
 
-    def zero(self, var: str) -> gast.Assign:
-        """A zero adjoint for ``var`` to accumulate into before a loop: an array of zeros we
-        own, ``0.0`` for a scalar, ``None`` for a list or dict."""
-        if var in self.containers:
-            return assign(self.namer.adjoint(var), constant(None))
+    def zero_state(self, var: str, loop) -> str:
+        """How the adjoint of ``var`` starts from zero before ``loop`` runs backwards: as zeros
+        shaped like ``var`` (owned) when ``var`` keeps its value through the loop, ``0.0`` for
+        a scalar, else ``None`` (a value the loop changes may change shape as well)."""
         if self.shapes.get(var) == "scalar":
+            return SET
+        if var in self.containers or var in loop.sg_assigned:
+            return MAYBE
+        return OWNED
+
+    def zero(self, var: str, loop) -> gast.Assign:
+        """The statement starting the adjoint of ``var`` from zero before ``loop``."""
+        state = self.zero_state(var, loop)
+        if state == SET:
             return assign(self.namer.adjoint(var), constant(0.0))
+        if state == MAYBE:
+            return assign(self.namer.adjoint(var), constant(None))
         return zeros(self.namer.adjoint(var), var)
 
     def shapes_only(self, code, push: list[str]) -> tuple[list, list[str]]:
@@ -484,8 +494,7 @@ class Reverser:
                     if a == UNSET:  # zero before the loop: start from zeros we own
                         if var not in zero_before:
                             zero_before.append(var)
-                        new_top[var] = MAYBE if var in self.containers else (
-                            SET if self.shapes.get(var) == "scalar" else OWNED)
+                        new_top[var] = self.zero_state(var, stmt)
                     elif MAYBE in (a, b):
                         new_top[var] = MAYBE
                     else:  # owned at the start, but an iteration may leave an alias
@@ -516,7 +525,7 @@ class Reverser:
             header_reads = atom_names(stmt.iter) | ({steps} if steps else set())
         stmt.sg_header = header_reads
         loop = gast.For(target=target, iter=header, body=body, orelse=[], type_comment=None)
-        code = [self.zero(v) for v in zero_before] + [loop]
+        code = [self.zero(v, stmt) for v in zero_before] + [loop]
         reads = (reads - stmt.sg_assigned) | header_reads
         reads |= {v for v in zero_before}
         return code, reads
