@@ -164,8 +164,6 @@ def test_same_code_in_two_modules_with_different_globals(tmp_path, monkeypatch):
         sys.modules.pop("same_code_b", None)
 
 
-@pytest.mark.xfail(reason="engine bug #24: globals are copied into the generated code's "
-                          "namespace when it is made", strict=True)
 def test_gradient_sees_a_rebound_global(fresh_module):
     module = fresh_module("SCALE = 2.0\n\n\ndef f(x):\n    return np.sum(SCALE * x)\n")
     g = srcgrad.grad(module.f)
@@ -175,8 +173,6 @@ def test_gradient_sees_a_rebound_global(fresh_module):
     np.testing.assert_allclose(g(np.ones(2)), [3.0, 3.0])
 
 
-@pytest.mark.xfail(reason="engine bug #24: closure cells are read once, when the gradient is "
-                          "made", strict=True)
 def test_gradient_sees_a_rebound_closure_variable():
     scale = 2.0
 

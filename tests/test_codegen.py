@@ -244,7 +244,6 @@ def _read_for_value(name, body):
                and id(n) not in shape_only for n in ast.walk(module))
 
 
-@pytest.mark.xfail(reason="engine bug #11: arrays are taped only for their shapes", strict=True)
 @pytest.mark.parametrize("fn, wrt", [(loops.with_zip, 0), (models.rnn, 0)],
                          ids=["with_zip", "rnn"])
 def test_values_on_the_tape_are_read_for_more_than_their_shape(fn, wrt):

@@ -99,15 +99,12 @@ CASES = [
     ("grad", control.carried_through_branches, [(3,), (3,)], (0, 1)),
     ("grad", control.return_in_loop, [(3,)], 0),
     ("grad", writes.rows_in_loop, [(4, 2), (2, 3)], (0, 1)),
-    pytest.param("grad", calls.lstm_with_cell, [(2, 12), (3, 12), (12,), (4, 2), (3,), (3,)],
-                 (0, 1), marks=pytest.mark.xfail(reason="engine bug #23: export refuses a helper "
-                                                 "named in a comment", strict=True)),
+    ("grad", calls.lstm_with_cell, [(2, 12), (3, 12), (12,), (4, 2), (3,), (3,)], (0, 1)),
 ]
 
 
 @pytest.mark.parametrize("mode, fn, shapes, wrt", CASES,
-                         ids=[f"{m}-{f.__name__}" for m, f, _, _ in
-                              (c.values if hasattr(c, "values") else c for c in CASES)])
+                         ids=[f"{m}-{f.__name__}" for m, f, _, _ in CASES])
 def test_exported_module_gives_the_same_result_without_srcgrad(mode, fn, shapes, wrt, tmp_path):
     rng = np.random.default_rng(0)
     args = _args(rng, *shapes)

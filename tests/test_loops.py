@@ -70,6 +70,8 @@ CASES = [
     (loops.same_array_twice_in_zip, _arrays((3, 2)), 0),
     (loops.nested_same_index, _arrays((4,)), 0),
     (writes.rows_in_loop, _arrays((4, 2), (2, 3)), (0, 1)),
+    (loops.shape_changes_in_loop, _small((2, 3), (2, 1)), (0, 1)),
+    (loops.shape_changes_in_nested_loop, _small((2, 3), (2, 1)), (0, 1)),
     (models.rnn, _small((2, 3), (3, 3), (3,), (4, 2), (3,)), (0, 1, 2, 4)),
     (models.lstm, _small((2, 12), (3, 12), (12,), (4, 2), (3,), (3,)), (0, 1, 2, 3, 4, 5)),
 ]

@@ -178,3 +178,33 @@ def if_in_while_in_for(xs, w):
                 h = h * 1.5 - w
         acc = acc + np.sum(h * w)
     return acc
+
+
+def assigned_in_one_branch_loop_in_other(a, b):
+    if np.sum(a) > 0:
+        v = np.sqrt(a ** 2 + 1.0)
+        a = v + a
+    else:
+        for _ in range(2):
+            v = -b
+            b = v * 1.5
+    return np.sum(a * b)
+
+
+def update_then_break(a, b):
+    for _ in range(3):
+        v = b * 1.0
+        if np.sum(v) > 0.5:
+            b = v ** 2
+        if np.sum(a) > 1.0:
+            break
+    return np.sum(b * b)
+
+
+def defined_in_branch_used_in_loop(a, b):
+    if np.sum(a) > 0.5:
+        v = a * 2.0
+    for _ in range(2):
+        if np.sum(a) > 0.5:
+            b = b + v
+    return np.sum(b * b)

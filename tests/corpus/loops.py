@@ -321,3 +321,19 @@ def any_range(x, start, stop, step):
         h = np.sin(h * x[i] + x[i - 1])
         acc = acc + h * x[i]
     return acc + h
+
+
+def shape_changes_in_nested_loop(a, c):
+    for _ in range(2):
+        for _ in range(2):
+            a = a + c
+            c = np.sin(c)
+        c = np.sin(a)
+    return np.sum(a)
+
+
+def shape_changes_in_loop(a, c):
+    for _ in range(2):
+        a = a + c
+        c = np.sin(a)
+    return np.sum(a)

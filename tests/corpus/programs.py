@@ -20,18 +20,38 @@ _counter = itertools.count()
 
 
 @st.composite
-def statements(draw, names, depth=0):
-    """A list of source lines (without indentation) assigning new or existing variables."""
+def statements(draw, names, depth=0, control_flow=False):
+    """A list of source lines (without indentation) assigning new or existing variables;
+    with ``control_flow``, ifs and whiles too (for loops always)."""
     lines = []
     names = list(names)
     for _ in range(draw(st.integers(2, 5))):
-        kind = draw(st.sampled_from(["unary", "binary", "binary", "reduce", "augmented",
-                                     "loop" if depth == 0 else "binary"]))
+        nested = (["loop", "if", "while"] if control_flow else ["loop"]) if depth < 2 \
+            else ["binary"]
+        kind = draw(st.sampled_from(["unary", "binary", "binary", "reduce", "augmented"]
+                                    + nested))
         pick = st.sampled_from(names)
+        if kind == "if":
+            lines.append(f"if np.sum({draw(pick)}) > {draw(st.sampled_from(['0', '0.5']))}:")
+            lines.extend("    " + line for line in draw(statements(names, depth + 1, control_flow)))
+            if draw(st.booleans()):
+                lines.append("else:")
+                lines.extend("    " + line for line in draw(statements(names, depth + 1, control_flow)))
+            continue
+        if kind == "while":
+            counter = f"k{depth}"
+            lines.append(f"{counter} = 0")
+            lines.append(f"while {counter} < 3 and np.sum({draw(pick)} ** 2) < 8.0:")
+            lines.extend("    " + line for line in draw(statements(names, depth + 1, control_flow)))
+            lines.append(f"    {counter} = {counter} + 1")
+            if draw(st.booleans()):
+                lines.append(f"    if np.sum({draw(pick)}) > 1.0:")
+                lines.append("        break")
+            continue
         if kind == "loop":
-            body = draw(statements(names, depth + 1))
-            header = draw(st.sampled_from(["for _ in range(2):", "for i in range(3):",
-                                           "for i in range(2, 0, -1):"]))
+            body = draw(statements(names, depth + 1, control_flow))
+            header = draw(st.sampled_from(["for _ in range(2):", f"for i{depth} in range(3):",
+                                           f"for i{depth} in range(2, 0, -1):"]))
             lines.append(header)
             lines.extend("    " + line for line in body)
             continue
@@ -57,11 +77,11 @@ def statements(draw, names, depth=0):
 
 
 @st.composite
-def programs(draw):
+def programs(draw, control_flow=False):
     """Source of a function ``f(a, b, c)`` returning a scalar."""
-    body = draw(statements(list(SHAPES)))
+    body = draw(statements(list(SHAPES), control_flow=control_flow))
     assigned = sorted({line.split("=")[0].split()[0] for line in body
-                       if "=" in line and not line.startswith(("for", " "))} or {"a"})
+                       if " = " in line and not line.startswith((" ", "k"))} or {"a"})
     last = draw(st.sampled_from(assigned))
     other = draw(st.sampled_from(list(SHAPES) + assigned))
     lines = ["import numpy as np", "", "", "def f(a, b, c):"]
