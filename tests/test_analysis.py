@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from corpus import loops, straight
 from corpus.support import compile_tree, renamed
-from test_normalize import FUNCTIONS, IDS, _args, _statements
+from test_normalize import FUNCTIONS, IDS, MORE, MORE_IDS, _args, _statements
 
 from srcgrad.analysis import UNKNOWN, activity, shape_classes
 
@@ -22,7 +22,7 @@ def _top_level_targets(fdef) -> Counter:
     return counts
 
 
-@pytest.mark.parametrize("fn, shapes", FUNCTIONS, ids=IDS)
+@pytest.mark.parametrize("fn, shapes", FUNCTIONS + MORE, ids=IDS + MORE_IDS)
 def test_renamed_function_computes_the_same(fn, shapes):
     _, fdef, _ = renamed(fn)
     compiled, source = compile_tree(fdef, fn)

@@ -3,7 +3,7 @@
 import gast
 import numpy as np
 import pytest
-from corpus import indexing, loops, models, straight
+from corpus import calls, containers, control, indexing, loops, models, straight, writes
 from corpus.support import compile_tree, normalized
 
 from srcgrad.normalize import Op
@@ -49,11 +49,33 @@ FUNCTIONS = [
     (models.mlp_softmax_xent, [(4, 5), (5,), (5, 3), (3,), (2, 4), (2, 3)]),
 ]
 IDS = [fn.__name__ for fn, _ in FUNCTIONS]
+# Functions whose normalized form has ifs, whiles, inlined calls, containers or writes: checked
+# for what they compute (the A-normal-form shape test above covers the core language).
+MORE = [
+    (control.branch_on_value, [(3,)]),
+    (control.nested_ifs, [(3,), 2.0]),
+    (control.branch_in_loop, [(3,), (3,)]),
+    (control.while_grows, [(3,)]),
+    (control.while_with_break, [(3,)]),
+    (control.for_with_continue, [(3, 2), (2,)]),
+    (control.return_in_loop, [(3,)]),
+    (control.while_in_for, [(3,), (3,)]),
+    (control.update_then_break, [(3,), (3,)]),
+    (control.defined_in_branch_used_in_loop, [(3,), (3,)]),
+    (calls.lstm_with_cell, [(2, 12), (3, 12), (12,), (4, 2), (3,), (3,)]),
+    (calls.tuple_returning_helper, [(3,)]),
+    (containers.append_then_stack, [(3,), (3,)]),
+    (containers.dict_literal, [(3,), (3,)]),
+    (writes.rows_in_loop, [(4, 2), (2, 3)]),
+    (writes.augmented_item, [(4,), (2,)]),
+]
+MORE_IDS = [fn.__name__ for fn, _ in MORE]
 
 
 def _args(shapes, seed=0):
     rng = np.random.default_rng(seed)
-    return [s if isinstance(s, int) else rng.uniform(-0.9, 0.9, size=s) for s in shapes]
+    return [s if isinstance(s, (int, float)) else rng.uniform(-0.9, 0.9, size=s)
+            for s in shapes]
 
 
 def _statements(body):
@@ -63,7 +85,7 @@ def _statements(body):
             yield from _statements(stmt.body)
 
 
-@pytest.mark.parametrize("fn, shapes", FUNCTIONS, ids=IDS)
+@pytest.mark.parametrize("fn, shapes", FUNCTIONS + MORE, ids=IDS + MORE_IDS)
 def test_normalized_function_computes_the_same(fn, shapes):
     _, fdef, _ = normalized(fn)
     compiled, source = compile_tree(fdef, fn)

@@ -95,7 +95,11 @@ def compile_tree(fdef, fn):
     from srcgrad.codegen import to_source
     from srcgrad.transform import HELPERS
 
-    source = to_source(gast.Module(body=[copy.deepcopy(fdef)], type_ignores=[]))
+    tree = copy.deepcopy(fdef)
+    for node in gast.walk(tree):  # passes may leave a branch empty; Python needs a statement
+        if isinstance(node, (gast.If, gast.For, gast.While)) and not node.body:
+            node.body = [gast.Pass()]
+    source = to_source(gast.Module(body=[tree], type_ignores=[]))
     namespace = dict(fn.__globals__, **HELPERS)
     exec(compile(source, f"<{fdef.name} pass output>", "exec"), namespace)  # noqa: S102
     return namespace[fdef.name], source
