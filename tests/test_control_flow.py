@@ -48,6 +48,7 @@ CASES = [
     (control.assigned_in_one_branch_loop_in_other, _values([-1.0, 0.5], [1.0, 1.0]), (0, 1)),
     (control.assigned_in_one_branch_loop_in_other, _values([1.0, 0.5], [1.0, 1.0]), (0, 1)),
     (control.defined_in_branch_used_in_loop, _values([0.5, 0.4], [1.0, 1.0]), (0, 1)),
+    (control.maybe_assigned_nested_ifs, _values([0.5, 0.2], [0.7, 0.2]), (0, 1)),
     (control.while_in_for, _values([0.3, 0.2, 0.1], [1.5, 1.2, 1.1]), (0, 1)),
     (control.if_in_while_in_for, _values([[0.05, 0.02], [-1.2, 0.9], [0.5, -0.4]], [0.7, 0.4]),
      (0, 1)),
@@ -55,6 +56,9 @@ CASES = [
 IDS = [f"{fn.__name__}-{i}" for i, (fn, _, _) in enumerate(CASES)]
 # Cases the engine gets wrong today: move them to CASES once fixed.
 KNOWN_BUGS = [
+    pytest.param(control.maybe_assigned_nested_ifs, _values([0.5, 0.2], [-0.5, 0.2]), (0, 1),
+                 marks=pytest.mark.xfail(reason="engine bug #31: a nested if's else path copies "
+                                         "a variable unbound there", strict=True)),
     pytest.param(control.defined_in_branch_used_in_loop, _values([0.1, 0.2], [1.0, 1.0]), (0, 1),
                  marks=pytest.mark.xfail(reason="engine bug #30: zeros_like of a variable that "
                                          "is unbound on this path", strict=True)),

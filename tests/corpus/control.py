@@ -208,3 +208,13 @@ def defined_in_branch_used_in_loop(a, b):
         if np.sum(a) > 0.5:
             b = b + v
     return np.sum(b * b)
+
+
+def maybe_assigned_nested_ifs(a, b):
+    if np.sum(a) > 0:
+        if np.sum(b) > 0.5:
+            v = b * 2.0
+            a = v + a
+        if np.sum(b) > 0:
+            v = v * 2.0
+    return np.sum(a * a)
