@@ -52,12 +52,20 @@ class Renamer:
     defined_by: dict[str, gast.stmt] = field(default_factory=dict)
     loop_names: set[str] = field(default_factory=set)
     defined: set[str] = field(default_factory=set)  # variables set on some path to here
+    sure: set[str] = field(default_factory=set)  # variables set on every path to here
+    maybe_unbound: set[str] = field(default_factory=set)  # copied where they may be unset
+    scope_names: list = field(default_factory=list)  # enclosing scopes' names per variable
 
     def block(self, stmts, in_loop: bool) -> list:
         out = []
         for stmt in stmts:
             if isinstance(stmt, SCOPES):
                 out.extend(self.scope(stmt))
+                if self.scope_names:  # an inner scope gave a variable a name of its own:
+                    for original, scope_name in self.scope_names[-1].items():  # back to ours
+                        if self.env[original] != scope_name and original in self.defined:
+                            out.append(self.copy(scope_name, original, stmt))
+                            self.env[original] = scope_name
                 continue
             _rename_loads(stmt, self.env)
             reads = operands_of(stmt)
@@ -72,6 +80,7 @@ class Renamer:
                 targets = stmt.targets[0]
                 target_nodes = [targets] if isinstance(targets, gast.Name) else targets.elts
                 self.defined.update(t.id for t in target_nodes)
+                self.sure.update(t.id for t in target_nodes)
                 clash = in_loop and op is not None and op.kind == "rule" and \
                     any(self.env.get(t.id, t.id) in reads for t in target_nodes)
                 if clash:  # x = x * w in a loop: compute into a temporary, then copy
@@ -88,6 +97,14 @@ class Renamer:
                     self.defined_by[t.id] = stmt
             out.append(stmt)
         return out
+
+    def copy(self, target: str, original: str, origin, current: str | None = None):
+        """``target = <the current name of original>``; a name that may be unset on this
+        path is noted, to be set to None at the start (reading it is then harmless)."""
+        source = current if current is not None else self.env[original]
+        if original not in self.sure:
+            self.maybe_unbound.add(source)
+        return _copy(target, source, origin)
 
     def version(self, original: str, in_loop: bool) -> str:
         if in_loop:
@@ -143,32 +160,34 @@ class Renamer:
             _rename_loads(stmt.test, self.env)
         if getattr(stmt, "sg_count", None):
             stmt.sg_count = self.env[stmt.sg_count]
+        entry = dict(self.env)
+        entry_defined, entry_sure = set(self.defined), set(self.sure)
+        stmt.sg_sure = {entry[v] for v in entry_sure if v in entry}  # set before it runs
         if isinstance(stmt, gast.If):
             # Copy on entry to each branch that reads the old value or may not assign it:
             # the old value need not exist on the other path (`if returned: ...`).
             branch_copies = [
-                [_copy(scope_env[v], current, stmt) for v, current in entry_copies.items()
+                [self.copy(scope_env[v], v, stmt, current) for v, current in
+                 entry_copies.items()
                  if v in ir.reads_in(body) or v not in definitely_assigned(body)]
                 for body in bodies(stmt)]
         else:  # a loop may run zero times: the value must be there after it all the same
-            before = [_copy(scope_env[v], current, stmt) for v, current in entry_copies.items()]
+            before = [self.copy(scope_env[v], v, stmt, current)
+                      for v, current in entry_copies.items()]
             branch_copies = [[]]
-        entry = dict(self.env)
-        entry_defined = set(self.defined)
-        new_bodies, defined_after = [], []
+        new_bodies, defined_after, sure_after = [], [], []
+        self.scope_names.append(scope_env)
         for body, copies in zip(bodies(stmt), branch_copies):
             self.env = dict(entry)
-            self.defined = set(entry_defined)
-            renamed = copies + self.block(body, in_loop=True)
-            for original, scope_name in scope_env.items():
-                if self.env[original] != scope_name and original in self.defined:
-                    # an inner scope gave it another name
-                    renamed.append(_copy(scope_name, self.env[original], stmt))
-            new_bodies.append(renamed)
+            self.defined, self.sure = set(entry_defined), set(entry_sure)
+            new_bodies.append(copies + self.block(body, in_loop=True))
             defined_after.append(self.defined)
+            sure_after.append(self.sure)
+        self.scope_names.pop()
         self.env = entry
         # what either branch, or the loop (which may or may not run), may have set
         self.defined = entry_defined.union(*defined_after)
+        self.sure = set.intersection(*sure_after) if isinstance(stmt, gast.If) else entry_sure
         if isinstance(stmt, gast.If):
             stmt.body, stmt.orelse = new_bodies
         else:
@@ -196,10 +215,21 @@ def rename(fdef: gast.FunctionDef, namer: Namer,
     backward pass runs, so the backward pass restores them from the tape).
     """
     params = {a.id for a in fdef.args.posonlyargs + fdef.args.args + fdef.args.kwonlyargs}
-    renamer = Renamer(namer, set(wrt), env={p: p for p in params}, defined=set(params))
+    renamer = Renamer(namer, set(wrt), env={p: p for p in params}, defined=set(params),
+                      sure=set(params))
     renamer.used = set()
     fdef.body = renamer.block(fdef.body, in_loop=False)
+    unset = [_none(v, fdef.body[0]) for v in sorted(renamer.maybe_unbound - params)]
+    fdef.body = unset + fdef.body
     return fdef, renamer.loop_names
+
+
+def _none(var: str, origin) -> gast.Assign:
+    """``var = None``: a value for a variable that some paths never set."""
+    stmt = _copy(var, var, origin)
+    stmt.value = gast.Constant(value=None, kind=None)
+    stmt.sg_op = Op("copy", bound={"x": stmt.value})
+    return stmt
 
 
 @dataclass

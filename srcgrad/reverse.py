@@ -216,8 +216,9 @@ class Reverser:
         a scalar, else ``None`` (a value the loop changes may change shape as well)."""
         if self.shapes.get(var) == "scalar":
             return SET
-        if var in self.containers or var in loop.sg_assigned:
-            return MAYBE
+        if var in self.containers or var in loop.sg_assigned or \
+                var not in getattr(loop, "sg_sure", ()):
+            return MAYBE  # (a variable some paths never set has no shape to copy either)
         return OWNED
 
     def zero(self, var: str, loop) -> gast.Assign:
