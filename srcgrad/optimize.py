@@ -99,7 +99,8 @@ def _drop_orphan_comments(stmts: list) -> list:
     """Remove comments left heading nothing (their code was dead)."""
     out = []
     for i, stmt in enumerate(stmts):
-        if _is_comment(stmt) and (i + 1 == len(stmts) or _is_comment(stmts[i + 1])):
+        if _is_comment(stmt) and (i + 1 == len(stmts) or _is_comment(stmts[i + 1])
+                                  or isinstance(stmts[i + 1], gast.Return)):
             continue
         out.append(stmt)
     return out
