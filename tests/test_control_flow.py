@@ -49,23 +49,15 @@ CASES = [
     (control.assigned_in_one_branch_loop_in_other, _values([1.0, 0.5], [1.0, 1.0]), (0, 1)),
     (control.defined_in_branch_used_in_loop, _values([0.5, 0.4], [1.0, 1.0]), (0, 1)),
     (control.maybe_assigned_nested_ifs, _values([0.5, 0.2], [0.7, 0.2]), (0, 1)),
+    (control.maybe_assigned_nested_ifs, _values([0.5, 0.2], [-0.5, 0.2]), (0, 1)),
+    (control.defined_in_branch_used_in_loop, _values([0.1, 0.2], [1.0, 1.0]), (0, 1)),
+    (control.update_then_break, _values([0.5, 0.4, 0.3], [0.3, 0.4, 0.5]), (0, 1)),
+    (control.update_then_break, _values([0.2, 0.1, 0.3], [0.3, 0.4, 0.6]), (0, 1)),
     (control.while_in_for, _values([0.3, 0.2, 0.1], [1.5, 1.2, 1.1]), (0, 1)),
     (control.if_in_while_in_for, _values([[0.05, 0.02], [-1.2, 0.9], [0.5, -0.4]], [0.7, 0.4]),
      (0, 1)),
 ]
 IDS = [f"{fn.__name__}-{i}" for i, (fn, _, _) in enumerate(CASES)]
-# Cases the engine gets wrong today: move them to CASES once fixed.
-KNOWN_BUGS = [
-    pytest.param(control.maybe_assigned_nested_ifs, _values([0.5, 0.2], [-0.5, 0.2]), (0, 1),
-                 marks=pytest.mark.xfail(reason="engine bug #31: a nested if's else path copies "
-                                         "a variable unbound there", strict=True)),
-    pytest.param(control.defined_in_branch_used_in_loop, _values([0.1, 0.2], [1.0, 1.0]), (0, 1),
-                 marks=pytest.mark.xfail(reason="engine bug #30: zeros_like of a variable that "
-                                         "is unbound on this path", strict=True)),
-    pytest.param(control.update_then_break, _values([0.5, 0.4, 0.3], [0.3, 0.4, 0.5]), (0, 1),
-                 marks=pytest.mark.xfail(reason="engine bug #28: break skips the copy of a "
-                                         "loop-carried value", strict=True)),
-]
 
 
 def _grads(fn, args, wrt):
@@ -78,12 +70,6 @@ def test_matches_central_differences(fn, make, wrt):
     args = make()
     assert_grads_close(_grads(fn, args, wrt), numeric_grads(fn, args, wrt), rtol=1e-5,
                        atol=1e-6, what=fn.__name__)
-
-
-@pytest.mark.parametrize("fn, make, wrt", KNOWN_BUGS,
-                         ids=[case.values[0].__name__ for case in KNOWN_BUGS])
-def test_known_bugs_match_central_differences(fn, make, wrt):
-    test_matches_central_differences(fn, make, wrt)
 
 
 @pytest.mark.parametrize("fn, make, wrt", CASES, ids=IDS)
@@ -100,8 +86,6 @@ def test_value_and_grad_returns_the_value(fn, make, wrt):
     np.testing.assert_allclose(value, fn(*args), rtol=1e-12)
 
 
-@pytest.mark.xfail(reason="engine bug #28: break skips the copy of a loop-carried value",
-                   strict=True)
 def test_value_and_grad_value_after_a_break():
     a, b = np.array([0.5, 0.4, 0.3]), np.array([0.3, 0.4, 0.5])
     value, _ = srcgrad.value_and_grad(control.update_then_break, wrt=1)(a, b)

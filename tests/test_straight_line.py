@@ -204,9 +204,6 @@ def test_random_programs(source, seed, tmp_path_factory):
     _check_program(source, seed, tmp_path_factory)
 
 
-@pytest.mark.xfail(reason="engine bugs #28, #30, #31 (found by this test): break skips the copy "
-                          "of a loop-carried value; variables unbound on the path taken are "
-                          "read (zeros_like, copies in nested ifs)", strict=True)
 @FUZZ
 @given(source=programs(control_flow=True), seed=st.integers(0, 2 ** 16))
 def test_random_programs_with_control_flow(source, seed, tmp_path_factory):
