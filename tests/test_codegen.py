@@ -9,7 +9,7 @@ import traceback
 import gast
 import numpy as np
 import pytest
-from corpus import clashes, indexing, loops, models, straight
+from corpus import clashes, control, indexing, loops, models, straight
 from corpus.support import assert_grads_close, numeric_grads
 
 import srcgrad
@@ -166,6 +166,7 @@ def test_blocks_are_headed_by_the_users_line(fn, wrt):
     (loops.carried_and_data, 0, ["dxs", "dcount"]),
     (models.mlp_softmax_xent, (0, 1), ["dx =", "dy =", "dw2 =", "db2 ="]),
     (models.two_layer_net, "w2", ["dw =", "db =", "dx =", "dtarget"]),
+    (control.dead_in_nested_if, (0, 1), ["np.exp", "np.cos", "dv"]),
 ])
 def test_no_code_for_what_does_not_need_it(fn, wrt, absent):
     source = srcgrad.grad(fn, wrt=wrt).source

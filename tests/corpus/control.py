@@ -218,3 +218,22 @@ def maybe_assigned_nested_ifs(a, b):
         if np.sum(b) > 0:
             v = v * 2.0
     return np.sum(a * a)
+
+
+def dead_in_nested_if(x, w):
+    y = x * w
+    if np.sum(x) > 0:
+        v = np.exp(x)
+        if np.sum(w) > 0:
+            v = v * np.cos(w)
+    return np.sum(y)
+
+
+def overwritten_in_sibling_if(a, b):
+    if np.sum(a) > 0:
+        if np.sum(b) > 0.5:
+            v = b * 2.0
+            a = v * a
+        if np.sum(b) > 0:
+            v = v * 2.0
+    return np.sum(a * a)
