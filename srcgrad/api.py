@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import linecache
 import threading
 from typing import Any, Callable, Sequence, Union
 
@@ -25,10 +26,11 @@ def _wrt_names(fn: Callable, wrt: Wrt,
     params = list(signature.parameters.values())
     if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
         code = getattr(fn, "__code__", None)
+        filename = getattr(code, "co_filename", None)
+        lineno = getattr(code, "co_firstlineno", None)
         raise UnsupportedSyntaxError(
-            "*args and **kwargs parameters cannot be differentiated",
-            filename=getattr(code, "co_filename", None),
-            lineno=getattr(code, "co_firstlineno", None),
+            "*args and **kwargs parameters cannot be differentiated", filename=filename,
+            lineno=lineno, line=linecache.getline(filename, lineno) if filename else None,
             fix="give the function named parameters")
     names = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD,
                                                   p.KEYWORD_ONLY)]

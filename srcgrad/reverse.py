@@ -108,6 +108,7 @@ class Reverser:
     state: dict[str, str] = field(default_factory=dict)
     push_sets: dict[int, list[str]] = field(default_factory=dict)
     slot_saves: set[int] = field(default_factory=set)  # writes whose old values are taped
+    later: list = field(default_factory=list)  # per enclosing block: what is assigned after
     shape_name: dict[str, str] = field(default_factory=dict)  # x -> x_shape, taped for x
     shape_of: dict[str, str] = field(default_factory=dict)  # x_shape -> x
     tape: str = "tape"  # the names generated code uses for the tape and for ignored values
@@ -174,8 +175,14 @@ class Reverser:
         once = not any(isinstance(s, (gast.For, gast.While)) for s in self.scopes)
         pieces = []  # (stmt, code, names to restore from the tape), in forward order
         reads_total: set[str] = set()
+        after: set[str] = set()  # what the statements after this one assign
         for stmt in reversed(stmts):
-            code, reads = self.statement(stmt)
+            self.later.append(after)
+            try:
+                code, reads = self.statement(stmt)
+            finally:
+                self.later.pop()
+            after = after | set(targets_of(stmt)) | getattr(stmt, "sg_assigned", set())
             push: list[str] = []
             if scope is not None:  # what a nested scope assigns it keeps for itself, but
                 # its header (a loop's range, its trip count) is read outside it
@@ -188,7 +195,7 @@ class Reverser:
             reads_total |= reads
             pieces.append((stmt, code, push))
         pieces.reverse()
-        _share_pushes(pieces, once, self.shape_of)
+        _share_pushes(pieces, once, self.shape_of, set().union(*self.later))
         _group_pushes(pieces, self.shape_of)
         out: list[gast.stmt] = []
         last_line = None
@@ -606,10 +613,12 @@ def _shape_use(node) -> str | None:
     return None
 
 
-def _share_pushes(pieces, once: bool, shape_of: dict[str, str]) -> None:
+def _share_pushes(pieces, once: bool, shape_of: dict[str, str],
+                  assigned_later: set[str]) -> None:
     """Push each value once: a value pushed after two statements, and not reassigned between
     them, is pushed after the later one only (its pop then serves both adjoints). In a block
-    that runs at most once, a value nothing reassigns later needs no push at all."""
+    that runs at most once, a value nothing reassigns later (in it, or after the ifs around
+    it: ``assigned_later``) needs no push at all."""
     last_push: dict[str, int] = {}
     for i, (stmt, _, push) in enumerate(pieces):
         changed = set(targets_of(stmt)) | set(getattr(stmt, "sg_assigned", ()))
@@ -623,7 +632,8 @@ def _share_pushes(pieces, once: bool, shape_of: dict[str, str]) -> None:
             last_push[var] = i
     if once:
         for var, i in last_push.items():
-            pieces[i][2].remove(var)
+            if shape_of.get(var, var) not in assigned_later:
+                pieces[i][2].remove(var)
 
 
 def is_none(var: str) -> gast.Compare:

@@ -58,15 +58,9 @@ CASES = [
     (control.while_in_for, _values([0.3, 0.2, 0.1], [1.5, 1.2, 1.1]), (0, 1)),
     (control.if_in_while_in_for, _values([[0.05, 0.02], [-1.2, 0.9], [0.5, -0.4]], [0.7, 0.4]),
      (0, 1)),
+    (control.overwritten_in_sibling_if, _values([0.5, 0.2], [0.7, 0.2]), (0, 1)),
 ]
 IDS = [f"{fn.__name__}-{i}" for i, (fn, _, _) in enumerate(CASES)]
-# Cases the engine gets wrong today: move them to CASES once fixed.
-KNOWN_BUGS = [
-    pytest.param(control.overwritten_in_sibling_if, _values([0.5, 0.2], [0.7, 0.2]), (0, 1),
-                 marks=pytest.mark.xfail(reason="engine bug #32: a later nested branch "
-                                         "overwrites a value an earlier one's adjoint reads",
-                                         strict=True)),
-]
 
 
 def _grads(fn, args, wrt):
@@ -81,10 +75,6 @@ def test_matches_central_differences(fn, make, wrt):
                        atol=1e-6, what=fn.__name__)
 
 
-@pytest.mark.parametrize("fn, make, wrt", KNOWN_BUGS,
-                         ids=[case.values[0].__name__ for case in KNOWN_BUGS])
-def test_known_bugs_match_central_differences(fn, make, wrt):
-    test_matches_central_differences(fn, make, wrt)
 
 
 @pytest.mark.parametrize("fn, make, wrt", CASES, ids=IDS)

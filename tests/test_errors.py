@@ -22,9 +22,7 @@ UNSUPPORTED = [
     (unsupported.attribute_assignment, errors.UnsupportedSyntaxError, "attribute"),
     (unsupported.returns_tuple, errors.UnsupportedSyntaxError, "several values"),
     (unsupported.no_return, errors.UnsupportedSyntaxError, "return"),
-    pytest.param(unsupported.star_args, errors.UnsupportedSyntaxError, "*args",
-                 marks=pytest.mark.xfail(reason="engine bug #7: the *args error does not "
-                                         "show the line", strict=True)),
+    (unsupported.star_args, errors.UnsupportedSyntaxError, "*args"),
     (unsupported.generator, errors.UnsupportedSyntaxError, "yield"),
     (unsupported.global_statement, errors.UnsupportedSyntaxError, "global"),
     (unsupported.delete, errors.UnsupportedSyntaxError, "del"),

@@ -141,21 +141,12 @@ def test_in_place_update_of_shared_array_is_refused():
         srcgrad.grad(straight.augmented_keeps_input)(np.array([0.5, -1.0]))
 
 
-# Cases the engine gets wrong today: move them to CASES once fixed.
-KNOWN_BUGS = [
-    pytest.param(calls.calls_decorated, _arrays((3,)), 0, marks=pytest.mark.xfail(
-        reason="engine bug #25: decorated helpers are inlined without their decorator",
-        strict=True)),
-    pytest.param(calls.calls_a_gradient, _arrays((3,)), 0, marks=pytest.mark.xfail(
-        reason="engine bug #25: a gradient function called inside is inlined as the original",
-        strict=True)),
-]
-
-
-@pytest.mark.parametrize("fn, make, wrt", KNOWN_BUGS,
-                         ids=[case.values[0].__name__ for case in KNOWN_BUGS])
-def test_known_bugs_match_central_differences(fn, make, wrt):
-    test_matches_central_differences(fn, make, wrt)
+@pytest.mark.parametrize("fn", [calls.calls_decorated, calls.calls_a_gradient])
+def test_helpers_srcgrad_cannot_see_through_are_refused(fn):
+    """A decorated helper, or a srcgrad gradient called inside: refused with the line."""
+    with pytest.raises(srcgrad.SrcgradError, match=r"decorator|higher-order") as info:
+        srcgrad.grad(fn)(np.ones(3))
+    assert "line" in str(info.value)
 
 
 # autograd mis-shapes gradients of np.where/np.maximum for size-1 axes: use differences there.
