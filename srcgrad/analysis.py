@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 
 import gast
 
-from .errors import NonDifferentiableError
-from .names import Namer
 from . import ir
+from .errors import NonDifferentiableError
 from .ir import SCOPES, assigned_in, atom_names, bodies, operands_of, targets_of
 from .ir import walk_statements as _walk_statements
+from .names import Namer
 from .normalize import Op, name
 from .parse import Source
+
 
 def _rename_loads(node, env: dict[str, str]) -> None:
     for sub in gast.walk(node):
@@ -299,15 +300,14 @@ def activity(fdef: gast.FunctionDef, wrt: list[str], source: Source) -> Activity
     for stmt in statements:
         op = getattr(stmt, "sg_op", None)
         if isinstance(stmt, gast.Assign) and op is not None and op.kind == "opaque" and \
-                set(targets_of(stmt)) & useful:
-            if atom_names(stmt.value) & varied:
-                raise source.error(
-                    NonDifferentiableError, stmt,
-                    f"srcgrad has no differentiation rule for {op.what}, and its input depends on "
-                    f"{', '.join(wrt)} (the argument{'s' if len(wrt) > 1 else ''} being "
-                    "differentiated)",
-                    op.fix or "rewrite it with NumPy functions srcgrad knows (see `python -m "
-                    "srcgrad rules`), or register a rule for it with srcgrad.defvjp")
+                set(targets_of(stmt)) & useful and atom_names(stmt.value) & varied:
+            raise source.error(
+                NonDifferentiableError, stmt,
+                f"srcgrad has no differentiation rule for {op.what}, and its input depends on "
+                f"{', '.join(wrt)} (the argument{'s' if len(wrt) > 1 else ''} being "
+                "differentiated)",
+                op.fix or "rewrite it with NumPy functions srcgrad knows (see `python -m "
+                "srcgrad rules`), or register a rule for it with srcgrad.defvjp")
     return Activity(varied, useful)
 
 

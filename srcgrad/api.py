@@ -6,7 +6,8 @@ import functools
 import inspect
 import linecache
 import threading
-from typing import Any, Callable, Sequence, Union
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -14,7 +15,7 @@ from .errors import UnsupportedSyntaxError, WrtError
 from .parse import parse_function
 from .transform import Generated, transform
 
-Wrt = Union[int, str, Sequence[Union[int, str]]]
+Wrt = int | str | Sequence[int | str]
 
 _cache: dict[tuple, Generated] = {}
 _lock = threading.RLock()

@@ -85,11 +85,10 @@ class ExitStructurer:
     def loop(self, stmt) -> list:
         returns = [n for n in self._own_returns(stmt.body)]
         stmt.body = self.block(stmt.body, in_loop=True)
-        if stmt.orelse:
-            if any(isinstance(n, gast.Break) for n in self._own_breaks(stmt.body)):
-                raise self.source.error(
-                    UnsupportedSyntaxError, stmt, "a loop with both break and an else block is "
-                    "not supported", "use a flag variable instead of the else block")
+        if stmt.orelse and any(isinstance(n, gast.Break) for n in self._own_breaks(stmt.body)):
+            raise self.source.error(
+                UnsupportedSyntaxError, stmt, "a loop with both break and an else block is "
+                "not supported", "use a flag variable instead of the else block")
         if not returns:
             return [stmt]
         # return inside a loop: remember the value, leave the loop, return after it

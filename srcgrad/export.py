@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import os
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from . import errors, runtime
 from .errors import SrcgradError

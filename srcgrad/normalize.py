@@ -25,8 +25,8 @@ import gast
 
 from .errors import SourceUnavailableError, UnknownCallableError, UnsupportedSyntaxError
 from .exits import always_exits, own_loop_exits, structure_exits, walk_own
-from .names import Namer
 from .inline import bind, is_user_function, parsed_helper, rename_apart
+from .names import Namer
 from .parse import ParsedFunction, lambda_as_def
 from .resolve import Resolver
 from .rules import registry
@@ -204,31 +204,31 @@ class Normalizer:
 
     def unsupported_statement(self, stmt):
         kinds = {
-            "Try": ("try blocks cannot be differentiated", "move error handling outside the "
-                    "differentiated function"),
-            "With": ("with blocks cannot be differentiated", "move the with block outside the "
-                     "differentiated function"),
+            "Try": ("try blocks cannot be differentiated", ("move error handling outside the "
+                    "differentiated function")),
+            "With": ("with blocks cannot be differentiated", ("move the with block outside the "
+                     "differentiated function")),
             "AsyncWith": ("async with cannot be differentiated", "use ordinary code"),
             "AsyncFor": ("async for cannot be differentiated", "use an ordinary for loop"),
-            "Global": ("global statements cannot be differentiated", "pass the value as a "
-                       "parameter and return the new value"),
-            "Nonlocal": ("nonlocal statements cannot be differentiated", "pass the value as a "
-                         "parameter and return the new value"),
+            "Global": ("global statements cannot be differentiated", ("pass the value as a "
+                       "parameter and return the new value")),
+            "Nonlocal": ("nonlocal statements cannot be differentiated", ("pass the value as a "
+                         "parameter and return the new value")),
             "Delete": ("del cannot be differentiated", "remove the del statement"),
-            "ClassDef": ("class definitions inside a differentiated function are not "
-                         "supported", "define the class outside the function"),
+            "ClassDef": (("class definitions inside a differentiated function are not "
+                         "supported"), "define the class outside the function"),
             "AsyncFunctionDef": ("async functions cannot be differentiated",
                                  "use ordinary functions"),
-            "Raise": ("raise cannot be differentiated", "check inputs before calling the "
-                      "gradient"),
+            "Raise": ("raise cannot be differentiated", ("check inputs before calling the "
+                      "gradient")),
             "Import": ("imports inside a differentiated function are not supported",
                        "import at module level"),
             "ImportFrom": ("imports inside a differentiated function are not supported",
                            "import at module level"),
             "Match": ("match statements are not supported", "use np.where"),
         }
-        what, fix = kinds.get(type(stmt).__name__, (f"{type(stmt).__name__} statements are not "
-                                                     "supported", "rewrite it"))
+        what, fix = kinds.get(type(stmt).__name__, ((f"{type(stmt).__name__} statements are not "
+                                                     "supported"), "rewrite it"))
         return self.unsupported(stmt, what, fix)
 
     def stmt_Pass(self, stmt):
@@ -340,11 +340,11 @@ class Normalizer:
         """``node``, after checking that every name it reads is defined."""
         for sub in gast.walk(node):
             if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Load) and \
-                    not self.resolver.is_local(sub.id):
-                if self.resolver.resolve(sub).kind == "unknown":
-                    raise self.source.error(UnsupportedSyntaxError, sub,
-                                            f"name {sub.id!r} is not defined",
-                                            "define it before the function")
+                    not self.resolver.is_local(sub.id) and \
+                    self.resolver.resolve(sub).kind == "unknown":
+                raise self.source.error(UnsupportedSyntaxError, sub,
+                                        f"name {sub.id!r} is not defined",
+                                        "define it before the function")
         return node
 
     def stmt_If(self, stmt):

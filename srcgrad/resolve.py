@@ -31,7 +31,7 @@ class Resolver:
     """Resolves names of one function against its locals, closure, globals and builtins."""
 
     def __init__(self, parsed: ParsedFunction, local_names: set[str],
-                 shared: "Resolver | None" = None):
+                 shared: Resolver | None = None):
         self.parsed = parsed
         self.locals = local_names
         # One namespace for the generated code: helpers inlined from other modules share it.

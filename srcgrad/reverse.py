@@ -17,9 +17,9 @@ import gast
 
 from . import ir
 from .analysis import Activity
-from .ir import atom_names, targets_of
 from .codegen import COMMENT_MARKER
 from .errors import UnsupportedSyntaxError
+from .ir import atom_names, targets_of
 from .names import Namer
 from .normalize import Op, constant, name
 from .parse import Source

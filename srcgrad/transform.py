@@ -13,11 +13,15 @@ from . import runtime
 from .analysis import activity, assigned_in, container_vars, rename, shape_classes
 from .codegen import compile_function, to_source
 from .errors import SrcgradError, WrtError
+from .fuse import fuse
 from .names import Namer, names_in
 from .normalize import name, normalize
-from .fuse import fuse
-from .optimize import (eliminate_dead_code, forward_adjoint_copies, hoist_invariants,
-                       propagate_copies)
+from .optimize import (
+    eliminate_dead_code,
+    forward_adjoint_copies,
+    hoist_invariants,
+    propagate_copies,
+)
 from .parse import parse_function
 from .resolve import Resolver
 from .reverse import Reverser, with_pushes

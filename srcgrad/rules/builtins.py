@@ -4,6 +4,7 @@ import builtins
 
 import numpy as np
 
+from . import elementwise  # noqa: F401  (first: abs shares np.absolute's rule)
 from .registry import alias, defvjp, nondiff
 
 # sum(xs, start): adds the items of xs (an array's rows, or a list's elements) to start.

@@ -26,14 +26,15 @@ Primitives written as Python syntax have string keys: ``"+"``, ``"@"``, ``"unary
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Union
+from typing import Any
 
 import gast
 
 from ..errors import RuleError
 
-Template = Union[str, Callable[..., str]]
+Template = str | Callable[..., str]
 
 #: Stands for a non-differentiable argument whose value is not a literal in the source.
 DYNAMIC = type("Dynamic", (), {"__repr__": lambda self: "DYNAMIC"})()
@@ -131,7 +132,7 @@ def _default_name(primitive: Any) -> str:
         return primitive
     module = getattr(primitive, "__module__", None) or ""
     qualname = getattr(primitive, "__qualname__", None) or getattr(primitive, "__name__", "")
-    if module == "numpy" or module.startswith("numpy._core") or module.startswith("numpy.core"):
+    if module == "numpy" or module.startswith(("numpy._core", "numpy.core")):
         return "np." + getattr(primitive, "__name__", qualname)
     if module.startswith("numpy."):
         sub = module.split(".")[1]
