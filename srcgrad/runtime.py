@@ -502,6 +502,17 @@ def solve_lhs_grad(g, a, b, ans):
     return unbroadcast(da, a)
 
 
+def undiag(g, v, k=0):
+    """The gradient of ``np.diag(v, k)``: the diagonal of ``g`` for a vector ``v``; for a
+    matrix ``v``, zeros shaped like it with ``g`` on its ``k``-th diagonal."""
+    if np.ndim(v) == 1:
+        return np.diag(g, k)
+    dv = np.zeros(np.shape(v), dtype=np.result_type(g, 1.0))
+    rows = np.arange(len(g)) + max(-k, 0)
+    dv[rows, rows + k] = g
+    return dv
+
+
 def unreshape(g, a, order="C"):
     """The gradient of ``np.reshape(a, ..., order)`` or ``np.ravel``: ``g`` in ``a``'s shape."""
     if order == "A":

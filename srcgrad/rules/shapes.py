@@ -44,6 +44,8 @@ defvjp(np.transpose, "a, axes=None", a=_untranspose)
 defvjp(np.swapaxes, "a, axis1, axis2", a="np.swapaxes(g, axis1, axis2)")
 defvjp(np.moveaxis, "a, source, destination", a="np.moveaxis(g, destination, source)")
 defvjp(np.flip, "m, axis=None", m="np.flip(g, axis)")
+# np.diag makes a matrix from a vector, or takes a matrix's diagonal: the adjoint does the other.
+defvjp(np.diag, "v, k=0", v="undiag(g, v, k)")
 defvjp(np.fliplr, "m", m="np.fliplr(g)")
 defvjp(np.flipud, "m", m="np.flipud(g)")
 defvjp(np.rot90, "m, k=1, axes=(0, 1)", m="np.rot90(g, -k, axes)")
