@@ -4,7 +4,7 @@ checked against central differences and autograd (which follows Python's control
 import numpy as np
 import pytest
 from corpus import control
-from corpus.support import assert_grads_close, autograd_grads, numeric_grads
+from corpus.support import assert_grads_close, autograd_grads, numeric_grads, srcgrad_grads
 
 import srcgrad
 
@@ -63,15 +63,10 @@ CASES = [
 IDS = [f"{fn.__name__}-{i}" for i, (fn, _, _) in enumerate(CASES)]
 
 
-def _grads(fn, args, wrt):
-    got = srcgrad.grad(fn, wrt=wrt)(*args)
-    return list(got) if isinstance(wrt, tuple) else [got]
-
-
 @pytest.mark.parametrize("fn, make, wrt", CASES, ids=IDS)
 def test_matches_central_differences(fn, make, wrt):
     args = make()
-    assert_grads_close(_grads(fn, args, wrt), numeric_grads(fn, args, wrt), rtol=1e-5,
+    assert_grads_close(srcgrad_grads(fn, args, wrt), numeric_grads(fn, args, wrt), rtol=1e-5,
                        atol=1e-6, what=fn.__name__)
 
 
@@ -80,7 +75,7 @@ def test_matches_central_differences(fn, make, wrt):
 @pytest.mark.parametrize("fn, make, wrt", CASES, ids=IDS)
 def test_matches_autograd(fn, make, wrt):
     args = make()
-    assert_grads_close(_grads(fn, args, wrt), autograd_grads(fn, args, wrt), rtol=1e-9,
+    assert_grads_close(srcgrad_grads(fn, args, wrt), autograd_grads(fn, args, wrt), rtol=1e-9,
                        atol=1e-12, what=fn.__name__)
 
 

@@ -9,6 +9,7 @@ from corpus.support import (
     normal,
     numeric_grads,
     positions,
+    srcgrad_grads,
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -79,15 +80,10 @@ IDS = [f"{fn.__name__}-{i}" for i, (fn, _, _) in enumerate(CASES)]
 NOT_FOR_AUTOGRAD = {"augmented_in_loop", "rows_in_loop"}  # in-place ops on boxes
 
 
-def _grads(fn, args, wrt):
-    got = srcgrad.grad(fn, wrt=wrt)(*args)
-    return list(got) if isinstance(wrt, tuple) else [got]
-
-
 @pytest.mark.parametrize("fn, make, wrt", CASES, ids=IDS)
 def test_matches_central_differences(fn, make, wrt):
     args = make(np.random.default_rng(0))
-    assert_grads_close(_grads(fn, args, wrt), numeric_grads(fn, args, wrt), rtol=1e-5,
+    assert_grads_close(srcgrad_grads(fn, args, wrt), numeric_grads(fn, args, wrt), rtol=1e-5,
                        atol=1e-6, what=fn.__name__)
 
 
@@ -96,7 +92,7 @@ def test_matches_autograd(fn, make, wrt):
     if fn.__name__ in NOT_FOR_AUTOGRAD:
         pytest.skip("autograd cannot trace this function")
     args = make(np.random.default_rng(1))
-    assert_grads_close(_grads(fn, args, wrt), autograd_grads(fn, args, wrt), rtol=1e-9,
+    assert_grads_close(srcgrad_grads(fn, args, wrt), autograd_grads(fn, args, wrt), rtol=1e-9,
                        atol=1e-12, what=fn.__name__)
 
 
@@ -118,8 +114,8 @@ def test_float32_stays_float32(fn, make, wrt):
         pytest.skip("differentiates a Python float")
     single = [a.astype(np.float32) if isinstance(a, np.ndarray) and a.dtype.kind == "f"
               else a for a in args]
-    got = _grads(fn, single, wrt)
-    reference = _grads(fn, args, wrt)
+    got = srcgrad_grads(fn, single, wrt)
+    reference = srcgrad_grads(fn, args, wrt)
     for arg, g, r in zip([single[p] for p in positions(fn, wrt)], got, reference):
         assert g.dtype == np.float32 and g.shape == arg.shape
         np.testing.assert_allclose(g, r, rtol=2e-3, atol=2e-4)
@@ -146,7 +142,7 @@ def test_python_float_through_a_loop():
 def test_loop_carried_broadcasting_any_shapes(fn, shapes, seed):
     rng = np.random.default_rng(seed)
     args = [rng.uniform(-1.0, 1.0, size=s) for s in shapes.input_shapes]
-    got = _grads(fn, args, (0, 1))
+    got = srcgrad_grads(fn, args, (0, 1))
     assert_grads_close(got, autograd_grads(fn, args, (0, 1)), rtol=1e-9, atol=1e-12,
                        what=fn.__name__)
 
@@ -157,7 +153,7 @@ def test_loop_carried_broadcasting_any_shapes(fn, shapes, seed):
 def test_range_with_any_bounds(start, stop, step):
     x = np.linspace(-0.8, 0.9, 6)
     args = [x, start, stop, step]
-    assert_grads_close(_grads(loops.any_range, args, 0),
+    assert_grads_close(srcgrad_grads(loops.any_range, args, 0),
                        autograd_grads(loops.any_range, args, 0), rtol=1e-9, atol=1e-12)
     value, _ = srcgrad.value_and_grad(loops.any_range)(*args)
     assert value == pytest.approx(loops.any_range(*args), rel=1e-12)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from corpus import calls, indexing, straight, writes
 from corpus.programs import SHAPES, load, programs, without_augmented_assignment
-from corpus.support import assert_grads_close, autograd_grads, normal, numeric_grads
+from corpus.support import assert_grads_close, autograd_grads, normal, numeric_grads, srcgrad_grads
 from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
@@ -114,15 +114,10 @@ NOT_FOR_AUTOGRAD = {"methods", "transpose_axes", "astype_copy_clip", "augmented"
                     "prod_with_zero"}
 
 
-def _grads(fn, args, wrt):
-    got = srcgrad.grad(fn, wrt=wrt)(*args)
-    return list(got) if isinstance(wrt, tuple) else [got]
-
-
 @pytest.mark.parametrize("fn, make, wrt", CASES, ids=IDS)
 def test_matches_central_differences(fn, make, wrt):
     args = make(np.random.default_rng(0))
-    assert_grads_close(_grads(fn, args, wrt), numeric_grads(fn, args, wrt), rtol=1e-5,
+    assert_grads_close(srcgrad_grads(fn, args, wrt), numeric_grads(fn, args, wrt), rtol=1e-5,
                        atol=1e-6, what=fn.__name__)
 
 
@@ -131,7 +126,7 @@ def test_matches_autograd(fn, make, wrt):
     if fn.__name__ in NOT_FOR_AUTOGRAD or fn.__module__ in (calls.__name__, writes.__name__):
         pytest.skip("autograd cannot trace this function")
     args = make(np.random.default_rng(1))
-    assert_grads_close(_grads(fn, args, wrt), autograd_grads(fn, args, wrt), rtol=1e-9,
+    assert_grads_close(srcgrad_grads(fn, args, wrt), autograd_grads(fn, args, wrt), rtol=1e-9,
                        atol=1e-12, what=fn.__name__)
 
 
@@ -158,7 +153,7 @@ def test_helpers_srcgrad_cannot_see_through_are_refused(fn):
 def test_broadcasting_any_shapes(fn, oracle, shapes, dtype, seed):
     rng = np.random.default_rng(seed)
     args = [rng.uniform(-1.0, 1.0, size=s).astype(dtype) for s in shapes.input_shapes]
-    got = _grads(fn, args, (0, 1, 2))
+    got = srcgrad_grads(fn, args, (0, 1, 2))
     for arg, grad in zip(args, got):
         assert grad.shape == arg.shape and grad.dtype == dtype
     exact = [a.astype(np.float64) for a in args]
@@ -214,7 +209,7 @@ def _check_program(source, seed, tmp_path_factory):
             np.exceptions.AxisError):
         assume(False)  # not a valid program for these shapes
     wrt = (0, 1, 2)
-    got = _grads(fn, args, wrt)
+    got = srcgrad_grads(fn, args, wrt)
     if not _close(got, numeric_grads(fn, args, wrt)):
         traceable = load(without_augmented_assignment(source), directory)
         assert _close(got, autograd_grads(traceable, args, wrt)), source

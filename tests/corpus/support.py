@@ -26,6 +26,14 @@ def positions(fn, wrt) -> list[int]:
     return [names.index(w) if isinstance(w, str) else w for w in as_tuple(wrt)]
 
 
+def srcgrad_grads(fn, args, wrt) -> list:
+    """srcgrad's gradients of ``fn`` at ``args``, as a list in ``wrt`` order."""
+    import srcgrad
+
+    got = srcgrad.grad(fn, wrt=wrt)(*args)
+    return list(got) if isinstance(wrt, tuple) else [got]
+
+
 def numeric_grads(fn, args, wrt, seed=None) -> list:
     """Central-difference gradients of ``fn`` at ``args``, one per ``wrt`` entry."""
     return [numerical_grad(fn, args, p, seed=seed) for p in positions(fn, wrt)]
