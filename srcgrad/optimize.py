@@ -41,6 +41,14 @@ def _removable(stmt) -> bool:
     return False
 
 
+def _reads_cached(stmt) -> set[str]:
+    """``_reads(stmt)`` for a simple statement, computed once (loops ask many times)."""
+    cached = getattr(stmt, "sg_reads", None)
+    if cached is None:
+        cached = stmt.sg_reads = frozenset(_reads(stmt))
+    return cached
+
+
 def eliminate_dead_code(stmts: list, live_out: set[str],
                         mutate: bool = True) -> tuple[list, set[str]]:
     """Drop assignments whose values nothing reads; returns the statements and live-in names.
@@ -82,8 +90,8 @@ def eliminate_dead_code(stmts: list, live_out: set[str],
             continue
         if _removable(stmt) and not (_writes(stmt) & live):
             continue
-        live = (live - _writes(stmt)) | _reads(stmt) if not isinstance(stmt, gast.AugAssign) \
-            else live | _reads(stmt)
+        live = (live - _writes(stmt)) | _reads_cached(stmt) \
+            if not isinstance(stmt, gast.AugAssign) else live | _reads_cached(stmt)
         out.append(stmt)
     out.reverse()
     return _drop_orphan_comments(out), live
