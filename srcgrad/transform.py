@@ -9,7 +9,7 @@ from typing import Any
 import gast
 import numpy as np
 
-from . import runtime
+from . import ir, runtime
 from .analysis import activity, assigned_in, container_vars, rename, shape_classes
 from .codegen import compile_function, to_source
 from .errors import SrcgradError, WrtError
@@ -61,10 +61,6 @@ class Generated:
                 except ValueError:
                     return False
         return True
-
-
-def parameter_names(fn) -> list[str]:
-    return list(inspect.signature(fn).parameters)
 
 
 def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
@@ -147,7 +143,7 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     args = gast.arguments(args=[name(p) for p in params], posonlyargs=[], vararg=None,
                           kwonlyargs=[name("seed")] if mode == "vjp" else [],
                           kw_defaults=[None] if mode == "vjp" else [], kwarg=None,
-                          defaults=copy_defaults(tree.args.defaults))
+                          defaults=ir.clone(tree.args.defaults))
     for a in args.args + args.kwonlyargs:
         a.ctx = gast.Param()
     gen = gast.FunctionDef(name=fn_name, args=args, body=body, decorator_list=[], returns=None,
@@ -158,11 +154,6 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     assumptions = tuple({(id(s), k): (s, k, v) for s, k, v in resolver.assumptions
                          if k in namespace}.values())
     return Generated(function, source, fn, namespace, fn_name, params, assumptions)
-
-
-def copy_defaults(defaults):
-    import copy
-    return [copy.deepcopy(d) for d in defaults]
 
 
 def assigned_names(tree) -> set[str]:
