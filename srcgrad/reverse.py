@@ -109,6 +109,7 @@ class Reverser:
     push_sets: dict[int, list[str]] = field(default_factory=dict)
     slot_saves: set[int] = field(default_factory=set)  # writes whose old values are taped
     later: list = field(default_factory=list)  # per enclosing block: what is assigned after
+    g_owned: bool = False  # whether the adjoint being consumed is an array only we hold
     shape_name: dict[str, str] = field(default_factory=dict)  # x -> x_shape, taped for x
     shape_of: dict[str, str] = field(default_factory=dict)  # x_shape -> x
     tape: str = "tape"  # the names generated code uses for the tape and for ignored values
@@ -303,6 +304,7 @@ class Reverser:
                                 else constant(None) for t in targets], ctx=gast.Load())
             ans = gast.Tuple(elts=[name(t) for t in targets], ctx=gast.Load())
         maybe = [t for t in targets if self.state.get(t) == MAYBE]
+        self.g_owned = len(targets) == 1 and self.state.get(targets[0]) == OWNED
         for t in targets:
             self.state[t] = UNSET  # consumed: what flows in later belongs to an older value
         if maybe and op.kind == "copy":  # a copy passes None (zero) along as it is
@@ -413,12 +415,18 @@ class Reverser:
             elif spec.default is not spec.empty:
                 mapping[param] = constant(spec.default)
         code: list[gast.stmt] = []
+        flowing = [p for p in rule.adjoints if op.bound.get(p) is not None
+                   and atom_names(op.bound[p]) & self.activity.varied]
         for param in rule.adjoints:
             atom = op.bound.get(param)
             if atom is None or not atom_names(atom) & self.activity.varied:
                 continue
             template = rule.template_for(param, op.static)
             expr = self.skip_unbroadcast(substitute(template, mapping), targets_of(stmt))
+            if rule.elementwise and len(flowing) == 1 and self.g_owned and \
+                    isinstance(atom, gast.Name) and atom.id not in self.containers:
+                expr, scaled = self.in_place(expr, g)
+                code += scaled
             if param in rule.sequences or isinstance(atom, (gast.Tuple, gast.List)):
                 code += self.sequence(atom, expr, nullable=rule.sparse)
                 continue
@@ -431,6 +439,17 @@ class Reverser:
                                              raw=op.bound)
             code += self.contribute(atom, expr, accumulate_expr)
         return code
+
+    def in_place(self, expr, g) -> tuple[object, list]:
+        """``g * e`` where ``g`` is an adjoint only this code holds, read for the last time:
+        ``dz *= e`` reuses its array (one array fewer alive, one allocation fewer)."""
+        if isinstance(expr, gast.BinOp) and isinstance(expr.op, gast.Mult) and \
+                isinstance(expr.left, gast.Name) and isinstance(g, gast.Name) and \
+                expr.left.id == g.id and g.id not in ir.atom_names(expr.right):
+            scale = gast.AugAssign(target=name(g.id, store=True), op=gast.Mult(),
+                                   value=expr.right)
+            return name(g.id), [scale]
+        return expr, []
 
     def skip_unbroadcast(self, expr, targets: list[str]):
         """Drop ``unbroadcast(e, x)`` where ``x`` has the statement result's shape."""
