@@ -226,9 +226,6 @@ def _rename_reads(node, copies: dict) -> None:
             sub.id = copies[sub.id]
 
 
-_HOISTABLE = {"unary -", "+", "-", "*"}  # cannot fail where the loop would not have
-
-
 def hoist_invariants(fdef: gast.FunctionDef) -> gast.FunctionDef:
     """Move ``t = -k`` (arithmetic on values a loop never changes) out of the loop: it is then
     computed once, and the backward pass reads it without anything on the tape."""
@@ -260,7 +257,7 @@ def _hoist_from(loop, defs: dict[str, int]) -> list:
         for stmt in list(loop.body):
             op = getattr(stmt, "sg_op", None)
             if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
-                    and op is not None and op.kind == "rule" and op.rule.key in _HOISTABLE):
+                    and op is not None and op.kind == "rule" and op.rule.hoistable):
                 continue
             target = stmt.targets[0].id
             if defs.get(target) == 1 and not (ir.atom_names(stmt.value) & changed):

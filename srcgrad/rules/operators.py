@@ -9,14 +9,14 @@ import numpy as np
 from . import elementwise  # noqa: F401  (registers the rules aliased here)
 from .registry import alias, defvjp, nondiff
 
-alias("+", np.add)
-alias("-", np.subtract)
-alias("*", np.multiply)
+alias("+", np.add, hoistable=True)
+alias("-", np.subtract, hoistable=True)
+alias("*", np.multiply, hoistable=True)
 alias("/", np.true_divide)
 alias("**", np.power)
 alias("%", np.remainder)
 alias("@", np.matmul)
-alias("unary -", np.negative)
+alias("unary -", np.negative, hoistable=True)
 defvjp("unary +", "x", x="g", elementwise=True)
 
 # Comparisons, boolean logic and floor division carry no gradient.

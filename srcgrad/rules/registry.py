@@ -58,6 +58,7 @@ class Rule:
     returns_sequence: bool = False
     sparse: bool = False
     reduction: bool = False
+    hoistable: bool = False
     _parsed: dict[str, gast.expr] = field(default_factory=dict, repr=False)
 
     @property
@@ -216,15 +217,17 @@ def nondiff(*primitives: Any, params: str = "*args, **kwargs") -> None:
             callable=None if isinstance(primitive, str) else primitive)
 
 
-def alias(key: Any, primitive: Any) -> Rule:
+def alias(key: Any, primitive: Any, *, hoistable: bool = False) -> Rule:
     """Make ``key`` (the syntax ``"+"``, or a function such as ``abs``) use the rule of
-    ``primitive`` (``np.add``, ``np.absolute``)."""
+    ``primitive`` (``np.add``, ``np.absolute``). ``hoistable`` marks operations that may be
+    moved out of a loop when their operands do not change in it: they cannot fail where the
+    loop would not have (``-k``, ``a * b``)."""
     rule = _RULES[_key(primitive)]
     aliased = Rule(key=_key(key), name=rule.name, signature=rule.signature,
                    adjoints=rule.adjoints, sequences=rule.sequences,
                    differentiable=rule.differentiable, elementwise=rule.elementwise,
                    callable=rule.callable, accumulate=rule.accumulate,
-                   reduction=rule.reduction)
+                   reduction=rule.reduction, hoistable=hoistable)
     _RULES[aliased.key] = aliased
     return aliased
 
