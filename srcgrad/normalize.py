@@ -411,8 +411,9 @@ class Normalizer:
                                       value=atom_, type_comment=None))
         write.sg_op = Op("setitem", bound={"x": name(base.id), "index": index, "value": atom_})
 
-    def refuse_shared_write(self, target: str, stmt, what: str) -> None:
-        """Refuse an in-place change of ``target`` seen through another variable that is read."""
+    def refuse_shared_write(self, target: str, stmt, what: str, fix: str | None = None) -> None:
+        """Refuse an in-place change of ``target`` seen through another variable that is read
+        (``y = x`` or ``y = x[:2]`` make them share memory)."""
         sharing = {other for other, source in self.aliases.items() if source == target}
         if target in self.aliases:
             sharing.add(self.aliases[target])
@@ -421,25 +422,15 @@ class Normalizer:
                 raise self.unsupported(
                     stmt, f"'{what}' would change {target}'s array in place, and {target} "
                     f"shares memory with {other}, which is used elsewhere",
-                    f"copy it first: {target} = {other}.copy()")
+                    (fix + " (or " if fix else "") + f"copy it first: {target} = "
+                    f"{other}.copy()" + (")" if fix else ""))
 
     def check_no_shared_memory(self, stmt) -> None:
-        """``y += 1`` changes y's array in place; refuse if another variable may share it.
-
-        srcgrad computes ``y = y + 1`` (a new array), which is the same only when no other
-        variable that is read sees y's memory (``y = x`` or ``y = x[:2]`` make them share).
-        """
-        target = stmt.target.id
-        sharing = {other for other, source in self.aliases.items() if source == target}
-        if target in self.aliases:
-            sharing.add(self.aliases[target])
-        for other in sorted(sharing - {target}):
-            if self.read_outside_aliasing(other):
-                raise self.unsupported(
-                    stmt, f"'{target} {self.text_op(stmt.op)}= ...' would change {target}'s "
-                    f"array in place, and {target} shares memory with {other}, which is used "
-                    "elsewhere", f"write {target} = {target} {self.text_op(stmt.op)} ... to make "
-                    f"a new array (or copy it first: {target} = {other}.copy())")
+        """``y += 1`` changes y's array in place, where srcgrad computes ``y = y + 1`` (a new
+        array): the same only when no other variable that is read sees y's memory."""
+        target, op = stmt.target.id, self.text_op(stmt.op)
+        self.refuse_shared_write(target, stmt, f"{target} {op}= ...",
+                                 f"write {target} = {target} {op} ... to make a new array")
 
     def text_op(self, op) -> str:
         return _BINOPS.get(type(op), "?")
