@@ -355,6 +355,9 @@ def shape_classes(fdef: gast.FunctionDef, scalars: set[str] = frozenset()) -> di
             return "skip"
         if isinstance(atom, gast.Name):
             return tokens.get(atom.id, UNKNOWN)
+        if isinstance(atom, (gast.Subscript, gast.Call, gast.BinOp, gast.UnaryOp)) or \
+                isinstance(atom, gast.Attribute) and atom.attr in ("ndim", "size"):
+            return _SCALAR  # a shape expression (x.shape[0], len(x), 2 * H): an int
         return UNKNOWN
 
     def value_token(stmt, target):

@@ -60,19 +60,20 @@ def _wrt_names(fn: Callable, wrt: Wrt,
 
 
 def generated(fn: Callable, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
-              containers: frozenset[str] = frozenset()) -> Generated:
-    """The generated function for ``fn``, transformed once per code object, wrt, mode and
-    set of parameters passed as containers (lists, tuples, dicts)."""
+              containers: frozenset = frozenset(),
+              arg_shapes: frozenset = frozenset()) -> Generated:
+    """The generated function for ``fn``, transformed once per code object, wrt, mode, set of
+    parameters passed containers (lists, tuples, dicts) or numbers, and argument shapes."""
     # By identity: equal code objects from two modules may see different globals. The cached
     # entry keeps the function alive, so these ids cannot be reused while it is cached.
     key = (id(getattr(fn, "__code__", fn)), id(getattr(fn, "__globals__", None)), wrt, mode,
-           as_tuple, _closure_key(fn), containers)
+           as_tuple, _closure_key(fn), containers, arg_shapes)
     found = _cache.get(key)
     if found is None or not found.still_valid():
         with _lock:
             found = _cache.get(key)
             if found is None or not found.still_valid():  # new, or a global was rebound
-                found = transform(fn, wrt, mode, as_tuple, containers)
+                found = transform(fn, wrt, mode, as_tuple, containers, arg_shapes)
                 _cache[key] = found
     return found
 
@@ -83,6 +84,12 @@ def _closure_key(fn) -> tuple:
 
 
 _CONTAINERS = (list, tuple, dict)
+
+#: How many versions specialised on argument shapes one gradient makes; calls with further
+#: shapes share one version that works for any shapes. 0 turns specialisation off.
+MAX_SHAPE_VERSIONS = 8
+#: The most argument signatures one gradient remembers the version of (a bound on memory).
+_MAX_REMEMBERED = 64
 
 
 #: Arguments that get a version of the gradient of their own: containers, and numbers (whose
@@ -133,27 +140,47 @@ def _make(fn: Callable, wrt: Wrt, mode: str) -> Callable:
     def bound_to_owner(function):
         return function if owner is None else functools.partial(function, owner)
 
-    current = [gen, bound_to_owner(gen.function)]  # remade if a global it read is rebound
     check = _check_float
+    shaped: set[frozenset] = set()   # the argument shapes given versions of their own
+    remembered: dict[tuple, tuple] = {}  # array shapes -> (Generated, function), fast path
+    last = [gen]
 
-    def compiled_now():
-        if not current[0].still_valid():
-            current[0] = generated(fn, wrt_names, mode, as_tuple=not single)
-            current[1] = bound_to_owner(current[0].function)
-            gradient.source = current[0].source
-            gradient.generated = current[0].function
-        return current[1]
-
-    def specialized(args):
-        """The generated function for these arguments: parameters passed lists, tuples and
-        dicts get a version of their own (which knows whether they nest containers)."""
+    def version(args) -> tuple[Generated, Callable]:
+        """The generated function for these arguments: one per set of parameters passed
+        lists, tuples, dicts or numbers (with what they hold), and per argument shapes."""
         containers = frozenset((n, _container_kind(a)) for n, a in zip(names, args)
                                if isinstance(a, _SPECIAL))
-        if not containers:
-            return compiled_now()
-        special = generated(fn, wrt_names, mode, not single, containers)
-        gradient.source = special.source
-        return bound_to_owner(special.function)
+        shapes = frozenset((n, a.shape if type(a) is np.ndarray else ())
+                           for n, a in zip(names, args)
+                           if type(a) is np.ndarray or isinstance(a, (float, int)))
+        if shapes not in shaped:
+            if len(shaped) < MAX_SHAPE_VERSIONS:
+                shaped.add(shapes)
+            else:
+                shapes = frozenset()  # enough versions: one for any shapes
+        made = generated(fn, wrt_names, mode, not single, containers, shapes)
+        return made, bound_to_owner(made.function)
+
+    def shown(made: Generated) -> None:
+        if last[0] is not made:  # .source shows the version the last call ran
+            last[0] = made
+            gradient.source = made.source
+
+    def run(args, **seed):
+        for value in args:
+            if isinstance(value, _SPECIAL):  # the version depends on what containers hold
+                made, function = version(args)
+                shown(made)
+                return function(*args, **seed)
+        key = tuple([a.shape if type(a) is np.ndarray else None for a in args])
+        found = remembered.get(key)
+        if found is None or not found[0].still_valid():  # new, or a global was rebound
+            if len(remembered) >= _MAX_REMEMBERED:
+                remembered.clear()
+            found = remembered[key] = version(args)
+        if last[0] is not found[0]:
+            shown(found[0])
+        return found[1](*args, **seed)
 
     def gradient(*args, **kwargs):
         if kwargs or len(args) != len(names):
@@ -166,18 +193,14 @@ def _make(fn: Callable, wrt: Wrt, mode: str) -> Callable:
             args = tuple(bound.arguments[p] for p in names)
             for i, position in enumerate(positions):
                 check(args[position], wrt_names[i], fn)
-            function = specialized(args)
             if mode == "vjp":
-                return function(*args, seed=seed)
-            return function(*args)
+                return run(args, seed=seed)
+            return run(args)
         for i, position in enumerate(positions):
             value = args[position]
             if type(value) is not np.ndarray or value.dtype.kind != "f":
                 check(value, wrt_names[i], fn)
-        for value in args:
-            if isinstance(value, _SPECIAL):
-                return specialized(args)(*args)
-        return compiled_now()(*args)
+        return run(args)
 
     functools.update_wrapper(gradient, fn)
     gradient.__name__ = gen.name

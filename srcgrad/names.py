@@ -13,6 +13,7 @@ class Namer:
     def __init__(self, taken: set[str]):
         self.taken = set(taken)
         self._adjoints: dict[str, str] = {}
+        self.temporaries: set[str] = set()
 
     def reserve(self, name: str) -> str:
         self.taken.add(name)
@@ -33,6 +34,12 @@ class Namer:
         while f"{stem}_{i}" in self.taken:
             i += 1
         return self.reserve(f"{stem}_{i}")
+
+    def temporary(self, base: str) -> str:
+        """A name for an intermediate value of an expression: ``base_1`` ..."""
+        found = self.numbered(base)
+        self.temporaries.add(found)
+        return found
 
     def adjoints(self) -> list[str]:
         """The adjoint names handed out so far."""

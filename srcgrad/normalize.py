@@ -745,7 +745,7 @@ class Normalizer:
         value, op = self.operation(node, hint)
         if op is None:
             return value
-        return self.assign(self.namer.numbered(hint), value, op)
+        return self.assign(self.namer.temporary(hint), value, op)
 
     def operation(self, node, hint: str):
         """One operation on atoms computing ``node``, and its :class:`Op` (None for atoms)."""

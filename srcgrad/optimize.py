@@ -266,3 +266,72 @@ def _hoist_from(loop, defs: dict[str, int]) -> list:
                 changed.discard(target)
                 moved = True
     return hoisted
+
+
+def fold_temporaries(stmts: list, temporaries: set[str]) -> list:
+    """Put a temporary of the forward pass back into the expression that reads it, where that
+    is its only read and the very next statement: ``h = np.tanh(x @ W + b)`` as the user wrote
+    it, instead of ``h_1 = x @ W``, ``h_2 = h_1 + b``, ``h = np.tanh(h_2)``. The line reads
+    as written, and its intermediate arrays are freed as soon as it has run. A temporary the
+    backward pass reads (or the tape keeps) is read twice, and stays."""
+    reads: dict[str, int] = {}
+    writes: dict[str, int] = {}
+    for stmt in ir.walk_statements(stmts):
+        for node in gast.walk(stmt) if not isinstance(stmt, ir.SCOPES) else \
+                gast.walk(_header(stmt)):
+            if isinstance(node, gast.Name):
+                counts = reads if isinstance(node.ctx, gast.Load) else writes
+                counts[node.id] = counts.get(node.id, 0) + 1
+    foldable = {t for t in temporaries if reads.get(t) == 1 and writes.get(t) == 1}
+    if foldable:
+        _fold_block(stmts, foldable)
+    return stmts
+
+
+def _one_operation(stmt) -> bool:
+    """A forward statement computing one pure operation on atoms."""
+    op = getattr(stmt, "sg_op", None)
+    return isinstance(stmt, gast.Assign) and op is not None and \
+        op.kind in ("rule", "nondiff", "copy") and (op.rule is None or op.rule.pure) and \
+        len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name)
+
+
+def _fold_block(stmts: list, foldable: set[str]) -> None:
+    for stmt in stmts:
+        for body in ir.bodies(stmt):
+            _fold_block(body, foldable)
+    i = len(stmts) - 2
+    while i >= 0:
+        first, then = stmts[i], stmts[i + 1]
+        if _one_operation(first) and _one_operation(then) and \
+                first.targets[0].id in foldable:
+            temporary = first.targets[0].id
+            value = first.value
+
+            def put(node, temporary=temporary, value=value):
+                if isinstance(node, gast.Name) and node.id == temporary:
+                    return value
+                return node
+
+            replaced = _replace_name(then.value, put)
+            if replaced is not None:
+                then.value = replaced
+                then.__dict__.pop("sg_reads", None)
+                del stmts[i]
+        i -= 1
+
+
+def _replace_name(node, put):
+    """``node`` with its one read of a name replaced by ``put``; None if it is not found
+    where an operation's operand is (a subscript's base or index, a call's argument ...)."""
+    class Put(gast.NodeTransformer):
+        found = False
+
+        def visit_Name(self, name_node):
+            new = put(name_node)
+            if new is not name_node:
+                Put.found = True
+            return new
+
+    new = Put().visit(node)
+    return new if Put.found else None

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import gast
+import numpy as np
 
 from . import ir
 from .analysis import Activity
@@ -256,8 +257,8 @@ class Reverser:
         names, known = {}, {}
         for var in only:
             token = self.shapes.get(var)
-            if token == "scalar":  # known without taping anything
-                known[var] = gast.Tuple(elts=[], ctx=gast.Load())
+            if token == "scalar" or isinstance(token, tuple):  # known without taping anything
+                known[var] = constant_tuple(() if token == "scalar" else token)
                 continue
             names[var] = self.shape_name.get(var) or self.namer.fresh(var + "_shape")
             self.shape_name[var] = names[var]
@@ -417,11 +418,16 @@ class Reverser:
         code: list[gast.stmt] = []
         flowing = [p for p in rule.adjoints if op.bound.get(p) is not None
                    and atom_names(op.bound[p]) & self.activity.varied]
+        static = dict(op.static)
+        for param, atom in op.bound.items():  # shape_x1: for templates that use shapes
+            shape = self.shapes.get(atom.id) if isinstance(atom, gast.Name) else None
+            if isinstance(shape, tuple):
+                static["shape_" + param] = shape
         for param in rule.adjoints:
             atom = op.bound.get(param)
             if atom is None or not atom_names(atom) & self.activity.varied:
                 continue
-            template = rule.template_for(param, op.static)
+            template = rule.template_for(param, static)
             expr = self.skip_unbroadcast(substitute(template, mapping), targets_of(stmt))
             if rule.elementwise and len(flowing) == 1 and self.g_owned and \
                     isinstance(atom, gast.Name) and atom.id not in self.containers:
@@ -434,7 +440,7 @@ class Reverser:
             if param in rule.accumulate and self.state.get(atom.id) == OWNED and \
                     atom.id not in self.containers:
                 acc = dict(mapping, acc=self.adjoint(atom.id))
-                accumulate_expr = substitute(rule.template_for(param, op.static,
+                accumulate_expr = substitute(rule.template_for(param, static,
                                                                accumulate=True), acc,
                                              raw=op.bound)
             code += self.contribute(atom, expr, accumulate_expr)
@@ -452,20 +458,31 @@ class Reverser:
         return expr, []
 
     def skip_unbroadcast(self, expr, targets: list[str]):
-        """Drop ``unbroadcast(e, x)`` where ``x`` has the statement result's shape."""
-        if len(targets) != 1:
-            return expr
-        result = self.shapes.get(targets[0])
-        if result is None:
-            return expr
+        """Drop ``unbroadcast(e, x)`` where ``x`` has the statement result's shape; where both
+        shapes are known before the code runs, sum over the broadcast axes by name
+        (``np.sum(e, axis=0)``); write ``np.shape(x)`` of a known shape as a tuple."""
         shapes = self.shapes
+        result = shapes.get(targets[0]) if len(targets) == 1 else None
 
         def drop(node):
-            if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and \
-                    node.func.id == "unbroadcast" and len(node.args) == 2 and \
-                    isinstance(node.args[1], gast.Name) and \
-                    shapes.get(node.args[1].id) == result:
-                return node.args[0]
+            if not isinstance(node, gast.Call) or not isinstance(node.func, gast.Name) and \
+                    not _is_np_shape(node.func):
+                return node
+            if len(node.args) == 2 and getattr(node.func, "id", None) == "unbroadcast" and \
+                    isinstance(node.args[1], gast.Name) and result is not None:
+                operand = shapes.get(node.args[1].id)
+                if operand == result:
+                    return node.args[0]
+                if isinstance(result, tuple) and (isinstance(operand, tuple) or
+                                                  operand == "scalar"):
+                    return sum_to(node.args[0], result, () if operand == "scalar" else operand)
+            if _is_np_shape(node.func) and len(node.args) == 1 and \
+                    isinstance(node.args[0], gast.Name) and \
+                    isinstance(shapes.get(node.args[0].id), tuple):
+                shape = shapes[node.args[0].id]
+                if node.func.attr == "size":
+                    return constant(int(np.prod(shape)))
+                return constant_tuple(shape)
             return node
 
         return ir.rewrite_up(expr, drop)
@@ -589,6 +606,36 @@ class Reverser:
                         orelse=else_code)]
         reads = ((then_reads | else_reads) - stmt.sg_assigned) | atom_names(stmt.test)
         return code, reads
+
+
+def _is_np_shape(func) -> bool:
+    """``np.shape`` or ``np.size``: a function of its argument's shape alone."""
+    return isinstance(func, gast.Attribute) and func.attr in ("shape", "size") and \
+        isinstance(func.value, gast.Name) and func.value.id == "np"
+
+
+def constant_tuple(values: tuple) -> gast.Tuple:
+    return gast.Tuple(elts=[constant(v) for v in values], ctx=gast.Load())
+
+
+def sum_to(expr, shape: tuple, target: tuple):
+    """``expr`` (of ``shape``) summed down to ``target``, from which NumPy broadcast it:
+    over the leading axes it lacks and the axes where it has length 1."""
+    lead = len(shape) - len(target)
+    ones = tuple(lead + i for i, n in enumerate(target) if n == 1 and shape[lead + i] != 1)
+    axes = tuple(range(lead)) + ones
+    if not axes:
+        return expr
+    np_sum = gast.Attribute(value=name("np"), attr="sum", ctx=gast.Load())
+    axis = constant(axes[0]) if len(axes) == 1 else constant_tuple(axes)
+    keywords = [gast.keyword(arg="axis", value=axis)]
+    if ones and not lead:
+        keywords.append(gast.keyword(arg="keepdims", value=constant(True)))
+    summed = gast.Call(func=np_sum, args=[expr], keywords=keywords)
+    if ones and lead:
+        np_reshape = gast.Attribute(value=name("np"), attr="reshape", ctx=gast.Load())
+        return gast.Call(func=np_reshape, args=[summed, constant_tuple(target)], keywords=[])
+    return summed
 
 
 def _group_pushes(pieces, shape_of: dict[str, str]) -> None:

@@ -18,6 +18,7 @@ from .names import Namer, names_in
 from .normalize import name, normalize
 from .optimize import (
     eliminate_dead_code,
+    fold_temporaries,
     forward_adjoint_copies,
     hoist_invariants,
     propagate_copies,
@@ -25,6 +26,7 @@ from .optimize import (
 from .parse import parse_function
 from .resolve import Resolver
 from .reverse import Reverser, with_pushes
+from .shape_inference import concrete_shapes
 
 #: Names generated code uses for itself.
 HELPERS = {n: f for n, f in vars(runtime).items()
@@ -64,13 +66,16 @@ class Generated:
 
 
 def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
-              containers: frozenset = frozenset()) -> Generated:
+              containers: frozenset = frozenset(),
+              arg_shapes: frozenset = frozenset()) -> Generated:
     """Generate the ``mode`` function of ``fn`` for the parameters named in ``wrt``.
 
     The gradients are returned as a tuple, or bare when ``as_tuple`` is false (one ``wrt``).
     ``containers`` holds (parameter, kind) for the parameters passed lists, tuples or dicts
     (kind 1 for containers of arrays, 2 for containers that hold containers too), or numbers
-    (kind "scalar").
+    (kind "scalar"). ``arg_shapes`` holds (parameter, shape) for parameters passed arrays, when
+    the code is made for those shapes only: shapes then known are used (no run-time
+    un-broadcasting where they are equal).
     """
     parsed = parse_function(fn)
     tree = parsed.tree
@@ -95,6 +100,10 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     primal = set(params) | assigned_in(forward)
     scalars = {p for p, kind in containers if kind == "scalar"}
     shapes = shape_classes(fdef, scalars)
+    if arg_shapes:
+        for var, shape in concrete_shapes(fdef, dict(arg_shapes)).items():
+            if shapes.get(var) != "scalar":
+                shapes[var] = shape
     reverser = Reverser(act, namer, parsed.source, primal, shapes=shapes,
                         containers=container_vars(fdef, {p: k for p, k in containers
                                                          if k != "scalar"}),
@@ -133,6 +142,7 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     body = prologue_seed + with_pushes(forward, reverser) + prologue + [seed] + backward + [ret]
     body = forward_adjoint_copies(body, set(namer.adjoints()))
     body, _ = eliminate_dead_code(body, set())
+    body = fold_temporaries(body, namer.temporaries)
     if reverser.push_sets or reverser.slot_saves:
         body.insert(0, gast.Assign(targets=[name(tape, store=True)],
                                    value=gast.List(elts=[], ctx=gast.Load()), type_comment=None))

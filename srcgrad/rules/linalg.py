@@ -8,9 +8,44 @@ import numpy as np
 
 from .registry import DYNAMIC, defvjp
 
+
+def _product_shape(x1, x2):
+    """An array shaped like ``x1 @ x2`` (given placeholders), without multiplying."""
+    a, b = np.shape(x1), np.shape(x2)
+    if not a or not b or a[-1] != (b[0] if len(b) == 1 else b[-2]):
+        raise ValueError("not a matrix product")
+    if len(a) == 1 and len(b) == 1:
+        shape = ()
+    elif len(b) == 1:
+        shape = a[:-1]
+    elif len(a) == 1:
+        shape = b[:-2] + b[-1:]
+    else:
+        shape = np.broadcast_shapes(a[:-2], b[:-2]) + (a[-2], b[-1])
+    return np.broadcast_to(0.0, shape)
+
+
+def _dot_shape(a, b, out=None):
+    if np.ndim(a) > 2 or np.ndim(b) > 2 or np.ndim(a) == 0 or np.ndim(b) == 0:
+        raise ValueError("np.dot beyond matrices: not worked out here")
+    return _product_shape(a, b)
+
+
+def _matmul_template(which):
+    # Where both are known to be matrices, the product a person writes.
+    def template(shape_x1, shape_x2):
+        if shape_x1 is not DYNAMIC and shape_x2 is not DYNAMIC and \
+                len(shape_x1) == 2 and len(shape_x2) == 2:
+            return "g @ x2.T" if which == "x1" else "x1.T @ g"
+        return f"matmul_{'lhs' if which == 'x1' else 'rhs'}_grad(g, x1, x2)"
+    return template
+
+
 # Products.
-defvjp(np.matmul, "x1, x2", x1="matmul_lhs_grad(g, x1, x2)", x2="matmul_rhs_grad(g, x1, x2)")
-defvjp(np.dot, "a, b, out=None", a="dot_lhs_grad(g, a, b)", b="dot_rhs_grad(g, a, b)")
+defvjp(np.matmul, "x1, x2", shape_of=_product_shape,
+       x1=_matmul_template("x1"), x2=_matmul_template("x2"))
+defvjp(np.dot, "a, b, out=None", shape_of=_dot_shape,
+       a="dot_lhs_grad(g, a, b)", b="dot_rhs_grad(g, a, b)")
 defvjp(np.vdot, "a, b",  # real arrays: the sum of a * b over all elements
        a="np.reshape(g * np.ravel(b), np.shape(a))", b="np.reshape(g * np.ravel(a), np.shape(b))")
 defvjp(np.inner, "a, b", a="inner_lhs_grad(g, a, b)", b="inner_rhs_grad(g, a, b)")
@@ -19,8 +54,9 @@ defvjp(np.outer, "a, b, out=None",  # outer flattens its arguments
 defvjp(np.tensordot, "a, b, axes=2",
        a="tensordot_lhs_grad(g, a, b, axes)", b="tensordot_rhs_grad(g, a, b, axes)")
 defvjp(np.einsum, "subscripts, *operands, out=None, optimize=False", sequences=("operands",),
+       shape_of=True,
        operands="einsum_grads(g, subscripts, operands)")
-defvjp(np.trace, "a, offset=0, axis1=0, axis2=1, dtype=None, out=None",
+defvjp(np.trace, "a, offset=0, axis1=0, axis2=1, dtype=None, out=None", shape_of=True,
        a="trace_grad(g, a, offset, axis1, axis2)")
 
 
@@ -33,7 +69,7 @@ def _norm(ord, axis):
     return "norm_grad(g, x, ans, ord, axis, keepdims)"
 
 
-defvjp(np.linalg.norm, "x, ord=None, axis=None, keepdims=False", x=_norm)
+defvjp(np.linalg.norm, "x, ord=None, axis=None, keepdims=False", shape_of=True, x=_norm)
 
 # Inverses, determinants, solves.
 defvjp(np.linalg.inv, "a", a="-matrix_transpose(ans) @ g @ matrix_transpose(ans)")

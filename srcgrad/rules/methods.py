@@ -13,11 +13,11 @@ from .registry import defmethod, defvjp
 
 # A cast's gradient is cast back to the argument's dtype. Generated code calls x.astype(dtype)
 # as np.astype where NumPy has it (2.1+), else as the runtime helper astype.
-defvjp(runtime.astype, "x, dtype", name="astype", x="astype(g, np.result_type(x))")
+defvjp(runtime.astype, "x, dtype", name="astype", shape_of=True, x="astype(g, np.result_type(x))")
 if hasattr(np, "astype"):
-    defvjp(np.astype, "x, dtype, *, copy=True, device=None",
+    defvjp(np.astype, "x, dtype, *, copy=True, device=None", shape_of=True,
            x="astype(g, np.result_type(x))")
-defvjp(np.copy, "a, order='K', subok=False", a="g")
+defvjp(np.copy, "a, order='K', subok=False", shape_of=True, a="g")
 defvjp(np.asarray, "a, dtype=None, order=None, *, device=None, copy=None, like=None",
        a=lambda dtype: "g" if dtype is None else "astype(g, np.result_type(a))")
 

@@ -7,7 +7,7 @@ Arithmetic operators share the rules of the NumPy functions they stand for (``a 
 import numpy as np
 
 from . import elementwise  # noqa: F401  (registers the rules aliased here)
-from .registry import alias, defvjp, nondiff
+from .registry import ANY_INT, alias, defvjp, nondiff
 
 alias("+", np.add, hoistable=True)
 alias("-", np.subtract, hoistable=True)
@@ -26,12 +26,22 @@ nondiff("==", "!=", "<", "<=", ">", ">=", "is", "is not", "in", "not in", "not",
 # x[index]: the gradient scatters back into zeros shaped like x (summing repeated indices).
 # With an index of only integers and slices (``x[t]``, ``x[:, :H]``), no element repeats and
 # the sum is a plain in-place add.
-defvjp("getitem", "x, index", x="unindex(g, x, index)",
+def _index_shape(x, index):
+    """``x[index]`` on a placeholder; an integer not known before the code runs picks one
+    element, shaped the same whichever it is."""
+    if index is ANY_INT:
+        index = 0
+    elif isinstance(index, tuple):
+        index = tuple(0 if i is ANY_INT else i for i in index)
+    return x[index]
+
+
+defvjp("getitem", "x, index", shape_of=_index_shape, x="unindex(g, x, index)",
        accumulate={"x": lambda basic_index: "acc[index] += g" if basic_index is True
                    else "add_at(acc, index, g)"})
 
 # Attributes.
-defvjp("attr T", "x", x="g.T")
+defvjp("attr T", "x", shape_of=lambda x: x.T, x="g.T")
 defvjp("attr real", "x", x="g")
 defvjp("attr mT", "x", x="matrix_transpose(g)")
 nondiff("attr shape", "attr ndim", "attr size", "attr dtype", "attr itemsize", "attr nbytes",

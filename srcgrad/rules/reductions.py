@@ -41,16 +41,16 @@ def _std(axis):
     return "var_grad(g / (2.0 * ans), a, axis, ddof, keepdims)"
 
 
-defvjp(np.sum, REDUCTION, reduction=True, a=_spread)
-defvjp(np.nansum, REDUCTION, reduction=True,
+defvjp(np.sum, REDUCTION, reduction=True, shape_of=True, a=_spread)
+defvjp(np.nansum, REDUCTION, reduction=True, shape_of=True,
        a="np.where(np.isnan(a), 0.0, unreduce(g, a, axis, keepdims))")
-defvjp(np.mean, REDUCTION, reduction=True, a=_mean)
-defvjp(np.prod, REDUCTION, reduction=True, a="prod_grad(g, a, axis, keepdims)")
+defvjp(np.mean, REDUCTION, reduction=True, shape_of=True, a=_mean)
+defvjp(np.prod, REDUCTION, reduction=True, shape_of=True, a="prod_grad(g, a, axis, keepdims)")
 for _extremum in (np.max, np.amax, np.min, np.amin):
-    defvjp(_extremum, "a, axis=None, out=None, keepdims=False", reduction=True,
+    defvjp(_extremum, "a, axis=None, out=None, keepdims=False", reduction=True, shape_of=True,
            a="extremum_grad(g, a, ans, axis, keepdims)")
-defvjp(np.var, "a, axis=None, dtype=None, out=None, ddof=0, keepdims=False", reduction=True,
+defvjp(np.var, "a, axis=None, dtype=None, out=None, ddof=0, keepdims=False", reduction=True, shape_of=True,
        a=_var)
-defvjp(np.std, "a, axis=None, dtype=None, out=None, ddof=0, keepdims=False", reduction=True,
+defvjp(np.std, "a, axis=None, dtype=None, out=None, ddof=0, keepdims=False", reduction=True, shape_of=True,
        a=_std)
-defvjp(np.cumsum, "a, axis=None, dtype=None, out=None", a="cumsum_grad(g, a, axis)")
+defvjp(np.cumsum, "a, axis=None, dtype=None, out=None", shape_of=True, a="cumsum_grad(g, a, axis)")

@@ -39,6 +39,10 @@ Template = str | Callable[..., str]
 #: Stands for a non-differentiable argument whose value is not a literal in the source.
 DYNAMIC = type("Dynamic", (), {"__repr__": lambda self: "DYNAMIC"})()
 
+#: An integer whose value is not known before the code runs (a loop counter), given to shape
+#: functions (see :func:`defvjp`'s ``shape``) where a shape expression would hold one.
+ANY_INT = type("AnyInt", (), {"__repr__": lambda self: "ANY_INT"})()
+
 _RESERVED = {"g", "ans"}
 
 
@@ -59,6 +63,7 @@ class Rule:
     sparse: bool = False
     reduction: bool = False
     hoistable: bool = False
+    shape_of: Callable[..., Any] | None = None
     _parsed: dict[str, gast.expr] = field(default_factory=dict, repr=False)
 
     @property
@@ -159,7 +164,8 @@ def _signature(name: str, params: str) -> inspect.Signature:
 def defvjp(primitive: Any, params: str, *, name: str | None = None,
            sequences: tuple[str, ...] = (), elementwise: bool = False,
            accumulate: dict[str, str] | None = None, returns_sequence: bool = False,
-           sparse: bool = False, reduction: bool = False, **adjoints: Template) -> Rule:
+           sparse: bool = False, reduction: bool = False,
+           shape_of: bool | Callable[..., Any] = False, **adjoints: Template) -> Rule:
     """Register the reverse-mode rule of ``primitive``.
 
     ``params`` is the primitive's parameter list as in a ``def`` (``"a, axis=None,
@@ -177,6 +183,12 @@ def defvjp(primitive: Any, params: str, *, name: str | None = None,
     one per piece, with None for a piece whose gradient is zero. ``sparse`` marks rules whose
     adjoints may hold None for zero (the rules of list operations). ``reduction`` marks
     reductions: with ``axis=None`` and ``keepdims=False`` their result is a scalar.
+    ``shape_of`` says the result's shape is fixed by the arguments' shapes and literal values
+    alone, whatever the arrays hold: True to find it by calling the primitive on zero-strided
+    placeholder arrays, or a function of the same parameters returning an array of the result's
+    shape (for a primitive too costly to call, or a syntax key). Elementwise rules need none.
+    A template may then also read ``shape_<param>``: the shape of that argument where known
+    before the code runs (the gradient is specialised on its arguments' shapes), else DYNAMIC.
 
     Returns the :class:`Rule`; registering a primitive again replaces its rule.
     """
@@ -199,7 +211,8 @@ def defvjp(primitive: Any, params: str, *, name: str | None = None,
                 adjoints=dict(adjoints), sequences=frozenset(sequences),
                 elementwise=elementwise, accumulate=dict(accumulate or {}),
                 returns_sequence=returns_sequence, sparse=sparse, reduction=reduction,
-                callable=None if isinstance(primitive, str) else primitive)
+                callable=None if isinstance(primitive, str) else primitive,
+                shape_of=(primitive if shape_of is True else shape_of or None))
     _RULES[rule.key] = rule
     return rule
 
@@ -227,7 +240,7 @@ def alias(key: Any, primitive: Any, *, hoistable: bool = False) -> Rule:
                    adjoints=rule.adjoints, sequences=rule.sequences,
                    differentiable=rule.differentiable, elementwise=rule.elementwise,
                    callable=rule.callable, accumulate=rule.accumulate,
-                   reduction=rule.reduction, hoistable=hoistable)
+                   reduction=rule.reduction, hoistable=hoistable, shape_of=rule.shape_of)
     _RULES[aliased.key] = aliased
     return aliased
 

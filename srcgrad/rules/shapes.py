@@ -25,11 +25,11 @@ def _unreshape(order):
     return "unreshape(g, a, order)"
 
 
-defvjp(np.reshape, "a, shape, order='C', *, copy=None", a=_unreshape)
-defvjp(np.ravel, "a, order='C'", a=_unreshape)
-defvjp(np.expand_dims, "a, axis", a="np.reshape(g, np.shape(a))")
-defvjp(np.squeeze, "a, axis=None", a="np.reshape(g, np.shape(a))")
-defvjp(np.broadcast_to, "array, shape, subok=False", array="unbroadcast(g, array)")
+defvjp(np.reshape, "a, shape, order='C', *, copy=None", shape_of=True, a=_unreshape)
+defvjp(np.ravel, "a, order='C'", shape_of=True, a=_unreshape)
+defvjp(np.expand_dims, "a, axis", shape_of=True, a="np.reshape(g, np.shape(a))")
+defvjp(np.squeeze, "a, axis=None", shape_of=True, a="np.reshape(g, np.shape(a))")
+defvjp(np.broadcast_to, "array, shape, subok=False", shape_of=True, array="unbroadcast(g, array)")
 
 
 def _untranspose(axes):
@@ -40,15 +40,15 @@ def _untranspose(axes):
     return "untranspose(g, axes)"
 
 
-defvjp(np.transpose, "a, axes=None", a=_untranspose)
-defvjp(np.swapaxes, "a, axis1, axis2", a="np.swapaxes(g, axis1, axis2)")
-defvjp(np.moveaxis, "a, source, destination", a="np.moveaxis(g, destination, source)")
-defvjp(np.flip, "m, axis=None", m="np.flip(g, axis)")
+defvjp(np.transpose, "a, axes=None", shape_of=True, a=_untranspose)
+defvjp(np.swapaxes, "a, axis1, axis2", shape_of=True, a="np.swapaxes(g, axis1, axis2)")
+defvjp(np.moveaxis, "a, source, destination", shape_of=True, a="np.moveaxis(g, destination, source)")
+defvjp(np.flip, "m, axis=None", shape_of=True, m="np.flip(g, axis)")
 # np.diag makes a matrix from a vector, or takes a matrix's diagonal: the adjoint does the other.
-defvjp(np.diag, "v, k=0", v="undiag(g, v, k)")
-defvjp(np.fliplr, "m", m="np.fliplr(g)")
-defvjp(np.flipud, "m", m="np.flipud(g)")
-defvjp(np.rot90, "m, k=1, axes=(0, 1)", m="np.rot90(g, -k, axes)")
+defvjp(np.diag, "v, k=0", shape_of=True, v="undiag(g, v, k)")
+defvjp(np.fliplr, "m", shape_of=True, m="np.fliplr(g)")
+defvjp(np.flipud, "m", shape_of=True, m="np.flipud(g)")
+defvjp(np.rot90, "m, k=1, axes=(0, 1)", shape_of=True, m="np.rot90(g, -k, axes)")
 
 
 def _unroll(shift):
@@ -57,18 +57,18 @@ def _unroll(shift):
     return "np.roll(g, np.negative(shift), axis)"
 
 
-defvjp(np.roll, "a, shift, axis=None", a=_unroll)
-defvjp(np.triu, "m, k=0", m="np.triu(g, k)")
-defvjp(np.tril, "m, k=0", m="np.tril(g, k)")
+defvjp(np.roll, "a, shift, axis=None", shape_of=True, a=_unroll)
+defvjp(np.triu, "m, k=0", shape_of=True, m="np.triu(g, k)")
+defvjp(np.tril, "m, k=0", shape_of=True, m="np.tril(g, k)")
 
 # Joining: one adjoint per array joined.
 JOIN = "*, dtype=None, casting='same_kind'"
-defvjp(np.concatenate, f"arrays, axis=0, out=None, {JOIN}", sequences=("arrays",),
+defvjp(np.concatenate, f"arrays, axis=0, out=None, {JOIN}", shape_of=True, sequences=("arrays",),
        arrays="unconcatenate(g, arrays, axis)")
-defvjp(np.stack, f"arrays, axis=0, out=None, {JOIN}", sequences=("arrays",),
+defvjp(np.stack, f"arrays, axis=0, out=None, {JOIN}", shape_of=True, sequences=("arrays",),
        arrays="unstack(g, axis)")
-defvjp(np.hstack, f"tup, {JOIN}", sequences=("tup",), tup="unhstack(g, tup)")
-defvjp(np.vstack, f"tup, {JOIN}", sequences=("tup",), tup="unvstack(g, tup)")
+defvjp(np.hstack, f"tup, {JOIN}", shape_of=True, sequences=("tup",), tup="unhstack(g, tup)")
+defvjp(np.vstack, f"tup, {JOIN}", shape_of=True, sequences=("tup",), tup="unvstack(g, tup)")
 
 # Splitting: g is a list with one adjoint (or None) per piece.
 defvjp(np.split, "ary, indices_or_sections, axis=0", returns_sequence=True,
@@ -83,7 +83,7 @@ defvjp(np.dsplit, "ary, indices_or_sections", returns_sequence=True,
        ary="unsplit(g, ary, indices_or_sections, 2)")
 
 # Copies: the adjoint sums over them.
-defvjp(np.tile, "A, reps", A="untile(g, A, reps)")
+defvjp(np.tile, "A, reps", shape_of=True, A="untile(g, A, reps)")
 defvjp(np.repeat, "a, repeats, axis=None", a="unrepeat(g, a, repeats, axis)")
 
 # Indexing and sorting.

@@ -27,11 +27,24 @@ def positions(fn, wrt) -> list[int]:
 
 
 def srcgrad_grads(fn, args, wrt) -> list:
-    """srcgrad's gradients of ``fn`` at ``args``, as a list in ``wrt`` order."""
+    """srcgrad's gradients of ``fn`` at ``args``, as a list in ``wrt`` order: those of the
+    version made for these arguments' shapes, checked against the version for any shapes."""
     import srcgrad
+    import srcgrad.api
 
     got = srcgrad.grad(fn, wrt=wrt)(*args)
-    return list(got) if isinstance(wrt, tuple) else [got]
+    got = list(got) if isinstance(wrt, tuple) else [got]
+    saved, srcgrad.api.MAX_SHAPE_VERSIONS = srcgrad.api.MAX_SHAPE_VERSIONS, 0
+    try:
+        generic = srcgrad.grad(fn, wrt=wrt)(*args)
+    finally:
+        srcgrad.api.MAX_SHAPE_VERSIONS = saved
+    generic = list(generic) if isinstance(wrt, tuple) else [generic]
+    assert_grads_close(got, generic, rtol=1e-9, atol=1e-12, what="shape-specialised vs generic")
+    for special, any_shape in zip(got, generic):
+        assert type(special) is type(any_shape)
+        assert np.asarray(special).dtype == np.asarray(any_shape).dtype
+    return got
 
 
 def numeric_grads(fn, args, wrt, seed=None) -> list:

@@ -1,0 +1,266 @@
+"""The concrete shape of every value, given the shapes of the arguments a call passed.
+
+A gradient is specialised on its arguments' shapes at call time (see :mod:`srcgrad.api`).
+With them known, most values in a NumPy program have a shape fixed before it runs: an
+elementwise result has the broadcast shape of its operands, a product ``(n, k) @ (k, m)`` is
+``(n, m)``, ``x[0:hs]`` has ``hs`` rows when ``hs = x.shape[1]`` is known. The backward pass
+then needs no run-time ``unbroadcast`` where shapes are equal and sums over named axes where
+they differ, as a person writes it.
+
+A rule says how to find its result's shape (:attr:`srcgrad.rules.registry.Rule.shape`): it is
+evaluated on zero-strided placeholder arrays of the operands' shapes, which cost no memory.
+Only rules whose result's shape depends on the operands' shapes and literal arguments alone say
+so; any other value, a value assigned differently shaped values (a loop that grows an array),
+and anything depending on values not known here, has no concrete shape (``None``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import gast
+import numpy as np
+
+from .ir import atom_names, walk_statements
+from .normalize import Op
+from .rules.registry import ANY_INT
+
+#: A shape not computed yet (the optimistic start for values carried around loops).
+_PENDING = object()
+
+
+
+class _Unknown(Exception):
+    """A value or shape this analysis cannot know before the code runs."""
+
+
+_ZERO = np.zeros(())
+
+
+def _placeholder(shape: tuple) -> np.ndarray:
+    """An array of ``shape`` that holds no memory (every element is the same zero)."""
+    return np.broadcast_to(_ZERO, shape)
+
+
+class _Inference:
+    def __init__(self, fdef: gast.FunctionDef, arg_shapes: dict[str, tuple]):
+        self.shapes: dict[str, Any] = {}   # var -> tuple, None (unknown) or _PENDING
+        self.ints: dict[str, Any] = {}     # var -> int or ANY_INT, for integer values
+        params = [a.id for a in fdef.args.posonlyargs + fdef.args.args + fdef.args.kwonlyargs]
+        self.defs: dict[str, list] = {}
+        for stmt in walk_statements(fdef.body):
+            if isinstance(stmt, gast.Assign) and not isinstance(stmt.targets[0],
+                                                                 gast.Subscript):
+                single = isinstance(stmt.targets[0], gast.Name)
+                for target in (t.id for t in gast.walk(stmt.targets[0])
+                               if isinstance(t, gast.Name)):
+                    self.defs.setdefault(target, []).append(stmt if single else None)
+            elif isinstance(stmt, gast.For):
+                self.defs.setdefault(stmt.target.id, []).append(stmt)
+        self.own = {p: arg_shapes.get(p) for p in params}
+        for var in set(self.defs) | set(params):
+            self.shapes[var] = _PENDING
+
+    def run(self) -> dict[str, tuple]:
+        for _ in range(50):
+            changed = False
+            for var in self.shapes:
+                found = [self.define(stmt, var) for stmt in self.defs.get(var, [])]
+                if var in self.own:
+                    found.append(self.own[var])
+                known = [s for s in found if s is not _PENDING]
+                old = self.shapes[var]
+                if old is not _PENDING:
+                    known.append(old)  # values only go from pending to a shape to unknown
+                new = _PENDING if not known else (
+                    known[0] if all(s == known[0] for s in known) else None)
+                if new is not old and new != old:
+                    self.shapes[var] = new
+                    changed = True
+            if not changed:
+                break
+        return {v: s for v, s in self.shapes.items() if isinstance(s, tuple)}
+
+    # -- one definition ------------------------------------------------------------------
+
+    def define(self, stmt, var: str):
+        """The shape ``stmt`` gives ``var`` (recording its integer value, if it has one)."""
+        if stmt is None:
+            return None
+        if isinstance(stmt, gast.For):  # loops run over range(): the counter is an int
+            self.ints[var] = ANY_INT
+            return ()
+        value = stmt.value
+        if isinstance(value, gast.Constant) and value.value is None:
+            return _PENDING  # the placeholder of a maybe-unbound variable: read only if set
+        if any(self.shapes.get(n) is _PENDING for n in atom_names(value)):
+            return _PENDING  # computed once what it reads is
+        op: Op = stmt.sg_op
+        try:
+            if op.kind == "copy":
+                self.note_int(var, op.bound["x"])
+                return self.atom_shape(op.bound["x"])
+            if op.kind == "nondiff" and op.what == "shape":
+                number = self.value(value)
+                if not isinstance(number, int) and number is not ANY_INT:
+                    return None
+                self.ints[var] = number
+                return ()
+            if op.kind == "rule" and op.rule.elementwise:
+                return self.broadcast(op)
+            if op.kind == "rule" and op.rule.shape_of is not None:
+                return self.evaluate(op)
+        except _Unknown:
+            return None
+        return None
+
+    def note_int(self, var: str, atom) -> None:
+        try:
+            number = self.value(atom)
+        except _Unknown:
+            return
+        if isinstance(number, int) and not isinstance(number, bool) or number is ANY_INT:
+            self.ints[var] = number
+
+    def broadcast(self, op: Op):
+        shapes = []
+        for atom in op.bound.values():
+            if isinstance(atom, gast.Constant) and not isinstance(atom.value, (int, float,
+                                                                               complex)):
+                continue  # None, a string: not an operand
+            shapes.append(self.atom_shape(atom))
+        try:
+            return np.broadcast_shapes(*shapes)
+        except ValueError:
+            raise _Unknown from None  # (the forward pass raises it)
+
+    def evaluate(self, op: Op):
+        """The rule's shape function on placeholders of the operands."""
+        arguments = {}
+        for param, atom in op.bound.items():
+            arguments[param] = self.operand(atom)
+        params = list(op.rule.signature.parameters.values())
+        starred = [p for p in params if p.kind == p.VAR_POSITIONAL and p.name in arguments]
+        if starred:  # np.einsum(subscripts, *operands): what comes before goes by position
+            before = params[:params.index(starred[0])]
+            if any(p.name not in arguments for p in before):
+                raise _Unknown
+            positional = [arguments.pop(p.name) for p in before]
+            positional += list(arguments.pop(starred[0].name))
+            keywords = arguments
+        else:
+            bound = op.rule.signature.bind_partial(**arguments)
+            positional, keywords = list(bound.args), bound.kwargs
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            try:
+                result = op.rule.shape_of(*positional, **keywords)
+            except Exception:  # noqa: BLE001 - any failure means: not known here
+                raise _Unknown from None
+        if not isinstance(result, (np.ndarray, np.generic, float, int, complex)):
+            raise _Unknown
+        return tuple(int(n) for n in np.shape(result))
+
+    # -- atoms -------------------------------------------------------------------------
+
+    def atom_shape(self, atom):
+        if isinstance(atom, gast.Constant):
+            if isinstance(atom.value, (int, float, complex)):
+                return ()
+            raise _Unknown
+        if isinstance(atom, gast.Name):
+            shape = self.shapes.get(atom.id)
+            if shape is None:
+                raise _Unknown
+            return shape
+        number = self.value(atom)  # x.shape[0], 2 * H: an int
+        if isinstance(number, int) or number is ANY_INT:
+            return ()
+        raise _Unknown
+
+    def operand(self, atom):
+        """What a shape function is given for ``atom``: a placeholder for an array, the value
+        of a literal or a known integer, a tuple of those for a tuple."""
+        if isinstance(atom, (gast.Tuple, gast.List)):
+            return tuple(self.operand(e) for e in atom.elts)
+        if isinstance(atom, gast.Name):
+            number = self.ints.get(atom.id)
+            if number is not None:
+                return number
+            shape = self.shapes.get(atom.id)
+            if not isinstance(shape, tuple):
+                raise _Unknown
+            return _placeholder(shape)
+        return self.value(atom)
+
+    def value(self, node):
+        """The Python value of a literal or shape expression (``x.shape[1]``, ``2 * H``,
+        ``0:hs``); :data:`ANY_INT` for an integer whose value is not known here."""
+        if isinstance(node, gast.Constant):
+            return node.value
+        if isinstance(node, gast.Name):
+            number = self.ints.get(node.id)
+            if number is None:
+                raise _Unknown
+            return number
+        if isinstance(node, gast.Attribute) and isinstance(node.value, gast.Name):
+            shape = self.shapes.get(node.value.id)
+            if not isinstance(shape, tuple) or node.value.id in self.ints:
+                raise _Unknown
+            if node.attr == "shape":
+                return shape
+            if node.attr == "ndim":
+                return len(shape)
+            if node.attr == "size":
+                return int(np.prod(shape))
+            raise _Unknown
+        if isinstance(node, gast.Subscript):
+            base = self.value(node.value)
+            position = self.value(node.slice)
+            if not isinstance(base, tuple) or position is ANY_INT:
+                raise _Unknown
+            try:
+                return base[position]
+            except (IndexError, TypeError):
+                raise _Unknown from None
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and \
+                node.func.id == "len" and len(node.args) == 1 and \
+                isinstance(node.args[0], gast.Name):
+            shape = self.shapes.get(node.args[0].id)
+            if not isinstance(shape, tuple) or not shape:
+                raise _Unknown
+            return shape[0]
+        if isinstance(node, gast.BinOp) and type(node.op) in _INT_OPS:
+            left, right = self.value(node.left), self.value(node.right)
+            if left is ANY_INT or right is ANY_INT:
+                return ANY_INT
+            if not all(isinstance(v, int) for v in (left, right)):
+                raise _Unknown
+            try:
+                return _INT_OPS[type(node.op)](left, right)
+            except ZeroDivisionError:
+                raise _Unknown from None
+        if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+            inner = self.value(node.operand)
+            return ANY_INT if inner is ANY_INT else -inner
+        if isinstance(node, gast.Slice):  # a slice's length depends on its bounds' values
+            parts = [None if p is None else self.value(p) for p in (node.lower, node.upper,
+                                                                    node.step)]
+            if any(p is ANY_INT for p in parts):
+                raise _Unknown
+            return slice(*parts)
+        if isinstance(node, gast.Tuple):
+            return tuple(self.value(e) for e in node.elts)
+        raise _Unknown
+
+
+_INT_OPS = {gast.Add: lambda a, b: a + b, gast.Sub: lambda a, b: a - b,
+            gast.Mult: lambda a, b: a * b, gast.FloorDiv: lambda a, b: a // b}
+
+
+def concrete_shapes(fdef: gast.FunctionDef, arg_shapes: dict[str, tuple]) -> dict[str, tuple]:
+    """The shape of each variable of the normalized ``fdef`` that the arguments' shapes
+    (``arg_shapes``: parameter -> shape, for the parameters passed arrays) fix, whatever the
+    arguments' values. Variables missing from the result have no shape known here."""
+    return _Inference(fdef, arg_shapes).run()
