@@ -1,0 +1,203 @@
+"""Concrete shapes from the arguments' shapes (srcgrad/shape_inference.py), and the shape
+functions the rules declare for it."""
+
+import numpy as np
+import pytest
+from corpus.support import renamed
+
+import srcgrad
+from srcgrad.reverse import sum_to
+from srcgrad.rules.registry import all_rules, lookup
+from srcgrad.shape_inference import concrete_shapes
+
+
+def shapes_of(fn, **arg_shapes):
+    _, fdef, _ = renamed(fn)
+    return concrete_shapes(fdef, arg_shapes)
+
+
+def dense(W, b, x):
+    h = np.tanh(x @ W + b)
+    s = np.sum(h, axis=1, keepdims=True)
+    total = np.sum(h / s)
+    return total
+
+
+def test_elementwise_products_and_reductions():
+    found = shapes_of(dense, W=(3, 4), b=(4,), x=(5, 3))
+    assert found["h"] == (5, 4)
+    assert found["s"] == (5, 1)
+    assert found["total"] == ()
+
+
+def rows(xs):
+    total = 0.0
+    for t in range(xs.shape[0]):
+        row = xs[t]
+        total = total + np.sum(row * row)
+    return total
+
+
+def test_a_loop_counter_picks_one_row_of_known_shape():
+    found = shapes_of(rows, xs=(7, 3))
+    assert found["row"] == (3,)
+    assert found["total"] == ()
+
+
+def gates(x):
+    hs = x.shape[1] // 4
+    forget = x[:, 0:hs]
+    rest = x[:, hs:]
+    return np.sum(forget) + np.sum(rest)
+
+
+def test_slices_whose_bounds_are_shape_expressions():
+    found = shapes_of(gates, x=(2, 8))
+    assert found["forget"] == (2, 2)
+    assert found["rest"] == (2, 6)
+
+
+def grows(x):
+    acc = x
+    for t in range(3):
+        acc = np.concatenate((acc, x))
+    return np.sum(acc)
+
+
+def test_a_value_reassigned_with_another_shape_has_none():
+    found = shapes_of(grows, x=(2,))
+    assert "acc" not in found
+    assert found["x"] == (2,)
+
+
+def tail_from_counter(x):
+    total = 0.0
+    for t in range(x.shape[0]):
+        total = total + np.sum(x[t:])
+    return total
+
+
+def masked(x):
+    return np.sum(x[x > 0])
+
+
+def from_argmax(x):
+    return np.sum(x[np.argmax(x):])
+
+
+def fancy(x, index):
+    return np.sum(x[index])
+
+
+@pytest.mark.parametrize("fn, shapes", [
+    (tail_from_counter, {"x": (5,)}),   # the slice's length depends on the counter's value
+    (masked, {"x": (5,)}),              # a boolean mask: as many elements as are positive
+    (from_argmax, {"x": (5,)}),         # a bound computed from values
+    (fancy, {"x": (5,), "index": (3,)}),  # an index array: its values are not known here
+])
+def test_shapes_that_depend_on_values_are_not_guessed(fn, shapes):
+    _, fdef, _ = renamed(fn)
+    found = concrete_shapes(fdef, shapes)
+    reads_value = {v for v in found if v not in shapes and found[v] != ()}
+    assert not reads_value, {v: found[v] for v in reads_value}
+
+
+def test_an_integer_index_array_gives_the_right_gradient():
+    x = np.arange(5.0)
+    index = np.array([0, 0, 3])
+    got = srcgrad.grad(fancy)(x, index)
+    np.testing.assert_array_equal(got, [2.0, 0.0, 0.0, 1.0, 0.0])
+
+
+# -- the rules' shape functions ------------------------------------------------------------------
+
+def P(*shape):
+    """A placeholder, as the analysis gives shape functions."""
+    return np.broadcast_to(np.zeros(()), shape)
+
+
+a34, a234, v3, v4, m33 = (np.ones((3, 4)), np.ones((2, 3, 4)), np.ones(3), np.ones(4),
+                          np.ones((3, 3)))
+CASES = [
+    (np.sum, (a234,), {"axis": 1}), (np.sum, (a234,), {"axis": (0, 2), "keepdims": True}),
+    (np.sum, (a234,), {}), (np.nansum, (a34,), {"axis": -1}), (np.mean, (a34,), {"axis": 0}),
+    (np.prod, (a34,), {"axis": 1}), (np.max, (a34,), {"axis": 1, "keepdims": True}),
+    (np.amax, (a34,), {}), (np.min, (a34,), {"axis": 0}), (np.amin, (a34,), {"axis": None}),
+    (np.var, (a34,), {"axis": 0, "ddof": 1}), (np.std, (a34,), {"axis": 1}),
+    (np.cumsum, (a34,), {"axis": 1}), (np.cumsum, (a34,), {}),
+    (np.reshape, (a234, (6, -1)), {}), (np.ravel, (a34,), {}),
+    (np.expand_dims, (a34, 1), {}), (np.squeeze, (np.ones((3, 1, 4)),), {}),
+    (np.broadcast_to, (v4, (3, 4)), {}), (np.transpose, (a234,), {}),
+    (np.transpose, (a234, (1, 0, 2)), {}), (np.swapaxes, (a234, 0, 2), {}),
+    (np.moveaxis, (a234, 0, -1), {}), (np.flip, (a34,), {"axis": 0}), (np.diag, (v3,), {}),
+    (np.diag, (m33,), {}), (np.fliplr, (a34,), {}), (np.flipud, (a34,), {}),
+    (np.rot90, (a34,), {}), (np.roll, (a34, 1), {"axis": 1}), (np.triu, (m33,), {}),
+    (np.tril, (m33, -1), {}), (np.concatenate, ((a34, a34),), {"axis": 1}),
+    (np.stack, ((v3, v3),), {"axis": 1}), (np.hstack, ((v3, v4),), {}),
+    (np.vstack, ((v4, a34),), {}), (np.tile, (v3, (2, 2)), {}),
+    (np.matmul, (a34, np.ones((4, 5))), {}), (np.matmul, (a234, v4), {}),
+    (np.matmul, (v3, a34), {}), (np.matmul, (v4, v4), {}),
+    (np.matmul, (np.ones((5, 1, 3, 4)), np.ones((2, 4, 6))), {}),
+    (np.dot, (a34, v4), {}), (np.dot, (v3, a34), {}), (np.dot, (v4, v4), {}),
+    (np.einsum, ("ijk,ik->ij", a234, np.ones((2, 4))), {}), (np.trace, (m33,), {}),
+    (np.linalg.norm, (a34,), {"axis": 1}), (np.linalg.norm, (a34,), {}),
+    (np.copy, (a34,), {}), ("getitem", (a234, (slice(None), 1)), {}),
+    ("getitem", (a234, (None, Ellipsis, slice(1, 3))), {}), ("attr T", (a34,), {}),
+    (srcgrad.runtime.astype, (a34, np.float32), {}),
+] + ([(np.astype, (a34, np.float32), {})] if hasattr(np, "astype") else [])
+
+
+def _placeholders(value):
+    if isinstance(value, np.ndarray):
+        return P(*value.shape)
+    if isinstance(value, tuple) and value and all(isinstance(v, np.ndarray) for v in value):
+        return tuple(P(*v.shape) for v in value)
+    return value
+
+
+def _real(primitive, args, kwargs):
+    if primitive == "getitem":
+        return args[0][args[1]]
+    if primitive == "attr T":
+        return args[0].T
+    return primitive(*args, **kwargs)
+
+
+@pytest.mark.parametrize("primitive, args, kwargs", CASES,
+                         ids=[f"{getattr(c[0], '__name__', c[0])}-{i}"
+                              for i, c in enumerate(CASES)])
+def test_shape_function_gives_the_shape_numpy_gives(primitive, args, kwargs):
+    rule = lookup(primitive)
+    assert rule.shape_of is not None
+    found = rule.shape_of(*[_placeholders(a) for a in args], **kwargs)
+    assert np.shape(found) == np.shape(_real(primitive, args, kwargs))
+
+
+def test_every_shape_function_is_checked_here():
+    checked = {lookup(c[0]).name for c in CASES}
+    declared = {r.name for r in all_rules() if r.shape_of is not None}
+    assert declared <= checked, declared - checked
+
+
+def test_matrix_product_shape_refuses_mismatched_operands():
+    rule = lookup(np.matmul)
+    with pytest.raises(ValueError):
+        rule.shape_of(P(3, 4), P(5, 2))
+
+
+# -- summing an adjoint down to an operand's shape -----------------------------------------------
+
+@pytest.mark.parametrize("shape, target", [
+    ((5, 4), (4,)), ((5, 4), (5, 1)), ((2, 5, 4), (5, 1)), ((5, 4), ()), ((2, 3), (2, 3)),
+    ((3, 1, 4), (1, 1, 4)), ((6, 5, 4), (4,)),
+])
+def test_sum_to_matches_numpy_broadcasting(shape, target):
+    from srcgrad.codegen import to_source
+    from srcgrad.normalize import name
+
+    g = np.random.default_rng(0).standard_normal(shape)
+    code = to_source(sum_to(name("g"), shape, target)).strip()
+    got = eval(code, {"np": np, "g": g})  # noqa: S307 - generated by the test
+    expected = srcgrad.runtime.unbroadcast_to(g, target)
+    assert np.shape(got) == target
+    np.testing.assert_allclose(got, expected)
