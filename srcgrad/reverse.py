@@ -30,7 +30,7 @@ from .parse import Source
 UNSET, MAYBE, SET, OWNED = "unset", "maybe", "set", "owned"
 
 # Helpers whose result is a new array nobody else references.
-_FRESH_HELPERS = {"unindex", "matmul_lhs_grad", "matmul_rhs_grad", "add_at", "spread"}
+_FRESH_HELPERS = {"unindex", "unindex_to", "matmul_lhs_grad", "matmul_rhs_grad", "add_at", "spread"}
 
 
 def comment(text: str) -> gast.Expr:
@@ -420,8 +420,8 @@ class Reverser:
                    and atom_names(op.bound[p]) & self.activity.varied]
         static = dict(op.static)
         for param, atom in op.bound.items():  # shape_x1: for templates that use shapes
-            shape = self.shapes.get(atom.id) if isinstance(atom, gast.Name) else None
-            if isinstance(shape, tuple):
+            shape = self.known_shape(atom)
+            if shape is not None:
                 static["shape_" + param] = shape
         for param in rule.adjoints:
             atom = op.bound.get(param)
@@ -445,6 +445,17 @@ class Reverser:
                                              raw=op.bound)
             code += self.contribute(atom, expr, accumulate_expr)
         return code
+
+    def known_shape(self, atom):
+        """The shape of ``atom`` fixed before the code runs (a tuple of them for a tuple of
+        arrays), or None."""
+        if isinstance(atom, gast.Name):
+            shape = self.shapes.get(atom.id)
+            return shape if isinstance(shape, tuple) else None
+        if isinstance(atom, (gast.Tuple, gast.List)):
+            shapes = [self.known_shape(e) for e in atom.elts]
+            return None if any(s is None for s in shapes) else tuple(shapes)
+        return None
 
     def in_place(self, expr, g) -> tuple[object, list]:
         """``g * e`` where ``g`` is an adjoint only this code holds, read for the last time:

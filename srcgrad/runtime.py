@@ -96,6 +96,14 @@ def unindex(g, x, index):
     return add_at(dx, index, g)
 
 
+def unindex_to(g, shape, index):
+    """The gradient of ``x[index]`` for an array ``x`` of ``shape`` and an index of integers
+    and slices (no element picked twice): ``g`` placed into zeros."""
+    dx = np.zeros(shape, dtype=np.result_type(g, 0.0))
+    dx[index] = g
+    return dx
+
+
 def add_at(dx, index, g):
     """Add ``g`` into ``dx[index]`` in place, summing over repeated indices; returns ``dx``."""
     if isinstance(dx, (list, dict)):

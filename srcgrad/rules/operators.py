@@ -7,7 +7,7 @@ Arithmetic operators share the rules of the NumPy functions they stand for (``a 
 import numpy as np
 
 from . import elementwise  # noqa: F401  (registers the rules aliased here)
-from .registry import ANY_INT, alias, defvjp, nondiff
+from .registry import ANY_INT, DYNAMIC, alias, defvjp, nondiff
 
 alias("+", np.add, hoistable=True)
 alias("-", np.subtract, hoistable=True)
@@ -36,7 +36,15 @@ def _index_shape(x, index):
     return x[index]
 
 
-defvjp("getitem", "x, index", shape_of=_index_shape, x="unindex(g, x, index)",
+def _unindex(basic_index, shape_x):
+    # Where x is an array of known shape and the index picks each element at most once, the
+    # zeros are made from the shape alone: x itself need not be kept for the backward pass.
+    if basic_index is True and shape_x is not DYNAMIC:
+        return f"unindex_to(g, {shape_x!r}, index)"
+    return "unindex(g, x, index)"
+
+
+defvjp("getitem", "x, index", shape_of=_index_shape, x=_unindex,
        accumulate={"x": lambda basic_index: "acc[index] += g" if basic_index is True
                    else "add_at(acc, index, g)"})
 

@@ -63,8 +63,21 @@ defvjp(np.tril, "m, k=0", shape_of=True, m="np.tril(g, k)")
 
 # Joining: one adjoint per array joined.
 JOIN = "*, dtype=None, casting='same_kind'"
-defvjp(np.concatenate, f"arrays, axis=0, out=None, {JOIN}", shape_of=True, sequences=("arrays",),
-       arrays="unconcatenate(g, arrays, axis)")
+def _unconcatenate(axis, shape_arrays):
+    # Where every piece's shape is known: the slices of g, written out.
+    if shape_arrays is DYNAMIC or not isinstance(axis, int) or axis is DYNAMIC or \
+            not shape_arrays or any(not 0 <= axis < len(s) for s in shape_arrays):
+        return "unconcatenate(g, arrays, axis)"
+    pieces, start = [], 0
+    for shape in shape_arrays:
+        where = ":, " * axis + f"{start}:{start + shape[axis]}"
+        pieces.append(f"g[{where}]")
+        start += shape[axis]
+    return "(" + ", ".join(pieces) + ",)"
+
+
+defvjp(np.concatenate, f"arrays, axis=0, out=None, {JOIN}", shape_of=True,
+       sequences=("arrays",), arrays=_unconcatenate)
 defvjp(np.stack, f"arrays, axis=0, out=None, {JOIN}", shape_of=True, sequences=("arrays",),
        arrays="unstack(g, axis)")
 defvjp(np.hstack, f"tup, {JOIN}", shape_of=True, sequences=("tup",), tup="unhstack(g, tup)")

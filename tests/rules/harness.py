@@ -50,10 +50,26 @@ def bind(primitive, args, kwargs):
     return rule, dict(bound.arguments), supplied
 
 
+def _shape(value):
+    if isinstance(value, np.ndarray):
+        return value.shape
+    if isinstance(value, (tuple, list)) and value and \
+            all(isinstance(v, np.ndarray) for v in value):
+        return tuple(v.shape for v in value)
+    return None
+
+
 def _static(rule, arguments, mode):
-    """The static arguments templates see: as the engine gives them, or all, or none."""
+    """The static arguments templates see: as the engine gives them, or all, or none; with
+    ``"shapes"``, as the engine gives them to a version made for the arguments' shapes (each
+    array argument's shape as ``shape_<param>``)."""
     if mode == "dynamic":
         return {}
+    if mode == "shapes":
+        known = _static(rule, arguments, "engine")
+        known.update({"shape_" + k: _shape(v) for k, v in arguments.items()
+                      if _shape(v) is not None})
+        return known
     if mode == "literal":  # every argument that could be a literal, differentiable or not
         return {k: v for k, v in arguments.items() if _is_literal(v)}
     # The engine: non-differentiable parameters with a literal value (or their default).
@@ -65,7 +81,8 @@ def rule_vjp(primitive, *args, g, static="engine", fn=None, wrt=None, **kwargs):
 
     ``static`` says which arguments' values the templates see: ``"engine"`` as the engine gives
     them (the literal values and defaults of non-differentiable parameters), ``"literal"`` every
-    argument that could be a literal, ``"dynamic"`` none (all DYNAMIC: the general templates).
+    argument that could be a literal, ``"dynamic"`` none (all DYNAMIC: the general templates),
+    ``"shapes"`` as the engine plus the arrays' shapes (a version specialised on shapes).
     ``fn`` calls a primitive that is a syntax key (``"%"``). ``wrt`` limits the adjoints
     computed to those parameters.
     """

@@ -24,6 +24,7 @@ PRODUCT_SHAPES = [((2, 3), (3, 4)), ((3,), (3, 4)), ((2, 3), (3,)), ((3,), (3,))
 def test_matmul(a_shape, b_shape):
     a, b = rand(*a_shape), rand(*b_shape, seed=1)
     check_rule(np.matmul, a, b)
+    check_rule(np.matmul, a, b, static="shapes")
     check_autograd(np.matmul, anp.matmul, a, b)
 
 

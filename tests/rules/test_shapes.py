@@ -9,7 +9,7 @@ from srcgrad.rules import lookup
 
 from .harness import check_autograd, check_float32, check_rule, rule_vjp
 
-STATIC = ["engine", "dynamic"]
+STATIC = ["engine", "dynamic", "shapes"]
 
 
 def rand(*shape, seed=0):
@@ -184,7 +184,9 @@ def test_getitem(index):
 
     index = index[0] if len(index) == 1 else index
     check_rule("getitem", rand(3, 4), index, fn=getitem)
+    check_rule("getitem", rand(3, 4), index, fn=getitem, static="shapes")
     check_float32("getitem", rand(3, 4).astype(np.float32), index, fn=getitem)
+    check_float32("getitem", rand(3, 4).astype(np.float32), index, fn=getitem, static="shapes")
 
 
 # New arrays made from values.
