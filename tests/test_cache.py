@@ -183,3 +183,49 @@ def test_gradient_sees_a_rebound_closure_variable():
     np.testing.assert_allclose(g(np.ones(2)), [2.0, 2.0])
     scale = 3.0  # f reads it through its closure
     np.testing.assert_allclose(g(np.ones(2)), [3.0, 3.0])
+
+
+# -- versions made for the arguments' shapes -----------------------------------------------------
+
+BIASED = "def f(x, b):\n    return np.sum(np.tanh(x + b))\n"
+
+
+def test_each_argument_shape_gets_a_version_once(fresh_module, count_transforms):
+    module = fresh_module(BIASED)
+    g = srcgrad.grad(module.f, wrt=(0, 1))
+    assert "unbroadcast" in g.source  # before a call: the version for any shapes
+    b = np.zeros(3)
+    for _ in range(2):
+        g(np.ones((2, 3)), b)
+    assert "np.sum(df_2, axis=0)" in g.source and "unbroadcast" not in g.source
+    assert "(2, 3)" in g.source
+    assert len(count_transforms) == 2
+    g(np.ones((5, 3)), b)
+    assert "(5, 3)" in g.source and "(2, 3)" not in g.source
+    assert len(count_transforms) == 3
+    g(np.ones((2, 3)), b)  # remembered
+    assert len(count_transforms) == 3
+
+
+def test_source_shows_the_version_the_last_call_ran(fresh_module):
+    module = fresh_module("def f(x):\n    return np.mean(x * x)\n")
+    g = srcgrad.grad(module.f)
+    g(np.ones(4))
+    assert "/ 4" in g.source
+    g(np.ones(6))
+    assert "/ 6" in g.source
+    g(np.ones(4))
+    assert "/ 4" in g.source
+
+
+def test_after_the_limit_further_shapes_share_the_version_for_any_shape(fresh_module,
+                                                                         count_transforms,
+                                                                         monkeypatch):
+    monkeypatch.setattr(srcgrad_api, "MAX_SHAPE_VERSIONS", 2)
+    module = fresh_module(BIASED)
+    g = srcgrad.grad(module.f, wrt=(0, 1))
+    for n in range(1, 6):
+        dx, db = g(np.ones((n, 3)), np.zeros(3))
+        np.testing.assert_allclose(db, np.full(3, n * (1.0 - np.tanh(1.0) ** 2)))
+    assert len(count_transforms) == 3  # any shapes, (1, 3), (2, 3); then any shapes again
+    assert "unbroadcast" in g.source
