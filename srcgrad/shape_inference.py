@@ -111,6 +111,9 @@ class _Inference:
                 return self.broadcast(op)
             if op.kind == "rule" and op.rule.shape_of is not None:
                 return self.evaluate(op)
+            if op.kind == "opaque" and getattr(op.bound.get("callable"), "__module__",
+                                               None) == "math":
+                return ()  # math.log(...): a Python number
         except _Unknown:
             return None
         return None

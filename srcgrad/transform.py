@@ -118,7 +118,7 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
                                              value=name("seed"), type_comment=None))
         seed_value = gast.Call(func=name("cotangent"), args=[name(given), name(result)],
                                keywords=[])
-    elif shapes.get(result) == "scalar":  # provably a scalar: nothing to check
+    elif shapes.get(result) in ("scalar", ()):  # provably a scalar: nothing to check
         seed_value = gast.Constant(value=1.0, kind=None)
     else:
         seed_value = gast.Call(func=name("unit_seed"), args=[name(result)], keywords=[])

@@ -11,21 +11,41 @@ None the templates spell the broadcast out; otherwise ``unreduce`` puts the redu
 
 import numpy as np
 
-from .registry import defvjp
+from .registry import DYNAMIC, defvjp
 
 REDUCTION = "a, axis=None, dtype=None, out=None, keepdims=False"
 
 
-def _spread(axis, keepdims):
+def _spread(axis, keepdims, shape_a):
     """``g`` broadcast back over the reduced axes."""
     if axis is None or keepdims is True:
         return "spread(g, np.shape(a))"
+    if shape_a is not DYNAMIC and keepdims is False and _axes(axis, len(shape_a)):
+        return f"np.broadcast_to(np.expand_dims(g, {_axes(axis, len(shape_a))}), {shape_a!r})"
     return "unreduce(g, a, axis, keepdims)"
 
 
-def _mean(axis, keepdims):
+def _axes(axis, ndim):
+    """A literal ``axis`` made non-negative (an int or a tuple, as written), or None."""
+    if axis is DYNAMIC:
+        return None
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    if not axes or not all(isinstance(a, int) and -ndim <= a < ndim for a in axes):
+        return None
+    positive = tuple(a % ndim for a in axes)
+    return positive[0] if len(positive) == 1 else positive
+
+
+def _mean(axis, keepdims, shape_a):
     if axis is None:
         return "spread(g / np.size(a), np.shape(a))"
+    axes = None if shape_a is DYNAMIC else _axes(axis, len(shape_a))
+    if axes is not None:
+        count = int(np.prod([shape_a[a] for a in np.atleast_1d(axes)]))
+        if keepdims is True:
+            return f"spread(g / {count}, {shape_a!r})"
+        if keepdims is False:
+            return f"np.broadcast_to(np.expand_dims(g / {count}, {axes}), {shape_a!r})"
     return "unreduce(g, a, axis, keepdims) / unreduce_count(a, axis)"
 
 

@@ -19,7 +19,7 @@ def data(shape=(2, 3, 4), seed=0):
 @pytest.mark.parametrize("name", REDUCTIONS)
 @pytest.mark.parametrize("axis", AXES)
 @pytest.mark.parametrize("keepdims", [False, True])
-@pytest.mark.parametrize("static", ["engine", "dynamic"])
+@pytest.mark.parametrize("static", ["engine", "dynamic", "shapes"])
 def test_reduction_matches_finite_differences(name, axis, keepdims, static):
     check_rule(getattr(np, name), data(), axis=axis, keepdims=keepdims, static=static)
 
@@ -28,6 +28,7 @@ def test_reduction_matches_finite_differences(name, axis, keepdims, static):
 def test_reduction_of_vector_and_scalar(name):
     check_rule(getattr(np, name), data((5,)))
     check_rule(getattr(np, name), data((5,)), axis=0)
+    check_rule(getattr(np, name), data((5,)), axis=0, static="shapes")
     if name != "std":  # the std of one number is 0, where the rule divides by zero
         check_rule(getattr(np, name), np.array(1.7))
 
@@ -44,6 +45,7 @@ def test_reduction_matches_autograd(name, axis):
 def test_reduction_keeps_float32(name, axis):
     check_float32(getattr(np, name), data().astype(np.float32), axis=axis)
     check_float32(getattr(np, name), data().astype(np.float32), axis=axis, static="dynamic")
+    check_float32(getattr(np, name), data().astype(np.float32), axis=axis, static="shapes")
 
 
 @pytest.mark.parametrize("name", ["var", "std"])
