@@ -81,6 +81,10 @@ def fold(node):
 
 
 def _fold_one(node):
+    if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Tuple) and \
+            isinstance(node.slice, gast.Constant) and type(node.slice.value) is int and \
+            -len(node.value.elts) <= node.slice.value < len(node.value.elts):
+        return node.value.elts[node.slice.value]  # (a, b)[1]: b
     if not isinstance(node, gast.BinOp):
         return node
     left, right = _number(node.left), _number(node.right)
@@ -518,8 +522,16 @@ class Reverser:
                 seen.add(var)
             else:
                 targets.append(name(self.unused, store=True))
-        code = [gast.Assign(targets=[gast.Tuple(elts=targets, ctx=gast.Store())], value=expr,
-                            type_comment=None)]
+        target = gast.Tuple(elts=targets, ctx=gast.Store())
+        if isinstance(expr, gast.Tuple) and len(expr.elts) == len(targets):
+            # the adjoints written out one by one: compute only those that are wanted
+            kept = [(t, e) for t, e in zip(targets, expr.elts) if t.id != self.unused]
+            if len(kept) == 1:
+                target, expr = kept[0]
+            else:
+                target = gast.Tuple(elts=[t for t, _ in kept], ctx=gast.Store())
+                expr = gast.Tuple(elts=[e for _, e in kept], ctx=gast.Load())
+        code = [gast.Assign(targets=[target], value=expr, type_comment=None)]
         for var, part in later:
             code += self.accumulate(var, part, nullable=nullable)
         return code

@@ -38,6 +38,17 @@ class _Unknown(Exception):
 _ZERO = np.zeros(())
 
 
+class _UnknownArray:
+    """An operand whose shape is not known: NumPy refuses it, so a shape function only
+    succeeds if it does not need it (``np.reshape(a, (2, 3))``)."""
+
+    def __array__(self, *args, **kwargs):
+        raise TypeError("an array of unknown shape")
+
+
+_UNKNOWN_ARRAY = _UnknownArray()
+
+
 def _placeholder(shape: tuple) -> np.ndarray:
     """An array of ``shape`` that holds no memory (every element is the same zero)."""
     return np.broadcast_to(_ZERO, shape)
@@ -192,9 +203,7 @@ class _Inference:
             if number is not None:
                 return number
             shape = self.shapes.get(atom.id)
-            if not isinstance(shape, tuple):
-                raise _Unknown
-            return _placeholder(shape)
+            return _placeholder(shape) if isinstance(shape, tuple) else _UNKNOWN_ARRAY
         return self.value(atom)
 
     def value(self, node):

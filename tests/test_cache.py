@@ -226,6 +226,7 @@ def test_after_the_limit_further_shapes_share_the_version_for_any_shape(fresh_mo
     g = srcgrad.grad(module.f, wrt=(0, 1))
     for n in range(1, 6):
         dx, db = g(np.ones((n, 3)), np.zeros(3))
+        assert dx.shape == (n, 3)
         np.testing.assert_allclose(db, np.full(3, n * (1.0 - np.tanh(1.0) ** 2)))
     assert len(count_transforms) == 3  # any shapes, (1, 3), (2, 3); then any shapes again
     assert "unbroadcast" in g.source

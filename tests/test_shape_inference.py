@@ -102,6 +102,21 @@ def test_shapes_that_depend_on_values_are_not_guessed(fn, shapes):
     assert not reads_value, {v: found[v] for v in reads_value}
 
 
+def reshaped(x, rows):
+    picked = x[rows]
+    return np.sum(np.reshape(picked, (2, 3)) ** 2)
+
+
+def test_a_reshape_to_a_written_out_shape_needs_no_known_input():
+    _, fdef, _ = renamed(reshaped)
+    found = concrete_shapes(fdef, {"x": (4, 3), "rows": (2,)})
+    assert "picked" not in found  # an index array: not known here
+    assert (2, 3) in found.values()
+    x, rows = np.arange(12.0).reshape(4, 3), np.array([3, 1])
+    np.testing.assert_allclose(srcgrad.grad(reshaped)(x, rows),
+                               np.where(np.isin(np.arange(4), rows)[:, None], 2 * x, 0.0))
+
+
 def test_an_integer_index_array_gives_the_right_gradient():
     x = np.arange(5.0)
     index = np.array([0, 0, 3])

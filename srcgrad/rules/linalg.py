@@ -6,6 +6,7 @@ inverse, so it fails (LinAlgError) on a singular matrix although its gradient ex
 
 import numpy as np
 
+from ..runtime import _einsum_parse
 from .registry import DYNAMIC, defvjp
 
 
@@ -53,9 +54,36 @@ defvjp(np.outer, "a, b, out=None",  # outer flattens its arguments
        a="np.reshape(g @ np.ravel(b), np.shape(a))", b="np.reshape(np.ravel(a) @ g, np.shape(b))")
 defvjp(np.tensordot, "a, b, axes=2",
        a="tensordot_lhs_grad(g, a, b, axes)", b="tensordot_rhs_grad(g, a, b, axes)")
+def _einsum(subscripts, shape_operands):
+    """Where the operands' shapes are known and each operand's gradient is one contraction
+    (no letter of its own summed away, no broadcasting, no diagonal), the einsums written out:
+    the gradient of ``ij,jk->ik``'s first operand is ``np.einsum('ik,jk->ij', g, b)``."""
+    general = "einsum_grads(g, subscripts, operands)"
+    if subscripts is DYNAMIC or shape_operands is DYNAMIC or not isinstance(subscripts, str) \
+            or "." in subscripts:
+        return general
+    inputs, output = _einsum_parse(subscripts, [len(s) for s in shape_operands])
+    sizes: dict[str, int] = {}
+    for spec, shape in zip(inputs, shape_operands):
+        if len(spec) != len(shape) or len(set(spec)) != len(spec):
+            return general
+        for letter, size in zip(spec, shape):
+            if sizes.setdefault(letter, size) != size:
+                return general  # a length-1 axis broadcast against a longer one
+    pieces = []
+    for k, spec in enumerate(inputs):
+        others = [j for j in range(len(inputs)) if j != k]
+        known = set(output).union(*(inputs[j] for j in others))
+        if not set(spec) <= known:
+            return general
+        terms = ",".join([output] + [inputs[j] for j in others]) + "->" + spec
+        operands = "".join(f", operands[{j}]" for j in others)
+        pieces.append(f"np.einsum({terms!r}, g{operands})")
+    return "(" + ", ".join(pieces) + ",)"
+
+
 defvjp(np.einsum, "subscripts, *operands, out=None, optimize=False", sequences=("operands",),
-       shape_of=True,
-       operands="einsum_grads(g, subscripts, operands)")
+       shape_of=True, operands=_einsum)
 defvjp(np.trace, "a, offset=0, axis1=0, axis2=1, dtype=None, out=None", shape_of=True,
        a="trace_grad(g, a, offset, axis1, axis2)")
 

@@ -25,7 +25,15 @@ def _unreshape(order):
     return "unreshape(g, a, order)"
 
 
-defvjp(np.reshape, "a, shape, order='C', *, copy=None", shape_of=True, a=_unreshape)
+def _reshape_shape(a, shape, order="C", *, copy=None):
+    """A reshape to a shape written out (no -1) has that shape, whatever ``a``'s was."""
+    shape = (shape,) if isinstance(shape, int) else shape
+    if isinstance(shape, tuple) and all(type(n) is int and n >= 0 for n in shape):
+        return np.broadcast_to(0.0, shape)
+    return np.reshape(a, shape, order=order)
+
+
+defvjp(np.reshape, "a, shape, order='C', *, copy=None", shape_of=_reshape_shape, a=_unreshape)
 defvjp(np.ravel, "a, order='C'", shape_of=True, a=_unreshape)
 defvjp(np.expand_dims, "a, axis", shape_of=True, a="np.reshape(g, np.shape(a))")
 defvjp(np.squeeze, "a, axis=None", shape_of=True, a="np.reshape(g, np.shape(a))")

@@ -97,6 +97,7 @@ EINSUMS = [
 def test_einsum(subscripts, shapes, autograd_too):
     operands = [rand(*s, seed=i) for i, s in enumerate(shapes)]
     check_rule(np.einsum, subscripts, *operands)
+    check_rule(np.einsum, subscripts, *operands, static="shapes")  # contractions written out
     if autograd_too:
         check_autograd(np.einsum, anp.einsum, subscripts, *operands)
 
@@ -104,6 +105,7 @@ def test_einsum(subscripts, shapes, autograd_too):
 def test_einsum_keeps_float32():
     a, b = rand(2, 3).astype(np.float32), rand(3, 3).astype(np.float32)
     check_float32(np.einsum, "ij,jk->ik", a, b)
+    check_float32(np.einsum, "ij,jk->ik", a, b, static="shapes")
     check_float32(np.einsum, "ij,jj->i", a, b)
 
 
