@@ -45,6 +45,10 @@ class Namer:
         """The adjoint names handed out so far."""
         return list(self._adjoints.values())
 
+    def adjoint_names(self) -> dict[str, str]:
+        """Variable -> the name of its adjoint, for those handed out so far."""
+        return dict(self._adjoints)
+
     def adjoint(self, name: str) -> str:
         """The adjoint's name of variable ``name``: ``dx`` for ``x`` unless that is taken."""
         known = self._adjoints.get(name)

@@ -335,3 +335,49 @@ def _replace_name(node, put):
 
     new = Put().visit(node)
     return new if Put.found else None
+
+
+#: Arrays of at least this many elements (half a megabyte of float64) are freed with ``del``
+#: once the generated code has read them for the last time.
+LARGE = 1 << 16
+
+
+def free_large_arrays(stmts: list, sizes: dict[str, int], keep: set[str]) -> list:
+    """``del`` each large array (``sizes``: variable -> known number of elements) after the
+    top-level statement that reads it last, as a person frees what they no longer need: the
+    backward pass then runs without the forward pass's dead intermediates. Variables in
+    ``keep`` (the parameters) and those not assigned at the top level are left alone."""
+    assigned = set()
+    for stmt in stmts:
+        if isinstance(stmt, gast.Assign):
+            assigned |= _writes(stmt)
+    candidates = {v for v, n in sizes.items() if n >= LARGE and v in assigned and v not in keep}
+    if not candidates:
+        return stmts
+    last: dict[str, int] = {}
+    for i, stmt in enumerate(stmts):
+        for var in _reads_or_updates(stmt) & candidates:
+            last[var] = i
+    returned = _reads_or_updates(stmts[-1]) if isinstance(stmts[-1], gast.Return) else set()
+    after: dict[int, list[str]] = {}
+    for var, i in last.items():
+        if var not in returned and i < len(stmts) - 1:
+            after.setdefault(i, []).append(var)
+    out = []
+    for i, stmt in enumerate(stmts):
+        out.append(stmt)
+        if i in after:
+            targets = [gast.Name(id=v, ctx=gast.Del(), annotation=None, type_comment=None)
+                       for v in sorted(after[i])]
+            out.append(gast.Delete(targets=targets))
+    return out
+
+
+def _reads_or_updates(stmt) -> set[str]:
+    found = set()
+    for node in gast.walk(stmt):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+            found.add(node.id)
+        elif isinstance(node, gast.AugAssign):
+            found |= _writes(node)
+    return found

@@ -20,6 +20,7 @@ from .optimize import (
     eliminate_dead_code,
     fold_temporaries,
     forward_adjoint_copies,
+    free_large_arrays,
     hoist_invariants,
     propagate_copies,
 )
@@ -143,6 +144,10 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     body = forward_adjoint_copies(body, set(namer.adjoints()))
     body, _ = eliminate_dead_code(body, set())
     body = fold_temporaries(body, namer.temporaries)
+    adjoint_of = {d: v for v, d in namer.adjoint_names().items()}
+    sizes = {v: int(np.prod(shapes[adjoint_of.get(v, v)])) for v in assigned_in(body)
+             if isinstance(shapes.get(adjoint_of.get(v, v)), tuple)}
+    body = free_large_arrays(body, sizes, set(params))
     if reverser.push_sets or reverser.slot_saves:
         body.insert(0, gast.Assign(targets=[name(tape, store=True)],
                                    value=gast.List(elts=[], ctx=gast.Load()), type_comment=None))

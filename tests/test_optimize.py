@@ -59,3 +59,35 @@ def test_temporaries_fold_inside_loop_bodies():
     np.testing.assert_allclose(dx, d * w)
     np.testing.assert_allclose(dw, np.sum(d * x, axis=0))
     assert "np.tanh(x[t] * w + 1.0)" in g.source
+
+
+def two_layers(W1, W2, x):
+    h = np.tanh(x @ W1)
+    return np.sum(np.tanh(h @ W2) ** 2)
+
+
+def test_large_arrays_are_freed_after_their_last_read():
+    rng = np.random.default_rng(0)
+    W1, W2, x = (rng.standard_normal((300, 300)) * 0.05 for _ in range(3))
+    g = srcgrad.grad(two_layers, wrt=(0, 1))
+    dW1, dW2 = g(W1, W2, x)
+    lines = [line.strip() for line in g.source.splitlines()]
+    freed = [line for line in lines if line.startswith("del ")]
+    assert freed, g.source
+    names = {n.strip() for line in freed for n in line[4:].split(",")}
+    assert not names & {"W1", "W2", "x", "dW1", "dW2"}  # parameters and results stay
+    for name in names:  # nothing reads a name after it is freed
+        after = lines[lines.index(next(f for f in freed if name in f)) + 1:]
+        assert not any(name in line.replace(",", " ").split() for line in after
+                       if not line.startswith("#")), name
+    h = np.tanh(x @ W1)
+    t = np.tanh(h @ W2)
+    dt = 2.0 * t * (1.0 - t * t)
+    np.testing.assert_allclose(dW2, h.T @ dt)
+    np.testing.assert_allclose(dW1, x.T @ ((dt @ W2.T) * (1.0 - h * h)))
+
+
+def test_small_arrays_are_not_freed():
+    g = srcgrad.grad(two_layers, wrt=(0, 1))
+    g(np.ones((4, 3)), np.ones((3, 2)), np.ones((5, 4)))
+    assert "del " not in g.source
