@@ -167,12 +167,20 @@ def _make(fn: Callable, wrt: Wrt, mode: str) -> Callable:
             gradient.source = made.source
 
     def run(args, **seed):
-        for value in args:
-            if isinstance(value, _SPECIAL):  # the version depends on what containers hold
+        key = []
+        for value in args:  # what the version depends on: shapes, numbers
+            kind = type(value)
+            if kind is np.ndarray:
+                key.append(value.shape)
+            elif kind is float or kind is int:
+                key.append(kind)
+            elif isinstance(value, _CONTAINERS):  # the version depends on what they hold
                 made, function = version(args)
                 shown(made)
                 return function(*args, **seed)
-        key = tuple([a.shape if type(a) is np.ndarray else None for a in args])
+            else:
+                key.append(isinstance(value, (float, int)))  # np.float64, a string ...
+        key = tuple(key)
         found = remembered.get(key)
         if found is None or not found[0].still_valid():  # new, or a global was rebound
             if len(remembered) >= _MAX_REMEMBERED:

@@ -265,6 +265,8 @@ def _hoist_from(loop, defs: dict[str, int]) -> list:
                 hoisted.append(stmt)
                 changed.discard(target)
                 moved = True
+    if hoisted and hasattr(loop, "sg_assigned"):  # the loop no longer changes them
+        loop.sg_assigned = loop.sg_assigned - {s.targets[0].id for s in hoisted}
     return hoisted
 
 

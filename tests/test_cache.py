@@ -230,3 +230,13 @@ def test_after_the_limit_further_shapes_share_the_version_for_any_shape(fresh_mo
         np.testing.assert_allclose(db, np.full(3, n * (1.0 - np.tanh(1.0) ** 2)))
     assert len(count_transforms) == 3  # any shapes, (1, 3), (2, 3); then any shapes again
     assert "unbroadcast" in g.source
+
+
+def test_calls_with_numbers_reuse_their_version(fresh_module, count_transforms):
+    module = fresh_module("def f(k, x, n):\n    return k * np.sum(x * x) * n\n")
+    g = srcgrad.grad(module.f, wrt=(0, 1))
+    for k, n in ((1.0, 2), (2.0, 2), (3.0, 2), (3.0, 2.0)):
+        dk, dx = g(k, np.ones(3), n)
+        assert type(dk) is float
+        np.testing.assert_allclose(dx, 2.0 * k * n * np.ones(3))
+    assert len(count_transforms) == 2  # any shapes; numbers (int or float) and x's shape

@@ -91,3 +91,23 @@ def test_small_arrays_are_not_freed():
     g = srcgrad.grad(two_layers, wrt=(0, 1))
     g(np.ones((4, 3)), np.ones((3, 2)), np.ones((5, 4)))
     assert "del " not in g.source
+
+
+def spring(k, x0, steps):
+    x = x0
+    v = 0.0
+    for i in range(steps):
+        v = v + 0.1 * (-k * x)
+        x = x + 0.1 * v
+    return x * x
+
+
+def test_a_value_hoisted_out_of_a_loop_is_not_taped():
+    g = srcgrad.grad(spring, wrt=(0, 1))
+    dk, dx0 = g(2.0, 1.0, 5)
+    assert "tape.append((x,))" in g.source or "tape.append(x)" in g.source, g.source
+    h = 1e-6
+    np.testing.assert_allclose(dk, (spring(2.0 + h, 1.0, 5) - spring(2.0 - h, 1.0, 5)) / (2 * h),
+                               rtol=1e-6)
+    np.testing.assert_allclose(dx0, (spring(2.0, 1.0 + h, 5) - spring(2.0, 1.0 - h, 5)) / (2 * h),
+                               rtol=1e-6)
