@@ -165,6 +165,7 @@ def _make(fn: Callable, wrt: Wrt, mode: str) -> Callable:
         if last[0] is not made:  # .source shows the version the last call ran
             last[0] = made
             gradient.source = made.source
+            gradient.generated = made.function
 
     def run(args, **seed):
         key = []
@@ -237,8 +238,12 @@ grad = _decorator("grad", """Gradient of a scalar-valued NumPy function, by sour
 Works as ``@grad``, ``@grad(wrt=...)`` and ``grad(f, wrt=...)``. ``wrt`` is a parameter index,
 a parameter name, or a tuple of those (default: the first parameter). The returned function
 takes ``f``'s arguments and returns the gradient (a tuple of gradients, in ``wrt`` order, for a
-tuple ``wrt``), each with its argument's shape and dtype. Its ``.source`` is the generated code.
-Raises :class:`srcgrad.errors.NonScalarOutputError` when ``f``'s output is not a scalar (use
+tuple ``wrt``), each with its argument's shape and dtype.
+
+The code is made for the shapes of the arguments of each call (once per set of shapes, up to
+``srcgrad.api.MAX_SHAPE_VERSIONS`` = 8 per gradient; further shapes share a version for any
+shapes). ``.source`` is the code the last call ran (before any call: the version for any
+shapes), ``.generated`` that function itself. Raises :class:`srcgrad.errors.NonScalarOutputError` when ``f``'s output is not a scalar (use
 :func:`vjp`).""")
 
 value_and_grad = _decorator("value_and_grad", """Like :func:`grad`, returning ``(value, gradients)``.""")

@@ -18,6 +18,15 @@ def mlp_loss(W1, b1, W2, b2, x, y):
     return -np.sum(y * logp) / x.shape[0]
 
 
+def mlp_args():
+    """Arguments for mlp_loss: 784 inputs, 256 hidden units, 10 classes, a batch of 128."""
+    rng = np.random.default_rng(0)
+    x = rng.uniform(size=(128, 784))
+    y = np.eye(10)[rng.integers(0, 10, 128)]
+    return (rng.normal(0.0, 0.03, (784, 256)), np.zeros(256), rng.normal(0.0, 0.06, (256, 10)),
+            np.zeros(10), x, y)
+
+
 def lstm_loss(Wx, Wh, b, Wy, xs, y):
     """An LSTM read over xs (time, batch, features), unrolled with a for loop."""
     n = Wh.shape[0]

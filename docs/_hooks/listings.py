@@ -94,12 +94,17 @@ def _assigned_order(fdef) -> list[str]:
 
 
 def gradient(directive: Directive) -> str:
-    """``srcgrad:grad FILE:FUNC [wrt=...] [mode=grad]``, with optional explanations."""
+    """``srcgrad:grad FILE:FUNC [wrt=...] [mode=grad] [args=FUNC]``, with optional
+    explanations. With ``args``, the version made for the arguments that function of the same
+    file returns (a tuple), after a call with them."""
     import srcgrad
 
     fn = load(directive.arg())
     mode = directive.options.get("mode", "grad")
     made = getattr(srcgrad, mode)(fn, wrt=_wrt(directive))
+    if "args" in directive.options:
+        path = directive.arg().rsplit(":", 1)[0]
+        made(*load(f"{path}:{directive.options['args']}")())
     code = made.source
     if not directive.body:
         return fence(code)
