@@ -166,6 +166,8 @@ def _make(fn: Callable, wrt: Wrt, mode: str) -> Callable:
             last[0] = made
             gradient.source = made.source
             gradient.generated = made.function
+            if not made.arg_shapes:
+                gradient.any_shape_source = made.source  # remade: a global was rebound
 
     def run(args, **seed):
         key = []
@@ -216,6 +218,7 @@ def _make(fn: Callable, wrt: Wrt, mode: str) -> Callable:
     gradient.__qualname__ = gen.name
     gradient.source = gen.source
     gradient.generated = gen.function
+    gradient.any_shape_source = gen.source
     return gradient
 
 

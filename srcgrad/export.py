@@ -32,8 +32,9 @@ def _helpers_used(text: str) -> list[str]:
 
 
 def module_source(fn: Callable) -> str:
-    """The source of a standalone module defining the gradient function ``fn``."""
-    source = getattr(fn, "source", None)
+    """The source of a standalone module defining the gradient function ``fn``: its version
+    for any shapes (a version made for one call's shapes would fail on others)."""
+    source = getattr(fn, "any_shape_source", None) or getattr(fn, "source", None)
     if source is None:
         raise SrcgradError(f"{fn!r} is not a function made by srcgrad.grad, value_and_grad or "
                            "vjp; export one of those")
@@ -76,7 +77,8 @@ def _globals_used(source: str, namespace: dict) -> set[str]:
 
 def export(fn: Callable, path: str | os.PathLike) -> None:
     """Write the generated gradient ``fn`` (from ``grad`` and friends) to ``path`` as a module
-    that imports only NumPy."""
+    that imports only NumPy. The module holds the version for any shapes, whatever shapes
+    ``fn`` has been called with."""
     text = module_source(fn)
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(text)

@@ -50,6 +50,7 @@ class Generated:
     name: str
     params: list[str]
     assumptions: tuple = ()  # (globals dict or cell, name, value) the code was made with
+    arg_shapes: frozenset = frozenset()  # the argument shapes it was made for (none: any)
 
     def still_valid(self) -> bool:
         """Whether every global and closure variable the code used still has its value."""
@@ -168,7 +169,7 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     function = compile_function(source, fn_name, namespace)
     assumptions = tuple({(id(s), k): (s, k, v) for s, k, v in resolver.assumptions
                          if k in namespace}.values())
-    return Generated(function, source, fn, namespace, fn_name, params, assumptions)
+    return Generated(function, source, fn, namespace, fn_name, params, assumptions, arg_shapes)
 
 
 def assigned_names(tree) -> set[str]:

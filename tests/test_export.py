@@ -141,6 +141,19 @@ def test_exported_module_keeps_the_generated_source(tmp_path):
     assert gradient.source.strip() in path.read_text()
 
 
+def test_export_after_a_call_writes_the_version_for_any_shapes(tmp_path):
+    gradient = srcgrad.grad(models.mlp_softmax_xent, wrt=(0, 1))
+    rng = np.random.default_rng(3)
+    small = _args(rng, (3, 4), (4,), (4, 2), (2,), (2, 3), (2, 2))
+    gradient(*small)  # now .source is the version for these shapes
+    assert gradient.source != gradient.any_shape_source
+    larger = _args(rng, (3, 4), (4,), (4, 2), (2,), (7, 3), (7, 2))  # another batch size
+    expected = _flat(gradient(*larger))
+    got = run_exported(gradient, larger, tmp_path)
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-14)
+
+
 def test_export_writes_plain_constant_globals(tmp_path):
     path = tmp_path / "exported.py"
     srcgrad.export(srcgrad.grad(api.uses_global_constant), path)
