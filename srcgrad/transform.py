@@ -32,7 +32,8 @@ from .shape_inference import concrete_shapes
 #: Names generated code uses for itself.
 HELPERS = {n: f for n, f in vars(runtime).items()
            if inspect.isfunction(f) and f.__module__ == runtime.__name__}
-_RESERVED = set(HELPERS) | {"np", "tape", "reversed", "range", "len", "seed", "_"}
+_CALLED = set(HELPERS) | {"np", "reversed", "range", "len"}
+_RESERVED = _CALLED | {"tape", "seed", "_"}
 
 MODES = ("grad", "value_and_grad", "vjp")
 _GONE = object()
@@ -82,12 +83,21 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     parsed = parse_function(fn)
     tree = parsed.tree
     params = [a.id for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs]
-    local_names = set(params) | assigned_names(tree)
     if mode == "vjp" and "seed" in params:
         raise WrtError(f"{fn.__qualname__} has a parameter named 'seed', which vjp uses for the "
                        "output's cotangent; rename the parameter")
     user_names = names_in(tree)
     namer = Namer(user_names | _RESERVED)
+    # A local variable named like something the generated code calls (spread, np) is renamed.
+    renamed = {v: namer.fresh(v) for v in sorted((set(params) | assigned_names(tree))
+                                                  & _CALLED)}
+    if renamed:
+        for node in gast.walk(tree):
+            if isinstance(node, gast.Name) and node.id in renamed:
+                node.id = renamed[node.id]
+        params = [renamed.get(p, p) for p in params]
+        wrt = tuple(renamed.get(w, w) for w in wrt)
+    local_names = set(params) | assigned_names(tree)
     # the tape and the placeholder for ignored values, unless the function uses those names
     tape = "tape" if "tape" not in user_names else namer.fresh("tape")
     unused = "_" if "_" not in user_names else namer.fresh("unused")

@@ -35,3 +35,13 @@ def local_named_seed(x):
 def temporaries_taken(x, y_1, dy):
     y = x * y_1
     return np.sum(y * dy + y)
+
+
+def local_named_used_helper(x, b):
+    spread = np.mean(x + b)  # the generated code calls the runtime helper spread
+    unbroadcast = np.sum(x * b)
+    return spread * unbroadcast
+
+
+def parameter_named_helper(spread, b):
+    return np.mean(spread * b)
