@@ -406,6 +406,24 @@ def transform_time(fn, wrt, reps: int) -> float:
     return statistics.median(times)
 
 
+def first_call_time(fn, wrt, args, reps: int) -> float:
+    """Median seconds the first call with new argument shapes adds to a call: the version of
+    the gradient made for those shapes (after ``grad`` made the one for any shapes)."""
+    extra = []
+    for _ in range(reps):
+        srcgrad.api._cache.clear()
+        g = srcgrad.grad(fn, wrt=wrt)
+        gc.collect()
+        t0 = time.perf_counter()
+        g(*args)
+        t1 = time.perf_counter()
+        g(*args)
+        t2 = time.perf_counter()
+        extra.append((t1 - t0) - (t2 - t1))
+    srcgrad.api._cache.clear()
+    return statistics.median(extra)
+
+
 def tiny(x, y):
     return np.sum(x * y)
 
@@ -447,6 +465,10 @@ def srcgrad_extras(models: list[Model], quick: bool, log) -> dict[str, Any]:
     out["transform_mlp_s"] = transform_time(mlp.mlp_loss, mlp.MODEL.wrt, reps)
     out["transform_fifty_s"] = transform_time(fifty.fifty_line_loss, fifty.WRT, reps)
     out["fifty_lines"] = lines
+    out["first_call_fifty_s"] = first_call_time(fifty.fifty_line_loss, fifty.WRT,
+                                                fifty.make_args(), reps)
+    out["first_call_mlp_s"] = first_call_time(mlp.mlp_loss, mlp.MODEL.wrt,
+                                              mlp.MODEL.make_args(quick), reps)
     log(f"  first transformation: MLP loss {out['transform_mlp_s'] * 1e3:.2f} ms, "
         f"{lines}-line function {out['transform_fifty_s'] * 1e3:.2f} ms")
     out["transform_models_s"] = {m.name: transform_time(m.loss, m.wrt, max(1, reps // 3))
@@ -549,6 +571,9 @@ def report(results: Results) -> str:
         parts.append(f"- first transformation (cache cleared, median): MLP loss "
                      f"{_ms(e['transform_mlp_s'])}, a {e['fifty_lines']}-line function "
                      f"{_ms(e['transform_fifty_s'])}")
+        parts.append(f"- first call with new argument shapes (the version for them, made "
+                     f"then): MLP loss {_ms(e['first_call_mlp_s'])}, the "
+                     f"{e['fifty_lines']}-line function {_ms(e['first_call_fifty_s'])}")
         per = ", ".join(f"{k} {_ms(v)}" for k, v in e["transform_models_s"].items())
         parts.append(f"- first transformation of each model: {per}")
         o = e["overhead"]

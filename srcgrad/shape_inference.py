@@ -70,8 +70,10 @@ class _Inference:
             elif isinstance(stmt, gast.For):
                 self.defs.setdefault(stmt.target.id, []).append(stmt)
         self.own = {p: arg_shapes.get(p) for p in params}
-        for var in set(self.defs) | set(params):
+        for var in params + list(self.defs):  # in program order: few rounds to settle
             self.shapes[var] = _PENDING
+        self.reads: dict[int, tuple] = {}  # per statement: the names its value reads
+        self.memo: dict[tuple, tuple] = {}  # (statement, var) -> (what it read, its shape)
 
     def run(self) -> dict[str, tuple]:
         for _ in range(50):
@@ -96,16 +98,29 @@ class _Inference:
     # -- one definition ------------------------------------------------------------------
 
     def define(self, stmt, var: str):
-        """The shape ``stmt`` gives ``var`` (recording its integer value, if it has one)."""
+        """The shape ``stmt`` gives ``var`` (recording its integer value, if it has one);
+        worked out again only when what it reads has changed."""
         if stmt is None:
             return None
         if isinstance(stmt, gast.For):  # loops run over range(): the counter is an int
             self.ints[var] = ANY_INT
             return ()
+        reads = self.reads.get(id(stmt))
+        if reads is None:
+            reads = self.reads[id(stmt)] = tuple(sorted(atom_names(stmt.value)))
+        seen = tuple((self.shapes.get(n), self.ints.get(n)) for n in reads)
+        memo = self.memo.get((id(stmt), var))
+        if memo is not None and memo[0] == seen:
+            return memo[1]
+        shape = self._define(stmt, var, reads)
+        self.memo[(id(stmt), var)] = (seen, shape)
+        return shape
+
+    def _define(self, stmt, var: str, reads: tuple):
         value = stmt.value
         if isinstance(value, gast.Constant) and value.value is None:
             return _PENDING  # the placeholder of a maybe-unbound variable: read only if set
-        if any(self.shapes.get(n) is _PENDING for n in atom_names(value)):
+        if any(self.shapes.get(n) is _PENDING for n in reads):
             return _PENDING  # computed once what it reads is
         op: Op = stmt.sg_op
         try:
