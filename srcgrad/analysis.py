@@ -26,7 +26,7 @@ from .parse import Source
 
 
 def _rename_loads(node, env: dict[str, str]) -> None:
-    for sub in gast.walk(node):
+    for sub in ir.walk(node):
         if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Load) and sub.id in env:
             sub.id = env[sub.id]
 

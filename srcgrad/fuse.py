@@ -14,7 +14,7 @@ from collections import Counter
 
 import gast
 
-from .ir import bodies
+from .ir import bodies, walk
 from .normalize import Op
 from .rules.registry import fusions
 
@@ -23,7 +23,7 @@ def fuse(fdef: gast.FunctionDef) -> gast.FunctionDef:
     """Replace every occurrence of a fusion pattern in ``fdef`` (in place)."""
     if not fusions():
         return fdef
-    uses = Counter(node.id for node in gast.walk(fdef) if isinstance(node, gast.Name)
+    uses = Counter(node.id for node in walk(fdef) if isinstance(node, gast.Name)
                    and isinstance(node.ctx, gast.Load))
     fdef.body = _fuse_block(fdef.body, uses)
     return fdef

@@ -14,6 +14,7 @@ from typing import Any
 
 import gast
 
+from . import ir
 from .errors import UnsupportedSyntaxError
 from .exits import walk_own
 from .parse import ParsedFunction, parse_function
@@ -69,7 +70,7 @@ def rename_apart(fdef: gast.FunctionDef, namer) -> tuple[gast.FunctionDef, dict[
     """A copy of ``fdef`` whose own variables have names unused elsewhere."""
     fdef = copy.deepcopy(fdef)
     mapping = {v: namer.fresh(v) for v in sorted(local_names(fdef))}
-    for node in gast.walk(fdef):
+    for node in ir.walk(fdef):
         if isinstance(node, gast.Name) and node.id in mapping:
             node.id = mapping[node.id]
     return fdef, mapping

@@ -6,6 +6,8 @@ import keyword
 
 import gast
 
+from .ir import walk
+
 
 class Namer:
     """Hands out names that clash with nothing the function, its globals or srcgrad uses."""
@@ -65,8 +67,8 @@ class Namer:
 
 def names_in(tree) -> set[str]:
     """Every identifier a tree mentions (variables, parameters)."""
-    found = {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)}
-    for node in gast.walk(tree):
+    found = {n.id for n in walk(tree) if isinstance(n, gast.Name)}
+    for node in walk(tree):
         if isinstance(node, (gast.FunctionDef, gast.Lambda)):
             args = node.args
             found.update(a.id for a in args.posonlyargs + args.args + args.kwonlyargs)

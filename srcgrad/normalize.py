@@ -23,6 +23,7 @@ from typing import Any
 
 import gast
 
+from . import ir
 from .errors import SourceUnavailableError, UnknownCallableError, UnsupportedSyntaxError
 from .exits import always_exits, own_loop_exits, structure_exits, walk_own
 from .inline import bind, is_user_function, parsed_helper, rename_apart
@@ -70,7 +71,7 @@ def atom_names(node) -> set[str]:
     """The local variable names an atom (or any expression) reads."""
     if node is None:
         return set()
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)
+    return {n.id for n in ir.walk(node) if isinstance(n, gast.Name)
             and isinstance(n.ctx, gast.Load)}
 
 
@@ -436,7 +437,7 @@ class Normalizer:
         return _BINOPS.get(type(op), "?")
 
     def read_outside_aliasing(self, var: str) -> bool:
-        for node in gast.walk(self.parsed.tree):
+        for node in ir.walk(self.parsed.tree):
             if isinstance(node, gast.Name) and node.id == var and \
                     isinstance(node.ctx, gast.Load) and id(node) not in self.alias_reads:
                 return True

@@ -9,13 +9,13 @@ from .ir import atom_names
 
 
 def _reads(stmt) -> set[str]:
-    return {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name)
+    return {n.id for n in ir.walk(stmt) if isinstance(n, gast.Name)
             and isinstance(n.ctx, gast.Load)}
 
 
 def _writes(stmt) -> set[str]:
     if isinstance(stmt, gast.Assign):
-        return {n.id for t in stmt.targets for n in gast.walk(t)
+        return {n.id for t in stmt.targets for n in ir.walk(t)
                 if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
     if isinstance(stmt, gast.AugAssign):  # d += e, or d[index] += e: both update d
         target = stmt.target
@@ -147,7 +147,7 @@ def propagate_copies(fdef: gast.FunctionDef) -> gast.FunctionDef:
             if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) and \
                     stmt.targets[0].id in replace:
                 continue
-            for node in gast.walk(stmt):
+            for node in ir.walk(stmt):
                 if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
                     node.id = final(node.id)
             op = getattr(stmt, "sg_op", None)
@@ -155,7 +155,7 @@ def propagate_copies(fdef: gast.FunctionDef) -> gast.FunctionDef:
                 body[:] = rewrite(body)
             if op is not None:  # the Op holds its own copies of the atoms
                 for atom in list(op.bound.values()) + list(op.elements):
-                    for node in gast.walk(atom) if isinstance(atom, gast.AST) else ():
+                    for node in ir.walk(atom) if isinstance(atom, gast.AST) else ():
                         if isinstance(node, gast.Name):
                             node.id = final(node.id)
             out.append(stmt)
@@ -204,7 +204,7 @@ def _header(stmt):
 
 def _assigned_anywhere(stmt) -> set[str]:
     found = set()
-    for node in gast.walk(stmt):
+    for node in ir.walk(stmt):
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
             found.add(node.id)
         if isinstance(node, gast.AugAssign):
@@ -221,7 +221,7 @@ def _forget(copies: dict, var: str) -> None:
 def _rename_reads(node, copies: dict) -> None:
     if not copies:
         return
-    for sub in gast.walk(node):
+    for sub in ir.walk(node):
         if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Load) and sub.id in copies:
             sub.id = copies[sub.id]
 
@@ -279,8 +279,8 @@ def fold_temporaries(stmts: list, temporaries: set[str]) -> list:
     reads: dict[str, int] = {}
     writes: dict[str, int] = {}
     for stmt in ir.walk_statements(stmts):
-        for node in gast.walk(stmt) if not isinstance(stmt, ir.SCOPES) else \
-                gast.walk(_header(stmt)):
+        for node in ir.walk(stmt) if not isinstance(stmt, ir.SCOPES) else \
+                ir.walk(_header(stmt)):
             if isinstance(node, gast.Name):
                 counts = reads if isinstance(node.ctx, gast.Load) else writes
                 counts[node.id] = counts.get(node.id, 0) + 1
@@ -377,7 +377,7 @@ def free_large_arrays(stmts: list, sizes: dict[str, int], keep: set[str]) -> lis
 
 def _reads_or_updates(stmt) -> set[str]:
     found = set()
-    for node in gast.walk(stmt):
+    for node in ir.walk(stmt):
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
             found.add(node.id)
         elif isinstance(node, gast.AugAssign):

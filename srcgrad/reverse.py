@@ -53,7 +53,7 @@ def is_fresh(expr) -> bool:
 
 def as_value(atom):
     """An index atom as an ordinary expression: slices become ``np.s_[...]``."""
-    has_slice = any(isinstance(n, gast.Slice) for n in gast.walk(atom))
+    has_slice = any(isinstance(n, gast.Slice) for n in ir.walk(atom))
     if not has_slice:
         return ir.clone(atom)
     s_ = gast.Attribute(value=name("np"), attr="s_", ctx=gast.Load())
@@ -164,7 +164,7 @@ class Reverser:
     def reads_of(self, stmts) -> set[str]:
         found = set()
         for stmt in stmts:
-            for node in gast.walk(stmt):
+            for node in ir.walk(stmt):
                 if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and \
                         node.id in self.primal_names:
                     found.add(node.id)
@@ -249,7 +249,7 @@ class Reverser:
         total: dict[str, int] = {}
         shape_uses: dict[str, int] = {}
         for stmt in code:
-            for node in gast.walk(stmt):
+            for node in ir.walk(stmt):
                 if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
                     total[node.id] = total.get(node.id, 0) + 1
                 var = _shape_use(node)

@@ -22,7 +22,7 @@ from typing import Any
 import gast
 import numpy as np
 
-from .ir import atom_names, walk_statements
+from .ir import atom_names, walk, walk_statements
 from .normalize import Op
 from .rules.registry import ANY_INT
 
@@ -64,7 +64,7 @@ class _Inference:
             if isinstance(stmt, gast.Assign) and not isinstance(stmt.targets[0],
                                                                  gast.Subscript):
                 single = isinstance(stmt.targets[0], gast.Name)
-                for target in (t.id for t in gast.walk(stmt.targets[0])
+                for target in (t.id for t in walk(stmt.targets[0])
                                if isinstance(t, gast.Name)):
                     self.defs.setdefault(target, []).append(stmt if single else None)
             elif isinstance(stmt, gast.For):

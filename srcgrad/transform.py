@@ -92,7 +92,7 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     renamed = {v: namer.fresh(v) for v in sorted((set(params) | assigned_names(tree))
                                                   & _CALLED)}
     if renamed:
-        for node in gast.walk(tree):
+        for node in ir.walk(tree):
             if isinstance(node, gast.Name) and node.id in renamed:
                 node.id = renamed[node.id]
         params = [renamed.get(p, p) for p in params]
@@ -184,7 +184,7 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
 
 def assigned_names(tree) -> set[str]:
     found = set()
-    for node in gast.walk(tree):
+    for node in ir.walk(tree):
         if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Param)):
             found.add(node.id)
     return found
