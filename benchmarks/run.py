@@ -62,6 +62,8 @@ RATIO_TARGETS = {"mlp": 2.5, "vae": 2.5, "lstm": 3.5, "scalar": 5.0, "adbench-ls
 HAND_TARGETS = {"gmm": 1.2}                           # srcgrad within 1.2x of hand-written
 TORCH_SPEEDUP_TARGETS = {"lstm": 5.0, "scalar": 5.0, "adbench-lstm": 5.0}
 OVERHEAD_TARGET_US = 2.0
+MEMORY_TARGET = 1.1        # srcgrad's peak memory / the hand-written adjoint's, every model
+TRANSFORM_TARGET_MS = 50.0  # first transformation of the 50-line function
 
 
 # ---------------------------------------------------------------------------------------------
@@ -544,6 +546,19 @@ def targets(results: Results) -> list[tuple[str, str, str]]:
             q = t.ratio / r.ratio
             out.append((f"{m}: PyTorch eager / srcgrad ≥ {limit}", f"{q:.2f}",
                         "MET" if q >= limit else "MISSED"))
+    for m in dict.fromkeys(r.model for r in results.rows):
+        r, h = by.get((m, "srcgrad")), by.get((m, "hand"))
+        if r is None or h is None or not r.peak_bytes or not h.peak_bytes or \
+                h.peak_bytes < 1e5:  # (the scalar loop allocates next to nothing)
+            continue
+        q = r.peak_bytes / h.peak_bytes
+        out.append((f"{m}: peak memory srcgrad / hand-written ≤ {MEMORY_TARGET}", f"{q:.2f}",
+                    "MET" if q <= MEMORY_TARGET else "MISSED"))
+    if "transform_fifty_s" in results.extras:
+        ms = results.extras["transform_fifty_s"] * 1e3
+        what = (f"first transformation of the {results.extras['fifty_lines']}-line function "
+                f"≤ {TRANSFORM_TARGET_MS:.0f} ms")
+        out.append((what, f"{ms:.1f} ms", "MET" if ms <= TRANSFORM_TARGET_MS else "MISSED"))
     o = results.extras.get("overhead")
     if o:
         us = o["overhead"] * 1e6
