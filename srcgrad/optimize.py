@@ -203,11 +203,17 @@ def _header(stmt):
 
 
 def _assigned_anywhere(stmt) -> set[str]:
+    return _names_with(stmt, gast.Store)
+
+
+def _names_with(stmt, context) -> set[str]:
+    """The names ``stmt`` uses in ``context`` (Load, Store), and those it updates in place
+    (``d += e``: a read and a write)."""
     found = set()
     for node in ir.walk(stmt):
-        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, context):
             found.add(node.id)
-        if isinstance(node, gast.AugAssign):
+        elif isinstance(node, gast.AugAssign):
             found |= _writes(node)
     return found
 
@@ -376,10 +382,4 @@ def free_large_arrays(stmts: list, sizes: dict[str, int], keep: set[str]) -> lis
 
 
 def _reads_or_updates(stmt) -> set[str]:
-    found = set()
-    for node in ir.walk(stmt):
-        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
-            found.add(node.id)
-        elif isinstance(node, gast.AugAssign):
-            found |= _writes(node)
-    return found
+    return _names_with(stmt, gast.Load)
