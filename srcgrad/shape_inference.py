@@ -17,6 +17,7 @@ and anything depending on values not known here, has no concrete shape (``None``
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from typing import Any
 
 import gast
@@ -47,6 +48,28 @@ class _UnknownArray:
 
 
 _UNKNOWN_ARRAY = _UnknownArray()
+
+#: The element shape of a list that has none (``[]``): any shape its later items have.
+_NO_ITEMS = object()
+
+
+@dataclass(frozen=True)
+class _ListOf:
+    """A Python list whose items all have one shape (``element``), as ``s2 = []`` followed by
+    ``s2.append(h)`` in a loop builds: an item read from it (``s[i]``) has that shape."""
+
+    element: Any
+
+
+def _join(shapes: list):
+    """One shape standing for all of ``shapes`` (None: they differ, or are not known)."""
+    if all(isinstance(s, _ListOf) for s in shapes):
+        elements = [s.element for s in shapes if s.element is not _NO_ITEMS]
+        if not elements:
+            return _ListOf(_NO_ITEMS)
+        same = all(e == elements[0] for e in elements) and isinstance(elements[0], tuple)
+        return _ListOf(elements[0]) if same else None
+    return shapes[0] if all(s == shapes[0] for s in shapes) else None
 
 
 def _placeholder(shape: tuple) -> np.ndarray:
@@ -86,8 +109,7 @@ class _Inference:
                 old = self.shapes[var]
                 if old is not _PENDING:
                     known.append(old)  # values only go from pending to a shape to unknown
-                new = _PENDING if not known else (
-                    known[0] if all(s == known[0] for s in known) else None)
+                new = _PENDING if not known else _join(known)
                 if new is not old and new != old:
                     self.shapes[var] = new
                     changed = True
@@ -133,6 +155,15 @@ class _Inference:
                     return None
                 self.ints[var] = number
                 return ()
+            if op.kind == "tuple" and isinstance(value, gast.List):
+                return self.list_of(value)
+            if op.kind == "rule" and op.rule.key == "list +":
+                return _join([self.atom_shape(op.bound["x1"]), self.atom_shape(op.bound["x2"])])
+            if op.kind == "rule" and op.rule.key == "getitem" and \
+                    isinstance(self.atom_shape(op.bound["x"]), _ListOf):
+                return self.list_item(op)
+            if op.kind == "opaque" and isinstance(value, gast.ListComp):
+                return self.comprehension(value)
             if op.kind == "rule" and op.rule.elementwise:
                 return self.broadcast(op)
             if op.kind == "rule" and op.rule.shape_of is not None:
@@ -152,6 +183,44 @@ class _Inference:
         if isinstance(number, int) and not isinstance(number, bool) or number is ANY_INT:
             self.ints[var] = number
 
+    def list_of(self, node: gast.List):
+        items = [self.atom_shape(e) for e in node.elts]
+        if not all(isinstance(s, tuple) for s in items):
+            return None
+        return _join([_ListOf(s) for s in items]) if items else _ListOf(_NO_ITEMS)
+
+    def list_item(self, op: Op):
+        """``s[i]`` of a list whose items have one shape: that shape (``s[a:b]``: the list)."""
+        listed = self.atom_shape(op.bound["x"])
+        index = self.value(op.bound["index"])
+        if isinstance(index, slice):
+            return listed
+        if listed.element is _NO_ITEMS:
+            return _PENDING  # known once an item is added
+        if (isinstance(index, int) and not isinstance(index, bool) or index is ANY_INT) and \
+                isinstance(listed.element, tuple):
+            return listed.element
+        return None
+
+    def comprehension(self, node: gast.ListComp):
+        """``[x[i] for i in range(...)]``: a list of x's rows."""
+        if len(node.generators) != 1:
+            return None
+        loop = node.generators[0]
+        element = node.elt
+        if loop.ifs or not isinstance(loop.target, gast.Name) or \
+                not isinstance(loop.iter, gast.Call) or \
+                not isinstance(loop.iter.func, gast.Name) or loop.iter.func.id != "range" or \
+                not isinstance(element, gast.Subscript) or \
+                not isinstance(element.value, gast.Name) or \
+                not isinstance(element.slice, gast.Name) or \
+                element.slice.id != loop.target.id:
+            return None
+        rows = self.shapes.get(element.value.id)
+        if not isinstance(rows, tuple) or not rows:
+            return None
+        return _ListOf(rows[1:])
+
     def broadcast(self, op: Op):
         shapes = []
         for atom in op.bound.values():
@@ -159,6 +228,8 @@ class _Inference:
                                                                                complex)):
                 continue  # None, a string: not an operand
             shapes.append(self.atom_shape(atom))
+        if not all(isinstance(s, tuple) for s in shapes):
+            raise _Unknown  # a list
         try:
             return np.broadcast_shapes(*shapes)
         except ValueError:
@@ -194,6 +265,8 @@ class _Inference:
     # -- atoms -------------------------------------------------------------------------
 
     def atom_shape(self, atom):
+        if isinstance(atom, gast.List):
+            return self.list_of(atom)
         if isinstance(atom, gast.Constant):
             if isinstance(atom.value, (int, float, complex)):
                 return ()

@@ -117,6 +117,37 @@ def test_a_reshape_to_a_written_out_shape_needs_no_known_input():
                                np.where(np.isin(np.arange(4), rows)[:, None], 2 * x, 0.0))
 
 
+def list_state(x, h0):
+    s = [h0[i] for i in range(h0.shape[0])]
+    out = []
+    for k in range(len(s)):
+        item = s[k]
+        out.append(np.tanh(item * x))
+    last = out[-1]
+    return np.sum(last)
+
+
+def mixed_list(x, y):
+    items = [x, y]
+    first = items[0]
+    return np.sum(first)
+
+
+def test_items_of_a_list_whose_items_share_a_shape_have_it():
+    found = shapes_of(list_state, x=(3,), h0=(2, 3))
+    assert found["item"] == (3,)
+    assert found["last"] == (3,)
+    x, h0 = np.array([0.5, -1.0, 2.0]), np.arange(6.0).reshape(2, 3) / 10.0
+    np.testing.assert_allclose(srcgrad.grad(list_state)(x, h0),
+                               (1.0 - np.tanh(h0[1] * x) ** 2) * h0[1])
+
+
+def test_items_of_a_list_of_different_shapes_have_none():
+    found = shapes_of(mixed_list, x=(3,), y=(2,))
+    assert "first" not in found
+    np.testing.assert_allclose(srcgrad.grad(mixed_list)(np.ones(3), np.ones(2)), np.ones(3))
+
+
 def test_an_integer_index_array_gives_the_right_gradient():
     x = np.arange(5.0)
     index = np.array([0, 0, 3])
