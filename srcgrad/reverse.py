@@ -116,7 +116,8 @@ class Reverser:
     later: list = field(default_factory=list)  # per enclosing block: what is assigned after
     g_owned: bool = False  # whether the adjoint being consumed is an array only we hold
     shape_name: dict[str, str] = field(default_factory=dict)  # x -> x_shape, taped for x
-    shape_of: dict[str, str] = field(default_factory=dict)  # x_shape -> x
+    shape_of: dict[str, str] = field(default_factory=dict)  # x_shape (or x_len) -> x
+    lengths: set[str] = field(default_factory=set)  # the x_len among them: len(x) is taped
     tape: str = "tape"  # the names generated code uses for the tape and for ignored values
     unused: str = "_"
     scopes: list = field(default_factory=list)  # the loops and ifs around the statement
@@ -196,8 +197,9 @@ class Reverser:
                 push = [v for v in sorted(reads) if v in scope.sg_assigned and v not in inner
                         and v != loop_target]
                 reads = reads - set(push)
-                if push and not once and not isinstance(stmt, ir.SCOPES):
-                    code, push = self.shapes_only(code, push)
+                if push and not once:  # (a loop's header may read a list's length)
+                    code, push = self.shapes_only(code, push,
+                                                  lengths_only=isinstance(stmt, ir.SCOPES))
             reads_total |= reads
             pieces.append((stmt, code, push))
         pieces.reverse()
@@ -243,22 +245,41 @@ class Reverser:
             return assign(self.namer.adjoint(var), constant(None))
         return zeros(self.namer.adjoint(var), var)
 
-    def shapes_only(self, code, push: list[str]) -> tuple[list, list[str]]:
+    def shapes_only(self, code, push: list[str],
+                    lengths_only: bool = False) -> tuple[list, list[str]]:
         """Tape a value's shape, not the value, where the adjoint reads only its shape
-        (``unbroadcast(g, x)``, ``np.shape(x)``): the code then reads ``x_shape``."""
+        (``unbroadcast(g, x)``, ``np.shape(x)``): the code then reads ``x_shape``; and a list's
+        length where only that is read (``len(x)``, the adjoint of ``x.append(v)``): ``x_len``.
+        With ``lengths_only`` (the code of a loop or if), only lengths, of lists it never
+        assigns."""
         total: dict[str, int] = {}
+        stored: set[str] = set()
         shape_uses: dict[str, int] = {}
+        len_uses: dict[str, int] = {}
         for stmt in code:
             for node in ir.walk(stmt):
                 if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
                     total[node.id] = total.get(node.id, 0) + 1
+                elif isinstance(node, gast.Name):
+                    stored.add(node.id)
                 var = _shape_use(node)
                 if var is not None:
                     shape_uses[var] = shape_uses.get(var, 0) + 1
-        only = {v for v in push if shape_uses.get(v) and shape_uses[v] == total.get(v)}
-        if not only:
+                var = _len_use(node)
+                if var is not None:
+                    len_uses[var] = len_uses.get(var, 0) + 1
+        only = {v for v in push if shape_uses.get(v) and shape_uses[v] == total.get(v)
+                and not lengths_only}
+        only_len = {v for v in push if len_uses.get(v) and len_uses[v] == total.get(v)
+                    and v not in stored}
+        if not only and not only_len:
             return code, push
         names, known = {}, {}
+        for var in only_len:
+            names[var] = self.shape_name.get(var) or self.namer.fresh(var + "_len")
+            self.shape_name[var] = names[var]
+            self.shape_of[names[var]] = var
+            self.lengths.add(names[var])
         for var in only:
             token = self.shapes.get(var)
             if token == "scalar" or isinstance(token, tuple):  # known without taping anything
@@ -274,6 +295,8 @@ class Reverser:
         class Rewrite(gast.NodeTransformer):
             def visit_Call(self, node):
                 self.generic_visit(node)
+                if _len_use(node) in only_len:  # len(x)
+                    return name(names[_len_use(node)])
                 var = _shape_use(node)
                 if var in only and isinstance(node.func, gast.Name):  # unbroadcast(g, x)
                     return gast.Call(func=name("unbroadcast_to"),
@@ -687,6 +710,15 @@ def _group_pushes(pieces, shape_of: dict[str, str]) -> None:
     flush()
 
 
+def _len_use(node) -> str | None:
+    """The variable whose length alone ``node`` reads: ``len(x)``."""
+    if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and \
+            node.func.id == "len" and len(node.args) == 1 and not node.keywords and \
+            isinstance(node.args[0], gast.Name):
+        return node.args[0].id
+    return None
+
+
 def _shape_use(node) -> str | None:
     """The variable whose shape alone ``node`` reads: ``unbroadcast(g, x)``, ``np.shape(x)``."""
     if not isinstance(node, gast.Call):
@@ -754,8 +786,11 @@ def pop_stmt(tape: str, names: list[str]) -> gast.Assign:
     return stmt
 
 
-def push_stmt(tape: str, names: list[str], shape_of: dict[str, str]) -> gast.Expr:
+def push_stmt(tape: str, names: list[str], shape_of: dict[str, str],
+              lengths: set[str] = frozenset()) -> gast.Expr:
     def value_of(entry):
+        if entry in lengths:  # x_len: push len(x)
+            return gast.Call(func=name("len"), args=[name(shape_of[entry])], keywords=[])
         if entry in shape_of:  # x_shape: push np.shape(x)
             shape = gast.Attribute(value=name("np"), attr="shape", ctx=gast.Load())
             return gast.Call(func=shape, args=[name(shape_of[entry])], keywords=[])
@@ -778,7 +813,8 @@ def with_pushes(stmts, reverser: Reverser, before_break: tuple = ()) -> list[gas
     out = []
     for stmt in stmts:
         if isinstance(stmt, gast.Break):
-            out.extend(push_stmt(tape, push_sets[key], reverser.shape_of) for key in before_break)
+            out.extend(push_stmt(tape, push_sets[key], reverser.shape_of, reverser.lengths)
+                       for key in before_break)
         elif isinstance(stmt, gast.If):
             inner = ((id(stmt),) if id(stmt) in push_sets else ()) + tuple(before_break)
             stmt.body = with_pushes(stmt.body, reverser, inner)
@@ -794,5 +830,5 @@ def with_pushes(stmts, reverser: Reverser, before_break: tuple = ()) -> list[gas
             out.append(gast.Expr(value=tape_call(tape, "append", [copied])))
         out.append(stmt)
         if id(stmt) in push_sets:
-            out.append(push_stmt(tape, push_sets[id(stmt)], reverser.shape_of))
+            out.append(push_stmt(tape, push_sets[id(stmt)], reverser.shape_of, reverser.lengths))
     return out

@@ -157,3 +157,13 @@ def test_range_with_any_bounds(start, stop, step):
                        autograd_grads(loops.any_range, args, 0), rtol=1e-9, atol=1e-12)
     value, _ = srcgrad.value_and_grad(loops.any_range)(*args)
     assert value == pytest.approx(loops.any_range(*args), rel=1e-12)
+
+
+def test_a_list_built_in_a_loop_is_taped_by_its_length():
+    from corpus.containers import append_then_stack
+
+    g = srcgrad.grad(append_then_stack, wrt=(0, 1))
+    x, w = np.array([0.3, -0.2, 0.5]), np.array([1.5, 0.5, -1.0])
+    got = g(x, w)
+    assert "len(hs)" in g.source and "tape.append((h, hs))" not in g.source, g.source
+    assert_grads_close(list(got), numeric_grads(append_then_stack, [x, w], (0, 1)))
