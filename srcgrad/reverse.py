@@ -205,6 +205,8 @@ class Reverser:
         pieces.reverse()
         _share_pushes(pieces, once, self.shape_of, set().union(*self.later))
         _group_pushes(pieces, self.shape_of)
+        if isinstance(scope, (gast.For, gast.While)):
+            self.recompute_from_operands(pieces, stmts, scope)
         out: list[gast.stmt] = []
         last_line = None
         for stmt, code, push in reversed(pieces):
@@ -224,6 +226,45 @@ class Reverser:
                 out.append(pop_stmt(self.tape, push))  # names or shapes
             out.extend(code)
         return out, reads_total
+
+    def recompute_from_operands(self, pieces, stmts, loop) -> None:
+        """Tape ``c`` instead of ``t = np.tanh(c)`` and compute ``t`` again after the pop,
+        where ``t`` is an elementwise function of a value the loop carries from step to step
+        (read before the body assigns it, once, before ``t``): ``c`` keeps that value to the
+        step's end, and its array is on the tape already (as the next step's ``c``) or alive
+        anyway, so the tape holds one array fewer per step, for one operation more."""
+        count: dict[str, int] = {}
+        for stmt in ir.walk_statements(loop.body):
+            for target in targets_of(stmt):
+                count[target] = count.get(target, 0) + 1
+        again: dict[str, tuple] = {}
+        defined: set[str] = set()
+        carried: set[str] = set()  # read before this statement, assigned at it or later
+        read_before: set[str] = set()
+        for stmt in stmts:
+            carried |= read_before & set(targets_of(stmt))
+            read_before |= ir.reads_in([stmt]) - defined
+            op = getattr(stmt, "sg_op", None)
+            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) and \
+                    op is not None and op.kind == "rule" and op.rule.elementwise and \
+                    op.rule.pure:
+                names = [a.id for a in op.bound.values() if isinstance(a, gast.Name)]
+                others = [a for a in op.bound.values() if not isinstance(a, gast.Name)]
+                target = stmt.targets[0].id
+                if len(names) == 1 and all(isinstance(a, gast.Constant) for a in others) and \
+                        names[0] in carried and count.get(names[0]) == 1 and \
+                        count.get(target) == 1 and \
+                        not {target, names[0]} & (self.containers | set(self.shape_of)):
+                    again[target] = (names[0], stmt.value)
+            defined |= set(targets_of(stmt))
+        for _, code, push in pieces:
+            found = [v for v in push if v in again]
+            for var in found:
+                operand = again[var][0]
+                push.remove(var)
+                if operand not in push:
+                    push.append(operand)
+            code[:0] = [assign(var, ir.clone(again[var][1])) for var in found]
 
     def zero_state(self, var: str, loop) -> str:
         """How the adjoint of ``var`` starts from zero before ``loop`` runs backwards: as zeros
