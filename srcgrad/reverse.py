@@ -232,7 +232,9 @@ class Reverser:
         where ``t`` is an elementwise function of a value the loop carries from step to step
         (read before the body assigns it, once, before ``t``): ``c`` keeps that value to the
         step's end, and its array is on the tape already (as the next step's ``c``) or alive
-        anyway, so the tape holds one array fewer per step, for one operation more."""
+        anyway, so the tape holds one array fewer per step, for one operation more. ``t``
+        itself must not be carried: where its previous step's value is taped, ``c`` may
+        already hold this step's."""
         count: dict[str, int] = {}
         for stmt in ir.walk_statements(loop.body):
             for target in targets_of(stmt):
@@ -253,7 +255,7 @@ class Reverser:
                 target = stmt.targets[0].id
                 if len(names) == 1 and all(isinstance(a, gast.Constant) for a in others) and \
                         names[0] in carried and count.get(names[0]) == 1 and \
-                        count.get(target) == 1 and \
+                        count.get(target) == 1 and target not in read_before and \
                         not {target, names[0]} & (self.containers | set(self.shape_of)):
                     again[target] = (names[0], stmt.value)
             defined |= set(targets_of(stmt))

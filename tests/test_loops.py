@@ -191,3 +191,20 @@ def test_a_function_of_a_carried_value_is_computed_again_not_taped():
     assert_grads_close(list(got), numeric_grads(cell_loop, [x, w], (0, 1)))
     generic = srcgrad_grads(cell_loop, [x, w], (0, 1))
     assert_grads_close(generic, list(got), rtol=1e-12, atol=1e-14)
+
+
+def carried_both(x, w):
+    c = x
+    h = np.tanh(x)
+    total = 0.0
+    for t in range(4):
+        total = total + np.sum(h * w)  # the previous step's h
+        c = c * w + 0.1
+        h = np.tanh(c)
+    return total
+
+
+def test_a_function_of_a_carried_value_that_is_itself_carried_stays_on_the_tape():
+    x, w = np.array([0.3, -0.2, 0.5]), np.array([1.5, 0.5, -1.0])
+    got = srcgrad_grads(carried_both, [x, w], (0, 1))
+    assert_grads_close(got, numeric_grads(carried_both, [x, w], (0, 1)))
