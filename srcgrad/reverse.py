@@ -24,6 +24,7 @@ from .ir import atom_names, targets_of
 from .names import Namer
 from .normalize import Op, constant, name
 from .parse import Source
+from .shape_inference import ListOf
 
 # What an adjoint holds: nothing yet (zero), zero or a value (None stands for zero), a value,
 # or a fresh array that only the generated code can see (so it may be added to in place).
@@ -206,7 +207,7 @@ class Reverser:
         _share_pushes(pieces, once, self.shape_of, set().union(*self.later))
         _group_pushes(pieces, self.shape_of)
         if isinstance(scope, (gast.For, gast.While)):
-            self.recompute_from_operands(pieces, stmts, scope)
+            reads_total |= self.recompute_from_operands(pieces, stmts, scope)
         out: list[gast.stmt] = []
         last_line = None
         for stmt, code, push in reversed(pieces):
@@ -227,19 +228,30 @@ class Reverser:
             out.extend(code)
         return out, reads_total
 
-    def recompute_from_operands(self, pieces, stmts, loop) -> None:
-        """Tape ``c`` instead of ``t = np.tanh(c)`` and compute ``t`` again after the pop,
-        where ``t`` is an elementwise function of a value the loop carries from step to step
-        (read before the body assigns it, once, before ``t``): ``c`` keeps that value to the
-        step's end, and its array is on the tape already (as the next step's ``c``) or alive
-        anyway, so the tape holds one array fewer per step, for one operation more. ``t``
-        itself must not be carried: where its previous step's value is taped, ``c`` may
-        already hold this step's."""
+    def recompute_from_operands(self, pieces, stmts, loop) -> set[str]:
+        """Compute again in the backward loop, rather than tape, two kinds of values; returns
+        the names that code reads from outside the loop.
+
+        - ``t = np.tanh(c)``, an elementwise function of a value the loop carries from step to
+          step (read before the body assigns it, once, before ``t``): ``c`` is taped instead,
+          and computed again after the pop. ``c`` keeps its value to the step's end, and its
+          array is on the tape already (as the next step's ``c``) or alive anyway, so the tape
+          holds one array fewer per step, for one operation more. ``t`` itself must not be
+          carried: where its previous step's value is taped, ``c`` may already hold this
+          step's.
+        - ``x_t = xs[t]``, an item of an array no loop around changes, at an index of the loop
+          counter and such values: read again (a view, no copy) instead of taped.
+        """
         count: dict[str, int] = {}
         for stmt in ir.walk_statements(loop.body):
             for target in targets_of(stmt):
                 count[target] = count.get(target, 0) + 1
         again: dict[str, tuple] = {}
+        reread: dict[str, object] = {}  # x_t -> xs[t]
+        # the counter, the same in the backward loop (unless the body assigns it)
+        outer = {loop.target.id} if isinstance(loop, gast.For) and \
+            loop.target.id not in count else set()
+        changing = set().union(*(getattr(s, "sg_assigned", set()) for s in self.scopes))
         defined: set[str] = set()
         carried: set[str] = set()  # read before this statement, assigned at it or later
         read_before: set[str] = set()
@@ -258,7 +270,17 @@ class Reverser:
                         count.get(target) == 1 and target not in read_before and \
                         not {target, names[0]} & (self.containers | set(self.shape_of)):
                     again[target] = (names[0], stmt.value)
+            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) and \
+                    op is not None and op.kind == "rule" and op.rule.key == "getitem" and \
+                    op.static.get("basic_index") is True and outer and \
+                    isinstance(op.bound["x"], gast.Name) and \
+                    count.get(stmt.targets[0].id) == 1 and \
+                    stmt.targets[0].id not in read_before and \
+                    not ir.atom_names(stmt.value) & (changing - outer) and \
+                    stmt.targets[0].id not in self.shape_of:
+                reread[stmt.targets[0].id] = stmt.value
             defined |= set(targets_of(stmt))
+        reads: set[str] = set()
         for _, code, push in pieces:
             found = [v for v in push if v in again]
             for var in found:
@@ -266,7 +288,13 @@ class Reverser:
                 push.remove(var)
                 if operand not in push:
                     push.append(operand)
-            code[:0] = [assign(var, ir.clone(again[var][1])) for var in found]
+            items = [v for v in push if v in reread]
+            for var in items:
+                push.remove(var)
+                reads |= ir.atom_names(reread[var]) - outer
+            code[:0] = [assign(var, ir.clone(again[var][1])) for var in found] + \
+                [assign(var, ir.clone(reread[var])) for var in items]
+        return reads
 
     def zero_state(self, var: str, loop) -> str:
         """How the adjoint of ``var`` starts from zero before ``loop`` runs backwards: as zeros
@@ -493,6 +521,8 @@ class Reverser:
             shape = self.known_shape(atom)
             if shape is not None:
                 static["shape_" + param] = shape
+            if isinstance(atom, gast.Name) and isinstance(self.shapes.get(atom.id), ListOf):
+                static["list_" + param] = True
         for param in rule.adjoints:
             atom = op.bound.get(param)
             if atom is None or not atom_names(atom) & self.activity.varied:

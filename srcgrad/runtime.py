@@ -96,6 +96,14 @@ def unindex(g, x, index):
     return add_at(dx, index, g)
 
 
+def unindex_list(g, length, index):
+    """The gradient of ``x[index]`` for a list ``x`` of ``length`` items: a list of gradients,
+    None where zero."""
+    dx = [None] * length
+    dx[index] = g
+    return dx
+
+
 def unindex_to(g, shape, index):
     """The gradient of ``x[index]`` for an array ``x`` of ``shape`` and an index of integers
     and slices (no element picked twice): ``g`` placed into zeros."""

@@ -54,7 +54,7 @@ _NO_ITEMS = object()
 
 
 @dataclass(frozen=True)
-class _ListOf:
+class ListOf:
     """A Python list whose items all have one shape (``element``), as ``s2 = []`` followed by
     ``s2.append(h)`` in a loop builds: an item read from it (``s[i]``) has that shape."""
 
@@ -63,12 +63,12 @@ class _ListOf:
 
 def _join(shapes: list):
     """One shape standing for all of ``shapes`` (None: they differ, or are not known)."""
-    if all(isinstance(s, _ListOf) for s in shapes):
+    if all(isinstance(s, ListOf) for s in shapes):
         elements = [s.element for s in shapes if s.element is not _NO_ITEMS]
         if not elements:
-            return _ListOf(_NO_ITEMS)
+            return ListOf(_NO_ITEMS)
         same = all(e == elements[0] for e in elements) and isinstance(elements[0], tuple)
-        return _ListOf(elements[0]) if same else None
+        return ListOf(elements[0]) if same else None
     return shapes[0] if all(s == shapes[0] for s in shapes) else None
 
 
@@ -115,7 +115,7 @@ class _Inference:
                     changed = True
             if not changed:
                 break
-        return {v: s for v, s in self.shapes.items() if isinstance(s, tuple)}
+        return {v: s for v, s in self.shapes.items() if isinstance(s, (tuple, ListOf))}
 
     # -- one definition ------------------------------------------------------------------
 
@@ -160,7 +160,7 @@ class _Inference:
             if op.kind == "rule" and op.rule.key == "list +":
                 return _join([self.atom_shape(op.bound["x1"]), self.atom_shape(op.bound["x2"])])
             if op.kind == "rule" and op.rule.key == "getitem" and \
-                    isinstance(self.atom_shape(op.bound["x"]), _ListOf):
+                    isinstance(self.atom_shape(op.bound["x"]), ListOf):
                 return self.list_item(op)
             if op.kind == "opaque" and isinstance(value, gast.ListComp):
                 return self.comprehension(value)
@@ -187,7 +187,7 @@ class _Inference:
         items = [self.atom_shape(e) for e in node.elts]
         if not all(isinstance(s, tuple) for s in items):
             return None
-        return _join([_ListOf(s) for s in items]) if items else _ListOf(_NO_ITEMS)
+        return _join([ListOf(s) for s in items]) if items else ListOf(_NO_ITEMS)
 
     def list_item(self, op: Op):
         """``s[i]`` of a list whose items have one shape: that shape (``s[a:b]``: the list)."""
@@ -219,7 +219,7 @@ class _Inference:
         rows = self.shapes.get(element.value.id)
         if not isinstance(rows, tuple) or not rows:
             return None
-        return _ListOf(rows[1:])
+        return ListOf(rows[1:])
 
     def broadcast(self, op: Op):
         shapes = []
@@ -359,8 +359,9 @@ _INT_OPS = {gast.Add: lambda a, b: a + b, gast.Sub: lambda a, b: a - b,
             gast.Mult: lambda a, b: a * b, gast.FloorDiv: lambda a, b: a // b}
 
 
-def concrete_shapes(fdef: gast.FunctionDef, arg_shapes: dict[str, tuple]) -> dict[str, tuple]:
+def concrete_shapes(fdef: gast.FunctionDef, arg_shapes: dict[str, tuple]) -> dict[str, Any]:
     """The shape of each variable of the normalized ``fdef`` that the arguments' shapes
     (``arg_shapes``: parameter -> shape, for the parameters passed arrays) fix, whatever the
-    arguments' values. Variables missing from the result have no shape known here."""
+    arguments' values; a :class:`ListOf` for a list whose items share a shape. Variables
+    missing from the result have no shape known here."""
     return _Inference(fdef, arg_shapes).run()

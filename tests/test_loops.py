@@ -208,3 +208,45 @@ def test_a_function_of_a_carried_value_that_is_itself_carried_stays_on_the_tape(
     x, w = np.array([0.3, -0.2, 0.5]), np.array([1.5, 0.5, -1.0])
     got = srcgrad_grads(carried_both, [x, w], (0, 1))
     assert_grads_close(got, numeric_grads(carried_both, [x, w], (0, 1)))
+
+
+def rows_of_input(xs, w):
+    h = np.zeros(w.shape[1])
+    for t in range(xs.shape[0]):
+        h = np.tanh(xs[t] @ w + h)
+    return np.sum(h * h)
+
+
+def rows_of_changing(xs, w):
+    a = xs
+    h = np.zeros(w.shape[1])
+    for t in range(xs.shape[0]):
+        row = a[t]
+        h = np.tanh(row @ w + h)
+        a = a * 0.9  # the array the rows come from changes in the loop
+    return np.sum(h * h)
+
+
+def rows_in_nested_loops(xs, w):
+    total = 0.0
+    a = xs
+    for k in range(2):
+        a = a * 0.5  # the array changes in the outer loop
+        for t in range(a.shape[0]):
+            total = total + np.sum(np.tanh(a[t] @ w))
+    return total
+
+
+@pytest.mark.parametrize("fn, reread", [(rows_of_input, True), (rows_of_changing, False),
+                                        (rows_in_nested_loops, False)])
+def test_rows_of_an_array_the_loops_do_not_change_are_read_again(fn, reread):
+    rng = np.random.default_rng(4)
+    xs, w = rng.standard_normal((4, 3)) * 0.5, rng.standard_normal((3, 2)) * 0.5
+    g = srcgrad.grad(fn, wrt=(0, 1))
+    got = g(xs, w)
+    backward = g.source.split("reversed(")[-1]
+    read_again = any(line.strip().endswith(("= xs[t]", "= a[t]")) and "#" not in line
+                     for line in backward.splitlines())
+    assert read_again == reread, g.source
+    assert_grads_close(list(got), numeric_grads(fn, [xs, w], (0, 1)))
+    assert_grads_close(srcgrad_grads(fn, [xs, w], (0, 1)), list(got), rtol=1e-12, atol=1e-14)

@@ -36,11 +36,14 @@ def _index_shape(x, index):
     return x[index]
 
 
-def _unindex(basic_index, shape_x):
+def _unindex(basic_index, shape_x, list_x):
     # Where x is an array of known shape and the index picks each element at most once, the
-    # zeros are made from the shape alone: x itself need not be kept for the backward pass.
+    # zeros are made from the shape alone: x itself need not be kept for the backward pass;
+    # for a list, its length is enough.
     if basic_index is True and shape_x is not DYNAMIC:
         return f"unindex_to(g, {shape_x!r}, index)"
+    if list_x is True:
+        return "unindex_list(g, len(x), index)"
     return "unindex(g, x, index)"
 
 
