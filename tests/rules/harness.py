@@ -67,8 +67,11 @@ def _static(rule, arguments, mode):
         return {}
     if mode == "shapes":
         known = _static(rule, arguments, "engine")
+        listed = {k for k, v in arguments.items()  # a list value, not a sequence of operands
+                  if isinstance(v, list) and k not in rule.sequences}
         known.update({"shape_" + k: _shape(v) for k, v in arguments.items()
-                      if _shape(v) is not None})
+                      if _shape(v) is not None and k not in listed})
+        known.update({"list_" + k: True for k in listed})
         return known
     if mode == "literal":  # every argument that could be a literal, differentiable or not
         return {k: v for k, v in arguments.items() if _is_literal(v)}

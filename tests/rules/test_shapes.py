@@ -177,6 +177,24 @@ GETITEMS = [(1,), (slice(None), 1), (Ellipsis, slice(0, 2)), ([0, 0, 2],),
             (None, 1, slice(None, None, -1))]
 
 
+@pytest.mark.parametrize("index", [1, -1, slice(0, 2), slice(None, None, -1)])
+def test_getitem_of_a_list(index):
+    def getitem(x, index):
+        return x[index]
+
+    items = [rand(2, seed=i) for i in range(3)]
+    for static in ("engine", "shapes"):
+        grads = rule_vjp("getitem", items, index, g=getitem(items, index), static=static,
+                         fn=getitem)
+        expected = [None] * 3
+        expected[index] = getitem(items, index)
+        assert len(grads["x"]) == 3
+        for got, want in zip(grads["x"], expected):
+            assert (got is None) == (want is None)
+            if want is not None:
+                np.testing.assert_array_equal(got, want)
+
+
 @pytest.mark.parametrize("index", GETITEMS)
 def test_getitem(index):
     def getitem(x, index):
