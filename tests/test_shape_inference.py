@@ -247,3 +247,18 @@ def test_sum_to_matches_numpy_broadcasting(shape, target):
     expected = srcgrad.runtime.unbroadcast_to(g, target)
     assert np.shape(got) == target
     np.testing.assert_allclose(got, expected)
+
+
+def test_a_rule_registered_with_shape_of_and_a_shape_template():
+    from corpus import custom
+
+    x, b = np.arange(6.0).reshape(2, 3) / 10.0, np.array([0.1, -0.2, 0.3])
+    g = srcgrad.grad(custom.biased_rows, wrt=(0, 1))
+    assert "np.shape(" in g.source  # the version for any shapes
+    dx, db = g(x, b)
+    assert "np.broadcast_to(" in g.source and "(2, 3)" in g.source
+    assert "np.sum(" in g.source and "axis=0" in g.source  # b's adjoint, summed by name
+    assert "unbroadcast" not in g.source  # row_sums's result shape is known: (2,)
+    r = np.sum(x + b, axis=1)
+    np.testing.assert_allclose(dx, np.broadcast_to(2.0 * r[:, None], (2, 3)))
+    np.testing.assert_allclose(db, np.sum(np.broadcast_to(2.0 * r[:, None], (2, 3)), axis=0))
