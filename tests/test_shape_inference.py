@@ -221,7 +221,9 @@ def test_shape_function_gives_the_shape_numpy_gives(primitive, args, kwargs):
 
 def test_every_shape_function_is_checked_here():
     checked = {lookup(c[0]).name for c in CASES}
-    declared = {r.name for r in all_rules() if r.shape_of is not None}
+    builtin = ("numpy", "srcgrad")  # (tests register rules of their own too)
+    declared = {r.name for r in all_rules() if r.shape_of is not None and (
+        r.callable is None or getattr(r.callable, "__module__", "").startswith(builtin))}
     assert declared <= checked, declared - checked
 
 
