@@ -158,10 +158,40 @@ def highlight(source: str, color: bool) -> str:
     return pyg_highlight(source, PythonLexer(), TerminalFormatter())
 
 
+def parse_shapes(text: str, fn: Callable) -> dict[str, Any]:
+    """``"x=128x784,W=784x256,k=float"`` as ``{"x": (128, 784), "W": (784, 256), "k": float}``
+    (``x=`` alone: a 0-d array)."""
+    params = list(inspect.signature(inspect.unwrap(fn)).parameters)
+    shapes: dict[str, Any] = {}
+    for item in text.split(","):
+        name, equals, spec = (part.strip() for part in item.partition("="))
+        if not equals or name not in params:
+            raise CommandError(f"--shapes {text!r}: {item.strip()!r} should be NAME=3x4 (or "
+                               f"NAME=float) with NAME one of {', '.join(params)}")
+        if spec in ("float", "int"):
+            shapes[name] = float
+            continue
+        try:
+            shapes[name] = tuple(int(n) for n in spec.split("x")) if spec else ()
+        except ValueError:
+            raise CommandError(f"--shapes: {spec!r} is not a shape like 3x4") from None
+    return shapes
+
+
 def cmd_show(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     fn = load_function(args.target)
-    gradient = make_gradient(fn, parse_wrt(args.wrt), args.mode)
-    out.write(highlight(gradient.source, _use_color(args.color, out)))
+    wrt = parse_wrt(args.wrt)
+    gradient = make_gradient(fn, wrt, args.mode)
+    source = gradient.source
+    if args.shapes:  # the version a call with arrays of these shapes would run
+        from . import api
+
+        shapes = parse_shapes(args.shapes, fn)
+        numbers = frozenset((n, "scalar") for n, s in shapes.items() if s is float)
+        arrays = frozenset((n, () if s is float else s) for n, s in shapes.items())
+        source = api.generated(fn, tuple(wrt_names(fn, wrt)), args.mode,
+                               isinstance(wrt, tuple), numbers, arrays).source
+    out.write(highlight(source, _use_color(args.color, out)))
     return EXIT_OK
 
 
@@ -341,6 +371,9 @@ def build_parser() -> argparse.ArgumentParser:
     mode(show)
     show.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                       help="colour the code (auto: on a terminal, when pygments is installed)")
+    show.add_argument("--shapes", metavar="X=128x784,K=float",
+                      help="the version made for arguments of these shapes (or numbers), "
+                           "as a call with them runs it")
     show.set_defaults(run=cmd_show)
 
     export = commands.add_parser("export", help="write the gradient as a standalone module",

@@ -91,6 +91,25 @@ def test_show_prints_generated_source(models):
     assert "\x1b[" not in out  # not a terminal: no colour
 
 
+def test_show_the_version_for_given_shapes(models):
+    code, out, err = run("show", f"{models}:loss", "--wrt", "W,b", "--shapes",
+                         "W=3x2,b=2,x=5x3")
+    assert code == 0, err
+    assert "db = np.sum(" in out and "axis=0" in out and "unbroadcast" not in out
+    assert "dW = x.T @ " in out
+    _, generic, _ = run("show", f"{models}:loss", "--wrt", "W,b")
+    assert "unbroadcast" in generic
+    code, out, err = run("show", f"{models}:recurrent", "--shapes", "w=float,xs=4")
+    assert code == 0, err
+
+
+@pytest.mark.parametrize("shapes", ["W=3x", "nope=3", "W"])
+def test_show_refuses_bad_shapes(models, shapes):
+    code, out, err = run("show", f"{models}:loss", "--shapes", shapes)
+    assert code != 0 and not out
+    assert "--shapes" in err and "Traceback" not in err
+
+
 def test_show_default_wrt_and_index(models):
     _, default, _ = run("show", f"{models}:loss")
     _, by_index, _ = run("show", f"{models}:loss", "--wrt", "0")
