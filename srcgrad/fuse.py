@@ -69,18 +69,25 @@ def _try_fuse(out: list, uses: Counter):
             if _match(pattern, last[1], bound, defined, absorbed):
                 k = len(absorbed)
                 before = out[len(out) - 1 - k:-1]
-                if k == 0 or len(before) != k or \
+                if (k == 0 and not _repeats_a_variable(pattern)) or len(before) != k or \
                         {id(s) for s in before} != {id(s) for s in absorbed}:
                     continue  # only a run of the statements just before
                 stmt = out[-1]
-                value = gast.parse(_render(pattern, bound), mode="eval").body
+                value, atoms = _instantiate(pattern, bound)
                 fused = gast.Assign(targets=stmt.targets, value=value, type_comment=None)
                 for attr in ("sg_line", "lineno", "sg_source", "sg_helper"):
                     if hasattr(stmt, attr):
                         setattr(fused, attr, getattr(stmt, attr))
-                fused.sg_op = Op("rule", fusion.rule, bound=dict(bound), static={})
+                fused.sg_op = Op("rule", fusion.rule, bound=atoms, static={})
                 return k, fused
     return None
+
+
+def _repeats_a_variable(pattern) -> bool:
+    """Whether a pattern names one of its variables twice (``x * x``): then it may match a
+    single statement; other patterns must take in at least one statement before."""
+    names = [n.id for n in gast.walk(pattern) if isinstance(n, gast.Name) and n.id != "np"]
+    return len(names) != len(set(names))
 
 
 def _match(pattern, node, bound: dict, defined: dict, absorbed: list) -> bool:
@@ -119,13 +126,19 @@ def _match(pattern, node, bound: dict, defined: dict, absorbed: list) -> bool:
     return True
 
 
-def _render(pattern, bound: dict) -> str:
-    from .codegen import expression_source
+def _instantiate(pattern, bound: dict):
+    """The pattern with its variables replaced by copies of their atoms, and the atoms: for
+    each variable, the node of its first occurrence *in that expression*, so that renaming the
+    statement's names (as later passes do) renames the operands its rule differentiates too."""
+    atoms: dict = {}
 
     class Put(gast.NodeTransformer):
         def visit_Name(self, node):
-            if node.id in bound:
-                return copy.deepcopy(bound[node.id])
-            return node
+            if node.id not in bound:
+                return node
+            atom = copy.deepcopy(bound[node.id])
+            atoms.setdefault(node.id, atom)
+            return atom
 
-    return expression_source(Put().visit(copy.deepcopy(pattern)))
+    value = Put().visit(copy.deepcopy(pattern))
+    return value, atoms

@@ -52,6 +52,8 @@ CASES = [
     (loops.swap_in_loop, _small((3,), (3,)), (0, 1)),
     (loops.augmented_in_loop, _arrays((3,), (3,)), (0, 1)),
     (loops.param_reassigned_in_loop, _small((3,)), 0),
+    (loops.sigmoid_of_param_in_loop, _small((3,), (3,)), (0, 1)),
+    (loops.square_of_param_in_loop, _small((3,)), 0),
     (loops.matrix_power_loop, _small((3, 3), (3,)), (0, 1)),
     (loops.constant_factor, _arrays((3,)), 0),
     (loops.for_else, _arrays((3,)), 0),

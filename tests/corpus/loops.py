@@ -162,6 +162,18 @@ def param_reassigned_in_loop(x):
     return np.sum(x)
 
 
+def sigmoid_of_param_in_loop(x, w):
+    for _ in range(3):  # a fused sigmoid of a variable the loop renames
+        x = 1.0 / (1.0 + np.exp(-x)) * w
+    return np.sum(x)
+
+
+def square_of_param_in_loop(x):
+    for _ in range(2):
+        x = x * x
+    return np.sum(x)
+
+
 def matrix_power_loop(a, v):
     for _ in range(3):
         v = a @ v
