@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 SHAPES = {"a": (3,), "b": (2, 3), "c": (2, 1)}  # the parameters; () for Python floats
 _UNARY = ["np.sin({})", "np.tanh({})", "np.exp(-({}) * ({}))", "({}) ** 2", "-({})",
-          "np.cos({}) * 0.5", "np.sqrt(({}) ** 2 + 1.0)"]
+          "np.cos({}) * 0.5", "np.sqrt(({}) ** 2 + 1.0)",
+          "1.0 / (1.0 + np.exp(-({})))", "({0}) * ({0})"]  # (fused: a sigmoid, a square)
 _BINARY = ["{} + {}", "{} - {}", "{} * {}", "{} / (1.5 + np.cos({}))",
            "np.maximum({}, {})", "np.where({0} > {1}, {0}, {1} * 0.5)"]
 _REDUCE = ["np.sum({}, axis=-1, keepdims=True)", "np.mean({}, axis=0)", "{}.sum()",
