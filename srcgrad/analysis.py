@@ -428,7 +428,8 @@ def container_vars(fdef: gast.FunctionDef, container_params: dict[str, int]) -> 
                 new = FLAT if all(of(e) == NOT for e in op.elements) else DEEP
             elif op.kind == "copy":
                 new = of(op.bound["x"])
-            elif op.kind == "rule" and op.rule.key == "list +":
+            elif op.kind == "rule" and (op.rule.key == "list +" or op.rule.key == "+" and NOT not in (
+                    of(op.bound["x1"]), of(op.bound["x2"]))):  # xs + [h]: both lists
                 new = max(FLAT, of(op.bound["x1"]), of(op.bound["x2"]))
             elif op.kind == "rule" and op.rule.returns_sequence:
                 new = FLAT

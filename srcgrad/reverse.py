@@ -24,6 +24,7 @@ from .ir import atom_names, targets_of
 from .names import Namer
 from .normalize import Op, constant, name
 from .parse import Source
+from .rules import registry
 from .shape_inference import ListOf
 
 # What an adjoint holds: nothing yet (zero), zero or a value (None stands for zero), a value,
@@ -494,10 +495,21 @@ class Reverser:
                                  args=[constant(key)], keywords=[])
                 code += self.contribute(element, part, nullable=True)
         elif op.kind == "rule":
-            code = self.rule(stmt, op, g, ans)
+            code = self.rule(stmt, self.as_concatenation(op), g, ans)
         else:
             code = []
         return code, self.reads_of(code)
+
+    def as_concatenation(self, op: Op) -> Op:
+        """``xs + [h]`` where both operands are lists (tuples): a concatenation, whose adjoint
+        is cut in two, not an elementwise sum."""
+        if op.rule.key != "+" or not all(self.is_container(op.bound.get(p)) for p in ("x1", "x2")):
+            return op
+        return Op("rule", registry.lookup("list +"), bound=op.bound, static={})
+
+    def is_container(self, atom) -> bool:
+        return isinstance(atom, (gast.List, gast.Tuple)) or \
+            isinstance(atom, gast.Name) and atom.id in self.containers
 
     def contribute(self, atom, expr, accumulate_expr=None,
                    nullable: bool = False) -> list[gast.stmt]:

@@ -79,3 +79,14 @@ def enumerate_layers(layers, x):
     for i, (w, b) in enumerate(layers):
         h = np.tanh(h @ w + b) * (i + 1.0)
     return np.sum(h)
+
+
+def concatenated_with_plus(xs, w):
+    for _ in range(2):  # xs + [item]: list concatenation, not an elementwise sum
+        xs = xs + [np.tanh(xs[-1] * w)]
+    return np.sum(xs[-1]) + np.sum(xs[0])
+
+
+def plus_of_number_lists(xs, w):
+    ys = xs + [w * 2.0]
+    return ys[0] * 3.0 + ys[1]
