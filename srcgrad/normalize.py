@@ -294,8 +294,9 @@ class Normalizer:
         item = self.atom(arg, var)
         added = gast.List(elts=[item], ctx=gast.Load()) if method == "append" else item
         rule = registry.lookup("list +")
-        self.assign(var, gast.BinOp(left=name(var), op=gast.Add(), right=added),
-                    Op("rule", rule, bound={"x1": name(var), "x2": added}))
+        listed = name(var)  # one node in the value and the op: renaming renames both
+        self.assign(var, gast.BinOp(left=listed, op=gast.Add(), right=added),
+                    Op("rule", rule, bound={"x1": listed, "x2": added}))
 
     def stmt_Assert(self, stmt):
         kept = self.emit(gast.Assert(test=self.opaque_expr(stmt.test),
@@ -407,10 +408,11 @@ class Normalizer:
         self.refuse_shared_write(base.id, stmt, f"{base.id}[...] = ...")
         atom_ = self.atom(value, base.id)
         index = self.index(target.slice, base.id)
-        write = self.emit(gast.Assign(targets=[gast.Subscript(value=name(base.id), slice=index,
+        written = name(base.id)  # one node in the target and the op: renaming renames both
+        write = self.emit(gast.Assign(targets=[gast.Subscript(value=written, slice=index,
                                                               ctx=gast.Store())],
                                       value=atom_, type_comment=None))
-        write.sg_op = Op("setitem", bound={"x": name(base.id), "index": index, "value": atom_})
+        write.sg_op = Op("setitem", bound={"x": written, "index": index, "value": atom_})
 
     def refuse_shared_write(self, target: str, stmt, what: str, fix: str | None = None) -> None:
         """Refuse an in-place change of ``target`` seen through another variable that is read

@@ -35,6 +35,7 @@ CASES = [
     (containers.concatenated_with_plus, lambda r: ([_u(r, 3)], _u(r, 3)), 1),
     (containers.plus_of_number_lists, lambda r: ([0.7], 0.4), 0),
     (containers.plus_of_number_lists, lambda r: ([0.7], 0.4), 1),
+    (containers.append_before_and_in_loop, lambda r: (_u(r, 3),), 0),
     (containers.dict_literal, lambda r: (_u(r, 3), _u(r, 3)), 0),
     (containers.dict_literal, lambda r: (_u(r, 3), _u(r, 3)), 1),
     (containers.list_literal_indexed, lambda r: (_u(r, 3), _u(r, 3)), 0),

@@ -252,3 +252,45 @@ def test_swap_reads_both_values_before_writing():
 def test_normalize_does_not_change_the_parsed_tree():
     parsed, _, _ = normalized(straight.augmented)
     assert any(isinstance(n, gast.AugAssign) for n in gast.walk(parsed.tree))
+
+
+def _corpus_functions():
+    import inspect as _inspect
+
+    from corpus import calls, containers, control, indexing, loops, models, straight, writes
+    for module in (calls, containers, control, indexing, loops, models, straight, writes):
+        for name_, fn in vars(module).items():
+            if _inspect.isfunction(fn) and fn.__module__ == module.__name__ and \
+                    not name_.startswith("_"):
+                yield fn
+
+
+@pytest.mark.parametrize("fn", list(_corpus_functions()), ids=lambda fn: fn.__name__)
+def test_an_operations_operands_are_nodes_of_its_statement(fn):
+    """The passes rename a statement's names in place; an operand the op keeps apart from
+    the statement would keep a stale name, and its rule would differentiate another
+    variable (as fused operands and list appends once did)."""
+    import gast
+
+    from srcgrad.analysis import rename
+    from srcgrad.errors import SrcgradError
+    from srcgrad.fuse import fuse
+    from srcgrad.ir import walk, walk_statements
+
+    try:
+        _, fdef, namer = normalized(fn)
+        fdef = fuse(fdef)
+        fdef, _ = rename(fdef, namer, set())
+    except SrcgradError:
+        return  # (an unsupported construct: refused, nothing to check)
+    for stmt in walk_statements(fdef.body):
+        op = getattr(stmt, "sg_op", None)
+        if op is None:
+            continue
+        own = {id(node) for node in walk(stmt)}
+        for atom in list(op.bound.values()) + list(op.elements):
+            if not isinstance(atom, gast.AST):
+                continue
+            for node in walk(atom):
+                if isinstance(node, gast.Name):
+                    assert id(node) in own, (fn.__name__, node.id, gast.dump(stmt))

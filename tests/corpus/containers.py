@@ -90,3 +90,11 @@ def concatenated_with_plus(xs, w):
 def plus_of_number_lists(xs, w):
     ys = xs + [w * 2.0]
     return ys[0] * 3.0 + ys[1]
+
+
+def append_before_and_in_loop(x):
+    hs = [x]
+    hs.append(x * 2.0)  # the list's names before and in the loop differ after renaming
+    for t in range(2):
+        hs.append(np.tanh(hs[-1] * x))
+    return np.sum(hs[-1]) + np.sum(hs[1])
