@@ -29,8 +29,8 @@ def statements(draw, names, depth=0, control_flow=False):
     for _ in range(draw(st.integers(2, 5))):
         nested = (["loop", "if", "while"] if control_flow else ["loop"]) if depth < 2 \
             else ["binary"]
-        kind = draw(st.sampled_from(["unary", "binary", "binary", "reduce", "augmented"]
-                                    + nested))
+        kind = draw(st.sampled_from(["unary", "binary", "binary", "reduce", "augmented",
+                                     "append", "recall"] + nested))
         pick = st.sampled_from(names)
         if kind == "if":
             lines.append(f"if np.sum({draw(pick)}) > {draw(st.sampled_from(['0', '0.5']))}:")
@@ -57,6 +57,16 @@ def statements(draw, names, depth=0, control_flow=False):
             lines.extend("    " + line for line in body)
             continue
         target = draw(st.sampled_from(names + [f"v{len(names)}"]))
+        if kind == "append":  # a list of values, grown before and inside loops
+            lines.append(f"hist.append(np.tanh({draw(pick)}))")
+            continue
+        if kind == "recall":
+            item = draw(st.sampled_from(["hist[-1]", "hist[0]", "hist[len(hist) // 2]"]))
+            value = f"{item} * {draw(pick)}"
+            lines.append(f"{target} = {value}")
+            if target not in names:
+                names.append(target)
+            continue
         if kind == "unary":
             template = draw(st.sampled_from(_UNARY))
             x = draw(pick)
@@ -85,7 +95,7 @@ def programs(draw, control_flow=False):
                        if " = " in line and not line.startswith((" ", "k"))} or {"a"})
     last = draw(st.sampled_from(assigned))
     other = draw(st.sampled_from(list(SHAPES) + assigned))
-    lines = ["import numpy as np", "", "", "def f(a, b, c):"]
+    lines = ["import numpy as np", "", "", "def f(a, b, c):", "    hist = [a]"]
     lines += ["    " + line for line in body]
     lines.append(f"    return np.sum({last} * {other})")
     return "\n".join(lines) + "\n"
