@@ -246,7 +246,8 @@ tuple ``wrt``), each with its argument's shape and dtype.
 The code is made for the shapes of the arguments of each call (once per set of shapes, up to
 ``srcgrad.api.MAX_SHAPE_VERSIONS`` = 8 per gradient; further shapes share a version for any
 shapes). ``.source`` is the code the last call ran (before any call: the version for any
-shapes), ``.generated`` that function itself. Raises :class:`srcgrad.errors.NonScalarOutputError` when ``f``'s output is not a scalar (use
+shapes), ``.generated`` that function itself. Raises
+:class:`srcgrad.errors.NonScalarOutputError` when ``f``'s output is not a scalar (use
 :func:`vjp`).""")
 
 value_and_grad = _decorator("value_and_grad", """Like :func:`grad`, returning ``(value, gradients)``.""")

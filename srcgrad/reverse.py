@@ -259,28 +259,25 @@ class Reverser:
         for stmt in stmts:
             carried |= read_before & set(targets_of(stmt))
             read_before |= ir.reads_in([stmt]) - defined
-            op = getattr(stmt, "sg_op", None)
-            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) and \
-                    op is not None and op.kind == "rule" and op.rule.elementwise and \
-                    op.rule.pure:
-                names = [a.id for a in op.bound.values() if isinstance(a, gast.Name)]
-                others = [a for a in op.bound.values() if not isinstance(a, gast.Name)]
-                target = stmt.targets[0].id
-                if len(names) == 1 and all(isinstance(a, gast.Constant) for a in others) and \
-                        names[0] in carried and count.get(names[0]) == 1 and \
-                        count.get(target) == 1 and target not in read_before and \
-                        not {target, names[0]} & (self.containers | set(self.shape_of)):
-                    again[target] = (names[0], stmt.value)
-            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) and \
-                    op is not None and op.kind == "rule" and op.rule.key == "getitem" and \
-                    op.static.get("basic_index") is True and outer and \
-                    isinstance(op.bound["x"], gast.Name) and \
-                    count.get(stmt.targets[0].id) == 1 and \
-                    stmt.targets[0].id not in read_before and \
-                    not ir.atom_names(stmt.value) & (changing - outer) and \
-                    stmt.targets[0].id not in self.shape_of:
-                reread[stmt.targets[0].id] = stmt.value
             defined |= set(targets_of(stmt))
+            op = getattr(stmt, "sg_op", None)
+            if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
+                    and op is not None and op.kind == "rule"):
+                continue
+            target = stmt.targets[0].id
+            if count.get(target) != 1 or target in read_before or target in self.shape_of:
+                continue  # assigned more than once, or carried: its taped value is needed
+            names = [a.id for a in op.bound.values() if isinstance(a, gast.Name)]
+            others = [a for a in op.bound.values() if not isinstance(a, gast.Name)]
+            if op.rule.elementwise and op.rule.pure and len(names) == 1 and \
+                    all(isinstance(a, gast.Constant) for a in others) and \
+                    names[0] in carried and count.get(names[0]) == 1 and \
+                    not {target, names[0]} & (self.containers | set(self.shape_of)):
+                again[target] = (names[0], stmt.value)
+            elif op.rule.key == "getitem" and op.static.get("basic_index") is True and \
+                    outer and isinstance(op.bound["x"], gast.Name) and \
+                    not ir.atom_names(stmt.value) & (changing - outer):
+                reread[target] = stmt.value
         reads: set[str] = set()
         for _, code, push in pieces:
             found = [v for v in push if v in again]
