@@ -445,8 +445,8 @@ class Reverser:
             value = stmt.value
             part = gast.Call(func=name("unbroadcast"), args=[slot, ir.clone(value)],
                              keywords=[])
-            contribution = self.contribute(value, part) if isinstance(value, gast.Name) \
-                else [gast.Expr(value=slot)]
+            # the slot's adjoint is taken out (zeroed) whether or not it flows on to value
+            contribution = self.contribute(value, part) or [gast.Expr(value=slot)]
             if state == MAYBE:
                 code.append(gast.If(test=gast.Compare(left=name(d), ops=[gast.IsNot()],
                                                       comparators=[constant(None)]),
