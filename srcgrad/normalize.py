@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import gast
+import numpy as np
 
 from . import ir
 from .errors import SourceUnavailableError, UnknownCallableError, UnsupportedSyntaxError
@@ -43,7 +44,10 @@ _FIXES = {gast.ListComp: _COMPREHENSION_FIX, gast.GeneratorExp: _COMPREHENSION_F
           gast.BoolOp: "use np.where(cond, a, b) to choose between values",
           gast.Lambda: "bind the lambda to a name first (f = lambda x: ...), then call f",
           gast.NamedExpr: "assign the value on a line of its own"}
-_VIEW_METHODS = ("reshape", "ravel", "transpose", "view", "swapaxes", "squeeze")
+#: y.__imul__(e) is y *= e.
+_IN_PLACE_OPERATORS = {"__iadd__": gast.Add, "__isub__": gast.Sub, "__imul__": gast.Mult,
+                       "__itruediv__": gast.Div, "__ipow__": gast.Pow,
+                       "__imatmul__": gast.MatMult}
 _UNARY = {gast.USub: "unary -", gast.UAdd: "unary +", gast.Not: "not", gast.Invert: "~"}
 
 
@@ -114,8 +118,6 @@ class Normalizer:
         self.inline_result = None
         self.inline_stack: tuple = ()  # helpers being inlined, to refuse recursion
         self.local_functions: dict[str, gast.FunctionDef] = {}  # inner defs and lambdas
-        self.aliases: dict[str, str] = {}  # variable -> variable whose memory it may share
-        self.alias_reads: set[int] = set()  # the Name nodes that made such sharing
 
     # -- errors ----------------------------------------------------------------------------
     def unsupported(self, node, what: str, fix: str):
@@ -259,16 +261,34 @@ class Normalizer:
                     not value.keywords:
                 self.list_grows(value.func.value.id, value.args[0], method)
                 return
-            if base.kind == "local" and method in ("append", "extend", "insert", "update", "pop",
-                                                   "fill", "sort", "setdefault", "remove",
-                                                   "clear", "reverse", "resize", "put"):
+            if base.kind == "local" and method in _IN_PLACE_OPERATORS and \
+                    len(value.args) == 1 and not value.keywords:  # y.__imul__(3.0)
+                update = gast.AugAssign(target=value.func.value, op=_IN_PLACE_OPERATORS[method](),
+                                        value=value.args[0])
+                self.stmt_AugAssign(gast.copy_location(update, stmt))
+                return
+            effect = registry.lookup_effect_method(method) if base.kind == "local" else None
+            if effect is not None:
+                self.effect(effect, value, [value.func.value] + list(value.args))
+                return
+            if base.kind == "local" and method in ("insert", "update", "pop", "setdefault",
+                                                   "remove", "clear", "reverse", "resize",
+                                                   "put", "itemset", "partition", "setfield",
+                                                   "byteswap", "shuffle", "permuted"):
                 raise self.unsupported(stmt, f".{method}() changes a value in place, which "
                                        "srcgrad cannot differentiate",
                                        "build a new value instead (lst = lst + [x], "
-                                       "np.concatenate, np.stack)")
-        if isinstance(value, gast.Call) and self.is_helper_call(value):
-            self.call(value, hint="unused")  # inlined for its effects; its value is unused
-            return
+                                       "np.concatenate, np.stack, np.where)")
+        if isinstance(value, gast.Call):
+            resolved = self.resolver.resolve(value.func)
+            effect = registry.lookup_effect(resolved.value) if resolved.kind == "object" \
+                else None
+            if effect is not None:
+                self.effect(effect, value, list(value.args))
+                return
+            if self.is_helper_call(value) or any(k.arg == "out" for k in value.keywords):
+                self.call(value, hint="unused")  # for its effects; its value is unused
+                return
         # Kept for its effect (print, np.random.seed ...): its operands become atoms.
         kept = self.emit(gast.Expr(value=self.opaque_expr(value)))
         kept.sg_op = Op("opaque", what=self.text(value))
@@ -286,17 +306,64 @@ class Normalizer:
                                            and is_user_function(value.__func__))
 
     def list_grows(self, var: str, arg, method: str) -> None:
-        """``lst.append(x)`` is ``lst = lst + [x]``; ``lst.extend(xs)`` is ``lst = lst + xs``."""
-        if var in self.aliases or any(src == var for src in self.aliases.values()):
-            raise self.unsupported(arg, f".{method}() changes {var} in place, and another "
-                                   f"variable shares it", f"copy the list first: "
-                                   f"{var} = list(...)")
+        """``lst.append(x)`` is ``lst = lst + [x]``; ``lst.extend(xs)`` is ``lst = lst + xs``
+        (in place: other names of the list see it, see :mod:`srcgrad.aliasing`)."""
         item = self.atom(arg, var)
         added = gast.List(elts=[item], ctx=gast.Load()) if method == "append" else item
         rule = registry.lookup("list +")
         listed = name(var)  # one node in the value and the op: renaming renames both
         self.assign(var, gast.BinOp(left=listed, op=gast.Add(), right=added),
                     Op("rule", rule, bound={"x1": listed, "x2": added}))
+        self.out[-1].sg_inplace = True
+
+    def effect(self, effect: registry.Effect, call: gast.Call, args: list) -> None:
+        """A call that writes into an argument (``np.copyto(y, x)``), as the write it makes."""
+        if any(isinstance(a, gast.Starred) for a in args) or \
+                any(k.arg is None for k in call.keywords):
+            raise self.unsupported(call, f"*args and **kwargs in a call to {effect.name} are "
+                                   "not supported", "pass the arguments one by one")
+        try:
+            bound = effect.signature.bind(*args, **{k.arg: k.value for k in call.keywords})
+        except TypeError as exc:
+            raise self.unsupported(call, f"the call to {effect.name} does not match its "
+                                   f"parameters ({exc})", "check the arguments") from None
+        bound.apply_defaults()
+        values = {p: v if isinstance(v, gast.AST) else constant(v)
+                  for p, v in bound.arguments.items()}
+        static = {p: static_value(v) for p, v in values.items()}
+        written = values[effect.writes]
+        value = effect.template("value", static)
+        if value is None:
+            raise self.unsupported(call, f"{effect.name} changes {self.text(written)} in place, "
+                                   "which srcgrad cannot differentiate", effect.refusal)
+        index = effect.template("index", static)
+        target = gast.Subscript(value=written, ctx=gast.Store(),
+                                slice=self.template_expr(index, values) if index
+                                else constant(Ellipsis))
+        self.write_into(target, self.template_expr(value, values), call)
+
+    def template_expr(self, text: str, values: dict):
+        """An effect's template as an expression of the call's arguments (``np`` and the
+        runtime helpers it names resolve to themselves)."""
+        from . import runtime
+        expr = gast.parse(text, mode="eval").body
+        for node in ir.walk(expr):
+            if isinstance(node, gast.Name) and node.id not in values:
+                known = np if node.id == "np" else getattr(runtime, node.id, None)
+                if known is not None:
+                    self.resolver.record(node.id, known)
+        return ir.clone(expr, values)
+
+    def write_out(self, out, expr, op: Op, node, hint: str):
+        """``f(..., out=y)``: the result computed, then written into ``y``, the call's value."""
+        if isinstance(out, gast.Tuple) and len(out.elts) == 1:  # ufuncs take out=(y,)
+            out = out.elts[0]
+        if not (isinstance(out, gast.Name) and self.resolver.is_local(out.id)):
+            raise self.unsupported(node, "out= must name a local array here",
+                                   "assign the result instead: y = f(...)")
+        value = self.assign(self.namer.temporary(out.id), expr, op)
+        self.emit_write(out.id, constant(Ellipsis), value)
+        return name(out.id), None
 
     def stmt_Assert(self, stmt):
         kept = self.emit(gast.Assert(test=self.opaque_expr(stmt.test),
@@ -332,6 +399,7 @@ class Normalizer:
 
     def condition(self, test) -> gast.expr:
         """An atom holding an if's condition; the condition itself is never differentiated."""
+        test = self.assigned_first(test)
         if isinstance(test, gast.Constant) or (isinstance(test, gast.Name)
                                                and self.resolver.is_local(test.id)):
             return self.atom(test, "cond")
@@ -358,10 +426,46 @@ class Normalizer:
         branch = self.emit(gast.If(test=test, body=body, orelse=orelse))
         branch.sg_op = Op("opaque", what="if")
 
+    def assigned_first(self, node):
+        """``node`` with each assignment expression in it (``(n := np.sum(x)) > 0``) made a
+        statement of its own before it, in the order Python evaluates them."""
+        if not any(isinstance(n, gast.NamedExpr) for n in gast.walk(node)):
+            return node
+        if isinstance(node, gast.NamedExpr):
+            self.expression(self.assigned_first(node.value), node.target.id)
+            return name(node.target.id)
+        always = {gast.BoolOp: ("values", 1), gast.IfExp: ("test", None),
+                  gast.Compare: ("comparators", 1)}.get(type(node))  # what always runs
+        conditional = [] if always is None else (
+            getattr(node, always[0])[always[1]:] if always[1] is not None else
+            [node.body, node.orelse])
+        if isinstance(node, (gast.Lambda, gast.ListComp, gast.SetComp, gast.DictComp,
+                             gast.GeneratorExp)) or \
+                any(isinstance(n, gast.NamedExpr) for c in conditional for n in gast.walk(c)):
+            raise self.unsupported(node, "an assignment expression (:=) that may not be "
+                                   "evaluated (after and/or, in a conditional expression, a "
+                                   "chained comparison or a comprehension) is not supported",
+                                   "assign the value on a line of its own")
+        for field, value in gast.iter_fields(node):
+            if isinstance(value, list):
+                setattr(node, field, [self.assigned_first(v) if isinstance(v, gast.expr) else v
+                                      for v in value])
+            elif isinstance(value, gast.expr):
+                setattr(node, field, self.assigned_first(value))
+        return node
+
     def stmt_While(self, stmt):
         if stmt.orelse:
             raise self.unsupported(stmt, "while ... else is not supported",
                                    "move the else block after the loop")
+        if any(isinstance(n, gast.NamedExpr) for n in gast.walk(stmt.test)):
+            # while (n := f(x)) > 0: ... is while True: if not ((n := f(x)) > 0): break ...
+            stop = gast.If(test=gast.UnaryOp(op=gast.Not(), operand=stmt.test),
+                           body=[gast.copy_location(gast.Break(), stmt)], orelse=stmt.body)
+            loop = gast.While(test=constant(True), body=[gast.copy_location(stop, stmt)],
+                              orelse=[])
+            self.stmt_While(gast.copy_location(loop, stmt))
+            return
         line = self.line
         steps = self.namer.fresh("steps")
         self.assign(steps, constant(0), Op("copy", bound={"x": constant(0)}))
@@ -393,11 +497,13 @@ class Normalizer:
         if not isinstance(stmt.target, gast.Name):
             raise self.unsupported(stmt, "augmented assignment to an attribute cannot be "
                                    "differentiated", "use a local variable")
-        self.check_no_shared_memory(stmt)
+        # y += e changes y's array in place: computed as y = y + e, marked so that other names
+        # of that memory are brought up to date (srcgrad.aliasing).
         load = name(stmt.target.id)
         value = gast.BinOp(left=load, op=stmt.op, right=stmt.value)
         gast.copy_location(value, stmt)
         self.assign_to(stmt.target, value, stmt)
+        self.out[-1].sg_inplace = True
 
     def write_into(self, target: gast.Subscript, value, stmt) -> None:
         """``x[index] = value``: an in-place write, undone by the backward pass."""
@@ -405,59 +511,17 @@ class Normalizer:
         if not (isinstance(base, gast.Name) and self.resolver.is_local(base.id)):
             raise self.unsupported(stmt, "assigning into part of something other than a local "
                                    "array is not supported", "assign into a local array")
-        self.refuse_shared_write(base.id, stmt, f"{base.id}[...] = ...")
         atom_ = self.atom(value, base.id)
         index = self.index(target.slice, base.id)
-        written = name(base.id)  # one node in the target and the op: renaming renames both
+        self.emit_write(base.id, index, atom_)
+
+    def emit_write(self, var: str, index, value) -> None:
+        """``var[index] = value``, with atoms for index and value."""
+        written = name(var)  # one node in the target and the op: renaming renames both
         write = self.emit(gast.Assign(targets=[gast.Subscript(value=written, slice=index,
                                                               ctx=gast.Store())],
-                                      value=atom_, type_comment=None))
-        write.sg_op = Op("setitem", bound={"x": written, "index": index, "value": atom_})
-
-    def refuse_shared_write(self, target: str, stmt, what: str, fix: str | None = None) -> None:
-        """Refuse an in-place change of ``target`` seen through another variable that is read
-        (``y = x`` or ``y = x[:2]`` make them share memory)."""
-        sharing = {other for other, source in self.aliases.items() if source == target}
-        if target in self.aliases:
-            sharing.add(self.aliases[target])
-        for other in sorted(sharing - {target}):
-            if self.read_outside_aliasing(other):
-                raise self.unsupported(
-                    stmt, f"'{what}' would change {target}'s array in place, and {target} "
-                    f"shares memory with {other}, which is used elsewhere",
-                    (fix + " (or " if fix else "") + f"copy it first: {target} = "
-                    f"{other}.copy()" + (")" if fix else ""))
-
-    def check_no_shared_memory(self, stmt) -> None:
-        """``y += 1`` changes y's array in place, where srcgrad computes ``y = y + 1`` (a new
-        array): the same only when no other variable that is read sees y's memory."""
-        target, op = stmt.target.id, self.text_op(stmt.op)
-        self.refuse_shared_write(target, stmt, f"{target} {op}= ...",
-                                 f"write {target} = {target} {op} ... to make a new array")
-
-    def text_op(self, op) -> str:
-        return _BINOPS.get(type(op), "?")
-
-    def read_outside_aliasing(self, var: str) -> bool:
-        for node in ir.walk(self.parsed.tree):
-            if isinstance(node, gast.Name) and node.id == var and \
-                    isinstance(node.ctx, gast.Load) and id(node) not in self.alias_reads:
-                return True
-        return False
-
-    def note_alias(self, target: str, value) -> None:
-        """Remember that ``target = value`` may make target share memory with a variable."""
-        base = value
-        while isinstance(base, (gast.Subscript, gast.Attribute)) or (
-                isinstance(base, gast.Call) and isinstance(base.func, gast.Attribute)
-                and base.func.attr in _VIEW_METHODS):
-            base = base.value if not isinstance(base, gast.Call) else base.func.value
-        if isinstance(base, gast.Name) and self.resolver.is_local(base.id) and \
-                not (isinstance(value, gast.Attribute) and value.attr in _SHAPE_ATTRIBUTES):
-            self.aliases[target] = self.aliases.get(base.id, base.id)
-            self.alias_reads.add(id(base))
-        else:
-            self.aliases.pop(target, None)
+                                      value=value, type_comment=None))
+        write.sg_op = Op("setitem", bound={"x": written, "index": index, "value": value})
 
     def stmt_AnnAssign(self, stmt):
         if stmt.value is not None:
@@ -479,8 +543,6 @@ class Normalizer:
             self.local_functions[target.id] = lambda_as_def(value, target.id)
             return
         if isinstance(target, gast.Name):
-            if stmt is not None and not isinstance(stmt, gast.AugAssign):
-                self.note_alias(target.id, value)
             self.expression(value, target.id)
         elif isinstance(target, (gast.Tuple, gast.List)):
             self.unpack(target, value, stmt)
@@ -664,10 +726,15 @@ class Normalizer:
         self.assign(target, value, op)
 
     def find_shape_names(self) -> set[str]:
-        """Locals only ever assigned shape expressions (``H = h.shape[1]``)."""
-        values: dict[str, list] = {}
+        """Locals only ever assigned shape expressions (``H = h.shape[1]``), on every path: a
+        parameter never is one (``if p is None: p = 2`` leaves p a value on the other path)."""
+        args = self.parsed.tree.args
+        values: dict[str, list] = {a.id: [None] for a in args.posonlyargs + args.args +
+                                   args.kwonlyargs}
         for node in gast.walk(self.parsed.tree):
-            if isinstance(node, gast.Assign):
+            if isinstance(node, gast.NamedExpr):
+                values.setdefault(node.target.id, []).append(None)
+            elif isinstance(node, gast.Assign):
                 for target in node.targets:
                     if isinstance(target, gast.Name):
                         values.setdefault(target.id, []).append(node.value)
@@ -772,6 +839,8 @@ class Normalizer:
                     Op("nondiff", what="comparison"))
         if isinstance(node, gast.Call):
             return self.call(node, hint)
+        if isinstance(node, gast.NamedExpr):  # y = (z := e) + 1: z = e first
+            return self.assigned_first(node), None
         if isinstance(node, gast.Attribute):
             base = self.atom(node.value, hint)
             rule = registry.lookup("attr " + node.attr)
@@ -834,6 +903,12 @@ class Normalizer:
         """``node`` with every local name it reads left in place: kept exactly as written."""
         if isinstance(node, (gast.Lambda, gast.ListComp, gast.SetComp, gast.DictComp,
                              gast.GeneratorExp)):
+            inner = sorted({n.id for n in gast.walk(node) if isinstance(n, gast.Name)
+                            and n.id in self.local_functions})
+            if inner:  # it would run the inner function as written: not differentiated
+                raise self.unsupported(node, f"{self.describe(node)} calling the inner "
+                                       f"function {inner[0]} is not supported",
+                                       _FIXES.get(type(node), "write a for loop"))
             return node
         if isinstance(node, gast.Call):
             func = node.func
@@ -949,8 +1024,6 @@ class Normalizer:
             return expr, Op("opaque", what=f"a call to {self.text(func)} with * or ** "
                             "arguments", fix="pass the arguments one by one: srcgrad binds "
                             "them to the function's parameters when it transforms the code")
-        args = [self.atom(a, hint) for a in node.args]
-        kwargs = {k.arg: self.atom(k.value, hint) for k in node.keywords}
         rule = registry.lookup(resolved.value) if resolved.kind == "object" else None
         if rule is None and resolved.kind == "object" and is_user_function(resolved.value):
             return self.inline_function(resolved.value, node, hint)
@@ -961,6 +1034,18 @@ class Normalizer:
                                    keywords=node.keywords)
             gast.copy_location(bound_call, node)
             return self.inline_function(resolved.value.__func__, bound_call, hint)
+        args = [self.atom(a, hint) for a in node.args]
+        kwargs = {k.arg: self.atom(k.value, hint) for k in node.keywords}
+        out = kwargs.pop("out", None)
+        if out is not None and not (isinstance(out, gast.Constant) and out.value is None):
+            without = gast.copy_location(gast.Call(func=node.func, args=node.args, keywords=[
+                k for k in node.keywords if k.arg != "out"]), node)
+            expr, op = self.call_value(func, resolved, rule, args, kwargs, without)
+            return self.write_out(out, expr, op, node, hint)
+        return self.call_value(func, resolved, rule, args, kwargs, node)
+
+    def call_value(self, func, resolved, rule, args, kwargs, node):
+        """The operation of a call whose arguments are atoms: a rule's, or opaque."""
         out_func = self.callee_expr(func, rule)
         expr = gast.Call(func=out_func, args=args,
                          keywords=[gast.keyword(arg=k, value=v) for k, v in kwargs.items()])
@@ -976,15 +1061,23 @@ class Normalizer:
         return func
 
     def method_call(self, node: gast.Call, hint: str):
-        func = node.func
-        receiver = self.atom(func.value, hint)
-        method = registry.lookup_method(func.attr)
         if any(isinstance(a, gast.Starred) for a in node.args) or \
                 any(k.arg is None for k in node.keywords):
             raise self.unsupported(node, "*args and **kwargs in method calls are not supported",
                                    "pass the arguments one by one")
+        receiver = self.atom(node.func.value, hint)
         args = [self.atom(a, hint) for a in node.args]
         kwargs = {k.arg: self.atom(k.value, hint) for k in node.keywords}
+        out = kwargs.pop("out", None)
+        expr, op = self.method_value(node, receiver, args, kwargs)
+        if out is not None and not (isinstance(out, gast.Constant) and out.value is None):
+            return self.write_out(out, expr, op, node, hint)
+        return expr, op
+
+    def method_value(self, node, receiver, args, kwargs):
+        """The operation of ``x.name(...)`` whose receiver and arguments are atoms."""
+        func = node.func
+        method = registry.lookup_method(func.attr)
         if method is None:
             expr = gast.Call(func=gast.Attribute(value=receiver, attr=func.attr,
                                                  ctx=gast.Load()), args=args,
@@ -1008,29 +1101,34 @@ class Normalizer:
         rule = rule or registry.lookup(key)
         if rule is None:
             return Op("opaque", what=str(key))
-
         try:
-            bound = rule.signature.bind(*args, **kwargs)
+            return bind_op(rule, args, kwargs)
         except TypeError as exc:
             raise self.unsupported(node, f"the call to {rule.name} does not match its "
                                    f"parameters ({exc})", "check the arguments") from None
-        arguments = {}
-        for param, value in bound.arguments.items():
-            kind = rule.signature.parameters[param].kind
-            if kind == kind.VAR_POSITIONAL:
-                value = gast.Tuple(elts=list(value), ctx=gast.Load())
-            elif kind == kind.VAR_KEYWORD:
-                continue
-            arguments[param] = value
-        static = {}  # literal arguments, for templates that specialise on them (x ** 2)
-        for param, spec in rule.signature.parameters.items():
-            if param in arguments:
-                static[param] = static_value(arguments[param])
-            elif spec.default is not spec.empty:
-                static[param] = spec.default
-        if not rule.differentiable:
-            return Op("nondiff", rule=rule, bound=arguments, static=static, what=rule.name)
-        return Op("rule", rule, bound=arguments, static=static, what=rule.name)
+
+
+def bind_op(rule: Rule, args: list, kwargs: dict) -> Op:
+    """The Op of a call of ``rule``'s primitive with these atoms (TypeError if they do not
+    match its parameters)."""
+    bound = rule.signature.bind(*args, **kwargs)
+    arguments = {}
+    for param, value in bound.arguments.items():
+        kind = rule.signature.parameters[param].kind
+        if kind == kind.VAR_POSITIONAL:
+            value = gast.Tuple(elts=list(value), ctx=gast.Load())
+        elif kind == kind.VAR_KEYWORD:
+            continue
+        arguments[param] = value
+    static = {}  # literal arguments, for templates that specialise on them (x ** 2)
+    for param, spec in rule.signature.parameters.items():
+        if param in arguments:
+            static[param] = static_value(arguments[param])
+        elif spec.default is not spec.empty:
+            static[param] = spec.default
+    if not rule.differentiable:
+        return Op("nondiff", rule=rule, bound=arguments, static=static, what=rule.name)
+    return Op("rule", rule, bound=arguments, static=static, what=rule.name)
 
 
 def normalize(parsed: ParsedFunction, resolver: Resolver, namer: Namer) -> gast.FunctionDef:

@@ -51,7 +51,8 @@ class Resolver:
         self.used_globals[key] = value
         return key
 
-    def _record(self, key: str, value: Any) -> None:
+    def record(self, key: str, value: Any) -> None:
+        """Let generated code (and later resolution) read ``value`` as ``key``."""
         known = self.used_globals.get(key, _MISSING)
         if known is not _MISSING and known is not value:
             raise SrcgradError(
@@ -74,7 +75,9 @@ class Resolver:
             value = self.parsed.globals[name]
             self.assumptions.append((self.parsed.globals, name, value))
             return value
-        return vars(builtins).get(name, _MISSING)
+        if name in vars(builtins):
+            return vars(builtins)[name]
+        return self.used_globals.get(name, _MISSING)  # a name srcgrad itself recorded
 
     def is_local(self, name: str) -> bool:
         return name in self.locals
@@ -87,7 +90,7 @@ class Resolver:
             value = self.lookup(expr.id)
             if value is _MISSING:
                 return Resolved("unknown", root=expr.id)
-            self._record(expr.id, value)
+            self.record(expr.id, value)
             return Resolved("object", value, expr.id)
         if isinstance(expr, gast.Attribute):
             base = self.resolve(expr.value)

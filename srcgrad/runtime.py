@@ -124,8 +124,15 @@ def add_at(dx, index, g):
 
 
 def pop_slot(dx, index):
-    """``dx[index]``, copied, and then zeroed in ``dx``: the adjoint of a slot a write filled."""
+    """``dx[index]``, copied, and then zeroed in ``dx``: the adjoint of a slot a write filled.
+    Where an index names an element twice (``y[[0, 0]] = v``), the last write wins: the
+    earlier ones get no gradient."""
     g = np.copy(dx[index])
+    if not _is_basic_index(index):
+        order = np.arange(g.size).reshape(g.shape)
+        last = np.full(np.shape(dx), -1)
+        last[index] = order
+        g = np.where(last[index] == order, g, 0.0)
     dx[index] = 0
     return g
 
@@ -148,6 +155,12 @@ def add_grads(a, b):
 
 def unit_seed(value):
     """The adjoint ``1.0`` that starts the backward pass; only scalar outputs have one."""
+    number = isinstance(value, (int, float, complex)) or \
+        isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "fiuc"
+    if not number or isinstance(value, (bool, np.bool_)):
+        raise NonScalarOutputError(
+            f"grad needs a function whose output is a number, but this one returned "
+            f"{type(value).__name__} {value!r:.40}: return the value to differentiate")
     if np.size(value) != 1:
         raise NonScalarOutputError(
             f"grad needs a function with a scalar output, but this one returned shape "
@@ -660,3 +673,28 @@ def arange_grads(g, start_or_stop, stop=None, step=1):
     d_step = np.sum(g * np.arange(np.size(g)))
     d_start = np.sum(g) if stop is not None else 0.0 * d_step
     return d_start, 0.0 * d_step, d_step
+
+
+def diagonal_index(shape, wrap=False):
+    """The index of the elements ``np.fill_diagonal`` sets in an array of ``shape``."""
+    if len(shape) == 2 and not wrap:
+        n = min(shape)
+        return np.arange(n), np.arange(n)
+    if len(shape) == 2:  # tall matrices: the diagonal starts again every n + 1 rows
+        flat = np.arange(0, shape[0] * shape[1], shape[1] + 1)
+        return np.unravel_index(flat, shape)
+    return (np.arange(min(shape)),) * len(shape)
+
+
+def flat_index(indices, shape):
+    """The index of the elements ``np.put(a, indices, v)`` sets in an array of ``shape``."""
+    size = int(np.prod(shape))
+    indices = np.asarray(indices)
+    return np.unravel_index(np.where(indices < 0, indices + size, indices), shape)
+
+
+def added_at(a, index, b):
+    """A copy of ``a`` with ``b`` added at ``index``, repeated indices summed (``np.add.at``)."""
+    out = np.array(a, dtype=np.result_type(a, b))
+    np.add.at(out, index, b)
+    return out

@@ -10,6 +10,7 @@ import gast
 import numpy as np
 
 from . import ir, runtime
+from .aliasing import resolve_aliasing
 from .analysis import activity, assigned_in, container_vars, rename, shape_classes
 from .codegen import compile_function, to_source
 from .errors import SrcgradError, WrtError
@@ -102,7 +103,12 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     tape = "tape" if "tape" not in user_names else namer.fresh("tape")
     unused = "_" if "_" not in user_names else namer.fresh("unused")
     resolver = Resolver(parsed, local_names)
-    fdef = fuse(normalize(parsed, resolver, namer))
+    scalars = {p for p, kind in containers if kind == "scalar"}
+    fdef = normalize(parsed, resolver, namer)
+    numbers = {v for v, token in shape_classes(fdef, scalars).items() if token == "scalar"}
+    fdef = resolve_aliasing(fdef, parsed.source, namer,
+                            {p for p, kind in containers if kind != "scalar"}, numbers)
+    fdef = fuse(fdef)
     fdef, loop_names = rename(fdef, namer, set(wrt))
     fdef = hoist_invariants(propagate_copies(fdef))
     act = activity(fdef, list(wrt), parsed.source)
@@ -110,7 +116,6 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     result = fdef.body[-1].value.id
     forward = fdef.body[:-1]
     primal = set(params) | assigned_in(forward)
-    scalars = {p for p, kind in containers if kind == "scalar"}
     shapes = shape_classes(fdef, scalars)
     if arg_shapes:
         for var, shape in concrete_shapes(fdef, dict(arg_shapes)).items():
@@ -135,6 +140,7 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     else:
         seed_value = gast.Call(func=name("unit_seed"), args=[name(result)], keywords=[])
     seed = reverser.seed(result, seed_value)
+    seed.sg_keep = not act.active(result)  # nothing flows back, but the output is checked
     backward, _ = reverser.block(forward)
 
     value = result

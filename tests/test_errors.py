@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 import pytest
-from corpus import api, calls, unsupported, writes
+from corpus import api, calls, unsupported
 
 import srcgrad
 from srcgrad import errors
@@ -185,8 +185,3 @@ def test_bound_method():
         return  # refusing with a SrcgradError is acceptable
     np.testing.assert_allclose(got, 6.0 * x)
 
-
-def test_write_through_an_alias_is_refused():
-    with pytest.raises(errors.UnsupportedSyntaxError, match="shares memory with y") as info:
-        srcgrad.grad(writes.write_through_alias)
-    assert "z[0] = 5.0" in str(info.value) and "Fix: " in str(info.value)

@@ -19,6 +19,10 @@ if hasattr(np, "astype"):
            x="astype(g, np.result_type(x))")
 defvjp(np.copy, "a, order='K', subok=False", shape_of=True, a="g")
 defvjp(np.asarray, "a, dtype=None, order=None, *, device=None, copy=None, like=None",
+       view_of="a", always_view=False,  # (a itself, where it is an array of that dtype)
+       a=lambda dtype: "g" if dtype is None else "astype(g, np.result_type(a))")
+defvjp(np.asanyarray, "a, dtype=None, order=None, *, device=None, copy=None, like=None",
+       view_of="a", always_view=False,
        a=lambda dtype: "g" if dtype is None else "astype(g, np.result_type(a))")
 
 # Reductions.
@@ -33,7 +37,10 @@ for _name, _function in [("sum", np.sum), ("mean", np.mean), ("prod", np.prod), 
 defmethod("reshape", np.reshape, pack_varargs=True)
 defmethod("transpose", np.transpose, pack_varargs=True)
 defmethod("ravel", np.ravel)
-defmethod("flatten", np.ravel)  # flatten copies, ravel may not: the same for gradients
+# flatten always copies (ravel may return a view): writes into its result change nothing else.
+defvjp(np.ndarray.flatten, "a, order='C'", name="np.ndarray.flatten", shape_of=True,
+       a="np.reshape(g, np.shape(a))")
+defmethod("flatten", np.ndarray.flatten)
 defmethod("squeeze", np.squeeze)
 defmethod("swapaxes", np.swapaxes)
 defmethod("repeat", np.repeat)

@@ -52,9 +52,9 @@ defvjp("getitem", "x, index", shape_of=_index_shape, x=_unindex,
                    else "add_at(acc, index, g)"})
 
 # Attributes.
-defvjp("attr T", "x", shape_of=lambda x: x.T, x="g.T")
-defvjp("attr real", "x", x="g")
-defvjp("attr mT", "x", x="matrix_transpose(g)")
+defvjp("attr T", "x", shape_of=lambda x: x.T, view_of="x", x="g.T")
+defvjp("attr real", "x", view_of="x", x="g")
+defvjp("attr mT", "x", view_of="x", x="matrix_transpose(g)")
 nondiff("attr shape", "attr ndim", "attr size", "attr dtype", "attr itemsize", "attr nbytes",
         "attr imag")
 

@@ -64,6 +64,10 @@ class Rule:
     reduction: bool = False
     hoistable: bool = False
     shape_of: Callable[..., Any] | None = None
+    #: The parameter whose memory the result may share (a view of it), or None (a new array).
+    view_of: str | None = None
+    #: For a view: whether it always is one (transpose) or may be a copy (reshape).
+    always_view: bool = True
     _parsed: dict[str, gast.expr] = field(default_factory=dict, repr=False)
 
     @property
@@ -165,7 +169,8 @@ def defvjp(primitive: Any, params: str, *, name: str | None = None,
            sequences: tuple[str, ...] = (), elementwise: bool = False,
            accumulate: dict[str, str] | None = None, returns_sequence: bool = False,
            sparse: bool = False, reduction: bool = False,
-           shape_of: bool | Callable[..., Any] = False, **adjoints: Template) -> Rule:
+           shape_of: bool | Callable[..., Any] = False, view_of: str | None = None,
+           always_view: bool = True, **adjoints: Template) -> Rule:
     """Register the reverse-mode rule of ``primitive``.
 
     ``params`` is the primitive's parameter list as in a ``def`` (``"a, axis=None,
@@ -189,6 +194,10 @@ def defvjp(primitive: Any, params: str, *, name: str | None = None,
     shape (for a primitive too costly to call, or a syntax key). Elementwise rules need none.
     A template may then also read ``shape_<param>``: the shape of that argument where known
     before the code runs (the gradient is specialised on its arguments' shapes), else DYNAMIC.
+    ``view_of`` names the parameter whose memory the result shares (``np.transpose(a)`` is a
+    view of ``a``): writes through either are seen by the other (:mod:`srcgrad.aliasing`);
+    ``always_view=False`` says it may be a copy instead (``np.reshape``). A view's adjoint
+    template must be its inverse (views only move elements): writes are carried back with it.
 
     Returns the :class:`Rule`; registering a primitive again replaces its rule.
     """
@@ -212,7 +221,10 @@ def defvjp(primitive: Any, params: str, *, name: str | None = None,
                 elementwise=elementwise, accumulate=dict(accumulate or {}),
                 returns_sequence=returns_sequence, sparse=sparse, reduction=reduction,
                 callable=None if isinstance(primitive, str) else primitive,
-                shape_of=(primitive if shape_of is True else shape_of or None))
+                shape_of=(primitive if shape_of is True else shape_of or None),
+                view_of=view_of, always_view=always_view)
+    if view_of is not None and view_of not in names:
+        raise RuleError(f"rule for {rule_name}: view_of={view_of!r} is not one of its parameters")
     _RULES[rule.key] = rule
     return rule
 
@@ -240,7 +252,8 @@ def alias(key: Any, primitive: Any, *, hoistable: bool = False) -> Rule:
                    adjoints=rule.adjoints, sequences=rule.sequences,
                    differentiable=rule.differentiable, elementwise=rule.elementwise,
                    callable=rule.callable, accumulate=rule.accumulate,
-                   reduction=rule.reduction, hoistable=hoistable, shape_of=rule.shape_of)
+                   reduction=rule.reduction, hoistable=hoistable, shape_of=rule.shape_of,
+                   view_of=rule.view_of, always_view=rule.always_view)
     _RULES[aliased.key] = aliased
     return aliased
 
@@ -301,3 +314,66 @@ def lookup_method(name: str) -> Method | None:
 def all_rules() -> list[Rule]:
     """Every registered rule, for documentation and listing."""
     return list(_RULES.values())
+
+
+@dataclass
+class Effect:
+    """A call that writes into one of its arguments (``np.copyto(dst, src)`` writes ``dst``).
+
+    The engine differentiates it as ``dst[index] = value``, the write it makes, where
+    ``index`` (default: the whole array) and ``value`` are templates over the call's
+    parameters; with ``value`` None the call is refused (``refusal`` says what to do instead).
+    """
+
+    key: Any
+    name: str
+    signature: inspect.Signature
+    writes: str
+    value: Template | None
+    index: Template | None = None
+    refusal: str = ""
+
+    def template(self, which: str, static: dict[str, Any]) -> str | None:
+        """The text of the ``index`` or ``value`` template for these literal arguments."""
+        template = getattr(self, which)
+        if callable(template):
+            wanted = inspect.signature(template).parameters
+            return template(**{k: static.get(k, DYNAMIC) for k in wanted})
+        return template
+
+
+_EFFECTS: dict[Any, Effect] = {}
+_EFFECT_METHODS: dict[str, Effect] = {}
+
+
+def defeffect(primitive: Any, params: str, *, writes: str, value: Template | None,
+              index: Template | None = None, name: str | None = None, method: str | None = None,
+              refusal: str = "") -> Effect:
+    """Register a call that writes into its argument ``writes`` (see :class:`Effect`).
+
+    ``method`` also makes ``x.<method>(...)`` such a call, with ``x`` as the first parameter
+    (``y.sort()`` sorts ``y`` in place). Templates read the parameters, ``np`` and the runtime
+    helpers, as adjoint templates do.
+    """
+    effect_name = name or _default_name(primitive)
+    signature = _signature(effect_name, params)
+    if writes not in signature.parameters:
+        raise RuleError(f"effect of {effect_name}: writes={writes!r} is not one of its parameters")
+    effect = Effect(_key(primitive), effect_name, signature, writes, value, index, refusal)
+    _EFFECTS[effect.key] = effect
+    if method is not None:
+        _EFFECT_METHODS[method] = effect
+    return effect
+
+
+def lookup_effect(primitive: Any) -> Effect | None:
+    """The effect registered for ``primitive``, or None."""
+    try:
+        return _EFFECTS.get(_key(primitive))
+    except TypeError:
+        return None
+
+
+def lookup_effect_method(name: str) -> Effect | None:
+    """The effect of the method call ``x.name(...)`` (``sort``, ``fill``), or None."""
+    return _EFFECT_METHODS.get(name)

@@ -33,11 +33,12 @@ def _reshape_shape(a, shape, order="C", *, copy=None):
     return np.reshape(a, shape, order=order)
 
 
-defvjp(np.reshape, "a, shape, order='C', *, copy=None", shape_of=_reshape_shape, a=_unreshape)
-defvjp(np.ravel, "a, order='C'", shape_of=True, a=_unreshape)
-defvjp(np.expand_dims, "a, axis", shape_of=True, a="np.reshape(g, np.shape(a))")
-defvjp(np.squeeze, "a, axis=None", shape_of=True, a="np.reshape(g, np.shape(a))")
-defvjp(np.broadcast_to, "array, shape, subok=False", shape_of=True, array="unbroadcast(g, array)")
+defvjp(np.reshape, "a, shape, order='C', *, copy=None", shape_of=_reshape_shape,
+       view_of="a", always_view=False, a=_unreshape)
+defvjp(np.ravel, "a, order='C'", shape_of=True, view_of="a", always_view=False, a=_unreshape)
+defvjp(np.expand_dims, "a, axis", shape_of=True, view_of="a", a="np.reshape(g, np.shape(a))")
+defvjp(np.squeeze, "a, axis=None", shape_of=True, view_of="a", a="np.reshape(g, np.shape(a))")
+defvjp(np.broadcast_to, "array, shape, subok=False", shape_of=True, view_of="array", array="unbroadcast(g, array)")
 
 
 def _untranspose(axes):
@@ -48,15 +49,16 @@ def _untranspose(axes):
     return "untranspose(g, axes)"
 
 
-defvjp(np.transpose, "a, axes=None", shape_of=True, a=_untranspose)
-defvjp(np.swapaxes, "a, axis1, axis2", shape_of=True, a="np.swapaxes(g, axis1, axis2)")
-defvjp(np.moveaxis, "a, source, destination", shape_of=True, a="np.moveaxis(g, destination, source)")
-defvjp(np.flip, "m, axis=None", shape_of=True, m="np.flip(g, axis)")
+defvjp(np.transpose, "a, axes=None", shape_of=True, view_of="a", a=_untranspose)
+defvjp(np.swapaxes, "a, axis1, axis2", shape_of=True, view_of="a", a="np.swapaxes(g, axis1, axis2)")
+defvjp(np.moveaxis, "a, source, destination", shape_of=True,
+       view_of="a", a="np.moveaxis(g, destination, source)")
+defvjp(np.flip, "m, axis=None", shape_of=True, view_of="m", m="np.flip(g, axis)")
 # np.diag makes a matrix from a vector, or takes a matrix's diagonal: the adjoint does the other.
 defvjp(np.diag, "v, k=0", shape_of=True, v="undiag(g, v, k)")
-defvjp(np.fliplr, "m", shape_of=True, m="np.fliplr(g)")
-defvjp(np.flipud, "m", shape_of=True, m="np.flipud(g)")
-defvjp(np.rot90, "m, k=1, axes=(0, 1)", shape_of=True, m="np.rot90(g, -k, axes)")
+defvjp(np.fliplr, "m", shape_of=True, view_of="m", m="np.fliplr(g)")
+defvjp(np.flipud, "m", shape_of=True, view_of="m", m="np.flipud(g)")
+defvjp(np.rot90, "m, k=1, axes=(0, 1)", shape_of=True, view_of="m", m="np.rot90(g, -k, axes)")
 
 
 def _unroll(shift):
