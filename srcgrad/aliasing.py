@@ -56,11 +56,13 @@ class View:
 
 @dataclass(frozen=True)
 class Items:
-    """A list, tuple or dict (a new object) holding ``items`` (None: not known)."""
+    """A list, tuple or dict (a new object) holding ``items`` (None: not known), a dict's
+    under ``keys``."""
 
     site: Any
     items: tuple | None
     old: bool = False
+    keys: tuple | None = None
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,7 @@ def _aged(value, sites: set):
         return Buffer(value.site, True)
     if isinstance(value, Items):
         items = None if value.items is None else tuple(_aged(v, sites) for v in value.items)
-        return Items(value.site, items, value.old or value.site in sites)
+        return Items(value.site, items, value.old or value.site in sites, value.keys)
     if isinstance(value, View):
         return View(_aged(value.parent, sites), value.stmt, value.exact, value.reads)
     if isinstance(value, Mixed):
@@ -141,7 +143,7 @@ def _aged(value, sites: set):
 
 
 class _Refused(Exception):
-    """Raised inside the pass; becomes an UnsupportedSyntaxError at the write's line."""
+    """A view whose writes cannot be carried back; becomes an error at the write's line."""
 
 
 class _Aliasing:
@@ -185,7 +187,8 @@ class _Aliasing:
         if op.kind == "copy":
             return self.atom_value(op.bound["x"], state)
         if op.kind in ("tuple", "dict"):
-            return Items(id(stmt), tuple(self.atom_value(e, state) for e in op.elements))
+            return Items(id(stmt), tuple(self.atom_value(e, state) for e in op.elements),
+                         keys=tuple(op.static["keys"]) if op.kind == "dict" else None)
         if target in self.scalars:
             return None
         if op.kind == "opaque":
@@ -219,9 +222,12 @@ class _Aliasing:
             if base.items is None:  # a container parameter: its items are memory of their own
                 key = index if isinstance(index, (int, str)) else "*"
                 return Buffer(("item", base.site, key))
-            if isinstance(index, int) and -len(base.items) <= index < len(base.items):
+            if base.keys is not None and index in base.keys:
+                return base.items[base.keys.index(index)]
+            if base.keys is None and isinstance(index, int) and \
+                    -len(base.items) <= index < len(base.items):
                 return base.items[index]
-            if isinstance(index, slice):
+            if isinstance(index, slice) and base.keys is None:
                 return Items(id(stmt), base.items[index])
             return Mixed(frozenset(v for v in base.items if v is not None)) or None
         if base is None:
@@ -434,7 +440,14 @@ class _Aliasing:
         template = rule.template_for(rule.view_of, dict(made.static))
         values = dict(made.bound, g=name(child_name))
         values[rule.view_of] = name(parent_name)
-        stmts = _assign_expr(parent_name, ir.clone(template, values), self.namer)
+        try:
+            stmts = _assign_expr(parent_name, ir.clone(template, values), self.namer)
+        except _Refused as exc:
+            raise self.source.error(UnsupportedSyntaxError, stmt, f"this changes {child_name}, "
+                                    f"a view of {parent_name} made by {rule.name}, in place, "
+                                    f"which srcgrad cannot carry back to it: {exc}",
+                                    f"make a new array instead ({child_name} = "
+                                    f"{child_name}.copy() first)") from None
         return [self.located(s, stmt) for s in stmts]
 
     def again(self, stmt, view: View, parent_name: str, target: str):
@@ -498,8 +511,7 @@ def _assign_expr(target: str, expr, namer: Namer) -> list:
     stmts: list = []
 
     def atom(node):
-        if isinstance(node, (gast.Name, gast.Constant)) or \
-                (isinstance(node, (gast.Tuple, gast.List)) and static_value(node) is not DYNAMIC):
+        if isinstance(node, gast.Name) or static_value(node) is not DYNAMIC:
             return node
         temporary = namer.temporary(target)
         stmts.extend(_assign_expr(temporary, node, namer))
@@ -520,8 +532,7 @@ def _assign_expr(target: str, expr, namer: Namer) -> list:
     else:
         rule = None
     if rule is None:
-        raise UnsupportedSyntaxError("writing through this view is not supported: its inverse "
-                                     f"{ast_text(expr)} has no rule")
+        raise _Refused(f"its inverse {ast_text(expr)} has no rule")
     stmt = gast.Assign(targets=[name(target, store=True)], value=expr, type_comment=None)
     stmt.sg_op = bind_op(rule, args, kwargs)
     return stmts + [stmt]

@@ -210,6 +210,33 @@ def list_append_alias_unread(x):
     return np.sum(hs[-1] * hs[0])
 
 
+def moveaxis_view_written_whole(x):
+    y = x * 1.0
+    w = np.moveaxis(y, 0, -1)
+    w[...] = np.cos(w)
+    return np.sum(y * x) + np.sum(np.sin(w))
+
+
+def dict_item_alias(x):
+    y = x * np.tanh(np.sum(x))
+    d = {"w": y}
+    w = d["w"]
+    w /= 1.5
+    return np.sum(np.sin(y)) + np.sum(w * x)
+
+
+def copyto_parameter(x):
+    np.copyto(x, np.cos(x) * np.tanh(np.sum(x)))
+    return np.sum(x * x)
+
+
+def ufunc_out_chain(x):
+    w = np.tanh(x)
+    np.tanh(x * 2.0, out=w)
+    np.negative(w, out=w)
+    return np.sum(w * x)
+
+
 SHARED = [identity_aliases, chained_assignment, helper_returns_its_argument,
           write_through_alias, transpose_view, np_transpose_then_write, swapaxes_view,
           slice_view, view_of_a_view, write_into_base_seen_by_view,
@@ -217,7 +244,8 @@ SHARED = [identity_aliases, chained_assignment, helper_returns_its_argument,
           add_out_into_new, out_result_is_the_array, clip_out_in_place, dot_out, copyto_view,
           fill_diagonal, add_at, put, method_sort, method_fill, dunder_imul,
           repeated_fancy_index, write_into_parameter_copy, overwritten_row_of_parameter,
-          float_is_not_shared, list_append_alias_unread]
+          float_is_not_shared, list_append_alias_unread, moveaxis_view_written_whole,
+          dict_item_alias, copyto_parameter, ufunc_out_chain]
 
 
 def reshape_maybe_copy(x):
