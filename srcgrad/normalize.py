@@ -89,12 +89,15 @@ def constant(value) -> gast.Constant:
 
 
 def static_value(node) -> Any:
-    """The Python value of a literal atom (``1``, ``(0, 1)``, ``None``), or DYNAMIC."""
+    """The Python value of a literal atom (``1``, ``(0, 1)``, ``[0, 0]``, ``None``), or
+    DYNAMIC. A list stays a list: as an index it picks elements (``x[[0, 0]]``), a tuple axes."""
     if isinstance(node, gast.Constant):
         return node.value
     if isinstance(node, (gast.Tuple, gast.List)):
         values = [static_value(e) for e in node.elts]
-        return DYNAMIC if any(v is DYNAMIC for v in values) else tuple(values)
+        if any(v is DYNAMIC for v in values):
+            return DYNAMIC
+        return tuple(values) if isinstance(node, gast.Tuple) else values
     if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
         inner = static_value(node.operand)
         return DYNAMIC if inner is DYNAMIC else -inner

@@ -284,8 +284,10 @@ class _Inference:
     def operand(self, atom):
         """What a shape function is given for ``atom``: a placeholder for an array, the value
         of a literal or a known integer, a tuple of those for a tuple."""
-        if isinstance(atom, (gast.Tuple, gast.List)):
+        if isinstance(atom, gast.Tuple):
             return tuple(self.operand(e) for e in atom.elts)
+        if isinstance(atom, gast.List):  # (as an index, a list picks elements)
+            return [self.operand(e) for e in atom.elts]
         if isinstance(atom, gast.Name):
             number = self.ints.get(atom.id)
             if number is not None:

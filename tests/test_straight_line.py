@@ -97,6 +97,7 @@ CASES = [
     (indexing.reversed_steps, _arrays((6,)), 0),
     (indexing.two_d, _arrays((3, 4)), 0),
     (indexing.new_axis, _arrays((3,)), 0),
+    (indexing.repeated_list_index, _arrays((2, 1), (3,)), (0, 1)),
     (indexing.integer_array, _with(_arrays((5,)), np.array([0, 2, 2, 4, -1])), 0),
     (indexing.boolean_mask, _arrays((7,)), 0),
     (indexing.rows_by_index_array, _with(_arrays((4, 3)), np.array([3, 0, 3])), 0),
