@@ -104,11 +104,10 @@ def _marks(root) -> set:
 
 
 def _chain(value) -> list | None:
-    """``[value, parent, ..., root]`` where every step is certainly a view, else None."""
+    """``[value, parent, ..., root]``, views of one array (each certainly a view, or maybe a
+    copy), else None."""
     found = []
     while isinstance(value, View):
-        if not value.exact:
-            return None
         found.append(value)
         value = value.parent
     if not isinstance(value, Buffer):
@@ -276,13 +275,14 @@ class _Aliasing:
         if not isinstance(stmt, gast.Assign):
             return [stmt], state
         if ir.is_write(stmt):
-            written = stmt.targets[0].value.id
-            return [stmt] + self.write(stmt, written, state, live, memory=True), state
+            before, after = self.write(stmt, stmt.targets[0].value.id, state, live,
+                                       memory=True)
+            return before + [stmt] + after, state
         if getattr(stmt, "sg_inplace", False):
             target = stmt.targets[0].id
-            extra = self.write(stmt, target, state, live, memory=False)
+            before, after = self.write(stmt, target, state, live, memory=False)
             self.versions[target] = self.versions.get(target, 0) + 1
-            return [stmt] + extra, state
+            return before + [stmt] + after, state
         targets = ir.targets_of(stmt)
         if isinstance(stmt.targets[0], gast.Name):
             state[targets[0]] = self.value_of(stmt, state)
@@ -331,12 +331,17 @@ class _Aliasing:
             self.versions[loop.target.id] = self.versions.get(loop.target.id, 0) + 1
 
     # -- writes --------------------------------------------------------------------------------
-    def write(self, stmt, var: str, state: dict, live: set, memory: bool) -> list:
-        """Statements after ``stmt``, which changed the memory of ``var``, that carry the change
-        to the other names that see that memory and are read later."""
+    def write(self, stmt, var: str, state: dict, live: set,
+              memory: bool) -> tuple[list, list]:
+        """Statements before and after ``stmt``, which changed the memory of ``var``, that
+        carry the change to the other names that see that memory and are read later.
+
+        A step that may be a view or a copy (``np.reshape``, ``y[i]`` that may be a number) is
+        checked before the write (``np.may_share_memory``); what goes through it runs only if
+        it was a view."""
         value = state.get(var)
         if value is None:
-            return []
+            return [], []
         roots = _roots(value)
         if memory:
             for root in roots:
@@ -345,12 +350,26 @@ class _Aliasing:
         affected = sorted(n for n, v in state.items()
                           if n != var and n in live and _seen(v) & marks)
         if not affected:
-            return []
+            return [], []
         chain = _chain(value)
         if chain is None:
-            raise self.refuse(stmt, var, affected[0], "is maybe a view of memory that")
+            raise self.refuse(stmt, var, affected[0], "may be one of several arrays, one of which")
         holders: dict[Any, str] = {chain[0]: var}  # value -> the name that holds it now
-        out: list = []
+        reached: dict[Any, tuple] = {chain[0]: ()}  # value -> the checks under which it changed
+        before: list = []
+        pieces: list = []  # (checks, statement)
+
+        def check(child: View, child_name: str, parent_name: str) -> tuple:
+            if child.exact:
+                return ()
+            shared = self.namer.fresh("shared")
+            test = gast.Call(func=gast.parse("np.may_share_memory", mode="eval").body,
+                             args=[name(child_name), name(parent_name)], keywords=[])
+            done = gast.Assign(targets=[name(shared, store=True)], value=test, type_comment=None)
+            done.sg_op = Op("nondiff", what="np.may_share_memory")
+            before.append(self.located(done, stmt))
+            return (shared,)
+
         # Carry the change up to the oldest value a later name reads through.
         needed = 0
         for n in affected:
@@ -367,14 +386,17 @@ class _Aliasing:
             if holder is None:
                 raise self.refuse(stmt, var, affected[0], "is a view of an array no name holds "
                                   "any more, which also")
-            out += self.write_back(stmt, child, holders[child], holder, state, live)
+            reached[parent] = reached[child] + check(child, holders[child], holder)
+            pieces += [(reached[parent], s) for s in
+                       self.write_back(stmt, child, holders[child], holder, state, live)]
             holders[parent] = holder
         # Then give every later name its value again: copies, and views made anew.
         for n in sorted(affected, key=lambda n: len(_chain(state[n]))):
             found = _chain(state[n])
             if found[0] in holders:
                 if holders[found[0]] != n:
-                    out.append(self.located(_copy(n, holders[found[0]]), stmt))
+                    pieces.append((reached[found[0]],
+                                   self.located(_copy(n, holders[found[0]]), stmt)))
                 continue
             k = next(i for i, v in enumerate(found) if v in holders)
             for j in range(k - 1, -1, -1):
@@ -382,8 +404,28 @@ class _Aliasing:
                 if target is None:
                     raise self.refuse(stmt, var, n, "is seen through a view no name holds "
                                       "any more by")
-                out.append(self.again(stmt, found[j], holders[found[j + 1]], target))
+                reached[found[j]] = reached[found[j + 1]] + check(found[j], target,
+                                                                  holders[found[j + 1]])
+                pieces.append((reached[found[j]],
+                               self.again(stmt, found[j], holders[found[j + 1]], target)))
                 holders[found[j]] = target
+        return before, self.guarded(pieces, stmt)
+
+    def guarded(self, pieces: list, origin) -> list:
+        """The statements of ``pieces`` ((checks, statement), in order), each run only where
+        its checks hold: ``if shared: ...``, nested for several."""
+        out: list = []
+        for checks, stmt in pieces:
+            body = out
+            for i, test in enumerate(checks):
+                last = body[-1] if body else None
+                if not (isinstance(last, gast.If) and isinstance(last.test, gast.Name) and
+                        last.test.id == test and not last.orelse):
+                    last = self.located(gast.If(test=name(test), body=[], orelse=[]), origin)
+                    last.sg_op = Op("opaque", what="if")
+                    body.append(last)
+                body = last.body
+            body.append(stmt)
         return out
 
     def note_memory_write(self, stmt, var: str, root) -> None:

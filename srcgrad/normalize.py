@@ -607,6 +607,9 @@ class Normalizer:
             self.subscript_assign(n, source, constant(i))
 
     def subscript_assign(self, target, value_atom, index_atom):
+        # atoms of its own: callers pass one atom to several statements, which renaming
+        # would otherwise rename together
+        value_atom, index_atom = ir.clone(value_atom), ir.clone(index_atom)
         self.assign(target, gast.Subscript(value=value_atom, slice=index_atom, ctx=gast.Load()),
                     self.getitem_op(value_atom, index_atom))
 
@@ -647,7 +650,7 @@ class Normalizer:
                 raise self.unsupported(stmt, "this form of enumerate is not supported",
                                        "write for i, item in enumerate(xs)")
             index = target.elts[0].id
-            items.append((target.elts[1], self.sequence_atom(iterable.args[0])))
+            items.append((target.elts[1], self.sequence_atom(iterable.args[0], stmt.body)))
             args = [self.length(items[0][1])]
         elif isinstance(iterable, gast.Call) and self.is_builtin(iterable.func, "zip"):
             if not (isinstance(target, gast.Tuple)
@@ -655,11 +658,11 @@ class Normalizer:
                 raise self.unsupported(stmt, "this form of zip is not supported",
                                        "write for a, b in zip(xs, ys)")
             for t, seq in zip(target.elts, iterable.args):
-                items.append((t, self.sequence_atom(seq)))
+                items.append((t, self.sequence_atom(seq, stmt.body)))
             index = self.namer.fresh("i")
             args = [self.length(items[0][1])]
         else:
-            items.append((target, self.sequence_atom(iterable)))
+            items.append((target, self.sequence_atom(iterable, stmt.body)))
             base = target.id if isinstance(target, gast.Name) else "item"
             index = self.namer.fresh(base + "_index")
             args = [self.length(items[0][1])]
@@ -705,14 +708,20 @@ class Normalizer:
         import builtins
         return resolved.kind == "object" and resolved.value is getattr(builtins, wanted)
 
-    def sequence_atom(self, node):
+    def sequence_atom(self, node, body: list):
+        """A name for the sequence a for loop runs over: a variable of its own where the loop
+        body rebinds the name (Python iterates over the object it had at the start)."""
         atom_ = self.atom(node, hint="seq")
-        if not isinstance(atom_, gast.Name):
+        rebound = isinstance(atom_, gast.Name) and any(
+            isinstance(n, gast.Name) and n.id == atom_.id and isinstance(n.ctx, gast.Store)
+            for stmt in body for n in gast.walk(stmt))
+        if not isinstance(atom_, gast.Name) or rebound:
             atom_ = self.assign(self.namer.fresh("seq"), atom_, Op("copy", bound={"x": atom_}))
         return atom_
 
     def length(self, seq_atom):
         n = self.namer.fresh("n_" + seq_atom.id if len(seq_atom.id) < 12 else "n")
+        seq_atom = name(seq_atom.id)  # its own node (the loop reads the sequence too)
         return self.assign(n, gast.Call(func=name("len"), args=[seq_atom], keywords=[]),
                            Op("rule", registry.lookup(len), bound={"obj": seq_atom}))
 

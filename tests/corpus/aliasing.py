@@ -251,21 +251,21 @@ SHARED = [identity_aliases, chained_assignment, helper_returns_its_argument,
 def reshape_maybe_copy(x):
     y = x * 1.0
     v = np.reshape(y, (-1,))
-    v *= 2.0  # refused
+    v *= 2.0
     return np.sum(y * y)
 
 
 def ravel_maybe_copy(x):
     y = x.T * 1.0
     v = y.ravel()
-    v[0] = 4.0  # refused
+    v[0] = 4.0  # (a copy: y is not changed)
     return np.sum(y * y)
 
 
 def row_maybe_number(x):
     y = x * 1.0
     for row in y:
-        row *= 2.0  # refused
+        row *= 2.0
     return np.sum(y * y)
 
 
@@ -313,5 +313,30 @@ def global_array_written(x):
 
 GLOBAL_BUFFER = np.zeros(3)
 
-REFUSED = [reshape_maybe_copy, ravel_maybe_copy, row_maybe_number, container_parameter_item,
+def rows_of_a_vector_are_numbers(x):
+    y = x[0] * 1.0
+    for v in y:
+        v *= 2.0  # a number: y is not changed
+    a, b, c = y
+    a += 1.0
+    return np.sum(y * y) + a * b
+
+
+def reshape_of_parameter(x):
+    v = np.reshape(x, (3, 2))
+    v[0] = 1.0
+    return np.sum(x * x)
+
+
+def asarray_is_the_array(x):
+    y = x * 1.0
+    v = np.asarray(y)
+    v += 1.0
+    return np.sum(y * y)
+
+
+SHARED += [reshape_maybe_copy, ravel_maybe_copy, row_maybe_number,
+           rows_of_a_vector_are_numbers, reshape_of_parameter, asarray_is_the_array]
+
+REFUSED = [container_parameter_item,
            shuffle, generator_shuffle, branch_dependent_view, multiply_at, global_array_written]
