@@ -1026,11 +1026,24 @@ class Normalizer:
         for param, spec in rule.signature.parameters.items():
             if param in arguments:
                 static[param] = static_value(arguments[param])
+                if static[param] is DYNAMIC:
+                    static[param] = self.static_global(arguments[param])
             elif spec.default is not spec.empty:
                 static[param] = spec.default
-        if not rule.differentiable:
+        if not rule.differentiable or rule.cut(static):
             return Op("nondiff", rule=rule, bound=arguments, static=static, what=rule.name)
         return Op("rule", rule, bound=arguments, static=static, what=rule.name)
+
+
+    def static_global(self, atom) -> Any:
+        """The global value an atom names where templates specialise on it (a dtype such as
+        ``int`` or ``np.float32``, a complex constant: see ``registry.static_global``), else
+        DYNAMIC."""
+        if not isinstance(atom, (gast.Name, gast.Attribute)) or \
+                isinstance(atom, gast.Name) and self.resolver.is_local(atom.id):
+            return DYNAMIC
+        resolved = self.resolver.resolve(atom)
+        return registry.static_global(resolved.value) if resolved.kind == "object" else DYNAMIC
 
 
 def normalize(parsed: ParsedFunction, resolver: Resolver, namer: Namer) -> gast.FunctionDef:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import CotangentShapeError, NonScalarOutputError
+from .errors import CotangentShapeError, NonDifferentiableError, NonScalarOutputError
 
 
 def unbroadcast(g, x):
@@ -237,6 +237,19 @@ def astype(x, dtype):
     if hasattr(x, "astype"):
         return x.astype(dtype)
     return np.asarray(x).astype(dtype)[()]
+
+
+def cast_grad(g, x, dtype):
+    """The gradient of ``x`` cast to ``dtype`` (not known before the code ran): none (zeros)
+    through an integer or boolean cast, else ``g`` cast back to ``x``'s dtype."""
+    kind = np.dtype(dtype).kind
+    if kind in "biu":
+        return np.zeros(np.shape(x), dtype=np.result_type(x, 0.0))
+    if kind != "f":
+        raise NonDifferentiableError(
+            f"a cast to {np.dtype(dtype)} has no gradient (srcgrad differentiates real-valued "
+            "code only)", fix="cast to a float dtype")
+    return astype(g, np.result_type(x))
 
 
 def matrix_transpose(a):

@@ -9,17 +9,44 @@ have function forms of their own, with rules here.
 import numpy as np
 
 from .. import runtime
-from .registry import defmethod, defvjp
+from ..errors import NonDifferentiableError
+from .registry import DYNAMIC, NO_GRADIENT, defmethod, defvjp
 
-# A cast's gradient is cast back to the argument's dtype. Generated code calls x.astype(dtype)
-# as np.astype where NumPy has it (2.1+), else as the runtime helper astype.
-defvjp(runtime.astype, "x, dtype", name="astype", shape_of=True, x="astype(g, np.result_type(x))")
+# A cast's gradient is cast back to the argument's dtype; a cast to an integer or boolean dtype
+# cuts it (the result is piecewise constant), and one to a dtype not known before the code runs
+# decides when it runs. Generated code calls x.astype(dtype) as np.astype where NumPy has it
+# (2.1+), else as the runtime helper astype.
+def _cast(param, reshape=False):
+    """The template of a cast of ``param`` to ``dtype`` (``reshape``: np.array's ``ndmin`` may
+    add axes, which the gradient drops)."""
+    back = f"np.reshape(g, np.shape({param}))" if reshape else "g"
+
+    def template(dtype):
+        if dtype is None:
+            return back
+        if dtype is DYNAMIC:
+            return f"cast_grad({back}, {param}, dtype)"
+        try:
+            kind = np.dtype(dtype).kind
+        except TypeError:
+            return f"cast_grad({back}, {param}, dtype)"
+        if kind in "biu":
+            return NO_GRADIENT
+        if kind not in "fc":  # (complex casts are refused before templates are asked)
+            raise NonDifferentiableError(f"a cast to {np.dtype(dtype)} has no gradient",
+                                         fix="cast to a float dtype")
+        return f"astype({back}, np.result_type({param}))"
+    return template
+
+
+defvjp(runtime.astype, "x, dtype", name="astype", shape_of=True, x=_cast("x"))
 if hasattr(np, "astype"):
-    defvjp(np.astype, "x, dtype, *, copy=True, device=None", shape_of=True,
-           x="astype(g, np.result_type(x))")
+    defvjp(np.astype, "x, dtype, *, copy=True, device=None", shape_of=True, x=_cast("x"))
 defvjp(np.copy, "a, order='K', subok=False", shape_of=True, a="g")
 defvjp(np.asarray, "a, dtype=None, order=None, *, device=None, copy=None, like=None",
-       a=lambda dtype: "g" if dtype is None else "astype(g, np.result_type(a))")
+       a=_cast("a"))
+defvjp(np.array, "object, dtype=None, *, copy=True, order='K', subok=False, ndmin=0, like=None",
+       object=_cast("object", reshape=True))
 
 # Reductions.
 for _name, _function in [("sum", np.sum), ("mean", np.mean), ("prod", np.prod), ("max", np.max),
