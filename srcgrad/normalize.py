@@ -546,6 +546,13 @@ class Normalizer:
                     self.getitem_op(value_atom, index_atom))
 
     def getitem_op(self, base, index) -> Op:
+        if isinstance(base, gast.Attribute) or \
+                isinstance(base, gast.Name) and not self.resolver.is_local(base.id):
+            resolved = self.resolver.resolve(base)
+            rule = registry.lookup_subscript(resolved.value) if resolved.kind == "object" \
+                else None
+            if rule is not None:  # np.r_[a, b]: the object's subscript has a rule of its own
+                return self.rule_op(rule.key, [index], {}, base, rule=rule)
         return Op("rule", registry.lookup("getitem"), bound={"x": base, "index": index},
                   static={"index": static_value(index),
                           "basic_index": self.is_basic_index(index)})

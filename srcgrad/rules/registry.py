@@ -252,6 +252,27 @@ def defvjp(primitive: Any, params: str, *, name: str | None = None,
     return rule
 
 
+# ---------------------------------------------------------------------------------------------
+# Objects whose subscript is an operation (np.r_[a, b]): their rules, by the object.
+# ---------------------------------------------------------------------------------------------
+
+_SUBSCRIPTS: dict[int, tuple[Any, Rule]] = {}
+
+
+def defsubscript(obj: Any, params: str, *, name: str, **adjoints: Template) -> Rule:
+    """Register the rule of ``obj[index]`` for an object whose subscript computes a value from
+    the index (``np.r_[a, 0.0, b]``); ``params`` names the index (``"index"``)."""
+    rule = defvjp(f"{name}[]", params, name=name, sequences=tuple(adjoints), **adjoints)
+    _SUBSCRIPTS[id(obj)] = (obj, rule)
+    return rule
+
+
+def lookup_subscript(obj: Any) -> Rule | None:
+    """The rule of ``obj[index]`` registered with :func:`defsubscript`, or None."""
+    found = _SUBSCRIPTS.get(id(obj))
+    return found[1] if found is not None and found[0] is obj else None
+
+
 def nondiff(*primitives: Any, params: str = "*args, **kwargs") -> None:
     """Register primitives whose result carries no gradient (``argmax``, ``floor``, ``shape``).
 
