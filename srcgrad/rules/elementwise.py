@@ -122,6 +122,10 @@ for _extremum in (np.maximum, np.minimum, np.fmax, np.fmin):
     defvjp(_extremum, "x1, x2", elementwise=True,
            x1="unbroadcast(g * tie_share(x1, x2, ans), x1)",
            x2="unbroadcast(g * tie_share(x2, x1, ans), x2)")
+# nan_to_num replaces NaN and infinities by constants: the gradient passes where x is finite.
+defvjp(np.nan_to_num, "x, copy=True, nan=0.0, posinf=None, neginf=None", elementwise=True,
+       x="np.where(np.isfinite(x), g, 0.0)")
+
 # heaviside(x1, x2) is 0, x2 or 1 as x1 is negative, zero or positive: a step in x1 (derivative
 # 0, as autograd and JAX), and x2 wherever x1 == 0.
 defvjp(np.heaviside, "x1, x2", elementwise=True,
