@@ -39,9 +39,13 @@ def _axes(axis, ndim):
 
 
 def _mean(axis, keepdims, shape_a):
-    if axis is None:  # (np.divide: a mean of no elements is NaN, not a ZeroDivisionError)
+    if axis is None and shape_a is DYNAMIC:
+        # (np.divide: a mean of no elements is NaN, not a ZeroDivisionError)
         return "spread(np.divide(g, np.size(a)), np.shape(a))"
     axes = None if shape_a is DYNAMIC else _axes(axis, len(shape_a))
+    if axis is None:
+        axes = tuple(range(len(shape_a)))
+        keepdims = True  # g is a scalar: spread it
     if axes is not None:
         count = int(np.prod([shape_a[a] for a in np.atleast_1d(axes)]))
         if count == 0:  # a mean over no elements: a has no elements either
