@@ -977,8 +977,9 @@ class Normalizer:
         return expr, self.rule_op(rule.key, args, kwargs, node, rule=rule)
 
     def callee_expr(self, func, rule: Rule | None):
-        """How generated code names a callee: ``np.<name>`` for NumPy rules, else as written."""
-        if rule is not None and rule.name.startswith("np."):
+        """How generated code names a callee: ``np.<name>`` for NumPy rules, else as written;
+        a method's function (``func`` None) by its rule's name (a runtime helper's)."""
+        if rule is not None and (rule.name.startswith("np.") or func is None):
             return gast.parse(rule.name, mode="eval").body
         return func
 

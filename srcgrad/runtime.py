@@ -244,11 +244,12 @@ def matmul_rhs_grad(g, x, y):
 # ---------------------------------------------------------------------------------------------
 
 
-def astype(x, dtype):
-    """``x`` converted to ``dtype``: the function form of ``x.astype(dtype)``, also for floats."""
+def astype(x, dtype, order="K", casting="unsafe", subok=True, copy=True):
+    """``x`` converted to ``dtype``: the function form of ``x.astype(dtype, ...)``, also for
+    Python numbers."""
     if hasattr(x, "astype"):
-        return x.astype(dtype)
-    return np.asarray(x).astype(dtype)[()]
+        return x.astype(dtype, order, casting, subok, copy)
+    return np.asarray(x).astype(dtype, order, casting, subok, copy)[()]
 
 
 def cast_grad(g, x, dtype):

@@ -107,3 +107,23 @@ def array_ndmin(x):
 
 def test_array_with_ndmin():
     check_grads(array_ndmin, X[:3])
+
+
+def scalar_types(x):
+    return np.sum(np.int32(x[0]) * x) + np.sum(np.float64(x[1]) * x) + np.sum(int(x[2]) * x)
+
+
+def other_array_makers(x):
+    total = np.sum(np.asanyarray(x, dtype=int) * x) + np.sum(np.ascontiguousarray(x) ** 2)
+    return total + np.sum(np.asfortranarray(x, dtype=np.int8) * x)
+
+
+def astype_spellings(x):
+    total = np.sum(x.astype("i8") * x) + np.sum(x.astype(dtype=np.uint8) * x)
+    return total + np.sum(x.astype(np.float64, copy=False) ** 2) + np.sum(x.astype(x.dtype) * x)
+
+
+@pytest.mark.parametrize("f", [scalar_types, other_array_makers, astype_spellings],
+                         ids=lambda f: f.__name__)
+def test_other_spellings_of_casts(f):
+    check_grads(f, X, rtol=1e-6, atol=1e-6)
