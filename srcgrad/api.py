@@ -108,7 +108,7 @@ def _container_kind(value):
 
 def _check_float(value: Any, name: str, fn: Callable) -> None:
     if type(value) is np.ndarray:
-        if value.dtype.kind in "fc":
+        if value.dtype.kind == "f":  # (complex differentiation is not supported)
             return
     elif isinstance(value, (float, np.floating)):
         return

@@ -614,6 +614,13 @@ class Normalizer:
                     self.getitem_op(value_atom, index_atom))
 
     def getitem_op(self, base, index) -> Op:
+        if isinstance(base, gast.Attribute) or \
+                isinstance(base, gast.Name) and not self.resolver.is_local(base.id):
+            resolved = self.resolver.resolve(base)
+            rule = registry.lookup_subscript(resolved.value) if resolved.kind == "object" \
+                else None
+            if rule is not None:  # np.r_[a, b]: the object's subscript has a rule of its own
+                return self.rule_op(rule.key, [index], {}, base, rule=rule)
         return Op("rule", registry.lookup("getitem"), bound={"x": base, "index": index},
                   static={"index": static_value(index),
                           "basic_index": self.is_basic_index(index)})
@@ -1067,8 +1074,9 @@ class Normalizer:
         return expr, self.rule_op(rule.key, args, kwargs, node, rule=rule)
 
     def callee_expr(self, func, rule: Rule | None):
-        """How generated code names a callee: ``np.<name>`` for NumPy rules, else as written."""
-        if rule is not None and rule.name.startswith("np."):
+        """How generated code names a callee: ``np.<name>`` for NumPy rules, else as written;
+        a method's function (``func`` None) by its rule's name (a runtime helper's)."""
+        if rule is not None and (rule.name.startswith("np.") or func is None):
             return gast.parse(rule.name, mode="eval").body
         return func
 
@@ -1114,15 +1122,27 @@ class Normalizer:
         if rule is None:
             return Op("opaque", what=str(key))
         try:
-            return bind_op(rule, args, kwargs)
+            return bind_op(rule, args, kwargs, self.static_global)
         except TypeError as exc:
             raise self.unsupported(node, f"the call to {rule.name} does not match its "
                                    f"parameters ({exc})", "check the arguments") from None
 
+    def static_global(self, atom) -> Any:
+        """The global value an atom names where templates specialise on it (a dtype such as
+        ``int`` or ``np.float32``, a complex constant: see ``registry.static_global``), else
+        DYNAMIC."""
+        if not isinstance(atom, (gast.Name, gast.Attribute)) or \
+                isinstance(atom, gast.Name) and self.resolver.is_local(atom.id):
+            return DYNAMIC
+        resolved = self.resolver.resolve(atom)
+        return registry.static_global(resolved.value) if resolved.kind == "object" else DYNAMIC
 
-def bind_op(rule: Rule, args: list, kwargs: dict) -> Op:
+
+
+def bind_op(rule: Rule, args: list, kwargs: dict, static_global=None) -> Op:
     """The Op of a call of ``rule``'s primitive with these atoms (TypeError if they do not
-    match its parameters)."""
+    match its parameters). ``static_global`` gives the value of an atom naming a global that
+    templates specialise on (a dtype), or DYNAMIC."""
     bound = rule.signature.bind(*args, **kwargs)
     arguments = {}
     for param, value in bound.arguments.items():
@@ -1136,9 +1156,11 @@ def bind_op(rule: Rule, args: list, kwargs: dict) -> Op:
     for param, spec in rule.signature.parameters.items():
         if param in arguments:
             static[param] = static_value(arguments[param])
+            if static[param] is DYNAMIC and static_global is not None:
+                static[param] = static_global(arguments[param])
         elif spec.default is not spec.empty:
             static[param] = spec.default
-    if not rule.differentiable:
+    if not rule.differentiable or rule.cut(static):
         return Op("nondiff", rule=rule, bound=arguments, static=static, what=rule.name)
     return Op("rule", rule, bound=arguments, static=static, what=rule.name)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import CotangentShapeError, NonScalarOutputError
+from .errors import CotangentShapeError, NonDifferentiableError, NonScalarOutputError
 
 
 def unbroadcast(g, x):
@@ -191,6 +191,8 @@ def as_grad(dx, x):
         if (type(dx) is np.ndarray and dx.shape == x.shape and dx.dtype == x.dtype
                 and dx.flags.writeable):
             return dx
+        if np.iscomplexobj(dx):
+            raise _complex_gradient()
         if dx is None:
             return np.zeros_like(x)
         return np.array(np.broadcast_to(dx, x.shape), dtype=x.dtype)
@@ -202,11 +204,21 @@ def as_grad(dx, x):
         return {key: as_grad(parts.get(key), value) for key, value in x.items()}
     if dx is None:
         dx = 0.0
+    if np.iscomplexobj(dx):
+        raise _complex_gradient()
     if isinstance(x, (float, int)):
         return float(np.sum(dx)) if np.ndim(dx) else float(dx)
     if isinstance(x, np.generic):
         return x.dtype.type(np.sum(dx))
     return dx
+
+
+def _complex_gradient():
+    return NonDifferentiableError(
+        "the gradient came out complex: a complex value depends on one being differentiated, "
+        "and srcgrad differentiates real-valued code only",
+        fix="write the computation with real numbers (the real and imaginary parts as two float "
+            "arrays)")
 
 
 def matmul_lhs_grad(g, x, y):
@@ -245,11 +257,25 @@ def matmul_rhs_grad(g, x, y):
 # ---------------------------------------------------------------------------------------------
 
 
-def astype(x, dtype):
-    """``x`` converted to ``dtype``: the function form of ``x.astype(dtype)``, also for floats."""
+def astype(x, dtype, order="K", casting="unsafe", subok=True, copy=True):
+    """``x`` converted to ``dtype``: the function form of ``x.astype(dtype, ...)``, also for
+    Python numbers."""
     if hasattr(x, "astype"):
-        return x.astype(dtype)
-    return np.asarray(x).astype(dtype)[()]
+        return x.astype(dtype, order, casting, subok, copy)
+    return np.asarray(x).astype(dtype, order, casting, subok, copy)[()]
+
+
+def cast_grad(g, x, dtype):
+    """The gradient of ``x`` cast to ``dtype`` (not known before the code ran): none (zeros)
+    through an integer or boolean cast, else ``g`` cast back to ``x``'s dtype."""
+    kind = np.dtype(dtype).kind
+    if kind in "biu":
+        return np.zeros(np.shape(x), dtype=np.result_type(x, 0.0))
+    if kind != "f":
+        raise NonDifferentiableError(
+            f"a cast to {np.dtype(dtype)} has no gradient (srcgrad differentiates real-valued "
+            "code only)", fix="cast to a float dtype")
+    return astype(g, np.result_type(x))
 
 
 def matrix_transpose(a):
@@ -334,6 +360,14 @@ def var_grad(g, a, axis=None, ddof=0, keepdims=False):
     """The gradient of ``np.var(a, axis, ddof=ddof)``: ``2 g (a - mean) / (N - ddof)``."""
     centered = a - np.mean(a, axis=axis, keepdims=True)
     return 2.0 * unreduce(g, a, axis, keepdims) * centered / (unreduce_count(a, axis) - ddof)
+
+
+def std_grad(g, a, ans, axis=None, ddof=0, keepdims=False):
+    """The gradient of ``ans = np.std(a, axis, ddof=ddof)``: that of the variance over
+    ``2 ans``, and 0 where ``ans`` is 0 (a subgradient: the square root has a kink there)."""
+    zero = np.equal(ans, 0)
+    scale = np.where(zero, 0.0, g) / (2.0 * np.where(zero, 1.0, ans))
+    return var_grad(scale, a, axis, ddof, keepdims)
 
 
 def cumsum_grad(g, a, axis=None):
@@ -436,11 +470,49 @@ def _einsum_parse(subscripts, ndims):
     return inputs, ellipsis + "".join(once)
 
 
-def einsum_grads(g, subscripts, operands):
-    """The gradients of all operands of ``np.einsum(subscripts, *operands)``, as a list."""
+def _einsum_sublists(args):
+    """``np.einsum``'s sublist form (``a, [0, 1], b, [1, 2], [0, 2]``) as subscripts and the
+    positions of the arrays in ``args``."""
+    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+    def spec(sublist):
+        return "".join("..." if i is Ellipsis else letters[i] for i in sublist)
+
+    arrays = list(range(0, len(args) - len(args) % 2, 2))
+    subscripts = ",".join(spec(args[k + 1]) for k in arrays)
+    if len(args) % 2:
+        subscripts += "->" + spec(args[-1])
+    return subscripts, arrays
+
+
+def einsum_operand_grads(g, first, operands, first_only=False):
+    """The gradients of ``np.einsum(first, *operands)``'s arguments: ``first``'s (None for
+    subscripts) with ``first_only``, else a list aligned with ``operands`` (None for the
+    sublists of the sublist form)."""
+    if isinstance(first, str):
+        return einsum_grads(g, first, operands)
+    args = (first,) + tuple(operands)
+    subscripts, arrays = _einsum_sublists(args)
+    wanted = {0} if first_only else set(range(1, len(arrays)))
+    grads = einsum_grads(g, subscripts, [args[k] for k in arrays], wanted)
+    if first_only:
+        return grads[0]
+    aligned = [None] * len(operands)
+    for position, grad in zip(arrays, grads):
+        if position:
+            aligned[position - 1] = grad
+    return aligned
+
+
+def einsum_grads(g, subscripts, operands, wanted=None):
+    """The gradients of the operands of ``np.einsum(subscripts, *operands)``, as a list; with
+    ``wanted``, None for those not in it."""
     inputs, output = _einsum_parse(subscripts, [np.ndim(op) for op in operands])
     grads = []
     for k, (spec, op) in enumerate(zip(inputs, operands)):
+        if wanted is not None and k not in wanted:
+            grads.append(None)
+            continue
         others = [(s, o) for j, (s, o) in enumerate(zip(inputs, operands)) if j != k]
         letters = "".join(dict.fromkeys(spec))  # each letter once, in order
         known = set(output).union(*(s for s, _ in others))
@@ -568,6 +640,34 @@ def unconcatenate(g, arrays, axis=0):
         pieces.append(g[tuple(index)])
         start += shape[axis]
     return pieces
+
+
+def unconcat_index(g, maker, index):
+    """The gradients of the items of ``maker[index]`` (``np.r_[a, b]``, ``np.c_[a, b]``): a
+    list, None for slices and directives; one gradient for an index of one item.
+
+    Each element of the result comes from one element of one item: joining the items' element
+    numbers instead of their values says which.
+    """
+    items = index if isinstance(index, tuple) else (index,)
+    coded, blank, spans, total = list(items), list(items), {}, 0
+    for k, item in enumerate(items):
+        if isinstance(item, (str, slice)):
+            continue
+        shape = np.shape(item)
+        size = int(np.prod(shape))
+        coded[k] = np.arange(total, total + size, dtype=float).reshape(shape)
+        blank[k] = np.full(shape, -1.0)
+        spans[k] = (total, size, shape)
+        total += size
+    numbers = np.ravel(maker[tuple(coded)])
+    hit = numbers != np.ravel(maker[tuple(blank)])  # elements that came from an item
+    flat = np.zeros(total, dtype=np.result_type(g, 0.0))
+    np.add.at(flat, numbers[hit].astype(np.intp), np.ravel(g)[hit])
+    grads = [None] * len(items)
+    for k, (start, size, shape) in spans.items():
+        grads[k] = flat[start:start + size].reshape(shape)
+    return grads if isinstance(index, tuple) else grads[0]
 
 
 def unstack(g, axis=0):

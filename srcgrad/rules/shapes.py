@@ -16,7 +16,7 @@ the output does not depend on); ``unsplit`` fills those with zeros.
 import numpy as np
 
 from ..errors import NonDifferentiableError, RuleError
-from .registry import DYNAMIC, defvjp
+from .registry import DYNAMIC, defsubscript, defvjp
 
 
 def _unreshape(order):
@@ -104,6 +104,11 @@ defvjp(np.vsplit, "ary, indices_or_sections", returns_sequence=True,
        ary="unsplit(g, ary, indices_or_sections, 0)")
 defvjp(np.dsplit, "ary, indices_or_sections", returns_sequence=True,
        ary="unsplit(g, ary, indices_or_sections, 2)")
+
+# np.r_[a, b, 0:3] and np.c_[a, b] join their index's items (along the first and the last
+# axis): each item's adjoint is where its elements went.
+defsubscript(np.r_, "index", name="np.r_", index="unconcat_index(g, np.r_, index)")
+defsubscript(np.c_, "index", name="np.c_", index="unconcat_index(g, np.c_, index)")
 
 # Copies: the adjoint sums over them.
 defvjp(np.tile, "A, reps", shape_of=True, A="untile(g, A, reps)")
