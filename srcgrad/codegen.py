@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ast
+import copy
 import itertools
 import linecache
+import math
 import re
 
-import astor
 import gast
 
 #: Generated code holds comments as calls ``__comment__("text")``; :func:`to_source` prints them.
@@ -16,12 +17,59 @@ _COMMENT = re.compile(r"^(\s*)" + COMMENT_MARKER + r"\((.*)\)$", re.MULTILINE)
 _counter = itertools.count()
 
 
-def to_source(tree) -> str:
-    """Python source of a gast (or ast) tree. The one place that chooses the unparser."""
-    if isinstance(tree, gast.AST):
+def to_source(tree: gast.AST | ast.AST) -> str:
+    """Python source of a gast (or ast) tree, each statement on one line.
+
+    The one place that chooses the unparser (:func:`ast.unparse`).
+    """
+    if type(tree) is getattr(ast, type(tree).__name__, None):  # (gast's classes subclass ast's)
+        tree = copy.deepcopy(tree)  # (negative constants are rewritten in place)
+    else:
         tree = to_ast(tree)  # (no locations needed: the source text is what gets compiled)
-    text = astor.to_source(tree, pretty_source=_pretty)
+    tree = ast.fix_missing_locations(_signed_constants_as_unary_minus(tree))  # (unparse reads them)
+    text = ast.unparse(tree) + "\n"
+    text = _RETURN_TUPLE.sub(_return_without_parentheses, text)
     return _COMMENT.sub(lambda m: f"{m.group(1)}# {ast.literal_eval(m.group(2))}", text)
+
+
+_RETURN_TUPLE = re.compile(r"^(\s*)return \((.*)\)$", re.MULTILINE)
+
+
+def _return_without_parentheses(match: re.Match) -> str:
+    """``return a, b`` for ``return (a, b)``: when the text inside the parentheses is a tuple
+    on its own, the parentheses change nothing."""
+    indent, inner = match.groups()
+    try:
+        tuple_alone = isinstance(ast.parse(inner, mode="eval").body, ast.Tuple)
+    except SyntaxError:  # e.g. ``return (a, b)[0] + (c, d)``
+        tuple_alone = False
+    return f"{indent}return {inner}" if tuple_alone else match.group(0)
+
+
+def _is_negative_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and \
+        math.copysign(1.0, value) < 0 and not math.isnan(value)
+
+
+def _signed_constants_as_unary_minus(tree: ast.AST) -> ast.AST:
+    """Rewrite each negative number constant ``-c`` as ``-(c)``, in place.
+
+    :func:`ast.unparse` prints a negative constant bare, as if it were an atom, so
+    ``(-0.5) ** 2`` would come out as ``-0.5 ** 2`` (which is ``-(0.5 ** 2)``) and
+    ``(-2).real`` as ``-2 .real``. A unary minus gets the parentheses its precedence needs.
+    """
+    for node in ast.walk(tree):
+        for field, value in ast.iter_fields(node):
+            if isinstance(value, ast.Constant) and _is_negative_number(value.value):
+                setattr(node, field, _negated(value.value))
+            elif isinstance(value, list):
+                value[:] = [_negated(item.value) if isinstance(item, ast.Constant)
+                            and _is_negative_number(item.value) else item for item in value]
+    return tree
+
+
+def _negated(value: float) -> ast.UnaryOp:
+    return ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=-value))
 
 
 # Nodes whose gast and ast forms have the same name and fields: converted directly, which is
@@ -51,11 +99,6 @@ def to_ast(node):
         return gast.gast_to_ast(node)
     cls = getattr(ast, kind)
     return cls(**{field: to_ast(getattr(node, field, None)) for field in cls._fields})
-
-
-def _pretty(source):
-    # astor wraps long lines in a way that reads badly; keep each statement on one line.
-    return "".join(source)
 
 
 def expression_source(node) -> str:
