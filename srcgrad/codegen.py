@@ -28,22 +28,36 @@ def to_source(tree: gast.AST | ast.AST) -> str:
         tree = to_ast(tree)  # (no locations needed: the source text is what gets compiled)
     tree = ast.fix_missing_locations(_signed_constants_as_unary_minus(tree))  # (unparse reads them)
     text = ast.unparse(tree) + "\n"
-    text = _RETURN_TUPLE.sub(_return_without_parentheses, text)
+    text = _without_tuple_parentheses(text)
     return _COMMENT.sub(lambda m: f"{m.group(1)}# {ast.literal_eval(m.group(2))}", text)
 
 
-_RETURN_TUPLE = re.compile(r"^(\s*)return \((.*)\)$", re.MULTILINE)
+# ast.unparse puts parentheses around some tuples that need none (Python 3.10 around more than
+# 3.11+): ``return (a, b)``, ``(h, c) = tape.pop()``, ``for (i, x) in ...``. Generated code reads,
+# and is the same on every Python, without them: (pattern, replacement, body the line needs to
+# parse on its own).
+_TUPLE_IN_PARENTHESES = [
+    (re.compile(r"^(\s*)return \((.*)\)$", re.MULTILINE), r"\1return \2", ""),
+    (re.compile(r"^(\s*)\((.*)\) = (.*)$", re.MULTILINE), r"\1\2 = \3", ""),
+    (re.compile(r"^(\s*)for \((.*)\) in (.*):$", re.MULTILINE), r"\1for \2 in \3:", "\n pass"),
+]
 
 
-def _return_without_parentheses(match: re.Match) -> str:
-    """``return a, b`` for ``return (a, b)``: when the text inside the parentheses is a tuple
-    on its own, the parentheses change nothing."""
-    indent, inner = match.groups()
+def _without_tuple_parentheses(text: str) -> str:
+    for pattern, replacement, body in _TUPLE_IN_PARENTHESES:
+        text = pattern.sub(lambda match: _if_unchanged(match, replacement, body), text)
+    return text
+
+
+def _if_unchanged(match: re.Match, replacement: str, body: str) -> str:
+    """The line rewritten, if that leaves its meaning (its tree) as it was; else the line."""
+    line, rewritten = match.group(0), match.expand(replacement)
     try:
-        tuple_alone = isinstance(ast.parse(inner, mode="eval").body, ast.Tuple)
-    except SyntaxError:  # e.g. ``return (a, b)[0] + (c, d)``
-        tuple_alone = False
-    return f"{indent}return {inner}" if tuple_alone else match.group(0)
+        same = ast.dump(ast.parse(rewritten.strip() + body)) == \
+            ast.dump(ast.parse(line.strip() + body))
+    except SyntaxError:  # e.g. ``return (a, b)[0] + (c, d)`` without its first parenthesis
+        same = False
+    return rewritten if same else line
 
 
 def _is_negative_number(value: object) -> bool:

@@ -23,7 +23,7 @@ from typing import Any
 
 import gast
 
-from . import ir
+from . import ir, runtime
 from .errors import SourceUnavailableError, UnknownCallableError, UnsupportedSyntaxError
 from .exits import always_exits, own_loop_exits, structure_exits, walk_own
 from .inline import bind, is_user_function, parsed_helper, rename_apart
@@ -970,8 +970,10 @@ class Normalizer:
         return expr, self.rule_op(rule.key, args, kwargs, node, rule=rule)
 
     def callee_expr(self, func, rule: Rule | None):
-        """How generated code names a callee: ``np.<name>`` for NumPy rules, else as written."""
-        if rule is not None and rule.name.startswith("np."):
+        """How generated code names a callee: ``np.<name>`` for NumPy rules, its own name for a
+        runtime helper (``astype`` where NumPy has no ``np.astype``), else as written."""
+        if rule is not None and (rule.name.startswith("np.")
+                                 or getattr(runtime, rule.name, None) is rule.key):
             return gast.parse(rule.name, mode="eval").body
         return func
 
