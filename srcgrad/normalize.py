@@ -24,7 +24,7 @@ from typing import Any
 import gast
 import numpy as np
 
-from . import ir
+from . import ir, runtime
 from .errors import SourceUnavailableError, UnknownCallableError, UnsupportedSyntaxError
 from .exits import always_exits, own_loop_exits, structure_exits, walk_own
 from .inline import bind, is_user_function, parsed_helper, rename_apart
@@ -348,7 +348,6 @@ class Normalizer:
     def template_expr(self, text: str, values: dict):
         """An effect's template as an expression of the call's arguments (``np`` and the
         runtime helpers it names resolve to themselves)."""
-        from . import runtime
         expr = gast.parse(text, mode="eval").body
         for node in ir.walk(expr):
             if isinstance(node, gast.Name) and node.id not in values:
@@ -1074,9 +1073,11 @@ class Normalizer:
         return expr, self.rule_op(rule.key, args, kwargs, node, rule=rule)
 
     def callee_expr(self, func, rule: Rule | None):
-        """How generated code names a callee: ``np.<name>`` for NumPy rules, else as written;
-        a method's function (``func`` None) by its rule's name (a runtime helper's)."""
-        if rule is not None and (rule.name.startswith("np.") or func is None):
+        """How generated code names a callee: ``np.<name>`` for NumPy rules, its own name for a
+        runtime helper (``astype`` where NumPy has no ``np.astype``; a method's function, with
+        ``func`` None, too), else as written."""
+        if rule is not None and (rule.name.startswith("np.") or func is None
+                                 or getattr(runtime, rule.name, None) is rule.key):
             return gast.parse(rule.name, mode="eval").body
         return func
 

@@ -42,9 +42,17 @@ def unsum(g, items):
     return spread(g, np.shape(items))
 
 
+def _float_dtype(*values):
+    """The float dtype of ``values`` (float64 for integers and booleans): NumPy 2's
+    ``np.result_type(*values, 1.0)``, also on NumPy 1.x, where the Python float would make a
+    float32 scalar float64."""
+    dtype = np.result_type(*values) if values else np.dtype(np.float64)
+    return dtype if np.issubdtype(dtype, np.inexact) else np.dtype(np.float64)
+
+
 def spread(g, shape):
     """``g`` repeated to fill ``shape`` (like ``np.broadcast_to``, in an array of its own)."""
-    out = np.empty(shape, dtype=np.result_type(g, 1.0))
+    out = np.empty(shape, dtype=_float_dtype(g))
     out[...] = g
     return out
 
@@ -107,7 +115,7 @@ def unindex_list(g, length, index):
 def unindex_to(g, shape, index):
     """The gradient of ``x[index]`` for an array ``x`` of ``shape`` and an index of integers
     and slices (no element picked twice): ``g`` placed into zeros."""
-    dx = np.zeros(shape, dtype=np.result_type(g, 0.0))
+    dx = np.zeros(shape, dtype=_float_dtype(g))
     dx[index] = g
     return dx
 
@@ -296,7 +304,7 @@ def tie_share(x, y, ans):
     tied = won & np.equal(y, ans)
     if not tied.any():
         return won  # a boolean mask: multiplying by it is the cheapest way to select
-    return won - np.asarray(0.5, np.result_type(ans, 0.5)) * tied
+    return won - np.asarray(0.5, _float_dtype(ans)) * tied
 
 
 def within(a, lo, hi):
@@ -327,7 +335,7 @@ def _axes(axis, ndim):
 def _even_share(hit, axis, like):
     """``hit`` divided by its count over ``axis``, in the float dtype of ``like``."""
     share = hit / np.sum(hit, axis=axis, keepdims=True)
-    return share.astype(np.result_type(like, 0.5), copy=False)
+    return share.astype(_float_dtype(like), copy=False)
 
 
 def extremum_grad(g, a, ans, axis=None, keepdims=False):
@@ -584,9 +592,18 @@ def norm_grad(g, x, ans, ord=None, axis=None, keepdims=False):
     return np.moveaxis(gm * dm, (-2, -1), axes)
 
 
+def _solves_for_vectors(a, b):
+    """Whether ``np.linalg.solve(a, b)`` reads ``b`` as (a stack of) vectors: when it is 1-d, and
+    on NumPy 1.x also when it has one axis fewer than ``a``."""
+    return np.ndim(b) == 1 or (_NUMPY_1 and np.ndim(b) == np.ndim(a) - 1)
+
+
+_NUMPY_1 = np.lib.NumpyVersion(np.__version__) < "2.0.0"
+
+
 def solve_rhs_grad(g, a, b):
     """The gradient of ``b`` in ``np.linalg.solve(a, b)``: ``solve(a.T, g)``."""
-    if np.ndim(b) == 1:
+    if _solves_for_vectors(a, b):
         db = np.linalg.solve(matrix_transpose(a), np.asarray(g)[..., None])[..., 0]
     else:
         db = np.linalg.solve(matrix_transpose(a), g)
@@ -595,7 +612,7 @@ def solve_rhs_grad(g, a, b):
 
 def solve_lhs_grad(g, a, b, ans):
     """The gradient of ``a`` in ``x = np.linalg.solve(a, b)``: ``-solve(a.T, g) @ x.T``."""
-    if np.ndim(b) == 1:
+    if _solves_for_vectors(a, b):
         db = np.linalg.solve(matrix_transpose(a), np.asarray(g)[..., None])
         da = -db * np.asarray(ans)[..., None, :]
     else:
@@ -608,7 +625,7 @@ def undiag(g, v, k=0):
     matrix ``v``, zeros shaped like it with ``g`` on its ``k``-th diagonal."""
     if np.ndim(v) == 1:
         return np.diag(g, k)
-    dv = np.zeros(np.shape(v), dtype=np.result_type(g, 1.0))
+    dv = np.zeros(np.shape(v), dtype=_float_dtype(g))
     rows = np.arange(len(g)) + max(-k, 0)
     dv[rows, rows + k] = g
     return dv
@@ -693,7 +710,7 @@ def unsplit(g, ary, indices_or_sections, axis=0):
 
     ``g`` has one entry per piece; an entry of None is a piece whose gradient is zero.
     """
-    dtype = np.result_type(*[p for p in g if p is not None], 0.0)
+    dtype = _float_dtype(*[p for p in g if p is not None])
     da = np.zeros(np.shape(ary), dtype=dtype)
     for view, piece in zip(np.array_split(da, indices_or_sections, axis), g):
         if piece is not None:
