@@ -14,13 +14,25 @@ from corpus.programs import FAMILIES, check_program, family_programs
 from hypothesis import HealthCheck, Phase, assume, event, given, settings
 from hypothesis import strategies as st
 
-FUZZ = settings(max_examples=25, deadline=None, derandomize=True, database=None,
+FUZZ = settings(max_examples=20, deadline=None, derandomize=True, database=None,
                 phases=[Phase.explicit, Phase.generate], report_multiple_bugs=False,
                 suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
 
 #: Families whose bug is not fixed on this branch (each reported in /work/findings/fuzz.md):
 #: they fail today and must XPASS, then lose their mark, once the engine is fixed.
-KNOWN = {}
+KNOWN = {
+    "views": "views: a write through np.reshape(y, (-1,)) (np.moveaxis ...) is not seen in y",
+    "aliases": "aliases: writes through a dict item, tuple unpacking, `w, z = y, y` are lost",
+    "rows": "rows: `for r in y: r *= 2.0` does not change y",
+    "container": "container: `w, z = ps` then `w[:] = ...` gives a wrong gradient of ps",
+    "out": "out: np.dot(y, a, out=w) is ignored",
+    "effects": "effects: np.copyto into a parameter writes into the caller's array",
+    "fancy": "fancy: y[[0, 0]] = ... (a repeated index) gives a wrong gradient",
+    "literals": "literals: a * (-0.5) ** 2 is emitted as a * -0.5 ** 2",
+    "casts": "casts: astype(int) does not cut the gradient",
+    "walrus": "walrus: a walrus in a while condition gives a wrong gradient",
+    "integer_reassignment": "integer reassignment: `if ...: a = 2` gives gradient 0 for a",
+}
 
 
 def _families():

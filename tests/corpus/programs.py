@@ -372,8 +372,12 @@ def _closures(draw, names, n):
     use = draw(st.sampled_from([f"sum([np.sum(g_{n}(t)) for t in b])",
                                 f"np.sum(np.stack([g_{n}(t) for t in b]))",
                                 f"np.sum(g_{n}(a))",
-                                f"sum(np.sum(g_{n}(t)) for t in [a, {y}])"]))
+                                f"sum(np.sum(g_{n}(t)) for t in [a, {y}])",
+                                f"np.sum(g_{n}({y}) * g_{n}(b))", "loop"]))
     lines = inner
+    if use == "loop":  # the closure called in a loop over rows
+        lines += [f"u_{n} = 0.0", f"for t_{n} in b:", f"    u_{n} = u_{n} + np.sum(g_{n}(t_{n}))"]
+        use = f"u_{n}"
     if draw(st.booleans()):  # the captured value rebound before the call (late binding)
         lines.append(f"{x} = {x} * 2.0" if x not in ("a", "b", "c") else f"{x} = {x} + 1.0")
     return lines + [f"s_{n} = {use}"]
