@@ -211,7 +211,8 @@ def _guarded(draw, names, lines):
 def _reads(draw, names, n, aliases):
     """``s_<n>``: a scalar that reads every alias (and a random name)."""
     terms = [draw(st.sampled_from(["np.sum(np.sin({}))", "np.sum({} ** 2)",
-                                   "np.sum({} * {x})"])).format(a, x=draw(st.sampled_from(names)))
+                                   "np.sum({}) * np.mean({x})"])).format(
+        a, x=draw(st.sampled_from(names)))
              for a in aliases]
     return [f"s_{n} = " + " + ".join(terms)]
 
