@@ -147,10 +147,17 @@ def run(count: int, families: list[str], seed: int, minimize_per_group: int) -> 
     print("\n== failures, by family and kind")
     for (family, category), group in sorted(failures.items(), key=lambda kv: -len(kv[1])):
         print(f"\n-- {family}: {category} ({len(group)} programs)")
-        shortest = sorted(group, key=lambda item: len(item[0]))[:minimize_per_group]
-        for source, program_seed, outcome in shortest:
+        shown, tried = set(), set()
+        for source, program_seed, outcome in sorted(group, key=lambda item: len(item[0])):
+            if len(shown) == minimize_per_group or len(tried) == 4 * minimize_per_group:
+                break
+            if source in tried:
+                continue
+            tried.add(source)
             small = minimize(source, program_seed, category, directory)
-            print(f"# seed {program_seed}: {outcome.detail}\n{small}")
+            if small not in shown:  # distinct reproducers only
+                shown.add(small)
+                print(f"# seed {program_seed}: {outcome.detail}\n{small}")
     return 1 if failures else 0
 
 
@@ -161,8 +168,8 @@ def main(argv=None) -> int:
     parser.add_argument("--family", action="append", choices=[*FAMILIES, PLAIN],
                         help="a family to run (repeatable; default: all, and plain programs)")
     parser.add_argument("--seed", type=int, default=0, help="hypothesis's seed (default 0)")
-    parser.add_argument("--minimize", type=int, default=2,
-                        help="reproducers minimized and shown per group of failures (default 2)")
+    parser.add_argument("--minimize", type=int, default=3,
+                        help="distinct minimized reproducers shown per group of failures (default 3)")
     options = parser.parse_args(argv)
     warnings.simplefilter("ignore")  # NumPy's warnings on programs that overflow
     return run(options.programs, options.family or [*FAMILIES, PLAIN], options.seed,

@@ -342,6 +342,52 @@ def _expression(templates):
     return snippet
 
 
+_CONSTANTS = ["0.5", "-0.5", "(-0.5)", "2", "-2", "(-2)", "1e-3", "-1.5e1", "3.0", "(-1.25)"]
+_EXPONENTS = ["2", "3", "-1", "(-2)", "2 ** 1", "-(1)", "(-1) ** 2", "-2 ** 1", "2.0"]
+
+
+def _parenthesized(draw, text):
+    return f"({text})" if draw(st.booleans()) else text
+
+
+@st.composite
+def expressions(draw, names, depth=0):
+    """A random arithmetic expression over ``names`` and literals, negative ones and nested
+    powers included, parenthesized at random (whatever Python makes of it is the reference)."""
+    if depth >= 3 or draw(st.integers(0, 3)) == 0:
+        return draw(st.sampled_from(names + _CONSTANTS))
+    kind = draw(st.sampled_from(["binary", "binary", "unary", "power", "divide"]))
+    left = _parenthesized(draw, draw(expressions(names, depth + 1)))
+    if kind == "unary":
+        return draw(st.sampled_from(["-", "+", "- -"])) + left
+    if kind == "power":
+        return f"{left} ** {draw(st.sampled_from(_EXPONENTS))}"
+    right = _parenthesized(draw, draw(expressions(names, depth + 1)))
+    if kind == "divide":
+        return f"{left} / (1.5 + {right} ** 2)"
+    return f"{left} {draw(st.sampled_from(['+', '-', '*']))} {right}"
+
+
+def _arithmetic(draw, names, n):
+    lines = [f"w_{n} = " + draw(expressions(names)) + f" + 0.0 * {names[0]}"]
+    return lines + _reads(draw, names, n, [f"w_{n}"])
+
+
+# Functions issue 10 found differentiated wrongly, on the parameters' known shapes.
+_FUNCTIONS = ["np.heaviside({x} - {x}, {y})", "np.heaviside({x}, 0.5) * {x}",
+              "np.r_[a, np.ravel(b)] * np.sum({x})", "np.c_[a, a * {y}]",
+              "np.r_[0.5, a]", "np.einsum(b, [0, 1], [1, 0])",
+              "np.einsum(a, [0], np.ravel(b)[:3], [0], [])", "np.einsum('ij->j', b) * {x}",
+              "np.std(c, axis=1)", "np.var(c, axis=1, keepdims=True) + {x}",
+              "np.std(b, axis=0, ddof=0) + {x}", "np.var({x}) * {y}"]
+
+
+def _functions(draw, names, n):
+    x, y = draw(st.sampled_from(names)), draw(st.sampled_from(names))
+    line = f"w_{n} = " + draw(st.sampled_from(_FUNCTIONS)).format(x=x, y=y)
+    return [line] + _reads(draw, names, n, [f"w_{n}"])
+
+
 def _walrus(draw, names, n):
     x, y = draw(st.sampled_from(names)), draw(st.sampled_from(names))
     if draw(st.booleans()):
@@ -387,7 +433,8 @@ def _closures(draw, names, n):
 #: name -> snippet(draw, names, n): lines that end with a scalar ``s_<n>``.
 FAMILIES = {"views": _views, "aliases": _aliases, "rows": _rows, "container": _container,
             "out": _out, "effects": _effects, "fancy": _fancy,
-            "literals": _expression(_LITERALS), "casts": _expression(_CASTS),
+            "literals": _expression(_LITERALS), "arithmetic": _arithmetic,
+            "casts": _expression(_CASTS), "functions": _functions,
             "walrus": _walrus, "integer_reassignment": _integer_reassignment,
             "closures": _closures}
 
@@ -476,9 +523,10 @@ def central_differences(fn, args, eps=1e-6) -> list:
     return grads
 
 
-def _close(got, expected, rtol=1e-5, atol=1e-6) -> bool:
+def _close(got, expected, rtol=1e-5, atol=1e-6, equal_nan=False) -> bool:
     return len(got) == len(expected) and all(
-        np.shape(g) == np.shape(e) and np.allclose(g, e, rtol=rtol, atol=atol)
+        np.shape(g) == np.shape(e) and np.allclose(g, e, rtol=rtol, atol=atol,
+                                                   equal_nan=equal_nan)
         for g, e in zip(got, expected))
 
 
@@ -534,7 +582,7 @@ def check_program(source: str, seed: int, directory) -> Outcome:
     if not np.isclose(got_value, value, rtol=1e-9, atol=1e-12):
         return Outcome("failure", f"value {got_value!r}, the function gives {value!r}")
     if not np.isclose(generic_value, value, rtol=1e-9, atol=1e-12) or \
-            not _close(got, generic, rtol=1e-9, atol=1e-12):
+            not _close(got, generic, rtol=1e-9, atol=1e-12, equal_nan=True):
         return Outcome("failure", "the version for any shapes differs from the shape-specialised")
     expected = central_differences(fn, args)
     if _close(got, expected):
