@@ -4,6 +4,7 @@ From the repository root::
 
     python tests/fuzz_long.py                      # 10,000 programs, every family
     python tests/fuzz_long.py -n 2000 --seed 7 --family views --family out
+    python tests/fuzz_long.py --engine ../main     # the srcgrad of another checkout
 
 Programs are drawn by hypothesis (tests/corpus/programs.py): the families of issue 10 and the
 plain random programs, with and without control flow. Each is checked as in the CI fuzz tests
@@ -24,10 +25,20 @@ import time
 import warnings
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+
+def _engine(argv) -> str:
+    """The checkout whose srcgrad is checked: ``--engine DIR``, else this one."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--engine", default=str(ROOT))
+    return parser.parse_known_args(argv)[0].engine
+
+
+sys.path[:0] = [_engine(sys.argv[1:]), str(ROOT / "tests")]
 
 from corpus.programs import (FAMILIES, Outcome, check_program, family_programs,  # noqa: E402
                              programs, with_helpers)
+import srcgrad  # noqa: E402
 from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 from hypothesis import seed as hypothesis_seed  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
@@ -114,6 +125,7 @@ def run(count: int, families: list[str], seed: int, minimize_per_group: int) -> 
     invalid: collections.Counter = collections.Counter()
     failures: dict[tuple[str, str], list[tuple[str, int, Outcome]]] = collections.defaultdict(list)
     started = time.time()
+    print(f"checking {srcgrad.__file__}", flush=True)
     per_family = [count // len(families) + (i < count % len(families))
                   for i in range(len(families))]
     for family, examples in zip(families, per_family):
@@ -167,6 +179,8 @@ def main(argv=None) -> int:
                         help="how many programs, shared among the families (default 10000)")
     parser.add_argument("--family", action="append", choices=[*FAMILIES, PLAIN],
                         help="a family to run (repeatable; default: all, and plain programs)")
+    parser.add_argument("--engine", default=str(ROOT),
+                        help="the checkout whose srcgrad to check (default: this one)")
     parser.add_argument("--seed", type=int, default=0, help="hypothesis's seed (default 0)")
     parser.add_argument("--minimize", type=int, default=3,
                         help="distinct minimized reproducers shown per group of failures (default 3)")

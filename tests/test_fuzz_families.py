@@ -32,6 +32,8 @@ KNOWN = {
     "arithmetic": "arithmetic: negative literals in powers are folded wrongly "
                   "(2 / (1.5 + 1e-3 * (-0.5) ** 2), ((-2)) ** 2)",
     "casts": "casts: astype(int) does not cut the gradient",
+    "functions": "functions: np.r_ is a constant to srcgrad (also heaviside's h, einsum "
+                 "sublists, std over a length-1 axis)",
     "walrus": "walrus: a walrus in a while condition gives a wrong gradient",
     "integer_reassignment": "integer reassignment: `if ...: a = 2` gives gradient 0 for a",
 }
