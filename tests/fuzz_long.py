@@ -160,7 +160,7 @@ def run(count: int, families: list[str], seed: int, minimize_per_group: int) -> 
     for (family, category), group in sorted(failures.items(), key=lambda kv: -len(kv[1])):
         print(f"\n-- {family}: {category} ({len(group)} programs)")
         shown, tried = set(), set()
-        for source, program_seed, outcome in sorted(group, key=lambda item: len(item[0])):
+        for source, program_seed, _ in sorted(group, key=lambda item: len(item[0])):
             if len(shown) == minimize_per_group or len(tried) == 4 * minimize_per_group:
                 break
             if source in tried:
@@ -169,7 +169,8 @@ def run(count: int, families: list[str], seed: int, minimize_per_group: int) -> 
             small = minimize(source, program_seed, category, directory)
             if small not in shown:  # distinct reproducers only
                 shown.add(small)
-                print(f"# seed {program_seed}: {outcome.detail}\n{small}")
+                detail = check_program(small, program_seed, directory).detail
+                print(f"# seed {program_seed}: {detail}\n{small}")
     return 1 if failures else 0
 
 

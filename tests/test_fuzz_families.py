@@ -1,6 +1,6 @@
 """The random-program fuzzer on the families of issue 10: aliasing and in-place writes, ``out=``
 and other effects, repeated fancy indices, negative literals and nested powers, casts, walrus,
-integer reassignment, closures (see corpus/programs.py). Every program's value and gradients
+integer reassignment, closures, complex intermediates, random arithmetic (see corpus/programs.py). Every program's value and gradients
 (with respect to every parameter) must match the function itself and central differences, or
 srcgrad must refuse it with a SrcgradError naming the file and line.
 
@@ -34,6 +34,8 @@ KNOWN = {
     "casts": "casts: astype(int) does not cut the gradient",
     "functions": "functions: np.r_ is a constant to srcgrad (also heaviside's h, einsum "
                  "sublists, std over a length-1 axis)",
+    "complex": "complex: (x + 1j * y).imag is a constant to srcgrad; np.abs(x + 1j * y) "
+               "crashes with UFuncTypeError",
     "walrus": "walrus: a walrus in a while condition gives a wrong gradient",
     "integer_reassignment": "integer reassignment: `if ...: a = 2` gives gradient 0 for a",
 }

@@ -382,6 +382,20 @@ _FUNCTIONS = ["np.heaviside({x} - {x}, {y})", "np.heaviside({x}, 0.5) * {x}",
               "np.std(b, axis=0, ddof=0) + {x}", "np.var({x}) * {y}"]
 
 
+# Complex intermediates of real parameters: differentiated right, or refused (issue 10).
+_COMPLEX = ["np.real({x} * (1 + 2j))", "({x} + 1j * {y}).imag", "np.abs({x} + 1j * {y})",
+            "np.exp(1j * {x}).real", "np.angle({x} + 1j)", "(({x} + 1j) ** 2).real",
+            "np.imag(np.exp(1j * {x}) * {y})", "({x} * 1j).imag * {y}"]
+
+
+def _templates(templates):
+    def snippet(draw, names, n):
+        x, y = draw(st.sampled_from(names)), draw(st.sampled_from(names))
+        line = f"w_{n} = " + draw(st.sampled_from(templates)).format(x=x, y=y)
+        return [line] + _reads(draw, names, n, [f"w_{n}"])
+    return snippet
+
+
 def _functions(draw, names, n):
     x, y = draw(st.sampled_from(names)), draw(st.sampled_from(names))
     line = f"w_{n} = " + draw(st.sampled_from(_FUNCTIONS)).format(x=x, y=y)
@@ -434,7 +448,8 @@ def _closures(draw, names, n):
 FAMILIES = {"views": _views, "aliases": _aliases, "rows": _rows, "container": _container,
             "out": _out, "effects": _effects, "fancy": _fancy,
             "literals": _expression(_LITERALS), "arithmetic": _arithmetic,
-            "casts": _expression(_CASTS), "functions": _functions,
+            "casts": _expression(_CASTS), "functions": _templates(_FUNCTIONS),
+            "complex": _templates(_COMPLEX),
             "walrus": _walrus, "integer_reassignment": _integer_reassignment,
             "closures": _closures}
 
