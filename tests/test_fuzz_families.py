@@ -1,8 +1,8 @@
 """The random-program fuzzer on the families of issue 10: aliasing and in-place writes, ``out=``
-and other effects, repeated fancy indices, negative literals and nested powers, casts, walrus,
-integer reassignment, closures, complex intermediates, random arithmetic (see corpus/programs.py). Every program's value and gradients
-(with respect to every parameter) must match the function itself and central differences, or
-srcgrad must refuse it with a SrcgradError naming the file and line.
+and other effects, repeated fancy indices, negative literals, random arithmetic, casts, walrus,
+integer reassignment, closures, complex intermediates (see corpus/programs.py). Every program's
+value and gradients (with respect to every parameter) must match the function itself and central
+differences, or srcgrad must refuse it with a SrcgradError naming the file and line.
 
 Derandomized and without an example database, so that the marks below are stable; the long run
 (tests/fuzz_long.py) draws many more.
