@@ -26,9 +26,9 @@ _counter = itertools.count()
 
 
 @st.composite
-def statements(draw, names, depth=0, control_flow=False):
-    """A list of source lines (without indentation) assigning new or existing variables;
-    with ``control_flow``, ifs and whiles too (for loops always)."""
+def statements(draw, names, depth=0, control_flow=False, keep=()):
+    """A list of source lines (without indentation) assigning new or existing variables (never
+    those in ``keep``); with ``control_flow``, ifs and whiles too (for loops always)."""
     lines = []
     names = list(names)
     for _ in range(draw(st.integers(2, 5))):
@@ -39,29 +39,29 @@ def statements(draw, names, depth=0, control_flow=False):
         pick = st.sampled_from(names)
         if kind == "if":
             lines.append(f"if np.sum({draw(pick)}) > {draw(st.sampled_from(['0', '0.5']))}:")
-            lines.extend("    " + line for line in draw(statements(names, depth + 1, control_flow)))
+            lines.extend("    " + line for line in draw(statements(names, depth + 1, control_flow, keep)))
             if draw(st.booleans()):
                 lines.append("else:")
-                lines.extend("    " + line for line in draw(statements(names, depth + 1, control_flow)))
+                lines.extend("    " + line for line in draw(statements(names, depth + 1, control_flow, keep)))
             continue
         if kind == "while":
             counter = f"k{depth}"
             lines.append(f"{counter} = 0")
             lines.append(f"while {counter} < 3 and np.sum({draw(pick)} ** 2) < 8.0:")
-            lines.extend("    " + line for line in draw(statements(names, depth + 1, control_flow)))
+            lines.extend("    " + line for line in draw(statements(names, depth + 1, control_flow, keep)))
             lines.append(f"    {counter} = {counter} + 1")
             if draw(st.booleans()):
                 lines.append(f"    if np.sum({draw(pick)}) > 1.0:")
                 lines.append("        break")
             continue
         if kind == "loop":
-            body = draw(statements(names, depth + 1, control_flow))
+            body = draw(statements(names, depth + 1, control_flow, keep))
             header = draw(st.sampled_from(["for _ in range(2):", f"for i{depth} in range(3):",
                                            f"for i{depth} in range(2, 0, -1):"]))
             lines.append(header)
             lines.extend("    " + line for line in body)
             continue
-        target = draw(st.sampled_from(names + [f"v{len(names)}"]))
+        target = draw(st.sampled_from([n for n in names if n not in keep] + [f"v{len(names)}"]))
         if kind == "append":  # a list of values, grown before and inside loops
             lines.append(f"hist.append(np.tanh({draw(pick)}))")
             continue
@@ -81,9 +81,10 @@ def statements(draw, names, depth=0, control_flow=False):
         elif kind == "reduce":
             value = draw(st.sampled_from(_REDUCE)).format(draw(pick)) + " + " + draw(pick)
         else:
-            op = draw(st.sampled_from(["+=", "*=", "-="]))
-            lines.append(f"{target} = {target if target in names else draw(pick)} * 1.0")
-            lines.append(f"{target} {op} np.tanh({draw(pick)})")
+            op, operand = draw(st.sampled_from(["+=", "*=", "-="])), draw(pick)
+            source = target if target in names else draw(pick)  # (broadcast to the operand's
+            lines.append(f"{target} = {source} * 1.0 + 0.0 * {operand}")  # shape: valid in place)
+            lines.append(f"{target} {op} np.tanh({operand})")
             names.append(target) if target not in names else None
             continue
         lines.append(f"{target} = {value}")
@@ -191,10 +192,12 @@ def _base(draw, names, n, param):
     return [f"y_{n} = " + value.format(p=param, x=draw(st.sampled_from(names)))]
 
 
-def _writes(draw, names, targets, count=None):
-    """One or two writes, each into one of ``targets``."""
-    return [draw(st.sampled_from(_WRITES)).format(v=draw(st.sampled_from(targets)),
-                                                  s=_scalar(draw, names))
+def _writes(draw, names, targets, count=None, scalars=False):
+    """One or two writes, each into one of ``targets`` (with ``scalars``, NumPy scalars: no
+    item assignment)."""
+    writes = [w for w in _WRITES if "[" not in w] if scalars else _WRITES
+    return [draw(st.sampled_from(writes)).format(v=draw(st.sampled_from(targets)),
+                                                 s=_scalar(draw, names))
             for _ in range(count or draw(st.integers(1, 2)))]
 
 
@@ -257,7 +260,7 @@ def _rows(draw, names, n):
     header = draw(st.sampled_from([f"for r_{n} in {y}:", f"for j_{n}, r_{n} in enumerate({y}):",
                                    f"for r_{n} in {y}.T:", f"for r_{n}, q_{n} in zip({y}, {y}):",
                                    f"for r_{n} in {y}[::-1]:"]))
-    body = _writes(draw, names, [f"r_{n}"])
+    body = _writes(draw, names, [f"r_{n}"], scalars=param == "a")
     lines += [header] + ["    " + line for line in body]
     return lines + _reads(draw, names, n, [y, param])
 
@@ -459,7 +462,9 @@ def family_programs(draw, family: str, control_flow: bool = False):
     """Source of ``f(a, b, c)`` (``f(a, b, c, ps)`` for the container family): random code with
     one or two snippets of ``family`` among it, returning a scalar that reads each snippet."""
     names = list(SHAPES)
-    body = draw(statements(names, control_flow=control_flow)) if draw(st.booleans()) else []
+    # The snippets rely on the parameters' shapes: the random code does not rebind them.
+    body = draw(statements(names, control_flow=control_flow, keep=SHAPES)) \
+        if draw(st.booleans()) else []
     names += sorted({line.split("=")[0].split()[0] for line in body
                      if " = " in line and not line.startswith((" ", "k"))})
     scalars = []
@@ -468,7 +473,8 @@ def family_programs(draw, family: str, control_flow: bool = False):
         scalars.append(f"s_{n}")
         names.append(f"s_{n}")
     if draw(st.booleans()):
-        body += draw(statements(names, depth=1, control_flow=control_flow))
+        body += draw(statements(names, depth=1, control_flow=control_flow,
+                                keep=[*SHAPES, *scalars]))
     first, second = draw(st.sampled_from(names)), draw(st.sampled_from(names))
     params = "a, b, c, ps" if family == "container" else "a, b, c"
     lines = [f"def f({params}):", "    hist = [a]"]
