@@ -3,11 +3,16 @@ mutually broadcastable shapes, written to a module file (srcgrad reads source)."
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import importlib.util
 import itertools
 import re
 
+import numpy as np
 from hypothesis import strategies as st
+
+from srcgrad.check import numerical_grad
 
 SHAPES = {"a": (3,), "b": (2, 3), "c": (2, 1)}  # the parameters; () for Python floats
 _UNARY = ["np.sin({})", "np.tanh({})", "np.exp(-({}) * ({}))", "({}) ** 2", "-({})",
@@ -21,9 +26,9 @@ _counter = itertools.count()
 
 
 @st.composite
-def statements(draw, names, depth=0, control_flow=False):
-    """A list of source lines (without indentation) assigning new or existing variables;
-    with ``control_flow``, ifs and whiles too (for loops always)."""
+def statements(draw, names, depth=0, control_flow=False, keep=()):
+    """A list of source lines (without indentation) assigning new or existing variables (never
+    those in ``keep``); with ``control_flow``, ifs and whiles too (for loops always)."""
     lines = []
     names = list(names)
     for _ in range(draw(st.integers(2, 5))):
@@ -34,29 +39,29 @@ def statements(draw, names, depth=0, control_flow=False):
         pick = st.sampled_from(names)
         if kind == "if":
             lines.append(f"if np.sum({draw(pick)}) > {draw(st.sampled_from(['0', '0.5']))}:")
-            lines.extend("    " + line for line in draw(statements(names, depth + 1, control_flow)))
+            lines.extend("    " + line for line in draw(statements(names, depth + 1, control_flow, keep)))
             if draw(st.booleans()):
                 lines.append("else:")
-                lines.extend("    " + line for line in draw(statements(names, depth + 1, control_flow)))
+                lines.extend("    " + line for line in draw(statements(names, depth + 1, control_flow, keep)))
             continue
         if kind == "while":
             counter = f"k{depth}"
             lines.append(f"{counter} = 0")
             lines.append(f"while {counter} < 3 and np.sum({draw(pick)} ** 2) < 8.0:")
-            lines.extend("    " + line for line in draw(statements(names, depth + 1, control_flow)))
+            lines.extend("    " + line for line in draw(statements(names, depth + 1, control_flow, keep)))
             lines.append(f"    {counter} = {counter} + 1")
             if draw(st.booleans()):
                 lines.append(f"    if np.sum({draw(pick)}) > 1.0:")
                 lines.append("        break")
             continue
         if kind == "loop":
-            body = draw(statements(names, depth + 1, control_flow))
+            body = draw(statements(names, depth + 1, control_flow, keep))
             header = draw(st.sampled_from(["for _ in range(2):", f"for i{depth} in range(3):",
                                            f"for i{depth} in range(2, 0, -1):"]))
             lines.append(header)
             lines.extend("    " + line for line in body)
             continue
-        target = draw(st.sampled_from(names + [f"v{len(names)}"]))
+        target = draw(st.sampled_from([n for n in names if n not in keep] + [f"v{len(names)}"]))
         if kind == "append":  # a list of values, grown before and inside loops
             lines.append(f"hist.append(np.tanh({draw(pick)}))")
             continue
@@ -76,9 +81,10 @@ def statements(draw, names, depth=0, control_flow=False):
         elif kind == "reduce":
             value = draw(st.sampled_from(_REDUCE)).format(draw(pick)) + " + " + draw(pick)
         else:
-            op = draw(st.sampled_from(["+=", "*=", "-="]))
-            lines.append(f"{target} = {target if target in names else draw(pick)} * 1.0")
-            lines.append(f"{target} {op} np.tanh({draw(pick)})")
+            op, operand = draw(st.sampled_from(["+=", "*=", "-="])), draw(pick)
+            source = target if target in names else draw(pick)  # (broadcast to the operand's
+            lines.append(f"{target} = {source} * 1.0 + 0.0 * {operand}")  # shape: valid in place)
+            lines.append(f"{target} {op} np.tanh({operand})")
             names.append(target) if target not in names else None
             continue
         lines.append(f"{target} = {value}")
@@ -116,3 +122,496 @@ def load(source: str, directory):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.f
+
+
+# -- the families of issue 10: aliasing, effects, literals, casts, walrus, closures ---------------
+#
+# A family program is random code (as above) with one or two *snippets* of a family in it. Each
+# snippet writes its own names (suffix ``_<n>``) and ends with a scalar ``s_<n>`` that reads
+# every alias it made after the writes; the function returns a sum that includes the scalars.
+
+#: The helpers a program may call (one returning its argument, one writing into it).
+HELPERS = {"keep": "def keep(t):\n    return t\n",
+           "scale_in_place": "def scale_in_place(t):\n    t *= 2.0\n    return t\n"}
+
+
+def with_helpers(body_source: str) -> str:
+    """``import numpy as np``, the helpers ``body_source`` calls, then ``body_source``."""
+    used = [text for name, text in HELPERS.items() if f"{name}(" in body_source]
+    return "\n\n\n".join(["import numpy as np", *used, body_source])
+
+
+#: The container parameter of programs that have one: a list of two arrays.
+CONTAINER_SHAPES = ((3,), (2, 3))
+
+# Views (and look-alikes that copy) of an array of one or two dimensions.
+_VIEWS_1D = ["np.reshape({y}, (-1,))", "{y}.reshape(-1)", "np.ravel({y})", "{y}.ravel()",
+             "np.transpose({y})", "{y}.T", "np.asarray({y})", "np.asanyarray({y})",
+             "np.expand_dims({y}, 0)", "{y}[1:]", "{y}[::-1]", "{y}[...]", "{y}[:]",
+             "np.atleast_2d({y})", "{y}.reshape(3, 1)", "np.reshape({y}, (1, 3))", "{y}[None]",
+             "np.squeeze({y})", "np.asarray({y}, dtype=float)", "{y}.astype(float, copy=False)",
+             # copies that look like views
+             "{y}.copy()", "np.array({y})", "{y}.flatten()", "{y}[[0, 1, 2]]",
+             "{y}.astype(float)"]
+_VIEWS_2D = ["np.reshape({y}, (-1,))", "{y}.reshape(-1)", "np.ravel({y})", "{y}.ravel()",
+             "np.transpose({y})", "{y}.T", "np.asarray({y})", "np.swapaxes({y}, 0, 1)",
+             "{y}[0]", "{y}[-1]", "{y}[:, 0]", "{y}[:, :1]", "{y}[1:]", "{y}[::-1]",
+             "np.squeeze({y})", "np.expand_dims({y}, 1)", "{y}[0, :]", "{y}.T[0]",
+             "np.ravel({y}.T)", "{y}.reshape(2, -1)", "np.moveaxis({y}, 0, -1)",
+             # copies that look like views
+             "{y}.flatten()", "{y}.T.copy()", "np.array({y})", "{y}[[1, 0]]"]
+# Writes into an array ``{v}`` of one or more dimensions; ``{s}`` is a scalar expression.
+_WRITES = ["{v} *= 2.0", "{v} += np.sin({v})", "{v} -= {s}", "{v} /= 1.5",
+           "{v}[...] = np.cos({v})", "{v}[0] = {s}", "{v}[-1] *= 3.0", "{v}[:] = {v} * {v}",
+           "{v} **= 2", "{v}[0] += {s}"]
+_LITERALS = ["{x} * (-0.5) ** 2", "(-{x}) ** 2", "-{x} ** 2", "{x} ** 2 * -1.5",
+             "(-1.5) ** 3 * {x}", "{x} / (-2.0) ** 2", "({x} ** 2) ** 1.5", "{x} - -{x}",
+             "-(-{x})", "{x} * 2.0 ** -1", "(-2) ** 2 * {x}", "{x} * -0.5 ** 2",
+             "({x} * {x} + 1.0) ** -0.5", "2.0 ** (-{x})", "(-{x}) ** 3", "{x} ** 2 ** 1",
+             "-{x} * -{x}", "{x} * (1 - 2) ** 3", "{x} * -(2.0 ** 2)", "-(({x} - 1.0) ** 2)",
+             "{x} * 1e-3 - -2.5e-1", "(-0.5) ** 2 ** 1 * {x}"]
+_CASTS = ["(3.0 * {x}).astype(int) * {x}", "np.asarray(3.0 * {x}, dtype=np.int64) + {x}",
+          "{x}.astype(bool) * {x}", "int(np.sum({x}) * 3.0) * {x}", "{x}.astype(float) * {x}",
+          "np.asarray({x}, dtype=float) * 2.0", "{x}.astype(np.float64) + 1.0",
+          "float(np.sum({x})) * {x}", "np.float64(np.sum({x})) * {x}",
+          "(4.0 * {x}).astype(np.int32) + {x}", "np.array(2.0 * {x}, dtype=int) * {x}",
+          "bool(np.sum({x}) > 0) * {x}", "({x} > 0) * {x}", "np.floor(2.0 * {x}) + {x}",
+          "{x}.astype(int).astype(float) + {x}", "round(float(np.sum({x})), 1) * {x}"]
+
+
+def _scalar(draw, names) -> str:
+    """A scalar expression that depends on one of ``names``."""
+    return draw(st.sampled_from(["np.tanh(np.sum({}))", "np.mean({})", "np.sum({}) * 0.5",
+                                 "np.max({})"])).format(draw(st.sampled_from(names)))
+
+
+def _base(draw, names, n, param):
+    """Lines making ``y_<n>``: the parameter itself, or a fresh array of its shape."""
+    value = draw(st.sampled_from(["{p}", "{p}", "{p} * 1.0", "{p} * np.tanh(np.sum({x}))",
+                                  "np.sin({p}) + np.mean({x})"]))
+    return [f"y_{n} = " + value.format(p=param, x=draw(st.sampled_from(names)))]
+
+
+def _writes(draw, names, targets, count=None, scalars=False):
+    """One or two writes, each into one of ``targets`` (with ``scalars``, NumPy scalars: no
+    item assignment)."""
+    writes = [w for w in _WRITES if "[" not in w] if scalars else _WRITES
+    return [draw(st.sampled_from(writes)).format(v=draw(st.sampled_from(targets)),
+                                                 s=_scalar(draw, names))
+            for _ in range(count or draw(st.integers(1, 2)))]
+
+
+def _guarded(draw, names, lines):
+    """``lines`` as they are, in a loop, or in a branch on data."""
+    how = draw(st.sampled_from(["plain", "plain", "loop", "if"]))
+    if how == "plain":
+        return lines
+    header = "for _ in range(2):" if how == "loop" else \
+        f"if np.sum({draw(st.sampled_from(names))}) > 0.0:"
+    return [header] + ["    " + line for line in lines]
+
+
+def _reads(draw, names, n, aliases):
+    """``s_<n>``: a scalar that reads every alias (and a random name)."""
+    terms = [draw(st.sampled_from(["np.sum(np.sin({}))", "np.sum({} ** 2)",
+                                   "np.sum({}) * np.mean({x})"])).format(
+        a, x=draw(st.sampled_from(names)))
+             for a in aliases]
+    return [f"s_{n} = " + " + ".join(terms)]
+
+
+def _views(draw, names, n):
+    param = draw(st.sampled_from(list(SHAPES)))
+    views = _VIEWS_1D if len(SHAPES[param]) == 1 else _VIEWS_2D
+    lines = _base(draw, names, n, param)
+    lines.append(f"w_{n} = " + draw(st.sampled_from(views)).format(y=f"y_{n}"))
+    lines += _guarded(draw, names, _writes(draw, names, [f"w_{n}", f"w_{n}", f"y_{n}"]))
+    return lines + _reads(draw, names, n, [f"y_{n}", f"w_{n}", param])
+
+
+def _aliases(draw, names, n):
+    param = draw(st.sampled_from(list(SHAPES)))
+    y, x = f"y_{n}", draw(st.sampled_from(names))
+    lines = _base(draw, names, n, param)
+    kind = draw(st.sampled_from(["name", "helper", "list", "chained", "unpack", "twice",
+                                 "dict", "tuple", "pair", "ifexp", "in_place_helper"]))
+    if kind == "chained":
+        lines[0] = lines[0].replace(f"{y} = ", f"{y} = w_{n} = ", 1)
+    elif kind == "unpack" and SHAPES[param][0] == 2:
+        lines.append(f"w_{n}, z_{n} = {y}")
+    else:
+        lines += {"name": [f"w_{n} = {y}"], "helper": [f"w_{n} = keep({y})"],
+                  "list": [f"l_{n} = [{x}, {y}]", f"w_{n} = l_{n}[-1]"],
+                  "unpack": [f"w_{n} = {y}"],
+                  "twice": [f"w_{n} = {y}", f"z_{n} = {y}"],
+                  "dict": [f"d_{n} = {{'w': {y}}}", f"w_{n} = d_{n}['w']"],
+                  "tuple": [f"t_{n} = ({y}, {x})", f"w_{n} = t_{n}[0]"],
+                  "pair": [f"w_{n}, z_{n} = {y}, {y}"],
+                  "ifexp": [f"w_{n} = {y} if np.sum({x}) > 0.0 else {y} * 2.0"],
+                  "in_place_helper": [f"w_{n} = scale_in_place({y})"]}[kind]
+    lines += _guarded(draw, names, _writes(draw, names, [f"w_{n}", f"w_{n}", y]))
+    return lines + _reads(draw, names, n, [y, f"w_{n}", param])
+
+
+def _rows(draw, names, n):
+    param = draw(st.sampled_from(["b", "b", "c", "a"]))
+    lines = _base(draw, names, n, param)
+    y = f"y_{n}"
+    header = draw(st.sampled_from([f"for r_{n} in {y}:", f"for j_{n}, r_{n} in enumerate({y}):",
+                                   f"for r_{n} in {y}.T:", f"for r_{n}, q_{n} in zip({y}, {y}):",
+                                   f"for r_{n} in {y}[::-1]:"]))
+    body = _writes(draw, names, [f"r_{n}"], scalars=param == "a")
+    lines += [header] + ["    " + line for line in body]
+    return lines + _reads(draw, names, n, [y, param])
+
+
+def _container(draw, names, n):
+    s = _scalar(draw, names)
+    kind = draw(st.sampled_from(["unpack", "item", "loop", "index_write"]))
+    lines = {"unpack": [f"w_{n}, z_{n} = ps"],
+             "item": [f"w_{n} = ps[{draw(st.sampled_from(['0', '1', '-1']))}]"],
+             "loop": [f"for w_{n} in ps:", f"    w_{n} *= {s}"],
+             "index_write": [f"ps[0][0] = {s}", f"w_{n} = ps[1]"]}[kind]
+    lines += _guarded(draw, names, _writes(draw, names, [f"w_{n}"]))
+    return lines + _reads(draw, names, n, [f"w_{n}", "ps[0]", "ps[1]"])
+
+
+def _out(draw, names, n):
+    param = draw(st.sampled_from(list(SHAPES)))
+    y = f"y_{n}"
+    lines = _base(draw, names, n, param)
+    if draw(st.integers(0, 5)) == 0:  # a matrix-vector product into a buffer
+        lines = [f"y_{n} = b * 1.0", f"w_{n} = np.zeros(2)", f"np.dot({y}, a, out=w_{n})"]
+        return lines + _reads(draw, names, n, [y, f"w_{n}", "a"])
+    target = draw(st.sampled_from(["y", "zeros", "param", "view", "other"]))
+    lines.append({"y": f"w_{n} = {y}", "zeros": f"w_{n} = np.zeros_like({y})",
+                  "param": f"w_{n} = {param}", "view": f"w_{n} = {y}[:]",
+                  "other": f"w_{n} = np.cos({param})"}[target])
+    call = draw(st.sampled_from(["np.sin({y}, out={w})", "np.tanh({y}, out={w})",
+                                 "np.negative({y}, out={w})", "np.add({y}, {y}, out={w})",
+                                 "np.multiply({y}, {s}, out={w})",
+                                 "np.clip({y}, -0.5, 0.5, out={w})",
+                                 "np.multiply({y}, {w}, out={w})", "np.exp({w}, out={y})",
+                                 "np.subtract({w}, {y}, out={y})", "np.square({y}, {w})"]))
+    call = call.format(y=y, w=f"w_{n}", s=_scalar(draw, names))
+    if draw(st.booleans()):
+        call = f"r_{n} = {call}"
+        lines += [call, f"r_{n} *= 1.5"] if draw(st.booleans()) else [call]
+        return lines + _reads(draw, names, n, [y, f"w_{n}", f"r_{n}", param])
+    lines += _guarded(draw, names, [call])
+    return lines + _reads(draw, names, n, [y, f"w_{n}", param])
+
+
+def _effects(draw, names, n):
+    param = draw(st.sampled_from(list(SHAPES)))
+    y, s = f"y_{n}", _scalar(draw, names)
+    lines = _base(draw, names, n, param)
+    lines.append(f"w_{n} = {y}" + draw(st.sampled_from(["", "[:]", ".T", ".reshape(-1)"])))
+    effects = ["np.copyto({y}, np.cos({y}) * {s})", "np.copyto({y}, {s})", "{y}.fill(0.5)",
+               "{y}.fill({s})", "np.put({y}, [0, 1], {s})", "np.add.at({y}, [0, 0], {s})",
+               "{y}.sort()", "np.ndarray.sort({y})", "{y}.__imul__(3.0)",
+               "np.putmask({y}, {y} > 0, {s})", "np.place({y}, {y} > 0, [{s}])",
+               "np.copyto({y}, {y} * 2.0, where={y} > 0)"]
+    if len(SHAPES[param]) == 2:
+        effects.append("np.fill_diagonal({y}, {s})")
+    effect = draw(st.sampled_from(effects)).format(y=draw(st.sampled_from([y, f"w_{n}"])), s=s)
+    lines += _guarded(draw, names, [effect])
+    return lines + _reads(draw, names, n, [y, f"w_{n}", param])
+
+
+def _fancy(draw, names, n):
+    param = draw(st.sampled_from(list(SHAPES)))
+    y, s = f"y_{n}", _scalar(draw, names)
+    lines = _base(draw, names, n, param)
+    if param == "a":
+        writes = ["{y}[[0, 0]] = np.sin({y}[1:])", "{y}[[0, 0]] = a[:2] * 2.0",
+                  "{y}[[0, 1, 0]] = {y} * 2.0", "{y}[[0, 0]] += 1.0", "{y}[[2, 2]] *= {s}",
+                  "{y}[np.array([1, 1])] = {s}", "{y}[[0, 0]] += {y}[1:]",
+                  "{y}[[-1, 2]] = {y}[:2]"]
+    else:
+        writes = ["{y}[[0, 0]] = np.cos({y})", "{y}[[1, 1]] += {y}", "{y}[[0, 0], [0, 0]] = {s}",
+                  "{y}[[0, 1, 0]] = {y}[[1, 0, 1]] * {s}", "{y}[[1, 1]] *= 2.0"]
+    lines += _guarded(draw, names, [draw(st.sampled_from(writes)).format(y=y, s=s)])
+    read = draw(st.sampled_from(["{y}", "{y}[[0, 0, 1]]", "{y}[[-1, -1]]"])).format(y=y)
+    lines.append(f"w_{n} = {read}")
+    return lines + _reads(draw, names, n, [y, f"w_{n}", param])
+
+
+def _expression(templates):
+    def snippet(draw, names, n):
+        x = draw(st.sampled_from(names))
+        line = f"w_{n} = " + draw(st.sampled_from(templates)).format(x=x)
+        return [line] + _reads(draw, names, n, [f"w_{n}"])
+    return snippet
+
+
+_CONSTANTS = ["0.5", "-0.5", "(-0.5)", "2", "-2", "(-2)", "1e-3", "-1.5e1", "3.0", "(-1.25)"]
+_EXPONENTS = ["2", "3", "-1", "(-2)", "2 ** 1", "-(1)", "(-1) ** 2", "-2 ** 1", "2.0"]
+
+
+def _parenthesized(draw, text):
+    return f"({text})" if draw(st.booleans()) else text
+
+
+@st.composite
+def expressions(draw, names, depth=0):
+    """A random arithmetic expression over ``names`` and literals, negative ones and nested
+    powers included, parenthesized at random (whatever Python makes of it is the reference)."""
+    if depth >= 3 or draw(st.integers(0, 3)) == 0:
+        return draw(st.sampled_from(names + _CONSTANTS))
+    kind = draw(st.sampled_from(["binary", "binary", "unary", "power", "divide"]))
+    left = _parenthesized(draw, draw(expressions(names, depth + 1)))
+    if kind == "unary":
+        return draw(st.sampled_from(["-", "+", "- -"])) + left
+    if kind == "power":
+        return f"{left} ** {draw(st.sampled_from(_EXPONENTS))}"
+    right = _parenthesized(draw, draw(expressions(names, depth + 1)))
+    if kind == "divide":
+        return f"{left} / (1.5 + {right} ** 2)"
+    return f"{left} {draw(st.sampled_from(['+', '-', '*']))} {right}"
+
+
+def _arithmetic(draw, names, n):
+    lines = [f"w_{n} = " + draw(expressions(names)) + f" + 0.0 * {names[0]}"]
+    return lines + _reads(draw, names, n, [f"w_{n}"])
+
+
+# Functions issue 10 found differentiated wrongly, on the parameters' known shapes.
+_FUNCTIONS = ["np.heaviside({x} - {x}, {y})", "np.heaviside({x}, 0.5) * {x}",
+              "np.r_[a, np.ravel(b)] * np.sum({x})", "np.c_[a, a * {y}]",
+              "np.r_[0.5, a]", "np.einsum(b, [0, 1], [1, 0])",
+              "np.einsum(a, [0], np.ravel(b)[:3], [0], [])", "np.einsum('ij->j', b) * {x}",
+              "np.std(c, axis=1)", "np.var(c, axis=1, keepdims=True) + {x}",
+              "np.std(b, axis=0, ddof=0) + {x}", "np.var({x}) * {y}"]
+
+
+# Complex intermediates of real parameters: differentiated right, or refused (issue 10).
+_COMPLEX = ["np.real({x} * (1 + 2j))", "({x} + 1j * {y}).imag", "np.abs({x} + 1j * {y})",
+            "np.exp(1j * {x}).real", "np.angle({x} + 1j)", "(({x} + 1j) ** 2).real",
+            "np.imag(np.exp(1j * {x}) * {y})", "({x} * 1j).imag * {y}"]
+
+
+def _templates(templates):
+    def snippet(draw, names, n):
+        x, y = draw(st.sampled_from(names)), draw(st.sampled_from(names))
+        line = f"w_{n} = " + draw(st.sampled_from(templates)).format(x=x, y=y)
+        return [line] + _reads(draw, names, n, [f"w_{n}"])
+    return snippet
+
+
+def _functions(draw, names, n):
+    x, y = draw(st.sampled_from(names)), draw(st.sampled_from(names))
+    line = f"w_{n} = " + draw(st.sampled_from(_FUNCTIONS)).format(x=x, y=y)
+    return [line] + _reads(draw, names, n, [f"w_{n}"])
+
+
+def _walrus(draw, names, n):
+    x, y = draw(st.sampled_from(names)), draw(st.sampled_from(names))
+    if draw(st.booleans()):
+        return [f"if (m_{n} := np.sum({x})) > 0.0:", f"    w_{n} = m_{n} * 2.0 * {y}",
+                "else:", f"    w_{n} = {y} * m_{n}",
+                f"s_{n} = np.sum(w_{n}) + m_{n}"]
+    return [f"w_{n} = {y} * 1.0", f"k_{n} = 0",
+            f"while (m_{n} := np.sum(w_{n} ** 2)) < 4.0 and k_{n} < 3:",
+            f"    w_{n} = w_{n} * 1.5 + np.tanh({x})", f"    k_{n} = k_{n} + 1",
+            f"s_{n} = np.sum(w_{n}) * m_{n}"]
+
+
+def _integer_reassignment(draw, names, n):
+    target = draw(st.sampled_from(list(SHAPES) + names))
+    condition = draw(st.sampled_from([f"np.sum({target}) > 0.0", f"np.max({target}) > 100.0",
+                                      f"{target} is None", f"np.sum({target}) < 0.5"]))
+    value = draw(st.sampled_from(["2", "0", "3.0", "True"]))
+    lines = [f"if {condition}:", f"    {target} = {value}"]
+    if draw(st.booleans()):
+        lines += ["else:", f"    {target} = {target} * 2.0"]
+    return lines + [f"s_{n} = np.sum({target} * {draw(st.sampled_from(names))})"]
+
+
+def _closures(draw, names, n):
+    x, y = draw(st.sampled_from(names)), draw(st.sampled_from(names))
+    inner = draw(st.sampled_from([f"def g_{n}(t):\n    return t * {x}",
+                                  f"def g_{n}(t):\n    return np.tanh(t + {x}) * {y}",
+                                  f"g_{n} = lambda t: t * {x}"])).split("\n")
+    use = draw(st.sampled_from([f"sum([np.sum(g_{n}(t)) for t in b])",
+                                f"np.sum(np.stack([g_{n}(t) for t in b]))",
+                                f"np.sum(g_{n}(a))",
+                                f"sum(np.sum(g_{n}(t)) for t in [a, {y}])",
+                                f"np.sum(g_{n}({y}) * g_{n}(b))", "loop"]))
+    lines = inner
+    if use == "loop":  # the closure called in a loop over rows
+        lines += [f"u_{n} = 0.0", f"for t_{n} in b:", f"    u_{n} = u_{n} + np.sum(g_{n}(t_{n}))"]
+        use = f"u_{n}"
+    if draw(st.booleans()):  # the captured value rebound before the call (late binding)
+        lines.append(f"{x} = {x} * 2.0" if x not in ("a", "b", "c") else f"{x} = {x} + 1.0")
+    return lines + [f"s_{n} = {use}"]
+
+
+#: name -> snippet(draw, names, n): lines that end with a scalar ``s_<n>``.
+FAMILIES = {"views": _views, "aliases": _aliases, "rows": _rows, "container": _container,
+            "out": _out, "effects": _effects, "fancy": _fancy,
+            "literals": _expression(_LITERALS), "arithmetic": _arithmetic,
+            "casts": _expression(_CASTS), "functions": _templates(_FUNCTIONS),
+            "complex": _templates(_COMPLEX),
+            "walrus": _walrus, "integer_reassignment": _integer_reassignment,
+            "closures": _closures}
+
+
+@st.composite
+def family_programs(draw, family: str, control_flow: bool = False):
+    """Source of ``f(a, b, c)`` (``f(a, b, c, ps)`` for the container family): random code with
+    one or two snippets of ``family`` among it, returning a scalar that reads each snippet."""
+    names = list(SHAPES)
+    # The snippets rely on the parameters' shapes: the random code does not rebind them.
+    body = draw(statements(names, control_flow=control_flow, keep=SHAPES)) \
+        if draw(st.booleans()) else []
+    names += sorted({line.split("=")[0].split()[0] for line in body
+                     if " = " in line and not line.startswith((" ", "k"))})
+    scalars = []
+    for n in range(draw(st.integers(1, 2))):
+        body += FAMILIES[family](draw, names, n)
+        scalars.append(f"s_{n}")
+        names.append(f"s_{n}")
+    if draw(st.booleans()):
+        body += draw(statements(names, depth=1, control_flow=control_flow,
+                                keep=[*SHAPES, *scalars]))
+    first, second = draw(st.sampled_from(names)), draw(st.sampled_from(names))
+    params = "a, b, c, ps" if family == "container" else "a, b, c"
+    lines = [f"def f({params}):", "    hist = [a]"]
+    lines += ["    " + line for line in body]
+    lines.append(f"    return np.sum({first} * {second}) + " + " + ".join(scalars))
+    return with_helpers("\n".join(lines) + "\n")
+
+
+# -- checking one program ---------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class Outcome:
+    """What checking a program gave: ``ok``; ``invalid`` (the program itself fails on these
+    arguments, or central differences cannot be trusted at them); ``refused`` (srcgrad raised
+    SrcgradError); ``failure`` (any other error of srcgrad's, or a wrong value or gradient)."""
+
+    kind: str
+    detail: str = ""
+
+    @property
+    def category(self) -> str:
+        """The kind of failure or refusal, without the particulars (for grouping)."""
+        head = self.detail.split(":")[0]
+        return head.split()[0] if head.startswith(("gradient", "value")) else head
+
+
+#: What a random program may raise on arguments it does not fit (it is then skipped).
+_INVALID = (ValueError, IndexError, FloatingPointError, TypeError, NameError, AttributeError,
+            ZeroDivisionError, np.exceptions.AxisError)
+
+
+def arguments(fn, rng) -> list:
+    """Arguments for a generated ``f``: uniform(-1, 1) arrays of SHAPES, and the container."""
+    args = [rng.uniform(-1.0, 1.0, size=shape) for shape in SHAPES.values()]
+    if fn.__code__.co_argcount == 4:
+        args.append([rng.uniform(-1.0, 1.0, size=shape) for shape in CONTAINER_SHAPES])
+    return args
+
+
+def _leaves(args):
+    """(position, item or None, array) of every array to differentiate."""
+    for position, arg in enumerate(args):
+        if isinstance(arg, list):
+            yield from ((position, i, item) for i, item in enumerate(arg))
+        else:
+            yield position, None, arg
+
+
+def _flat(grads):
+    return [item for grad in grads
+            for item in (grad if isinstance(grad, (list, tuple)) else [grad])]
+
+
+def central_differences(fn, args, eps=1e-6) -> list:
+    """Central differences of ``fn`` for every leaf of ``args``, each evaluation on fresh
+    copies of the arguments (the programs write into them)."""
+    grads = []
+    for position, item, x0 in _leaves(args):
+        def partial(x, position=position, item=item):
+            fresh = copy.deepcopy(args)
+            if item is None:
+                fresh[position] = x
+            else:
+                fresh[position][item] = x
+            return fn(*fresh)
+        grads.append(numerical_grad(partial, [x0], 0, eps=eps))
+    return grads
+
+
+def _close(got, expected, rtol=1e-5, atol=1e-6, equal_nan=False) -> bool:
+    return len(got) == len(expected) and all(
+        np.shape(g) == np.shape(e) and np.allclose(g, e, rtol=rtol, atol=atol,
+                                                   equal_nan=equal_nan)
+        for g, e in zip(got, expected))
+
+
+def _same_arrays(left, right) -> bool:
+    return all(np.array_equal(x, y) for (_, _, x), (_, _, y) in zip(_leaves(left),
+                                                                    _leaves(right)))
+
+
+def _refusal(exc, fn) -> Outcome:
+    """A refusal names the user's file and line (else it is a failure); its detail is the
+    error's class and what it says is not supported."""
+    message = str(exc)
+    if f'File "{fn.__code__.co_filename}", line' not in message:
+        return Outcome("failure", f"refused without naming the file and line: {message}")
+    what = getattr(exc, "what", message.splitlines()[-1])
+    return Outcome("refused", f"{type(exc).__name__}: {what}")
+
+
+def check_program(source: str, seed: int, directory) -> Outcome:
+    """Check srcgrad's value and gradients of the program's ``f`` (with respect to every
+    parameter) against ``f`` itself and central differences, at random arguments."""
+    import srcgrad
+    import srcgrad.api
+
+    fn = load(source, directory)
+    args = arguments(fn, np.random.default_rng(seed))
+    try:
+        with np.errstate(all="raise"):
+            value = fn(*copy.deepcopy(args))
+            value = float(value)
+    except _INVALID as exc:
+        return Outcome("invalid", f"the program raises {type(exc).__name__}")
+    if not abs(value) < 1e6:  # central differences lose their digits there
+        return Outcome("invalid", "value too large for central differences")
+    wrt = tuple(range(len(args)))
+    results = []
+    saved = srcgrad.api.MAX_SHAPE_VERSIONS
+    for versions in (saved, 0):  # the version made for these shapes, and the one for any
+        srcgrad.api.MAX_SHAPE_VERSIONS = versions
+        given = copy.deepcopy(args)
+        try:
+            results.append(srcgrad.value_and_grad(fn, wrt=wrt)(*given))
+        except srcgrad.SrcgradError as exc:
+            return _refusal(exc, fn)
+        except Exception as exc:  # noqa: BLE001 - any other error of srcgrad's is a failure
+            return Outcome("failure", f"srcgrad raised {type(exc).__name__}: {exc}")
+        finally:
+            srcgrad.api.MAX_SHAPE_VERSIONS = saved
+        if not _same_arrays(given, args):
+            return Outcome("failure", "srcgrad's gradient wrote into the caller's arguments")
+    (got_value, got), (generic_value, generic) = results
+    got, generic = _flat(got), _flat(generic)
+    if not np.isclose(got_value, value, rtol=1e-9, atol=1e-12):
+        return Outcome("failure", f"value {got_value!r}, the function gives {value!r}")
+    if not np.isclose(generic_value, value, rtol=1e-9, atol=1e-12) or \
+            not _close(got, generic, rtol=1e-9, atol=1e-12, equal_nan=True):
+        return Outcome("failure", "the version for any shapes differs from the shape-specialised")
+    expected = central_differences(fn, args)
+    if _close(got, expected):
+        return Outcome("ok")
+    if not _close(expected, central_differences(fn, args, eps=1e-7)):
+        return Outcome("invalid", "central differences unstable (a kink)")
+    worst = max(range(len(got)), key=lambda i: float(np.max(np.abs(
+        np.asarray(got[i], dtype=float) - expected[i]), initial=0.0)) if
+        np.shape(got[i]) == np.shape(expected[i]) else np.inf)
+    return Outcome("failure", f"gradient {worst}: srcgrad {np.round(got[worst], 6).tolist()}, "
+                              f"central differences {np.round(expected[worst], 6).tolist()}")
