@@ -390,6 +390,9 @@ class _Aliasing:
             pieces += [(reached[parent], s) for s in
                        self.write_back(stmt, child, holders[child], holder, state, live)]
             holders[parent] = holder
+        if not memory and needed and var in live:  # y = y * 2 made var a new array: make it
+            pieces.append((reached[chain[1]],  # the view again, as it is in NumPy
+                           self.again(stmt, chain[0], holders[chain[1]], var)))
         # Then give every later name its value again: copies, and views made anew.
         for n in sorted(affected, key=lambda n: len(_chain(state[n]))):
             found = _chain(state[n])

@@ -335,7 +335,15 @@ def asarray_is_the_array(x):
     return np.sum(y * y)
 
 
-SHARED += [reshape_maybe_copy, ravel_maybe_copy, row_maybe_number,
+def rows_of_a_transpose_changed_twice(x):
+    y = x * 1.0
+    for r in y.T:
+        r *= 2.0
+        r **= 2
+    return np.sum(y) * np.mean(x)
+
+
+SHARED += [rows_of_a_transpose_changed_twice, reshape_maybe_copy, ravel_maybe_copy, row_maybe_number,
            rows_of_a_vector_are_numbers, reshape_of_parameter, asarray_is_the_array]
 
 REFUSED = [container_parameter_item,
