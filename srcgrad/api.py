@@ -5,7 +5,10 @@ from __future__ import annotations
 import functools
 import inspect
 import linecache
+import os
 import threading
+import types
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -13,11 +16,14 @@ import numpy as np
 
 from .errors import UnsupportedSyntaxError, WrtError
 from .parse import parse_function
-from .transform import Generated, transform
+from .transform import Generated, literal_defaults, transform
 
 Wrt = int | str | Sequence[int | str]
 
+#: The most generated functions cached (each gradient also keeps the versions it uses).
+MAX_CACHED = 512
 _cache: dict[tuple, Generated] = {}
+_keys_of_code: dict[int, set[tuple]] = {}  # id of a code object -> its keys in _cache
 _lock = threading.RLock()
 
 
@@ -63,24 +69,54 @@ def generated(fn: Callable, wrt: tuple[str, ...], mode: str, as_tuple: bool = Tr
               containers: frozenset = frozenset(),
               arg_shapes: frozenset = frozenset()) -> Generated:
     """The generated function for ``fn``, transformed once per code object, wrt, mode, set of
-    parameters passed containers (lists, tuples, dicts) or numbers, and argument shapes."""
-    # By identity: equal code objects from two modules may see different globals. The cached
-    # entry keeps the function alive, so these ids cannot be reused while it is cached.
-    key = (id(getattr(fn, "__code__", fn)), id(getattr(fn, "__globals__", None)), wrt, mode,
-           as_tuple, _closure_key(fn), containers, arg_shapes)
+    parameters passed containers (lists, tuples, dicts) or numbers, and argument shapes.
+
+    Functions made again from the same code (a lambda or closure made at each training step)
+    share it: the data in their closures and globals is read at call time (see
+    :meth:`Generated.bind`); a helper, rule or other non-data value that changed makes it anew.
+    """
+    code = fn.__code__
+    # By identity: equal code objects from two modules may see different globals. An entry is
+    # dropped when its code object is collected, so these ids cannot be reused while cached.
+    key = (id(code), id(fn.__globals__), wrt, mode, as_tuple, literal_defaults(fn),
+           containers, arg_shapes)
     found = _cache.get(key)
-    if found is None or not found.still_valid():
+    if found is None or not found.still_valid(fn):
         with _lock:
             found = _cache.get(key)
-            if found is None or not found.still_valid():  # new, or a global was rebound
+            if found is None or not found.still_valid(fn):  # new, or a global was rebound
                 found = transform(fn, wrt, mode, as_tuple, containers, arg_shapes)
-                _cache[key] = found
+                _remember(key, code, found)
     return found
 
 
-def _closure_key(fn) -> tuple:
-    cells = getattr(fn, "__closure__", None) or ()
-    return tuple(id(c) for c in cells)
+def _remember(key: tuple, code, made: Generated) -> None:
+    """Cache ``made`` under ``key`` until its code object is collected or the cache is full."""
+    _cache.pop(key, None)
+    _cache[key] = made
+    keys = _keys_of_code.get(id(code))
+    if keys is None:
+        keys = _keys_of_code[id(code)] = set()
+        weakref.finalize(code, _forget, id(code))
+    keys.add(key)
+    while len(_cache) > MAX_CACHED:  # the oldest entry first
+        oldest = next(iter(_cache))
+        _cache.pop(oldest, None)
+        _keys_of_code.get(oldest[0], set()).discard(oldest)
+
+
+def _forget(code_id: int) -> None:
+    for key in _keys_of_code.pop(code_id, ()):
+        _cache.pop(key, None)
+
+
+def _reset_lock_after_fork() -> None:
+    """A child forked while another thread held the lock would wait for it forever."""
+    global _lock
+    _lock = threading.RLock()
+
+
+os.register_at_fork(after_in_child=_reset_lock_after_fork)
 
 
 _CONTAINERS = (list, tuple, dict)
@@ -123,7 +159,38 @@ def _check_float(value: Any, name: str, fn: Callable) -> None:
                    f"np.asarray({name}, dtype=float)) or leave {name!r} out of wrt")
 
 
-def _make(fn: Callable, wrt: Wrt, mode: str) -> Callable:
+class Gradient:
+    """A function made by :func:`grad`, :func:`value_and_grad` or :func:`vjp`.
+
+    ``source`` is the code the last call ran, ``generated`` that function, and
+    ``any_shape_source`` the version for any shapes. It pickles by reference: the original
+    function, ``wrt`` and the mode, made again when loaded (so it can go to other processes).
+    """
+
+    def __init__(self, fn: Callable, wrt: Wrt, mode: str):
+        self._made_from = (fn, wrt, mode)
+        functools.update_wrapper(self, fn)
+        self._call = _make(self, fn, wrt, mode)
+
+    def __call__(self, *args, **kwargs):
+        return self._call(*args, **kwargs)
+
+    def __get__(self, instance, owner=None):  # @grad on a method: self is passed first
+        return self if instance is None else types.MethodType(self, instance)
+
+    def __reduce__(self):
+        return _remake, self._made_from
+
+    def __repr__(self) -> str:
+        return f"<srcgrad gradient {self.__qualname__}>"
+
+
+def _remake(fn: Callable, wrt: Wrt, mode: str) -> Gradient:
+    return Gradient(fn, wrt, mode)
+
+
+def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
+    """Set up ``gradient`` (its name and ``source``) and return the function it calls."""
     owner = None
     if inspect.ismethod(fn):  # model.loss: differentiate the function, self passed first
         owner, fn = fn.__self__, fn.__func__
@@ -137,15 +204,17 @@ def _make(fn: Callable, wrt: Wrt, mode: str) -> Callable:
     names = list(signature.parameters)
     positions = [names.index(n) for n in wrt_names]
 
-    def bound_to_owner(function):
-        return function if owner is None else functools.partial(function, owner)
+    def bound(made: Generated) -> tuple[Generated, Callable, Callable | None]:
+        """``made`` as a function of ``fn``'s own: its defaults, its closure's data."""
+        function, refresh = made.bind(fn)
+        return made, function if owner is None else functools.partial(function, owner), refresh
 
     check = _check_float
     shaped: set[frozenset] = set()   # the argument shapes given versions of their own
-    remembered: dict[tuple, tuple] = {}  # array shapes -> (Generated, function), fast path
-    last = [gen]
+    remembered: dict[tuple, tuple] = {}  # array shapes -> (Generated, function, refresh)
+    last = [None]
 
-    def version(args) -> tuple[Generated, Callable]:
+    def version(args) -> tuple[Generated, Callable, Callable | None]:
         """The generated function for these arguments: one per set of parameters passed
         lists, tuples, dicts or numbers (with what they hold), and per argument shapes."""
         containers = frozenset((n, _container_kind(a)) for n, a in zip(names, args)
@@ -158,16 +227,15 @@ def _make(fn: Callable, wrt: Wrt, mode: str) -> Callable:
                 shaped.add(shapes)
             else:
                 shapes = frozenset()  # enough versions: one for any shapes
-        made = generated(fn, wrt_names, mode, not single, containers, shapes)
-        return made, bound_to_owner(made.function)
+        return bound(generated(fn, wrt_names, mode, not single, containers, shapes))
 
-    def shown(made: Generated) -> None:
-        if last[0] is not made:  # .source shows the version the last call ran
-            last[0] = made
-            gradient.source = made.source
-            gradient.generated = made.function
-            if not made.arg_shapes:
-                gradient.any_shape_source = made.source  # remade: a global was rebound
+    def shown(found) -> None:
+        if last[0] is not found[0]:  # .source shows the version the last call ran
+            last[0] = found[0]
+            gradient.source = found[0].source
+            gradient.generated = found[1]
+            if not found[0].arg_shapes:
+                gradient.any_shape_source = found[0].source  # remade: a global was rebound
 
     def run(args, **seed):
         key = []
@@ -178,30 +246,32 @@ def _make(fn: Callable, wrt: Wrt, mode: str) -> Callable:
             elif kind is float or kind is int:
                 key.append(kind)
             elif isinstance(value, _CONTAINERS):  # the version depends on what they hold
-                made, function = version(args)
-                shown(made)
-                return function(*args, **seed)
+                found = version(args)
+                shown(found)
+                return found[1](*args, **seed)
             else:
                 key.append(isinstance(value, (float, int)))  # np.float64, a string ...
         key = tuple(key)
         found = remembered.get(key)
-        if found is None or not found[0].still_valid():  # new, or a global was rebound
+        if found is None or not found[0].still_valid(fn):  # new, or a global was rebound
             if len(remembered) >= _MAX_REMEMBERED:
                 remembered.clear()
             found = remembered[key] = version(args)
+        elif found[2] is not None:
+            found[2]()  # the data the closure and globals hold now
         if last[0] is not found[0]:
-            shown(found[0])
+            shown(found)
         return found[1](*args, **seed)
 
-    def gradient(*args, **kwargs):
+    def call(*args, **kwargs):
         if kwargs or len(args) != len(names):
             if mode == "vjp" and "seed" not in kwargs:
                 raise TypeError(f"{gen.name}() needs the output's cotangent as keyword "
                                 "argument seed=")
             seed = kwargs.pop("seed", None) if mode == "vjp" else None
-            bound = signature.bind(*args, **kwargs)
-            bound.apply_defaults()
-            args = tuple(bound.arguments[p] for p in names)
+            bound_args = signature.bind(*args, **kwargs)
+            bound_args.apply_defaults()
+            args = tuple(bound_args.arguments[p] for p in names)
             for i, position in enumerate(positions):
                 check(args[position], wrt_names[i], fn)
             if mode == "vjp":
@@ -213,22 +283,27 @@ def _make(fn: Callable, wrt: Wrt, mode: str) -> Callable:
                 check(value, wrt_names[i], fn)
         return run(args)
 
-    functools.update_wrapper(gradient, fn)
+    def current_any_shape() -> tuple[Generated, Callable]:
+        """The version for any shapes as the current bindings make it (for export)."""
+        made, function, _ = bound(generated(fn, wrt_names, mode, not single))
+        return made, function
+
+    gradient.current_any_shape = current_any_shape
     gradient.__name__ = gen.name
     gradient.__qualname__ = gen.name
-    gradient.source = gen.source
-    gradient.generated = gen.function
+    first = bound(gen)
+    shown(first)
     gradient.any_shape_source = gen.source
-    return gradient
+    return call
 
 
 def _decorator(mode: str, doc: str):
     def entry(f: Callable | None = None, *, wrt: Wrt = 0):
         if f is None:
-            return lambda fn: _make(fn, wrt, mode)
+            return lambda fn: Gradient(fn, wrt, mode)
         if not callable(f):
             raise WrtError(f"{mode} expects a function, got {f!r}")
-        return _make(f, wrt, mode)
+        return Gradient(f, wrt, mode)
 
     entry.__name__ = mode
     entry.__qualname__ = mode

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import weakref
 from typing import Any
 
 import gast
@@ -19,20 +20,21 @@ from .errors import UnsupportedSyntaxError
 from .exits import walk_own
 from .parse import ParsedFunction, parse_function
 
-_parsed_cache: dict[int, tuple[Any, ParsedFunction]] = {}
+#: id of a helper's code object -> its tree and source; dropped when the code is collected.
+_parsed_cache: dict[int, tuple[gast.FunctionDef, Any]] = {}
 
 
 def parsed_helper(fn) -> ParsedFunction:
     """The parsed source of a helper function, read once per code object."""
     code = fn.__code__
     cached = _parsed_cache.get(id(code))
-    if cached is None or cached[0] is not code:
-        cached = (code, parse_function(fn))
-        _parsed_cache[id(code)] = cached
-    parsed = cached[1]
+    if cached is None:
+        parsed = parse_function(fn)
+        cached = _parsed_cache[id(code)] = (parsed.tree, parsed.source)
+        weakref.finalize(code, _parsed_cache.pop, id(code), None)
+    tree, source = cached
     # a fresh tree per call site: normalization annotates and rewrites nodes
-    return ParsedFunction(fn, copy.deepcopy(parsed.tree), parsed.source, fn.__globals__,
-                          parsed.closure if fn.__closure__ is None else _closure(fn),
+    return ParsedFunction(fn, copy.deepcopy(tree), source, fn.__globals__, _closure(fn),
                           dict(zip(fn.__code__.co_freevars, fn.__closure__ or ())))
 
 
@@ -47,7 +49,10 @@ def _closure(fn) -> dict:
 
 
 def is_user_function(obj) -> bool:
-    """A plain Python function outside NumPy and srcgrad: a helper to differentiate through."""
+    """A plain Python function outside NumPy and srcgrad: a helper to differentiate through
+    (or a gradient made by srcgrad, which is refused when called)."""
+    if hasattr(obj, "__wrapped__") and hasattr(obj, "generated"):
+        return True
     if not inspect.isfunction(obj):
         return False
     module = getattr(obj, "__module__", "") or ""

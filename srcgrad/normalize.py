@@ -240,7 +240,19 @@ class Normalizer:
         if stmt.decorator_list:
             raise self.unsupported(stmt, "decorated inner functions are not supported",
                                    "define the helper without decorators")
-        self.local_functions[stmt.name] = stmt
+        self.local_functions[stmt.name] = self.with_defaults_evaluated(stmt)
+
+    def with_defaults_evaluated(self, fdef: gast.FunctionDef) -> gast.FunctionDef:
+        """``fdef`` with its defaults evaluated now, where it is defined (as Python does),
+        into variables of their own that its calls read."""
+        args = fdef.args
+        for defaults in (args.defaults, args.kw_defaults):
+            for i, default in enumerate(defaults):
+                if default is not None and not isinstance(default, gast.Constant):
+                    value = self.atom(default, "default")
+                    defaults[i] = self.assign(self.namer.fresh("default"), value,
+                                              Op("copy", bound={"x": value}))
+        return fdef
 
     def stmt_Expr(self, stmt):
         value = stmt.value
@@ -476,7 +488,8 @@ class Normalizer:
 
     def assign_to(self, target, value, stmt):
         if isinstance(target, gast.Name) and isinstance(value, gast.Lambda):
-            self.local_functions[target.id] = lambda_as_def(value, target.id)
+            self.local_functions[target.id] = self.with_defaults_evaluated(
+                lambda_as_def(value, target.id))
             return
         if isinstance(target, gast.Name):
             if stmt is not None and not isinstance(stmt, gast.AugAssign):
@@ -881,14 +894,14 @@ class Normalizer:
 
     def inline_function(self, fn, call: gast.Call, hint: str):
         """Differentiate through a call to the user's function ``fn`` by inlining it."""
-        if fn.__code__ in self.inline_stack:
-            raise self.unsupported(call, f"{fn.__name__} calls itself (recursion), which "
-                                   "srcgrad cannot differentiate: it inlines helper functions",
-                                   "rewrite the recursion as a loop")
         if hasattr(fn, "__wrapped__") and hasattr(fn, "generated"):
             raise self.unsupported(call, f"{fn.__qualname__} is a gradient made by srcgrad: "
                                    "higher-order derivatives are not supported",
                                    "differentiate the original function only")
+        if fn.__code__ in self.inline_stack:
+            raise self.unsupported(call, f"{fn.__name__} calls itself (recursion), which "
+                                   "srcgrad cannot differentiate: it inlines helper functions",
+                                   "rewrite the recursion as a loop")
         try:
             parsed = parsed_helper(fn)
         except SourceUnavailableError as exc:

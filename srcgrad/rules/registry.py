@@ -122,6 +122,12 @@ class Method:
 
 _RULES: dict[Any, Rule] = {}
 _METHODS: dict[str, Method] = {}
+_changes = [0]  # how many registrations so far: code made before one may be stale
+
+
+def generation() -> int:
+    """A number that grows with every registration (a new or replaced rule or method)."""
+    return _changes[0]
 
 
 def _key(primitive: Any) -> Any:
@@ -214,6 +220,7 @@ def defvjp(primitive: Any, params: str, *, name: str | None = None,
                 callable=None if isinstance(primitive, str) else primitive,
                 shape_of=(primitive if shape_of is True else shape_of or None))
     _RULES[rule.key] = rule
+    _changes[0] += 1
     return rule
 
 
@@ -228,6 +235,7 @@ def nondiff(*primitives: Any, params: str = "*args, **kwargs") -> None:
             key=_key(primitive), name=rule_name, signature=_signature(rule_name, params),
             adjoints={}, differentiable=False,
             callable=None if isinstance(primitive, str) else primitive)
+        _changes[0] += 1
 
 
 def alias(key: Any, primitive: Any, *, hoistable: bool = False) -> Rule:
@@ -242,12 +250,14 @@ def alias(key: Any, primitive: Any, *, hoistable: bool = False) -> Rule:
                    callable=rule.callable, accumulate=rule.accumulate,
                    reduction=rule.reduction, hoistable=hoistable, shape_of=rule.shape_of)
     _RULES[aliased.key] = aliased
+    _changes[0] += 1
     return aliased
 
 
 def defmethod(name: str, function: Any, *, pack_varargs: bool = False) -> None:
     """Let ``x.name(...)`` be differentiated as ``function(x, ...)``."""
     _METHODS[name] = Method(name, function, pack_varargs)
+    _changes[0] += 1
 
 
 @dataclass
