@@ -27,20 +27,20 @@ _keys_of_code: dict[int, set[tuple]] = {}  # id of a code object -> its keys in 
 _lock = threading.RLock()
 
 
-def _wrt_names(fn: Callable, wrt: Wrt,
-               signature: inspect.Signature) -> tuple[tuple[str, ...], bool]:
-    """The parameter names ``wrt`` selects, and whether one (not a tuple) was asked for."""
-    params = list(signature.parameters.values())
-    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
-        code = getattr(fn, "__code__", None)
-        filename = getattr(code, "co_filename", None)
-        lineno = getattr(code, "co_firstlineno", None)
+def _parameter_names(fn: Callable, method: bool) -> list[str]:
+    """``fn``'s parameters in order (without ``self`` for a ``method``)."""
+    code = fn.__code__
+    if code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS):
+        filename, lineno = code.co_filename, code.co_firstlineno
         raise UnsupportedSyntaxError(
             "*args and **kwargs parameters cannot be differentiated", filename=filename,
             lineno=lineno, line=linecache.getline(filename, lineno) if filename else None,
             fix="give the function named parameters")
-    names = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD,
-                                                  p.KEYWORD_ONLY)]
+    return list(code.co_varnames[int(method):code.co_argcount + code.co_kwonlyargcount])
+
+
+def _wrt_names(fn: Callable, wrt: Wrt, names: list[str]) -> tuple[tuple[str, ...], bool]:
+    """The parameter names ``wrt`` selects, and whether one (not a tuple) was asked for."""
     single = not isinstance(wrt, (tuple, list))
     items = [wrt] if single else list(wrt)
     if not items:
@@ -175,6 +175,12 @@ class Gradient:
     def __call__(self, *args, **kwargs):
         return self._call(*args, **kwargs)
 
+    @property
+    def generated(self) -> Callable:
+        if self._generated is None:  # made when first asked for
+            self._generated = self._bind_first()
+        return self._generated
+
     def __get__(self, instance, owner=None):  # @grad on a method: self is passed first
         return self if instance is None else types.MethodType(self, instance)
 
@@ -196,12 +202,10 @@ def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
         owner, fn = fn.__self__, fn.__func__
     if not hasattr(fn, "__code__") or hasattr(fn, "__wrapped__"):
         parse_function(fn)  # raises SourceUnavailableError, naming what to do
-    signature = inspect.signature(fn)
-    if owner is not None:
-        signature = signature.replace(parameters=list(signature.parameters.values())[1:])
-    wrt_names, single = _wrt_names(fn, wrt, signature)
+    names = _parameter_names(fn, owner is not None)
+    wrt_names, single = _wrt_names(fn, wrt, names)
     gen = generated(fn, wrt_names, mode, as_tuple=not single)
-    names = list(signature.parameters)
+    signature = []  # inspect.Signature, made when a call needs it (keywords, defaults)
     positions = [names.index(n) for n in wrt_names]
 
     def bound(made: Generated) -> tuple[Generated, Callable, Callable | None]:
@@ -233,7 +237,7 @@ def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
         if last[0] is not found[0]:  # .source shows the version the last call ran
             last[0] = found[0]
             gradient.source = found[0].source
-            gradient.generated = found[1]
+            gradient._generated = found[1]
             if not found[0].arg_shapes:
                 gradient.any_shape_source = found[0].source  # remade: a global was rebound
 
@@ -269,7 +273,11 @@ def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
                 raise TypeError(f"{gen.name}() needs the output's cotangent as keyword "
                                 "argument seed=")
             seed = kwargs.pop("seed", None) if mode == "vjp" else None
-            bound_args = signature.bind(*args, **kwargs)
+            if not signature:
+                whole = inspect.signature(fn)
+                signature.append(whole.replace(
+                    parameters=list(whole.parameters.values())[owner is not None:]))
+            bound_args = signature[0].bind(*args, **kwargs)
             bound_args.apply_defaults()
             args = tuple(bound_args.arguments[p] for p in names)
             for i, position in enumerate(positions):
@@ -291,9 +299,9 @@ def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
     gradient.current_any_shape = current_any_shape
     gradient.__name__ = gen.name
     gradient.__qualname__ = gen.name
-    first = bound(gen)
-    shown(first)
-    gradient.any_shape_source = gen.source
+    gradient.source = gradient.any_shape_source = gen.source
+    gradient._generated = None
+    gradient._bind_first = lambda: bound(gen)[1]
     return call
 
 

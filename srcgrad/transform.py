@@ -79,11 +79,13 @@ class Generated:
         """The generated function for ``fn``: with ``fn``'s defaults, and a function that
         reads ``fn``'s data into its namespace before a call (None when there is none)."""
         namespace = dict(self.namespace)
-        own = inspect.signature(fn).parameters
+        own = defaults_of(fn)
         for param, key in self.defaults:  # as the code's text names them (for export)
-            namespace[key] = own[param].default
+            namespace[key] = own[param]
         count = len(self.function.__defaults__ or ())
-        defaults = tuple(p.default for p in list(own.values())[len(own) - count:]) or None
+        code = fn.__code__
+        names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+        defaults = tuple(own[n] for n in names[len(names) - count:]) or None
         function = types.FunctionType(self.function.__code__, namespace, self.name, defaults)
         function.__kwdefaults__ = self.function.__kwdefaults__
         function.__qualname__ = self.name
@@ -97,6 +99,16 @@ class Generated:
 
         refresh()
         return function, refresh
+
+
+def defaults_of(fn) -> dict[str, Any]:
+    """``fn``'s parameters that have defaults, with their values."""
+    code = fn.__code__
+    positional = code.co_varnames[:code.co_argcount]
+    values = fn.__defaults__ or ()
+    found = dict(zip(positional[len(positional) - len(values):], values))
+    found.update(fn.__kwdefaults__ or {})
+    return found
 
 
 def _read(scope, key: str, fn) -> Any:
