@@ -14,8 +14,7 @@ from srcgrad.parse import parse_function
 square_l, cube_l = (lambda x: np.sum(x ** 2)), (lambda x: np.sum(x ** 3))
 
 
-def _lambda_inside_a_def(x):
-    return srcgrad.grad(lambda x: np.sum(x ** 3))(x)
+def _lambda_inside_a_def(x): return srcgrad.grad(lambda x: np.sum(x ** 3))(x)  # noqa: E704
 
 
 class _Scaled:
