@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import linecache
 import os
+import sys
 import threading
 import types
 import weakref
@@ -85,9 +87,34 @@ def generated(fn: Callable, wrt: tuple[str, ...], mode: str, as_tuple: bool = Tr
         with _lock:
             found = _cache.get(key)
             if found is None or not found.still_valid(fn):  # new, or a global was rebound
-                found = transform(fn, wrt, mode, as_tuple, containers, arg_shapes)
+                with _deep_recursion(fn):
+                    found = transform(fn, wrt, mode, as_tuple, containers, arg_shapes)
                 _remember(key, code, found)
     return found
+
+
+#: The recursion limit while transforming: the passes recurse into expressions, and Python
+#: compiles deeply nested ones (a sum of hundreds of terms, calls nested a hundred deep).
+TRANSFORM_RECURSION_LIMIT = 20000
+
+
+@contextlib.contextmanager
+def _deep_recursion(fn: Callable):
+    """Run a transformation with room for deeply nested expressions; past that, an error
+    naming the function rather than a RecursionError from inside srcgrad."""
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(before, TRANSFORM_RECURSION_LIMIT))
+    try:
+        yield
+    except RecursionError:
+        code = fn.__code__
+        raise UnsupportedSyntaxError(
+            "an expression in this function is nested too deeply to transform",
+            filename=code.co_filename, lineno=code.co_firstlineno,
+            line=linecache.getline(code.co_filename, code.co_firstlineno),
+            fix="split the expression over several lines with intermediate variables") from None
+    finally:
+        sys.setrecursionlimit(before)
 
 
 def _remember(key: tuple, code, made: Generated) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import inspect
 import os
 import re
@@ -53,7 +54,7 @@ def module_source(fn: Callable) -> str:
     for global_name in sorted(_globals_used(source, namespace)):
         value = namespace[global_name]
         if isinstance(value, (int, float, bool, str, type(None), complex)):
-            parts.append(f"{global_name} = {value!r}")
+            parts.append(f"{global_name} = {_literal(value)}")
         else:
             raise SrcgradError(
                 f"cannot export: the gradient uses the global {global_name!r} "
@@ -63,9 +64,20 @@ def module_source(fn: Callable) -> str:
     return "\n\n\n".join(parts) + "\n"
 
 
+def _literal(value) -> str:
+    """Python source for a constant; inf and nan, which have no literal, through their type."""
+    text = repr(value)
+    try:
+        same = ast.literal_eval(text)
+        if same == value or (same != same and value != value):
+            return text
+    except (ValueError, SyntaxError):
+        pass
+    return f"{type(value).__name__}({text!r})"
+
+
 def _globals_used(source: str, namespace: dict) -> set[str]:
     """Globals the generated code reads besides NumPy, helpers, builtins and itself."""
-    import ast
     import builtins
 
     names = {node.id for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Name)}
