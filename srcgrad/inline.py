@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import copy
 import inspect
+import os
+import sysconfig
 import weakref
 from typing import Any
 
@@ -56,7 +58,37 @@ def is_user_function(obj) -> bool:
     if not inspect.isfunction(obj):
         return False
     module = getattr(obj, "__module__", "") or ""
-    return not (module == "numpy" or module.startswith(("numpy.", "srcgrad.")))
+    if module == "numpy" or module.startswith(("numpy.", "srcgrad.")):
+        return False
+    return not _in_installed_library(obj.__code__.co_filename)
+
+
+def library_fix(obj, text: str) -> str | None:
+    """What to do about a call to ``obj`` with no rule, when it is a function of an installed
+    library (which srcgrad does not read)."""
+    code = getattr(obj, "__code__", None)
+    if code is None or not _in_installed_library(code.co_filename):
+        return None
+    module = getattr(obj, "__module__", None) or "an installed library"
+    return (f"{text} is a function of an installed library ({module}), whose code srcgrad "
+            "does not differentiate: call NumPy's function (import numpy as np) or register "
+            "a rule for it with srcgrad.defvjp")
+
+
+def _library_folders() -> tuple[str, ...]:
+    paths = sysconfig.get_paths()
+    return tuple(os.path.join(os.path.realpath(paths[key]), "")
+                 for key in ("stdlib", "platstdlib", "purelib", "platlib") if key in paths)
+
+
+_LIBRARY_FOLDERS = _library_folders()
+
+
+def _in_installed_library(filename: str) -> bool:
+    """Whether code lives in the standard library or an installed package (autograd.numpy,
+    scipy ...): not the user's helpers, so not inlined; a call to it without a rule is
+    reported where the user's code makes it."""
+    return os.path.realpath(filename).startswith(_LIBRARY_FOLDERS)
 
 
 def local_names(fdef: gast.FunctionDef) -> set[str]:

@@ -26,7 +26,7 @@ import gast
 from . import ir
 from .errors import SourceUnavailableError, UnknownCallableError, UnsupportedSyntaxError
 from .exits import always_exits, own_loop_exits, structure_exits, walk_own
-from .inline import bind, is_user_function, parsed_helper, rename_apart
+from .inline import bind, is_user_function, library_fix, parsed_helper, rename_apart
 from .names import Namer
 from .parse import ParsedFunction, lambda_as_def
 from .resolve import Resolver
@@ -138,6 +138,9 @@ class Normalizer:
             if isinstance(node, (gast.Yield, gast.YieldFrom)):
                 raise self.unsupported(node, "generators (yield) cannot be differentiated",
                                        "return a value, or collect values in a list")
+            if isinstance(node, gast.stmt) and not isinstance(node, gast.Continue) and \
+                    not hasattr(self, "stmt_" + type(node).__name__):  # before its returns
+                raise self.unsupported_statement(node)           # are judged (match, try)
         returns = [n for n in walk_own(stmts) if isinstance(n, gast.Return)]
         if self.inlining and not returns:  # a helper called for its effects
             self.result = None
@@ -226,7 +229,8 @@ class Normalizer:
                        "import at module level"),
             "ImportFrom": ("imports inside a differentiated function are not supported",
                            "import at module level"),
-            "Match": ("match statements are not supported", "use np.where"),
+            "Match": ("match statements are not supported", ("use if/elif (np.where to "
+                      "choose between arrays)")),
         }
         what, fix = kinds.get(type(stmt).__name__, ((f"{type(stmt).__name__} statements are not "
                                                      "supported"), "rewrite it"))
@@ -595,7 +599,7 @@ class Normalizer:
                 raise self.unsupported(stmt, "this form of enumerate is not supported",
                                        "write for i, item in enumerate(xs)")
             index = target.elts[0].id
-            items.append((target.elts[1], self.sequence_atom(iterable.args[0])))
+            items.append((target.elts[1], self.sequence_atom(iterable.args[0], stmt.body)))
             args = [self.length(items[0][1])]
         elif isinstance(iterable, gast.Call) and self.is_builtin(iterable.func, "zip"):
             if not (isinstance(target, gast.Tuple)
@@ -603,11 +607,11 @@ class Normalizer:
                 raise self.unsupported(stmt, "this form of zip is not supported",
                                        "write for a, b in zip(xs, ys)")
             for t, seq in zip(target.elts, iterable.args):
-                items.append((t, self.sequence_atom(seq)))
+                items.append((t, self.sequence_atom(seq, stmt.body)))
             index = self.namer.fresh("i")
             args = [self.length(items[0][1])]
         else:
-            items.append((target, self.sequence_atom(iterable)))
+            items.append((target, self.sequence_atom(iterable, stmt.body)))
             base = target.id if isinstance(target, gast.Name) else "item"
             index = self.namer.fresh(base + "_index")
             args = [self.length(items[0][1])]
@@ -653,8 +657,15 @@ class Normalizer:
         import builtins
         return resolved.kind == "object" and resolved.value is getattr(builtins, wanted)
 
-    def sequence_atom(self, node):
+    def sequence_atom(self, node, body=()):
+        """An atom for the sequence a for loop runs over: its value when the loop starts, even
+        if the ``body`` assigns the variable that held it (``for row in M: M = M * 2``)."""
         atom_ = self.atom(node, hint="seq")
+        if isinstance(atom_, gast.Name) and any(
+                isinstance(n, gast.Name) and n.id == atom_.id and
+                isinstance(n.ctx, gast.Store) for n in walk_own(body)):
+            atom_ = self.assign(self.namer.fresh(atom_.id + "_seq"), atom_,
+                                Op("copy", bound={"x": atom_}))
         if not isinstance(atom_, gast.Name):
             atom_ = self.assign(self.namer.fresh("seq"), atom_, Op("copy", bound={"x": atom_}))
         return atom_
@@ -979,7 +990,8 @@ class Normalizer:
                          keywords=[gast.keyword(arg=k, value=v) for k, v in kwargs.items()])
         if rule is None:
             what = self.text(func)
-            return expr, Op("opaque", bound={"callable": resolved.value}, what=what)
+            return expr, Op("opaque", bound={"callable": resolved.value}, what=what,
+                            fix=library_fix(resolved.value, what))
         return expr, self.rule_op(rule.key, args, kwargs, node, rule=rule)
 
     def callee_expr(self, func, rule: Rule | None):

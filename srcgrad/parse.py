@@ -57,6 +57,18 @@ class ParsedFunction:
 
 def parse_function(fn) -> ParsedFunction:
     """Parse ``fn``'s source; every node's ``lineno`` is a line number in the user's file."""
+    code = getattr(fn, "__code__", None)
+    if code is None or hasattr(fn, "__wrapped__"):
+        from .rules.registry import lookup
+
+        name = getattr(fn, "__name__", repr(fn))
+        rule = lookup(fn)
+        if rule is not None:
+            call = name if getattr(fn, "__module__", None) == "builtins" else rule.name
+            raise SourceUnavailableError(
+                f"{name} is a primitive srcgrad already differentiates inside functions; "
+                f"write a Python function that calls it (def f(x): return {call}(x)) and "
+                "differentiate that")
     if hasattr(fn, "__wrapped__"):
         name = getattr(fn, "__qualname__", repr(fn))
         if hasattr(fn, "source") and hasattr(fn, "generated"):
@@ -67,16 +79,7 @@ def parse_function(fn) -> ParsedFunction:
             f"{name} is wrapped by a decorator, whose effect srcgrad cannot see from the "
             "function's source. Differentiate the undecorated function (or register a rule "
             "for the decorated one with srcgrad.defvjp)")
-    code = getattr(fn, "__code__", None)
     if code is None:
-        from .rules.registry import lookup
-
-        name = getattr(fn, "__name__", repr(fn))
-        if lookup(fn) is not None:
-            raise SourceUnavailableError(
-                f"{name} is a primitive srcgrad already differentiates inside functions; "
-                f"write a Python function that calls it (def f(x): return np.{name}(x)) and "
-                "differentiate that")
         raise SourceUnavailableError(
             f"{fn!r} has no Python source (it may be a builtin or a C extension). "
             "Register a rule for it with srcgrad.defvjp instead.")
