@@ -27,7 +27,7 @@ import numpy as np
 from . import ir, runtime
 from .errors import SourceUnavailableError, UnknownCallableError, UnsupportedSyntaxError
 from .exits import always_exits, own_loop_exits, structure_exits, walk_own
-from .inline import bind, is_user_function, parsed_helper, rename_apart
+from .inline import bind, is_user_function, library_fix, parsed_helper, rename_apart
 from .names import Namer
 from .parse import ParsedFunction, lambda_as_def
 from .resolve import Resolver
@@ -143,6 +143,9 @@ class Normalizer:
             if isinstance(node, (gast.Yield, gast.YieldFrom)):
                 raise self.unsupported(node, "generators (yield) cannot be differentiated",
                                        "return a value, or collect values in a list")
+            if isinstance(node, gast.stmt) and not isinstance(node, gast.Continue) and \
+                    not hasattr(self, "stmt_" + type(node).__name__):  # before its returns
+                raise self.unsupported_statement(node)           # are judged (match, try)
         returns = [n for n in walk_own(stmts) if isinstance(n, gast.Return)]
         if self.inlining and not returns:  # a helper called for its effects
             self.result = None
@@ -231,7 +234,8 @@ class Normalizer:
                        "import at module level"),
             "ImportFrom": ("imports inside a differentiated function are not supported",
                            "import at module level"),
-            "Match": ("match statements are not supported", "use np.where"),
+            "Match": ("match statements are not supported", ("use if/elif (np.where to "
+                      "choose between arrays)")),
         }
         what, fix = kinds.get(type(stmt).__name__, ((f"{type(stmt).__name__} statements are not "
                                                      "supported"), "rewrite it"))
@@ -245,7 +249,19 @@ class Normalizer:
         if stmt.decorator_list:
             raise self.unsupported(stmt, "decorated inner functions are not supported",
                                    "define the helper without decorators")
-        self.local_functions[stmt.name] = stmt
+        self.local_functions[stmt.name] = self.with_defaults_evaluated(stmt)
+
+    def with_defaults_evaluated(self, fdef: gast.FunctionDef) -> gast.FunctionDef:
+        """``fdef`` with its defaults evaluated now, where it is defined (as Python does),
+        into variables of their own that its calls read."""
+        args = fdef.args
+        for defaults in (args.defaults, args.kw_defaults):
+            for i, default in enumerate(defaults):
+                if default is not None and not isinstance(default, gast.Constant):
+                    value = self.atom(default, "default")
+                    defaults[i] = self.assign(self.namer.fresh("default"), value,
+                                              Op("copy", bound={"x": value}))
+        return fdef
 
     def stmt_Expr(self, stmt):
         value = stmt.value
@@ -542,7 +558,8 @@ class Normalizer:
 
     def assign_to(self, target, value, stmt):
         if isinstance(target, gast.Name) and isinstance(value, gast.Lambda):
-            self.local_functions[target.id] = lambda_as_def(value, target.id)
+            self.local_functions[target.id] = self.with_defaults_evaluated(
+                lambda_as_def(value, target.id))
             return
         if isinstance(target, gast.Name):
             self.expression(value, target.id)
@@ -714,14 +731,16 @@ class Normalizer:
         import builtins
         return resolved.kind == "object" and resolved.value is getattr(builtins, wanted)
 
-    def sequence_atom(self, node, body: list):
-        """A name for the sequence a for loop runs over: a variable of its own where the loop
-        body rebinds the name (Python iterates over the object it had at the start)."""
+    def sequence_atom(self, node, body=()):
+        """An atom for the sequence a for loop runs over: its value when the loop starts, even
+        if the ``body`` assigns the variable that held it (``for row in M: M = M * 2``)."""
         atom_ = self.atom(node, hint="seq")
-        rebound = isinstance(atom_, gast.Name) and any(
-            isinstance(n, gast.Name) and n.id == atom_.id and isinstance(n.ctx, gast.Store)
-            for stmt in body for n in gast.walk(stmt))
-        if not isinstance(atom_, gast.Name) or rebound:
+        if isinstance(atom_, gast.Name) and any(
+                isinstance(n, gast.Name) and n.id == atom_.id and
+                isinstance(n.ctx, gast.Store) for n in walk_own(body)):
+            atom_ = self.assign(self.namer.fresh(atom_.id + "_seq"), atom_,
+                                Op("copy", bound={"x": atom_}))
+        if not isinstance(atom_, gast.Name):
             atom_ = self.assign(self.namer.fresh("seq"), atom_, Op("copy", bound={"x": atom_}))
         return atom_
 
@@ -974,14 +993,14 @@ class Normalizer:
 
     def inline_function(self, fn, call: gast.Call, hint: str):
         """Differentiate through a call to the user's function ``fn`` by inlining it."""
-        if fn.__code__ in self.inline_stack:
-            raise self.unsupported(call, f"{fn.__name__} calls itself (recursion), which "
-                                   "srcgrad cannot differentiate: it inlines helper functions",
-                                   "rewrite the recursion as a loop")
         if hasattr(fn, "__wrapped__") and hasattr(fn, "generated"):
             raise self.unsupported(call, f"{fn.__qualname__} is a gradient made by srcgrad: "
                                    "higher-order derivatives are not supported",
                                    "differentiate the original function only")
+        if fn.__code__ in self.inline_stack:
+            raise self.unsupported(call, f"{fn.__name__} calls itself (recursion), which "
+                                   "srcgrad cannot differentiate: it inlines helper functions",
+                                   "rewrite the recursion as a loop")
         try:
             parsed = parsed_helper(fn)
         except SourceUnavailableError as exc:
@@ -1069,7 +1088,8 @@ class Normalizer:
                          keywords=[gast.keyword(arg=k, value=v) for k, v in kwargs.items()])
         if rule is None:
             what = self.text(func)
-            return expr, Op("opaque", bound={"callable": resolved.value}, what=what)
+            return expr, Op("opaque", bound={"callable": resolved.value}, what=what,
+                            fix=library_fix(resolved.value, what))
         return expr, self.rule_op(rule.key, args, kwargs, node, rule=rule)
 
     def callee_expr(self, func, rule: Rule | None):

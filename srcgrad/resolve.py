@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import builtins
+import types
 from dataclasses import dataclass
 from typing import Any
 
 import gast
+import numpy as np
 
 from .errors import SrcgradError
 from .parse import ParsedFunction
 
 _MISSING = object()
+
+#: Values generated code reads at call time rather than having been made for: a global or
+#: closure variable holding one may change between calls (a new batch each step) without
+#: the code being made again; only a change to a value of another kind is a change of code.
+DATA_TYPES = (np.ndarray, np.generic, int, float, complex, str, bytes, type(None))
+
+
+def is_data(value: Any) -> bool:
+    """Whether generated code reads ``value`` at call time (see :data:`DATA_TYPES`)."""
+    return isinstance(value, DATA_TYPES)
 
 
 @dataclass
@@ -36,9 +48,15 @@ class Resolver:
         self.locals = local_names
         # One namespace for the generated code: helpers inlined from other modules share it.
         self.used_globals: dict[str, Any] = shared.used_globals if shared else {}
-        # What the generated code assumes: (a globals dict or a closure cell, name, value).
-        # The gradient function checks these before each call and is made anew if one changed.
+        # What the generated code assumes: (scope, name, value), where scope is a globals dict,
+        # a closure cell, ``"globals"`` (the differentiated function's globals) or an int (the
+        # index of one of its own closure cells): the code is keyed on the function's code
+        # object and serves every function made from it. The gradient function checks these
+        # before each call and is made anew if one changed (a data value: if its kind did).
         self.assumptions: list[tuple[Any, str, Any]] = shared.assumptions if shared else []
+        self.own_cells: dict[int, int] = shared.own_cells if shared else {
+            id(cell): i for i, cell in enumerate(getattr(parsed.fn, "__closure__", None) or ())}
+        self.own_globals = shared.own_globals if shared else parsed.globals
 
     def add_global(self, base: str, value: Any) -> str:
         """A name under which generated code can read ``value``."""
@@ -69,11 +87,13 @@ class Resolver:
                 value = cells[name].cell_contents
             except ValueError:
                 return _MISSING
-            self.assumptions.append((cells[name], name, value))
+            self.assumptions.append((self.own_cells.get(id(cells[name]), cells[name]), name,
+                                     value))
             return value
         if name in self.parsed.globals:
             value = self.parsed.globals[name]
-            self.assumptions.append((self.parsed.globals, name, value))
+            scope = "globals" if self.parsed.globals is self.own_globals else self.parsed.globals
+            self.assumptions.append((scope, name, value))
             return value
         if name in vars(builtins):
             return vars(builtins)[name]
@@ -99,5 +119,8 @@ class Resolver:
             value = getattr(base.value, expr.attr, _MISSING)
             if value is _MISSING:
                 return Resolved("unknown", root=base.root)
+            if isinstance(base.value, types.ModuleType) and \
+                    not base.value.__name__.startswith("numpy"):  # mod.act: noticed if rebound
+                self.assumptions.append((vars(base.value), expr.attr, value))
             return Resolved("object", value, base.root)
         return Resolved("local")

@@ -426,7 +426,7 @@ class Reverser:
         if var not in self.activity.varied:
             return [], set()
         if var in self.containers:
-            raise self.source.error(
+            raise getattr(stmt, "sg_source", self.source).error(
                 UnsupportedSyntaxError, stmt, f"assigning into an element of the list or dict "
                 f"{var} cannot be differentiated", f"build a new one: {var} = {var}[:i] + [v] + "
                 f"{var}[i + 1:] for a list")
@@ -445,12 +445,15 @@ class Reverser:
             value = stmt.value
             part = gast.Call(func=name("unbroadcast"), args=[slot, ir.clone(value)],
                              keywords=[])
+            before = dict(self.state)
             # the slot's adjoint is taken out (zeroed) whether or not it flows on to value
             contribution = self.contribute(value, part) or [gast.Expr(value=slot)]
-            if state == MAYBE:
-                code.append(gast.If(test=gast.Compare(left=name(d), ops=[gast.IsNot()],
-                                                      comparators=[constant(None)]),
-                                    body=contribution or [gast.Pass()], orelse=[]))
+            if state == MAYBE:  # what the guarded code sets may then still be zero (None)
+                guard = gast.If(test=gast.Compare(left=name(d), ops=[gast.IsNot()],
+                                                  comparators=[constant(None)]),
+                                body=contribution, orelse=[])
+                code.append(guard)
+                code.extend(self.join_states(before, guard))
             else:
                 code.extend(contribution)
         restore = gast.Assign(targets=[gast.Subscript(value=name(var), slice=index,

@@ -157,6 +157,12 @@ class Method:
 
 _RULES: dict[Any, Rule] = {}
 _METHODS: dict[str, Method] = {}
+_changes = [0]  # how many registrations so far: code made before one may be stale
+
+
+def generation() -> int:
+    """A number that grows with every registration (a new or replaced rule or method)."""
+    return _changes[0]
 
 
 def _key(primitive: Any) -> Any:
@@ -261,6 +267,7 @@ def defvjp(primitive: Any, params: str, *, name: str | None = None,
     if view_of is not None and view_of not in names:
         raise RuleError(f"rule for {rule_name}: view_of={view_of!r} is not one of its parameters")
     _RULES[rule.key] = rule
+    _changes[0] += 1
     return rule
 
 
@@ -296,6 +303,7 @@ def nondiff(*primitives: Any, params: str = "*args, **kwargs") -> None:
             key=_key(primitive), name=rule_name, signature=_signature(rule_name, params),
             adjoints={}, differentiable=False,
             callable=None if isinstance(primitive, str) else primitive)
+        _changes[0] += 1
 
 
 def alias(key: Any, primitive: Any, *, hoistable: bool = False) -> Rule:
@@ -311,12 +319,14 @@ def alias(key: Any, primitive: Any, *, hoistable: bool = False) -> Rule:
                    reduction=rule.reduction, hoistable=hoistable, shape_of=rule.shape_of,
                    view_of=rule.view_of, always_view=rule.always_view)
     _RULES[aliased.key] = aliased
+    _changes[0] += 1
     return aliased
 
 
 def defmethod(name: str, function: Any, *, pack_varargs: bool = False) -> None:
     """Let ``x.name(...)`` be differentiated as ``function(x, ...)``."""
     _METHODS[name] = Method(name, function, pack_varargs)
+    _changes[0] += 1
 
 
 @dataclass
