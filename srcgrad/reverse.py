@@ -440,7 +440,7 @@ class Reverser:
                     value=name("np"), attr="array", ctx=gast.Load()), args=[name(d)],
                     keywords=[])))
                 self.state[var] = OWNED
-            slot = gast.Call(func=name("pop_slot"), args=[name(d), as_value(index)],
+            slot = gast.Call(func=name("pop_slot"), args=[name(d), as_value(index), name(var)],
                              keywords=[])
             value = stmt.value
             part = gast.Call(func=name("unbroadcast"), args=[slot, ir.clone(value)],

@@ -131,11 +131,14 @@ def add_at(dx, index, g):
     return dx
 
 
-def pop_slot(dx, index):
+def pop_slot(dx, index, x=None):
     """``dx[index]``, copied, and then zeroed in ``dx``: the adjoint of a slot a write filled.
     Where an index names an element twice (``y[[0, 0]] = v``), the last write wins: the
-    earlier ones get no gradient."""
+    earlier ones get no gradient; none either where ``x``, the array written, holds integers
+    or booleans (the values written were cast to them)."""
     g = np.copy(dx[index])
+    if x is not None and np.asarray(x).dtype.kind not in "fc":
+        g = np.zeros_like(g)
     if not _is_basic_index(index):
         order = np.arange(g.size).reshape(g.shape)
         last = np.full(np.shape(dx), -1)

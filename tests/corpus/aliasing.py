@@ -343,7 +343,14 @@ def rows_of_a_transpose_changed_twice(x):
     return np.sum(y) * np.mean(x)
 
 
-SHARED += [rows_of_a_transpose_changed_twice, reshape_maybe_copy, ravel_maybe_copy, row_maybe_number,
+def write_into_integer_array(x):
+    y = np.zeros(3, dtype=int)
+    y[0] = x[0, 0] * 10.0  # cast to an integer: no gradient
+    y[1:] = x[1, 1:]
+    return np.sum(y * x[0])
+
+
+SHARED += [write_into_integer_array, rows_of_a_transpose_changed_twice, reshape_maybe_copy, ravel_maybe_copy, row_maybe_number,
            rows_of_a_vector_are_numbers, reshape_of_parameter, asarray_is_the_array]
 
 REFUSED = [container_parameter_item,
