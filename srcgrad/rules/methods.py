@@ -39,10 +39,12 @@ def _cast(param, reshape=False):
     return template
 
 
+# (with copy=False, x itself where it has that dtype already)
 defvjp(runtime.astype, "x, dtype, order='K', casting='unsafe', subok=True, copy=True",
-       name="astype", shape_of=True, x=_cast("x"))
+       name="astype", shape_of=True, view_of="x", always_view=False, x=_cast("x"))
 if hasattr(np, "astype"):
-    defvjp(np.astype, "x, dtype, *, copy=True, device=None", shape_of=True, x=_cast("x"))
+    defvjp(np.astype, "x, dtype, *, copy=True, device=None", shape_of=True, view_of="x",
+           always_view=False, x=_cast("x"))
 defvjp(np.copy, "a, order='K', subok=False", shape_of=True, a="g")
 defvjp(np.asarray, "a, dtype=None, order=None, *, device=None, copy=None, like=None",
        view_of="a", always_view=False,  # (a itself, where it is an array of that dtype)

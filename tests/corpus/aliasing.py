@@ -350,7 +350,16 @@ def write_into_integer_array(x):
     return np.sum(y * x[0])
 
 
-SHARED += [write_into_integer_array, rows_of_a_transpose_changed_twice, reshape_maybe_copy, ravel_maybe_copy, row_maybe_number,
+def astype_without_copy(x):
+    y = np.sin(x) + np.mean(x)
+    w = y.astype(float, copy=False)  # y itself
+    w += np.sin(w)
+    v = y.astype(float)  # a copy
+    v *= 3.0
+    return np.sum(y ** 2) + np.sum(w * v) * np.mean(x)
+
+
+SHARED += [astype_without_copy, write_into_integer_array, rows_of_a_transpose_changed_twice, reshape_maybe_copy, ravel_maybe_copy, row_maybe_number,
            rows_of_a_vector_are_numbers, reshape_of_parameter, asarray_is_the_array]
 
 REFUSED = [container_parameter_item,
