@@ -914,6 +914,8 @@ class Normalizer:
             branch = self.emit(gast.If(test=test, body=body, orelse=orelse))
             branch.sg_op = Op("opaque", what="if")
             return name(target), None
+        if isinstance(node, (gast.ListComp, gast.GeneratorExp)):
+            return self.comprehension(node, hint), None
         if isinstance(node, (gast.BoolOp, gast.Dict, gast.Set, gast.ListComp,
                              gast.SetComp, gast.DictComp, gast.GeneratorExp, gast.JoinedStr,
                              gast.Lambda, gast.NamedExpr, gast.Starred)):
@@ -926,6 +928,44 @@ class Normalizer:
             raise self.unsupported(node, "await cannot be differentiated", "use ordinary code")
         raise self.unsupported(node, f"{type(node).__name__} expressions are not supported",
                                "rewrite the expression with NumPy calls")
+
+    def comprehension(self, node, hint: str) -> gast.Name:
+        """``[f(v) for v in xs if c]`` (or a generator of it) as the loop it stands for: a list
+        appended to in nested for loops, whose variables get names of their own (they are
+        local to the comprehension)."""
+        items = self.namer.fresh(hint + "_items")
+        self.assign(items, gast.List(elts=[], ctx=gast.Load()), Op("tuple", elements=[]))
+        own: dict[str, str] = {}
+        generators = []
+        for i, generator in enumerate(node.generators):
+            if generator.is_async:
+                raise self.unsupported(node, "async comprehensions cannot be differentiated",
+                                       "use an ordinary for loop")
+            # the first iterable is evaluated outside the comprehension, the others inside
+            iterable = generator.iter if i == 0 else ir.clone(generator.iter,
+                                                              _names(own))
+            for target in gast.walk(generator.target):
+                if isinstance(target, gast.Name):
+                    own[target.id] = self.namer.fresh(target.id)
+                    self.resolver.locals.add(own[target.id])
+            if isinstance(generator.target, gast.Name) and isinstance(iterable, gast.Call) and \
+                    self.is_builtin(iterable.func, "range"):
+                self.shape_names.add(own[generator.target.id])  # an int
+            generators.append((_renamed(generator.target, own), iterable,
+                               [ir.clone(test, _names(own)) for test in generator.ifs]))
+        append = gast.Attribute(value=name(items), attr="append", ctx=gast.Load())
+        body = [gast.Expr(value=gast.Call(func=append, args=[ir.clone(node.elt, _names(own))],
+                                          keywords=[]))]
+        for target, iterable, tests in reversed(generators):
+            for test in reversed(tests):
+                body = [gast.If(test=test, body=body, orelse=[])]
+            body = [gast.For(target=target, iter=iterable, body=body, orelse=[],
+                             type_comment=None)]
+        for stmt in ir.walk(body[0]):
+            if isinstance(stmt, gast.stmt):
+                gast.copy_location(stmt, node)
+        self.statement(body[0])
+        return name(items)
 
     def describe(self, node) -> str:
         names = {gast.BoolOp: "and/or", gast.IfExp: "a conditional expression (a if c else b)",
@@ -1158,6 +1198,19 @@ class Normalizer:
         resolved = self.resolver.resolve(atom)
         return registry.static_global(resolved.value) if resolved.kind == "object" else DYNAMIC
 
+
+
+def _names(mapping: dict[str, str]) -> dict[str, gast.Name]:
+    return {old: name(new) for old, new in mapping.items()}
+
+
+def _renamed(target, mapping: dict[str, str]):
+    """A copy of an assignment target with its names renamed."""
+    target = ir.clone(target)
+    for node in gast.walk(target):
+        if isinstance(node, gast.Name) and node.id in mapping:
+            node.id = mapping[node.id]
+    return target
 
 
 def bind_op(rule: Rule, args: list, kwargs: dict, static_global=None) -> Op:

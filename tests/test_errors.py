@@ -26,7 +26,7 @@ UNSUPPORTED = [
     (unsupported.generator, errors.UnsupportedSyntaxError, "yield"),
     (unsupported.global_statement, errors.UnsupportedSyntaxError, "global"),
     (unsupported.delete, errors.UnsupportedSyntaxError, "del"),
-    (unsupported.comprehension_on_wrt, errors.NonDifferentiableError, "list comprehension"),
+    (unsupported.set_comprehension_on_wrt, errors.NonDifferentiableError, "set comprehension"),
     (unsupported.math_on_wrt, errors.NonDifferentiableError, "math.erf"),
     (unsupported.numpy_without_rule, errors.NonDifferentiableError, "np.i0"),
     (unsupported.undefined_name, errors.UnsupportedSyntaxError, "not_defined_anywhere"),

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from corpus import calls, indexing, straight, writes
+from corpus import calls, comprehensions, indexing, straight, writes
 from corpus.programs import SHAPES, load, programs, without_augmented_assignment
 from corpus.support import assert_grads_close, autograd_grads, normal, numeric_grads, srcgrad_grads
 from hypothesis import HealthCheck, Phase, assume, given, settings
@@ -98,6 +98,14 @@ CASES = [
     (indexing.two_d, _arrays((3, 4)), 0),
     (indexing.new_axis, _arrays((3,)), 0),
     (indexing.repeated_list_index, _arrays((2, 1), (3,)), (0, 1)),
+    (comprehensions.squares_of_positives, _arrays((5,)), 0),
+    (comprehensions.inner_function_in_a_comprehension, _arrays((3,)), 0),
+    (comprehensions.nested_generators, _arrays((3,)), 0),
+    (comprehensions.over_a_list_parameter, _with(_arrays((3,)), [np.ones(3), np.arange(3.0)]),
+     0),
+    (comprehensions.over_zip_with_unpacking, _arrays((4,)), 0),
+    (comprehensions.nested_comprehension, _arrays((3,)), 0),
+    (comprehensions.gmm_style, _with(_arrays((2,)), [np.zeros(2), np.ones(2) * 0.5]), 0),
     (indexing.integer_array, _with(_arrays((5,)), np.array([0, 2, 2, 4, -1])), 0),
     (indexing.boolean_mask, _arrays((7,)), 0),
     (indexing.rows_by_index_array, _with(_arrays((4, 3)), np.array([3, 0, 3])), 0),
