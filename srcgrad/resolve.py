@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import importlib
 import types
 from dataclasses import dataclass
 from typing import Any
@@ -107,7 +108,7 @@ class Resolver:
         if isinstance(expr, gast.Name):
             if self.is_local(expr.id):
                 return Resolved("local", root=expr.id)
-            value = self.lookup(expr.id)
+            value = numpy_equivalent(self.lookup(expr.id))
             if value is _MISSING:
                 return Resolved("unknown", root=expr.id)
             self.record(expr.id, value)
@@ -116,7 +117,7 @@ class Resolver:
             base = self.resolve(expr.value)
             if base.kind != "object":
                 return Resolved("local" if base.kind == "local" else "unknown", root=base.root)
-            value = getattr(base.value, expr.attr, _MISSING)
+            value = numpy_equivalent(getattr(base.value, expr.attr, _MISSING))
             if value is _MISSING:
                 return Resolved("unknown", root=base.root)
             if isinstance(base.value, types.ModuleType) and \
@@ -124,3 +125,37 @@ class Resolver:
                 self.assumptions.append((vars(base.value), expr.attr, value))
             return Resolved("object", value, base.root)
         return Resolved("local")
+
+
+#: Modules that wrap NumPy's (and SciPy's) functions for tracing, and what they wrap: code
+#: written for autograd (``import autograd.numpy as np``) is NumPy code to srcgrad.
+_WRAPPERS = {"autograd.numpy": "numpy", "autograd.scipy": "scipy"}
+
+
+def numpy_equivalent(value: Any) -> Any:
+    """The NumPy (SciPy) module or function ``value`` wraps, if it is autograd's wrapper of
+    one; else ``value``."""
+    if isinstance(value, types.ModuleType):
+        module = value.__name__
+    else:
+        module = getattr(value, "__module__", None) or ""
+        if not isinstance(module, str):
+            return value
+        if module == "autograd.tracer" and hasattr(value, "fun"):  # a wrapped primitive
+            return value.fun
+    for wrapper, wrapped in _WRAPPERS.items():
+        if module == wrapper or module.startswith(wrapper + "."):
+            target = wrapped + module[len(wrapper):]
+            if isinstance(value, types.ModuleType):
+                try:
+                    return importlib.import_module(target)
+                except ImportError:
+                    return value
+            for candidate in (target, wrapped):
+                try:
+                    found = getattr(importlib.import_module(candidate), value.__name__, None)
+                except (ImportError, AttributeError):
+                    found = None
+                if found is not None:
+                    return found
+    return value

@@ -226,16 +226,6 @@ def test_error_in_a_helper_of_another_module_names_the_helper(tmp_path, monkeypa
     assert info.value.lineno == 6 and "math.fsum" in str(info.value)
 
 
-def test_autograd_numpy_is_reported_on_the_users_line(tmp_path, monkeypatch):
-    user = _import_source(tmp_path, monkeypatch, "uses_autograd_numpy",
-                          "import autograd.numpy as np\n\n\n"
-                          "def f(x):\n    return np.sum(np.tanh(x))\n")
-    with pytest.raises(errors.SrcgradError) as info:
-        srcgrad.grad(user.f)(np.ones(2))
-    assert info.value.filename == str(tmp_path / "uses_autograd_numpy.py")
-    assert info.value.lineno == 5 and "installed library" in str(info.value)
-
-
 def matching(x):
     match x.shape[0]:  # <- here
         case 2:
