@@ -575,9 +575,12 @@ class Normalizer:
                                    "assign to a plain name")
 
     def unpack(self, target, value, stmt):
+        if any(isinstance(t, gast.Starred) for t in target.elts):
+            raise self.unsupported(stmt, "starred unpacking is not supported",
+                                   "unpack into names, one per item")
         if not all(isinstance(t, gast.Name) for t in target.elts):
-            raise self.unsupported(stmt, "nested or starred unpacking is not supported",
-                                   "unpack one level at a time into names")
+            self.unpack_into(target, value, stmt)
+            return
         names = [t.id for t in target.elts]
         if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(names):
             read = set().union(*(atom_names(v) for v in value.elts))
@@ -621,6 +624,25 @@ class Normalizer:
         # a, b = x means a = x[0]; b = x[1] (arrays unpack along their first axis).
         for i, n in enumerate(names):
             self.subscript_assign(n, source, constant(i))
+
+    def unpack_into(self, target, value, stmt):
+        """``(s[i], s[i + 1]) = (a, b)``, ``(x, (y, z)) = v``: every value is computed first,
+        then the targets are assigned from left to right, as Python does."""
+        n = len(target.elts)
+        if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == n:
+            values = [self.atom(v, "item") for v in value.elts]
+            values = [v if not isinstance(v, gast.Name) else
+                      self.assign(self.namer.fresh(v.id + "_old"), v, Op("copy", bound={"x": v}))
+                      for v in values]  # kept apart from the names the targets assign
+        else:
+            source = self.named(self.atom(value, "items"), "items")
+            values = []
+            for i in range(n):
+                item = self.namer.fresh("item")
+                self.subscript_assign(item, source, constant(i))
+                values.append(name(item))
+        for element, atom_ in zip(target.elts, values):
+            self.assign_to(element, atom_, stmt)
 
     def subscript_assign(self, target, value_atom, index_atom):
         # atoms of its own: callers pass one atom to several statements, which renaming
