@@ -255,7 +255,22 @@ def _diff_operands(stmt) -> set[str]:
     if op.kind in ("copy", "tuple", "dict", "setitem"):
         return value_names(op.bound.get("x")) | value_names(op.bound.get("value")) | \
             set().union(*(value_names(e) for e in op.elements))
-    return atom_names(stmt.value)  # opaque (checked separately)
+    return value_reads(stmt.value)  # opaque (checked separately)
+
+
+def value_reads(node) -> set[str]:
+    """The names whose values an expression reads: not those it reads only for their shape
+    (``x.shape``, ``x.ndim``, ``x.size``, ``len(x)``)."""
+    shape_only = set()
+    for sub in ir.walk(node):
+        if isinstance(sub, gast.Attribute) and sub.attr in ("shape", "ndim", "size", "dtype") \
+                and isinstance(sub.value, gast.Name):
+            shape_only.add(id(sub.value))
+        elif isinstance(sub, gast.Call) and isinstance(sub.func, gast.Name) and \
+                sub.func.id == "len" and len(sub.args) == 1 and isinstance(sub.args[0], gast.Name):
+            shape_only.add(id(sub.args[0]))
+    return {n.id for n in ir.walk(node) if type(n) is gast.Name and type(n.ctx) is gast.Load
+            and id(n) not in shape_only}
 
 
 def value_names(atom) -> set[str]:
@@ -300,7 +315,7 @@ def activity(fdef: gast.FunctionDef, wrt: list[str], source: Source) -> Activity
     for stmt in statements:
         op = getattr(stmt, "sg_op", None)
         if isinstance(stmt, gast.Assign) and op is not None and op.kind == "opaque" and \
-                set(targets_of(stmt)) & useful and atom_names(stmt.value) & varied:
+                set(targets_of(stmt)) & useful and value_reads(stmt.value) & varied:
             raise getattr(stmt, "sg_source", source).error(  # a helper's: its own file
                 NonDifferentiableError, stmt,
                 f"srcgrad has no differentiation rule for {op.what}, and its input depends on "

@@ -95,6 +95,7 @@ def local_names(fdef: gast.FunctionDef) -> set[str]:
     """A function's own variables: its parameters and what its body assigns."""
     args = fdef.args
     found = {a.id for a in args.posonlyargs + args.args + args.kwonlyargs}
+    found |= {a.id for a in (args.vararg, args.kwarg) if a is not None}
     for node in walk_own(fdef.body):
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
             found.add(node.id)
@@ -115,29 +116,31 @@ def rename_apart(fdef: gast.FunctionDef, namer) -> tuple[gast.FunctionDef, dict[
 
 def bind(normalizer, fdef: gast.FunctionDef, fn, call: gast.Call, hint: str,
          source) -> list[tuple[str, Any]]:
-    """(parameter, atom) pairs binding a call's arguments to ``fdef``'s parameters."""
+    """(parameter, atom) pairs binding a call's arguments to ``fdef``'s parameters: ``*args``
+    gets a tuple of atoms, ``**kwargs`` a dict (a name assigned one). A call's ``*xs`` and
+    ``**d`` are expanded where their items are known when the code is transformed."""
     args = fdef.args
-    if args.vararg or args.kwarg:
-        raise source.error(UnsupportedSyntaxError, fdef, "helpers with *args or **kwargs "
-                           "parameters cannot be differentiated", "give the helper named "
-                           "parameters")
-    if any(isinstance(a, gast.Starred) for a in call.args) or \
-            any(k.arg is None for k in call.keywords):
-        raise normalizer.unsupported(call, "*args and **kwargs in a call to a helper are not "
-                                     "supported", "pass the arguments one by one")
+    call_args, call_keywords = normalizer.spread_arguments(call, hint)
     positional = [a.id for a in args.posonlyargs + args.args]
     keyword_only = [a.id for a in args.kwonlyargs]
     values: dict[str, Any] = {}
-    if len(call.args) > len(positional):
+    if len(call_args) > len(positional) and not args.vararg:
         raise normalizer.unsupported(call, f"too many arguments: the helper takes "
                                      f"{len(positional)}", "check the call")
-    for param, arg in zip(positional, call.args):
-        values[param] = normalizer.atom(arg, hint)
-    for kw in call.keywords:
-        if kw.arg not in positional + keyword_only or kw.arg in values:
-            raise normalizer.unsupported(call, f"unexpected or repeated argument {kw.arg!r}",
-                                         "check the call")
-        values[kw.arg] = normalizer.atom(kw.value, hint)
+    for param, arg in zip(positional, call_args):
+        values[param] = arg
+    if args.vararg:
+        values[args.vararg.id] = gast.Tuple(elts=call_args[len(positional):], ctx=gast.Load())
+    extra = {}
+    for key, value in call_keywords.items():
+        if key in values:
+            raise normalizer.unsupported(call, f"repeated argument {key!r}", "check the call")
+        if key in positional + keyword_only:
+            values[key] = value
+        elif args.kwarg:
+            extra[key] = value
+        else:
+            raise normalizer.unsupported(call, f"unexpected argument {key!r}", "check the call")
     defaults = dict(zip(positional[len(positional) - len(args.defaults):], args.defaults))
     defaults.update({p: d for p, d in zip(keyword_only, args.kw_defaults) if d is not None})
     object_defaults = {}
@@ -153,4 +156,8 @@ def bind(normalizer, fdef: gast.FunctionDef, fn, call: gast.Call, hint: str,
             values[param] = normalizer.atom(defaults[param], hint)
         else:
             raise normalizer.unsupported(call, f"missing argument {param!r}", "check the call")
-    return [(p, values[p]) for p in positional + keyword_only]
+    order = positional + ([args.vararg.id] if args.vararg else []) + keyword_only
+    if args.kwarg:
+        values[args.kwarg.id] = normalizer.literal_dict(extra, hint)
+        order.append(args.kwarg.id)
+    return [(p, values[p]) for p in order]

@@ -121,6 +121,8 @@ class Normalizer:
         self.inline_result = None
         self.inline_stack: tuple = ()  # helpers being inlined, to refuse recursion
         self.local_functions: dict[str, gast.FunctionDef] = {}  # inner defs and lambdas
+        self.literals: dict[str, Op] = {}  # names assigned one tuple or dict of atoms, once
+        self.assigned_once = _assigned_once(parsed.tree)
 
     # -- errors ----------------------------------------------------------------------------
     def unsupported(self, node, what: str, fix: str):
@@ -135,7 +137,7 @@ class Normalizer:
     def function(self) -> gast.FunctionDef:
         tree = self.parsed.tree
         args = tree.args
-        if args.vararg or args.kwarg:
+        if (args.vararg or args.kwarg) and not self.inlining:  # (a helper's are bound)
             raise self.unsupported(tree, "*args and **kwargs parameters cannot be differentiated",
                                    "give the function named parameters")
         stmts = tree.body
@@ -203,7 +205,70 @@ class Normalizer:
         stmt = self.emit(gast.Assign(targets=[name(target, store=True)], value=value,
                                      type_comment=None))
         stmt.sg_op = op
+        if op.kind in ("tuple", "dict") and target in self.assigned_once:
+            self.literals[target] = op  # its items, for f(*target) and f(**target)
         return name(target)
+
+    def literal_dict(self, items: dict, hint: str) -> gast.Name:
+        """A name assigned a dict of atoms with these keys (a helper's ``**kwargs``)."""
+        target = self.namer.fresh(hint + "_kwargs")
+        self.assigned_once.add(target)
+        value = gast.Dict(keys=[constant(k) for k in items], values=list(items.values()))
+        return self.assign(target, value, Op("dict", elements=list(items.values()),
+                                             static={"keys": list(items)}))
+
+    def spread_arguments(self, call: gast.Call, hint: str) -> tuple[list, dict]:
+        """A call's arguments as atoms, ``*xs`` and ``**d`` spread out where their items are
+        known when the code is transformed (a tuple, a list or a dict written out)."""
+        args = []
+        for arg in call.args:
+            if not isinstance(arg, gast.Starred):
+                args.append(self.atom(arg, hint))
+                continue
+            items = self.literal_items(arg.value, hint, "tuple")
+            if items is None:
+                raise self.unsupported(call, f"*{self.text(arg.value)}: srcgrad cannot tell how "
+                                       "many arguments this passes when it transforms the code",
+                                       "pass the arguments one by one")
+            args.extend(items.elements)
+        keywords = {}
+        for kw in call.keywords:
+            if kw.arg is not None:
+                keywords[kw.arg] = self.atom(kw.value, hint)
+                continue
+            items = self.literal_items(kw.value, hint, "dict")
+            if items is None:
+                raise self.unsupported(call, f"**{self.text(kw.value)}: srcgrad cannot tell which "
+                                       "arguments this passes when it transforms the code",
+                                       "pass the arguments by name one by one")
+            keywords.update(zip(items.static["keys"], items.elements))
+        return args, keywords
+
+    def spreadable(self, node, kind: str) -> bool:
+        """Whether ``*node`` (kind "tuple") or ``**node`` ("dict") has items known now."""
+        if isinstance(node, (gast.Tuple, gast.List)):
+            return kind == "tuple" and not any(isinstance(e, gast.Starred) for e in node.elts)
+        if isinstance(node, gast.Dict):
+            return kind == "dict" and all(isinstance(k, gast.Constant) for k in node.keys)
+        found = self.literals.get(node.id) if isinstance(node, gast.Name) else None
+        return found is not None and (found.kind == "tuple") == (kind == "tuple")
+
+    def literal_items(self, node, hint: str, kind: str) -> Op | None:
+        """The tuple or dict Op of a literal (``(a, b)``, ``{"k": v}``) or of a name assigned
+        one once, or None."""
+        if isinstance(node, (gast.Tuple, gast.List)) and kind == "tuple" or \
+                isinstance(node, gast.Dict) and kind == "dict":
+            node = self.atom(node, hint) if kind == "tuple" else \
+                self.literal_dict(dict(zip([k.value for k in node.keys],
+                                           [self.atom(v, hint) for v in node.values])), hint) \
+                if all(isinstance(k, gast.Constant) for k in node.keys) else None
+            if isinstance(node, (gast.Tuple, gast.List)):
+                return Op("tuple", elements=node.elts)
+        if isinstance(node, gast.Name) and node.id in self.literals:
+            found = self.literals[node.id]
+            if (found.kind == "tuple") == (kind == "tuple"):
+                return found
+        return None
 
     def statement(self, stmt: gast.stmt) -> None:
         method = getattr(self, "stmt_" + type(stmt).__name__, None)
@@ -1094,10 +1159,15 @@ class Normalizer:
     def inline(self, parsed, resolver, pairs, mapping, key, local_functions):
         line = self.line
         for param, atom_ in pairs:
+            self.assigned_once.add(mapping[param])  # (renamed apart: assigned only here)
             self.assign(mapping[param], atom_, Op("copy", bound={"x": atom_}))
+            if isinstance(atom_, gast.Name) and atom_.id in self.literals:
+                self.literals[mapping[param]] = self.literals[atom_.id]
         sub = Normalizer(parsed, resolver, self.namer)
         sub.inline_stack = self.inline_stack + (key,)
         sub.local_functions = dict(local_functions)
+        sub.literals = {mapping[param]: self.literals[mapping[param]] for param, _ in pairs
+                        if mapping[param] in self.literals}  # *args, **kwargs
         stmts, result = sub.inline_body()
         self.out.extend(stmts)
         self.line = line
@@ -1117,8 +1187,9 @@ class Normalizer:
             raise self.source.error(UnsupportedSyntaxError, node,
                                     f"name {resolved.root!r} is not defined",
                                     "define it before the function, or pass it as a parameter")
-        if any(isinstance(a, gast.Starred) for a in node.args) or \
-                any(k.arg is None for k in node.keywords):
+        spread = [(a.value, "tuple") for a in node.args if isinstance(a, gast.Starred)] + \
+            [(k.value, "dict") for k in node.keywords if k.arg is None]
+        if not all(self.spreadable(value, kind) for value, kind in spread):
             expr = self.opaque_expr(node)
             return expr, Op("opaque", what=f"a call to {self.text(func)} with * or ** "
                             "arguments", fix="pass the arguments one by one: srcgrad binds "
@@ -1133,8 +1204,7 @@ class Normalizer:
                                    keywords=node.keywords)
             gast.copy_location(bound_call, node)
             return self.inline_function(resolved.value.__func__, bound_call, hint)
-        args = [self.atom(a, hint) for a in node.args]
-        kwargs = {k.arg: self.atom(k.value, hint) for k in node.keywords}
+        args, kwargs = self.spread_arguments(node, hint)
         out = kwargs.pop("out", None)
         if out is not None and not (isinstance(out, gast.Constant) and out.value is None):
             without = gast.copy_location(gast.Call(func=node.func, args=node.args, keywords=[
@@ -1168,9 +1238,16 @@ class Normalizer:
                 any(k.arg is None for k in node.keywords):
             raise self.unsupported(node, "*args and **kwargs in method calls are not supported",
                                    "pass the arguments one by one")
+        known = self.literals.get(node.func.value.id) \
+            if isinstance(node.func.value, gast.Name) else None
+        if known is not None and known.kind == "dict" and node.func.attr == "get" and \
+                1 <= len(node.args) <= 2 and isinstance(node.args[0], gast.Constant):
+            keys = known.static["keys"]  # d.get("k", default) of a dict written out
+            if node.args[0].value in keys:
+                return known.elements[keys.index(node.args[0].value)], None
+            return self.atom(node.args[1] if len(node.args) == 2 else constant(None), hint), None
         receiver = self.atom(node.func.value, hint)
-        args = [self.atom(a, hint) for a in node.args]
-        kwargs = {k.arg: self.atom(k.value, hint) for k in node.keywords}
+        args, kwargs = self.spread_arguments(node, hint)
         out = kwargs.pop("out", None)
         expr, op = self.method_value(node, receiver, args, kwargs)
         if out is not None and not (isinstance(out, gast.Constant) and out.value is None):
@@ -1220,6 +1297,18 @@ class Normalizer:
         resolved = self.resolver.resolve(atom)
         return registry.static_global(resolved.value) if resolved.kind == "object" else DYNAMIC
 
+
+
+def _assigned_once(tree) -> set[str]:
+    """The variables of a function assigned in exactly one place (parameters count as one)."""
+    args = tree.args
+    counts: dict[str, int] = {a.id: 1 for a in args.posonlyargs + args.args + args.kwonlyargs}
+    for node in gast.walk(tree):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Del)):
+            counts[node.id] = counts.get(node.id, 0) + 1
+        elif isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name):
+            counts[node.target.id] = counts.get(node.target.id, 0) + 1
+    return {v for v, n in counts.items() if n == 1}
 
 
 def _names(mapping: dict[str, str]) -> dict[str, gast.Name]:

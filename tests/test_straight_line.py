@@ -97,6 +97,8 @@ CASES = [
     (writes.swap_items, _arrays((3,)), 0),
     (writes.swap_rows_of_views, _arrays((3,)), 0),
     (straight.nested_unpacking, _arrays((3,)), 0),
+    (calls.helper_with_varargs, _arrays((3,)), 0),
+    (calls.starred_call_of_known_items, _arrays((3,)), 0),
     (indexing.basic, _arrays((5,)), 0),
     (indexing.reversed_steps, _arrays((6,)), 0),
     (indexing.two_d, _arrays((3, 4)), 0),

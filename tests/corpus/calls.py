@@ -139,3 +139,19 @@ cube_sum_grad = srcgrad.grad(cube_sum)
 
 def calls_a_gradient(x):
     return np.sum(cube_sum_grad(x))
+
+
+def _layer(x, *ws, scale=1.0, **options):
+    for w in ws:
+        x = np.tanh(x * w)
+    return x * scale + options.get("shift", 0.0)
+
+
+def helper_with_varargs(x):
+    return np.sum(_layer(x, 2.0, x[0], scale=0.5, shift=x[1]))
+
+
+def starred_call_of_known_items(x):
+    ws = (x[0], 2.0)
+    options = {"scale": 2.0}
+    return np.sum(_layer(x, *ws, **options)) + np.sum(x * np.ones(*(3,)))
