@@ -524,7 +524,7 @@ def einsum_grads(g, subscripts, operands, wanted=None):
 
 def trace_grad(g, a, offset=0, axis1=0, axis2=1):
     """The gradient of ``np.trace``: ``g`` on the (offset) diagonal of zeros shaped like ``a``."""
-    da = np.zeros(np.shape(a), dtype=np.result_type(g, a))
+    da = np.zeros(np.shape(a), dtype=np.result_type(g, np.asarray(a).dtype))
     square = np.moveaxis(da, (axis1, axis2), (-2, -1))  # a view of da
     n, m = square.shape[-2:]
     i = np.arange(max(0, -offset), min(n, m - offset))
@@ -715,7 +715,7 @@ def unrepeat(g, a, repeats, axis=None):
 
 def untake(g, a, indices, axis=None, mode="raise"):
     """The gradient of ``np.take(a, indices, axis, mode=mode)``: ``g`` added back at ``indices``."""
-    da = np.zeros(np.shape(a), dtype=np.result_type(g, a))
+    da = np.zeros(np.shape(a), dtype=np.result_type(g, np.asarray(a).dtype))
     target = da.reshape(-1) if axis is None else da  # a view of da
     axis = 0 if axis is None else axis % da.ndim
     n = target.shape[axis]
@@ -731,7 +731,7 @@ def unsort(g, a, axis=-1):
     """The gradient of ``np.sort(a, axis)``: ``g`` sent back to where each element came from."""
     if axis is None:
         return np.reshape(unsort(np.ravel(g), np.ravel(a), 0), np.shape(a))
-    da = np.zeros(np.shape(a), dtype=np.result_type(g, a))
+    da = np.zeros(np.shape(a), dtype=np.result_type(g, np.asarray(a).dtype))
     np.put_along_axis(da, np.argsort(a, axis=axis, kind="stable"), g, axis)
     return da
 

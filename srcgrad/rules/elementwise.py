@@ -137,9 +137,11 @@ defvjp(np.where, "condition, x=None, y=None", elementwise=True,
 
 # clip. (NumPy 2.1's min=/max= spellings of the bounds are not accepted: pass them by
 # position, as in NumPy 1.x; a call with them fails to match instead of guessing.)
-def _clip_a(a_min, a_max):
-    # Literal number bounds do not broadcast a: plain comparisons, no un-broadcasting.
-    if all(bound is None or _number(bound) for bound in (a_min, a_max)):
+def _clip_a(a_min, a_max, shape_a):
+    # Literal number bounds do not broadcast an array a: plain comparisons, no un-broadcasting.
+    # (a may also be a list of values, or a number.)
+    array = isinstance(shape_a, tuple) and all(isinstance(n, int) for n in shape_a)
+    if array and all(bound is None or _number(bound) for bound in (a_min, a_max)):
         tests = [test for test, bound in (("a >= a_min", a_min), ("a <= a_max", a_max))
                  if bound is not None]
         if len(tests) == 2:
