@@ -571,6 +571,25 @@ def norm_grad(g, x, ans, ord=None, axis=None, keepdims=False):
     return np.moveaxis(gm * dm, (-2, -1), axes)
 
 
+def det_grad(g, a, ans):
+    """The gradient of ``ans = np.linalg.det(a)``: ``g`` times the cofactor matrix of ``a``;
+    through the inverse (``det(a) inv(a).T``), or where ``a`` is singular through its singular
+    value decomposition (``a = u s vt``: ``det(u) det(vt) u diag(products of the other
+    singular values) vt``)."""
+    scale = np.expand_dims(np.asarray(g * ans), (-2, -1))
+    try:
+        return scale * matrix_transpose(np.linalg.inv(a))
+    except np.linalg.LinAlgError:
+        pass
+    u, s, vt = np.linalg.svd(a)
+    ones = np.ones(s.shape[:-1] + (1,), dtype=s.dtype)
+    before = np.cumprod(np.concatenate([ones, s[..., :-1]], axis=-1), axis=-1)
+    after = np.cumprod(np.concatenate([ones, s[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    sign = np.linalg.det(u) * np.linalg.det(vt)
+    cofactor = (u * (before * after)[..., None, :]) @ vt
+    return np.expand_dims(np.asarray(g * sign), (-2, -1)) * cofactor
+
+
 def solve_rhs_grad(g, a, b):
     """The gradient of ``b`` in ``np.linalg.solve(a, b)``: ``solve(a.T, g)``."""
     if np.ndim(b) == 1:
