@@ -265,6 +265,21 @@ def cast_grad(g, x, dtype):
     return astype(g, np.result_type(x))
 
 
+def dtype_grad(grad, dtype):
+    """``grad``, the gradient of an argument of a call computing in ``dtype``: zeros (a list of
+    them for a list) where the dtype is an integer or boolean one."""
+    kind = "f" if dtype is None else np.dtype(dtype).kind
+    if kind in "biu":
+        if isinstance(grad, (list, tuple)):
+            return [None if part is None else np.zeros_like(part) for part in grad]
+        return np.zeros_like(grad)
+    if kind != "f":
+        raise NonDifferentiableError(
+            f"a computation in {np.dtype(dtype)} has no gradient (srcgrad differentiates "
+            "real-valued code only)", fix="compute in a float dtype")
+    return grad
+
+
 def matrix_transpose(a):
     """Swap the last two axes: the transpose of a matrix, or of each matrix in a stack."""
     return np.swapaxes(a, -1, -2)

@@ -102,7 +102,7 @@ class Rule:
         """
         refuse_complex(self.name, static)
         template = self.accumulate[param] if accumulate else self.adjoints[param]
-        text = _instantiate(template, static)
+        text = _typed(self, template, static, _instantiate(template, static))
         if text is NO_GRADIENT:
             return None
         cached = self._parsed.get(text)
@@ -131,7 +131,8 @@ class Rule:
             return False
         for template in self.adjoints.values():
             try:
-                if _instantiate(template, static) is not NO_GRADIENT:
+                if _typed(self, template, static, _instantiate(template, static)) \
+                        is not NO_GRADIENT:
                     return False
             except SrcgradError:  # raised again, with the line, if the call is differentiated
                 return False
@@ -379,6 +380,23 @@ def _instantiate(template: Template, static: dict[str, Any]) -> Any:
         return template
     wanted = inspect.signature(template).parameters
     return template(**{k: static.get(k, DYNAMIC) for k in wanted})
+
+
+def _typed(rule: Rule, template: Template, static: dict[str, Any], text: Any) -> Any:
+    """A template's text given the call's ``dtype=`` (for rules with one whose template does
+    not read it itself): an integer or boolean dtype truncates the values, so no gradient; a
+    dtype not known before the code runs is decided when it runs (``dtype_grad``)."""
+    if text is NO_GRADIENT or "dtype" not in rule.signature.parameters or \
+            callable(template) and "dtype" in inspect.signature(template).parameters:
+        return text
+    dtype = static.get("dtype", DYNAMIC)
+    if dtype is DYNAMIC:
+        return f"dtype_grad({text}, dtype)"
+    try:
+        kind = np.dtype(dtype).kind if dtype is not None else "f"
+    except TypeError:
+        return f"dtype_grad({text}, dtype)"
+    return NO_GRADIENT if kind in "biu" else text
 
 
 def _validate(rule_name: str, param: str, template: Template, names: set[str], *,

@@ -127,3 +127,26 @@ def astype_spellings(x):
                          ids=lambda f: f.__name__)
 def test_other_spellings_of_casts(f):
     check_grads(f, X, rtol=1e-6, atol=1e-6)
+
+
+def computed_in_integers(x):
+    total = np.sum(x, dtype=int) * 1.0 + np.sum(np.cumsum(x, dtype=np.int32) * x)
+    total = total + np.sum(np.concatenate([x, x], dtype=int, casting="unsafe") * 1.0)
+    return total + np.sum(np.linspace(x[0], x[1], 5, dtype=int) * 1.0) + np.sum(x ** 2)
+
+
+def computed_in_floats(x):
+    return np.mean(x, dtype=np.float64) + np.sum(np.cumsum(x, dtype=float) ** 2)
+
+
+def computed_in(x, dtype):
+    return np.sum(np.cumsum(x, dtype=dtype) * x) + np.prod(x, dtype=dtype)
+
+
+def test_dtype_arguments_of_other_functions():
+    # An integer dtype= truncates the values: no gradient through them.
+    check_grads(computed_in_integers, X)
+    check_grads(computed_in_floats, X)
+    for dtype in (int, float, None, np.int8):
+        expected = numerical_grad(lambda x: computed_in(x, dtype), [X], 0)
+        np.testing.assert_allclose(grad(computed_in)(X, dtype), expected, rtol=1e-6, atol=1e-7)
