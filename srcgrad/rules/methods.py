@@ -28,7 +28,7 @@ def _cast(param, reshape=False):
             return f"cast_grad({back}, {param}, dtype)"
         try:
             kind = np.dtype(dtype).kind
-        except TypeError:
+        except (TypeError, ValueError):
             return f"cast_grad({back}, {param}, dtype)"
         if kind in "biu":
             return NO_GRADIENT

@@ -394,7 +394,7 @@ def _typed(rule: Rule, template: Template, static: dict[str, Any], text: Any) ->
         return f"dtype_grad({text}, dtype)"
     try:
         kind = np.dtype(dtype).kind if dtype is not None else "f"
-    except TypeError:
+    except (TypeError, ValueError):
         return f"dtype_grad({text}, dtype)"
     return NO_GRADIENT if kind in "biu" else text
 

@@ -108,6 +108,14 @@ defvjp(np.dsplit, "ary, indices_or_sections", returns_sequence=True,
 defsubscript(np.r_, "index", name="np.r_", index="unconcat_index(g, np.r_, index)")
 defsubscript(np.c_, "index", name="np.c_", index="unconcat_index(g, np.c_, index)")
 
+def _refuse_grid():
+    raise NonDifferentiableError("np.mgrid and np.ogrid have no gradient rule for their bounds",
+                                 fix="build the grid with np.linspace and np.meshgrid")
+
+
+defsubscript(np.mgrid, "index", name="np.mgrid", index=_refuse_grid)
+defsubscript(np.ogrid, "index", name="np.ogrid", index=_refuse_grid)
+
 # Copies: the adjoint sums over them.
 defvjp(np.tile, "A, reps", shape_of=True, A="untile(g, A, reps)")
 defvjp(np.repeat, "a, repeats, axis=None", a="unrepeat(g, a, repeats, axis)")

@@ -236,3 +236,25 @@ def products_of_lists(x, y):
                                products_of_lists], ids=lambda f: f.__name__)
 def test_lists_of_values_as_arrays(f):
     check_grads(f, 0.7, 0.4, wrt=(0, 1))
+
+
+def grid_from_values(x):
+    return np.sum(np.mgrid[x:x + 1.0:5j] ** 2)
+
+
+def test_grids_with_differentiated_bounds_are_refused():
+    from srcgrad.errors import NonDifferentiableError
+    with pytest.raises(NonDifferentiableError, match="mgrid") as info:
+        grad(grid_from_values)(0.5)
+    assert info.value.lineno is not None
+
+
+def r_slice_from_values(x):
+    return np.sum(np.r_[x, 0.0:x:4j] ** 2)
+
+
+def test_r_with_differentiated_slice_bounds_is_refused():
+    from srcgrad.errors import NonDifferentiableError
+    with pytest.raises(NonDifferentiableError, match="slice") as info:
+        grad(r_slice_from_values)(0.5)
+    assert info.value.lineno is not None
