@@ -10,6 +10,7 @@ from . import (  # noqa: F401
     linalg,
     methods,
     operators,
+    pymath,
     random,
     reductions,
     shapes,
