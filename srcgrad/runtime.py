@@ -691,6 +691,82 @@ def unconcat_index(g, maker, index):
     return grads if isinstance(index, tuple) else grads[0]
 
 
+def undiff(g, a, n=1, axis=-1, prepend=None, append=None):
+    """The gradients of ``np.diff(a, n, axis, prepend=..., append=...)``: (a, prepend, append),
+    None for an edge not given. Each difference's adjoint is minus the differences of ``g``
+    padded with a zero at both ends."""
+    a = np.asarray(a)
+    axis %= a.ndim
+    edges = []
+    for edge in (prepend, append):
+        if edge is not None:
+            edge = np.asarray(edge)
+            if edge.ndim == 0:
+                edge = np.broadcast_to(edge, a.shape[:axis] + (1,) + a.shape[axis + 1:])
+        edges.append(edge)
+    g = np.asarray(g)
+    pad = [(0, 0)] * g.ndim
+    pad[axis] = (1, 1)
+    for _ in range(n):
+        g = -np.diff(np.pad(g, pad), axis=axis)
+    sizes = [0 if e is None else e.shape[axis] for e in edges]
+    da = np.take(g, np.arange(sizes[0], sizes[0] + a.shape[axis]), axis=axis)
+    d_prepend = None if prepend is None else \
+        unbroadcast(np.take(g, np.arange(sizes[0]), axis=axis), prepend)
+    d_append = None if append is None else \
+        unbroadcast(np.take(g, np.arange(g.shape[axis] - sizes[1], g.shape[axis]), axis=axis),
+                    append)
+    return da, d_prepend, d_append
+
+
+def unappend(g, arr, values, axis=None):
+    """The gradients of ``np.append(arr, values, axis)``: (arr, values)."""
+    if axis is None:
+        flat = np.ravel(g)
+        size = np.size(arr)
+        return (np.reshape(flat[:size], np.shape(arr)),
+                np.reshape(flat[size:], np.shape(values)))
+    axis %= np.ndim(arr)
+    cut = np.shape(arr)[axis]
+    return np.split(np.asarray(g), [cut], axis=axis)
+
+
+def undiagonal(g, a, offset=0, axis1=0, axis2=1):
+    """The gradient of ``np.diagonal(a, offset, axis1, axis2)``: ``g`` on that diagonal of
+    zeros shaped like ``a``."""
+    da = np.zeros(np.shape(a), dtype=np.result_type(g, 0.0))
+    square = np.moveaxis(da, (axis1, axis2), (-2, -1))  # a view of da
+    n, m = square.shape[-2:]
+    i = np.arange(max(0, -offset), min(n, m - offset))
+    square[..., i, i + offset] = g
+    return da
+
+
+def cumprod_grad(g, a, axis=None):
+    """The gradient of ``np.cumprod(a, axis)``, exact where ``a`` holds zeros.
+
+    Along the axis, element ``j`` gets ``sum(g[i] * prod(a[:i + 1] without a[j]) for i >= j)``:
+    ``cumsum_from_end(g * ans) / a[j]`` where ``a[j] != 0``; at a row's first zero, the product
+    before it times the sum over ``i`` of ``g[i]`` times the products after it; after a zero, 0.
+    """
+    a = np.asarray(a)
+    if axis is None:
+        return np.reshape(cumprod_grad(np.ravel(g), np.ravel(a), 0), a.shape)
+    moved = np.moveaxis(a, axis, -1)
+    rows = moved.reshape(-1, moved.shape[-1]) if moved.shape[-1] else moved.reshape(0, 0)
+    g_rows = np.moveaxis(np.asarray(g), axis, -1).reshape(rows.shape)
+    ans = np.cumprod(rows, axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        grad = np.flip(np.cumsum(np.flip(g_rows * ans, -1), -1), -1) / rows
+    for r in np.flatnonzero(np.any(rows == 0, axis=-1)):
+        row, j = rows[r], int(np.argmax(rows[r] == 0))
+        before = np.prod(row[:j])
+        after = np.concatenate([[1.0], np.cumprod(row[j + 1:])])
+        grad[r, j + 1:] = 0.0
+        grad[r, j] = before * np.sum(g_rows[r, j:] * after)
+    return np.moveaxis(grad.reshape(moved.shape), -1, axis).astype(np.result_type(g, a), copy=False)
+
+
 def unstack(g, axis=0):
     """The gradient of ``np.stack(arrays, axis)``: the slices of ``g`` along ``axis``."""
     return list(np.moveaxis(g, axis, 0))
