@@ -203,9 +203,8 @@ def as_grad(dx, x):
 def _complex_gradient():
     return NonDifferentiableError(
         "the gradient came out complex: a complex value depends on one being differentiated, "
-        "and srcgrad differentiates real-valued code only",
-        fix="write the computation with real numbers (the real and imaginary parts as two float "
-            "arrays)")
+        "and srcgrad differentiates real-valued code only. Write the computation with real "
+        "numbers (the real and imaginary parts as two float arrays)")
 
 
 def matmul_lhs_grad(g, x, y):
@@ -252,6 +251,22 @@ def astype(x, dtype, order="K", casting="unsafe", subok=True, copy=True):
     return np.asarray(x).astype(dtype, order, casting, subok, copy)[()]
 
 
+def cast_back(g, x):
+    """``g`` in the dtype of ``x`` (the gradient of a cast of ``x``); a complex ``g`` (a complex
+    value depended on ``x``) is refused rather than cut to its real part."""
+    if np.iscomplexobj(g):
+        raise _complex_gradient()
+    return astype(g, np.result_type(x))
+
+
+def real_grad(g, x):
+    """The gradient of ``x.real``: ``g`` for a real ``x``; a complex ``x`` that depends on a
+    value being differentiated is refused."""
+    if np.iscomplexobj(x):
+        raise _complex_gradient()
+    return g
+
+
 def cast_grad(g, x, dtype):
     """The gradient of ``x`` cast to ``dtype`` (not known before the code ran): none (zeros)
     through an integer or boolean cast, else ``g`` cast back to ``x``'s dtype."""
@@ -261,8 +276,8 @@ def cast_grad(g, x, dtype):
     if kind != "f":
         raise NonDifferentiableError(
             f"a cast to {np.dtype(dtype)} has no gradient (srcgrad differentiates real-valued "
-            "code only)", fix="cast to a float dtype")
-    return astype(g, np.result_type(x))
+            "code only): cast to a float dtype")
+    return cast_back(g, x)
 
 
 def dtype_grad(grad, dtype):
@@ -276,7 +291,7 @@ def dtype_grad(grad, dtype):
     if kind != "f":
         raise NonDifferentiableError(
             f"a computation in {np.dtype(dtype)} has no gradient (srcgrad differentiates "
-            "real-valued code only)", fix="compute in a float dtype")
+            "real-valued code only): compute in a float dtype")
     return grad
 
 

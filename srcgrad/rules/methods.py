@@ -35,7 +35,7 @@ def _cast(param, reshape=False):
         if kind not in "fc":  # (complex casts are refused before templates are asked)
             raise NonDifferentiableError(f"a cast to {np.dtype(dtype)} has no gradient",
                                          fix="cast to a float dtype")
-        return f"astype({back}, np.result_type({param}))"
+        return f"cast_back({back}, {param})"
     return template
 
 
@@ -55,7 +55,7 @@ for _contiguous in (np.ascontiguousarray, np.asfortranarray):
 
 # NumPy's scalar types called on a value (np.float32(x), np.int64(x)) are casts too.
 for _type in (np.float16, np.float32, np.float64, np.longdouble):
-    defvjp(_type, "x=0.0", name=f"np.{_type.__name__}", x="astype(g, np.result_type(x))")
+    defvjp(_type, "x=0.0", name=f"np.{_type.__name__}", x="cast_back(g, x)")
 nondiff(np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64,
         np.intp, np.uintp, np.bool_)
 

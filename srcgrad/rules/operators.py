@@ -54,7 +54,7 @@ defvjp("getitem", "x, index", shape_of=_index_shape, x=_unindex,
 
 # Attributes.
 defvjp("attr T", "x", shape_of=lambda x: x.T, x="g.T")
-defvjp("attr real", "x", x="g")  # of a real value; a complex gradient is refused (as_grad)
+defvjp("attr real", "x", x="real_grad(g, x)")  # of a real value; of a complex one, refused
 defvjp("attr imag", "x", x=complex_parts(".imag"))
 defvjp("attr mT", "x", x="matrix_transpose(g)")
 nondiff("attr shape", "attr ndim", "attr size", "attr dtype", "attr itemsize", "attr nbytes")
