@@ -1042,7 +1042,6 @@ class Normalizer:
             return Op("nondiff", rule=rule, bound=arguments, static=static, what=rule.name)
         return Op("rule", rule, bound=arguments, static=static, what=rule.name)
 
-
     def static_global(self, atom) -> Any:
         """The global value an atom names where templates specialise on it (a dtype such as
         ``int`` or ``np.float32``, a complex constant: see ``registry.static_global``), else

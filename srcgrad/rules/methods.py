@@ -12,6 +12,7 @@ from .. import runtime
 from ..errors import NonDifferentiableError
 from .registry import DYNAMIC, NO_GRADIENT, defmethod, defvjp, nondiff
 
+
 # A cast's gradient is cast back to the argument's dtype; a cast to an integer or boolean dtype
 # cuts it (the result is piecewise constant), and one to a dtype not known before the code runs
 # decides when it runs. Generated code calls x.astype(dtype, ...) as the runtime helper astype

@@ -5,7 +5,6 @@ import autograd.numpy as anp
 import numpy as np
 import pytest
 
-from srcgrad import grad
 from srcgrad.check import check_grads
 
 from .harness import check_autograd, check_float32, check_rule, rule_vjp
