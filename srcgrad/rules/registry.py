@@ -34,6 +34,7 @@ Primitives written as Python syntax have string keys: ``"+"``, ``"@"``, ``"unary
 from __future__ import annotations
 
 import builtins
+import functools
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -374,11 +375,17 @@ _HELPERS = frozenset(name for name, value in vars(runtime).items()
 _TEMPLATE_GLOBALS = _HELPERS | {"g", "ans", "np"} | set(vars(builtins))
 
 
+@functools.cache
+def _template_params(template: Callable[..., str]) -> tuple[str, ...]:
+    """The parameter names of a template function (asked for each call the engine sees)."""
+    return tuple(inspect.signature(template).parameters)
+
+
 def _instantiate(template: Template, static: dict[str, Any]) -> Any:
     """A template's text for these static arguments (or NO_GRADIENT)."""
     if not callable(template):
         return template
-    wanted = inspect.signature(template).parameters
+    wanted = _template_params(template)
     return template(**{k: static.get(k, DYNAMIC) for k in wanted})
 
 
@@ -387,7 +394,7 @@ def _typed(rule: Rule, template: Template, static: dict[str, Any], text: Any) ->
     not read it itself): an integer or boolean dtype truncates the values, so no gradient; a
     dtype not known before the code runs is decided when it runs (``dtype_grad``)."""
     if text is NO_GRADIENT or "dtype" not in rule.signature.parameters or \
-            callable(template) and "dtype" in inspect.signature(template).parameters:
+            callable(template) and "dtype" in _template_params(template):
         return text
     dtype = static.get("dtype", DYNAMIC)
     if dtype is DYNAMIC:
