@@ -256,7 +256,7 @@ def cast_back(g, x):
     value depended on ``x``) is refused rather than cut to its real part."""
     if np.iscomplexobj(g):
         raise _complex_gradient()
-    return astype(g, np.result_type(x))
+    return astype(g, x.dtype if isinstance(x, np.ndarray) else np.asarray(x).dtype)
 
 
 def real_grad(g, x):
@@ -272,7 +272,7 @@ def cast_grad(g, x, dtype):
     through an integer or boolean cast, else ``g`` cast back to ``x``'s dtype."""
     kind = np.dtype(dtype).kind
     if kind in "biu":
-        return np.zeros(np.shape(x), dtype=np.result_type(x, 0.0))
+        return np.zeros(np.shape(x), dtype=np.result_type(np.asarray(x).dtype, 0.0))
     if kind != "f":
         raise NonDifferentiableError(
             f"a cast to {np.dtype(dtype)} has no gradient (srcgrad differentiates real-valued "

@@ -150,3 +150,16 @@ def test_dtype_arguments_of_other_functions():
     for dtype in (int, float, None, np.int8):
         expected = numerical_grad(computed_in, [X, dtype], 0)
         np.testing.assert_allclose(grad(computed_in)(X, dtype), expected, rtol=1e-6, atol=1e-7)
+
+
+def array_of_list_cast(x, y, dtype):
+    return np.sum(np.array([x, y], dtype=dtype)[0] * y) + np.sum(np.asarray([x, y], dtype) ** 2)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, int, "float64"])
+def test_casts_of_lists_of_values(dtype):
+    y = X[::-1].copy()
+    got = grad(array_of_list_cast, wrt=(0, 1))(X, y, dtype)
+    for position, part in enumerate(got):
+        expected = numerical_grad(array_of_list_cast, [X, y, dtype], position)
+        np.testing.assert_allclose(part, expected, rtol=1e-6, atol=1e-6)
