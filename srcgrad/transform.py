@@ -166,6 +166,8 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
 
     suffix = {"grad": "grad", "value_and_grad": "value_and_grad", "vjp": "vjp"}[mode]
     fn_name = f"{tree.name}_{suffix}" if tree.name.isidentifier() else f"f_{suffix}"
+    while fn_name in HELPERS:  # def norm(x): its norm_grad must not replace the helper's
+        fn_name = "user_" + fn_name
     args = gast.arguments(args=[name(p) for p in params], posonlyargs=[], vararg=None,
                           kwonlyargs=[name("seed")] if mode == "vjp" else [],
                           kw_defaults=[None] if mode == "vjp" else [], kwarg=None,

@@ -163,3 +163,15 @@ def test_casts_of_lists_of_values(dtype):
     for position, part in enumerate(got):
         expected = numerical_grad(array_of_list_cast, [X, y, dtype], position)
         np.testing.assert_allclose(part, expected, rtol=1e-6, atol=1e-6)
+
+
+def make_cast(dtype):
+    def cast_by_closure(x):
+        return np.sum(x.astype(dtype) * x)
+    return cast_by_closure
+
+
+def test_dtype_from_a_closure_is_decided_when_run():
+    # A closure made again may hold another dtype: the gradient must not assume the first.
+    for dtype, expected in ((float, 2.0 * X), (int, X.astype(int) + 0.0), (float, 2.0 * X)):
+        np.testing.assert_allclose(grad(make_cast(dtype))(X), expected)
