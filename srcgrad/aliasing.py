@@ -482,7 +482,8 @@ class _Aliasing:
                 self.note_memory_write(stmt, parent_name, root)
             return [write]
         # v = np.transpose(y): y = np.transpose(v), the view's adjoint, which is its inverse
-        template = rule.template_for(rule.view_of, dict(made.static))
+        template = gast.parse(rule.inverse, mode="eval").body if rule.inverse else \
+            rule.template_for(rule.view_of, dict(made.static))
         values = dict(made.bound, g=name(child_name))
         values[rule.view_of] = name(parent_name)
         try:

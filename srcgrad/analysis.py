@@ -280,6 +280,8 @@ def value_names(atom) -> set[str]:
         return {atom.id}
     if isinstance(atom, (gast.Tuple, gast.List)):
         return set().union(*(value_names(e) for e in atom.elts))
+    if isinstance(atom, gast.Slice):  # an item of np.r_[a:b]: its bounds make values
+        return set().union(*(value_names(e) for e in (atom.lower, atom.upper, atom.step)))
     return set()
 
 

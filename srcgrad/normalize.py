@@ -1290,12 +1290,14 @@ class Normalizer:
     def static_global(self, atom) -> Any:
         """The global value an atom names where templates specialise on it (a dtype such as
         ``int`` or ``np.float32``, a complex constant: see ``registry.static_global``), else
-        DYNAMIC."""
+        DYNAMIC. A closure's variable stays DYNAMIC: a closure made again may hold another."""
         if not isinstance(atom, (gast.Name, gast.Attribute)) or \
                 isinstance(atom, gast.Name) and self.resolver.is_local(atom.id):
             return DYNAMIC
         resolved = self.resolver.resolve(atom)
-        return registry.static_global(resolved.value) if resolved.kind == "object" else DYNAMIC
+        if resolved.kind != "object" or resolved.root in self.resolver.parsed.cells:
+            return DYNAMIC
+        return registry.static_global(resolved.value)
 
 
 

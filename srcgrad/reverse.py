@@ -19,7 +19,7 @@ import numpy as np
 from . import ir
 from .analysis import Activity
 from .codegen import COMMENT_MARKER
-from .errors import SourceError, UnsupportedSyntaxError
+from .errors import NonDifferentiableError, SourceError, UnsupportedSyntaxError
 from .ir import atom_names, targets_of
 from .names import Namer
 from .normalize import Op, constant, name
@@ -553,6 +553,12 @@ class Reverser:
                 expr, scaled = self.in_place(expr, g)
                 code += scaled
             if param in rule.sequences or isinstance(atom, (gast.Tuple, gast.List)):
+                if any(isinstance(e, gast.Slice) and atom_names(e) & self.activity.varied
+                       for e in getattr(atom, "elts", [atom])):
+                    raise self.source.error(
+                        NonDifferentiableError, stmt, f"{rule.name}[...] with a slice whose "
+                        "bounds depend on a value being differentiated has no gradient rule",
+                        "make the values with np.linspace or np.arange outside the subscript")
                 code += self.sequence(atom, expr, nullable=rule.sparse)
                 continue
             accumulate_expr = None

@@ -227,9 +227,8 @@ def as_grad(dx, x):
 def _complex_gradient():
     return NonDifferentiableError(
         "the gradient came out complex: a complex value depends on one being differentiated, "
-        "and srcgrad differentiates real-valued code only",
-        fix="write the computation with real numbers (the real and imaginary parts as two float "
-            "arrays)")
+        "and srcgrad differentiates real-valued code only. Write the computation with real "
+        "numbers (the real and imaginary parts as two float arrays)")
 
 
 def matmul_lhs_grad(g, x, y):
@@ -276,17 +275,48 @@ def astype(x, dtype, order="K", casting="unsafe", subok=True, copy=True):
     return np.asarray(x).astype(dtype, order, casting, subok, copy)[()]
 
 
+def cast_back(g, x):
+    """``g`` in the dtype of ``x`` (the gradient of a cast of ``x``); a complex ``g`` (a complex
+    value depended on ``x``) is refused rather than cut to its real part."""
+    if np.iscomplexobj(g):
+        raise _complex_gradient()
+    return astype(g, x.dtype if isinstance(x, np.ndarray) else np.asarray(x).dtype)
+
+
+def real_grad(g, x):
+    """The gradient of ``x.real``: ``g`` for a real ``x``; a complex ``x`` that depends on a
+    value being differentiated is refused."""
+    if np.iscomplexobj(x):
+        raise _complex_gradient()
+    return g
+
+
 def cast_grad(g, x, dtype):
     """The gradient of ``x`` cast to ``dtype`` (not known before the code ran): none (zeros)
     through an integer or boolean cast, else ``g`` cast back to ``x``'s dtype."""
     kind = np.dtype(dtype).kind
     if kind in "biu":
-        return np.zeros(np.shape(x), dtype=np.result_type(x, 0.0))
+        return np.zeros(np.shape(x), dtype=np.result_type(np.asarray(x).dtype, 0.0))
     if kind != "f":
         raise NonDifferentiableError(
             f"a cast to {np.dtype(dtype)} has no gradient (srcgrad differentiates real-valued "
-            "code only)", fix="cast to a float dtype")
-    return astype(g, np.result_type(x))
+            "code only): cast to a float dtype")
+    return cast_back(g, x)
+
+
+def dtype_grad(grad, dtype):
+    """``grad``, the gradient of an argument of a call computing in ``dtype``: zeros (a list of
+    them for a list) where the dtype is an integer or boolean one."""
+    kind = "f" if dtype is None else np.dtype(dtype).kind
+    if kind in "biu":
+        if isinstance(grad, (list, tuple)):
+            return [None if part is None else np.zeros_like(part) for part in grad]
+        return np.zeros_like(grad)
+    if kind != "f":
+        raise NonDifferentiableError(
+            f"a computation in {np.dtype(dtype)} has no gradient (srcgrad differentiates "
+            "real-valued code only): compute in a float dtype")
+    return grad
 
 
 def matrix_transpose(a):
@@ -548,7 +578,7 @@ def einsum_grads(g, subscripts, operands, wanted=None):
 
 def trace_grad(g, a, offset=0, axis1=0, axis2=1):
     """The gradient of ``np.trace``: ``g`` on the (offset) diagonal of zeros shaped like ``a``."""
-    da = np.zeros(np.shape(a), dtype=np.result_type(g, a))
+    da = np.zeros(np.shape(a), dtype=np.result_type(g, np.asarray(a).dtype))
     square = np.moveaxis(da, (axis1, axis2), (-2, -1))  # a view of da
     n, m = square.shape[-2:]
     i = np.arange(max(0, -offset), min(n, m - offset))
@@ -602,6 +632,25 @@ def _solves_for_vectors(a, b):
 
 
 _NUMPY_1 = np.lib.NumpyVersion(np.__version__) < "2.0.0"
+
+
+def det_grad(g, a, ans):
+    """The gradient of ``ans = np.linalg.det(a)``: ``g`` times the cofactor matrix of ``a``;
+    through the inverse (``det(a) inv(a).T``), or where ``a`` is singular through its singular
+    value decomposition (``a = u s vt``: ``det(u) det(vt) u diag(products of the other
+    singular values) vt``)."""
+    scale = np.expand_dims(np.asarray(g * ans), (-2, -1))
+    try:
+        return scale * matrix_transpose(np.linalg.inv(a))
+    except np.linalg.LinAlgError:
+        pass
+    u, s, vt = np.linalg.svd(a)
+    ones = np.ones(s.shape[:-1] + (1,), dtype=s.dtype)
+    before = np.cumprod(np.concatenate([ones, s[..., :-1]], axis=-1), axis=-1)
+    after = np.cumprod(np.concatenate([ones, s[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    sign = np.linalg.det(u) * np.linalg.det(vt)
+    cofactor = (u * (before * after)[..., None, :]) @ vt
+    return np.expand_dims(np.asarray(g * sign), (-2, -1)) * cofactor
 
 
 def solve_rhs_grad(g, a, b):
@@ -690,6 +739,82 @@ def unconcat_index(g, maker, index):
     return grads if isinstance(index, tuple) else grads[0]
 
 
+def undiff(g, a, n=1, axis=-1, prepend=None, append=None):
+    """The gradients of ``np.diff(a, n, axis, prepend=..., append=...)``: (a, prepend, append),
+    None for an edge not given. Each difference's adjoint is minus the differences of ``g``
+    padded with a zero at both ends."""
+    a = np.asarray(a)
+    axis %= a.ndim
+    edges = []
+    for edge in (prepend, append):
+        if edge is not None:
+            edge = np.asarray(edge)
+            if edge.ndim == 0:
+                edge = np.broadcast_to(edge, a.shape[:axis] + (1,) + a.shape[axis + 1:])
+        edges.append(edge)
+    g = np.asarray(g)
+    pad = [(0, 0)] * g.ndim
+    pad[axis] = (1, 1)
+    for _ in range(n):
+        g = -np.diff(np.pad(g, pad), axis=axis)
+    sizes = [0 if e is None else e.shape[axis] for e in edges]
+    da = np.take(g, np.arange(sizes[0], sizes[0] + a.shape[axis]), axis=axis)
+    d_prepend = None if prepend is None else \
+        unbroadcast(np.take(g, np.arange(sizes[0]), axis=axis), prepend)
+    d_append = None if append is None else \
+        unbroadcast(np.take(g, np.arange(g.shape[axis] - sizes[1], g.shape[axis]), axis=axis),
+                    append)
+    return da, d_prepend, d_append
+
+
+def unappend(g, arr, values, axis=None):
+    """The gradients of ``np.append(arr, values, axis)``: (arr, values)."""
+    if axis is None:
+        flat = np.ravel(g)
+        size = np.size(arr)
+        return (np.reshape(flat[:size], np.shape(arr)),
+                np.reshape(flat[size:], np.shape(values)))
+    axis %= np.ndim(arr)
+    cut = np.shape(arr)[axis]
+    return np.split(np.asarray(g), [cut], axis=axis)
+
+
+def undiagonal(g, a, offset=0, axis1=0, axis2=1):
+    """The gradient of ``np.diagonal(a, offset, axis1, axis2)``: ``g`` on that diagonal of
+    zeros shaped like ``a``."""
+    da = np.zeros(np.shape(a), dtype=np.result_type(g, 0.0))
+    square = np.moveaxis(da, (axis1, axis2), (-2, -1))  # a view of da
+    n, m = square.shape[-2:]
+    i = np.arange(max(0, -offset), min(n, m - offset))
+    square[..., i, i + offset] = g
+    return da
+
+
+def cumprod_grad(g, a, axis=None):
+    """The gradient of ``np.cumprod(a, axis)``, exact where ``a`` holds zeros.
+
+    Along the axis, element ``j`` gets ``sum(g[i] * prod(a[:i + 1] without a[j]) for i >= j)``:
+    ``cumsum_from_end(g * ans) / a[j]`` where ``a[j] != 0``; at a row's first zero, the product
+    before it times the sum over ``i`` of ``g[i]`` times the products after it; after a zero, 0.
+    """
+    a = np.asarray(a)
+    if axis is None:
+        return np.reshape(cumprod_grad(np.ravel(g), np.ravel(a), 0), a.shape)
+    moved = np.moveaxis(a, axis, -1)
+    rows = moved.reshape(-1, moved.shape[-1]) if moved.shape[-1] else moved.reshape(0, 0)
+    g_rows = np.moveaxis(np.asarray(g), axis, -1).reshape(rows.shape)
+    ans = np.cumprod(rows, axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        grad = np.flip(np.cumsum(np.flip(g_rows * ans, -1), -1), -1) / rows
+    for r in np.flatnonzero(np.any(rows == 0, axis=-1)):
+        row, j = rows[r], int(np.argmax(rows[r] == 0))
+        before = np.prod(row[:j])
+        after = np.concatenate([[1.0], np.cumprod(row[j + 1:])])
+        grad[r, j + 1:] = 0.0
+        grad[r, j] = before * np.sum(g_rows[r, j:] * after)
+    return np.moveaxis(grad.reshape(moved.shape), -1, axis).astype(np.result_type(g, a), copy=False)
+
+
 def unstack(g, axis=0):
     """The gradient of ``np.stack(arrays, axis)``: the slices of ``g`` along ``axis``."""
     return list(np.moveaxis(g, axis, 0))
@@ -748,7 +873,7 @@ def unrepeat(g, a, repeats, axis=None):
 
 def untake(g, a, indices, axis=None, mode="raise"):
     """The gradient of ``np.take(a, indices, axis, mode=mode)``: ``g`` added back at ``indices``."""
-    da = np.zeros(np.shape(a), dtype=np.result_type(g, a))
+    da = np.zeros(np.shape(a), dtype=np.result_type(g, np.asarray(a).dtype))
     target = da.reshape(-1) if axis is None else da  # a view of da
     axis = 0 if axis is None else axis % da.ndim
     n = target.shape[axis]
@@ -764,7 +889,7 @@ def unsort(g, a, axis=-1):
     """The gradient of ``np.sort(a, axis)``: ``g`` sent back to where each element came from."""
     if axis is None:
         return np.reshape(unsort(np.ravel(g), np.ravel(a), 0), np.shape(a))
-    da = np.zeros(np.shape(a), dtype=np.result_type(g, a))
+    da = np.zeros(np.shape(a), dtype=np.result_type(g, np.asarray(a).dtype))
     np.put_along_axis(da, np.argsort(a, axis=axis, kind="stable"), g, axis)
     return da
 

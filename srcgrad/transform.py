@@ -248,6 +248,8 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
 
     suffix = {"grad": "grad", "value_and_grad": "value_and_grad", "vjp": "vjp"}[mode]
     fn_name = f"{tree.name}_{suffix}" if tree.name.isidentifier() else f"f_{suffix}"
+    while fn_name in HELPERS:  # def norm(x): its norm_grad must not replace the helper's
+        fn_name = "user_" + fn_name
     defaults, default_names = [], []
     for param, spec in reversed(list(zip(params, inspect.signature(fn).parameters.values()))):
         if spec.default is spec.empty:  # defaults by value, the trailing run of parameters

@@ -27,7 +27,7 @@ UNSUPPORTED = [
     (unsupported.global_statement, errors.UnsupportedSyntaxError, "global"),
     (unsupported.delete, errors.UnsupportedSyntaxError, "del"),
     (unsupported.set_comprehension_on_wrt, errors.NonDifferentiableError, "set comprehension"),
-    (unsupported.math_on_wrt, errors.NonDifferentiableError, "math.erf"),
+    (unsupported.math_on_wrt, errors.NonDifferentiableError, "math.gamma"),
     (unsupported.numpy_without_rule, errors.NonDifferentiableError, "np.i0"),
     (unsupported.undefined_name, errors.UnsupportedSyntaxError, "not_defined_anywhere"),
     (unsupported.list_insert, errors.UnsupportedSyntaxError, "insert"),
@@ -71,7 +71,7 @@ def test_errors_are_raised_when_grad_is_called_not_later():
 def test_message_names_only_user_variables():
     with pytest.raises(errors.NonDifferentiableError) as info:
         srcgrad.grad(unsupported.math_on_wrt)
-    # the argument of math.erf is np.sum(x): the message should not name a temporary
+    # the argument of math.gamma is np.sum(x): the message should not name a temporary
     assert "math_on_wrt_" not in str(info.value)
 
 
@@ -216,14 +216,14 @@ def test_deeply_nested_expressions_transform(tmp_path, monkeypatch):
 def test_error_in_a_helper_of_another_module_names_the_helper(tmp_path, monkeypatch):
     _import_source(tmp_path, monkeypatch, "other_helpers",
                    "import math\n\n\ndef helper(x):\n    y = x * 2.0\n"
-                   "    return math.fsum(y)  # <- here\n")
+                   "    return math.gamma(y[0])  # <- here\n")
     user = _import_source(tmp_path, monkeypatch, "helper_user",
                           "from other_helpers import helper\n\n\n"
                           "def f(x):\n    return helper(x)\n")
     with pytest.raises(errors.NonDifferentiableError) as info:
         srcgrad.grad(user.f)(np.ones(2))
     assert info.value.filename == str(tmp_path / "other_helpers.py")
-    assert info.value.lineno == 6 and "math.fsum" in str(info.value)
+    assert info.value.lineno == 6 and "math.gamma" in str(info.value)
 
 
 def matching(x):

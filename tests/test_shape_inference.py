@@ -190,6 +190,11 @@ CASES = [
     (np.copy, (a34,), {}), ("getitem", (a234, (slice(None), 1)), {}),
     ("getitem", (a234, (None, Ellipsis, slice(1, 3))), {}), ("attr T", (a34,), {}),
     (srcgrad.runtime.astype, (a34, np.float32), {}),
+    (np.diff, (a34,), {"n": 2}), (np.diff, (a34,), {"axis": 0, "prepend": 0.0}),
+    (np.append, (a34, a34), {"axis": 0}), (np.append, (a34, v3), {}),
+    (np.diagonal, (a34,), {"offset": 1}), (np.atleast_1d, (np.float64(1.0),), {}),
+    (np.atleast_2d, (v3,), {}), (np.atleast_3d, (a34,), {}), (np.cumprod, (a34,), {"axis": 1}),
+    (np.ptp, (a34,), {"axis": 0}),
 ] + ([(np.astype, (a34, np.float32), {})] if hasattr(np, "astype") else [])
 
 

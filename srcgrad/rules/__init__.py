@@ -11,12 +11,24 @@ from . import (  # noqa: F401
     linalg,
     methods,
     operators,
+    pymath,
     random,
     reductions,
     shapes,
 )
 from . import nondiff as _nondiff_rules  # noqa: F401  (the module; the name is the function)
-from .registry import DYNAMIC, Rule, alias, defmethod, defvjp, lookup, lookup_method, nondiff
+from .registry import (
+    DYNAMIC,
+    NO_GRADIENT,
+    Rule,
+    alias,
+    defmethod,
+    defsubscript,
+    defvjp,
+    lookup,
+    lookup_method,
+    nondiff,
+)
 
-__all__ = ["DYNAMIC", "Rule", "alias", "defmethod", "defvjp", "lookup", "lookup_method",
-           "nondiff"]
+__all__ = ["DYNAMIC", "NO_GRADIENT", "Rule", "alias", "defmethod", "defsubscript", "defvjp",
+           "lookup", "lookup_method", "nondiff"]

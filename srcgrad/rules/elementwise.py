@@ -135,21 +135,48 @@ defvjp(np.where, "condition, x=None, y=None", elementwise=True,
        y="unbroadcast(np.where(condition, 0.0, g), y)")
 
 
-# clip. (NumPy 2.1's min=/max= spellings of the bounds are not accepted: pass them by
-# position, as in NumPy 1.x; a call with them fails to match instead of guessing.)
-def _clip_a(a_min, a_max):
-    # Literal number bounds do not broadcast a: plain comparisons, no un-broadcasting.
-    if all(bound is None or _number(bound) for bound in (a_min, a_max)):
-        tests = [test for test, bound in (("a >= a_min", a_min), ("a <= a_max", a_max))
-                 if bound is not None]
+# clip: the bounds by position (a_min, a_max) or, as NumPy 2.1 and the method x.clip(min=...),
+# by the keywords min and max; each template names the bounds the call passed.
+def _bounds(a_min, a_max, min, max):
+    """(expression, static value) of the lower and the upper bound passed; ("None", None)
+    for none."""
+    return _bound("a_min", a_min, "min", min), _bound("a_max", a_max, "max", max)
+
+
+def _bound(positional, positional_value, keyword, keyword_value):
+    if positional_value is None:
+        return (keyword, keyword_value) if keyword_value is not None else ("None", None)
+    if keyword_value is None or positional_value is not DYNAMIC:
+        return positional, positional_value
+    # Both may be given, neither known: whichever is not None when the code runs.
+    return f"({positional} if {positional} is not None else {keyword})", DYNAMIC
+
+
+def _clip_a(a_min, a_max, min, max, shape_a):
+    (lo, lo_value), (hi, hi_value) = _bounds(a_min, a_max, min, max)
+    # Literal number bounds do not broadcast an array a: plain comparisons, no un-broadcasting.
+    # (a may also be a list of values, or a number.)
+    array = isinstance(shape_a, tuple) and all(isinstance(n, int) for n in shape_a)
+    if array and all(value is None or _number(value) for value in (lo_value, hi_value)):
+        tests = [f"a >= {lo}"] * (lo_value is not None) + [f"a <= {hi}"] * (hi_value is not None)
         if len(tests) == 2:
-            return "np.where((a >= a_min) & (a <= a_max), g, 0.0)"
+            return f"np.where(({tests[0]}) & ({tests[1]}), g, 0.0)"
         return f"np.where({tests[0]}, g, 0.0)" if tests else "g"
-    return "unbroadcast(np.where(within(a, a_min, a_max), g, 0.0), a)"
+    return f"unbroadcast(np.where(within(a, {lo}, {hi}), g, 0.0), a)"
 
 
-defvjp(np.clip, "a, a_min=None, a_max=None, out=None", elementwise=True, a=_clip_a,
-       a_min="clip_min_grad(g, a, a_min, a_max)", a_max="clip_max_grad(g, a, a_min, a_max)")
+def _clip_bound(which, param):
+    def template(a_min, a_max, min, max):
+        (lo, _), (hi, _) = _bounds(a_min, a_max, min, max)
+        if which == "lower":
+            return f"clip_min_grad(g, a, {param}, {hi})"
+        return f"clip_max_grad(g, a, {lo}, {param})"
+    return template
+
+
+defvjp(np.clip, "a, a_min=None, a_max=None, out=None, *, min=None, max=None", elementwise=True,
+       a=_clip_a, a_min=_clip_bound("lower", "a_min"), min=_clip_bound("lower", "min"),
+       a_max=_clip_bound("upper", "a_max"), max=_clip_bound("upper", "max"))
 
 
 def complex_parts(what):

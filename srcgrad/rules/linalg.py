@@ -1,7 +1,12 @@
 """Rules for linear algebra: products, contractions, traces, norms, inverses, solves.
 
-Stacks of matrices (``(..., n, n)``) work wherever NumPy accepts them. ``det`` goes through the
-inverse, so it fails (LinAlgError) on a singular matrix although its gradient exists there.
+Stacks of matrices (``(..., n, n)``) work wherever NumPy accepts them. ``det``'s gradient (the
+cofactor matrix) exists for singular matrices too: where the inverse fails it goes through the
+singular value decomposition (autograd fails there).
+
+Where autograd's convention differs deliberately: a max-norm's ties (``ord=inf``) share the
+gradient evenly, as central differences do (autograd gives each the whole of it); the 2-norm
+of zeros gives NaN, as autograd and JAX.
 """
 
 import numpy as np
@@ -118,6 +123,5 @@ defvjp(np.linalg.norm, "x, ord=None, axis=None, keepdims=False", shape_of=True, 
 
 # Inverses, determinants, solves.
 defvjp(np.linalg.inv, "a", a="-matrix_transpose(ans) @ g @ matrix_transpose(ans)")
-defvjp(np.linalg.det, "a",
-       a="np.expand_dims(g * ans, (-2, -1)) * matrix_transpose(np.linalg.inv(a))")
+defvjp(np.linalg.det, "a", a="det_grad(g, a, ans)")
 defvjp(np.linalg.solve, "a, b", a="solve_lhs_grad(g, a, b, ans)", b="solve_rhs_grad(g, a, b)")

@@ -12,6 +12,7 @@ from .. import runtime
 from ..errors import NonDifferentiableError
 from .registry import DYNAMIC, NO_GRADIENT, defmethod, defvjp, nondiff
 
+
 # A cast's gradient is cast back to the argument's dtype; a cast to an integer or boolean dtype
 # cuts it (the result is piecewise constant), and one to a dtype not known before the code runs
 # decides when it runs. Generated code calls x.astype(dtype, ...) as the runtime helper astype
@@ -28,39 +29,41 @@ def _cast(param, reshape=False):
             return f"cast_grad({back}, {param}, dtype)"
         try:
             kind = np.dtype(dtype).kind
-        except TypeError:
+        except (TypeError, ValueError):
             return f"cast_grad({back}, {param}, dtype)"
         if kind in "biu":
             return NO_GRADIENT
         if kind not in "fc":  # (complex casts are refused before templates are asked)
             raise NonDifferentiableError(f"a cast to {np.dtype(dtype)} has no gradient",
                                          fix="cast to a float dtype")
-        return f"astype({back}, np.result_type({param}))"
+        return f"cast_back({back}, {param})"
     return template
 
 
 # (with copy=False, x itself where it has that dtype already)
 defvjp(runtime.astype, "x, dtype, order='K', casting='unsafe', subok=True, copy=True",
-       name="astype", shape_of=True, view_of="x", always_view=False, x=_cast("x"))
+       name="astype", shape_of=True, view_of="x", always_view=False, inverse="g",
+       x=_cast("x"))
 if hasattr(np, "astype"):
     defvjp(np.astype, "x, dtype, *, copy=True, device=None", shape_of=True, view_of="x",
-           always_view=False, x=_cast("x"))
+           always_view=False, inverse="g", x=_cast("x"))
 defvjp(np.copy, "a, order='K', subok=False", shape_of=True, a="g")
 defvjp(np.asarray, "a, dtype=None, order=None, *, device=None, copy=None, like=None",
-       view_of="a", always_view=False,  # (a itself, where it is an array of that dtype)
+       view_of="a", always_view=False, inverse="g",  # (a itself, where it has that dtype)
        a=_cast("a"))
 # Each may return its argument itself, or a view of it (np.array with copy=False).
 defvjp(np.array, "object, dtype=None, *, copy=True, order='K', subok=False, ndmin=0, like=None",
-       view_of="object", always_view=False, object=_cast("object", reshape=True))
+       view_of="object", always_view=False, inverse="np.reshape(g, np.shape(object))",
+       object=_cast("object", reshape=True))
 defvjp(np.asanyarray, "a, dtype=None, order=None, *, device=None, copy=None, like=None",
-       view_of="a", always_view=False, a=_cast("a"))
+       view_of="a", always_view=False, inverse="g", a=_cast("a"))
 for _contiguous in (np.ascontiguousarray, np.asfortranarray):
     defvjp(_contiguous, "a, dtype=None, *, like=None", view_of="a", always_view=False,
-           a=_cast("a", reshape=True))
+           inverse="np.reshape(g, np.shape(a))", a=_cast("a", reshape=True))
 
 # NumPy's scalar types called on a value (np.float32(x), np.int64(x)) are casts too.
 for _type in (np.float16, np.float32, np.float64, np.longdouble):
-    defvjp(_type, "x=0.0", name=f"np.{_type.__name__}", x="astype(g, np.result_type(x))")
+    defvjp(_type, "x=0.0", name=f"np.{_type.__name__}", x="cast_back(g, x)")
 nondiff(np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64,
         np.intp, np.uintp, np.bool_)
 

@@ -54,8 +54,8 @@ defvjp("getitem", "x, index", shape_of=_index_shape, x=_unindex,
 
 # Attributes.
 defvjp("attr T", "x", shape_of=lambda x: x.T, view_of="x", x="g.T")
-# of a real value; a complex gradient is refused (as_grad)
-defvjp("attr real", "x", view_of="x", x="g")
+# of a real value; of a complex one, refused
+defvjp("attr real", "x", view_of="x", x="real_grad(g, x)")
 defvjp("attr imag", "x", x=complex_parts(".imag"))
 defvjp("attr mT", "x", view_of="x", x="matrix_transpose(g)")
 nondiff("attr shape", "attr ndim", "attr size", "attr dtype", "attr itemsize", "attr nbytes")

@@ -3,7 +3,8 @@
 ``axis`` may be None (everything), an int, a negative int or a tuple. Where it is a literal
 None the templates spell the broadcast out; otherwise ``unreduce`` puts the reduced axes back.
 
-- ``prod``: exact with zeros (each element gets the product of the others).
+- ``prod`` and ``cumprod``: exact with zeros (each element gets the product of the others;
+  autograd gives NaN there).
 - ``max``/``min``/``amax``/``amin``: the gradient is split evenly among the elements that tie
   for the extremum (as autograd; JAX does the same for ``max``).
 - ``std`` where it is zero (all elements equal, or an axis of length 1): 0, the subgradient
@@ -78,3 +79,9 @@ defvjp(np.var, "a, axis=None, dtype=None, out=None, ddof=0, keepdims=False", red
 defvjp(np.std, "a, axis=None, dtype=None, out=None, ddof=0, keepdims=False", reduction=True, shape_of=True,
        a="std_grad(g, a, ans, axis, ddof, keepdims)")
 defvjp(np.cumsum, "a, axis=None, dtype=None, out=None", shape_of=True, a="cumsum_grad(g, a, axis)")
+defvjp(np.cumprod, "a, axis=None, dtype=None, out=None", shape_of=True,
+       a="cumprod_grad(g, a, axis)")
+# The peak-to-peak range: the maximum's gradient minus the minimum's.
+defvjp(np.ptp, "a, axis=None, out=None, keepdims=False", reduction=True, shape_of=True,
+       a="extremum_grad(g, a, np.max(a, axis=axis, keepdims=keepdims), axis, keepdims) - "
+         "extremum_grad(g, a, np.min(a, axis=axis, keepdims=keepdims), axis, keepdims)")

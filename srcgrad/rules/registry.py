@@ -34,6 +34,7 @@ Primitives written as Python syntax have string keys: ``"+"``, ``"@"``, ``"unary
 from __future__ import annotations
 
 import builtins
+import functools
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -84,6 +85,9 @@ class Rule:
     view_of: str | None = None
     #: For a view: whether it always is one (transpose) or may be a copy (reshape).
     always_view: bool = True
+    #: For a view: how a write through it reaches the argument (a template of ``g``, the
+    #: view's new value); None: the adjoint template, which for a view is its inverse.
+    inverse: str | None = None
     _parsed: dict[str, gast.expr] = field(default_factory=dict, repr=False)
 
     @property
@@ -106,7 +110,7 @@ class Rule:
         """
         refuse_complex(self.name, static)
         template = self.accumulate[param] if accumulate else self.adjoints[param]
-        text = _instantiate(template, static)
+        text = _typed(self, template, static, _instantiate(template, static))
         if text is NO_GRADIENT:
             return None
         cached = self._parsed.get(text)
@@ -135,7 +139,8 @@ class Rule:
             return False
         for template in self.adjoints.values():
             try:
-                if _instantiate(template, static) is not NO_GRADIENT:
+                if _typed(self, template, static, _instantiate(template, static)) \
+                        is not NO_GRADIENT:
                     return False
             except SrcgradError:  # raised again, with the line, if the call is differentiated
                 return False
@@ -207,7 +212,8 @@ def defvjp(primitive: Any, params: str, *, name: str | None = None,
            accumulate: dict[str, str] | None = None, returns_sequence: bool = False,
            sparse: bool = False, reduction: bool = False,
            shape_of: bool | Callable[..., Any] = False, view_of: str | None = None,
-           always_view: bool = True, **adjoints: Template) -> Rule:
+           always_view: bool = True, inverse: str | None = None,
+           **adjoints: Template) -> Rule:
     """Register the reverse-mode rule of ``primitive``.
 
     ``params`` is the primitive's parameter list as in a ``def`` (``"a, axis=None,
@@ -233,8 +239,10 @@ def defvjp(primitive: Any, params: str, *, name: str | None = None,
     before the code runs (the gradient is specialised on its arguments' shapes), else DYNAMIC.
     ``view_of`` names the parameter whose memory the result shares (``np.transpose(a)`` is a
     view of ``a``): writes through either are seen by the other (:mod:`srcgrad.aliasing`);
-    ``always_view=False`` says it may be a copy instead (``np.reshape``). A view's adjoint
-    template must be its inverse (views only move elements): writes are carried back with it.
+    ``always_view=False`` says it may be a copy instead (``np.reshape``). A write through a
+    view is carried back to the argument with ``inverse``, a template of ``g`` (the view's new
+    value) and the parameters; by default the adjoint template, which for a view that only
+    moves elements is its inverse (``inverse="g"``: a view that is its argument itself).
 
     Returns the :class:`Rule`; registering a primitive again replaces its rule.
     """
@@ -257,13 +265,15 @@ def defvjp(primitive: Any, params: str, *, name: str | None = None,
         _validate(rule_name, param, template, names, accumulate=False)
     for param, template in (accumulate or {}).items():
         _validate(rule_name, param, template, names, accumulate=True)
+    if inverse is not None:
+        _validate(rule_name, "inverse", inverse, names, accumulate=False)
     rule = Rule(key=_key(primitive), name=rule_name, signature=signature,
                 adjoints=dict(adjoints), sequences=frozenset(sequences),
                 elementwise=elementwise, accumulate=dict(accumulate or {}),
                 returns_sequence=returns_sequence, sparse=sparse, reduction=reduction,
                 callable=None if isinstance(primitive, str) else primitive,
                 shape_of=(primitive if shape_of is True else shape_of or None),
-                view_of=view_of, always_view=always_view)
+                view_of=view_of, always_view=always_view, inverse=inverse)
     if view_of is not None and view_of not in names:
         raise RuleError(f"rule for {rule_name}: view_of={view_of!r} is not one of its parameters")
     _RULES[rule.key] = rule
@@ -317,7 +327,8 @@ def alias(key: Any, primitive: Any, *, hoistable: bool = False) -> Rule:
                    differentiable=rule.differentiable, elementwise=rule.elementwise,
                    callable=rule.callable, accumulate=rule.accumulate,
                    reduction=rule.reduction, hoistable=hoistable, shape_of=rule.shape_of,
-                   view_of=rule.view_of, always_view=rule.always_view)
+                   view_of=rule.view_of, always_view=rule.always_view,
+                   inverse=rule.inverse)
     _RULES[aliased.key] = aliased
     _changes[0] += 1
     return aliased
@@ -455,12 +466,35 @@ _HELPERS = frozenset(name for name, value in vars(runtime).items()
 _TEMPLATE_GLOBALS = _HELPERS | {"g", "ans", "np"} | set(vars(builtins))
 
 
+@functools.cache
+def _template_params(template: Callable[..., str]) -> tuple[str, ...]:
+    """The parameter names of a template function (asked for each call the engine sees)."""
+    return tuple(inspect.signature(template).parameters)
+
+
 def _instantiate(template: Template, static: dict[str, Any]) -> Any:
     """A template's text for these static arguments (or NO_GRADIENT)."""
     if not callable(template):
         return template
-    wanted = inspect.signature(template).parameters
+    wanted = _template_params(template)
     return template(**{k: static.get(k, DYNAMIC) for k in wanted})
+
+
+def _typed(rule: Rule, template: Template, static: dict[str, Any], text: Any) -> Any:
+    """A template's text given the call's ``dtype=`` (for rules with one whose template does
+    not read it itself): an integer or boolean dtype truncates the values, so no gradient; a
+    dtype not known before the code runs is decided when it runs (``dtype_grad``)."""
+    if text is NO_GRADIENT or "dtype" not in rule.signature.parameters or \
+            callable(template) and "dtype" in _template_params(template):
+        return text
+    dtype = static.get("dtype", DYNAMIC)
+    if dtype is DYNAMIC:
+        return f"dtype_grad({text}, dtype)"
+    try:
+        kind = np.dtype(dtype).kind if dtype is not None else "f"
+    except (TypeError, ValueError):
+        return f"dtype_grad({text}, dtype)"
+    return NO_GRADIENT if kind in "biu" else text
 
 
 def _validate(rule_name: str, param: str, template: Template, names: set[str], *,

@@ -110,6 +110,27 @@ defvjp(np.dsplit, "ary, indices_or_sections", returns_sequence=True,
 defsubscript(np.r_, "index", name="np.r_", index="unconcat_index(g, np.r_, index)")
 defsubscript(np.c_, "index", name="np.c_", index="unconcat_index(g, np.c_, index)")
 
+def _refuse_grid():
+    raise NonDifferentiableError("np.mgrid and np.ogrid have no gradient rule for their bounds",
+                                 fix="build the grid with np.linspace and np.meshgrid")
+
+
+defsubscript(np.mgrid, "index", name="np.mgrid", index=_refuse_grid)
+defsubscript(np.ogrid, "index", name="np.ogrid", index=_refuse_grid)
+
+# Differences, appends, diagonals, added axes.
+defvjp(np.diff, "a, n=1, axis=-1, prepend=None, append=None", shape_of=True,
+       a="undiff(g, a, n, axis, prepend, append)[0]",
+       prepend="undiff(g, a, n, axis, prepend, append)[1]",
+       append="undiff(g, a, n, axis, prepend, append)[2]")
+defvjp(np.append, "arr, values, axis=None", shape_of=True,
+       arr="unappend(g, arr, values, axis)[0]", values="unappend(g, arr, values, axis)[1]")
+defvjp(np.diagonal, "a, offset=0, axis1=0, axis2=1", shape_of=True, view_of="a",  # read-only
+       a="undiagonal(g, a, offset, axis1, axis2)")
+for _atleast in (np.atleast_1d, np.atleast_2d, np.atleast_3d):  # one array (several: a list)
+    defvjp(_atleast, "ary", shape_of=True, view_of="ary",  # (ary itself, or a view of it)
+           ary="np.reshape(g, np.shape(ary))")
+
 # Copies: the adjoint sums over them.
 defvjp(np.tile, "A, reps", shape_of=True, A="untile(g, A, reps)")
 defvjp(np.repeat, "a, repeats, axis=None", a="unrepeat(g, a, repeats, axis)")

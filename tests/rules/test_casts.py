@@ -127,3 +127,51 @@ def astype_spellings(x):
                          ids=lambda f: f.__name__)
 def test_other_spellings_of_casts(f):
     check_grads(f, X, rtol=1e-6, atol=1e-6)
+
+
+def computed_in_integers(x):
+    total = np.sum(x, dtype=int) * 1.0 + np.sum(np.cumsum(x, dtype=np.int32) * x)
+    total = total + np.sum(np.concatenate([x, x], dtype=int, casting="unsafe") * 1.0)
+    return total + np.sum(np.linspace(x[0], x[1], 5, dtype=int) * 1.0) + np.sum(x ** 2)
+
+
+def computed_in_floats(x):
+    return np.mean(x, dtype=np.float64) + np.sum(np.cumsum(x, dtype=float) ** 2)
+
+
+def computed_in(x, dtype):
+    return np.sum(np.cumsum(x, dtype=dtype) * x) + np.prod(x, dtype=dtype)
+
+
+def test_dtype_arguments_of_other_functions():
+    # An integer dtype= truncates the values: no gradient through them.
+    check_grads(computed_in_integers, X)
+    check_grads(computed_in_floats, X)
+    for dtype in (int, float, None, np.int8):
+        expected = numerical_grad(computed_in, [X, dtype], 0)
+        np.testing.assert_allclose(grad(computed_in)(X, dtype), expected, rtol=1e-6, atol=1e-7)
+
+
+def array_of_list_cast(x, y, dtype):
+    return np.sum(np.array([x, y], dtype=dtype)[0] * y) + np.sum(np.asarray([x, y], dtype) ** 2)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, int, "float64"])
+def test_casts_of_lists_of_values(dtype):
+    y = X[::-1].copy()
+    got = grad(array_of_list_cast, wrt=(0, 1))(X, y, dtype)
+    for position, part in enumerate(got):
+        expected = numerical_grad(array_of_list_cast, [X, y, dtype], position)
+        np.testing.assert_allclose(part, expected, rtol=1e-6, atol=1e-6)
+
+
+def make_cast(dtype):
+    def cast_by_closure(x):
+        return np.sum(x.astype(dtype) * x)
+    return cast_by_closure
+
+
+def test_dtype_from_a_closure_is_decided_when_run():
+    # A closure made again may hold another dtype: the gradient must not assume the first.
+    for dtype, expected in ((float, 2.0 * X), (int, X.astype(int) + 0.0), (float, 2.0 * X)):
+        np.testing.assert_allclose(grad(make_cast(dtype))(X), expected)

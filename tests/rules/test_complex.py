@@ -106,3 +106,19 @@ def test_real_code_next_to_complex_constants_works():
     x = np.array([0.3, -1.2])
     np.testing.assert_allclose(grad(real_next_to_complex)(x), 8.0 * x)
     np.testing.assert_allclose(grad(imag_of_real)(x, np.array([1j, 2j])), [1.0, 2.0])
+
+
+def real_part_of_complex_argument(x, c):
+    return np.sum((c * x).real) + np.sum(x ** 2)
+
+
+def test_real_part_of_a_complex_value_is_refused():
+    with pytest.raises(SrcgradError, match="complex"):
+        grad(real_part_of_complex_argument)(np.array([0.3, 1.2]), np.array([1.0 + 2.0j, 0.5j]))
+    np.testing.assert_allclose(grad(real_part_of_complex_argument)(np.ones(2), np.ones(2)), 3.0)
+
+
+def test_cast_back_refuses_a_complex_gradient():
+    from srcgrad import runtime
+    with pytest.raises(SrcgradError, match="complex"):
+        runtime.cast_back(np.array([1.0 + 1.0j]), np.ones(1, dtype=np.float32))

@@ -206,3 +206,55 @@ def test_norm_of_a_list_of_values():
     expected = autograd.grad(lambda x: anp.linalg.norm(anp.array([x, x + 2.0])))(1.5)
     assert grad(norm_of_list)(1.5) == pytest.approx(expected, rel=1e-12)
     check_grads(norm_of_named_list, 1.5, -0.5, wrt=(0, 1))
+
+
+# Lists of differentiated values where NumPy takes an array.
+def sort_list(x, y):
+    return np.sum(np.sort([x, y * 2.0]) * np.array([1.0, 3.0]))
+
+
+def take_list(x, y):
+    return np.sum(np.take([x, y], [1, 1, 0]) ** 2)
+
+
+def clip_list(x, y):
+    return np.sum(np.clip([x, y * 2.0], 0.0, 1.5) ** 2) + np.clip(x, 0.0, 1.0)
+
+
+def reductions_of_lists(x, y):
+    total = np.max([x, y * 2.0]) + np.prod([x, y]) + np.std([x, y * 2.0]) + np.var([x, y], ddof=1)
+    total = total + np.sum(np.cumsum([[x, y], [y, 2.0]], axis=0) ** 2)
+    return total + np.sum(np.linalg.norm([[x, y], [y, x]], axis=1)) + np.trace(np.diag([x, y]))
+
+
+def products_of_lists(x, y):
+    total = np.einsum("i,i->", [x, y], [1.0, 2.0]) + np.sum(np.outer([x, y], [1.0, 2.0]) ** 2)
+    return total + np.sum(np.linalg.inv([[x, 1.0], [0.0, y]])) + np.linalg.det([[x, 1.0], [0.0, y]])
+
+
+@pytest.mark.parametrize("f", [sort_list, take_list, clip_list, reductions_of_lists,
+                               products_of_lists], ids=lambda f: f.__name__)
+def test_lists_of_values_as_arrays(f):
+    check_grads(f, 0.7, 0.4, wrt=(0, 1))
+
+
+def grid_from_values(x):
+    return np.sum(np.mgrid[x:x + 1.0:5j] ** 2)
+
+
+def test_grids_with_differentiated_bounds_are_refused():
+    from srcgrad.errors import NonDifferentiableError
+    with pytest.raises(NonDifferentiableError, match="mgrid") as info:
+        grad(grid_from_values)(0.5)
+    assert info.value.lineno is not None
+
+
+def r_slice_from_values(x):
+    return np.sum(np.r_[x, 0.0:x:4j] ** 2)
+
+
+def test_r_with_differentiated_slice_bounds_is_refused():
+    from srcgrad.errors import NonDifferentiableError
+    with pytest.raises(NonDifferentiableError, match="slice") as info:
+        grad(r_slice_from_values)(0.5)
+    assert info.value.lineno is not None

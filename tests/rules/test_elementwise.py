@@ -182,9 +182,14 @@ def test_clip_scalar_bounds(lo, hi, static):
         check_autograd(np.clip, anp.clip, x, lo, hi)
 
 
-def test_clip_rejects_numpy2_keyword_bounds():
-    with pytest.raises(TypeError):
-        rule_vjp(np.clip, np.ones(3), min=0.0, g=np.ones(3))
+@pytest.mark.parametrize("static", STATIC + ["shapes"])
+@pytest.mark.parametrize("bounds", [{"min": -0.3}, {"max": 0.4}, {"min": -0.3, "max": 0.4}])
+def test_clip_keyword_bounds(bounds, static):
+    # NumPy 2.1's np.clip(a, min=..., max=...) and the method's x.clip(min=..., max=...).
+    x = np.random.default_rng(3).standard_normal((2, 3))
+    arrays = {k: np.full((1, 3), v) for k, v in bounds.items()}
+    check_rule(np.clip, x, static=static, **bounds)
+    check_rule(np.clip, x, static=static, **arrays)
 
 
 @pytest.mark.parametrize("static", STATIC)

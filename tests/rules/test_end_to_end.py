@@ -99,3 +99,21 @@ def uneven_split(x):
 
 def test_uneven_split_end_to_end():
     check_grads(uneven_split, rand(7), rtol=1e-5, atol=1e-6)
+
+
+def norm(x):
+    return np.linalg.norm(x, ord=1, axis=0).sum() + np.std(x) + np.prod(x)
+
+
+def test_function_named_like_a_runtime_helper():
+    # Its gradient function (norm_grad) must not replace the helper norm_grad it calls.
+    check_grads(norm, rand(3, 2) + 2.0)
+
+
+def clip_spellings(x, hi):
+    total = np.sum(x.clip(min=-0.3) ** 2) + np.sum(np.clip(x, max=hi) ** 2)
+    return total + np.sum(x.clip(max=0.5, min=-0.2) * 3.0) + np.sum(np.clip(x, -0.1, None) ** 2)
+
+
+def test_clip_keyword_bounds():
+    check_grads(clip_spellings, rand(3, 4), 0.25, wrt=(0, 1))

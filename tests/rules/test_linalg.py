@@ -163,6 +163,19 @@ def test_inv_det(shape):
         check_float32(f, a.astype(np.float32))
 
 
+@pytest.mark.parametrize("a", [
+    np.array([[1.0, 2.0], [2.0, 4.0]]),                       # rank 1
+    np.zeros((3, 3)),                                          # rank 0
+    np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.5, 1.0, -1.0]]),  # rank 2
+    np.stack([np.eye(3), np.ones((3, 3))]),                    # a stack with one singular
+], ids=["rank1", "zeros", "rank2", "stack"])
+def test_det_of_singular_matrices(a):
+    # The gradient (the cofactor matrix) exists where the inverse does not.
+    check_rule(np.linalg.det, a)
+    dx = rule_vjp(np.linalg.det, a, g=np.ones(np.shape(np.linalg.det(a))))["a"]
+    assert np.all(np.isfinite(dx))
+
+
 @pytest.mark.parametrize("a_shape, b_shape", [
     ((3, 3), (3,)), ((3, 3), (3, 2)), ((2, 3, 3), (2, 3, 2)), ((3, 3), (2, 3, 2)),
     pytest.param((2, 3, 3), (3,), marks=pytest.mark.skipif(

@@ -61,3 +61,22 @@ def test_every_registered_rule_is_valid():
         for param, template in rule.adjoints.items():
             registry._validate(rule.name, param, template, set(rule.signature.parameters),
                                accumulate=False)
+
+
+def scaled(x, mode):
+    return x * 2.0 if mode == "float" else np.floor(x)
+
+
+defvjp(scaled, "x, mode", x=lambda mode: "2.0 * g" if mode == "float" else registry.NO_GRADIENT)
+
+
+def uses_scaled(x):
+    return np.sum(scaled(x, "float") * x) + np.sum(scaled(x, "floor") * x)
+
+
+def test_a_template_may_say_no_gradient_for_its_static_arguments():
+    from srcgrad.check import check_grads
+    x = np.array([0.3, 1.7, -2.2])
+    check_grads(uses_scaled, x)
+    assert registry.lookup(scaled).cut({"mode": "floor"})
+    assert not registry.lookup(scaled).cut({"mode": "float"})
