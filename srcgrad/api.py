@@ -333,12 +333,15 @@ def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
 
 
 def _decorator(mode: str, doc: str):
-    def entry(f: Callable | None = None, *, wrt: Wrt = 0):
+    def entry(f: Callable | None = None, *, wrt: Wrt = 0, has_aux: bool = False):
+        if has_aux and mode == "vjp":
+            raise WrtError("vjp does not take has_aux: return the output alone")
+        chosen = mode + "_aux" if has_aux else mode
         if f is None:
-            return lambda fn: Gradient(fn, wrt, mode)
+            return lambda fn: Gradient(fn, wrt, chosen)
         if not callable(f):
             raise WrtError(f"{mode} expects a function, got {f!r}")
-        return Gradient(f, wrt, mode)
+        return Gradient(f, wrt, chosen)
 
     entry.__name__ = mode
     entry.__qualname__ = mode
@@ -356,11 +359,13 @@ tuple ``wrt``), each with its argument's shape and dtype.
 The code is made for the shapes of the arguments of each call (once per set of shapes, up to
 ``srcgrad.api.MAX_SHAPE_VERSIONS`` = 8 per gradient; further shapes share a version for any
 shapes). ``.source`` is the code the last call ran (before any call: the version for any
-shapes), ``.generated`` that function itself. Raises
+shapes), ``.generated`` that function itself. With ``has_aux=True``, ``f`` returns a pair
+``(output, aux)``: the gradient is of ``output``, and ``(gradients, aux)`` is returned. Raises
 :class:`srcgrad.errors.NonScalarOutputError` when ``f``'s output is not a scalar (use
 :func:`vjp`).""")
 
-value_and_grad = _decorator("value_and_grad", """Like :func:`grad`, returning ``(value, gradients)``.""")
+value_and_grad = _decorator("value_and_grad", """Like :func:`grad`, returning ``(value, gradients)``
+(``((value, aux), gradients)`` with ``has_aux=True``).""")
 
 vjp = _decorator("vjp", """Vector-Jacobian product of a NumPy function with any output shape.
 

@@ -38,7 +38,7 @@ HELPERS = {n: f for n, f in vars(runtime).items()
 _CALLED = set(HELPERS) | {"np", "reversed", "range", "len"}
 _RESERVED = _CALLED | {"tape", "seed", "_"}
 
-MODES = ("grad", "value_and_grad", "vjp")
+MODES = ("grad", "value_and_grad", "vjp", "grad_aux", "value_and_grad_aux")
 _GONE = object()
 
 
@@ -178,7 +178,8 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     tape = "tape" if "tape" not in user_names else namer.fresh("tape")
     unused = "_" if "_" not in user_names else namer.fresh("unused")
     resolver = Resolver(parsed, local_names)
-    fdef = fuse(normalize(parsed, resolver, namer))
+    aux = mode.endswith("_aux")  # f returns (output, aux): aux passes through
+    fdef = fuse(normalize(parsed, resolver, namer, several_results=mode == "vjp" or aux))
     fdef, loop_names = rename(fdef, namer, set(wrt))
     fdef = hoist_invariants(propagate_copies(fdef))
     act = activity(fdef, list(wrt), parsed.source)
@@ -206,6 +207,8 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
                                              value=name("seed"), type_comment=None))
         seed_value = gast.Call(func=name("cotangent"), args=[name(given), name(result)],
                                keywords=[])
+    elif aux:
+        seed_value = gast.Call(func=name("aux_seed"), args=[name(result)], keywords=[])
     elif shapes.get(result) in ("scalar", ()):  # provably a scalar: nothing to check
         seed_value = gast.Constant(value=1.0, kind=None)
     else:
@@ -215,7 +218,7 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
 
     value = result
     prologue = []
-    if mode == "value_and_grad" and result in loop_names:
+    if mode in ("value_and_grad", "value_and_grad_aux", "grad_aux") and result in loop_names:
         value = namer.fresh(result + "_value")  # the backward pass rewinds loop variables
         prologue.append(gast.Assign(targets=[name(value, store=True)], value=name(result),
                                     type_comment=None))
@@ -223,8 +226,11 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
         name(namer.adjoint(w)) if reverser.state.get(w, "unset") != "unset"
         else gast.Constant(value=None, kind=None), name(w)], keywords=[]) for w in wrt]
     out = gast.Tuple(elts=grads, ctx=gast.Load()) if as_tuple else grads[0]
-    if mode == "value_and_grad":
+    if mode in ("value_and_grad", "value_and_grad_aux"):
         out = gast.Tuple(elts=[name(value), out], ctx=gast.Load())
+    elif mode == "grad_aux":
+        out = gast.Tuple(elts=[out, gast.Subscript(value=name(value), slice=gast.Constant(
+            value=1, kind=None), ctx=gast.Load())], ctx=gast.Load())
     ret = gast.Return(value=out)
 
     body = prologue_seed + with_pushes(forward, reverser) + prologue + [seed] + backward + [ret]
@@ -240,7 +246,7 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
                                    value=gast.List(elts=[], ctx=gast.Load()), type_comment=None))
     del d_result
 
-    suffix = {"grad": "grad", "value_and_grad": "value_and_grad", "vjp": "vjp"}[mode]
+    suffix = mode.removesuffix("_aux")
     fn_name = f"{tree.name}_{suffix}" if tree.name.isidentifier() else f"f_{suffix}"
     defaults, default_names = [], []
     for param, spec in reversed(list(zip(params, inspect.signature(fn).parameters.values()))):
