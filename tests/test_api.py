@@ -395,3 +395,4 @@ def test_has_aux_passes_aux_through():
     assert aux["norm"] == np.sqrt(np.sum(x ** 2))
     with pytest.raises(srcgrad.SrcgradError, match="pair"):
         srcgrad.grad(doubled, has_aux=True)(x)
+
