@@ -89,6 +89,8 @@ def generated(fn: Callable, wrt: tuple[str, ...], mode: str, as_tuple: bool = Tr
             if found is None or not found.still_valid(fn):  # new, or a global was rebound
                 with _deep_recursion(fn):
                     found = transform(fn, wrt, mode, as_tuple, containers, arg_shapes)
+                made = found.function.__code__  # its lines, for tracebacks, go with it
+                weakref.finalize(made, linecache.cache.pop, made.co_filename, None)
                 _remember(key, code, found)
     return found
 

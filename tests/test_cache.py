@@ -436,3 +436,18 @@ def test_helper_rebound_on_its_module_is_noticed(tmp_path, monkeypatch):
     finally:
         sys.modules.pop("rebound_helpers", None)
         sys.modules.pop("rebound_user", None)
+
+
+def test_generated_lines_are_forgotten_with_their_code(fresh_module):
+    import linecache
+
+    module = fresh_module("def f(x):\n    return np.sum(x * x)\n")
+    g = srcgrad.grad(module.f)
+    g(np.ones(2))
+    filename = g.generated.__code__.co_filename
+    assert filename in linecache.cache
+    sys.modules.pop(module.__name__)
+    del g, module  # the function, its code, the cache's entries and the generated code go
+    gc.collect()
+    gc.collect()  # (the cache's entries are dropped while the first collection runs)
+    assert filename not in linecache.cache
