@@ -129,7 +129,10 @@ def _remember(key: tuple, code, made: Generated) -> None:
         weakref.finalize(code, _forget, id(code))
     keys.add(key)
     while len(_cache) > MAX_CACHED:  # the oldest entry first
-        oldest = next(iter(_cache))
+        try:
+            oldest = next(iter(_cache))
+        except (RuntimeError, StopIteration):  # a collected function's entries just went
+            break
         _cache.pop(oldest, None)
         _keys_of_code.get(oldest[0], set()).discard(oldest)
 
