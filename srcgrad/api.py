@@ -156,6 +156,10 @@ _CONTAINERS = (list, tuple, dict)
 #: How many versions specialised on argument shapes one gradient makes; calls with further
 #: shapes share one version that works for any shapes. 0 turns specialisation off.
 MAX_SHAPE_VERSIONS = 8
+#: Gradients whose code is longer (in lines) get no versions for argument shapes: for them
+#: the transformation costs more than what a version for the shapes saves (a 2,000-line
+#: function is transformed once).
+MAX_SPECIALISED_LINES = 2000
 #: The most argument signatures one gradient remembers the version of (a bound on memory).
 _MAX_REMEMBERED = 64
 
@@ -246,6 +250,7 @@ def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
         return made, function if owner is None else functools.partial(function, owner), refresh
 
     check = _check_float
+    specialise = gen.source.count("\n") <= MAX_SPECIALISED_LINES
     shaped: set[frozenset] = set()   # the argument shapes given versions of their own
     remembered: dict[tuple, tuple] = {}  # array shapes -> (Generated, function, refresh)
     last = [None]
@@ -258,7 +263,9 @@ def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
         shapes = frozenset((n, a.shape if type(a) is np.ndarray else ())
                            for n, a in zip(names, args)
                            if type(a) is np.ndarray or isinstance(a, (float, int)))
-        if shapes not in shaped:
+        if not specialise:
+            shapes = frozenset()
+        elif shapes not in shaped:
             if len(shaped) < MAX_SHAPE_VERSIONS:
                 shaped.add(shapes)
             else:
@@ -363,7 +370,7 @@ tuple ``wrt``), each with its argument's shape and dtype.
 
 The code is made for the shapes of the arguments of each call (once per set of shapes, up to
 ``srcgrad.api.MAX_SHAPE_VERSIONS`` = 8 per gradient; further shapes share a version for any
-shapes). ``.source`` is the code the last call ran (before any call: the version for any
+shapes; a gradient longer than ``srcgrad.api.MAX_SPECIALISED_LINES`` lines has only that one). ``.source`` is the code the last call ran (before any call: the version for any
 shapes), ``.generated`` that function itself. With ``has_aux=True``, ``f`` returns a pair
 ``(output, aux)``: the gradient is of ``output``, and ``(gradients, aux)`` is returned. Raises
 :class:`srcgrad.errors.NonScalarOutputError` when ``f``'s output is not a scalar (use

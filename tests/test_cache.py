@@ -451,3 +451,13 @@ def test_generated_lines_are_forgotten_with_their_code(fresh_module):
     gc.collect()
     gc.collect()  # (the cache's entries are dropped while the first collection runs)
     assert filename not in linecache.cache
+
+
+def test_long_gradient_is_transformed_once(fresh_module, count_transforms, monkeypatch):
+    monkeypatch.setattr(srcgrad_api, "MAX_SPECIALISED_LINES", 3)  # as if it were long
+    module = fresh_module(BIASED)
+    g = srcgrad.grad(module.f, wrt=(0, 1))
+    for n in (1, 2, 3):
+        dx, db = g(np.ones((n, 3)), np.zeros(3))
+        np.testing.assert_allclose(db, np.full(3, n * (1.0 - np.tanh(1.0) ** 2)))
+    assert len(count_transforms) == 1  # the version for any shapes serves every call
