@@ -38,6 +38,9 @@ HELPERS = {n: f for n, f in vars(runtime).items()
 _CALLED = set(HELPERS) | {"np", "reversed", "range", "len"}
 _RESERVED = _CALLED | {"tape", "seed", "_"}
 
+#: What an assumption holds for a data value (see Resolver): any data will do.
+DATA = object()
+
 MODES = ("grad", "value_and_grad", "vjp", "grad_aux", "value_and_grad_aux")
 _GONE = object()
 
@@ -68,7 +71,7 @@ class Generated:
             return False
         for scope, key, value in self.assumptions:
             current = _read(scope, key, fn)
-            if is_data(value):
+            if value is DATA:
                 if current is _GONE or not is_data(current):
                     return False
             elif current is not value:
@@ -272,6 +275,9 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     assumptions = tuple({(id(s), k): (s, k, v) for s, k, v in resolver.assumptions}.values())
     live = tuple((s, k) for s, k, v in assumptions
                  if is_data(v) and k in namespace and namespace[k] is v)
+    for _, key in live:  # read at each call: the cached code does not keep the data alive
+        namespace[key] = None
+    assumptions = tuple((s, k, DATA if is_data(v) else v) for s, k, v in assumptions)
     return Generated(function, source, namespace, fn_name, params, assumptions, arg_shapes,
                      live, tuple(default_names), rules_generation)
 

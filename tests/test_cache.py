@@ -461,3 +461,18 @@ def test_long_gradient_is_transformed_once(fresh_module, count_transforms, monke
         dx, db = g(np.ones((n, 3)), np.zeros(3))
         np.testing.assert_allclose(db, np.full(3, n * (1.0 - np.tanh(1.0) ** 2)))
     assert len(count_transforms) == 1  # the version for any shapes serves every call
+
+
+def test_cached_code_does_not_keep_captured_data_alive():
+    import weakref
+
+    class Batch(np.ndarray):  # an ndarray that can be referred to weakly
+        pass
+
+    batch = np.ones(3).view(Batch)
+    watch = weakref.ref(batch)
+    g = srcgrad.grad(lambda w: np.sum(batch * w))
+    np.testing.assert_allclose(g(np.ones(3)), np.ones(3))
+    del g, batch
+    gc.collect()
+    assert watch() is None
