@@ -148,11 +148,6 @@ def add_grads(a, b):
 
 def unit_seed(value):
     """The adjoint ``1.0`` that starts the backward pass; only scalar outputs have one."""
-    if isinstance(value, (list, tuple)):
-        raise NonScalarOutputError(
-            f"grad needs a function with a scalar output, but this one returned a "
-            f"{type(value).__name__} of {len(value)} values. Use srcgrad.vjp with a seed of the "
-            "same structure, or return one scalar.")
     if np.size(value) != 1:
         raise NonScalarOutputError(
             f"grad needs a function with a scalar output, but this one returned shape "
