@@ -349,11 +349,13 @@ def _decorator(mode: str, doc: str):
         if has_aux and mode == "vjp":
             raise WrtError("vjp does not take has_aux: return the output alone")
         chosen = mode + "_aux" if has_aux else mode
-        if f is None:
-            return lambda fn: Gradient(fn, wrt, chosen)
-        if not callable(f):
-            raise WrtError(f"{mode} expects a function, got {f!r}")
-        return Gradient(f, wrt, chosen)
+
+        def make(fn: Callable) -> Gradient:
+            if not callable(fn):
+                raise WrtError(f"{mode} expects a function, got {fn!r:.60}")
+            return Gradient(fn, wrt, chosen)
+
+        return make if f is None else make(f)
 
     entry.__name__ = mode
     entry.__qualname__ = mode
