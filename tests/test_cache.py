@@ -476,3 +476,13 @@ def test_cached_code_does_not_keep_captured_data_alive():
     del g, batch
     gc.collect()
     assert watch() is None
+
+
+def test_closure_over_a_batch_tuple_reuses_the_transformation(count_transforms):
+    rng = np.random.default_rng(1)
+    W = rng.normal(size=(3, 2))
+    for _ in range(5):
+        batch = (rng.normal(size=(4, 3)), rng.normal(size=(4, 2)))
+        dW = srcgrad.grad(lambda W: _squared_error(W, batch[0], batch[1]))(W)
+        np.testing.assert_allclose(dW, 2 * batch[0].T @ (batch[0] @ W - batch[1]))
+    assert len(count_transforms) == 2
