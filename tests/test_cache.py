@@ -486,3 +486,13 @@ def test_closure_over_a_batch_tuple_reuses_the_transformation(count_transforms):
         dW = srcgrad.grad(lambda W: _squared_error(W, batch[0], batch[1]))(W)
         np.testing.assert_allclose(dW, 2 * batch[0].T @ (batch[0] @ W - batch[1]))
     assert len(count_transforms) == 2
+
+
+def test_export_writes_the_current_value_of_a_data_global(fresh_module):
+    module = fresh_module("SCALE = 2.0\n\n\ndef f(x):\n    return np.sum(SCALE * x)\n")
+    g = srcgrad.grad(module.f)
+    np.testing.assert_allclose(g(np.ones(2)), [2.0, 2.0])
+    module.SCALE = 5.0
+    exported: dict = {}
+    exec(compile(module_source(g), "exported", "exec"), exported)  # noqa: S102
+    np.testing.assert_allclose(exported["f_grad"](np.ones(2)), [5.0, 5.0])
