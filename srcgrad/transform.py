@@ -28,8 +28,8 @@ from .optimize import (
 )
 from .parse import parse_function
 from .resolve import Resolver, is_data
-from .rules import registry
 from .reverse import Reverser, with_pushes
+from .rules import registry
 from .shape_inference import concrete_shapes
 
 #: Names generated code uses for itself.

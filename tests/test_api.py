@@ -288,7 +288,7 @@ def _scaled_by_enclosing_default(num):
 
 def inner_default_read_where_defined(x):
     k = 2.0
-    g = lambda y, k=k: y * k  # noqa: E731 - the default is k's value here, 2.0
+    g = lambda y, k=k: y * k  # the default is k's value here, 2.0
     k = 3.0
 
     def h(y, m=k * 2.0):  # 6.0

@@ -254,7 +254,7 @@ def test_training_loop_lambda_reuses_the_transformation(count_transforms):
     W = rng.normal(size=(3, 2))
     for _ in range(10):  # a new batch, and a new lambda, each step
         xb, yb = rng.normal(size=(4, 3)), rng.normal(size=(4, 2))
-        dW = srcgrad.grad(lambda W: _squared_error(W, xb, yb))(W)
+        dW = srcgrad.grad(lambda W: _squared_error(W, xb, yb))(W)  # noqa: B023 - the idiom
         np.testing.assert_allclose(dW, 2 * xb.T @ (xb @ W - yb))
     assert len(count_transforms) == 2  # any shapes, and W's shape: once
 
@@ -458,7 +458,7 @@ def test_long_gradient_is_transformed_once(fresh_module, count_transforms, monke
     module = fresh_module(BIASED)
     g = srcgrad.grad(module.f, wrt=(0, 1))
     for n in (1, 2, 3):
-        dx, db = g(np.ones((n, 3)), np.zeros(3))
+        _, db = g(np.ones((n, 3)), np.zeros(3))
         np.testing.assert_allclose(db, np.full(3, n * (1.0 - np.tanh(1.0) ** 2)))
     assert len(count_transforms) == 1  # the version for any shapes serves every call
 
@@ -469,11 +469,13 @@ def test_cached_code_does_not_keep_captured_data_alive():
     class Batch(np.ndarray):  # an ndarray that can be referred to weakly
         pass
 
-    batch = np.ones(3).view(Batch)
-    watch = weakref.ref(batch)
-    g = srcgrad.grad(lambda w: np.sum(batch * w))
+    def make():
+        batch = np.ones(3).view(Batch)
+        return srcgrad.grad(lambda w: np.sum(batch * w)), weakref.ref(batch)
+
+    g, watch = make()
     np.testing.assert_allclose(g(np.ones(3)), np.ones(3))
-    del g, batch
+    del g
     gc.collect()
     assert watch() is None
 
@@ -483,7 +485,7 @@ def test_closure_over_a_batch_tuple_reuses_the_transformation(count_transforms):
     W = rng.normal(size=(3, 2))
     for _ in range(5):
         batch = (rng.normal(size=(4, 3)), rng.normal(size=(4, 2)))
-        dW = srcgrad.grad(lambda W: _squared_error(W, batch[0], batch[1]))(W)
+        dW = srcgrad.grad(lambda W: _squared_error(W, batch[0], batch[1]))(W)  # noqa: B023
         np.testing.assert_allclose(dW, 2 * batch[0].T @ (batch[0] @ W - batch[1]))
     assert len(count_transforms) == 2
 
