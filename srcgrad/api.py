@@ -89,6 +89,8 @@ def generated(fn: Callable, wrt: tuple[str, ...], mode: str, as_tuple: bool = Tr
             if found is None or not found.still_valid(fn):  # new, or a global was rebound
                 with _deep_recursion(fn):
                     found = transform(fn, wrt, mode, as_tuple, containers, arg_shapes)
+                made = found.function.__code__  # its lines, for tracebacks, go with it
+                weakref.finalize(made, linecache.cache.pop, made.co_filename, None)
                 _remember(key, code, found)
     return found
 
@@ -127,7 +129,10 @@ def _remember(key: tuple, code, made: Generated) -> None:
         weakref.finalize(code, _forget, id(code))
     keys.add(key)
     while len(_cache) > MAX_CACHED:  # the oldest entry first
-        oldest = next(iter(_cache))
+        try:
+            oldest = next(iter(_cache))
+        except (RuntimeError, StopIteration):  # a collected function's entries just went
+            break
         _cache.pop(oldest, None)
         _keys_of_code.get(oldest[0], set()).discard(oldest)
 
@@ -151,6 +156,10 @@ _CONTAINERS = (list, tuple, dict)
 #: How many versions specialised on argument shapes one gradient makes; calls with further
 #: shapes share one version that works for any shapes. 0 turns specialisation off.
 MAX_SHAPE_VERSIONS = 8
+#: Gradients whose code is longer (in lines) get no versions for argument shapes: for them
+#: the transformation costs more than what a version for the shapes saves (a 2,000-line
+#: function is transformed once).
+MAX_SPECIALISED_LINES = 2000
 #: The most argument signatures one gradient remembers the version of (a bound on memory).
 _MAX_REMEMBERED = 64
 
@@ -241,6 +250,7 @@ def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
         return made, function if owner is None else functools.partial(function, owner), refresh
 
     check = _check_float
+    specialise = gen.source.count("\n") <= MAX_SPECIALISED_LINES
     shaped: set[frozenset] = set()   # the argument shapes given versions of their own
     remembered: dict[tuple, tuple] = {}  # array shapes -> (Generated, function, refresh)
     last = [None]
@@ -253,7 +263,9 @@ def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
         shapes = frozenset((n, a.shape if type(a) is np.ndarray else ())
                            for n, a in zip(names, args)
                            if type(a) is np.ndarray or isinstance(a, (float, int)))
-        if shapes not in shaped:
+        if not specialise:
+            shapes = frozenset()
+        elif shapes not in shaped:
             if len(shaped) < MAX_SHAPE_VERSIONS:
                 shaped.add(shapes)
             else:
@@ -333,12 +345,17 @@ def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
 
 
 def _decorator(mode: str, doc: str):
-    def entry(f: Callable | None = None, *, wrt: Wrt = 0):
-        if f is None:
-            return lambda fn: Gradient(fn, wrt, mode)
-        if not callable(f):
-            raise WrtError(f"{mode} expects a function, got {f!r}")
-        return Gradient(f, wrt, mode)
+    def entry(f: Callable | None = None, *, wrt: Wrt = 0, has_aux: bool = False):
+        if has_aux and mode == "vjp":
+            raise WrtError("vjp does not take has_aux: return the output alone")
+        chosen = mode + "_aux" if has_aux else mode
+
+        def make(fn: Callable) -> Gradient:
+            if not callable(fn):
+                raise WrtError(f"{mode} expects a function, got {fn!r:.60}")
+            return Gradient(fn, wrt, chosen)
+
+        return make if f is None else make(f)
 
     entry.__name__ = mode
     entry.__qualname__ = mode
@@ -355,12 +372,14 @@ tuple ``wrt``), each with its argument's shape and dtype.
 
 The code is made for the shapes of the arguments of each call (once per set of shapes, up to
 ``srcgrad.api.MAX_SHAPE_VERSIONS`` = 8 per gradient; further shapes share a version for any
-shapes). ``.source`` is the code the last call ran (before any call: the version for any
-shapes), ``.generated`` that function itself. Raises
+shapes; a gradient longer than ``srcgrad.api.MAX_SPECIALISED_LINES`` lines has only that one). ``.source`` is the code the last call ran (before any call: the version for any
+shapes), ``.generated`` that function itself. With ``has_aux=True``, ``f`` returns a pair
+``(output, aux)``: the gradient is of ``output``, and ``(gradients, aux)`` is returned. Raises
 :class:`srcgrad.errors.NonScalarOutputError` when ``f``'s output is not a scalar (use
 :func:`vjp`).""")
 
-value_and_grad = _decorator("value_and_grad", """Like :func:`grad`, returning ``(value, gradients)``.""")
+value_and_grad = _decorator("value_and_grad", """Like :func:`grad`, returning ``(value, gradients)``
+(``((value, aux), gradients)`` with ``has_aux=True``).""")
 
 vjp = _decorator("vjp", """Vector-Jacobian product of a NumPy function with any output shape.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -29,7 +30,8 @@ def numerical_grad(f: Callable, args: Sequence[Any], index: int, *, kwargs: dict
 
     def value(xv):
         args[index] = float(xv) if scalar else xv
-        out = np.asarray(f(*args, **kwargs), dtype=np.float64)
+        fresh = copy.deepcopy(args)  # f may change its arguments in place
+        out = np.asarray(f(*fresh, **copy.deepcopy(kwargs)), dtype=np.float64)
         if seed is not None:
             return float(np.sum(np.asarray(seed, dtype=np.float64) * out))
         return float(out)
@@ -53,7 +55,7 @@ def _positions(f: Callable, wrt) -> list[int]:
     import inspect
 
     names = list(inspect.signature(f).parameters)
-    items = wrt if isinstance(wrt, tuple) else (wrt,)
+    items = wrt if isinstance(wrt, (tuple, list)) else (wrt,)
     return [names.index(w) if isinstance(w, str) else w for w in items]
 
 
@@ -61,17 +63,20 @@ def check_grads(f: Callable, *args: Any, wrt=0, rtol: float = 1e-5, atol: float 
                 eps: float = 1e-6, seed: Any = None, **kwargs: Any) -> None:
     """Check srcgrad's gradient of ``f`` at ``args`` against central finite differences.
 
-    ``wrt`` is as for :func:`srcgrad.grad`. With ``seed``, ``f`` may have a non-scalar output and
+    ``wrt`` is as for :func:`srcgrad.grad` (a list too). Each evaluation of ``f`` and of its
+    gradient gets copies of the arguments, so a function that changes its inputs is checked
+    fairly. With ``seed``, ``f`` may have a non-scalar output and
     :func:`srcgrad.vjp` is checked instead. Raises :class:`GradientMismatchError` naming the
     worst entry when the two differ by more than ``atol + rtol * |numerical|``.
     """
     from .api import grad, vjp
 
+    fresh = copy.deepcopy  # every evaluation gets arguments of its own: f may change them
     if seed is None:
-        computed = grad(f, wrt=wrt)(*args, **kwargs)
+        computed = grad(f, wrt=wrt)(*fresh(args), **fresh(kwargs))
     else:
-        computed = vjp(f, wrt=wrt)(*args, seed=seed, **kwargs)
-    if not isinstance(wrt, tuple):
+        computed = vjp(f, wrt=wrt)(*fresh(args), seed=seed, **fresh(kwargs))
+    if not isinstance(wrt, (tuple, list)):
         computed = (computed,)
     for position, got in zip(_positions(f, wrt), computed):
         expected = numerical_grad(f, args, position, kwargs=kwargs, seed=seed, eps=eps)

@@ -171,11 +171,32 @@ def parse_shapes(text: str, fn: Callable) -> dict[str, Any]:
         if spec in ("float", "int"):
             shapes[name] = float
             continue
-        try:
-            shapes[name] = tuple(int(n) for n in spec.split("x")) if spec else ()
-        except ValueError:
-            raise CommandError(f"--shapes: {spec!r} is not a shape like 3x4") from None
+        dims = spec.split("x") if spec else []
+        if not all(d.strip().isdigit() for d in dims):
+            raise CommandError(f"--shapes: {name}={spec} is not a shape like 3x4 (sizes are "
+                               "whole numbers, 0 or more)")
+        shapes[name] = tuple(int(d) for d in dims)
     return shapes
+
+
+def check_shapes_fit(fn: Callable, wrt: Any, shapes: dict[str, Any]) -> None:
+    """Refuse shapes that make a line of ``fn`` fail whatever the values (``x @ y`` with
+    x=2x3 and y=4x5), naming the line."""
+    from .shape_inference import shape_conflicts
+
+    try:
+        fdef, parsed = graphs.normalized_function(fn, wrt_names(fn, wrt))
+    except SrcgradError:  # (a vjp of several outputs) making the gradient says what is wrong
+        return
+    arrays = {n: (() if s is float else s) for n, s in shapes.items()}
+    for stmt, why in shape_conflicts(fdef, arrays)[:1]:
+        source = getattr(stmt, "sg_source", parsed.source)
+        line = getattr(stmt, "sg_line", None)
+        where = f"{_relative(source.filename)}:{line}" if line else _relative(source.filename)
+        given = ", ".join(f"{n}={'x'.join(map(str, s)) if s != () else '()'}"
+                          for n, s in arrays.items())
+        raise CommandError(f"{where}: arguments of shapes {given} cannot go together here: "
+                           f"{_one_line(source.line(line))} ({_one_line(why)})")
 
 
 def cmd_show(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -187,6 +208,7 @@ def cmd_show(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from . import api
 
         shapes = parse_shapes(args.shapes, fn)
+        check_shapes_fit(fn, wrt, shapes)
         numbers = frozenset((n, "scalar") for n, s in shapes.items() if s is float)
         arrays = frozenset((n, () if s is float else s) for n, s in shapes.items())
         source = api.generated(fn, tuple(wrt_names(fn, wrt)), args.mode,
@@ -201,6 +223,11 @@ def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     fn = load_function(args.target)
     gradient = make_gradient(fn, parse_wrt(args.wrt), args.mode)
     path = Path(args.output)
+    sources = {Path(p).resolve() for p in (split_target(args.target)[0],
+                                           inspect.getsourcefile(fn)) if p}
+    if path.resolve() in sources:
+        raise CommandError(f"refusing to write the gradient over {path}, the source of "
+                           f"{fn.__name__}: choose another output file")
     if path.parent and not path.parent.exists():
         raise CommandError(f"cannot write {path}: the folder {path.parent} does not exist")
     try:
@@ -325,10 +352,9 @@ def cmd_graph(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if graphs.dot_program() is None:
         dot_path = path.with_suffix(".dot")
         _write(dot_path, text)
-        err.write(f"note: Graphviz's dot program is not installed, so wrote the dot text to "
-                  f"{dot_path} instead of {path}; render it with: "
-                  f"dot -T{suffix} {dot_path} -o {path}\n")
-        return EXIT_OK
+        raise CommandError(f"cannot write {path}: Graphviz's dot program is not installed "
+                           f"(wrote the dot text to {dot_path}; install Graphviz and render "
+                           f"it with: dot -T{suffix} {dot_path} -o {path})")
     graphs.render(text, path, suffix)
     err.write(f"wrote {path}\n")
     return EXIT_OK

@@ -68,12 +68,10 @@ def _literal(value) -> str:
     """Python source for a constant; inf and nan, which have no literal, through their type."""
     text = repr(value)
     try:
-        same = ast.literal_eval(text)
-        if same == value or (same != same and value != value):
-            return text
+        ast.literal_eval(text)
     except (ValueError, SyntaxError):
-        pass
-    return f"{type(value).__name__}({text!r})"
+        return f"{type(value).__name__}({text!r})"
+    return text
 
 
 def _globals_used(source: str, namespace: dict) -> set[str]:

@@ -118,6 +118,7 @@ class Normalizer:
         self.find_shape_names()
         self.result: str | None = None  # the variable that several returns assign
         self.inlining = False  # normalizing a helper's body, to inline at a call
+        self.several_results = False  # may return a tuple or list (vjp)
         self.inline_result = None
         self.inline_stack: tuple = ()  # helpers being inlined, to refuse recursion
         self.local_functions: dict[str, gast.FunctionDef] = {}  # inner defs and lambdas
@@ -458,7 +459,8 @@ class Normalizer:
                                   and stmt.value.value is None):
             raise self.unsupported(stmt, "the function returns nothing",
                                    "return the value to differentiate")
-        if isinstance(stmt.value, (gast.Tuple, gast.List)) and not self.inlining:
+        if isinstance(stmt.value, (gast.Tuple, gast.List)) and not self.inlining and \
+                not self.several_results:
             raise self.unsupported(stmt, "returning several values is not supported",
                                    "return one array or scalar to differentiate (use vjp "
                                    "for an array output)")
@@ -1352,6 +1354,10 @@ def bind_op(rule: Rule, args: list, kwargs: dict, static_global=None) -> Op:
     return Op("rule", rule, bound=arguments, static=static, what=rule.name)
 
 
-def normalize(parsed: ParsedFunction, resolver: Resolver, namer: Namer) -> gast.FunctionDef:
-    """The function in A-normal form (see the module docstring)."""
-    return Normalizer(parsed, resolver, namer).function()
+def normalize(parsed: ParsedFunction, resolver: Resolver, namer: Namer,
+              several_results: bool = False) -> gast.FunctionDef:
+    """The function in A-normal form (see the module docstring); ``several_results`` lets it
+    return a tuple or list (for vjp)."""
+    normalizer = Normalizer(parsed, resolver, namer)
+    normalizer.several_results = several_results
+    return normalizer.function()

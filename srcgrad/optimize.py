@@ -90,8 +90,9 @@ def eliminate_dead_code(stmts: list, live_out: set[str],
             continue
         if _removable(stmt) and not (_writes(stmt) & live):
             continue
-        live = (live - _writes(stmt)) | _reads_cached(stmt) \
-            if not isinstance(stmt, gast.AugAssign) else live | _reads_cached(stmt)
+        if not isinstance(stmt, gast.AugAssign):  # in place: a copy per statement is quadratic
+            live -= _writes(stmt)
+        live |= _reads_cached(stmt)
         out.append(stmt)
     out.reverse()
     return _drop_orphan_comments(out), live
@@ -170,11 +171,12 @@ def forward_adjoint_copies(stmts: list, adjoints: set[str]) -> list:
     until either is assigned again (dead-code elimination then drops the copy). Adjoints pass
     unchanged through additions and copies, so such chains are common."""
     copies: dict[str, str] = {}
+    readers: dict[str, set[str]] = {}  # the inverse of copies: no scan of it per write
     out = []
     for stmt in stmts:
         if isinstance(stmt, ir.SCOPES):
             for var in ir.assigned_in([stmt]) | _writes(stmt) | _assigned_anywhere(stmt):
-                _forget(copies, var)
+                _forget(copies, readers, var)
             _rename_reads(_header(stmt), copies)
             for body in ir.bodies(stmt):
                 body[:] = forward_adjoint_copies(body, adjoints)
@@ -188,10 +190,11 @@ def forward_adjoint_copies(stmts: list, adjoints: set[str]) -> list:
         written = _writes(stmt) | set(ir.targets_of(stmt) if isinstance(stmt, gast.Assign)
                                       else ())
         for var in written:
-            _forget(copies, var)
+            _forget(copies, readers, var)
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) and \
                 isinstance(stmt.value, gast.Name) and stmt.targets[0].id in adjoints:
             copies[stmt.targets[0].id] = stmt.value.id
+            readers.setdefault(stmt.value.id, set()).add(stmt.targets[0].id)
         out.append(stmt)
     return out
 
@@ -218,9 +221,11 @@ def _names_with(stmt, context) -> set[str]:
     return found
 
 
-def _forget(copies: dict, var: str) -> None:
-    copies.pop(var, None)
-    for key in [k for k, v in copies.items() if v == var]:
+def _forget(copies: dict, readers: dict, var: str) -> None:
+    source = copies.pop(var, None)
+    if source is not None:
+        readers[source].discard(var)
+    for key in readers.pop(var, ()):
         del copies[key]
 
 

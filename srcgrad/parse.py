@@ -169,9 +169,9 @@ def _find_lambda(module, code, fn):
     found = [node for node in gast.walk(module) if isinstance(node, gast.Lambda) and
              [a.id for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
              == wanted]
-    spans = [(line, col, end_line, end_col) for line, end_line, col, end_col
-             in code.co_positions() if None not in (line, end_line, col, end_col)
-             and (line, col) != (end_line, end_col)]
+    positions = code.co_positions() if hasattr(code, "co_positions") else ()  # Python 3.11+
+    spans = [(line, col, end_line, end_col) for line, end_line, col, end_col in positions
+             if None not in (line, end_line, col, end_col) and (line, col) != (end_line, end_col)]
     if spans:
         start, end = min(s[:2] for s in spans), max(s[2:] for s in spans)
         found = [node for node in found

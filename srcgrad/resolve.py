@@ -22,9 +22,15 @@ _MISSING = object()
 DATA_TYPES = (np.ndarray, np.generic, int, float, complex, str, bytes, type(None))
 
 
-def is_data(value: Any) -> bool:
-    """Whether generated code reads ``value`` at call time (see :data:`DATA_TYPES`)."""
-    return isinstance(value, DATA_TYPES)
+def is_data(value: Any, depth: int = 0) -> bool:
+    """Whether generated code reads ``value`` at call time (see :data:`DATA_TYPES`): those
+    types, and small lists, tuples and dicts of them (a batch ``(xb, yb)``)."""
+    if isinstance(value, DATA_TYPES):
+        return True
+    if depth < 2 and type(value) in (list, tuple, dict) and len(value) <= 16:
+        items = value.values() if type(value) is dict else value
+        return all(is_data(item, depth + 1) for item in items)
+    return False
 
 
 @dataclass

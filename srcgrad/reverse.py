@@ -191,7 +191,8 @@ class Reverser:
                 code, reads = self.statement(stmt)
             finally:
                 self.later.pop()
-            after = after | set(targets_of(stmt)) | getattr(stmt, "sg_assigned", set())
+            after |= set(targets_of(stmt)) | getattr(stmt, "sg_assigned", set())  # in place:
+            # only the statement just done read it (through self.later), and a copy is quadratic
             push: list[str] = []
             if scope is not None:  # what a nested scope assigns it keeps for itself, but
                 # its header (a loop's range, its trip count) is read outside it

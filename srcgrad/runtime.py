@@ -182,8 +182,29 @@ def unit_seed(value):
     return 1.0
 
 
+def aux_seed(value):
+    """The adjoints that start the backward pass of a function returning ``(output, aux)``:
+    the output's unit seed; ``aux`` is passed through and gets none."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise NonScalarOutputError(
+            "with has_aux=True the function must return a pair (output, aux), but it returned "
+            f"a {type(value).__name__}")
+    return [unit_seed(value[0]), None]
+
+
 def cotangent(seed, value):
-    """The ``seed`` given to a vjp function, checked to have the output's shape."""
+    """The ``seed`` given to a vjp function, checked to have the output's shape (for a list
+    or tuple of outputs: a list or tuple of seeds, each shaped like its output)."""
+    if isinstance(value, (list, tuple)):
+        if not isinstance(seed, (list, tuple)) or len(seed) != len(value):
+            raise CotangentShapeError(
+                f"the function's output is a {type(value).__name__} of {len(value)} values: pass "
+                f"a list or tuple of {len(value)} seeds, each shaped like its output")
+        return [cotangent(s, v) for s, v in zip(seed, value)]
+    if isinstance(seed, (list, tuple)):  # numbers written as a list
+        dtype = value.dtype if isinstance(value, (np.ndarray, np.generic)) and \
+            value.dtype.kind in "fc" else float
+        seed = np.asarray(seed, dtype=dtype)
     if np.shape(seed) != np.shape(value):
         raise CotangentShapeError(
             f"seed has shape {np.shape(seed)}, but the function's output has shape "

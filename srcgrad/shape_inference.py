@@ -97,6 +97,8 @@ class _Inference:
             self.shapes[var] = _PENDING
         self.reads: dict[int, tuple] = {}  # per statement: the names its value reads
         self.memo: dict[tuple, tuple] = {}  # (statement, var) -> (what it read, its shape)
+        self.statement = None  # the statement being worked out
+        self.conflicts: dict[int, tuple] = {}  # id -> (statement, why its operands clash)
 
     def run(self) -> dict[str, tuple]:
         for _ in range(50):
@@ -134,6 +136,7 @@ class _Inference:
         memo = self.memo.get((id(stmt), var))
         if memo is not None and memo[0] == seen:
             return memo[1]
+        self.statement = stmt
         shape = self._define(stmt, var, reads)
         self.memo[(id(stmt), var)] = (seen, shape)
         return shape
@@ -211,7 +214,8 @@ class _Inference:
             raise _Unknown  # a list
         try:
             return np.broadcast_shapes(*shapes)
-        except ValueError:
+        except ValueError as exc:
+            self.conflicts[id(self.statement)] = (self.statement, str(exc))
             raise _Unknown from None  # (the forward pass raises it)
 
     def evaluate(self, op: Op):
@@ -235,7 +239,9 @@ class _Inference:
             warnings.simplefilter("ignore")
             try:
                 result = op.rule.shape_of(*positional, **keywords)
-            except Exception:  # noqa: BLE001 - any failure means: not known here
+            except Exception as exc:  # noqa: BLE001 - any failure means: not known here
+                if _all_known((positional, keywords)):  # the forward pass fails too
+                    self.conflicts[id(self.statement)] = (self.statement, str(exc))
                 raise _Unknown from None
         if not isinstance(result, (np.ndarray, np.generic, float, int, complex)):
             raise _Unknown
@@ -338,6 +344,27 @@ class _Inference:
 
 _INT_OPS = {gast.Add: lambda a, b: a + b, gast.Sub: lambda a, b: a - b,
             gast.Mult: lambda a, b: a * b, gast.FloorDiv: lambda a, b: a // b}
+
+
+def _all_known(value) -> bool:
+    if isinstance(value, (tuple, list)):
+        return all(_all_known(v) for v in value)
+    if isinstance(value, dict):
+        return all(_all_known(v) for v in value.values())
+    return value is not _UNKNOWN_ARRAY and value is not ANY_INT
+
+
+def shape_conflicts(fdef: gast.FunctionDef, arg_shapes: dict[str, tuple]) -> list[tuple]:
+    """The statements of ``fdef`` that fail for arguments of these shapes, whatever their
+    values (``x @ y`` with shapes (2, 3) and (4, 5)): (statement, why) pairs."""
+    inference = _Inference(fdef, arg_shapes)
+    inference.run()
+    inference.memo.clear()  # once more with the final shapes: what still clashes
+    inference.conflicts.clear()
+    for var in inference.shapes:
+        for stmt in inference.defs.get(var, []):
+            inference.define(stmt, var)
+    return list(inference.conflicts.values())
 
 
 def concrete_shapes(fdef: gast.FunctionDef, arg_shapes: dict[str, tuple]) -> dict[str, Any]:

@@ -29,8 +29,8 @@ from .optimize import (
 )
 from .parse import parse_function
 from .resolve import Resolver, is_data
-from .rules import registry
 from .reverse import Reverser, with_pushes
+from .rules import registry
 from .shape_inference import concrete_shapes
 
 #: Names generated code uses for itself.
@@ -39,7 +39,10 @@ HELPERS = {n: f for n, f in vars(runtime).items()
 _CALLED = set(HELPERS) | {"np", "reversed", "range", "len"}
 _RESERVED = _CALLED | {"tape", "seed", "_"}
 
-MODES = ("grad", "value_and_grad", "vjp")
+#: What an assumption holds for a data value (see Resolver): any data will do.
+DATA = object()
+
+MODES = ("grad", "value_and_grad", "vjp", "grad_aux", "value_and_grad_aux")
 _GONE = object()
 
 
@@ -69,7 +72,7 @@ class Generated:
             return False
         for scope, key, value in self.assumptions:
             current = _read(scope, key, fn)
-            if is_data(value):
+            if value is DATA:
                 if current is _GONE or not is_data(current):
                     return False
             elif current is not value:
@@ -180,7 +183,8 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     unused = "_" if "_" not in user_names else namer.fresh("unused")
     resolver = Resolver(parsed, local_names)
     scalars = {p for p, kind in containers if kind == "scalar"}
-    fdef = normalize(parsed, resolver, namer)
+    aux = mode.endswith("_aux")  # f returns (output, aux): aux passes through
+    fdef = normalize(parsed, resolver, namer, several_results=mode == "vjp" or aux)
     numbers = {v for v, token in shape_classes(fdef, scalars).items() if token == "scalar"}
     fdef = resolve_aliasing(fdef, parsed.source, namer,
                             {p for p, kind in containers if kind != "scalar"}, numbers)
@@ -211,6 +215,8 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
                                              value=name("seed"), type_comment=None))
         seed_value = gast.Call(func=name("cotangent"), args=[name(given), name(result)],
                                keywords=[])
+    elif aux:
+        seed_value = gast.Call(func=name("aux_seed"), args=[name(result)], keywords=[])
     elif shapes.get(result) in ("scalar", ()):  # provably a scalar: nothing to check
         seed_value = gast.Constant(value=1.0, kind=None)
     else:
@@ -221,7 +227,7 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
 
     value = result
     prologue = []
-    if mode == "value_and_grad" and result in loop_names:
+    if mode in ("value_and_grad", "value_and_grad_aux", "grad_aux") and result in loop_names:
         value = namer.fresh(result + "_value")  # the backward pass rewinds loop variables
         prologue.append(gast.Assign(targets=[name(value, store=True)], value=name(result),
                                     type_comment=None))
@@ -229,8 +235,11 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
         name(namer.adjoint(w)) if reverser.state.get(w, "unset") != "unset"
         else gast.Constant(value=None, kind=None), name(w)], keywords=[]) for w in wrt]
     out = gast.Tuple(elts=grads, ctx=gast.Load()) if as_tuple else grads[0]
-    if mode == "value_and_grad":
+    if mode in ("value_and_grad", "value_and_grad_aux"):
         out = gast.Tuple(elts=[name(value), out], ctx=gast.Load())
+    elif mode == "grad_aux":
+        out = gast.Tuple(elts=[out, gast.Subscript(value=name(value), slice=gast.Constant(
+            value=1, kind=None), ctx=gast.Load())], ctx=gast.Load())
     ret = gast.Return(value=out)
 
     body = prologue_seed + with_pushes(forward, reverser) + prologue + [seed] + backward + [ret]
@@ -246,7 +255,7 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
                                    value=gast.List(elts=[], ctx=gast.Load()), type_comment=None))
     del d_result
 
-    suffix = {"grad": "grad", "value_and_grad": "value_and_grad", "vjp": "vjp"}[mode]
+    suffix = mode.removesuffix("_aux")
     fn_name = f"{tree.name}_{suffix}" if tree.name.isidentifier() else f"f_{suffix}"
     while fn_name in HELPERS:  # def norm(x): its norm_grad must not replace the helper's
         fn_name = "user_" + fn_name
@@ -274,6 +283,9 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     assumptions = tuple({(id(s), k): (s, k, v) for s, k, v in resolver.assumptions}.values())
     live = tuple((s, k) for s, k, v in assumptions
                  if is_data(v) and k in namespace and namespace[k] is v)
+    for _, key in live:  # read at each call: the cached code does not keep the data alive
+        namespace[key] = None
+    assumptions = tuple((s, k, DATA if is_data(v) else v) for s, k, v in assumptions)
     return Generated(function, source, namespace, fn_name, params, assumptions, arg_shapes,
                      live, tuple(default_names), rules_generation)
 

@@ -288,7 +288,7 @@ def _scaled_by_enclosing_default(num):
 
 def inner_default_read_where_defined(x):
     k = 2.0
-    g = lambda y, k=k: y * k  # noqa: E731 - the default is k's value here, 2.0
+    g = lambda y, k=k: y * k  # the default is k's value here, 2.0
     k = 3.0
 
     def h(y, m=k * 2.0):  # 6.0
@@ -311,3 +311,88 @@ def test_generated_function_has_the_defaults_of_the_function():
     g = srcgrad.grad(_scaled_by_enclosing_default(np.float64(4.0)))
     np.testing.assert_allclose(g.generated(np.ones(2)), [4.0, 4.0])
     assert srcgrad.grad(scaled_by_global_default).generated.__defaults__ == (3.0,)
+
+
+# -- vjp of several outputs; keyword-only parameters; has_aux ------------------------------------
+
+def two_outputs(x, y):
+    return np.sin(x) * y, x * x
+
+
+def uneven_pieces(x):
+    return np.split(x, [1, 3])
+
+
+def list_output(x):
+    return [x * 2.0, np.sum(x)]
+
+
+def doubled(x):
+    return x * 2.0
+
+
+def keyword_only(x, *, w, b=1.0):
+    return np.sum(np.tanh(x * w + b))
+
+
+def loss_with_aux(x):
+    loss = np.sum(x ** 2)
+    return loss, {"norm": np.sqrt(loss), "x": x}
+
+
+def _seeded(fn, seed):
+    """The scalar sum(seed_i * output_i), whose gradient a vjp with ``seed`` gives."""
+    def total(*args):
+        out = fn(*args)
+        if isinstance(out, (list, tuple)):
+            return sum(np.sum(np.asarray(s) * o) for s, o in zip(seed, out))
+        return np.sum(np.asarray(seed) * out)
+    return total
+
+
+@pytest.mark.parametrize("fn, args, seed", [
+    (two_outputs, (np.array([0.5, 1.0]), np.array([2.0, -1.0])), (np.ones(2), np.array([1.0, 3.0]))),
+    (two_outputs, (np.array([0.5, 1.0]), np.array([2.0, -1.0])), [np.ones(2), np.ones(2)]),
+    (uneven_pieces, (np.arange(4.0),), [np.ones(1), np.array([2.0, 3.0]), np.array([4.0])]),
+    (list_output, (np.arange(3.0),), [np.array([1.0, 2.0, 3.0]), 2.0]),
+    (doubled, (np.arange(3.0),), [1.0, 2.0, 3.0]),
+])
+def test_vjp_of_structured_outputs_and_list_seeds(fn, args, seed):
+    wrt = tuple(range(len(args)))
+    got = srcgrad.vjp(fn, wrt=wrt)(*args, seed=seed)
+    expected = numeric_grads(_seeded(fn, seed), args, wrt)
+    assert_grads_close(got, expected)
+
+
+def test_vjp_seed_of_the_wrong_structure_is_refused():
+    with pytest.raises(srcgrad.errors.CotangentShapeError, match="3 seeds"):
+        srcgrad.vjp(uneven_pieces)(np.arange(4.0), seed=[np.ones(1), np.ones(2)])
+    with pytest.raises(srcgrad.errors.CotangentShapeError, match="tuple of 2"):
+        srcgrad.vjp(two_outputs)(np.ones(2), np.ones(2), seed=np.ones(2))
+
+
+def test_grad_of_several_outputs_points_to_vjp():
+    with pytest.raises(srcgrad.SrcgradError, match="vjp"):
+        srcgrad.grad(two_outputs)(np.ones(2), np.ones(2))
+
+
+def test_keyword_only_parameter_in_wrt_and_arguments_by_keyword():
+    x, w = np.array([0.5, 1.0, 2.0]), np.array([1.0, -1.0, 0.5])
+    expected = numeric_grads(lambda x, w, b: keyword_only(x, w=w, b=b), (x, w, 0.3), (0, 1, 2))
+    got = srcgrad.grad(keyword_only, wrt=("x", "w", "b"))(w=w, x=x, b=0.3)
+    assert_grads_close(got, expected)
+    assert_grads_close([srcgrad.grad(keyword_only, wrt="w")(x, w=w, b=0.3)], expected[1:2])
+
+
+def test_has_aux_passes_aux_through():
+    x = np.array([0.5, 1.0, 2.0])
+    (value, aux), dx = srcgrad.value_and_grad(loss_with_aux, has_aux=True)(x)
+    assert value == np.sum(x ** 2) and aux["norm"] == np.sqrt(value)
+    np.testing.assert_array_equal(aux["x"], x)
+    np.testing.assert_allclose(dx, 2 * x)
+    dx, aux = srcgrad.grad(loss_with_aux, has_aux=True)(x)
+    np.testing.assert_allclose(dx, 2 * x)
+    assert aux["norm"] == np.sqrt(np.sum(x ** 2))
+    with pytest.raises(srcgrad.SrcgradError, match="pair"):
+        srcgrad.grad(doubled, has_aux=True)(x)
+

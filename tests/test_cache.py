@@ -254,7 +254,7 @@ def test_training_loop_lambda_reuses_the_transformation(count_transforms):
     W = rng.normal(size=(3, 2))
     for _ in range(10):  # a new batch, and a new lambda, each step
         xb, yb = rng.normal(size=(4, 3)), rng.normal(size=(4, 2))
-        dW = srcgrad.grad(lambda W: _squared_error(W, xb, yb))(W)
+        dW = srcgrad.grad(lambda W: _squared_error(W, xb, yb))(W)  # noqa: B023 - the idiom
         np.testing.assert_allclose(dW, 2 * xb.T @ (xb @ W - yb))
     assert len(count_transforms) == 2  # any shapes, and W's shape: once
 
@@ -436,3 +436,65 @@ def test_helper_rebound_on_its_module_is_noticed(tmp_path, monkeypatch):
     finally:
         sys.modules.pop("rebound_helpers", None)
         sys.modules.pop("rebound_user", None)
+
+
+def test_generated_lines_are_forgotten_with_their_code(fresh_module):
+    import linecache
+
+    module = fresh_module("def f(x):\n    return np.sum(x * x)\n")
+    g = srcgrad.grad(module.f)
+    g(np.ones(2))
+    filename = g.generated.__code__.co_filename
+    assert filename in linecache.cache
+    sys.modules.pop(module.__name__)
+    del g, module  # the function, its code, the cache's entries and the generated code go
+    gc.collect()
+    gc.collect()  # (the cache's entries are dropped while the first collection runs)
+    assert filename not in linecache.cache
+
+
+def test_long_gradient_is_transformed_once(fresh_module, count_transforms, monkeypatch):
+    monkeypatch.setattr(srcgrad_api, "MAX_SPECIALISED_LINES", 3)  # as if it were long
+    module = fresh_module(BIASED)
+    g = srcgrad.grad(module.f, wrt=(0, 1))
+    for n in (1, 2, 3):
+        _, db = g(np.ones((n, 3)), np.zeros(3))
+        np.testing.assert_allclose(db, np.full(3, n * (1.0 - np.tanh(1.0) ** 2)))
+    assert len(count_transforms) == 1  # the version for any shapes serves every call
+
+
+def test_cached_code_does_not_keep_captured_data_alive():
+    import weakref
+
+    class Batch(np.ndarray):  # an ndarray that can be referred to weakly
+        pass
+
+    def make():
+        batch = np.ones(3).view(Batch)
+        return srcgrad.grad(lambda w: np.sum(batch * w)), weakref.ref(batch)
+
+    g, watch = make()
+    np.testing.assert_allclose(g(np.ones(3)), np.ones(3))
+    del g
+    gc.collect()
+    assert watch() is None
+
+
+def test_closure_over_a_batch_tuple_reuses_the_transformation(count_transforms):
+    rng = np.random.default_rng(1)
+    W = rng.normal(size=(3, 2))
+    for _ in range(5):
+        batch = (rng.normal(size=(4, 3)), rng.normal(size=(4, 2)))
+        dW = srcgrad.grad(lambda W: _squared_error(W, batch[0], batch[1]))(W)  # noqa: B023
+        np.testing.assert_allclose(dW, 2 * batch[0].T @ (batch[0] @ W - batch[1]))
+    assert len(count_transforms) == 2
+
+
+def test_export_writes_the_current_value_of_a_data_global(fresh_module):
+    module = fresh_module("SCALE = 2.0\n\n\ndef f(x):\n    return np.sum(SCALE * x)\n")
+    g = srcgrad.grad(module.f)
+    np.testing.assert_allclose(g(np.ones(2)), [2.0, 2.0])
+    module.SCALE = 5.0
+    exported: dict = {}
+    exec(compile(module_source(g), "exported", "exec"), exported)  # noqa: S102
+    np.testing.assert_allclose(exported["f_grad"](np.ones(2)), [5.0, 5.0])

@@ -106,3 +106,20 @@ def test_check_grads_with_seed_checks_the_vjp(x):
 
 def test_check_grads_with_keyword_arguments(x):
     srcgrad.check_grads(api.keyword_only, x, power=4)
+
+
+def scales_its_weights_in_place(x, w):
+    w *= 2.0
+    return np.sum(x * w)
+
+
+def test_check_grads_gives_each_evaluation_its_own_arguments(x):
+    w = np.array([1.0, 2.0, 3.0])
+    srcgrad.check_grads(scales_its_weights_in_place, x, w)  # would drift: w doubled per call
+    np.testing.assert_array_equal(w, [1.0, 2.0, 3.0])
+
+
+def test_check_grads_takes_wrt_as_a_list(x):
+    srcgrad.check_grads(custom.sum_cube, x, np.ones(3), wrt=[0, "w"])
+    with pytest.raises(GradientMismatchError, match="argument 0"):
+        srcgrad.check_grads(custom.sum_cube_wrong, x, np.ones(3), wrt=["w", 0])

@@ -103,7 +103,7 @@ def test_show_the_version_for_given_shapes(models):
     assert code == 0, err
 
 
-@pytest.mark.parametrize("shapes", ["W=3x", "nope=3", "W"])
+@pytest.mark.parametrize("shapes", ["W=3x", "nope=3", "W", "W=-1", "W=3x-2", "W=2.5"])
 def test_show_refuses_bad_shapes(models, shapes):
     code, out, err = run("show", f"{models}:loss", "--shapes", shapes)
     assert code != 0 and not out
@@ -179,6 +179,23 @@ def test_export_needs_output(models, capsys):
     assert "-o" in err and "Traceback" not in err
 
 
+def test_show_names_the_line_where_shapes_cannot_go_together(models):
+    code, out, err = run("show", f"{models}:loss", "--shapes", "W=2x3,b=3,x=4x5")
+    assert code == 1 and not out
+    assert_one_line_error(err, "cli_models.py:6", "x @ W", "cannot go together")
+    code, out, err = run("show", f"{models}:loss", "--shapes", "W=3x2,b=4,x=5x3")
+    assert code == 1 and not out
+    assert_one_line_error(err, "cli_models.py:6", "cannot go together")
+
+
+def test_export_refuses_to_overwrite_the_source(models):
+    before = Path(models).read_text()
+    code, _, err = run("export", f"{models}:loss", "-o", str(models))
+    assert code == 1
+    assert_one_line_error(err, "refusing")
+    assert Path(models).read_text() == before
+
+
 def test_export_into_missing_folder(models, tmp_path):
     code, _, err = run("export", f"{models}:loss", "-o", str(tmp_path / "nope" / "g.py"))
     assert code == 1
@@ -248,11 +265,12 @@ def test_graph_renders_svg(models, tmp_path):
     assert "<svg" in target.read_text()
 
 
-def test_graph_without_dot_writes_dot_text(models, tmp_path, monkeypatch):
+def test_graph_without_dot_writes_dot_text_and_fails(models, tmp_path, monkeypatch):
     monkeypatch.setattr(graphs, "dot_program", lambda: None)
     target = tmp_path / "g.png"
     code, _, err = run("graph", f"{models}:loss", "-o", str(target))
-    assert code == 0
+    assert code == 1  # the picture asked for was not made
+    assert_one_line_error(err, "g.png")
     assert not target.exists()
     assert (tmp_path / "g.dot").read_text().startswith("digraph")
     assert "not installed" in err and "dot -Tpng" in err

@@ -113,6 +113,8 @@ def test_function_created_by_exec():
 def test_not_a_function():
     with pytest.raises(srcgrad.SrcgradError):
         srcgrad.grad(42)
+    with pytest.raises(errors.WrtError, match="expects a function"):  # grad(None)(x)
+        srcgrad.grad(None)(np.ones(2))
 
 
 # -- bad wrt ---------------------------------------------------------------------------------
