@@ -221,6 +221,41 @@ def list_comprehension(x):
     return np.sum(np.stack(parts))
 
 
+def generator_expression(x):
+    """Generator expression fed to `sum`"""
+    return sum(v * v for v in x if v > 0)  # <-
+
+
+def walrus(x):
+    """Assignment expression (`:=`)"""
+    if (total := np.sum(x)) > 0:  # <-
+        return total * 2.0
+    return total
+
+
+def write_through_view(x):
+    """Writing through a view (`v = y.T; v *= 2`)"""
+    y = np.outer(x, x)
+    v = y.T
+    v *= 2.0  # <-
+    return np.sum(y * x)
+
+
+def out_argument(x):
+    """`out=` arguments and effect calls (`np.copyto`, `y.sort()`)"""
+    y = np.zeros(3)
+    np.multiply(x, x, out=y)  # <-
+    return np.sum(y)
+
+
+def star_call(x):
+    """Helpers with `*args`, and `f(*args)` of a tuple"""
+    def total(*parts):
+        return sum(parts)
+    parts = (x, x * x)
+    return np.sum(total(*parts))  # <-
+
+
 def stack_list(x):
     """A list of arrays"""
     return np.sum(np.stack([x, x * x]))  # <-
