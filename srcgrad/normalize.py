@@ -17,6 +17,7 @@ primitive's parameters. Per-primitive knowledge stays in the rules.
 from __future__ import annotations
 
 import copy
+import functools
 import inspect
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,7 +31,7 @@ from .exits import always_exits, own_loop_exits, structure_exits, walk_own
 from .inline import bind, is_user_function, library_fix, parsed_helper, rename_apart
 from .names import Namer
 from .parse import ParsedFunction, lambda_as_def
-from .resolve import Resolver
+from .resolve import Resolved, Resolver, is_data
 from .rules import registry
 from .rules.registry import DYNAMIC, Rule
 
@@ -123,6 +124,7 @@ class Normalizer:
         self.inline_stack: tuple = ()  # helpers being inlined, to refuse recursion
         self.local_functions: dict[str, gast.FunctionDef] = {}  # inner defs and lambdas
         self.literals: dict[str, Op] = {}  # names assigned one tuple or dict of atoms, once
+        self.statics: dict[str, Any] = {}  # names holding a function or an object, known now
         self.assigned_once = _assigned_once(parsed.tree)
 
     # -- errors ----------------------------------------------------------------------------
@@ -244,6 +246,42 @@ class Normalizer:
                                        "pass the arguments by name one by one")
             keywords.update(zip(items.static["keys"], items.elements))
         return args, keywords
+
+    def static_of(self, node) -> Any:
+        """The function or object (not data: no array, number or string) that ``node`` holds
+        whatever the arguments: a global, a name assigned one once, an item of a tuple or list
+        of them, an attribute of an object; else None."""
+        if isinstance(node, gast.Name):
+            if node.id in self.statics:
+                return self.statics[node.id]
+            if self.resolver.is_local(node.id):
+                return None
+            value = self.resolver.peek(node.id)
+        elif isinstance(node, (gast.Tuple, gast.List)):
+            items = [self.static_of(e) for e in node.elts]
+            return None if any(i is None for i in items) else tuple(items)
+        elif isinstance(node, gast.Subscript) and isinstance(node.slice, gast.Constant):
+            base = self.static_of(node.value)
+            try:
+                value = base[node.slice.value] if base is not None else None
+            except (TypeError, KeyError, IndexError):
+                return None
+        elif isinstance(node, gast.Attribute):
+            base = self.static_of(node.value)
+            value = getattr(base, node.attr, None) if base is not None else None
+        else:
+            return None
+        return None if value is None or is_data(value) or \
+            isinstance(value, (np.ndarray, np.generic)) else value
+
+    def without_partial(self, partial: functools.partial, call: gast.Call) -> gast.Call:
+        """``f(x)`` for ``f = functools.partial(g, a, k=b)``: ``g(a, x, k=b)``."""
+        func = name(self.resolver.add_global(getattr(partial.func, "__name__", "partial"),
+                                             partial.func))
+        args = [self.constant_atom(a) for a in partial.args] + list(call.args)
+        keywords = [gast.keyword(arg=k, value=self.constant_atom(v))
+                    for k, v in partial.keywords.items()] + list(call.keywords)
+        return gast.copy_location(gast.Call(func=func, args=args, keywords=keywords), call)
 
     def spreadable(self, node, kind: str) -> bool:
         """Whether ``*node`` (kind "tuple") or ``**node`` ("dict") has items known now."""
@@ -629,6 +667,9 @@ class Normalizer:
                 lambda_as_def(value, target.id))
             return
         if isinstance(target, gast.Name):
+            known = self.static_of(value) if target.id in self.assigned_once else None
+            if known is not None:
+                self.statics[target.id] = known  # act = np.tanh: act(x) is np.tanh(x)
             self.expression(value, target.id)
         elif isinstance(target, (gast.Tuple, gast.List)):
             self.unpack(target, value, stmt)
@@ -742,6 +783,8 @@ class Normalizer:
         return self.is_shape_expression(index)
 
     def stmt_For(self, stmt):
+        if self.unrolled(stmt):
+            return
         has_break = any(isinstance(n, gast.Break) for n in own_loop_exits(stmt.body))
         iterable = stmt.iter
         target = stmt.target
@@ -801,6 +844,27 @@ class Normalizer:
         for orelse in stmt.orelse:  # without break, a loop's else block always runs after it
             self.line = orelse.lineno
             self.statement(orelse)
+
+    def unrolled(self, stmt) -> bool:
+        """``for layer in LAYERS:`` over a tuple or list of functions or objects known now
+        (``(np.sin, np.cos)``, layer objects): the body once per item, with the item known.
+        Returns whether the loop was unrolled."""
+        items = self.static_of(stmt.iter)
+        if not isinstance(items, (tuple, list)) or not isinstance(stmt.target, gast.Name) or \
+                stmt.orelse or any(isinstance(n, (gast.Break, gast.Continue))
+                                   for n in walk_own(stmt.body)):
+            return False
+        target = stmt.target.id
+        for item in items:
+            self.statics[target] = item
+            self.line = stmt.lineno
+            self.assign(target, name(self.resolver.add_global(target, item)),
+                        Op("nondiff", what="item"))
+            for inner in stmt.body:
+                self.line = inner.lineno
+                self.statement(inner)
+        self.statics.pop(target, None)
+        return True
 
     def bind_item(self, target, seq, index) -> None:
         """``target = seq[index]``, unpacking a tuple target (``for W, b in layers``)."""
@@ -1142,6 +1206,15 @@ class Normalizer:
         sub_parsed = ParsedFunction(fn, tree, parsed.source, parsed.globals, parsed.closure,
                                     parsed.cells)
         resolver = Resolver(sub_parsed, set(mapping.values()), shared=self.resolver)
+        free = {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)
+                and isinstance(n.ctx, gast.Load)} - set(mapping.values())
+        for original in sorted(free):  # a name meaning something else here: one of its own
+            if resolver.clashes(original, self.resolver.locals):
+                key = self.namer.numbered(original)
+                resolver.aliases[key] = original
+                for node in gast.walk(tree):
+                    if isinstance(node, gast.Name) and node.id == original:
+                        node.id = key
         return self.inline(sub_parsed, resolver, pairs, mapping, fn.__code__, {})
 
     def inline_local(self, fdef: gast.FunctionDef, call: gast.Call, hint: str):
@@ -1179,7 +1252,11 @@ class Normalizer:
         func = node.func
         if isinstance(func, gast.Name) and func.id in self.local_functions:
             return self.inline_local(self.local_functions[func.id], node, hint)
-        resolved = self.resolver.resolve(func)
+        known = self.static_of(func)
+        resolved = Resolved("object", known) if known is not None and \
+            self.resolver.is_local(_root(func)) else self.resolver.resolve(func)
+        if resolved.kind == "object" and isinstance(resolved.value, functools.partial):
+            return self.call(self.without_partial(resolved.value, node), hint)
         if resolved.kind == "local" and isinstance(func, gast.Attribute):
             return self.method_call(node, hint)
         if resolved.kind == "unknown":
@@ -1313,6 +1390,13 @@ def _assigned_once(tree) -> set[str]:
         elif isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name):
             counts[node.target.id] = counts.get(node.target.id, 0) + 1
     return {v for v, n in counts.items() if n == 1}
+
+
+def _root(node) -> str | None:
+    """The name an attribute chain or subscript starts from (``layer`` in ``layer.w[0]``)."""
+    while isinstance(node, (gast.Attribute, gast.Subscript)):
+        node = node.value
+    return node.id if isinstance(node, gast.Name) else None
 
 
 def _names(mapping: dict[str, str]) -> dict[str, gast.Name]:

@@ -64,6 +64,11 @@ class Resolver:
         self.own_cells: dict[int, int] = shared.own_cells if shared else {
             id(cell): i for i, cell in enumerate(getattr(parsed.fn, "__closure__", None) or ())}
         self.own_globals = shared.own_globals if shared else parsed.globals
+        # Free names of an inlined helper renamed apart from the same names meaning something
+        # else in the namespace (two closures of one factory): name in the code -> own name.
+        self.aliases: dict[str, str] = {}
+        # Such names that hold data, read at each call: name in the code -> (scope, own name).
+        self.renamed_data: dict[str, tuple] = shared.renamed_data if shared else {}
 
     def add_global(self, base: str, value: Any) -> str:
         """A name under which generated code can read ``value``."""
@@ -71,7 +76,7 @@ class Resolver:
             if known is value:
                 return key
         key, i = f"_{base}", 1
-        while key in self.used_globals:
+        while key in self.used_globals or key in self.parsed.globals or key in self.locals:
             key, i = f"_{base}_{i}", i + 1
         self.used_globals[key] = value
         return key
@@ -88,23 +93,48 @@ class Resolver:
 
     def lookup(self, name: str) -> Any:
         """The object a non-local name refers to, or ``_MISSING``."""
+        key, name = name, self.aliases.get(name, name)
         cells = self.parsed.cells
         if name in cells:
             try:
                 value = cells[name].cell_contents
             except ValueError:
                 return _MISSING
-            self.assumptions.append((self.own_cells.get(id(cells[name]), cells[name]), name,
-                                     value))
+            scope = self.own_cells.get(id(cells[name]), cells[name])
+            self.assumptions.append((scope, name, value))
+            if key != name:
+                self.renamed_data[key] = (scope, name)
             return value
         if name in self.parsed.globals:
             value = self.parsed.globals[name]
             scope = "globals" if self.parsed.globals is self.own_globals else self.parsed.globals
             self.assumptions.append((scope, name, value))
+            if key != name:
+                self.renamed_data[key] = (scope, name)
             return value
         if name in vars(builtins):
             return vars(builtins)[name]
         return self.used_globals.get(name, _MISSING)  # a name srcgrad itself recorded
+
+    def peek(self, name: str) -> Any:
+        """What a free name refers to (NumPy for autograd's wrapper), recording nothing."""
+        if name in self.parsed.cells:
+            try:
+                return numpy_equivalent(self.parsed.cells[name].cell_contents)
+            except ValueError:
+                return _MISSING
+        if name in self.parsed.globals:
+            return numpy_equivalent(self.parsed.globals[name])
+        return vars(builtins).get(name, _MISSING)
+
+    def clashes(self, name: str, outer: set[str]) -> bool:
+        """Whether the free name ``name`` of an inlined helper means something other than the
+        same name already does in the shared namespace, or is a local of the code around."""
+        value = self.peek(name)
+        if value is _MISSING:
+            return False
+        known = self.used_globals.get(name, _MISSING)
+        return name in outer or (known is not _MISSING and known is not value)
 
     def is_local(self, name: str) -> bool:
         return name in self.locals

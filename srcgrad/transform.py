@@ -61,7 +61,7 @@ class Generated:
     params: list[str]
     assumptions: tuple = ()  # (scope, name, value) the code was made with (see Resolver)
     arg_shapes: frozenset = frozenset()  # the argument shapes it was made for (none: any)
-    live: tuple = ()  # (scope, name): data the code reads at call time, named as in the code
+    live: tuple = ()  # (scope, name there, name in the code): data read at call time
     defaults: tuple = ()  # (parameter, name in the code) for defaults that are not literals
     rules: int = 0  # the rule registry's generation it was made with
 
@@ -98,8 +98,8 @@ class Generated:
             return function, None
 
         def refresh():
-            for scope, key in live:
-                namespace[key] = _read(scope, key, fn)
+            for scope, own, key in live:
+                namespace[key] = _read(scope, own, fn)
 
         refresh()
         return function, refresh
@@ -182,6 +182,10 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     tape = "tape" if "tape" not in user_names else namer.fresh("tape")
     unused = "_" if "_" not in user_names else namer.fresh("unused")
     resolver = Resolver(parsed, local_names)
+    for node in ir.walk(tree):  # the function's own free names first: a helper's give way
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and \
+                not resolver.is_local(node.id):
+            resolver.resolve(node)
     scalars = {p for p, kind in containers if kind == "scalar"}
     aux = mode.endswith("_aux")  # f returns (output, aux): aux passes through
     fdef = normalize(parsed, resolver, namer, several_results=mode == "vjp" or aux)
@@ -281,9 +285,11 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     namespace = build_namespace(resolver)
     function = compile_function(source, fn_name, namespace)
     assumptions = tuple({(id(s), k): (s, k, v) for s, k, v in resolver.assumptions}.values())
-    live = tuple((s, k) for s, k, v in assumptions
+    live = tuple((s, k, k) for s, k, v in assumptions
                  if is_data(v) and k in namespace and namespace[k] is v)
-    for _, key in live:  # read at each call: the cached code does not keep the data alive
+    live += tuple((s, k, key) for key, (s, k) in resolver.renamed_data.items()
+                  if key in namespace and is_data(namespace[key]))
+    for _, _, key in live:  # read at each call: the cached code does not keep the data alive
         namespace[key] = None
     assumptions = tuple((s, k, DATA if is_data(v) else v) for s, k, v in assumptions)
     return Generated(function, source, namespace, fn_name, params, assumptions, arg_shapes,

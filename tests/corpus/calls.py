@@ -155,3 +155,53 @@ def starred_call_of_known_items(x):
     ws = (x[0], 2.0)
     options = {"scale": 2.0}
     return np.sum(_layer(x, *ws, **options)) + np.sum(x * np.ones(*(3,)))
+
+
+def _scaled_by(k):
+    def scaled(v):
+        return v * k
+    return scaled
+
+
+HALF, DOUBLE = _scaled_by(0.5), _scaled_by(2.0)
+
+
+def two_closures_of_one_factory(x):
+    return np.sum(HALF(x) * DOUBLE(x))
+
+
+def function_in_a_variable(x):
+    act = np.tanh
+    acts = [np.sin, np.cos]
+    return np.sum(act(x) + acts[0](x) * acts[1](x))
+
+
+def _power(v, p=2.0):
+    return v ** p
+
+
+CUBE = functools.partial(_power, p=3.0)
+
+
+def partial_function(x):
+    return np.sum(CUBE(x))
+
+
+class _Layer:
+    def __init__(self, w):
+        self.w = w
+
+    def forward(self, x):
+        return np.tanh(x * self.w)
+
+
+LAYERS = [_Layer(0.5), _Layer(np.array([1.0, 2.0, -1.0]))]
+
+
+def loop_over_layer_objects(x):
+    for layer in LAYERS:
+        x = layer.forward(x)
+    total = 0.0
+    for fn in (np.sin, np.cos):
+        total = total + np.sum(fn(x))
+    return total
