@@ -353,7 +353,8 @@ class _Aliasing:
             return [], []
         chain = _chain(value)
         if chain is None:
-            raise self.refuse(stmt, var, affected[0], "may be one of several arrays, one of which")
+            raise self.refuse(stmt, var, affected[0], f"{var} may be one of several arrays (which "
+                              "one depends on the path the code took)")
         holders: dict[Any, str] = {chain[0]: var}  # value -> the name that holds it now
         reached: dict[Any, tuple] = {chain[0]: ()}  # value -> the checks under which it changed
         before: list = []
@@ -375,17 +376,18 @@ class _Aliasing:
         for n in affected:
             other = state[n]
             if isinstance(other, Items):
-                raise self.refuse(stmt, var, n, "is memory held by the list or tuple")
+                raise self.refuse(stmt, var, n, f"the list or tuple {n} holds it")
             found = _chain(other)
             if found is None or found[-1] != chain[-1]:
-                raise self.refuse(stmt, var, n, "is memory that may be seen by")
+                raise self.refuse(stmt, var, n, f"{n} may see its memory (which array {n} "
+                                  "views depends on the path the code took)")
             needed = max(needed, next(chain.index(v) for v in found if v in chain))
         for i in range(needed):
             child, parent = chain[i], chain[i + 1]
             holder = self.holder(parent, child, state)
             if holder is None:
-                raise self.refuse(stmt, var, affected[0], "is a view of an array no name holds "
-                                  "any more, which also")
+                raise self.refuse(stmt, var, affected[0], f"{var} is a view of an array no "
+                                  "variable holds any more")
             reached[parent] = reached[child] + check(child, holders[child], holder)
             pieces += [(reached[parent], s) for s in
                        self.write_back(stmt, child, holders[child], holder, state, live)]
@@ -405,8 +407,8 @@ class _Aliasing:
             for j in range(k - 1, -1, -1):
                 target = n if j == 0 else self.holder_name(found[j], state)
                 if target is None:
-                    raise self.refuse(stmt, var, n, "is seen through a view no name holds "
-                                      "any more by")
+                    raise self.refuse(stmt, var, n, f"{n} sees it through a view no variable "
+                                      "holds any more")
                 reached[found[j]] = reached[found[j + 1]] + check(found[j], target,
                                                                   holders[found[j + 1]])
                 pieces.append((reached[found[j]],
@@ -512,10 +514,10 @@ class _Aliasing:
                 setattr(new, attr, getattr(origin, attr))
         return new
 
-    def refuse(self, stmt, var: str, other: str, what: str):
+    def refuse(self, stmt, var: str, other: str, why: str):
         return self.source.error(
-            UnsupportedSyntaxError, stmt, f"this changes {var} in place; {var} {what} {other} "
-            "sees, and srcgrad cannot tell statically how the change reaches it",
+            UnsupportedSyntaxError, stmt, f"this changes {var} in place, and {why}: srcgrad "
+            f"cannot tell statically how the change reaches {other}, which is used later",
             f"make a new array instead ({var} = {var} * ..., or {var} = {var}.copy() first)")
 
 
