@@ -68,8 +68,8 @@ def _wrt_names(fn: Callable, wrt: Wrt, names: list[str]) -> tuple[tuple[str, ...
 
 
 def generated(fn: Callable, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
-              containers: frozenset = frozenset(),
-              arg_shapes: frozenset = frozenset()) -> Generated:
+              containers: frozenset = frozenset(), arg_shapes: frozenset = frozenset(),
+              statics: tuple = ()) -> Generated:
     """The generated function for ``fn``, transformed once per code object, wrt, mode, set of
     parameters passed containers (lists, tuples, dicts) or numbers, and argument shapes.
 
@@ -81,14 +81,15 @@ def generated(fn: Callable, wrt: tuple[str, ...], mode: str, as_tuple: bool = Tr
     # By identity: equal code objects from two modules may see different globals. An entry is
     # dropped when its code object is collected, so these ids cannot be reused while cached.
     key = (id(code), id(fn.__globals__), wrt, mode, as_tuple, literal_defaults(fn),
-           containers, arg_shapes)
+           containers, arg_shapes, tuple((p, id(v)) for p, v in statics))
     found = _cache.get(key)
     if found is None or not found.still_valid(fn):
         with _lock:
             found = _cache.get(key)
             if found is None or not found.still_valid(fn):  # new, or a global was rebound
                 with _deep_recursion(fn):
-                    found = transform(fn, wrt, mode, as_tuple, containers, arg_shapes)
+                    found = transform(fn, wrt, mode, as_tuple, containers, arg_shapes,
+                                      statics)
                 made = found.function.__code__  # its lines, for tracebacks, go with it
                 weakref.finalize(made, linecache.cache.pop, made.co_filename, None)
                 _remember(key, code, found)
@@ -240,7 +241,9 @@ def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
         parse_function(fn)  # raises SourceUnavailableError, naming what to do
     names = _parameter_names(fn, owner is not None)
     wrt_names, single = _wrt_names(fn, wrt, names)
-    gen = generated(fn, wrt_names, mode, as_tuple=not single)
+    # a bound method's self is known: its attributes, methods and lists of objects (layers)
+    statics = ((fn.__code__.co_varnames[0], owner),) if owner is not None else ()
+    gen = generated(fn, wrt_names, mode, not single, statics=statics)
     signature = []  # inspect.Signature, made when a call needs it (keywords, defaults)
     positions = [names.index(n) for n in wrt_names]
 
@@ -270,7 +273,7 @@ def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
                 shaped.add(shapes)
             else:
                 shapes = frozenset()  # enough versions: one for any shapes
-        return bound(generated(fn, wrt_names, mode, not single, containers, shapes))
+        return bound(generated(fn, wrt_names, mode, not single, containers, shapes, statics))
 
     def shown(found) -> None:
         if last[0] is not found[0]:  # .source shows the version the last call ran
@@ -332,7 +335,7 @@ def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
 
     def current_any_shape() -> tuple[Generated, Callable]:
         """The version for any shapes as the current bindings make it (for export)."""
-        made, function, _ = bound(generated(fn, wrt_names, mode, not single))
+        made, function, _ = bound(generated(fn, wrt_names, mode, not single, statics=statics))
         return made, function
 
     gradient.current_any_shape = current_any_shape

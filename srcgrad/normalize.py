@@ -1439,9 +1439,11 @@ def bind_op(rule: Rule, args: list, kwargs: dict, static_global=None) -> Op:
 
 
 def normalize(parsed: ParsedFunction, resolver: Resolver, namer: Namer,
-              several_results: bool = False) -> gast.FunctionDef:
+              several_results: bool = False, statics: dict | None = None) -> gast.FunctionDef:
     """The function in A-normal form (see the module docstring); ``several_results`` lets it
-    return a tuple or list (for vjp)."""
+    return a tuple or list (for vjp); ``statics`` gives parameters known when the code is
+    transformed (a bound method's self)."""
     normalizer = Normalizer(parsed, resolver, namer)
     normalizer.several_results = several_results
+    normalizer.statics.update(statics or {})
     return normalizer.function()

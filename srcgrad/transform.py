@@ -64,6 +64,7 @@ class Generated:
     live: tuple = ()  # (scope, name there, name in the code): data read at call time
     defaults: tuple = ()  # (parameter, name in the code) for defaults that are not literals
     rules: int = 0  # the rule registry's generation it was made with
+    statics: tuple = ()  # (parameter, value) known when made; held, as their ids key the cache
 
     def still_valid(self, fn) -> bool:
         """Whether every rule, global and closure variable the code used for ``fn`` is still
@@ -148,8 +149,8 @@ def literal_defaults(fn) -> tuple:
 
 
 def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
-              containers: frozenset = frozenset(),
-              arg_shapes: frozenset = frozenset()) -> Generated:
+              containers: frozenset = frozenset(), arg_shapes: frozenset = frozenset(),
+              statics: tuple = ()) -> Generated:
     """Generate the ``mode`` function of ``fn`` for the parameters named in ``wrt``.
 
     The gradients are returned as a tuple, or bare when ``as_tuple`` is false (one ``wrt``).
@@ -188,7 +189,8 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
             resolver.resolve(node)
     scalars = {p for p, kind in containers if kind == "scalar"}
     aux = mode.endswith("_aux")  # f returns (output, aux): aux passes through
-    fdef = normalize(parsed, resolver, namer, several_results=mode == "vjp" or aux)
+    fdef = normalize(parsed, resolver, namer, several_results=mode == "vjp" or aux,
+                     statics=dict(statics))
     numbers = {v for v, token in shape_classes(fdef, scalars).items() if token == "scalar"}
     fdef = resolve_aliasing(fdef, parsed.source, namer,
                             {p for p, kind in containers if kind != "scalar"}, numbers)
@@ -293,7 +295,7 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
         namespace[key] = None
     assumptions = tuple((s, k, DATA if is_data(v) else v) for s, k, v in assumptions)
     return Generated(function, source, namespace, fn_name, params, assumptions, arg_shapes,
-                     live, tuple(default_names), rules_generation)
+                     live, tuple(default_names), rules_generation, statics)
 
 
 def assigned_names(tree) -> set[str]:

@@ -396,3 +396,14 @@ def test_has_aux_passes_aux_through():
     with pytest.raises(srcgrad.SrcgradError, match="pair"):
         srcgrad.grad(doubled, has_aux=True)(x)
 
+
+
+def test_bound_method_over_a_list_of_layer_objects():
+    """grad(model.loss): self is known, so a loop over self.layers is unrolled."""
+    from corpus import calls
+    from corpus.support import numeric_grads
+
+    x = np.array([0.3, -0.2, 0.9])
+    got = srcgrad.grad(calls.MODEL_OF_LAYERS.loss)(x)
+    np.testing.assert_allclose(got, numeric_grads(calls.MODEL_OF_LAYERS.loss, [x], 0)[0],
+                               rtol=1e-6, atol=1e-9)
