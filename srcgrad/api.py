@@ -18,7 +18,8 @@ import numpy as np
 
 from .errors import UnsupportedSyntaxError, WrtError
 from .parse import parse_function
-from .transform import Generated, literal_defaults, transform
+from .resolve import is_data
+from .transform import Generated, defaults_of, literal_defaults, transform
 
 Wrt = int | str | Sequence[int | str]
 
@@ -232,6 +233,12 @@ def _remake(fn: Callable, wrt: Wrt, mode: str) -> Gradient:
     return Gradient(fn, wrt, mode)
 
 
+def _is_static(value: Any) -> bool:
+    """Whether an argument is a function or an object (a layer, a model) rather than data or
+    a container of it: the code is made knowing it (``act(x)`` with ``act=np.tanh``)."""
+    return not isinstance(value, _CONTAINERS) and not is_data(value)
+
+
 def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
     """Set up ``gradient`` (its name and ``source``) and return the function it calls."""
     owner = None
@@ -243,6 +250,7 @@ def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
     wrt_names, single = _wrt_names(fn, wrt, names)
     # a bound method's self is known: its attributes, methods and lists of objects (layers)
     statics = ((fn.__code__.co_varnames[0], owner),) if owner is not None else ()
+    statics += tuple((p, v) for p, v in defaults_of(fn).items() if _is_static(v))  # act=np.tanh
     gen = generated(fn, wrt_names, mode, not single, statics=statics)
     signature = []  # inspect.Signature, made when a call needs it (keywords, defaults)
     positions = [names.index(n) for n in wrt_names]
@@ -273,7 +281,8 @@ def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
                 shaped.add(shapes)
             else:
                 shapes = frozenset()  # enough versions: one for any shapes
-        return bound(generated(fn, wrt_names, mode, not single, containers, shapes, statics))
+        known = statics + tuple((n, a) for n, a in zip(names, args) if _is_static(a))
+        return bound(generated(fn, wrt_names, mode, not single, containers, shapes, known))
 
     def shown(found) -> None:
         if last[0] is not found[0]:  # .source shows the version the last call ran
@@ -295,6 +304,8 @@ def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
                 found = version(args)
                 shown(found)
                 return found[1](*args, **seed)
+            elif _is_static(value):  # a function or an object: a version of its own
+                key.append(("static", id(value)))
             else:
                 key.append(isinstance(value, (float, int)))  # np.float64, a string ...
         key = tuple(key)

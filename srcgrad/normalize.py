@@ -1233,16 +1233,21 @@ class Normalizer:
 
     def inline(self, parsed, resolver, pairs, mapping, key, local_functions):
         line = self.line
+        statics: dict[str, Any] = {}
         for param, atom_ in pairs:
             self.assigned_once.add(mapping[param])  # (renamed apart: assigned only here)
             self.assign(mapping[param], atom_, Op("copy", bound={"x": atom_}))
             if isinstance(atom_, gast.Name) and atom_.id in self.literals:
                 self.literals[mapping[param]] = self.literals[atom_.id]
+            known = self.static_of(atom_)
+            if known is not None:  # a function or an object passed (self of a method)
+                statics[mapping[param]] = known
         sub = Normalizer(parsed, resolver, self.namer)
         sub.inline_stack = self.inline_stack + (key,)
         sub.local_functions = dict(local_functions)
         sub.literals = {mapping[param]: self.literals[mapping[param]] for param, _ in pairs
                         if mapping[param] in self.literals}  # *args, **kwargs
+        sub.statics.update(statics)
         stmts, result = sub.inline_body()
         self.out.extend(stmts)
         self.line = line

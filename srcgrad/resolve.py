@@ -125,7 +125,9 @@ class Resolver:
                 return _MISSING
         if name in self.parsed.globals:
             return numpy_equivalent(self.parsed.globals[name])
-        return vars(builtins).get(name, _MISSING)
+        if name in vars(builtins):
+            return vars(builtins)[name]
+        return self.used_globals.get(name, _MISSING)  # a name srcgrad itself recorded
 
     def clashes(self, name: str, outer: set[str]) -> bool:
         """Whether the free name ``name`` of an inlined helper means something other than the

@@ -407,3 +407,16 @@ def test_bound_method_over_a_list_of_layer_objects():
     got = srcgrad.grad(calls.MODEL_OF_LAYERS.loss)(x)
     np.testing.assert_allclose(got, numeric_grads(calls.MODEL_OF_LAYERS.loss, [x], 0)[0],
                                rtol=1e-6, atol=1e-9)
+
+
+def test_function_valued_parameters_get_versions_of_their_own():
+    """nonlinearity=np.tanh, or a function passed: the code is made knowing which."""
+    from corpus import calls
+    from corpus.support import numeric_grads
+
+    x, W = np.linspace(-1.0, 1.0, 6).reshape(2, 3), np.full((3, 2), 0.3)
+    gradient = srcgrad.grad(calls.with_nonlinearity, wrt="W")
+    for fn in (None, np.sin, calls.HALF):
+        args = (x, W) if fn is None else (x, W, fn)
+        expected = numeric_grads(lambda W: calls.with_nonlinearity(x, W, *args[2:]), [W], 0)
+        np.testing.assert_allclose(gradient(*args), expected[0], rtol=1e-6, atol=1e-9)

@@ -218,3 +218,7 @@ class _Model:
 
 
 MODEL_OF_LAYERS = _Model()
+
+
+def with_nonlinearity(x, W, nonlinearity=np.tanh):
+    return np.sum(nonlinearity(x @ W))
