@@ -459,6 +459,35 @@ def call_overhead(quick: bool) -> dict[str, float]:
     return best
 
 
+TRAINING_LOOP_TARGET = 1.2  # a lambda made each step, over a gradient made once (issue 11)
+
+
+def training_loop_idioms(quick: bool, clock: str = "wall") -> dict[str, float]:
+    """Seconds per training step of the two idioms of autograd and JAX on the MLP, with a new
+    batch each step: ``g = grad(loss)`` made once and called with the batch, and
+    ``grad(lambda W1, ...: loss(W1, ..., xb, yb))(W1, ...)`` made anew each step."""
+    from benchmarks.models import mlp
+    W1, b1, W2, b2, x, y = mlp.MODEL.make_args(quick)
+    rng = np.random.default_rng(1)
+    batches = [(x[rng.permutation(len(x))], y[rng.permutation(len(y))]) for _ in range(8)]
+    loss, wrt = mlp.mlp_loss, mlp.MODEL.wrt
+    made_once = srcgrad.grad(loss, wrt=wrt)
+    steps = iter(range(10 ** 9))
+
+    def once():
+        xb, yb = batches[next(steps) % len(batches)]
+        return made_once(W1, b1, W2, b2, xb, yb)
+
+    def per_step():
+        xb, yb = batches[next(steps) % len(batches)]
+        return srcgrad.grad(lambda W1, b1, W2, b2: loss(W1, b1, W2, b2, xb, yb),
+                            wrt=(0, 1, 2, 3))(W1, b1, W2, b2)
+
+    times = measure([once, per_step], QUICK if quick else FULL, clock)
+    return {"made_once_s": times[0], "lambda_per_step_s": times[1],
+            "ratio": times[1] / times[0]}
+
+
 def srcgrad_extras(models: list[Model], quick: bool, log) -> dict[str, Any]:
     from benchmarks.models import fifty, mlp
     reps = 3 if quick else 15
@@ -479,6 +508,9 @@ def srcgrad_extras(models: list[Model], quick: bool, log) -> dict[str, Any]:
     o = out["overhead"]
     log(f"  call: wrapped {o['wrapped'] * 1e6:.2f} us, generated {o['generated'] * 1e6:.2f} us,"
         f" overhead {o['overhead'] * 1e6:.2f} us")
+    out["training_loop"] = t = training_loop_idioms(quick)
+    log(f"  training step: grad made once {t['made_once_s'] * 1e3:.3g} ms, grad(lambda) each "
+        f"step {t['lambda_per_step_s'] * 1e3:.3g} ms ({t['ratio']:.2f}x)")
     # Restore the cache for anything that follows.
     srcgrad.api._cache.clear()
     return out
@@ -661,7 +693,16 @@ def main(argv=None) -> int:
                    help="also run the tool/model pairs skipped by default because one call "
                         "takes minutes (JAX on the ADBench LSTM)")
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    p.add_argument("--training-loop", action="store_true",
+                   help="only time the training-loop idioms: grad(loss) made once against "
+                        "grad(lambda ...) made each step with a new batch")
     a = p.parse_args(argv)
+    if a.training_loop:
+        t = training_loop_idioms(a.quick, a.clock)
+        print(f"grad made once:        {_ms(t['made_once_s'])} per step\n"
+              f"grad(lambda) per step: {_ms(t['lambda_per_step_s'])} per step "
+              f"({t['ratio']:.2f}x, target {TRAINING_LOOP_TARGET}x)")
+        return 0 if t["ratio"] <= TRAINING_LOOP_TARGET else 1
 
     models = all_models()
     if a.models:

@@ -301,7 +301,7 @@ def activity(fdef: gast.FunctionDef, wrt: list[str], source: Source) -> Activity
         op = getattr(stmt, "sg_op", None)
         if isinstance(stmt, gast.Assign) and op is not None and op.kind == "opaque" and \
                 set(targets_of(stmt)) & useful and atom_names(stmt.value) & varied:
-            raise source.error(
+            raise getattr(stmt, "sg_source", source).error(  # a helper's: its own file
                 NonDifferentiableError, stmt,
                 f"srcgrad has no differentiation rule for {op.what}, and its input depends on "
                 f"{', '.join(wrt)} (the argument{'s' if len(wrt) > 1 else ''} being "

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import linecache
+import os
+import sys
 import threading
+import types
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -13,28 +18,31 @@ import numpy as np
 
 from .errors import UnsupportedSyntaxError, WrtError
 from .parse import parse_function
-from .transform import Generated, transform
+from .transform import Generated, literal_defaults, transform
 
 Wrt = int | str | Sequence[int | str]
 
+#: The most generated functions cached (each gradient also keeps the versions it uses).
+MAX_CACHED = 512
 _cache: dict[tuple, Generated] = {}
+_keys_of_code: dict[int, set[tuple]] = {}  # id of a code object -> its keys in _cache
 _lock = threading.RLock()
 
 
-def _wrt_names(fn: Callable, wrt: Wrt,
-               signature: inspect.Signature) -> tuple[tuple[str, ...], bool]:
-    """The parameter names ``wrt`` selects, and whether one (not a tuple) was asked for."""
-    params = list(signature.parameters.values())
-    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
-        code = getattr(fn, "__code__", None)
-        filename = getattr(code, "co_filename", None)
-        lineno = getattr(code, "co_firstlineno", None)
+def _parameter_names(fn: Callable, method: bool) -> list[str]:
+    """``fn``'s parameters in order (without ``self`` for a ``method``)."""
+    code = fn.__code__
+    if code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS):
+        filename, lineno = code.co_filename, code.co_firstlineno
         raise UnsupportedSyntaxError(
             "*args and **kwargs parameters cannot be differentiated", filename=filename,
             lineno=lineno, line=linecache.getline(filename, lineno) if filename else None,
             fix="give the function named parameters")
-    names = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD,
-                                                  p.KEYWORD_ONLY)]
+    return list(code.co_varnames[int(method):code.co_argcount + code.co_kwonlyargcount])
+
+
+def _wrt_names(fn: Callable, wrt: Wrt, names: list[str]) -> tuple[tuple[str, ...], bool]:
+    """The parameter names ``wrt`` selects, and whether one (not a tuple) was asked for."""
     single = not isinstance(wrt, (tuple, list))
     items = [wrt] if single else list(wrt)
     if not items:
@@ -63,24 +71,79 @@ def generated(fn: Callable, wrt: tuple[str, ...], mode: str, as_tuple: bool = Tr
               containers: frozenset = frozenset(),
               arg_shapes: frozenset = frozenset()) -> Generated:
     """The generated function for ``fn``, transformed once per code object, wrt, mode, set of
-    parameters passed containers (lists, tuples, dicts) or numbers, and argument shapes."""
-    # By identity: equal code objects from two modules may see different globals. The cached
-    # entry keeps the function alive, so these ids cannot be reused while it is cached.
-    key = (id(getattr(fn, "__code__", fn)), id(getattr(fn, "__globals__", None)), wrt, mode,
-           as_tuple, _closure_key(fn), containers, arg_shapes)
+    parameters passed containers (lists, tuples, dicts) or numbers, and argument shapes.
+
+    Functions made again from the same code (a lambda or closure made at each training step)
+    share it: the data in their closures and globals is read at call time (see
+    :meth:`Generated.bind`); a helper, rule or other non-data value that changed makes it anew.
+    """
+    code = fn.__code__
+    # By identity: equal code objects from two modules may see different globals. An entry is
+    # dropped when its code object is collected, so these ids cannot be reused while cached.
+    key = (id(code), id(fn.__globals__), wrt, mode, as_tuple, literal_defaults(fn),
+           containers, arg_shapes)
     found = _cache.get(key)
-    if found is None or not found.still_valid():
+    if found is None or not found.still_valid(fn):
         with _lock:
             found = _cache.get(key)
-            if found is None or not found.still_valid():  # new, or a global was rebound
-                found = transform(fn, wrt, mode, as_tuple, containers, arg_shapes)
-                _cache[key] = found
+            if found is None or not found.still_valid(fn):  # new, or a global was rebound
+                with _deep_recursion(fn):
+                    found = transform(fn, wrt, mode, as_tuple, containers, arg_shapes)
+                _remember(key, code, found)
     return found
 
 
-def _closure_key(fn) -> tuple:
-    cells = getattr(fn, "__closure__", None) or ()
-    return tuple(id(c) for c in cells)
+#: The recursion limit while transforming: the passes recurse into expressions, and Python
+#: compiles deeply nested ones (a sum of hundreds of terms, calls nested a hundred deep).
+TRANSFORM_RECURSION_LIMIT = 20000
+
+
+@contextlib.contextmanager
+def _deep_recursion(fn: Callable):
+    """Run a transformation with room for deeply nested expressions; past that, an error
+    naming the function rather than a RecursionError from inside srcgrad."""
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(before, TRANSFORM_RECURSION_LIMIT))
+    try:
+        yield
+    except RecursionError:
+        code = fn.__code__
+        raise UnsupportedSyntaxError(
+            "an expression in this function is nested too deeply to transform",
+            filename=code.co_filename, lineno=code.co_firstlineno,
+            line=linecache.getline(code.co_filename, code.co_firstlineno),
+            fix="split the expression over several lines with intermediate variables") from None
+    finally:
+        sys.setrecursionlimit(before)
+
+
+def _remember(key: tuple, code, made: Generated) -> None:
+    """Cache ``made`` under ``key`` until its code object is collected or the cache is full."""
+    _cache.pop(key, None)
+    _cache[key] = made
+    keys = _keys_of_code.get(id(code))
+    if keys is None:
+        keys = _keys_of_code[id(code)] = set()
+        weakref.finalize(code, _forget, id(code))
+    keys.add(key)
+    while len(_cache) > MAX_CACHED:  # the oldest entry first
+        oldest = next(iter(_cache))
+        _cache.pop(oldest, None)
+        _keys_of_code.get(oldest[0], set()).discard(oldest)
+
+
+def _forget(code_id: int) -> None:
+    for key in _keys_of_code.pop(code_id, ()):
+        _cache.pop(key, None)
+
+
+def _reset_lock_after_fork() -> None:
+    """A child forked while another thread held the lock would wait for it forever."""
+    global _lock
+    _lock = threading.RLock()
+
+
+os.register_at_fork(after_in_child=_reset_lock_after_fork)
 
 
 _CONTAINERS = (list, tuple, dict)
@@ -108,7 +171,7 @@ def _container_kind(value):
 
 def _check_float(value: Any, name: str, fn: Callable) -> None:
     if type(value) is np.ndarray:
-        if value.dtype.kind in "fc":
+        if value.dtype.kind == "f":  # (complex differentiation is not supported)
             return
     elif isinstance(value, (float, np.floating)):
         return
@@ -123,29 +186,66 @@ def _check_float(value: Any, name: str, fn: Callable) -> None:
                    f"np.asarray({name}, dtype=float)) or leave {name!r} out of wrt")
 
 
-def _make(fn: Callable, wrt: Wrt, mode: str) -> Callable:
+class Gradient:
+    """A function made by :func:`grad`, :func:`value_and_grad` or :func:`vjp`.
+
+    ``source`` is the code the last call ran, ``generated`` that function, and
+    ``any_shape_source`` the version for any shapes. It pickles by reference: the original
+    function, ``wrt`` and the mode, made again when loaded (so it can go to other processes).
+    """
+
+    def __init__(self, fn: Callable, wrt: Wrt, mode: str):
+        self._made_from = (fn, wrt, mode)
+        functools.update_wrapper(self, fn)
+        self._call = _make(self, fn, wrt, mode)
+
+    def __call__(self, *args, **kwargs):
+        return self._call(*args, **kwargs)
+
+    @property
+    def generated(self) -> Callable:
+        if self._generated is None:  # made when first asked for
+            self._generated = self._bind_first()
+        return self._generated
+
+    def __get__(self, instance, owner=None):  # @grad on a method: self is passed first
+        return self if instance is None else types.MethodType(self, instance)
+
+    def __reduce__(self):
+        return _remake, self._made_from
+
+    def __repr__(self) -> str:
+        return f"<srcgrad gradient {self.__qualname__}>"
+
+
+def _remake(fn: Callable, wrt: Wrt, mode: str) -> Gradient:
+    return Gradient(fn, wrt, mode)
+
+
+def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
+    """Set up ``gradient`` (its name and ``source``) and return the function it calls."""
     owner = None
     if inspect.ismethod(fn):  # model.loss: differentiate the function, self passed first
         owner, fn = fn.__self__, fn.__func__
     if not hasattr(fn, "__code__") or hasattr(fn, "__wrapped__"):
         parse_function(fn)  # raises SourceUnavailableError, naming what to do
-    signature = inspect.signature(fn)
-    if owner is not None:
-        signature = signature.replace(parameters=list(signature.parameters.values())[1:])
-    wrt_names, single = _wrt_names(fn, wrt, signature)
+    names = _parameter_names(fn, owner is not None)
+    wrt_names, single = _wrt_names(fn, wrt, names)
     gen = generated(fn, wrt_names, mode, as_tuple=not single)
-    names = list(signature.parameters)
+    signature = []  # inspect.Signature, made when a call needs it (keywords, defaults)
     positions = [names.index(n) for n in wrt_names]
 
-    def bound_to_owner(function):
-        return function if owner is None else functools.partial(function, owner)
+    def bound(made: Generated) -> tuple[Generated, Callable, Callable | None]:
+        """``made`` as a function of ``fn``'s own: its defaults, its closure's data."""
+        function, refresh = made.bind(fn)
+        return made, function if owner is None else functools.partial(function, owner), refresh
 
     check = _check_float
     shaped: set[frozenset] = set()   # the argument shapes given versions of their own
-    remembered: dict[tuple, tuple] = {}  # array shapes -> (Generated, function), fast path
-    last = [gen]
+    remembered: dict[tuple, tuple] = {}  # array shapes -> (Generated, function, refresh)
+    last = [None]
 
-    def version(args) -> tuple[Generated, Callable]:
+    def version(args) -> tuple[Generated, Callable, Callable | None]:
         """The generated function for these arguments: one per set of parameters passed
         lists, tuples, dicts or numbers (with what they hold), and per argument shapes."""
         containers = frozenset((n, _container_kind(a)) for n, a in zip(names, args)
@@ -158,16 +258,15 @@ def _make(fn: Callable, wrt: Wrt, mode: str) -> Callable:
                 shaped.add(shapes)
             else:
                 shapes = frozenset()  # enough versions: one for any shapes
-        made = generated(fn, wrt_names, mode, not single, containers, shapes)
-        return made, bound_to_owner(made.function)
+        return bound(generated(fn, wrt_names, mode, not single, containers, shapes))
 
-    def shown(made: Generated) -> None:
-        if last[0] is not made:  # .source shows the version the last call ran
-            last[0] = made
-            gradient.source = made.source
-            gradient.generated = made.function
-            if not made.arg_shapes:
-                gradient.any_shape_source = made.source  # remade: a global was rebound
+    def shown(found) -> None:
+        if last[0] is not found[0]:  # .source shows the version the last call ran
+            last[0] = found[0]
+            gradient.source = found[0].source
+            gradient._generated = found[1]
+            if not found[0].arg_shapes:
+                gradient.any_shape_source = found[0].source  # remade: a global was rebound
 
     def run(args, **seed):
         key = []
@@ -178,30 +277,36 @@ def _make(fn: Callable, wrt: Wrt, mode: str) -> Callable:
             elif kind is float or kind is int:
                 key.append(kind)
             elif isinstance(value, _CONTAINERS):  # the version depends on what they hold
-                made, function = version(args)
-                shown(made)
-                return function(*args, **seed)
+                found = version(args)
+                shown(found)
+                return found[1](*args, **seed)
             else:
                 key.append(isinstance(value, (float, int)))  # np.float64, a string ...
         key = tuple(key)
         found = remembered.get(key)
-        if found is None or not found[0].still_valid():  # new, or a global was rebound
+        if found is None or not found[0].still_valid(fn):  # new, or a global was rebound
             if len(remembered) >= _MAX_REMEMBERED:
                 remembered.clear()
             found = remembered[key] = version(args)
+        elif found[2] is not None:
+            found[2]()  # the data the closure and globals hold now
         if last[0] is not found[0]:
-            shown(found[0])
+            shown(found)
         return found[1](*args, **seed)
 
-    def gradient(*args, **kwargs):
+    def call(*args, **kwargs):
         if kwargs or len(args) != len(names):
             if mode == "vjp" and "seed" not in kwargs:
                 raise TypeError(f"{gen.name}() needs the output's cotangent as keyword "
                                 "argument seed=")
             seed = kwargs.pop("seed", None) if mode == "vjp" else None
-            bound = signature.bind(*args, **kwargs)
-            bound.apply_defaults()
-            args = tuple(bound.arguments[p] for p in names)
+            if not signature:
+                whole = inspect.signature(fn)
+                signature.append(whole.replace(
+                    parameters=list(whole.parameters.values())[owner is not None:]))
+            bound_args = signature[0].bind(*args, **kwargs)
+            bound_args.apply_defaults()
+            args = tuple(bound_args.arguments[p] for p in names)
             for i, position in enumerate(positions):
                 check(args[position], wrt_names[i], fn)
             if mode == "vjp":
@@ -213,22 +318,27 @@ def _make(fn: Callable, wrt: Wrt, mode: str) -> Callable:
                 check(value, wrt_names[i], fn)
         return run(args)
 
-    functools.update_wrapper(gradient, fn)
+    def current_any_shape() -> tuple[Generated, Callable]:
+        """The version for any shapes as the current bindings make it (for export)."""
+        made, function, _ = bound(generated(fn, wrt_names, mode, not single))
+        return made, function
+
+    gradient.current_any_shape = current_any_shape
     gradient.__name__ = gen.name
     gradient.__qualname__ = gen.name
-    gradient.source = gen.source
-    gradient.generated = gen.function
-    gradient.any_shape_source = gen.source
-    return gradient
+    gradient.source = gradient.any_shape_source = gen.source
+    gradient._generated = None
+    gradient._bind_first = lambda: bound(gen)[1]
+    return call
 
 
 def _decorator(mode: str, doc: str):
     def entry(f: Callable | None = None, *, wrt: Wrt = 0):
         if f is None:
-            return lambda fn: _make(fn, wrt, mode)
+            return lambda fn: Gradient(fn, wrt, mode)
         if not callable(f):
             raise WrtError(f"{mode} expects a function, got {f!r}")
-        return _make(f, wrt, mode)
+        return Gradient(f, wrt, mode)
 
     entry.__name__ = mode
     entry.__qualname__ = mode

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ast
+import copy
 import itertools
 import linecache
+import math
 import re
 
-import astor
 import gast
 
 #: Generated code holds comments as calls ``__comment__("text")``; :func:`to_source` prints them.
@@ -16,12 +17,73 @@ _COMMENT = re.compile(r"^(\s*)" + COMMENT_MARKER + r"\((.*)\)$", re.MULTILINE)
 _counter = itertools.count()
 
 
-def to_source(tree) -> str:
-    """Python source of a gast (or ast) tree. The one place that chooses the unparser."""
-    if isinstance(tree, gast.AST):
+def to_source(tree: gast.AST | ast.AST) -> str:
+    """Python source of a gast (or ast) tree, each statement on one line.
+
+    The one place that chooses the unparser (:func:`ast.unparse`).
+    """
+    if type(tree) is getattr(ast, type(tree).__name__, None):  # (gast's classes subclass ast's)
+        tree = copy.deepcopy(tree)  # (negative constants are rewritten in place)
+    else:
         tree = to_ast(tree)  # (no locations needed: the source text is what gets compiled)
-    text = astor.to_source(tree, pretty_source=_pretty)
+    tree = ast.fix_missing_locations(_signed_constants_as_unary_minus(tree))  # (unparse reads them)
+    text = ast.unparse(tree) + "\n"
+    text = _without_tuple_parentheses(text)
     return _COMMENT.sub(lambda m: f"{m.group(1)}# {ast.literal_eval(m.group(2))}", text)
+
+
+# ast.unparse puts parentheses around some tuples that need none (Python 3.10 around more than
+# 3.11+): ``return (a, b)``, ``(h, c) = tape.pop()``, ``for (i, x) in ...``. Generated code reads,
+# and is the same on every Python, without them: (pattern, replacement, body the line needs to
+# parse on its own).
+_TUPLE_IN_PARENTHESES = [
+    (re.compile(r"^(\s*)return \((.*)\)$", re.MULTILINE), r"\1return \2", ""),
+    (re.compile(r"^(\s*)\((.*)\) = (.*)$", re.MULTILINE), r"\1\2 = \3", ""),
+    (re.compile(r"^(\s*)for \((.*)\) in (.*):$", re.MULTILINE), r"\1for \2 in \3:", "\n pass"),
+]
+
+
+def _without_tuple_parentheses(text: str) -> str:
+    for pattern, replacement, body in _TUPLE_IN_PARENTHESES:
+        text = pattern.sub(lambda match: _if_unchanged(match, replacement, body), text)
+    return text
+
+
+def _if_unchanged(match: re.Match, replacement: str, body: str) -> str:
+    """The line rewritten, if that leaves its meaning (its tree) as it was; else the line."""
+    line, rewritten = match.group(0), match.expand(replacement)
+    try:
+        same = ast.dump(ast.parse(rewritten.strip() + body)) == \
+            ast.dump(ast.parse(line.strip() + body))
+    except SyntaxError:  # e.g. ``return (a, b)[0] + (c, d)`` without its first parenthesis
+        same = False
+    return rewritten if same else line
+
+
+def _is_negative_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and \
+        math.copysign(1.0, value) < 0 and not math.isnan(value)
+
+
+def _signed_constants_as_unary_minus(tree: ast.AST) -> ast.AST:
+    """Rewrite each negative number constant ``-c`` as ``-(c)``, in place.
+
+    :func:`ast.unparse` prints a negative constant bare, as if it were an atom, so
+    ``(-0.5) ** 2`` would come out as ``-0.5 ** 2`` (which is ``-(0.5 ** 2)``) and
+    ``(-2).real`` as ``-2 .real``. A unary minus gets the parentheses its precedence needs.
+    """
+    for node in ast.walk(tree):
+        for field, value in ast.iter_fields(node):
+            if isinstance(value, ast.Constant) and _is_negative_number(value.value):
+                setattr(node, field, _negated(value.value))
+            elif isinstance(value, list):
+                value[:] = [_negated(item.value) if isinstance(item, ast.Constant)
+                            and _is_negative_number(item.value) else item for item in value]
+    return tree
+
+
+def _negated(value: float) -> ast.UnaryOp:
+    return ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=-value))
 
 
 # Nodes whose gast and ast forms have the same name and fields: converted directly, which is
@@ -51,11 +113,6 @@ def to_ast(node):
         return gast.gast_to_ast(node)
     cls = getattr(ast, kind)
     return cls(**{field: to_ast(getattr(node, field, None)) for field in cls._fields})
-
-
-def _pretty(source):
-    # astor wraps long lines in a way that reads badly; keep each statement on one line.
-    return "".join(source)
 
 
 def expression_source(node) -> str:

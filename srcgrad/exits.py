@@ -79,6 +79,9 @@ class ExitStructurer:
                 stmt.orelse = self.block(stmt.orelse + rest, in_loop)
                 out.append(stmt)
                 return out
+            if isinstance(stmt, gast.If):  # no exit of its own: the loops inside it may have
+                stmt.body = self.block(stmt.body, in_loop)
+                stmt.orelse = self.block(stmt.orelse, in_loop)
             out.append(stmt)
         return out
 

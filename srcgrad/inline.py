@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import copy
 import inspect
+import os
+import sysconfig
+import weakref
 from typing import Any
 
 import gast
@@ -19,20 +22,21 @@ from .errors import UnsupportedSyntaxError
 from .exits import walk_own
 from .parse import ParsedFunction, parse_function
 
-_parsed_cache: dict[int, tuple[Any, ParsedFunction]] = {}
+#: id of a helper's code object -> its tree and source; dropped when the code is collected.
+_parsed_cache: dict[int, tuple[gast.FunctionDef, Any]] = {}
 
 
 def parsed_helper(fn) -> ParsedFunction:
     """The parsed source of a helper function, read once per code object."""
     code = fn.__code__
     cached = _parsed_cache.get(id(code))
-    if cached is None or cached[0] is not code:
-        cached = (code, parse_function(fn))
-        _parsed_cache[id(code)] = cached
-    parsed = cached[1]
+    if cached is None:
+        parsed = parse_function(fn)
+        cached = _parsed_cache[id(code)] = (parsed.tree, parsed.source)
+        weakref.finalize(code, _parsed_cache.pop, id(code), None)
+    tree, source = cached
     # a fresh tree per call site: normalization annotates and rewrites nodes
-    return ParsedFunction(fn, copy.deepcopy(parsed.tree), parsed.source, fn.__globals__,
-                          parsed.closure if fn.__closure__ is None else _closure(fn),
+    return ParsedFunction(fn, copy.deepcopy(tree), source, fn.__globals__, _closure(fn),
                           dict(zip(fn.__code__.co_freevars, fn.__closure__ or ())))
 
 
@@ -47,11 +51,44 @@ def _closure(fn) -> dict:
 
 
 def is_user_function(obj) -> bool:
-    """A plain Python function outside NumPy and srcgrad: a helper to differentiate through."""
+    """A plain Python function outside NumPy and srcgrad: a helper to differentiate through
+    (or a gradient made by srcgrad, which is refused when called)."""
+    if hasattr(obj, "__wrapped__") and hasattr(obj, "generated"):
+        return True
     if not inspect.isfunction(obj):
         return False
     module = getattr(obj, "__module__", "") or ""
-    return not (module == "numpy" or module.startswith(("numpy.", "srcgrad.")))
+    if module == "numpy" or module.startswith(("numpy.", "srcgrad.")):
+        return False
+    return not _in_installed_library(obj.__code__.co_filename)
+
+
+def library_fix(obj, text: str) -> str | None:
+    """What to do about a call to ``obj`` with no rule, when it is a function of an installed
+    library (which srcgrad does not read)."""
+    code = getattr(obj, "__code__", None)
+    if code is None or not _in_installed_library(code.co_filename):
+        return None
+    module = getattr(obj, "__module__", None) or "an installed library"
+    return (f"{text} is a function of an installed library ({module}), whose code srcgrad "
+            "does not differentiate: call NumPy's function (import numpy as np) or register "
+            "a rule for it with srcgrad.defvjp")
+
+
+def _library_folders() -> tuple[str, ...]:
+    paths = sysconfig.get_paths()
+    return tuple(os.path.join(os.path.realpath(paths[key]), "")
+                 for key in ("stdlib", "platstdlib", "purelib", "platlib") if key in paths)
+
+
+_LIBRARY_FOLDERS = _library_folders()
+
+
+def _in_installed_library(filename: str) -> bool:
+    """Whether code lives in the standard library or an installed package (autograd.numpy,
+    scipy ...): not the user's helpers, so not inlined; a call to it without a rule is
+    reported where the user's code makes it."""
+    return os.path.realpath(filename).startswith(_LIBRARY_FOLDERS)
 
 
 def local_names(fdef: gast.FunctionDef) -> set[str]:

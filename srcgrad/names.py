@@ -16,6 +16,7 @@ class Namer:
         self.taken = set(taken)
         self._adjoints: dict[str, str] = {}
         self.temporaries: set[str] = set()
+        self._next: dict[str, int] = {}  # stem -> the first number that may be free
 
     def reserve(self, name: str) -> str:
         self.taken.add(name)
@@ -32,9 +33,10 @@ class Namer:
         """``base_1``, ``base_2`` ..., whichever is free first."""
         base = base if base.isidentifier() and not keyword.iskeyword(base) else "tmp"
         stem = base.rstrip("0123456789").rstrip("_") or base
-        i = 1
+        i = self._next.get(stem, 1)  # names are never given back: those below are taken
         while f"{stem}_{i}" in self.taken:
             i += 1
+        self._next[stem] = i + 1
         return self.reserve(f"{stem}_{i}")
 
     def temporary(self, base: str) -> str:

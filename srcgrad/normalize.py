@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import gast
+import numpy as np
 
-from . import ir
+from . import ir, runtime
 from .errors import SourceUnavailableError, UnknownCallableError, UnsupportedSyntaxError
 from .exits import always_exits, own_loop_exits, structure_exits, walk_own
-from .inline import bind, is_user_function, parsed_helper, rename_apart
+from .inline import bind, is_user_function, library_fix, parsed_helper, rename_apart
 from .names import Namer
 from .parse import ParsedFunction, lambda_as_def
 from .resolve import Resolver
@@ -43,7 +44,10 @@ _FIXES = {gast.ListComp: _COMPREHENSION_FIX, gast.GeneratorExp: _COMPREHENSION_F
           gast.BoolOp: "use np.where(cond, a, b) to choose between values",
           gast.Lambda: "bind the lambda to a name first (f = lambda x: ...), then call f",
           gast.NamedExpr: "assign the value on a line of its own"}
-_VIEW_METHODS = ("reshape", "ravel", "transpose", "view", "swapaxes", "squeeze")
+#: y.__imul__(e) is y *= e.
+_IN_PLACE_OPERATORS = {"__iadd__": gast.Add, "__isub__": gast.Sub, "__imul__": gast.Mult,
+                       "__itruediv__": gast.Div, "__ipow__": gast.Pow,
+                       "__imatmul__": gast.MatMult}
 _UNARY = {gast.USub: "unary -", gast.UAdd: "unary +", gast.Not: "not", gast.Invert: "~"}
 
 
@@ -85,12 +89,15 @@ def constant(value) -> gast.Constant:
 
 
 def static_value(node) -> Any:
-    """The Python value of a literal atom (``1``, ``(0, 1)``, ``None``), or DYNAMIC."""
+    """The Python value of a literal atom (``1``, ``(0, 1)``, ``[0, 0]``, ``None``), or
+    DYNAMIC. A list stays a list: as an index it picks elements (``x[[0, 0]]``), a tuple axes."""
     if isinstance(node, gast.Constant):
         return node.value
     if isinstance(node, (gast.Tuple, gast.List)):
         values = [static_value(e) for e in node.elts]
-        return DYNAMIC if any(v is DYNAMIC for v in values) else tuple(values)
+        if any(v is DYNAMIC for v in values):
+            return DYNAMIC
+        return tuple(values) if isinstance(node, gast.Tuple) else values
     if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
         inner = static_value(node.operand)
         return DYNAMIC if inner is DYNAMIC else -inner
@@ -114,8 +121,6 @@ class Normalizer:
         self.inline_result = None
         self.inline_stack: tuple = ()  # helpers being inlined, to refuse recursion
         self.local_functions: dict[str, gast.FunctionDef] = {}  # inner defs and lambdas
-        self.aliases: dict[str, str] = {}  # variable -> variable whose memory it may share
-        self.alias_reads: set[int] = set()  # the Name nodes that made such sharing
 
     # -- errors ----------------------------------------------------------------------------
     def unsupported(self, node, what: str, fix: str):
@@ -138,6 +143,9 @@ class Normalizer:
             if isinstance(node, (gast.Yield, gast.YieldFrom)):
                 raise self.unsupported(node, "generators (yield) cannot be differentiated",
                                        "return a value, or collect values in a list")
+            if isinstance(node, gast.stmt) and not isinstance(node, gast.Continue) and \
+                    not hasattr(self, "stmt_" + type(node).__name__):  # before its returns
+                raise self.unsupported_statement(node)           # are judged (match, try)
         returns = [n for n in walk_own(stmts) if isinstance(n, gast.Return)]
         if self.inlining and not returns:  # a helper called for its effects
             self.result = None
@@ -226,7 +234,8 @@ class Normalizer:
                        "import at module level"),
             "ImportFrom": ("imports inside a differentiated function are not supported",
                            "import at module level"),
-            "Match": ("match statements are not supported", "use np.where"),
+            "Match": ("match statements are not supported", ("use if/elif (np.where to "
+                      "choose between arrays)")),
         }
         what, fix = kinds.get(type(stmt).__name__, ((f"{type(stmt).__name__} statements are not "
                                                      "supported"), "rewrite it"))
@@ -240,7 +249,19 @@ class Normalizer:
         if stmt.decorator_list:
             raise self.unsupported(stmt, "decorated inner functions are not supported",
                                    "define the helper without decorators")
-        self.local_functions[stmt.name] = stmt
+        self.local_functions[stmt.name] = self.with_defaults_evaluated(stmt)
+
+    def with_defaults_evaluated(self, fdef: gast.FunctionDef) -> gast.FunctionDef:
+        """``fdef`` with its defaults evaluated now, where it is defined (as Python does),
+        into variables of their own that its calls read."""
+        args = fdef.args
+        for defaults in (args.defaults, args.kw_defaults):
+            for i, default in enumerate(defaults):
+                if default is not None and not isinstance(default, gast.Constant):
+                    value = self.atom(default, "default")
+                    defaults[i] = self.assign(self.namer.fresh("default"), value,
+                                              Op("copy", bound={"x": value}))
+        return fdef
 
     def stmt_Expr(self, stmt):
         value = stmt.value
@@ -259,16 +280,34 @@ class Normalizer:
                     not value.keywords:
                 self.list_grows(value.func.value.id, value.args[0], method)
                 return
-            if base.kind == "local" and method in ("append", "extend", "insert", "update", "pop",
-                                                   "fill", "sort", "setdefault", "remove",
-                                                   "clear", "reverse", "resize", "put"):
+            if base.kind == "local" and method in _IN_PLACE_OPERATORS and \
+                    len(value.args) == 1 and not value.keywords:  # y.__imul__(3.0)
+                update = gast.AugAssign(target=value.func.value, op=_IN_PLACE_OPERATORS[method](),
+                                        value=value.args[0])
+                self.stmt_AugAssign(gast.copy_location(update, stmt))
+                return
+            effect = registry.lookup_effect_method(method) if base.kind == "local" else None
+            if effect is not None:
+                self.effect(effect, value, [value.func.value] + list(value.args))
+                return
+            if base.kind == "local" and method in ("insert", "update", "pop", "setdefault",
+                                                   "remove", "clear", "reverse", "resize",
+                                                   "put", "itemset", "partition", "setfield",
+                                                   "byteswap", "shuffle", "permuted"):
                 raise self.unsupported(stmt, f".{method}() changes a value in place, which "
                                        "srcgrad cannot differentiate",
                                        "build a new value instead (lst = lst + [x], "
-                                       "np.concatenate, np.stack)")
-        if isinstance(value, gast.Call) and self.is_helper_call(value):
-            self.call(value, hint="unused")  # inlined for its effects; its value is unused
-            return
+                                       "np.concatenate, np.stack, np.where)")
+        if isinstance(value, gast.Call):
+            resolved = self.resolver.resolve(value.func)
+            effect = registry.lookup_effect(resolved.value) if resolved.kind == "object" \
+                else None
+            if effect is not None:
+                self.effect(effect, value, list(value.args))
+                return
+            if self.is_helper_call(value) or any(k.arg == "out" for k in value.keywords):
+                self.call(value, hint="unused")  # for its effects; its value is unused
+                return
         # Kept for its effect (print, np.random.seed ...): its operands become atoms.
         kept = self.emit(gast.Expr(value=self.opaque_expr(value)))
         kept.sg_op = Op("opaque", what=self.text(value))
@@ -286,17 +325,63 @@ class Normalizer:
                                            and is_user_function(value.__func__))
 
     def list_grows(self, var: str, arg, method: str) -> None:
-        """``lst.append(x)`` is ``lst = lst + [x]``; ``lst.extend(xs)`` is ``lst = lst + xs``."""
-        if var in self.aliases or any(src == var for src in self.aliases.values()):
-            raise self.unsupported(arg, f".{method}() changes {var} in place, and another "
-                                   f"variable shares it", f"copy the list first: "
-                                   f"{var} = list(...)")
+        """``lst.append(x)`` is ``lst = lst + [x]``; ``lst.extend(xs)`` is ``lst = lst + xs``
+        (in place: other names of the list see it, see :mod:`srcgrad.aliasing`)."""
         item = self.atom(arg, var)
         added = gast.List(elts=[item], ctx=gast.Load()) if method == "append" else item
         rule = registry.lookup("list +")
         listed = name(var)  # one node in the value and the op: renaming renames both
         self.assign(var, gast.BinOp(left=listed, op=gast.Add(), right=added),
                     Op("rule", rule, bound={"x1": listed, "x2": added}))
+        self.out[-1].sg_inplace = True
+
+    def effect(self, effect: registry.Effect, call: gast.Call, args: list) -> None:
+        """A call that writes into an argument (``np.copyto(y, x)``), as the write it makes."""
+        if any(isinstance(a, gast.Starred) for a in args) or \
+                any(k.arg is None for k in call.keywords):
+            raise self.unsupported(call, f"*args and **kwargs in a call to {effect.name} are "
+                                   "not supported", "pass the arguments one by one")
+        try:
+            bound = effect.signature.bind(*args, **{k.arg: k.value for k in call.keywords})
+        except TypeError as exc:
+            raise self.unsupported(call, f"the call to {effect.name} does not match its "
+                                   f"parameters ({exc})", "check the arguments") from None
+        bound.apply_defaults()
+        values = {p: v if isinstance(v, gast.AST) else constant(v)
+                  for p, v in bound.arguments.items()}
+        static = {p: static_value(v) for p, v in values.items()}
+        written = values[effect.writes]
+        value = effect.template("value", static)
+        if value is None:
+            raise self.unsupported(call, f"{effect.name} changes {self.text(written)} in place, "
+                                   "which srcgrad cannot differentiate", effect.refusal)
+        index = effect.template("index", static)
+        target = gast.Subscript(value=written, ctx=gast.Store(),
+                                slice=self.template_expr(index, values) if index
+                                else constant(Ellipsis))
+        self.write_into(target, self.template_expr(value, values), call)
+
+    def template_expr(self, text: str, values: dict):
+        """An effect's template as an expression of the call's arguments (``np`` and the
+        runtime helpers it names resolve to themselves)."""
+        expr = gast.parse(text, mode="eval").body
+        for node in ir.walk(expr):
+            if isinstance(node, gast.Name) and node.id not in values:
+                known = np if node.id == "np" else getattr(runtime, node.id, None)
+                if known is not None:
+                    self.resolver.record(node.id, known)
+        return ir.clone(expr, values)
+
+    def write_out(self, out, expr, op: Op, node, hint: str):
+        """``f(..., out=y)``: the result computed, then written into ``y``, the call's value."""
+        if isinstance(out, gast.Tuple) and len(out.elts) == 1:  # ufuncs take out=(y,)
+            out = out.elts[0]
+        if not (isinstance(out, gast.Name) and self.resolver.is_local(out.id)):
+            raise self.unsupported(node, "out= must name a local array here",
+                                   "assign the result instead: y = f(...)")
+        value = self.assign(self.namer.temporary(out.id), expr, op)
+        self.emit_write(out.id, constant(Ellipsis), value)
+        return name(out.id), None
 
     def stmt_Assert(self, stmt):
         kept = self.emit(gast.Assert(test=self.opaque_expr(stmt.test),
@@ -332,6 +417,7 @@ class Normalizer:
 
     def condition(self, test) -> gast.expr:
         """An atom holding an if's condition; the condition itself is never differentiated."""
+        test = self.assigned_first(test)
         if isinstance(test, gast.Constant) or (isinstance(test, gast.Name)
                                                and self.resolver.is_local(test.id)):
             return self.atom(test, "cond")
@@ -358,10 +444,46 @@ class Normalizer:
         branch = self.emit(gast.If(test=test, body=body, orelse=orelse))
         branch.sg_op = Op("opaque", what="if")
 
+    def assigned_first(self, node):
+        """``node`` with each assignment expression in it (``(n := np.sum(x)) > 0``) made a
+        statement of its own before it, in the order Python evaluates them."""
+        if not any(isinstance(n, gast.NamedExpr) for n in gast.walk(node)):
+            return node
+        if isinstance(node, gast.NamedExpr):
+            self.expression(self.assigned_first(node.value), node.target.id)
+            return name(node.target.id)
+        always = {gast.BoolOp: ("values", 1), gast.IfExp: ("test", None),
+                  gast.Compare: ("comparators", 1)}.get(type(node))  # what always runs
+        conditional = [] if always is None else (
+            getattr(node, always[0])[always[1]:] if always[1] is not None else
+            [node.body, node.orelse])
+        if isinstance(node, (gast.Lambda, gast.ListComp, gast.SetComp, gast.DictComp,
+                             gast.GeneratorExp)) or \
+                any(isinstance(n, gast.NamedExpr) for c in conditional for n in gast.walk(c)):
+            raise self.unsupported(node, "an assignment expression (:=) that may not be "
+                                   "evaluated (after and/or, in a conditional expression, a "
+                                   "chained comparison or a comprehension) is not supported",
+                                   "assign the value on a line of its own")
+        for field, value in gast.iter_fields(node):
+            if isinstance(value, list):
+                setattr(node, field, [self.assigned_first(v) if isinstance(v, gast.expr) else v
+                                      for v in value])
+            elif isinstance(value, gast.expr):
+                setattr(node, field, self.assigned_first(value))
+        return node
+
     def stmt_While(self, stmt):
         if stmt.orelse:
             raise self.unsupported(stmt, "while ... else is not supported",
                                    "move the else block after the loop")
+        if any(isinstance(n, gast.NamedExpr) for n in gast.walk(stmt.test)):
+            # while (n := f(x)) > 0: ... is while True: if not ((n := f(x)) > 0): break ...
+            stop = gast.If(test=gast.UnaryOp(op=gast.Not(), operand=stmt.test),
+                           body=[gast.copy_location(gast.Break(), stmt)], orelse=stmt.body)
+            loop = gast.While(test=constant(True), body=[gast.copy_location(stop, stmt)],
+                              orelse=[])
+            self.stmt_While(gast.copy_location(loop, stmt))
+            return
         line = self.line
         steps = self.namer.fresh("steps")
         self.assign(steps, constant(0), Op("copy", bound={"x": constant(0)}))
@@ -393,11 +515,13 @@ class Normalizer:
         if not isinstance(stmt.target, gast.Name):
             raise self.unsupported(stmt, "augmented assignment to an attribute cannot be "
                                    "differentiated", "use a local variable")
-        self.check_no_shared_memory(stmt)
+        # y += e changes y's array in place: computed as y = y + e, marked so that other names
+        # of that memory are brought up to date (srcgrad.aliasing).
         load = name(stmt.target.id)
         value = gast.BinOp(left=load, op=stmt.op, right=stmt.value)
         gast.copy_location(value, stmt)
         self.assign_to(stmt.target, value, stmt)
+        self.out[-1].sg_inplace = True
 
     def write_into(self, target: gast.Subscript, value, stmt) -> None:
         """``x[index] = value``: an in-place write, undone by the backward pass."""
@@ -405,59 +529,17 @@ class Normalizer:
         if not (isinstance(base, gast.Name) and self.resolver.is_local(base.id)):
             raise self.unsupported(stmt, "assigning into part of something other than a local "
                                    "array is not supported", "assign into a local array")
-        self.refuse_shared_write(base.id, stmt, f"{base.id}[...] = ...")
         atom_ = self.atom(value, base.id)
         index = self.index(target.slice, base.id)
-        written = name(base.id)  # one node in the target and the op: renaming renames both
+        self.emit_write(base.id, index, atom_)
+
+    def emit_write(self, var: str, index, value) -> None:
+        """``var[index] = value``, with atoms for index and value."""
+        written = name(var)  # one node in the target and the op: renaming renames both
         write = self.emit(gast.Assign(targets=[gast.Subscript(value=written, slice=index,
                                                               ctx=gast.Store())],
-                                      value=atom_, type_comment=None))
-        write.sg_op = Op("setitem", bound={"x": written, "index": index, "value": atom_})
-
-    def refuse_shared_write(self, target: str, stmt, what: str, fix: str | None = None) -> None:
-        """Refuse an in-place change of ``target`` seen through another variable that is read
-        (``y = x`` or ``y = x[:2]`` make them share memory)."""
-        sharing = {other for other, source in self.aliases.items() if source == target}
-        if target in self.aliases:
-            sharing.add(self.aliases[target])
-        for other in sorted(sharing - {target}):
-            if self.read_outside_aliasing(other):
-                raise self.unsupported(
-                    stmt, f"'{what}' would change {target}'s array in place, and {target} "
-                    f"shares memory with {other}, which is used elsewhere",
-                    (fix + " (or " if fix else "") + f"copy it first: {target} = "
-                    f"{other}.copy()" + (")" if fix else ""))
-
-    def check_no_shared_memory(self, stmt) -> None:
-        """``y += 1`` changes y's array in place, where srcgrad computes ``y = y + 1`` (a new
-        array): the same only when no other variable that is read sees y's memory."""
-        target, op = stmt.target.id, self.text_op(stmt.op)
-        self.refuse_shared_write(target, stmt, f"{target} {op}= ...",
-                                 f"write {target} = {target} {op} ... to make a new array")
-
-    def text_op(self, op) -> str:
-        return _BINOPS.get(type(op), "?")
-
-    def read_outside_aliasing(self, var: str) -> bool:
-        for node in ir.walk(self.parsed.tree):
-            if isinstance(node, gast.Name) and node.id == var and \
-                    isinstance(node.ctx, gast.Load) and id(node) not in self.alias_reads:
-                return True
-        return False
-
-    def note_alias(self, target: str, value) -> None:
-        """Remember that ``target = value`` may make target share memory with a variable."""
-        base = value
-        while isinstance(base, (gast.Subscript, gast.Attribute)) or (
-                isinstance(base, gast.Call) and isinstance(base.func, gast.Attribute)
-                and base.func.attr in _VIEW_METHODS):
-            base = base.value if not isinstance(base, gast.Call) else base.func.value
-        if isinstance(base, gast.Name) and self.resolver.is_local(base.id) and \
-                not (isinstance(value, gast.Attribute) and value.attr in _SHAPE_ATTRIBUTES):
-            self.aliases[target] = self.aliases.get(base.id, base.id)
-            self.alias_reads.add(id(base))
-        else:
-            self.aliases.pop(target, None)
+                                      value=value, type_comment=None))
+        write.sg_op = Op("setitem", bound={"x": written, "index": index, "value": value})
 
     def stmt_AnnAssign(self, stmt):
         if stmt.value is not None:
@@ -476,11 +558,10 @@ class Normalizer:
 
     def assign_to(self, target, value, stmt):
         if isinstance(target, gast.Name) and isinstance(value, gast.Lambda):
-            self.local_functions[target.id] = lambda_as_def(value, target.id)
+            self.local_functions[target.id] = self.with_defaults_evaluated(
+                lambda_as_def(value, target.id))
             return
         if isinstance(target, gast.Name):
-            if stmt is not None and not isinstance(stmt, gast.AugAssign):
-                self.note_alias(target.id, value)
             self.expression(value, target.id)
         elif isinstance(target, (gast.Tuple, gast.List)):
             self.unpack(target, value, stmt)
@@ -494,9 +575,12 @@ class Normalizer:
                                    "assign to a plain name")
 
     def unpack(self, target, value, stmt):
+        if any(isinstance(t, gast.Starred) for t in target.elts):
+            raise self.unsupported(stmt, "starred unpacking is not supported",
+                                   "unpack into names, one per item")
         if not all(isinstance(t, gast.Name) for t in target.elts):
-            raise self.unsupported(stmt, "nested or starred unpacking is not supported",
-                                   "unpack one level at a time into names")
+            self.unpack_into(target, value, stmt)
+            return
         names = [t.id for t in target.elts]
         if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(names):
             read = set().union(*(atom_names(v) for v in value.elts))
@@ -541,11 +625,40 @@ class Normalizer:
         for i, n in enumerate(names):
             self.subscript_assign(n, source, constant(i))
 
+    def unpack_into(self, target, value, stmt):
+        """``(s[i], s[i + 1]) = (a, b)``, ``(x, (y, z)) = v``: every value is computed first,
+        then the targets are assigned from left to right, as Python does."""
+        n = len(target.elts)
+        if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == n:
+            values = [self.atom(v, "item") for v in value.elts]
+            values = [v if not isinstance(v, gast.Name) else
+                      self.assign(self.namer.fresh(v.id + "_old"), v, Op("copy", bound={"x": v}))
+                      for v in values]  # kept apart from the names the targets assign
+        else:
+            source = self.named(self.atom(value, "items"), "items")
+            values = []
+            for i in range(n):
+                item = self.namer.fresh("item")
+                self.subscript_assign(item, source, constant(i))
+                values.append(name(item))
+        for element, atom_ in zip(target.elts, values):
+            self.assign_to(element, atom_, stmt)
+
     def subscript_assign(self, target, value_atom, index_atom):
+        # atoms of its own: callers pass one atom to several statements, which renaming
+        # would otherwise rename together
+        value_atom, index_atom = ir.clone(value_atom), ir.clone(index_atom)
         self.assign(target, gast.Subscript(value=value_atom, slice=index_atom, ctx=gast.Load()),
                     self.getitem_op(value_atom, index_atom))
 
     def getitem_op(self, base, index) -> Op:
+        if isinstance(base, gast.Attribute) or \
+                isinstance(base, gast.Name) and not self.resolver.is_local(base.id):
+            resolved = self.resolver.resolve(base)
+            rule = registry.lookup_subscript(resolved.value) if resolved.kind == "object" \
+                else None
+            if rule is not None:  # np.r_[a, b]: the object's subscript has a rule of its own
+                return self.rule_op(rule.key, [index], {}, base, rule=rule)
         return Op("rule", registry.lookup("getitem"), bound={"x": base, "index": index},
                   static={"index": static_value(index),
                           "basic_index": self.is_basic_index(index)})
@@ -582,7 +695,7 @@ class Normalizer:
                 raise self.unsupported(stmt, "this form of enumerate is not supported",
                                        "write for i, item in enumerate(xs)")
             index = target.elts[0].id
-            items.append((target.elts[1], self.sequence_atom(iterable.args[0])))
+            items.append((target.elts[1], self.sequence_atom(iterable.args[0], stmt.body)))
             args = [self.length(items[0][1])]
         elif isinstance(iterable, gast.Call) and self.is_builtin(iterable.func, "zip"):
             if not (isinstance(target, gast.Tuple)
@@ -590,11 +703,11 @@ class Normalizer:
                 raise self.unsupported(stmt, "this form of zip is not supported",
                                        "write for a, b in zip(xs, ys)")
             for t, seq in zip(target.elts, iterable.args):
-                items.append((t, self.sequence_atom(seq)))
+                items.append((t, self.sequence_atom(seq, stmt.body)))
             index = self.namer.fresh("i")
             args = [self.length(items[0][1])]
         else:
-            items.append((target, self.sequence_atom(iterable)))
+            items.append((target, self.sequence_atom(iterable, stmt.body)))
             base = target.id if isinstance(target, gast.Name) else "item"
             index = self.namer.fresh(base + "_index")
             args = [self.length(items[0][1])]
@@ -640,14 +753,22 @@ class Normalizer:
         import builtins
         return resolved.kind == "object" and resolved.value is getattr(builtins, wanted)
 
-    def sequence_atom(self, node):
+    def sequence_atom(self, node, body=()):
+        """An atom for the sequence a for loop runs over: its value when the loop starts, even
+        if the ``body`` assigns the variable that held it (``for row in M: M = M * 2``)."""
         atom_ = self.atom(node, hint="seq")
+        if isinstance(atom_, gast.Name) and any(
+                isinstance(n, gast.Name) and n.id == atom_.id and
+                isinstance(n.ctx, gast.Store) for n in walk_own(body)):
+            atom_ = self.assign(self.namer.fresh(atom_.id + "_seq"), atom_,
+                                Op("copy", bound={"x": atom_}))
         if not isinstance(atom_, gast.Name):
             atom_ = self.assign(self.namer.fresh("seq"), atom_, Op("copy", bound={"x": atom_}))
         return atom_
 
     def length(self, seq_atom):
         n = self.namer.fresh("n_" + seq_atom.id if len(seq_atom.id) < 12 else "n")
+        seq_atom = name(seq_atom.id)  # its own node (the loop reads the sequence too)
         return self.assign(n, gast.Call(func=name("len"), args=[seq_atom], keywords=[]),
                            Op("rule", registry.lookup(len), bound={"obj": seq_atom}))
 
@@ -664,10 +785,15 @@ class Normalizer:
         self.assign(target, value, op)
 
     def find_shape_names(self) -> set[str]:
-        """Locals only ever assigned shape expressions (``H = h.shape[1]``)."""
-        values: dict[str, list] = {}
+        """Locals only ever assigned shape expressions (``H = h.shape[1]``), on every path: a
+        parameter never is one (``if p is None: p = 2`` leaves p a value on the other path)."""
+        args = self.parsed.tree.args
+        values: dict[str, list] = {a.id: [None] for a in args.posonlyargs + args.args +
+                                   args.kwonlyargs}
         for node in gast.walk(self.parsed.tree):
-            if isinstance(node, gast.Assign):
+            if isinstance(node, gast.NamedExpr):
+                values.setdefault(node.target.id, []).append(None)
+            elif isinstance(node, gast.Assign):
                 for target in node.targets:
                     if isinstance(target, gast.Name):
                         values.setdefault(target.id, []).append(node.value)
@@ -772,6 +898,8 @@ class Normalizer:
                     Op("nondiff", what="comparison"))
         if isinstance(node, gast.Call):
             return self.call(node, hint)
+        if isinstance(node, gast.NamedExpr):  # y = (z := e) + 1: z = e first
+            return self.assigned_first(node), None
         if isinstance(node, gast.Attribute):
             base = self.atom(node.value, hint)
             rule = registry.lookup("attr " + node.attr)
@@ -808,6 +936,8 @@ class Normalizer:
             branch = self.emit(gast.If(test=test, body=body, orelse=orelse))
             branch.sg_op = Op("opaque", what="if")
             return name(target), None
+        if isinstance(node, (gast.ListComp, gast.GeneratorExp)):
+            return self.comprehension(node, hint), None
         if isinstance(node, (gast.BoolOp, gast.Dict, gast.Set, gast.ListComp,
                              gast.SetComp, gast.DictComp, gast.GeneratorExp, gast.JoinedStr,
                              gast.Lambda, gast.NamedExpr, gast.Starred)):
@@ -820,6 +950,44 @@ class Normalizer:
             raise self.unsupported(node, "await cannot be differentiated", "use ordinary code")
         raise self.unsupported(node, f"{type(node).__name__} expressions are not supported",
                                "rewrite the expression with NumPy calls")
+
+    def comprehension(self, node, hint: str) -> gast.Name:
+        """``[f(v) for v in xs if c]`` (or a generator of it) as the loop it stands for: a list
+        appended to in nested for loops, whose variables get names of their own (they are
+        local to the comprehension)."""
+        items = self.namer.fresh(hint + "_items")
+        self.assign(items, gast.List(elts=[], ctx=gast.Load()), Op("tuple", elements=[]))
+        own: dict[str, str] = {}
+        generators = []
+        for i, generator in enumerate(node.generators):
+            if generator.is_async:
+                raise self.unsupported(node, "async comprehensions cannot be differentiated",
+                                       "use an ordinary for loop")
+            # the first iterable is evaluated outside the comprehension, the others inside
+            iterable = generator.iter if i == 0 else ir.clone(generator.iter,
+                                                              _names(own))
+            for target in gast.walk(generator.target):
+                if isinstance(target, gast.Name):
+                    own[target.id] = self.namer.fresh(target.id)
+                    self.resolver.locals.add(own[target.id])
+            if isinstance(generator.target, gast.Name) and isinstance(iterable, gast.Call) and \
+                    self.is_builtin(iterable.func, "range"):
+                self.shape_names.add(own[generator.target.id])  # an int
+            generators.append((_renamed(generator.target, own), iterable,
+                               [ir.clone(test, _names(own)) for test in generator.ifs]))
+        append = gast.Attribute(value=name(items), attr="append", ctx=gast.Load())
+        body = [gast.Expr(value=gast.Call(func=append, args=[ir.clone(node.elt, _names(own))],
+                                          keywords=[]))]
+        for target, iterable, tests in reversed(generators):
+            for test in reversed(tests):
+                body = [gast.If(test=test, body=body, orelse=[])]
+            body = [gast.For(target=target, iter=iterable, body=body, orelse=[],
+                             type_comment=None)]
+        for stmt in ir.walk(body[0]):
+            if isinstance(stmt, gast.stmt):
+                gast.copy_location(stmt, node)
+        self.statement(body[0])
+        return name(items)
 
     def describe(self, node) -> str:
         names = {gast.BoolOp: "and/or", gast.IfExp: "a conditional expression (a if c else b)",
@@ -834,6 +1002,12 @@ class Normalizer:
         """``node`` with every local name it reads left in place: kept exactly as written."""
         if isinstance(node, (gast.Lambda, gast.ListComp, gast.SetComp, gast.DictComp,
                              gast.GeneratorExp)):
+            inner = sorted({n.id for n in gast.walk(node) if isinstance(n, gast.Name)
+                            and n.id in self.local_functions})
+            if inner:  # it would run the inner function as written: not differentiated
+                raise self.unsupported(node, f"{self.describe(node)} calling the inner "
+                                       f"function {inner[0]} is not supported",
+                                       _FIXES.get(type(node), "write a for loop"))
             return node
         if isinstance(node, gast.Call):
             func = node.func
@@ -881,14 +1055,14 @@ class Normalizer:
 
     def inline_function(self, fn, call: gast.Call, hint: str):
         """Differentiate through a call to the user's function ``fn`` by inlining it."""
-        if fn.__code__ in self.inline_stack:
-            raise self.unsupported(call, f"{fn.__name__} calls itself (recursion), which "
-                                   "srcgrad cannot differentiate: it inlines helper functions",
-                                   "rewrite the recursion as a loop")
         if hasattr(fn, "__wrapped__") and hasattr(fn, "generated"):
             raise self.unsupported(call, f"{fn.__qualname__} is a gradient made by srcgrad: "
                                    "higher-order derivatives are not supported",
                                    "differentiate the original function only")
+        if fn.__code__ in self.inline_stack:
+            raise self.unsupported(call, f"{fn.__name__} calls itself (recursion), which "
+                                   "srcgrad cannot differentiate: it inlines helper functions",
+                                   "rewrite the recursion as a loop")
         try:
             parsed = parsed_helper(fn)
         except SourceUnavailableError as exc:
@@ -949,8 +1123,6 @@ class Normalizer:
             return expr, Op("opaque", what=f"a call to {self.text(func)} with * or ** "
                             "arguments", fix="pass the arguments one by one: srcgrad binds "
                             "them to the function's parameters when it transforms the code")
-        args = [self.atom(a, hint) for a in node.args]
-        kwargs = {k.arg: self.atom(k.value, hint) for k in node.keywords}
         rule = registry.lookup(resolved.value) if resolved.kind == "object" else None
         if rule is None and resolved.kind == "object" and is_user_function(resolved.value):
             return self.inline_function(resolved.value, node, hint)
@@ -961,30 +1133,54 @@ class Normalizer:
                                    keywords=node.keywords)
             gast.copy_location(bound_call, node)
             return self.inline_function(resolved.value.__func__, bound_call, hint)
+        args = [self.atom(a, hint) for a in node.args]
+        kwargs = {k.arg: self.atom(k.value, hint) for k in node.keywords}
+        out = kwargs.pop("out", None)
+        if out is not None and not (isinstance(out, gast.Constant) and out.value is None):
+            without = gast.copy_location(gast.Call(func=node.func, args=node.args, keywords=[
+                k for k in node.keywords if k.arg != "out"]), node)
+            expr, op = self.call_value(func, resolved, rule, args, kwargs, without)
+            return self.write_out(out, expr, op, node, hint)
+        return self.call_value(func, resolved, rule, args, kwargs, node)
+
+    def call_value(self, func, resolved, rule, args, kwargs, node):
+        """The operation of a call whose arguments are atoms: a rule's, or opaque."""
         out_func = self.callee_expr(func, rule)
         expr = gast.Call(func=out_func, args=args,
                          keywords=[gast.keyword(arg=k, value=v) for k, v in kwargs.items()])
         if rule is None:
             what = self.text(func)
-            return expr, Op("opaque", bound={"callable": resolved.value}, what=what)
+            return expr, Op("opaque", bound={"callable": resolved.value}, what=what,
+                            fix=library_fix(resolved.value, what))
         return expr, self.rule_op(rule.key, args, kwargs, node, rule=rule)
 
     def callee_expr(self, func, rule: Rule | None):
-        """How generated code names a callee: ``np.<name>`` for NumPy rules, else as written."""
-        if rule is not None and rule.name.startswith("np."):
+        """How generated code names a callee: ``np.<name>`` for NumPy rules, its own name for a
+        runtime helper (``astype`` where NumPy has no ``np.astype``; a method's function, with
+        ``func`` None, too), else as written."""
+        if rule is not None and (rule.name.startswith("np.") or func is None
+                                 or getattr(runtime, rule.name, None) is rule.key):
             return gast.parse(rule.name, mode="eval").body
         return func
 
     def method_call(self, node: gast.Call, hint: str):
-        func = node.func
-        receiver = self.atom(func.value, hint)
-        method = registry.lookup_method(func.attr)
         if any(isinstance(a, gast.Starred) for a in node.args) or \
                 any(k.arg is None for k in node.keywords):
             raise self.unsupported(node, "*args and **kwargs in method calls are not supported",
                                    "pass the arguments one by one")
+        receiver = self.atom(node.func.value, hint)
         args = [self.atom(a, hint) for a in node.args]
         kwargs = {k.arg: self.atom(k.value, hint) for k in node.keywords}
+        out = kwargs.pop("out", None)
+        expr, op = self.method_value(node, receiver, args, kwargs)
+        if out is not None and not (isinstance(out, gast.Constant) and out.value is None):
+            return self.write_out(out, expr, op, node, hint)
+        return expr, op
+
+    def method_value(self, node, receiver, args, kwargs):
+        """The operation of ``x.name(...)`` whose receiver and arguments are atoms."""
+        func = node.func
+        method = registry.lookup_method(func.attr)
         if method is None:
             expr = gast.Call(func=gast.Attribute(value=receiver, attr=func.attr,
                                                  ctx=gast.Load()), args=args,
@@ -1008,29 +1204,61 @@ class Normalizer:
         rule = rule or registry.lookup(key)
         if rule is None:
             return Op("opaque", what=str(key))
-
         try:
-            bound = rule.signature.bind(*args, **kwargs)
+            return bind_op(rule, args, kwargs, self.static_global)
         except TypeError as exc:
             raise self.unsupported(node, f"the call to {rule.name} does not match its "
                                    f"parameters ({exc})", "check the arguments") from None
-        arguments = {}
-        for param, value in bound.arguments.items():
-            kind = rule.signature.parameters[param].kind
-            if kind == kind.VAR_POSITIONAL:
-                value = gast.Tuple(elts=list(value), ctx=gast.Load())
-            elif kind == kind.VAR_KEYWORD:
-                continue
-            arguments[param] = value
-        static = {}  # literal arguments, for templates that specialise on them (x ** 2)
-        for param, spec in rule.signature.parameters.items():
-            if param in arguments:
-                static[param] = static_value(arguments[param])
-            elif spec.default is not spec.empty:
-                static[param] = spec.default
-        if not rule.differentiable:
-            return Op("nondiff", rule=rule, bound=arguments, static=static, what=rule.name)
-        return Op("rule", rule, bound=arguments, static=static, what=rule.name)
+
+    def static_global(self, atom) -> Any:
+        """The global value an atom names where templates specialise on it (a dtype such as
+        ``int`` or ``np.float32``, a complex constant: see ``registry.static_global``), else
+        DYNAMIC."""
+        if not isinstance(atom, (gast.Name, gast.Attribute)) or \
+                isinstance(atom, gast.Name) and self.resolver.is_local(atom.id):
+            return DYNAMIC
+        resolved = self.resolver.resolve(atom)
+        return registry.static_global(resolved.value) if resolved.kind == "object" else DYNAMIC
+
+
+
+def _names(mapping: dict[str, str]) -> dict[str, gast.Name]:
+    return {old: name(new) for old, new in mapping.items()}
+
+
+def _renamed(target, mapping: dict[str, str]):
+    """A copy of an assignment target with its names renamed."""
+    target = ir.clone(target)
+    for node in gast.walk(target):
+        if isinstance(node, gast.Name) and node.id in mapping:
+            node.id = mapping[node.id]
+    return target
+
+
+def bind_op(rule: Rule, args: list, kwargs: dict, static_global=None) -> Op:
+    """The Op of a call of ``rule``'s primitive with these atoms (TypeError if they do not
+    match its parameters). ``static_global`` gives the value of an atom naming a global that
+    templates specialise on (a dtype), or DYNAMIC."""
+    bound = rule.signature.bind(*args, **kwargs)
+    arguments = {}
+    for param, value in bound.arguments.items():
+        kind = rule.signature.parameters[param].kind
+        if kind == kind.VAR_POSITIONAL:
+            value = gast.Tuple(elts=list(value), ctx=gast.Load())
+        elif kind == kind.VAR_KEYWORD:
+            continue
+        arguments[param] = value
+    static = {}  # literal arguments, for templates that specialise on them (x ** 2)
+    for param, spec in rule.signature.parameters.items():
+        if param in arguments:
+            static[param] = static_value(arguments[param])
+            if static[param] is DYNAMIC and static_global is not None:
+                static[param] = static_global(arguments[param])
+        elif spec.default is not spec.empty:
+            static[param] = spec.default
+    if not rule.differentiable or rule.cut(static):
+        return Op("nondiff", rule=rule, bound=arguments, static=static, what=rule.name)
+    return Op("rule", rule, bound=arguments, static=static, what=rule.name)
 
 
 def normalize(parsed: ParsedFunction, resolver: Resolver, namer: Namer) -> gast.FunctionDef:

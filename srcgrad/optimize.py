@@ -32,8 +32,8 @@ def _removable(stmt) -> bool:
     if not isinstance(stmt, gast.Assign):
         return False
     op = getattr(stmt, "sg_op", None)
-    if op is None:  # generated backward code: pure, except reading the tape
-        return not getattr(stmt, "sg_pop", False)
+    if op is None:  # generated backward code: pure, except reading the tape (and checks)
+        return not getattr(stmt, "sg_pop", False) and not getattr(stmt, "sg_keep", False)
     if op.kind in ("copy", "tuple"):
         return True
     if op.kind in ("rule", "nondiff"):

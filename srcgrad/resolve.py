@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import builtins
+import importlib
+import types
 from dataclasses import dataclass
 from typing import Any
 
 import gast
+import numpy as np
 
 from .errors import SrcgradError
 from .parse import ParsedFunction
 
 _MISSING = object()
+
+#: Values generated code reads at call time rather than having been made for: a global or
+#: closure variable holding one may change between calls (a new batch each step) without
+#: the code being made again; only a change to a value of another kind is a change of code.
+DATA_TYPES = (np.ndarray, np.generic, int, float, complex, str, bytes, type(None))
+
+
+def is_data(value: Any) -> bool:
+    """Whether generated code reads ``value`` at call time (see :data:`DATA_TYPES`)."""
+    return isinstance(value, DATA_TYPES)
 
 
 @dataclass
@@ -36,9 +49,15 @@ class Resolver:
         self.locals = local_names
         # One namespace for the generated code: helpers inlined from other modules share it.
         self.used_globals: dict[str, Any] = shared.used_globals if shared else {}
-        # What the generated code assumes: (a globals dict or a closure cell, name, value).
-        # The gradient function checks these before each call and is made anew if one changed.
+        # What the generated code assumes: (scope, name, value), where scope is a globals dict,
+        # a closure cell, ``"globals"`` (the differentiated function's globals) or an int (the
+        # index of one of its own closure cells): the code is keyed on the function's code
+        # object and serves every function made from it. The gradient function checks these
+        # before each call and is made anew if one changed (a data value: if its kind did).
         self.assumptions: list[tuple[Any, str, Any]] = shared.assumptions if shared else []
+        self.own_cells: dict[int, int] = shared.own_cells if shared else {
+            id(cell): i for i, cell in enumerate(getattr(parsed.fn, "__closure__", None) or ())}
+        self.own_globals = shared.own_globals if shared else parsed.globals
 
     def add_global(self, base: str, value: Any) -> str:
         """A name under which generated code can read ``value``."""
@@ -51,7 +70,8 @@ class Resolver:
         self.used_globals[key] = value
         return key
 
-    def _record(self, key: str, value: Any) -> None:
+    def record(self, key: str, value: Any) -> None:
+        """Let generated code (and later resolution) read ``value`` as ``key``."""
         known = self.used_globals.get(key, _MISSING)
         if known is not _MISSING and known is not value:
             raise SrcgradError(
@@ -68,13 +88,17 @@ class Resolver:
                 value = cells[name].cell_contents
             except ValueError:
                 return _MISSING
-            self.assumptions.append((cells[name], name, value))
+            self.assumptions.append((self.own_cells.get(id(cells[name]), cells[name]), name,
+                                     value))
             return value
         if name in self.parsed.globals:
             value = self.parsed.globals[name]
-            self.assumptions.append((self.parsed.globals, name, value))
+            scope = "globals" if self.parsed.globals is self.own_globals else self.parsed.globals
+            self.assumptions.append((scope, name, value))
             return value
-        return vars(builtins).get(name, _MISSING)
+        if name in vars(builtins):
+            return vars(builtins)[name]
+        return self.used_globals.get(name, _MISSING)  # a name srcgrad itself recorded
 
     def is_local(self, name: str) -> bool:
         return name in self.locals
@@ -84,17 +108,54 @@ class Resolver:
         if isinstance(expr, gast.Name):
             if self.is_local(expr.id):
                 return Resolved("local", root=expr.id)
-            value = self.lookup(expr.id)
+            value = numpy_equivalent(self.lookup(expr.id))
             if value is _MISSING:
                 return Resolved("unknown", root=expr.id)
-            self._record(expr.id, value)
+            self.record(expr.id, value)
             return Resolved("object", value, expr.id)
         if isinstance(expr, gast.Attribute):
             base = self.resolve(expr.value)
             if base.kind != "object":
                 return Resolved("local" if base.kind == "local" else "unknown", root=base.root)
-            value = getattr(base.value, expr.attr, _MISSING)
+            value = numpy_equivalent(getattr(base.value, expr.attr, _MISSING))
             if value is _MISSING:
                 return Resolved("unknown", root=base.root)
+            if isinstance(base.value, types.ModuleType) and \
+                    not base.value.__name__.startswith("numpy"):  # mod.act: noticed if rebound
+                self.assumptions.append((vars(base.value), expr.attr, value))
             return Resolved("object", value, base.root)
         return Resolved("local")
+
+
+#: Modules that wrap NumPy's (and SciPy's) functions for tracing, and what they wrap: code
+#: written for autograd (``import autograd.numpy as np``) is NumPy code to srcgrad.
+_WRAPPERS = {"autograd.numpy": "numpy", "autograd.scipy": "scipy"}
+
+
+def numpy_equivalent(value: Any) -> Any:
+    """The NumPy (SciPy) module or function ``value`` wraps, if it is autograd's wrapper of
+    one; else ``value``."""
+    if isinstance(value, types.ModuleType):
+        module = value.__name__
+    else:
+        module = getattr(value, "__module__", None) or ""
+        if not isinstance(module, str):
+            return value
+        if module == "autograd.tracer" and hasattr(value, "fun"):  # a wrapped primitive
+            return value.fun
+    for wrapper, wrapped in _WRAPPERS.items():
+        if module == wrapper or module.startswith(wrapper + "."):
+            target = wrapped + module[len(wrapper):]
+            if isinstance(value, types.ModuleType):
+                try:
+                    return importlib.import_module(target)
+                except ImportError:
+                    return value
+            for candidate in (target, wrapped):
+                try:
+                    found = getattr(importlib.import_module(candidate), value.__name__, None)
+                except (ImportError, AttributeError):
+                    found = None
+                if found is not None:
+                    return found
+    return value

@@ -19,7 +19,7 @@ import numpy as np
 from . import ir
 from .analysis import Activity
 from .codegen import COMMENT_MARKER
-from .errors import UnsupportedSyntaxError
+from .errors import SourceError, UnsupportedSyntaxError
 from .ir import atom_names, targets_of
 from .names import Namer
 from .normalize import Op, constant, name
@@ -426,7 +426,7 @@ class Reverser:
         if var not in self.activity.varied:
             return [], set()
         if var in self.containers:
-            raise self.source.error(
+            raise getattr(stmt, "sg_source", self.source).error(
                 UnsupportedSyntaxError, stmt, f"assigning into an element of the list or dict "
                 f"{var} cannot be differentiated", f"build a new one: {var} = {var}[:i] + [v] + "
                 f"{var}[i + 1:] for a list")
@@ -440,17 +440,20 @@ class Reverser:
                     value=name("np"), attr="array", ctx=gast.Load()), args=[name(d)],
                     keywords=[])))
                 self.state[var] = OWNED
-            slot = gast.Call(func=name("pop_slot"), args=[name(d), as_value(index)],
+            slot = gast.Call(func=name("pop_slot"), args=[name(d), as_value(index), name(var)],
                              keywords=[])
             value = stmt.value
             part = gast.Call(func=name("unbroadcast"), args=[slot, ir.clone(value)],
                              keywords=[])
-            contribution = self.contribute(value, part) if isinstance(value, gast.Name) \
-                else [gast.Expr(value=slot)]
-            if state == MAYBE:
-                code.append(gast.If(test=gast.Compare(left=name(d), ops=[gast.IsNot()],
-                                                      comparators=[constant(None)]),
-                                    body=contribution or [gast.Pass()], orelse=[]))
+            before = dict(self.state)
+            # the slot's adjoint is taken out (zeroed) whether or not it flows on to value
+            contribution = self.contribute(value, part) or [gast.Expr(value=slot)]
+            if state == MAYBE:  # what the guarded code sets may then still be zero (None)
+                guard = gast.If(test=gast.Compare(left=name(d), ops=[gast.IsNot()],
+                                                  comparators=[constant(None)]),
+                                body=contribution, orelse=[])
+                code.append(guard)
+                code.extend(self.join_states(before, guard))
             else:
                 code.extend(contribution)
         restore = gast.Assign(targets=[gast.Subscript(value=name(var), slice=index,
@@ -536,7 +539,14 @@ class Reverser:
             atom = op.bound.get(param)
             if atom is None or not atom_names(atom) & self.activity.varied:
                 continue
-            template = rule.template_for(param, static)
+            try:
+                template = rule.template_for(param, static)
+            except SourceError as exc:  # a rule refusing these arguments: give it the line
+                if exc.filename is not None:
+                    raise
+                raise self.source.error(type(exc), stmt, exc.what, exc.fix) from None
+            if template is None:  # no gradient for these static arguments
+                continue
             expr = self.skip_unbroadcast(substitute(template, mapping), targets_of(stmt))
             if rule.elementwise and len(flowing) == 1 and self.g_owned and \
                     isinstance(atom, gast.Name) and atom.id not in self.containers:
@@ -611,7 +621,7 @@ class Reverser:
         """Adjoints of a sequence argument (``np.concatenate((a, b))``), given as a sequence."""
         if isinstance(atom, gast.Name):
             return self.contribute(atom, expr)
-        targets, later = [], []
+        targets, later, nested = [], [], []
         seen = set()
         for element in atom.elts:
             if isinstance(element, gast.Name) and element.id in self.activity.varied:
@@ -625,6 +635,11 @@ class Reverser:
                     targets.append(name(part, store=True))
                     later.append((var, name(part)))
                 seen.add(var)
+            elif isinstance(element, (gast.Tuple, gast.List)) and \
+                    atom_names(element) & self.activity.varied:  # nested: [[x, y], [z, w]]
+                part = self.namer.numbered("d_row")
+                targets.append(name(part, store=True))
+                nested.append((element, name(part)))
             else:
                 targets.append(name(self.unused, store=True))
         target = gast.Tuple(elts=targets, ctx=gast.Store())
@@ -639,6 +654,8 @@ class Reverser:
         code = [gast.Assign(targets=[target], value=expr, type_comment=None)]
         for var, part in later:
             code += self.accumulate(var, part, nullable=nullable)
+        for element, part in nested:
+            code += self.sequence(element, part, nullable=nullable)
         return code
 
     def loop(self, stmt) -> tuple[list[gast.stmt], set[str]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import CotangentShapeError, NonScalarOutputError
+from .errors import CotangentShapeError, NonDifferentiableError, NonScalarOutputError
 
 
 def unbroadcast(g, x):
@@ -42,9 +42,17 @@ def unsum(g, items):
     return spread(g, np.shape(items))
 
 
+def _float_dtype(*values):
+    """The float dtype of ``values`` (float64 for integers and booleans): NumPy 2's
+    ``np.result_type(*values, 1.0)``, also on NumPy 1.x, where the Python float would make a
+    float32 scalar float64."""
+    dtype = np.result_type(*values) if values else np.dtype(np.float64)
+    return dtype if np.issubdtype(dtype, np.inexact) else np.dtype(np.float64)
+
+
 def spread(g, shape):
     """``g`` repeated to fill ``shape`` (like ``np.broadcast_to``, in an array of its own)."""
-    out = np.empty(shape, dtype=np.result_type(g, 1.0))
+    out = np.empty(shape, dtype=_float_dtype(g))
     out[...] = g
     return out
 
@@ -107,7 +115,7 @@ def unindex_list(g, length, index):
 def unindex_to(g, shape, index):
     """The gradient of ``x[index]`` for an array ``x`` of ``shape`` and an index of integers
     and slices (no element picked twice): ``g`` placed into zeros."""
-    dx = np.zeros(shape, dtype=np.result_type(g, 0.0))
+    dx = np.zeros(shape, dtype=_float_dtype(g))
     dx[index] = g
     return dx
 
@@ -123,9 +131,19 @@ def add_at(dx, index, g):
     return dx
 
 
-def pop_slot(dx, index):
-    """``dx[index]``, copied, and then zeroed in ``dx``: the adjoint of a slot a write filled."""
+def pop_slot(dx, index, x=None):
+    """``dx[index]``, copied, and then zeroed in ``dx``: the adjoint of a slot a write filled.
+    Where an index names an element twice (``y[[0, 0]] = v``), the last write wins: the
+    earlier ones get no gradient; none either where ``x``, the array written, holds integers
+    or booleans (the values written were cast to them)."""
     g = np.copy(dx[index])
+    if x is not None and np.asarray(x).dtype.kind not in "fc":
+        g = np.zeros_like(g)
+    if not _is_basic_index(index):
+        order = np.arange(g.size).reshape(g.shape)
+        last = np.full(np.shape(dx), -1)
+        last[index] = order
+        g = np.where(last[index] == order, g, 0.0)
     dx[index] = 0
     return g
 
@@ -148,6 +166,12 @@ def add_grads(a, b):
 
 def unit_seed(value):
     """The adjoint ``1.0`` that starts the backward pass; only scalar outputs have one."""
+    number = isinstance(value, (int, float, complex)) or \
+        isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "fiuc"
+    if not number or isinstance(value, (bool, np.bool_)):
+        raise NonScalarOutputError(
+            f"grad needs a function whose output is a number, but this one returned "
+            f"{type(value).__name__} {value!r:.40}: return the value to differentiate")
     if np.size(value) != 1:
         raise NonScalarOutputError(
             f"grad needs a function with a scalar output, but this one returned shape "
@@ -178,6 +202,8 @@ def as_grad(dx, x):
         if (type(dx) is np.ndarray and dx.shape == x.shape and dx.dtype == x.dtype
                 and dx.flags.writeable):
             return dx
+        if np.iscomplexobj(dx):
+            raise _complex_gradient()
         if dx is None:
             return np.zeros_like(x)
         return np.array(np.broadcast_to(dx, x.shape), dtype=x.dtype)
@@ -189,11 +215,21 @@ def as_grad(dx, x):
         return {key: as_grad(parts.get(key), value) for key, value in x.items()}
     if dx is None:
         dx = 0.0
+    if np.iscomplexobj(dx):
+        raise _complex_gradient()
     if isinstance(x, (float, int)):
         return float(np.sum(dx)) if np.ndim(dx) else float(dx)
     if isinstance(x, np.generic):
         return x.dtype.type(np.sum(dx))
     return dx
+
+
+def _complex_gradient():
+    return NonDifferentiableError(
+        "the gradient came out complex: a complex value depends on one being differentiated, "
+        "and srcgrad differentiates real-valued code only",
+        fix="write the computation with real numbers (the real and imaginary parts as two float "
+            "arrays)")
 
 
 def matmul_lhs_grad(g, x, y):
@@ -232,11 +268,25 @@ def matmul_rhs_grad(g, x, y):
 # ---------------------------------------------------------------------------------------------
 
 
-def astype(x, dtype):
-    """``x`` converted to ``dtype``: the function form of ``x.astype(dtype)``, also for floats."""
+def astype(x, dtype, order="K", casting="unsafe", subok=True, copy=True):
+    """``x`` converted to ``dtype``: the function form of ``x.astype(dtype, ...)``, also for
+    Python numbers."""
     if hasattr(x, "astype"):
-        return x.astype(dtype)
-    return np.asarray(x).astype(dtype)[()]
+        return x.astype(dtype, order, casting, subok, copy)
+    return np.asarray(x).astype(dtype, order, casting, subok, copy)[()]
+
+
+def cast_grad(g, x, dtype):
+    """The gradient of ``x`` cast to ``dtype`` (not known before the code ran): none (zeros)
+    through an integer or boolean cast, else ``g`` cast back to ``x``'s dtype."""
+    kind = np.dtype(dtype).kind
+    if kind in "biu":
+        return np.zeros(np.shape(x), dtype=np.result_type(x, 0.0))
+    if kind != "f":
+        raise NonDifferentiableError(
+            f"a cast to {np.dtype(dtype)} has no gradient (srcgrad differentiates real-valued "
+            "code only)", fix="cast to a float dtype")
+    return astype(g, np.result_type(x))
 
 
 def matrix_transpose(a):
@@ -257,7 +307,7 @@ def tie_share(x, y, ans):
     tied = won & np.equal(y, ans)
     if not tied.any():
         return won  # a boolean mask: multiplying by it is the cheapest way to select
-    return won - np.asarray(0.5, np.result_type(ans, 0.5)) * tied
+    return won - np.asarray(0.5, _float_dtype(ans)) * tied
 
 
 def within(a, lo, hi):
@@ -288,7 +338,7 @@ def _axes(axis, ndim):
 def _even_share(hit, axis, like):
     """``hit`` divided by its count over ``axis``, in the float dtype of ``like``."""
     share = hit / np.sum(hit, axis=axis, keepdims=True)
-    return share.astype(np.result_type(like, 0.5), copy=False)
+    return share.astype(_float_dtype(like), copy=False)
 
 
 def extremum_grad(g, a, ans, axis=None, keepdims=False):
@@ -321,6 +371,14 @@ def var_grad(g, a, axis=None, ddof=0, keepdims=False):
     """The gradient of ``np.var(a, axis, ddof=ddof)``: ``2 g (a - mean) / (N - ddof)``."""
     centered = a - np.mean(a, axis=axis, keepdims=True)
     return 2.0 * unreduce(g, a, axis, keepdims) * centered / (unreduce_count(a, axis) - ddof)
+
+
+def std_grad(g, a, ans, axis=None, ddof=0, keepdims=False):
+    """The gradient of ``ans = np.std(a, axis, ddof=ddof)``: that of the variance over
+    ``2 ans``, and 0 where ``ans`` is 0 (a subgradient: the square root has a kink there)."""
+    zero = np.equal(ans, 0)
+    scale = np.where(zero, 0.0, g) / (2.0 * np.where(zero, 1.0, ans))
+    return var_grad(scale, a, axis, ddof, keepdims)
 
 
 def cumsum_grad(g, a, axis=None):
@@ -423,11 +481,49 @@ def _einsum_parse(subscripts, ndims):
     return inputs, ellipsis + "".join(once)
 
 
-def einsum_grads(g, subscripts, operands):
-    """The gradients of all operands of ``np.einsum(subscripts, *operands)``, as a list."""
+def _einsum_sublists(args):
+    """``np.einsum``'s sublist form (``a, [0, 1], b, [1, 2], [0, 2]``) as subscripts and the
+    positions of the arrays in ``args``."""
+    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+    def spec(sublist):
+        return "".join("..." if i is Ellipsis else letters[i] for i in sublist)
+
+    arrays = list(range(0, len(args) - len(args) % 2, 2))
+    subscripts = ",".join(spec(args[k + 1]) for k in arrays)
+    if len(args) % 2:
+        subscripts += "->" + spec(args[-1])
+    return subscripts, arrays
+
+
+def einsum_operand_grads(g, first, operands, first_only=False):
+    """The gradients of ``np.einsum(first, *operands)``'s arguments: ``first``'s (None for
+    subscripts) with ``first_only``, else a list aligned with ``operands`` (None for the
+    sublists of the sublist form)."""
+    if isinstance(first, str):
+        return einsum_grads(g, first, operands)
+    args = (first,) + tuple(operands)
+    subscripts, arrays = _einsum_sublists(args)
+    wanted = {0} if first_only else set(range(1, len(arrays)))
+    grads = einsum_grads(g, subscripts, [args[k] for k in arrays], wanted)
+    if first_only:
+        return grads[0]
+    aligned = [None] * len(operands)
+    for position, grad in zip(arrays, grads):
+        if position:
+            aligned[position - 1] = grad
+    return aligned
+
+
+def einsum_grads(g, subscripts, operands, wanted=None):
+    """The gradients of the operands of ``np.einsum(subscripts, *operands)``, as a list; with
+    ``wanted``, None for those not in it."""
     inputs, output = _einsum_parse(subscripts, [np.ndim(op) for op in operands])
     grads = []
     for k, (spec, op) in enumerate(zip(inputs, operands)):
+        if wanted is not None and k not in wanted:
+            grads.append(None)
+            continue
         others = [(s, o) for j, (s, o) in enumerate(zip(inputs, operands)) if j != k]
         letters = "".join(dict.fromkeys(spec))  # each letter once, in order
         known = set(output).union(*(s for s, _ in others))
@@ -499,9 +595,18 @@ def norm_grad(g, x, ans, ord=None, axis=None, keepdims=False):
     return np.moveaxis(gm * dm, (-2, -1), axes)
 
 
+def _solves_for_vectors(a, b):
+    """Whether ``np.linalg.solve(a, b)`` reads ``b`` as (a stack of) vectors: when it is 1-d, and
+    on NumPy 1.x also when it has one axis fewer than ``a``."""
+    return np.ndim(b) == 1 or (_NUMPY_1 and np.ndim(b) == np.ndim(a) - 1)
+
+
+_NUMPY_1 = np.lib.NumpyVersion(np.__version__) < "2.0.0"
+
+
 def solve_rhs_grad(g, a, b):
     """The gradient of ``b`` in ``np.linalg.solve(a, b)``: ``solve(a.T, g)``."""
-    if np.ndim(b) == 1:
+    if _solves_for_vectors(a, b):
         db = np.linalg.solve(matrix_transpose(a), np.asarray(g)[..., None])[..., 0]
     else:
         db = np.linalg.solve(matrix_transpose(a), g)
@@ -510,7 +615,7 @@ def solve_rhs_grad(g, a, b):
 
 def solve_lhs_grad(g, a, b, ans):
     """The gradient of ``a`` in ``x = np.linalg.solve(a, b)``: ``-solve(a.T, g) @ x.T``."""
-    if np.ndim(b) == 1:
+    if _solves_for_vectors(a, b):
         db = np.linalg.solve(matrix_transpose(a), np.asarray(g)[..., None])
         da = -db * np.asarray(ans)[..., None, :]
     else:
@@ -523,7 +628,7 @@ def undiag(g, v, k=0):
     matrix ``v``, zeros shaped like it with ``g`` on its ``k``-th diagonal."""
     if np.ndim(v) == 1:
         return np.diag(g, k)
-    dv = np.zeros(np.shape(v), dtype=np.result_type(g, 1.0))
+    dv = np.zeros(np.shape(v), dtype=_float_dtype(g))
     rows = np.arange(len(g)) + max(-k, 0)
     dv[rows, rows + k] = g
     return dv
@@ -557,6 +662,34 @@ def unconcatenate(g, arrays, axis=0):
     return pieces
 
 
+def unconcat_index(g, maker, index):
+    """The gradients of the items of ``maker[index]`` (``np.r_[a, b]``, ``np.c_[a, b]``): a
+    list, None for slices and directives; one gradient for an index of one item.
+
+    Each element of the result comes from one element of one item: joining the items' element
+    numbers instead of their values says which.
+    """
+    items = index if isinstance(index, tuple) else (index,)
+    coded, blank, spans, total = list(items), list(items), {}, 0
+    for k, item in enumerate(items):
+        if isinstance(item, (str, slice)):
+            continue
+        shape = np.shape(item)
+        size = int(np.prod(shape))
+        coded[k] = np.arange(total, total + size, dtype=float).reshape(shape)
+        blank[k] = np.full(shape, -1.0)
+        spans[k] = (total, size, shape)
+        total += size
+    numbers = np.ravel(maker[tuple(coded)])
+    hit = numbers != np.ravel(maker[tuple(blank)])  # elements that came from an item
+    flat = np.zeros(total, dtype=np.result_type(g, 0.0))
+    np.add.at(flat, numbers[hit].astype(np.intp), np.ravel(g)[hit])
+    grads = [None] * len(items)
+    for k, (start, size, shape) in spans.items():
+        grads[k] = flat[start:start + size].reshape(shape)
+    return grads if isinstance(index, tuple) else grads[0]
+
+
 def unstack(g, axis=0):
     """The gradient of ``np.stack(arrays, axis)``: the slices of ``g`` along ``axis``."""
     return list(np.moveaxis(g, axis, 0))
@@ -580,7 +713,7 @@ def unsplit(g, ary, indices_or_sections, axis=0):
 
     ``g`` has one entry per piece; an entry of None is a piece whose gradient is zero.
     """
-    dtype = np.result_type(*[p for p in g if p is not None], 0.0)
+    dtype = _float_dtype(*[p for p in g if p is not None])
     da = np.zeros(np.shape(ary), dtype=dtype)
     for view, piece in zip(np.array_split(da, indices_or_sections, axis), g):
         if piece is not None:
@@ -660,3 +793,28 @@ def arange_grads(g, start_or_stop, stop=None, step=1):
     d_step = np.sum(g * np.arange(np.size(g)))
     d_start = np.sum(g) if stop is not None else 0.0 * d_step
     return d_start, 0.0 * d_step, d_step
+
+
+def diagonal_index(shape, wrap=False):
+    """The index of the elements ``np.fill_diagonal`` sets in an array of ``shape``."""
+    if len(shape) == 2 and not wrap:
+        n = min(shape)
+        return np.arange(n), np.arange(n)
+    if len(shape) == 2:  # tall matrices: the diagonal starts again every n + 1 rows
+        flat = np.arange(0, shape[0] * shape[1], shape[1] + 1)
+        return np.unravel_index(flat, shape)
+    return (np.arange(min(shape)),) * len(shape)
+
+
+def flat_index(indices, shape):
+    """The index of the elements ``np.put(a, indices, v)`` sets in an array of ``shape``."""
+    size = int(np.prod(shape))
+    indices = np.asarray(indices)
+    return np.unravel_index(np.where(indices < 0, indices + size, indices), shape)
+
+
+def added_at(a, index, b):
+    """A copy of ``a`` with ``b`` added at ``index``, repeated indices summed (``np.add.at``)."""
+    out = np.array(a, dtype=np.result_type(a, b))
+    np.add.at(out, index, b)
+    return out

@@ -162,8 +162,6 @@ class _Inference:
             if op.kind == "rule" and op.rule.key == "getitem" and \
                     isinstance(self.atom_shape(op.bound["x"]), ListOf):
                 return self.list_item(op)
-            if op.kind == "opaque" and isinstance(value, gast.ListComp):
-                return self.comprehension(value)
             if op.kind == "rule" and op.rule.elementwise:
                 return self.broadcast(op)
             if op.kind == "rule" and op.rule.shape_of is not None:
@@ -201,25 +199,6 @@ class _Inference:
                 isinstance(listed.element, tuple):
             return listed.element
         return None
-
-    def comprehension(self, node: gast.ListComp):
-        """``[x[i] for i in range(...)]``: a list of x's rows."""
-        if len(node.generators) != 1:
-            return None
-        loop = node.generators[0]
-        element = node.elt
-        if loop.ifs or not isinstance(loop.target, gast.Name) or \
-                not isinstance(loop.iter, gast.Call) or \
-                not isinstance(loop.iter.func, gast.Name) or loop.iter.func.id != "range" or \
-                not isinstance(element, gast.Subscript) or \
-                not isinstance(element.value, gast.Name) or \
-                not isinstance(element.slice, gast.Name) or \
-                element.slice.id != loop.target.id:
-            return None
-        rows = self.shapes.get(element.value.id)
-        if not isinstance(rows, tuple) or not rows:
-            return None
-        return ListOf(rows[1:])
 
     def broadcast(self, op: Op):
         shapes = []
@@ -284,8 +263,10 @@ class _Inference:
     def operand(self, atom):
         """What a shape function is given for ``atom``: a placeholder for an array, the value
         of a literal or a known integer, a tuple of those for a tuple."""
-        if isinstance(atom, (gast.Tuple, gast.List)):
+        if isinstance(atom, gast.Tuple):
             return tuple(self.operand(e) for e in atom.elts)
+        if isinstance(atom, gast.List):  # (as an index, a list picks elements)
+            return [self.operand(e) for e in atom.elts]
         if isinstance(atom, gast.Name):
             number = self.ints.get(atom.id)
             if number is not None:

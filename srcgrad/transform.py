@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import inspect
+import types
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +12,7 @@ import gast
 import numpy as np
 
 from . import ir, runtime
+from .aliasing import resolve_aliasing
 from .analysis import activity, assigned_in, container_vars, rename, shape_classes
 from .codegen import compile_function, to_source
 from .errors import SrcgradError, WrtError
@@ -25,7 +28,8 @@ from .optimize import (
     propagate_copies,
 )
 from .parse import parse_function
-from .resolve import Resolver
+from .resolve import Resolver, is_data
+from .rules import registry
 from .reverse import Reverser, with_pushes
 from .shape_inference import concrete_shapes
 
@@ -41,31 +45,103 @@ _GONE = object()
 
 @dataclass
 class Generated:
-    """A generated gradient function and what it was made from."""
+    """A generated gradient function and what it was made from.
+
+    It serves every function with the same code object: :meth:`bind` gives one of them a
+    function of its own, reading that function's defaults and the data in its closure and
+    globals at call time."""
 
     function: Any
     source: str
-    original: Any
-
     namespace: dict[str, Any]
     name: str
     params: list[str]
-    assumptions: tuple = ()  # (globals dict or cell, name, value) the code was made with
+    assumptions: tuple = ()  # (scope, name, value) the code was made with (see Resolver)
     arg_shapes: frozenset = frozenset()  # the argument shapes it was made for (none: any)
+    live: tuple = ()  # (scope, name): data the code reads at call time, named as in the code
+    defaults: tuple = ()  # (parameter, name in the code) for defaults that are not literals
+    rules: int = 0  # the rule registry's generation it was made with
 
-    def still_valid(self) -> bool:
-        """Whether every global and closure variable the code used still has its value."""
+    def still_valid(self, fn) -> bool:
+        """Whether every rule, global and closure variable the code used for ``fn`` is still
+        what it was (for data: still data)."""
+        if self.rules != registry.generation():
+            return False
         for scope, key, value in self.assumptions:
-            if isinstance(scope, dict):
-                if scope.get(key, _GONE) is not value:
+            current = _read(scope, key, fn)
+            if is_data(value):
+                if current is _GONE or not is_data(current):
                     return False
-            else:
-                try:
-                    if scope.cell_contents is not value:
-                        return False
-                except ValueError:
-                    return False
+            elif current is not value:
+                return False
         return True
+
+    def bind(self, fn) -> tuple[Callable, Callable | None]:
+        """The generated function for ``fn``: with ``fn``'s defaults, and a function that
+        reads ``fn``'s data into its namespace before a call (None when there is none)."""
+        namespace = dict(self.namespace)
+        own = defaults_of(fn)
+        for param, key in self.defaults:  # as the code's text names them (for export)
+            namespace[key] = own[param]
+        count = len(self.function.__defaults__ or ())
+        code = fn.__code__
+        names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+        defaults = tuple(own[n] for n in names[len(names) - count:]) or None
+        function = types.FunctionType(self.function.__code__, namespace, self.name, defaults)
+        function.__kwdefaults__ = self.function.__kwdefaults__
+        function.__qualname__ = self.name
+        live = self.live
+        if not live:
+            return function, None
+
+        def refresh():
+            for scope, key in live:
+                namespace[key] = _read(scope, key, fn)
+
+        refresh()
+        return function, refresh
+
+
+def defaults_of(fn) -> dict[str, Any]:
+    """``fn``'s parameters that have defaults, with their values."""
+    code = fn.__code__
+    positional = code.co_varnames[:code.co_argcount]
+    values = fn.__defaults__ or ()
+    found = dict(zip(positional[len(positional) - len(values):], values))
+    found.update(fn.__kwdefaults__ or {})
+    return found
+
+
+def _read(scope, key: str, fn) -> Any:
+    """The value of ``key`` in ``scope`` (see Resolver.assumptions) as ``fn`` sees it."""
+    if scope == "globals":
+        return fn.__globals__.get(key, _GONE)
+    if isinstance(scope, dict):
+        return scope.get(key, _GONE)
+    cell = fn.__closure__[scope] if isinstance(scope, int) else scope
+    try:
+        return cell.cell_contents
+    except ValueError:
+        return _GONE
+
+
+def _literal(value) -> gast.expr | None:
+    """``value`` written as a literal, if it has one that reads back as the same value."""
+    if value is None or type(value) in (bool, int, str) or \
+            (type(value) is float and np.isfinite(value)):
+        return gast.Constant(value=value, kind=None)
+    if type(value) is tuple:
+        items = [_literal(v) for v in value]
+        if all(item is not None for item in items):
+            return gast.Tuple(elts=items, ctx=gast.Load())
+    return None
+
+
+def literal_defaults(fn) -> tuple:
+    """What of ``fn``'s defaults the generated code's text shows: their literal values."""
+    values = (getattr(fn, "__defaults__", None) or ()) + \
+        tuple((getattr(fn, "__kwdefaults__", None) or {}).values())
+    return tuple((type(v), repr(v)) if _literal(v) is not None else None for v in values)
 
 
 def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
@@ -80,6 +156,7 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     the code is made for those shapes only: shapes then known are used (no run-time
     un-broadcasting where they are equal).
     """
+    rules_generation = registry.generation()
     parsed = parse_function(fn)
     tree = parsed.tree
     params = [a.id for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs]
@@ -102,7 +179,12 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     tape = "tape" if "tape" not in user_names else namer.fresh("tape")
     unused = "_" if "_" not in user_names else namer.fresh("unused")
     resolver = Resolver(parsed, local_names)
-    fdef = fuse(normalize(parsed, resolver, namer))
+    scalars = {p for p, kind in containers if kind == "scalar"}
+    fdef = normalize(parsed, resolver, namer)
+    numbers = {v for v, token in shape_classes(fdef, scalars).items() if token == "scalar"}
+    fdef = resolve_aliasing(fdef, parsed.source, namer,
+                            {p for p, kind in containers if kind != "scalar"}, numbers)
+    fdef = fuse(fdef)
     fdef, loop_names = rename(fdef, namer, set(wrt))
     fdef = hoist_invariants(propagate_copies(fdef))
     act = activity(fdef, list(wrt), parsed.source)
@@ -110,7 +192,6 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     result = fdef.body[-1].value.id
     forward = fdef.body[:-1]
     primal = set(params) | assigned_in(forward)
-    scalars = {p for p, kind in containers if kind == "scalar"}
     shapes = shape_classes(fdef, scalars)
     if arg_shapes:
         for var, shape in concrete_shapes(fdef, dict(arg_shapes)).items():
@@ -135,6 +216,7 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     else:
         seed_value = gast.Call(func=name("unit_seed"), args=[name(result)], keywords=[])
     seed = reverser.seed(result, seed_value)
+    seed.sg_keep = not act.active(result)  # nothing flows back, but the output is checked
     backward, _ = reverser.block(forward)
 
     value = result
@@ -166,10 +248,20 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
 
     suffix = {"grad": "grad", "value_and_grad": "value_and_grad", "vjp": "vjp"}[mode]
     fn_name = f"{tree.name}_{suffix}" if tree.name.isidentifier() else f"f_{suffix}"
+    defaults, default_names = [], []
+    for param, spec in reversed(list(zip(params, inspect.signature(fn).parameters.values()))):
+        if spec.default is spec.empty:  # defaults by value, the trailing run of parameters
+            break
+        literal = _literal(spec.default)
+        if literal is None:
+            key = resolver.add_global(f"{param}_default", spec.default)
+            default_names.append((spec.name, key))
+            literal = name(key)
+        defaults.insert(0, literal)
     args = gast.arguments(args=[name(p) for p in params], posonlyargs=[], vararg=None,
                           kwonlyargs=[name("seed")] if mode == "vjp" else [],
                           kw_defaults=[None] if mode == "vjp" else [], kwarg=None,
-                          defaults=ir.clone(tree.args.defaults))
+                          defaults=defaults)
     for a in args.args + args.kwonlyargs:
         a.ctx = gast.Param()
     gen = gast.FunctionDef(name=fn_name, args=args, body=body, decorator_list=[], returns=None,
@@ -177,9 +269,11 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     source = to_source(gast.Module(body=[gen], type_ignores=[]))
     namespace = build_namespace(resolver)
     function = compile_function(source, fn_name, namespace)
-    assumptions = tuple({(id(s), k): (s, k, v) for s, k, v in resolver.assumptions
-                         if k in namespace}.values())
-    return Generated(function, source, fn, namespace, fn_name, params, assumptions, arg_shapes)
+    assumptions = tuple({(id(s), k): (s, k, v) for s, k, v in resolver.assumptions}.values())
+    live = tuple((s, k) for s, k, v in assumptions
+                 if is_data(v) and k in namespace and namespace[k] is v)
+    return Generated(function, source, namespace, fn_name, params, assumptions, arg_shapes,
+                     live, tuple(default_names), rules_generation)
 
 
 def assigned_names(tree) -> set[str]:

@@ -266,3 +266,48 @@ def test_closure_variable_is_a_constant(rng):
 
     x = normal(rng, 3)
     np.testing.assert_allclose(srcgrad.grad(f)(x), 6 * x, rtol=1e-12)
+
+
+# -- defaults are bound by value, as Python binds them ------------------------------------------
+
+SCALE = 3.0
+
+
+def scaled_by_global_default(x, p=SCALE):
+    return np.sum(x * p)
+
+
+scaled_by_lambda_default = [lambda x, k=k: np.sum(x * k) for k in (1.0, 2.0)]
+
+
+def _scaled_by_enclosing_default(num):
+    def fun(x, num=num):
+        return np.sum(x * num)
+    return fun
+
+
+def inner_default_read_where_defined(x):
+    k = 2.0
+    g = lambda y, k=k: y * k  # noqa: E731 - the default is k's value here, 2.0
+    k = 3.0
+
+    def h(y, m=k * 2.0):  # 6.0
+        return y * m
+
+    k = 5.0
+    return np.sum(g(x) + h(x))
+
+
+@pytest.mark.parametrize("fn, factor", [
+    (scaled_by_global_default, 3.0), (scaled_by_lambda_default[0], 1.0),
+    (scaled_by_lambda_default[1], 2.0), (_scaled_by_enclosing_default(5.0), 5.0),
+    (_scaled_by_enclosing_default(7.0), 7.0), (inner_default_read_where_defined, 8.0)])
+def test_defaults_are_the_values_the_function_holds(fn, factor):
+    x = np.array([1.0, -2.0])
+    np.testing.assert_allclose(srcgrad.grad(fn)(x), [factor, factor])
+
+
+def test_generated_function_has_the_defaults_of_the_function():
+    g = srcgrad.grad(_scaled_by_enclosing_default(np.float64(4.0)))
+    np.testing.assert_allclose(g.generated(np.ones(2)), [4.0, 4.0])
+    assert srcgrad.grad(scaled_by_global_default).generated.__defaults__ == (3.0,)

@@ -13,6 +13,7 @@ from corpus import api
 
 import srcgrad
 import srcgrad.api as srcgrad_api
+from srcgrad.export import module_source
 
 
 @pytest.fixture
@@ -60,7 +61,7 @@ def test_second_grad_does_not_transform_again(fresh_module, count_transforms):
     first = srcgrad.grad(module.f)
     second = srcgrad.grad(module.f)
     assert count_transforms == [module.f]
-    assert second.generated is first.generated
+    assert second.generated.__code__ is first.generated.__code__
 
 
 def test_cache_is_keyed_by_wrt_and_mode(fresh_module, count_transforms):
@@ -127,7 +128,7 @@ def test_threads_asking_at_once_get_one_transformation(fresh_module, monkeypatch
         thread.join(timeout=30)
     assert not errors
     assert len(calls) == 1
-    assert len(results) == 8 and len({id(r.generated) for r in results}) == 1
+    assert len(results) == 8 and len({id(r.generated.__code__) for r in results}) == 1
 
 
 def test_closures_with_different_cells_are_cached_separately(count_transforms):
@@ -240,3 +241,198 @@ def test_calls_with_numbers_reuse_their_version(fresh_module, count_transforms):
         assert type(dk) is float
         np.testing.assert_allclose(dx, 2.0 * k * n * np.ones(3))
     assert len(count_transforms) == 2  # any shapes; numbers (int or float) and x's shape
+
+
+# -- functions made again from the same code: data read at call time ---------------------------
+
+def _squared_error(W, xb, yb):
+    return np.sum((xb @ W - yb) ** 2)
+
+
+def test_training_loop_lambda_reuses_the_transformation(count_transforms):
+    rng = np.random.default_rng(0)
+    W = rng.normal(size=(3, 2))
+    for _ in range(10):  # a new batch, and a new lambda, each step
+        xb, yb = rng.normal(size=(4, 3)), rng.normal(size=(4, 2))
+        dW = srcgrad.grad(lambda W: _squared_error(W, xb, yb))(W)
+        np.testing.assert_allclose(dW, 2 * xb.T @ (xb @ W - yb))
+    assert len(count_transforms) == 2  # any shapes, and W's shape: once
+
+
+def test_closures_made_again_share_code_but_read_their_own_cells(count_transforms):
+    def make(scale):
+        return lambda x: np.sum(scale * x * x)
+
+    x = np.array([1.0, 2.0])
+    grads = [srcgrad.grad(make(s)) for s in (1.0, 2.0, 3.0)]
+    for s, g in zip((1.0, 2.0, 3.0), grads):
+        np.testing.assert_allclose(g(x), 2 * s * x)
+    for s, g in zip((1.0, 2.0, 3.0), grads):  # each still reads its own closure
+        np.testing.assert_allclose(g(x), 2 * s * x)
+    assert len(count_transforms) == 2
+
+
+def test_module_data_global_is_read_at_call_time(fresh_module, count_transforms):
+    module = fresh_module("DATA = np.ones(2)\n\n\ndef f(w):\n    return np.sum(DATA * w)\n")
+    g = srcgrad.grad(module.f)
+    for step in range(5):
+        module.DATA = np.full(2, float(step))
+        np.testing.assert_allclose(g(np.ones(2)), [step, step])
+        np.testing.assert_allclose(srcgrad.grad(module.f)(np.ones(2)), [step, step])
+    assert len(count_transforms) == 2
+
+
+def test_a_data_global_that_becomes_a_function_is_transformed_anew(fresh_module):
+    module = fresh_module("ACT = 2.0\n\n\ndef f(w):\n    return np.sum(ACT * w)\n")
+    g = srcgrad.grad(module.f)
+    np.testing.assert_allclose(g(np.ones(2)), [2.0, 2.0])
+    module.ACT = np.float64(3.0)
+    np.testing.assert_allclose(g(np.ones(2)), [3.0, 3.0])
+
+
+def test_closure_capturing_different_helpers_is_remade_for_each(count_transforms):
+    def make(act):
+        return lambda x: np.sum(act(x))
+
+    x = np.array([0.5, -1.0])
+    np.testing.assert_allclose(srcgrad.grad(make(np.sin))(x), np.cos(x))
+    np.testing.assert_allclose(srcgrad.grad(make(np.tanh))(x), 1 - np.tanh(x) ** 2)
+    np.testing.assert_allclose(srcgrad.grad(make(np.sin))(x), np.cos(x))
+
+
+# -- the cache is bounded and forgets collected functions ----------------------------------------
+
+def test_functions_redefined_many_times_do_not_accumulate(fresh_module):
+    x = np.ones(2)
+    gc.collect()
+    before = len(srcgrad_api._cache)
+    for power in range(2, 42):  # each import makes new code objects; the old ones are freed
+        module = fresh_module(f"def f(x):\n    return np.sum(x ** {power})\n")
+        np.testing.assert_allclose(srcgrad.grad(module.f)(x), power * x)
+        del module
+    gc.collect()
+    assert len(srcgrad_api._cache) <= before + 2  # the last one's two versions
+
+
+def test_function_redefined_in_a_loop_is_transformed_once(count_transforms):
+    x = np.ones(2)
+    for _ in range(400):
+        def f(x):
+            return np.sum(x * x)
+        np.testing.assert_allclose(srcgrad.grad(f)(x), 2 * x)
+    assert len(count_transforms) == 2
+
+
+def test_cache_is_bounded(fresh_module, monkeypatch):
+    monkeypatch.setattr(srcgrad_api, "MAX_CACHED", 4)
+    module = fresh_module("def f(x):\n    return np.sum(x * x)\n")
+    g = srcgrad.grad(module.f)
+    for n in range(1, 9):
+        np.testing.assert_allclose(g(np.ones(n)), 2 * np.ones(n))
+    assert len(srcgrad_api._cache) <= 4
+
+
+# -- processes -----------------------------------------------------------------------------------
+
+def test_fork_while_another_thread_holds_the_lock(fresh_module):
+    import os
+
+    module = fresh_module("def f(x):\n    return np.sum(np.sin(x))\n")
+    holding, release = threading.Event(), threading.Event()
+
+    def hold():
+        with srcgrad_api._lock:
+            holding.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    holding.wait(10)
+    try:
+        pid = os.fork()
+        if pid == 0:  # the child: it must not wait for a lock no thread of it holds
+            try:
+                ok = np.allclose(srcgrad.grad(module.f)(np.zeros(2)), 1.0)
+            finally:
+                os._exit(0 if ok else 1)
+        deadline = time.monotonic() + 30
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        if not done:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+        assert done and os.waitstatus_to_exitcode(status) == 0
+    finally:
+        release.set()
+        thread.join()
+
+
+def test_gradient_pickles_by_reference():
+    import pickle
+
+    g = srcgrad.value_and_grad(api.weighted, wrt=(0, 2))
+    loaded = pickle.loads(pickle.dumps(g))
+    args = [np.full(3, 0.5), np.full(3, 2.0), np.full(3, -1.0)]
+    value, grads = loaded(*args)
+    expected_value, expected = g(*args)
+    assert value == expected_value
+    for got, want in zip(grads, expected):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_gradient_goes_to_a_worker_process():
+    import multiprocessing
+
+    g = srcgrad.grad(api.weighted)
+    args = (np.full(3, 0.5), np.full(3, 2.0), np.full(3, -1.0))
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        got = pool.apply(g, args)
+    np.testing.assert_allclose(got, g(*args))
+
+
+# -- what the cached code assumed --------------------------------------------------------------
+
+def test_rule_registered_after_a_gradient_was_made_takes_effect(fresh_module):
+    from srcgrad.rules import registry
+
+    module = fresh_module("def op(x):\n    return x * x\n\n\n"
+                          "def f(x):\n    return np.sum(op(x))\n")
+    x = np.array([1.0, 2.0])
+    made_before = srcgrad.grad(module.f)
+    np.testing.assert_allclose(made_before(x), 2 * x)  # inlined
+    try:
+        srcgrad.defvjp(module.op, "x", x="g * 3.0 * x")
+        np.testing.assert_allclose(made_before(x), 3 * x)
+        np.testing.assert_allclose(srcgrad.grad(module.f)(x), 3 * x)
+        srcgrad.defvjp(module.op, "x", x="g * 2.0 * x")  # a corrected rule
+        np.testing.assert_allclose(made_before(x), 2 * x)
+    finally:
+        registry._RULES.pop(registry._key(module.op), None)
+
+
+def test_helper_rebound_on_its_module_is_noticed(tmp_path, monkeypatch):
+    (tmp_path / "rebound_helpers.py").write_text(
+        "import numpy as np\n\n\ndef act(x):\n    return x * x\n\n\n"
+        "def cube(x):\n    return x * x * x\n")
+    (tmp_path / "rebound_user.py").write_text(
+        "import numpy as np\nimport rebound_helpers as mod\n\n\n"
+        "def f(x):\n    return np.sum(mod.act(x))\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    helpers = importlib.import_module("rebound_helpers")
+    user = importlib.import_module("rebound_user")
+    try:
+        x = np.array([1.0, 2.0])
+        g = srcgrad.grad(user.f)
+        np.testing.assert_allclose(g(x), 2 * x)
+        monkeypatch.setattr(helpers, "act", helpers.cube)
+        np.testing.assert_allclose(g(x), 3 * x ** 2)
+        np.testing.assert_allclose(srcgrad.grad(user.f)(x), 3 * x ** 2)
+        exported: dict = {}  # export writes the version for the current binding too
+        exec(compile(module_source(g), "exported", "exec"), exported)  # noqa: S102
+        np.testing.assert_allclose(exported["f_grad"](x), 3 * x ** 2)
+    finally:
+        sys.modules.pop("rebound_helpers", None)
+        sys.modules.pop("rebound_user", None)

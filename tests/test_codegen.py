@@ -9,7 +9,9 @@ import traceback
 import gast
 import numpy as np
 import pytest
-from corpus import clashes, control, indexing, loops, models, straight
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from corpus import clashes, control, indexing, loops, models, programs, straight
 from corpus.support import assert_grads_close, numeric_grads, srcgrad_grads
 
 import srcgrad
@@ -44,6 +46,35 @@ def test_long_statements_stay_on_one_line():
     long_sum = " + ".join(f"x * {i}" for i in range(40))
     source = to_source(gast.parse(f"y = {long_sum}"))
     assert source.count("\n") == 1
+
+
+@pytest.mark.parametrize("tree, text", [
+    (ast.BinOp(ast.Name("x", ast.Load()), ast.Mult(),
+               ast.BinOp(ast.Constant(-0.5), ast.Pow(), ast.Constant(2))),
+     "x * (-0.5) ** 2"),
+    (ast.BinOp(ast.Constant(2), ast.Pow(), ast.Constant(-1)), "2 ** (-1)"),
+    (ast.Attribute(ast.Constant(-2), "real", ast.Load()), "(-2).real"),
+    (ast.UnaryOp(ast.USub(), ast.Constant(-0.0)), "--0.0"),
+    (ast.Constant(True), "True"),
+])
+def test_negative_constants_keep_their_parentheses(tree, text):
+    source = to_source(ast.Expression(tree)).strip()
+    assert source == text
+    assert eval(source, {"x": 3.0}) == eval(compile(ast.fix_missing_locations(  # noqa: S307
+        ast.Expression(tree)), "<tree>", "eval"), {"x": 3.0})
+
+
+@pytest.mark.parametrize("statement, text", [
+    ("return a, b", "return a, b"), ("return (a, b)[0] + (c, d)", "return (a, b)[0] + (c, d)"),
+    ("return (a + b) * (c + d)", "return (a + b) * (c + d)"), ("return ()", "return ()"),
+    ("return ((a, b), c)", "return (a, b), c"), ("return (a, b), (c, d)", "return (a, b), (c, d)"),
+    ("(h, c) = tape.pop()", "h, c = tape.pop()"), ("(a, b)[0] = c", "(a, b)[0] = c"),
+    ("for (i, x) in enumerate(xs):\n    pass", "for i, x in enumerate(xs):\n    pass")])
+def test_tuples_lose_only_parentheses_that_change_nothing(statement, text):
+    # (the same text on every Python: 3.10's ast.unparse writes ``(h, c) = ...``, 3.11's not)
+    source = to_source(gast.parse(statement))
+    assert source == text + "\n"
+    assert ast.dump(ast.parse(source)) == ast.dump(ast.parse(statement))
 
 
 def test_expression_source():
@@ -269,3 +300,62 @@ def test_user_names_do_not_clash_with_generated_names(fn, args, wrt):
     args = [np.asarray(a) for a in args]
     got = srcgrad_grads(fn, args, wrt)  # the versions for these shapes and for any shapes
     assert_grads_close(got, numeric_grads(fn, args, wrt))
+
+
+# -- round trip: the generated code computes what the user's code computes -------------------------
+
+def _number(magnitude, negative):
+    constant = ast.Constant(value=magnitude)
+    return ast.UnaryOp(op=ast.USub(), operand=constant) if negative else constant
+
+
+_SIGNED_INTS = st.builds(_number, st.integers(1, 3), st.booleans())
+# Integer exponents only (a negative base to a fractional power is complex in Python), nested:
+# ``k``, ``k ** m``, ``-(k ** m)``, with m >= 0 so that ``k ** m`` stays an integer.
+_EXPONENTS = st.one_of(
+    _SIGNED_INTS,
+    st.builds(lambda k, m: ast.BinOp(left=k, op=ast.Pow(), right=ast.Constant(value=m)),
+              _SIGNED_INTS, st.integers(0, 2)),
+    st.builds(lambda k, m: ast.UnaryOp(op=ast.USub(), operand=ast.BinOp(
+        left=ast.Constant(value=k), op=ast.Pow(), right=ast.Constant(value=m))),
+        st.integers(1, 3), st.integers(0, 2)))
+_LEAVES = st.one_of(
+    st.sampled_from(["x", "y"]).map(lambda id_: ast.Name(id=id_, ctx=ast.Load())),
+    st.builds(_number, st.sampled_from([0.5, 1.5, 2.0, 0.25, 3]), st.booleans()))
+
+
+def _extend(children):
+    return st.one_of(
+        st.builds(lambda left, op, right: ast.BinOp(left=left, op=op, right=right),
+                  children, st.sampled_from([ast.Add(), ast.Sub(), ast.Mult(), ast.Div()]),
+                  children),
+        st.builds(lambda base, exponent: ast.BinOp(left=base, op=ast.Pow(), right=exponent),
+                  children, _EXPONENTS),
+        st.builds(lambda op, operand: ast.UnaryOp(op=op, operand=operand),
+                  st.sampled_from([ast.USub(), ast.UAdd()]), children))
+
+
+#: Expressions as a user writes them (printed by ast.unparse from a tree, so that the text
+#: means the tree): ``-0.5 ** 2`` and ``(-0.5) ** 2``, ``x ** -2``, ``x * (-2) ** 2 ** 1`` ...
+EXPRESSIONS = st.recursive(_LEAVES, _extend, max_leaves=8).map(ast.unparse)
+
+
+@pytest.fixture(scope="module")
+def module_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("round_trip")
+
+
+@settings(max_examples=150, deadline=None)
+@given(expression=EXPRESSIONS)
+def test_generated_code_computes_the_functions_value(expression, module_dir):
+    source = f"import numpy as np\n\n\ndef f(x, y):\n    return np.sum({expression})\n"
+    f = programs.load(source, module_dir)
+    x, y = np.array([0.5, 1.25, 2.0]), np.array([1.5, 0.75, 1.0])
+    with np.errstate(all="ignore"):
+        try:
+            expected = f(x, y)
+        except ArithmeticError:  # e.g. 0.0 ** -1 on Python floats: nothing to compare
+            assume(False)
+        value, _ = srcgrad.value_and_grad(f, wrt=(0, 1))(x, y)
+    np.testing.assert_allclose(value, expected, rtol=1e-12, equal_nan=True,
+                               err_msg=f"return np.sum({expression})")

@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 import pytest
-from corpus import api, calls, unsupported, writes
+from corpus import api, calls, unsupported
 
 import srcgrad
 from srcgrad import errors
@@ -26,7 +26,7 @@ UNSUPPORTED = [
     (unsupported.generator, errors.UnsupportedSyntaxError, "yield"),
     (unsupported.global_statement, errors.UnsupportedSyntaxError, "global"),
     (unsupported.delete, errors.UnsupportedSyntaxError, "del"),
-    (unsupported.comprehension_on_wrt, errors.NonDifferentiableError, "list comprehension"),
+    (unsupported.set_comprehension_on_wrt, errors.NonDifferentiableError, "set comprehension"),
     (unsupported.math_on_wrt, errors.NonDifferentiableError, "math.erf"),
     (unsupported.numpy_without_rule, errors.NonDifferentiableError, "np.i0"),
     (unsupported.undefined_name, errors.UnsupportedSyntaxError, "not_defined_anywhere"),
@@ -92,7 +92,8 @@ def test_call_without_rule_on_constants_is_fine():
 
 @pytest.mark.parametrize("target", [print, np.random.default_rng])
 def test_callable_without_source(target):
-    with pytest.raises(errors.SourceUnavailableError, match="defvjp"):
+    # (np.random.default_rng has a rule and no code object on NumPy 1.x: "already differentiates")
+    with pytest.raises(errors.SourceUnavailableError, match="defvjp|already differentiates"):
         srcgrad.grad(target)
 
 
@@ -186,7 +187,107 @@ def test_bound_method():
     np.testing.assert_allclose(got, 6.0 * x)
 
 
-def test_write_through_an_alias_is_refused():
-    with pytest.raises(errors.UnsupportedSyntaxError, match="shares memory with y") as info:
-        srcgrad.grad(writes.write_through_alias)
-    assert "z[0] = 5.0" in str(info.value) and "Fix: " in str(info.value)
+def _import_source(tmp_path, monkeypatch, name: str, text: str):
+    import importlib
+
+    (tmp_path / f"{name}.py").write_text(text)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.invalidate_caches()
+    monkeypatch.delitem(sys.modules, name, raising=False)
+    module = importlib.import_module(name)
+    monkeypatch.setitem(sys.modules, name, module)  # removed again after the test
+    return module
+
+
+def test_deeply_nested_expressions_transform(tmp_path, monkeypatch):
+    terms = " + ".join(f"x[{i % 3}] * {i % 7 + 1}.0" for i in range(300))
+    nested = "x"
+    for _ in range(150):
+        nested = f"np.sin({nested})"
+    module = _import_source(tmp_path, monkeypatch, "deep_case", (
+        f"import numpy as np\n\n\ndef terms(x):\n    return {terms}\n\n\n"
+        f"def nested(x):\n    return np.sum({nested})\n"))
+    x = np.array([0.3, -0.2, 0.5])
+    expected = [sum(i % 7 + 1.0 for i in range(300) if i % 3 == k) for k in range(3)]
+    np.testing.assert_allclose(srcgrad.grad(module.terms)(x), expected)
+    srcgrad.check_grads(module.nested, x)
+
+
+def test_error_in_a_helper_of_another_module_names_the_helper(tmp_path, monkeypatch):
+    _import_source(tmp_path, monkeypatch, "other_helpers",
+                   "import math\n\n\ndef helper(x):\n    y = x * 2.0\n"
+                   "    return math.fsum(y)  # <- here\n")
+    user = _import_source(tmp_path, monkeypatch, "helper_user",
+                          "from other_helpers import helper\n\n\n"
+                          "def f(x):\n    return helper(x)\n")
+    with pytest.raises(errors.NonDifferentiableError) as info:
+        srcgrad.grad(user.f)(np.ones(2))
+    assert info.value.filename == str(tmp_path / "other_helpers.py")
+    assert info.value.lineno == 6 and "math.fsum" in str(info.value)
+
+
+def matching(x):
+    match x.shape[0]:  # <- here
+        case 2:
+            return np.sum(x)
+        case _:
+            return np.sum(x * 2.0)
+
+
+def test_match_statement_is_named():
+    with pytest.raises(errors.UnsupportedSyntaxError, match="match statements") as info:
+        srcgrad.grad(matching)
+    assert info.value.lineno == _marked_line(matching)[0]
+
+
+@pytest.mark.parametrize("primitive, call", [(len, "len(x)"), (abs, "abs(x)"),
+                                             (np.sin, "np.sin(x)"),
+                                             (np.linalg.norm, "np.linalg.norm(x)")])
+def test_primitive_message_shows_how_to_call_it(primitive, call):
+    with pytest.raises(errors.SourceUnavailableError) as info:
+        srcgrad.grad(primitive)
+    assert f"return {call}" in str(info.value)
+
+
+def early_return_skips_a_write(x, c):
+    buf = np.zeros(3)
+    buf[0] = np.sum(x)
+    if c:
+        return np.sum(x * 3.0)
+    return np.sum(buf * x[0])
+
+
+def loop_sequence_reassigned(M):
+    s = 0.0
+    for row in M:
+        M = M * 2.0
+        s = s + np.sum(row * M[0])
+    return s
+
+
+def enumerate_sequence_reassigned(xs):
+    s = 0.0
+    for i, v in enumerate(xs):
+        xs = xs * 3.0
+        s = s + v * xs[0] * i
+    return s
+
+
+def zip_sequence_reassigned(xs, ys):
+    s = 0.0
+    for a, b in zip(xs, ys):
+        ys = ys * a
+        s = s + np.sum(b * ys)
+    return s
+
+
+@pytest.mark.parametrize("fn, args", [
+    (early_return_skips_a_write, (np.array([0.5, 1.0, 2.0]), True)),
+    (early_return_skips_a_write, (np.array([0.5, 1.0, 2.0]), False)),
+    (loop_sequence_reassigned, (np.array([[1.0, 2.0], [0.5, -1.0]]),)),
+    (enumerate_sequence_reassigned, (np.array([0.5, 1.0, 2.0]),)),
+    (zip_sequence_reassigned, (np.array([0.5, 1.0]), np.array([1.5, -1.0]))),
+])
+def test_no_error_from_generated_code(fn, args):
+    wrt = tuple(i for i, a in enumerate(args) if isinstance(a, np.ndarray))
+    srcgrad.check_grads(fn, *args, wrt=wrt)

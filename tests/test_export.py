@@ -168,3 +168,20 @@ def test_export_refuses_global_arrays(tmp_path):
 def test_export_refuses_other_functions(tmp_path):
     with pytest.raises(srcgrad.SrcgradError, match="export"):
         srcgrad.export(straight.cubic, tmp_path / "exported.py")
+
+
+def test_non_finite_module_constants_export(tmp_path, monkeypatch):
+    import importlib
+
+    (tmp_path / "non_finite.py").write_text(
+        "import numpy as np\ninf = np.inf\nnan = float('nan')\nNEG = -np.inf\n\n\n"
+        "def f(x):\n    return np.sum(np.minimum(x, inf) + np.maximum(x, NEG)) + 0.0 * nan\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("non_finite")
+    monkeypatch.setitem(sys.modules, "non_finite", module)
+    from srcgrad.export import module_source
+
+    text = module_source(srcgrad.grad(module.f))
+    exported: dict = {}
+    exec(compile(text, "exported", "exec"), exported)  # noqa: S102
+    np.testing.assert_allclose(exported["f_grad"](np.array([1.0, 2.0])), [2.0, 2.0])

@@ -20,25 +20,7 @@ FUZZ = settings(max_examples=30, deadline=None, derandomize=True, database=None,
 
 #: Families whose bug is not fixed on this branch (each reported in /work/findings/fuzz.md):
 #: they fail today and must XPASS, then lose their mark, once the engine is fixed.
-KNOWN = {
-    "views": "views: a write through np.reshape(y, (-1,)) (np.moveaxis ...) is not seen in y",
-    "aliases": "aliases: writes through a dict item, tuple unpacking, `w, z = y, y` are lost",
-    "rows": "rows: `for r in y: r *= 2.0` does not change y",
-    "container": "container: `w, z = ps` then `w[:] = ...` gives a wrong gradient of ps",
-    "out": "out: np.dot(y, a, out=w) is ignored",
-    "effects": "effects: np.copyto into a parameter writes into the caller's array",
-    "fancy": "fancy: y[[0, 0]] = ... (a repeated index) gives a wrong gradient",
-    "literals": "literals: a * (-0.5) ** 2 is emitted as a * -0.5 ** 2",
-    "arithmetic": "arithmetic: negative literals in powers are folded wrongly "
-                  "(2 / (1.5 + 1e-3 * (-0.5) ** 2), ((-2)) ** 2)",
-    "casts": "casts: astype(int) does not cut the gradient",
-    "functions": "functions: np.r_ is a constant to srcgrad (also heaviside's h, einsum "
-                 "sublists, std over a length-1 axis)",
-    "complex": "complex: (x + 1j * y).imag is a constant to srcgrad; np.abs(x + 1j * y) "
-               "crashes with UFuncTypeError",
-    "walrus": "walrus: a walrus in a while condition gives a wrong gradient",
-    "integer_reassignment": "integer reassignment: `if ...: a = 2` gives gradient 0 for a",
-}
+KNOWN: dict[str, str] = {}
 
 
 def _families():

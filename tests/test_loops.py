@@ -72,6 +72,9 @@ CASES = [
     (loops.rebinds_loop_item, _arrays((3, 2)), 0),
     (loops.same_array_twice_in_zip, _arrays((3, 2)), 0),
     (loops.nested_same_index, _arrays((4,)), 0),
+    (loops.sequence_rebound_in_body, _arrays((3, 2)), 0),
+    (loops.enumerate_sequence_rebound, _arrays((4,)), 0),
+    (loops.sequence_changed_in_place, _arrays((4,)), 0),
     (writes.rows_in_loop, _arrays((4, 2), (2, 3)), (0, 1)),
     (loops.shape_changes_in_loop, _small((2, 3), (2, 1)), (0, 1)),
     (loops.shape_changes_in_nested_loop, _small((2, 3), (2, 1)), (0, 1)),
@@ -79,7 +82,8 @@ CASES = [
     (models.lstm, _small((2, 12), (3, 12), (12,), (4, 2), (3,), (3,)), (0, 1, 2, 3, 4, 5)),
 ]
 IDS = [f"{fn.__name__}-{i}" for i, (fn, _, _) in enumerate(CASES)]
-NOT_FOR_AUTOGRAD = {"augmented_in_loop", "rows_in_loop"}  # in-place ops on boxes
+NOT_FOR_AUTOGRAD = {"augmented_in_loop", "rows_in_loop",  # in-place ops on boxes
+                    "sequence_changed_in_place"}
 
 
 @pytest.mark.parametrize("fn, make, wrt", CASES, ids=IDS)

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from corpus import calls, indexing, straight, writes
+from corpus import calls, comprehensions, indexing, straight, writes
 from corpus.programs import SHAPES, load, programs, without_augmented_assignment
 from corpus.support import assert_grads_close, autograd_grads, normal, numeric_grads, srcgrad_grads
 from hypothesis import HealthCheck, Phase, assume, given, settings
@@ -93,10 +93,23 @@ CASES = [
     (writes.augmented_item, _arrays((4,), (2,)), (0, 1)),
     (writes.mask_write, _arrays((5,)), 0),
     (writes.write_into_parameter, _arrays((3,)), 0),
+    (writes.tuple_of_subscript_targets, _arrays((2,)), 0),
+    (writes.swap_items, _arrays((3,)), 0),
+    (writes.swap_rows_of_views, _arrays((3,)), 0),
+    (straight.nested_unpacking, _arrays((3,)), 0),
     (indexing.basic, _arrays((5,)), 0),
     (indexing.reversed_steps, _arrays((6,)), 0),
     (indexing.two_d, _arrays((3, 4)), 0),
     (indexing.new_axis, _arrays((3,)), 0),
+    (indexing.repeated_list_index, _arrays((2, 1), (3,)), (0, 1)),
+    (comprehensions.squares_of_positives, _arrays((5,)), 0),
+    (comprehensions.inner_function_in_a_comprehension, _arrays((3,)), 0),
+    (comprehensions.nested_generators, _arrays((3,)), 0),
+    (comprehensions.over_a_list_parameter, _with(_arrays((3,)), [np.ones(3), np.arange(3.0)]),
+     0),
+    (comprehensions.over_zip_with_unpacking, _arrays((4,)), 0),
+    (comprehensions.nested_comprehension, _arrays((3,)), 0),
+    (comprehensions.gmm_style, _with(_arrays((2,)), [np.zeros(2), np.ones(2) * 0.5]), 0),
     (indexing.integer_array, _with(_arrays((5,)), np.array([0, 2, 2, 4, -1])), 0),
     (indexing.boolean_mask, _arrays((7,)), 0),
     (indexing.rows_by_index_array, _with(_arrays((4, 3)), np.array([3, 0, 3])), 0),
@@ -130,10 +143,13 @@ def test_matches_autograd(fn, make, wrt):
                        atol=1e-12, what=fn.__name__)
 
 
-def test_in_place_update_of_shared_array_is_refused():
-    """y = x; y += 1 changes x too in NumPy; srcgrad refuses rather than differentiate a copy."""
-    with pytest.raises(srcgrad.SrcgradError, match=r"shares memory with x"):
-        srcgrad.grad(straight.augmented_keeps_input)(np.array([0.5, -1.0]))
+def test_in_place_update_of_shared_array_reaches_the_other_name():
+    """y = x; y += 1 changes x too in NumPy: the gradient is that of sum((x + 1) ** 2), and
+    the caller's array is left as it was."""
+    x = np.array([0.5, -1.0])
+    got = srcgrad.grad(straight.augmented_keeps_input)(x)
+    np.testing.assert_allclose(got, 2.0 * (x + 1.0))
+    np.testing.assert_array_equal(x, [0.5, -1.0])
 
 
 @pytest.mark.parametrize("fn", [calls.calls_decorated, calls.calls_a_gradient])

@@ -6,6 +6,7 @@ random replaces some of nondiff's) import those first, so alphabetical is fine.)
 
 from . import (  # noqa: F401
     builtins,
+    effects,
     elementwise,
     linalg,
     methods,

@@ -16,6 +16,7 @@ import math
 
 import numpy as np
 
+from ..errors import NonDifferentiableError
 from .registry import DYNAMIC, deffusion, defvjp
 
 LN2 = math.log(2.0)
@@ -62,8 +63,11 @@ def _power_base(x2):
             return "g"
         if x2 == 2:
             return "2.0 * g * x1"
+        if x2 < 1:  # x1 ** -0.5 at 0.0 is a ZeroDivisionError for a Python float
+            return f"{x2!r} * g * np.power(x1, {x2 - 1!r})"
         return f"{x2!r} * g * x1 ** {x2 - 1!r}"
-    return "unbroadcast(g * x2 * x1 ** (x2 - 1), x1)"
+    # x2 * x1 ** (x2 - 1), but 0 where x2 == 0 (as autograd and JAX: 0 ** 0 is 1 nearby too)
+    return "unbroadcast(g * x2 * np.power(x1, x2 - (x2 != 0)), x1)"
 
 
 def _power_exponent(x1):
@@ -74,7 +78,7 @@ def _power_exponent(x1):
 
 defvjp(np.power, "x1, x2", elementwise=True, x1=_power_base, x2=_power_exponent)
 defvjp(np.float_power, "x1, x2", elementwise=True,
-       x1="unbroadcast(g * x2 * np.float_power(x1, x2 - 1), x1)",
+       x1="unbroadcast(g * x2 * np.float_power(x1, x2 - (x2 != 0)), x1)",
        x2="unbroadcast(g * ans * log_base(x1), x2)")
 
 # Exponentials and logarithms.
@@ -118,6 +122,14 @@ for _extremum in (np.maximum, np.minimum, np.fmax, np.fmin):
     defvjp(_extremum, "x1, x2", elementwise=True,
            x1="unbroadcast(g * tie_share(x1, x2, ans), x1)",
            x2="unbroadcast(g * tie_share(x2, x1, ans), x2)")
+# nan_to_num replaces NaN and infinities by constants: the gradient passes where x is finite.
+defvjp(np.nan_to_num, "x, copy=True, nan=0.0, posinf=None, neginf=None", elementwise=True,
+       x="np.where(np.isfinite(x), g, 0.0)")
+
+# heaviside(x1, x2) is 0, x2 or 1 as x1 is negative, zero or positive: a step in x1 (derivative
+# 0, as autograd and JAX), and x2 wherever x1 == 0.
+defvjp(np.heaviside, "x1, x2", elementwise=True,
+       x2="unbroadcast(np.where(np.equal(x1, 0), g, 0.0), x2)")
 defvjp(np.where, "condition, x=None, y=None", elementwise=True,
        x="unbroadcast(np.where(condition, g, 0.0), x)",
        y="unbroadcast(np.where(condition, 0.0, g), y)")
@@ -138,6 +150,21 @@ def _clip_a(a_min, a_max):
 
 defvjp(np.clip, "a, a_min=None, a_max=None, out=None", elementwise=True, a=_clip_a,
        a_min="clip_min_grad(g, a, a_min, a_max)", a_max="clip_max_grad(g, a, a_min, a_max)")
+
+
+def complex_parts(what):
+    """The template of a function of complex numbers' parts (``np.imag``, ``np.angle``): refused
+    for a differentiated value, since complex differentiation is not supported."""
+    def template():
+        raise NonDifferentiableError(
+            f"{what} of a value being differentiated: srcgrad differentiates real-valued code "
+            "only", fix="write the computation with real numbers (the real and imaginary parts "
+            "as two float arrays)")
+    return template
+
+
+for _part in (np.real, np.imag, np.conj, np.angle):  # np.conjugate is np.conj
+    defvjp(_part, "x, *args, **kwargs", x=complex_parts(f"np.{_part.__name__}"))
 
 
 # A square written as a product: one adjoint contribution instead of two equal ones.

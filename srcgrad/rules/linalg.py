@@ -7,7 +7,7 @@ inverse, so it fails (LinAlgError) on a singular matrix although its gradient ex
 import numpy as np
 
 from ..runtime import _einsum_parse
-from .registry import DYNAMIC, defvjp
+from .registry import DYNAMIC, NO_GRADIENT, defvjp
 
 
 def _product_shape(x1, x2):
@@ -59,6 +59,8 @@ def _einsum(subscripts, shape_operands):
     (no letter of its own summed away, no broadcasting, no diagonal), the einsums written out:
     the gradient of ``ij,jk->ik``'s first operand is ``np.einsum('ik,jk->ij', g, b)``."""
     general = "einsum_grads(g, subscripts, operands)"
+    if not isinstance(subscripts, str):  # a variable, or the sublist form: decided when run
+        return "einsum_operand_grads(g, subscripts, operands)"
     if subscripts is DYNAMIC or shape_operands is DYNAMIC or not isinstance(subscripts, str) \
             or "." in subscripts:
         return general
@@ -82,19 +84,34 @@ def _einsum(subscripts, shape_operands):
     return "(" + ", ".join(pieces) + ",)"
 
 
+def _einsum_first(subscripts):
+    """In the sublist form (``np.einsum(a, [0, 1], b, [1, 2])``) the first argument is an
+    array."""
+    if isinstance(subscripts, str):
+        return NO_GRADIENT
+    return "einsum_operand_grads(g, subscripts, operands, first_only=True)"
+
+
 defvjp(np.einsum, "subscripts, *operands, out=None, optimize=False", sequences=("operands",),
-       shape_of=True, operands=_einsum)
+       shape_of=True, subscripts=_einsum_first, operands=_einsum)
 defvjp(np.trace, "a, offset=0, axis1=0, axis2=1, dtype=None, out=None", shape_of=True,
        a="trace_grad(g, a, offset, axis1, axis2)")
 
 
-def _norm(ord, axis):
+def _norm(ord, axis, shape_x):
     # The 2-norm of the flattened array (ord None) or of vectors along one axis: x / |x|.
+    # x may be a list of values (norm([a, b])): as an array; its gradient is cut into items.
+    array = "x" if _array_shape(shape_x) else "np.asarray(x)"
     if ord is None and axis is None:
-        return "g * x / ans"
+        return f"g * {array} / ans"
     if ord in (None, 2) and isinstance(axis, int) and axis is not DYNAMIC:
-        return "x * unreduce(g / ans, x, axis, keepdims)"
+        return f"{array} * unreduce(g / ans, x, axis, keepdims)"
     return "norm_grad(g, x, ans, ord, axis, keepdims)"
+
+
+def _array_shape(shape):
+    """Whether a ``shape_<param>`` is an array's shape (not DYNAMIC, not a list's shapes)."""
+    return isinstance(shape, tuple) and all(isinstance(n, int) for n in shape)
 
 
 defvjp(np.linalg.norm, "x, ord=None, axis=None, keepdims=False", shape_of=True, x=_norm)

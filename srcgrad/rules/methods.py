@@ -9,17 +9,60 @@ have function forms of their own, with rules here.
 import numpy as np
 
 from .. import runtime
-from .registry import defmethod, defvjp
+from ..errors import NonDifferentiableError
+from .registry import DYNAMIC, NO_GRADIENT, defmethod, defvjp, nondiff
 
-# A cast's gradient is cast back to the argument's dtype. Generated code calls x.astype(dtype)
-# as np.astype where NumPy has it (2.1+), else as the runtime helper astype.
-defvjp(runtime.astype, "x, dtype", name="astype", shape_of=True, x="astype(g, np.result_type(x))")
+# A cast's gradient is cast back to the argument's dtype; a cast to an integer or boolean dtype
+# cuts it (the result is piecewise constant), and one to a dtype not known before the code runs
+# decides when it runs. Generated code calls x.astype(dtype, ...) as the runtime helper astype
+# (np.astype takes no order=, casting= or subok=, and dtype= by position only).
+def _cast(param, reshape=False):
+    """The template of a cast of ``param`` to ``dtype`` (``reshape``: np.array's ``ndmin`` may
+    add axes, which the gradient drops)."""
+    back = f"np.reshape(g, np.shape({param}))" if reshape else "g"
+
+    def template(dtype):
+        if dtype is None:
+            return back
+        if dtype is DYNAMIC:
+            return f"cast_grad({back}, {param}, dtype)"
+        try:
+            kind = np.dtype(dtype).kind
+        except TypeError:
+            return f"cast_grad({back}, {param}, dtype)"
+        if kind in "biu":
+            return NO_GRADIENT
+        if kind not in "fc":  # (complex casts are refused before templates are asked)
+            raise NonDifferentiableError(f"a cast to {np.dtype(dtype)} has no gradient",
+                                         fix="cast to a float dtype")
+        return f"astype({back}, np.result_type({param}))"
+    return template
+
+
+# (with copy=False, x itself where it has that dtype already)
+defvjp(runtime.astype, "x, dtype, order='K', casting='unsafe', subok=True, copy=True",
+       name="astype", shape_of=True, view_of="x", always_view=False, x=_cast("x"))
 if hasattr(np, "astype"):
-    defvjp(np.astype, "x, dtype, *, copy=True, device=None", shape_of=True,
-           x="astype(g, np.result_type(x))")
+    defvjp(np.astype, "x, dtype, *, copy=True, device=None", shape_of=True, view_of="x",
+           always_view=False, x=_cast("x"))
 defvjp(np.copy, "a, order='K', subok=False", shape_of=True, a="g")
 defvjp(np.asarray, "a, dtype=None, order=None, *, device=None, copy=None, like=None",
-       a=lambda dtype: "g" if dtype is None else "astype(g, np.result_type(a))")
+       view_of="a", always_view=False,  # (a itself, where it is an array of that dtype)
+       a=_cast("a"))
+# Each may return its argument itself, or a view of it (np.array with copy=False).
+defvjp(np.array, "object, dtype=None, *, copy=True, order='K', subok=False, ndmin=0, like=None",
+       view_of="object", always_view=False, object=_cast("object", reshape=True))
+defvjp(np.asanyarray, "a, dtype=None, order=None, *, device=None, copy=None, like=None",
+       view_of="a", always_view=False, a=_cast("a"))
+for _contiguous in (np.ascontiguousarray, np.asfortranarray):
+    defvjp(_contiguous, "a, dtype=None, *, like=None", view_of="a", always_view=False,
+           a=_cast("a", reshape=True))
+
+# NumPy's scalar types called on a value (np.float32(x), np.int64(x)) are casts too.
+for _type in (np.float16, np.float32, np.float64, np.longdouble):
+    defvjp(_type, "x=0.0", name=f"np.{_type.__name__}", x="astype(g, np.result_type(x))")
+nondiff(np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64,
+        np.intp, np.uintp, np.bool_)
 
 # Reductions.
 for _name, _function in [("sum", np.sum), ("mean", np.mean), ("prod", np.prod), ("max", np.max),
@@ -33,7 +76,10 @@ for _name, _function in [("sum", np.sum), ("mean", np.mean), ("prod", np.prod), 
 defmethod("reshape", np.reshape, pack_varargs=True)
 defmethod("transpose", np.transpose, pack_varargs=True)
 defmethod("ravel", np.ravel)
-defmethod("flatten", np.ravel)  # flatten copies, ravel may not: the same for gradients
+# flatten always copies (ravel may return a view): writes into its result change nothing else.
+defvjp(np.ndarray.flatten, "a, order='C'", name="np.ndarray.flatten", shape_of=True,
+       a="np.reshape(g, np.shape(a))")
+defmethod("flatten", np.ndarray.flatten)
 defmethod("squeeze", np.squeeze)
 defmethod("swapaxes", np.swapaxes)
 defmethod("repeat", np.repeat)
@@ -46,5 +92,5 @@ defmethod("dot", np.dot)
 defmethod("trace", np.trace)
 
 # Copies and casts.
-defmethod("astype", getattr(np, "astype", runtime.astype))
+defmethod("astype", runtime.astype)
 defmethod("copy", np.copy)

@@ -20,7 +20,7 @@ nondiff(np.argmax, np.argmin, np.argsort, np.argwhere, np.nonzero, np.flatnonzer
 
 # Piecewise-constant functions.
 nondiff(np.sign, np.floor, np.ceil, np.trunc, np.rint, np.fix, np.round, np.around,
-        np.floor_divide, np.heaviside, np.signbit)
+        np.floor_divide, np.signbit)
 
 # Tests and comparisons.
 nondiff(np.isnan, np.isfinite, np.isinf, np.isposinf, np.isneginf, np.isreal, np.iscomplex,

@@ -7,6 +7,7 @@ Arithmetic operators share the rules of the NumPy functions they stand for (``a 
 import numpy as np
 
 from . import elementwise  # noqa: F401  (registers the rules aliased here)
+from .elementwise import complex_parts
 from .registry import ANY_INT, DYNAMIC, alias, defvjp, nondiff
 
 alias("+", np.add, hoistable=True)
@@ -52,11 +53,12 @@ defvjp("getitem", "x, index", shape_of=_index_shape, x=_unindex,
                    else "add_at(acc, index, g)"})
 
 # Attributes.
-defvjp("attr T", "x", shape_of=lambda x: x.T, x="g.T")
-defvjp("attr real", "x", x="g")
-defvjp("attr mT", "x", x="matrix_transpose(g)")
-nondiff("attr shape", "attr ndim", "attr size", "attr dtype", "attr itemsize", "attr nbytes",
-        "attr imag")
+defvjp("attr T", "x", shape_of=lambda x: x.T, view_of="x", x="g.T")
+# of a real value; a complex gradient is refused (as_grad)
+defvjp("attr real", "x", view_of="x", x="g")
+defvjp("attr imag", "x", x=complex_parts(".imag"))
+defvjp("attr mT", "x", view_of="x", x="matrix_transpose(g)")
+nondiff("attr shape", "attr ndim", "attr size", "attr dtype", "attr itemsize", "attr nbytes")
 
 # Lists: lst.append(x) is lst = lst + [x]. A list's adjoint is a list (None where zero).
 defvjp("list +", "x1, x2", sparse=True, x1="g[:len(x1)]", x2="g[len(x1):]")

@@ -19,8 +19,13 @@ from . import nondiff  # noqa: F401  (registers every np.random function first; 
 from .registry import defvjp
 
 
-def _params(function):
-    return str(inspect.signature(function))[1:-1]
+def _params(function) -> str:
+    """The parameters of an ``np.random`` function as written in its signature."""
+    try:
+        return str(inspect.signature(function))[1:-1]
+    except ValueError:  # NumPy 1.x: no signature object; the docstring starts with it
+        first_line = function.__doc__.lstrip().split("\n", 1)[0]
+        return first_line[first_line.index("(") + 1:first_line.rindex(")")]
 
 
 def _refuse(name, param, fix):

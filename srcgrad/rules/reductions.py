@@ -6,7 +6,9 @@ None the templates spell the broadcast out; otherwise ``unreduce`` puts the redu
 - ``prod``: exact with zeros (each element gets the product of the others).
 - ``max``/``min``/``amax``/``amin``: the gradient is split evenly among the elements that tie
   for the extremum (as autograd; JAX does the same for ``max``).
-- ``std`` at zero spread divides by zero (inf/nan), as the derivative of a square root does.
+- ``std`` where it is zero (all elements equal, or an axis of length 1): 0, the subgradient
+  with the least norm (as autograd over a length-1 axis; autograd and JAX give NaN for equal
+  elements, the derivative of a square root at 0).
 """
 
 import numpy as np
@@ -37,11 +39,17 @@ def _axes(axis, ndim):
 
 
 def _mean(axis, keepdims, shape_a):
-    if axis is None:
-        return "spread(g / np.size(a), np.shape(a))"
+    if axis is None and shape_a is DYNAMIC:
+        # (np.divide: a mean of no elements is NaN, not a ZeroDivisionError)
+        return "spread(np.divide(g, np.size(a)), np.shape(a))"
     axes = None if shape_a is DYNAMIC else _axes(axis, len(shape_a))
+    if axis is None:
+        axes = tuple(range(len(shape_a)))
+        keepdims = True  # g is a scalar: spread it
     if axes is not None:
         count = int(np.prod([shape_a[a] for a in np.atleast_1d(axes)]))
+        if count == 0:  # a mean over no elements: a has no elements either
+            return f"np.zeros({shape_a!r})"
         if keepdims is True:
             return f"spread(g / {count}, {shape_a!r})"
         if keepdims is False:
@@ -55,10 +63,6 @@ def _var(axis):
     return "var_grad(g, a, axis, ddof, keepdims)"
 
 
-def _std(axis):
-    if axis is None:
-        return "g * (a - np.mean(a)) / ((np.size(a) - ddof) * ans)"
-    return "var_grad(g / (2.0 * ans), a, axis, ddof, keepdims)"
 
 
 defvjp(np.sum, REDUCTION, reduction=True, shape_of=True, a=_spread)
@@ -72,5 +76,5 @@ for _extremum in (np.max, np.amax, np.min, np.amin):
 defvjp(np.var, "a, axis=None, dtype=None, out=None, ddof=0, keepdims=False", reduction=True, shape_of=True,
        a=_var)
 defvjp(np.std, "a, axis=None, dtype=None, out=None, ddof=0, keepdims=False", reduction=True, shape_of=True,
-       a=_std)
+       a="std_grad(g, a, ans, axis, ddof, keepdims)")
 defvjp(np.cumsum, "a, axis=None, dtype=None, out=None", shape_of=True, a="cumsum_grad(g, a, axis)")

@@ -18,6 +18,14 @@ Parameters without a template are not differentiable (an axis, a shape, an index
 may also be a function of such parameters' literal values, returning the template string; a
 parameter passed as a variable rather than a literal is given as :data:`DYNAMIC`.
 
+A template function may return :data:`NO_GRADIENT`: for those static arguments the parameter
+carries no gradient (``x.astype(int)``); where no parameter carries one, the call is treated as
+non-differentiable. Templates are checked when registered: every name a template reads must be a
+parameter, ``g``, ``ans``, ``np``, a runtime helper or a builtin, and a template function's
+parameters must be the rule's parameters, ``shape_<param>``, ``list_<param>`` or a static name
+the engine gives (:data:`STATIC_NAMES`). A static complex number or complex dtype among a call's
+arguments refuses its gradient (complex differentiation is not supported).
+
 Primitives written as Python syntax have string keys: ``"+"``, ``"@"``, ``"unary -"``,
 ``"getitem"``, ``"attr T"`` ... Methods (``x.sum(axis=0)``) map to functions with
 :func:`defmethod`.
@@ -25,14 +33,17 @@ Primitives written as Python syntax have string keys: ``"+"``, ``"@"``, ``"unary
 
 from __future__ import annotations
 
+import builtins
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import gast
+import numpy as np
 
-from ..errors import RuleError
+from .. import runtime
+from ..errors import NonDifferentiableError, RuleError, SrcgradError
 
 Template = str | Callable[..., str]
 
@@ -41,7 +52,12 @@ DYNAMIC = type("Dynamic", (), {"__repr__": lambda self: "DYNAMIC"})()
 
 #: An integer whose value is not known before the code runs (a loop counter), given to shape
 #: functions (see :func:`defvjp`'s ``shape``) where a shape expression would hold one.
+_MISSING = object()
+
 ANY_INT = type("AnyInt", (), {"__repr__": lambda self: "ANY_INT"})()
+
+#: Returned by a template function: for these static arguments the parameter has no gradient.
+NO_GRADIENT = type("NoGradient", (), {"__repr__": lambda self: "NO_GRADIENT"})()
 
 _RESERVED = {"g", "ans"}
 
@@ -64,6 +80,10 @@ class Rule:
     reduction: bool = False
     hoistable: bool = False
     shape_of: Callable[..., Any] | None = None
+    #: The parameter whose memory the result may share (a view of it), or None (a new array).
+    view_of: str | None = None
+    #: For a view: whether it always is one (transpose) or may be a copy (reshape).
+    always_view: bool = True
     _parsed: dict[str, gast.expr] = field(default_factory=dict, repr=False)
 
     @property
@@ -84,12 +104,11 @@ class Rule:
 
         With ``accumulate``, the template that adds into an existing adjoint ``acc`` in place.
         """
+        refuse_complex(self.name, static)
         template = self.accumulate[param] if accumulate else self.adjoints[param]
-        if callable(template):
-            wanted = inspect.signature(template).parameters
-            text = template(**{k: static.get(k, DYNAMIC) for k in wanted})
-        else:
-            text = template
+        text = _instantiate(template, static)
+        if text is NO_GRADIENT:
+            return None
         cached = self._parsed.get(text)
         if cached is None:
             try:
@@ -103,8 +122,24 @@ class Rule:
                     cached = None
             if cached is None:
                 raise RuleError(f"rule for {self.name}: template {text!r} is not an expression")
+            _check_names(self.name, text, cached, set(self.signature.parameters) |
+                         ({"acc"} if accumulate else set()))
             self._parsed[text] = cached
         return cached
+
+
+    def cut(self, static: dict[str, Any]) -> bool:
+        """Whether, for these static arguments, no parameter carries a gradient (a cast to an
+        integer dtype): the call is then a constant for differentiation."""
+        if not self.adjoints:
+            return False
+        for template in self.adjoints.values():
+            try:
+                if _instantiate(template, static) is not NO_GRADIENT:
+                    return False
+            except SrcgradError:  # raised again, with the line, if the call is differentiated
+                return False
+        return True
 
 
 @dataclass
@@ -122,6 +157,12 @@ class Method:
 
 _RULES: dict[Any, Rule] = {}
 _METHODS: dict[str, Method] = {}
+_changes = [0]  # how many registrations so far: code made before one may be stale
+
+
+def generation() -> int:
+    """A number that grows with every registration (a new or replaced rule or method)."""
+    return _changes[0]
 
 
 def _key(primitive: Any) -> Any:
@@ -165,7 +206,8 @@ def defvjp(primitive: Any, params: str, *, name: str | None = None,
            sequences: tuple[str, ...] = (), elementwise: bool = False,
            accumulate: dict[str, str] | None = None, returns_sequence: bool = False,
            sparse: bool = False, reduction: bool = False,
-           shape_of: bool | Callable[..., Any] = False, **adjoints: Template) -> Rule:
+           shape_of: bool | Callable[..., Any] = False, view_of: str | None = None,
+           always_view: bool = True, **adjoints: Template) -> Rule:
     """Register the reverse-mode rule of ``primitive``.
 
     ``params`` is the primitive's parameter list as in a ``def`` (``"a, axis=None,
@@ -189,6 +231,10 @@ def defvjp(primitive: Any, params: str, *, name: str | None = None,
     shape (for a primitive too costly to call, or a syntax key). Elementwise rules need none.
     A template may then also read ``shape_<param>``: the shape of that argument where known
     before the code runs (the gradient is specialised on its arguments' shapes), else DYNAMIC.
+    ``view_of`` names the parameter whose memory the result shares (``np.transpose(a)`` is a
+    view of ``a``): writes through either are seen by the other (:mod:`srcgrad.aliasing`);
+    ``always_view=False`` says it may be a copy instead (``np.reshape``). A view's adjoint
+    template must be its inverse (views only move elements): writes are carried back with it.
 
     Returns the :class:`Rule`; registering a primitive again replaces its rule.
     """
@@ -207,14 +253,43 @@ def defvjp(primitive: Any, params: str, *, name: str | None = None,
         if param not in names:
             raise RuleError(f"rule for {rule_name}: sequence parameter {param!r} is not one "
                             "of its parameters")
+    for param, template in adjoints.items():
+        _validate(rule_name, param, template, names, accumulate=False)
+    for param, template in (accumulate or {}).items():
+        _validate(rule_name, param, template, names, accumulate=True)
     rule = Rule(key=_key(primitive), name=rule_name, signature=signature,
                 adjoints=dict(adjoints), sequences=frozenset(sequences),
                 elementwise=elementwise, accumulate=dict(accumulate or {}),
                 returns_sequence=returns_sequence, sparse=sparse, reduction=reduction,
                 callable=None if isinstance(primitive, str) else primitive,
-                shape_of=(primitive if shape_of is True else shape_of or None))
+                shape_of=(primitive if shape_of is True else shape_of or None),
+                view_of=view_of, always_view=always_view)
+    if view_of is not None and view_of not in names:
+        raise RuleError(f"rule for {rule_name}: view_of={view_of!r} is not one of its parameters")
     _RULES[rule.key] = rule
+    _changes[0] += 1
     return rule
+
+
+# ---------------------------------------------------------------------------------------------
+# Objects whose subscript is an operation (np.r_[a, b]): their rules, by the object.
+# ---------------------------------------------------------------------------------------------
+
+_SUBSCRIPTS: dict[int, tuple[Any, Rule]] = {}
+
+
+def defsubscript(obj: Any, params: str, *, name: str, **adjoints: Template) -> Rule:
+    """Register the rule of ``obj[index]`` for an object whose subscript computes a value from
+    the index (``np.r_[a, 0.0, b]``); ``params`` names the index (``"index"``)."""
+    rule = defvjp(f"{name}[]", params, name=name, sequences=tuple(adjoints), **adjoints)
+    _SUBSCRIPTS[id(obj)] = (obj, rule)
+    return rule
+
+
+def lookup_subscript(obj: Any) -> Rule | None:
+    """The rule of ``obj[index]`` registered with :func:`defsubscript`, or None."""
+    found = _SUBSCRIPTS.get(id(obj))
+    return found[1] if found is not None and found[0] is obj else None
 
 
 def nondiff(*primitives: Any, params: str = "*args, **kwargs") -> None:
@@ -228,6 +303,7 @@ def nondiff(*primitives: Any, params: str = "*args, **kwargs") -> None:
             key=_key(primitive), name=rule_name, signature=_signature(rule_name, params),
             adjoints={}, differentiable=False,
             callable=None if isinstance(primitive, str) else primitive)
+        _changes[0] += 1
 
 
 def alias(key: Any, primitive: Any, *, hoistable: bool = False) -> Rule:
@@ -240,14 +316,17 @@ def alias(key: Any, primitive: Any, *, hoistable: bool = False) -> Rule:
                    adjoints=rule.adjoints, sequences=rule.sequences,
                    differentiable=rule.differentiable, elementwise=rule.elementwise,
                    callable=rule.callable, accumulate=rule.accumulate,
-                   reduction=rule.reduction, hoistable=hoistable, shape_of=rule.shape_of)
+                   reduction=rule.reduction, hoistable=hoistable, shape_of=rule.shape_of,
+                   view_of=rule.view_of, always_view=rule.always_view)
     _RULES[aliased.key] = aliased
+    _changes[0] += 1
     return aliased
 
 
 def defmethod(name: str, function: Any, *, pack_varargs: bool = False) -> None:
     """Let ``x.name(...)`` be differentiated as ``function(x, ...)``."""
     _METHODS[name] = Method(name, function, pack_varargs)
+    _changes[0] += 1
 
 
 @dataclass
@@ -301,3 +380,180 @@ def lookup_method(name: str) -> Method | None:
 def all_rules() -> list[Rule]:
     """Every registered rule, for documentation and listing."""
     return list(_RULES.values())
+
+
+@dataclass
+class Effect:
+    """A call that writes into one of its arguments (``np.copyto(dst, src)`` writes ``dst``).
+
+    The engine differentiates it as ``dst[index] = value``, the write it makes, where
+    ``index`` (default: the whole array) and ``value`` are templates over the call's
+    parameters; with ``value`` None the call is refused (``refusal`` says what to do instead).
+    """
+
+    key: Any
+    name: str
+    signature: inspect.Signature
+    writes: str
+    value: Template | None
+    index: Template | None = None
+    refusal: str = ""
+
+    def template(self, which: str, static: dict[str, Any]) -> str | None:
+        """The text of the ``index`` or ``value`` template for these literal arguments."""
+        return _instantiate(getattr(self, which), static)
+
+
+_EFFECTS: dict[Any, Effect] = {}
+_EFFECT_METHODS: dict[str, Effect] = {}
+
+
+def defeffect(primitive: Any, params: str, *, writes: str, value: Template | None,
+              index: Template | None = None, name: str | None = None, method: str | None = None,
+              refusal: str = "") -> Effect:
+    """Register a call that writes into its argument ``writes`` (see :class:`Effect`).
+
+    ``method`` also makes ``x.<method>(...)`` such a call, with ``x`` as the first parameter
+    (``y.sort()`` sorts ``y`` in place). Templates read the parameters, ``np`` and the runtime
+    helpers, as adjoint templates do.
+    """
+    effect_name = name or _default_name(primitive)
+    signature = _signature(effect_name, params)
+    if writes not in signature.parameters:
+        raise RuleError(f"effect of {effect_name}: writes={writes!r} is not one of its parameters")
+    effect = Effect(_key(primitive), effect_name, signature, writes, value, index, refusal)
+    _EFFECTS[effect.key] = effect
+    if method is not None:
+        _EFFECT_METHODS[method] = effect
+    return effect
+
+
+def lookup_effect(primitive: Any) -> Effect | None:
+    """The effect registered for ``primitive``, or None."""
+    try:
+        return _EFFECTS.get(_key(primitive))
+    except TypeError:
+        return None
+
+
+def lookup_effect_method(name: str) -> Effect | None:
+    """The effect of the method call ``x.name(...)`` (``sort``, ``fill``), or None."""
+    return _EFFECT_METHODS.get(name)
+
+
+# ---------------------------------------------------------------------------------------------
+# Templates: instantiation, checks at registration, and static refusals (complex values).
+# ---------------------------------------------------------------------------------------------
+
+#: Static names the engine gives template functions besides the rule's parameters and their
+#: ``shape_<param>``/``list_<param>``: whether a subscript's index picks each element at most
+#: once (the ``"getitem"`` rule).
+STATIC_NAMES = frozenset({"basic_index"})
+
+_HELPERS = frozenset(name for name, value in vars(runtime).items()
+                     if inspect.isfunction(value) and value.__module__ == runtime.__name__)
+_TEMPLATE_GLOBALS = _HELPERS | {"g", "ans", "np"} | set(vars(builtins))
+
+
+def _instantiate(template: Template, static: dict[str, Any]) -> Any:
+    """A template's text for these static arguments (or NO_GRADIENT)."""
+    if not callable(template):
+        return template
+    wanted = inspect.signature(template).parameters
+    return template(**{k: static.get(k, DYNAMIC) for k in wanted})
+
+
+def _validate(rule_name: str, param: str, template: Template, names: set[str], *,
+              accumulate: bool) -> None:
+    """Check a template when its rule is registered (see the module docstring)."""
+    if callable(template):
+        for arg in inspect.signature(template).parameters:
+            base = arg.removeprefix("shape_").removeprefix("list_")
+            if base not in names and arg not in STATIC_NAMES:
+                raise RuleError(f"rule for {rule_name}: the template function of {param!r} takes "
+                                f"{arg!r}, which is neither a parameter of the rule, shape_ or "
+                                f"list_ of one, nor one of {sorted(STATIC_NAMES)}")
+        return
+    try:
+        tree = gast.parse(template, mode="eval").body
+    except SyntaxError:
+        tree = None
+    if tree is None and accumulate:
+        try:
+            tree = gast.parse(template).body[0]
+        except SyntaxError:
+            tree = None
+    if tree is None:
+        raise RuleError(f"rule for {rule_name}: template {template!r} of {param!r} is not a "
+                        "Python expression")
+    _check_names(rule_name, template, tree, names | ({"acc"} if accumulate else set()))
+
+
+def _check_names(rule_name: str, text: str, tree: gast.AST, names: set[str]) -> None:
+    """Every name ``tree`` reads is a parameter, g, ans, np, a runtime helper or a builtin;
+    every ``np.a.b`` it names exists."""
+    bound = {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)
+             and isinstance(n.ctx, (gast.Store, gast.Param))}
+    for node in gast.walk(tree):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and \
+                node.id not in names | bound | _TEMPLATE_GLOBALS:
+            raise RuleError(f"rule for {rule_name}: template {text!r} reads {node.id!r}, which is "
+                            "neither a parameter of the rule, g, ans, np, a runtime helper nor a "
+                            "builtin")
+        if isinstance(node, gast.Attribute) and _np_path(node) is not None:
+            path, value = _np_path(node), np
+            for part in path:
+                value = getattr(value, part, _MISSING)
+                if value is _MISSING:
+                    raise RuleError(f"rule for {rule_name}: template {text!r} names "
+                                    f"np.{'.'.join(path)}, which NumPy does not have")
+
+
+def _np_path(node: gast.Attribute) -> list[str] | None:
+    """``["linalg", "inv"]`` for ``np.linalg.inv``; None for an attribute of anything else."""
+    path = []
+    while isinstance(node, gast.Attribute):
+        path.append(node.attr)
+        node = node.value
+    if isinstance(node, gast.Name) and node.id == "np":
+        return path[::-1]
+    return None
+
+
+def is_complex(value: Any, dtype: bool = False) -> bool:
+    """Whether a static argument is a complex number, a complex dtype or type, or a complex
+    array; with ``dtype``, a string naming a complex dtype counts too."""
+    if isinstance(value, (complex, np.complexfloating)):
+        return True
+    if isinstance(value, type):
+        return issubclass(value, (complex, np.complexfloating))
+    if isinstance(value, (np.dtype, np.ndarray)):
+        return value.dtype.kind == "c" if isinstance(value, np.ndarray) else value.kind == "c"
+    if dtype and isinstance(value, str):
+        try:
+            return np.dtype(value).kind == "c"
+        except TypeError:
+            return False
+    if isinstance(value, tuple):
+        return any(is_complex(v) for v in value)
+    return False
+
+
+def static_global(value: Any) -> Any:
+    """``value`` (a global a call passes) where templates may specialise on it: a type or dtype
+    (``int``, ``np.float32``), a complex number or array; else DYNAMIC."""
+    if isinstance(value, (type, np.dtype)) or is_complex(value):
+        return value
+    return DYNAMIC
+
+
+def refuse_complex(rule_name: str, static: dict[str, Any]) -> None:
+    """Raise NonDifferentiableError where a differentiated call has a complex static argument
+    (``x * 1j``, ``x.astype(complex)``): complex differentiation is not supported."""
+    for param, value in static.items():
+        if is_complex(value, dtype=param == "dtype"):
+            raise NonDifferentiableError(
+                f"{rule_name} makes a complex value from one being differentiated; srcgrad "
+                "differentiates real-valued code only",
+                fix="write the computation with real numbers (the real and imaginary parts as "
+                    "two float arrays)")

@@ -16,7 +16,7 @@ the output does not depend on); ``unsplit`` fills those with zeros.
 import numpy as np
 
 from ..errors import NonDifferentiableError, RuleError
-from .registry import DYNAMIC, defvjp
+from .registry import DYNAMIC, defsubscript, defvjp
 
 
 def _unreshape(order):
@@ -33,11 +33,12 @@ def _reshape_shape(a, shape, order="C", *, copy=None):
     return np.reshape(a, shape, order=order)
 
 
-defvjp(np.reshape, "a, shape, order='C', *, copy=None", shape_of=_reshape_shape, a=_unreshape)
-defvjp(np.ravel, "a, order='C'", shape_of=True, a=_unreshape)
-defvjp(np.expand_dims, "a, axis", shape_of=True, a="np.reshape(g, np.shape(a))")
-defvjp(np.squeeze, "a, axis=None", shape_of=True, a="np.reshape(g, np.shape(a))")
-defvjp(np.broadcast_to, "array, shape, subok=False", shape_of=True, array="unbroadcast(g, array)")
+defvjp(np.reshape, "a, shape, order='C', *, copy=None", shape_of=_reshape_shape,
+       view_of="a", always_view=False, a=_unreshape)
+defvjp(np.ravel, "a, order='C'", shape_of=True, view_of="a", always_view=False, a=_unreshape)
+defvjp(np.expand_dims, "a, axis", shape_of=True, view_of="a", a="np.reshape(g, np.shape(a))")
+defvjp(np.squeeze, "a, axis=None", shape_of=True, view_of="a", a="np.reshape(g, np.shape(a))")
+defvjp(np.broadcast_to, "array, shape, subok=False", shape_of=True, view_of="array", array="unbroadcast(g, array)")
 
 
 def _untranspose(axes):
@@ -48,15 +49,16 @@ def _untranspose(axes):
     return "untranspose(g, axes)"
 
 
-defvjp(np.transpose, "a, axes=None", shape_of=True, a=_untranspose)
-defvjp(np.swapaxes, "a, axis1, axis2", shape_of=True, a="np.swapaxes(g, axis1, axis2)")
-defvjp(np.moveaxis, "a, source, destination", shape_of=True, a="np.moveaxis(g, destination, source)")
-defvjp(np.flip, "m, axis=None", shape_of=True, m="np.flip(g, axis)")
+defvjp(np.transpose, "a, axes=None", shape_of=True, view_of="a", a=_untranspose)
+defvjp(np.swapaxes, "a, axis1, axis2", shape_of=True, view_of="a", a="np.swapaxes(g, axis1, axis2)")
+defvjp(np.moveaxis, "a, source, destination", shape_of=True,
+       view_of="a", a="np.moveaxis(g, destination, source)")
+defvjp(np.flip, "m, axis=None", shape_of=True, view_of="m", m="np.flip(g, axis)")
 # np.diag makes a matrix from a vector, or takes a matrix's diagonal: the adjoint does the other.
 defvjp(np.diag, "v, k=0", shape_of=True, v="undiag(g, v, k)")
-defvjp(np.fliplr, "m", shape_of=True, m="np.fliplr(g)")
-defvjp(np.flipud, "m", shape_of=True, m="np.flipud(g)")
-defvjp(np.rot90, "m, k=1, axes=(0, 1)", shape_of=True, m="np.rot90(g, -k, axes)")
+defvjp(np.fliplr, "m", shape_of=True, view_of="m", m="np.fliplr(g)")
+defvjp(np.flipud, "m", shape_of=True, view_of="m", m="np.flipud(g)")
+defvjp(np.rot90, "m, k=1, axes=(0, 1)", shape_of=True, view_of="m", m="np.rot90(g, -k, axes)")
 
 
 def _unroll(shift):
@@ -102,6 +104,11 @@ defvjp(np.vsplit, "ary, indices_or_sections", returns_sequence=True,
        ary="unsplit(g, ary, indices_or_sections, 0)")
 defvjp(np.dsplit, "ary, indices_or_sections", returns_sequence=True,
        ary="unsplit(g, ary, indices_or_sections, 2)")
+
+# np.r_[a, b, 0:3] and np.c_[a, b] join their index's items (along the first and the last
+# axis): each item's adjoint is where its elements went.
+defsubscript(np.r_, "index", name="np.r_", index="unconcat_index(g, np.r_, index)")
+defsubscript(np.c_, "index", name="np.c_", index="unconcat_index(g, np.c_, index)")
 
 # Copies: the adjoint sums over them.
 defvjp(np.tile, "A, reps", shape_of=True, A="untile(g, A, reps)")

@@ -41,3 +41,8 @@ def overlapping_slices(x):
 
 def row_tail(m):
     return np.sum(m[-1] * m[1:, 0:1])
+
+
+def repeated_list_index(c, a):
+    w = c[[-1, -1]]  # a list picks rows: (2, 1) from (2, 1), not one element
+    return np.sum(w * a)

@@ -349,3 +349,28 @@ def shape_changes_in_loop(a, c):
         a = a + c
         c = np.sin(a)
     return np.sum(a)
+
+
+def sequence_rebound_in_body(M):
+    s = 0.0
+    for row in M:  # runs over the M of the start
+        M = M * 2.0
+        s = s + np.sum(row * M)
+    return s
+
+
+def enumerate_sequence_rebound(xs):
+    s = 0.0
+    for i, v in enumerate(xs):
+        xs = xs * 3.0
+        s = s + v * np.sum(xs) * i
+    return s
+
+
+def sequence_changed_in_place(x):
+    y = x * 1.0
+    s = 0.0
+    for v in y:  # sees the doubled values
+        y *= 2.0
+        s = s + v
+    return s

@@ -273,3 +273,8 @@ def mixed_int_float(x):
 def chained_assignment(x):
     a = b = x * 2.0
     return np.sum(a * b)
+
+
+def nested_unpacking(x):
+    a, (b, c) = x[0], (x[1], x[2])
+    return a * b * c

@@ -98,9 +98,9 @@ def class_definition(x):
     return np.sum(x)
 
 
-def comprehension_on_wrt(x):
-    parts = [v * 2.0 for v in x]  # <- here
-    return np.sum(parts)
+def set_comprehension_on_wrt(x):
+    parts = {v * 2.0 for v in x}  # <- here
+    return sum(parts)
 
 
 def math_on_wrt(x):

@@ -49,3 +49,22 @@ def write_through_alias(x):
     z = y
     z[0] = 5.0
     return np.sum(y * x)
+
+
+def tuple_of_subscript_targets(x):
+    s = np.zeros(4)
+    for i in range(0, 4, 2):
+        (s[i], s[i + 1]) = (x[i // 2] * 2.0, x[i // 2] ** 2)
+    return np.sum(s * s)
+
+
+def swap_items(x):
+    s = x * 1.0
+    s[0], s[1] = s[1], s[0]
+    return np.sum(s * np.arange(3.0))
+
+
+def swap_rows_of_views(x):
+    m = np.outer(x, x)
+    m[0], m[1] = m[1], m[0]  # rows are views: row 1 ends as the new row 0 (as in NumPy)
+    return np.sum(m * np.arange(9.0).reshape(3, 3))

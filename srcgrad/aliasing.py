@@ -1,0 +1,626 @@
+"""Memory that names share, and writes into it: the alias/effect pass.
+
+NumPy code shares memory through views (``v = y.T``, ``row = y[i]``, ``a = b``, items of
+lists) and changes it in place (``v *= 2``, ``v[0] = 1``, ``np.copyto(v, x)``). The backward
+pass follows names, not memory: a write through ``v`` must also give every other name that sees
+that memory and is read later its new value, as an operation the backward pass can follow.
+
+Reads: the normalized function; each assignment's :class:`~srcgrad.normalize.Op` (a rule says
+with ``view_of`` whose memory its result may share), ``sg_inplace`` on assignments that change
+their target's memory (``y += e`` computed as ``y = y + e``, ``lst.append``), and writes
+``x[index] = v`` (``out=`` and effect calls are already such writes).
+Writes: after each write whose memory another live name sees, statements that carry the change
+to it: back into the names it was viewed from (``y[i] = row``, ``y = np.transpose(v)``), then
+views made again (``v = y[:2]``) and copies (``b = a``); parameters whose arrays are written are
+copied first, so the caller's arrays stay as they were. Where it cannot tell statically which
+names see the written memory, it raises :class:`~srcgrad.errors.UnsupportedSyntaxError` naming
+the line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gast
+import numpy as np
+
+from . import ir, runtime
+from .errors import UnsupportedSyntaxError
+from .ir import atom_names, bodies, walk_statements
+from .names import Namer
+from .normalize import Op, bind_op, name, static_value
+from .parse import Source
+from .rules import registry
+from .rules.registry import DYNAMIC
+
+
+@dataclass(frozen=True)
+class Buffer:
+    """Memory of its own: a new array or object (``site``: the statement that made it), a
+    parameter's (``("param", p)``), an item of a parameter's container, or a global's."""
+
+    site: Any
+    old: bool = False  # made by an earlier iteration of a loop around
+
+
+@dataclass(frozen=True)
+class View:
+    """A view of ``parent`` made by the statement ``stmt`` (``exact``: always a view)."""
+
+    parent: Any
+    stmt: Any
+    exact: bool
+    reads: tuple = ()  # (name, version) of the other names the statement read
+
+
+@dataclass(frozen=True)
+class Items:
+    """A list, tuple or dict (a new object) holding ``items`` (None: not known), a dict's
+    under ``keys``."""
+
+    site: Any
+    items: tuple | None
+    old: bool = False
+    keys: tuple | None = None
+
+
+@dataclass(frozen=True)
+class Mixed:
+    """One of ``options``, or something that may share memory with them."""
+
+    options: frozenset
+
+
+def _roots(value) -> set:
+    """The memory a write through ``value`` changes."""
+    if value is None:
+        return set()
+    if isinstance(value, View):
+        return _roots(value.parent)
+    if isinstance(value, Mixed):
+        return set().union(*(_roots(v) for v in value.options))
+    return {value}
+
+
+def _seen(value) -> set:
+    """The memory whose changes ``value`` sees (a container: that of its items too)."""
+    found = _roots(value)
+    if isinstance(value, Items):
+        found |= set().union(*(_seen(v) for v in value.items or ()))
+    for root in list(found):
+        if isinstance(root, Items) and root.items is None:
+            found.add(("items of", root.site))  # a parameter's container: its items unknown
+    if isinstance(value, Mixed):
+        found |= set().union(*(_seen(v) for v in value.options))
+    return found
+
+
+def _marks(root) -> set:
+    """What a container whose items are not known holds, if ``root`` is one of its items."""
+    if isinstance(root, Buffer) and isinstance(root.site, tuple) and root.site[0] == "item":
+        return {root, ("items of", root.site[1])}
+    return {root}
+
+
+def _chain(value) -> list | None:
+    """``[value, parent, ..., root]``, views of one array (each certainly a view, or maybe a
+    copy), else None."""
+    found = []
+    while isinstance(value, View):
+        found.append(value)
+        value = value.parent
+    if not isinstance(value, Buffer):
+        return None
+    return found + [value]
+
+
+def _join(a, b):
+    if a == b:
+        return a
+    options = set()
+    for value in (a, b):
+        if isinstance(value, Mixed):
+            options |= value.options
+        elif value is not None:
+            options.add(value)
+    return Mixed(frozenset(options))
+
+
+def _aged(value, sites: set):
+    """``value`` as seen one iteration later: memory made in the loop is then an old one."""
+    if isinstance(value, Buffer) and value.site in sites:
+        return Buffer(value.site, True)
+    if isinstance(value, Items):
+        items = None if value.items is None else tuple(_aged(v, sites) for v in value.items)
+        return Items(value.site, items, value.old or value.site in sites, value.keys)
+    if isinstance(value, View):
+        return View(_aged(value.parent, sites), value.stmt, value.exact, value.reads)
+    if isinstance(value, Mixed):
+        return Mixed(frozenset(_aged(v, sites) for v in value.options))
+    return value
+
+
+class _Refused(Exception):
+    """A view whose writes cannot be carried back; becomes an error at the write's line."""
+
+
+class _Aliasing:
+    def __init__(self, fdef: gast.FunctionDef, source: Source, namer: Namer,
+                 containers: set[str], scalars: set[str]):
+        self.source = source
+        self.namer = namer
+        self.params = [a.id for a in fdef.args.posonlyargs + fdef.args.args +
+                       fdef.args.kwonlyargs]
+        self.locals = set(self.params) | ir.assigned_in(fdef.body)
+        self.containers = containers
+        self.scalars = scalars
+        self.copied: set[str] = set()  # parameters whose arrays the function writes into
+        self.versions: dict[str, int] = {}
+        self.emit = True
+        self.breaks: list[list] = []
+
+    # -- values ------------------------------------------------------------------------------
+    def start(self) -> dict:
+        state = {}
+        for p in self.params:
+            if p in self.containers:
+                state[p] = Items(("param", p), None)
+            elif p not in self.scalars:
+                state[p] = Buffer(("param", p))
+        return state
+
+    def atom_value(self, atom, state):
+        if isinstance(atom, gast.Name):
+            if atom.id in self.locals:
+                return state.get(atom.id)
+            return Buffer(("global", atom.id))
+        if isinstance(atom, (gast.Tuple, gast.List)):
+            return Items(id(atom), tuple(self.atom_value(e, state) for e in atom.elts))
+        return None
+
+    def value_of(self, stmt, state):
+        """The value ``stmt`` (a one-target assignment) gives its target."""
+        op: Op = stmt.sg_op
+        target = stmt.targets[0].id
+        if op.kind == "copy":
+            return self.atom_value(op.bound["x"], state)
+        if op.kind in ("tuple", "dict"):
+            return Items(id(stmt), tuple(self.atom_value(e, state) for e in op.elements),
+                         keys=tuple(op.static["keys"]) if op.kind == "dict" else None)
+        if target in self.scalars:
+            return None
+        if op.kind == "opaque":
+            seen = {self.atom_value(name(n), state) for n in atom_names(stmt.value)} - {None}
+            return Mixed(frozenset(seen | {Buffer(id(stmt))})) if seen else Buffer(id(stmt))
+        if op.kind != "rule":
+            return Buffer(id(stmt))
+        rule = op.rule
+        if rule.key == "getitem":
+            return self.item(stmt, op, state)
+        if rule.key == "list +":
+            parts = [self.atom_value(op.bound[p], state) for p in ("x1", "x2")]
+            if all(isinstance(p, Items) and p.items is not None for p in parts):
+                return Items(id(stmt), parts[0].items + parts[1].items)
+            return Mixed(frozenset(p for p in parts if p is not None) | {Buffer(id(stmt))})
+        if rule.view_of is not None:
+            base = self.atom_value(op.bound.get(rule.view_of), state)
+            if base is None or isinstance(base, Items):  # a number, or a new array from a list
+                return None if base is None else Buffer(id(stmt))
+            return self.view(stmt, base, rule.always_view, op.bound.get(rule.view_of))
+        if rule.returns_sequence:
+            seen = {self.atom_value(a, state) for a in op.bound.values()} - {None}
+            return Mixed(frozenset({View(v, stmt, False) for v in seen} | {Buffer(id(stmt))}))
+        return Buffer(id(stmt))
+
+    def item(self, stmt, op: Op, state):
+        """``x[index]``: an item of a container, or a view (or copy) of an array."""
+        base = self.atom_value(op.bound["x"], state)
+        if isinstance(base, Items):
+            index = op.static.get("index")
+            if base.items is None:  # a container parameter: its items are memory of their own
+                key = index if isinstance(index, (int, str)) else "*"
+                return Buffer(("item", base.site, key))
+            if base.keys is not None and index in base.keys:
+                return base.items[base.keys.index(index)]
+            if base.keys is None and isinstance(index, int) and \
+                    -len(base.items) <= index < len(base.items):
+                return base.items[index]
+            if isinstance(index, slice) and base.keys is None:
+                return Items(id(stmt), base.items[index])
+            return Mixed(frozenset(v for v in base.items if v is not None)) or None
+        if base is None:
+            return None
+        if op.static.get("basic_index") is not True:  # maybe fancy indexing: maybe a copy
+            return self.view(stmt, base, False, op.bound["x"])
+        # integers alone may pick a single number (a copy); a slice keeps an axis: a view
+        index = op.bound["index"]
+        whole = index.elts if isinstance(index, gast.Tuple) else [index]
+        exact = any(isinstance(i, gast.Slice) or isinstance(i, gast.Constant) and
+                    (i.value is None or i.value is Ellipsis) for i in whole)
+        return self.view(stmt, base, exact, op.bound["x"])
+
+    def view(self, stmt, base, exact: bool, operand):
+        others = atom_names(stmt.value) - atom_names(operand)
+        return View(base, stmt, exact, tuple(sorted((n, self.versions.get(n, 0))
+                                                    for n in others)))
+
+    # -- statements ----------------------------------------------------------------------------
+    def block(self, stmts: list, state: dict, live_out: set) -> tuple[list, dict]:
+        after = [set() for _ in stmts]
+        reads = set(live_out)
+        for i in range(len(stmts) - 1, -1, -1):
+            after[i] = set(reads)
+            reads |= ir.reads_in([stmts[i]])
+        out = []
+        for stmt, live in zip(stmts, after):
+            new, state = self.statement(stmt, state, live)
+            out.extend(new)
+        return out, state
+
+    def statement(self, stmt, state: dict, live: set) -> tuple[list, dict]:
+        if isinstance(stmt, (gast.For, gast.While)):
+            return [stmt], self.loop(stmt, state, live)
+        if isinstance(stmt, gast.If):
+            then_body, then_state = self.block(stmt.body, dict(state), live)
+            else_body, else_state = self.block(stmt.orelse, dict(state), live)
+            if self.emit:
+                stmt.body, stmt.orelse = then_body, else_body
+            return [stmt], {v: _join(then_state.get(v), else_state.get(v))
+                            for v in set(then_state) | set(else_state)}
+        if isinstance(stmt, gast.Break):
+            if self.breaks:
+                self.breaks[-1].append(dict(state))
+            return [stmt], state
+        if not isinstance(stmt, gast.Assign):
+            return [stmt], state
+        if ir.is_write(stmt):
+            before, after = self.write(stmt, stmt.targets[0].value.id, state, live,
+                                       memory=True)
+            return before + [stmt] + after, state
+        if getattr(stmt, "sg_inplace", False):
+            target = stmt.targets[0].id
+            before, after = self.write(stmt, target, state, live, memory=False)
+            self.versions[target] = self.versions.get(target, 0) + 1
+            return before + [stmt] + after, state
+        targets = ir.targets_of(stmt)
+        if isinstance(stmt.targets[0], gast.Name):
+            state[targets[0]] = self.value_of(stmt, state)
+        else:  # a, b = f(...): each may share memory with what f read
+            seen = {self.atom_value(name(n), state) for n in atom_names(stmt.value)} - {None}
+            for t in targets:
+                state[t] = Mixed(frozenset(seen | {Buffer(id(stmt))})) if seen \
+                    else Buffer(id(stmt))
+        for t in targets:
+            self.versions[t] = self.versions.get(t, 0) + 1
+        return [stmt], state
+
+    def loop(self, loop, state: dict, live: set) -> dict:
+        sites = {id(s) for s in walk_statements(loop.body)}
+        live_in = live | ir.reads_in([loop]) | atom_names(getattr(loop, "iter", None)) | \
+            atom_names(getattr(loop, "test", None))
+        if isinstance(loop, gast.For):
+            state = dict(state, **{loop.target.id: None})
+        head, emit = dict(state), self.emit
+        self.emit = False
+        for _ in range(20):  # the state at the loop's start, over any number of iterations
+            self.breaks.append([])
+            self.next_iteration(loop)
+            _, end = self.block(loop.body, dict(head), live_in)
+            self.breaks.pop()
+            new = {v: _join(head.get(v), _aged(end.get(v), sites)) for v in set(head) | set(end)}
+            if new == head:
+                break
+            head = new
+        self.emit = emit
+        self.breaks.append([])
+        self.next_iteration(loop)
+        body, end = self.block(loop.body, dict(head), live_in)
+        exits = self.breaks.pop()
+        if self.emit:
+            loop.body = body
+        after = dict(head)
+        for other in [end] + exits:
+            after = {v: _join(after.get(v), other.get(v)) for v in set(after) | set(other)}
+        return after
+
+    def next_iteration(self, loop) -> None:
+        """A loop's counter has a new value: views made with the old one are other views.
+        (Versions only ever grow, so no later value is mistaken for an earlier one.)"""
+        if isinstance(loop, gast.For):
+            self.versions[loop.target.id] = self.versions.get(loop.target.id, 0) + 1
+
+    # -- writes --------------------------------------------------------------------------------
+    def write(self, stmt, var: str, state: dict, live: set,
+              memory: bool) -> tuple[list, list]:
+        """Statements before and after ``stmt``, which changed the memory of ``var``, that
+        carry the change to the other names that see that memory and are read later.
+
+        A step that may be a view or a copy (``np.reshape``, ``y[i]`` that may be a number) is
+        checked before the write (``np.may_share_memory``); what goes through it runs only if
+        it was a view."""
+        value = state.get(var)
+        if value is None:
+            return [], []
+        roots = _roots(value)
+        if memory:
+            for root in roots:
+                self.note_memory_write(stmt, var, root)
+        marks = set().union(*(_marks(r) for r in roots))
+        affected = sorted(n for n, v in state.items()
+                          if n != var and n in live and _seen(v) & marks)
+        if not affected:
+            return [], []
+        chain = _chain(value)
+        if chain is None:
+            raise self.refuse(stmt, var, affected[0], "may be one of several arrays, one of which")
+        holders: dict[Any, str] = {chain[0]: var}  # value -> the name that holds it now
+        reached: dict[Any, tuple] = {chain[0]: ()}  # value -> the checks under which it changed
+        before: list = []
+        pieces: list = []  # (checks, statement)
+
+        def check(child: View, child_name: str, parent_name: str) -> tuple:
+            if child.exact:
+                return ()
+            shared = self.namer.fresh("shared")
+            test = gast.Call(func=gast.parse("np.may_share_memory", mode="eval").body,
+                             args=[name(child_name), name(parent_name)], keywords=[])
+            done = gast.Assign(targets=[name(shared, store=True)], value=test, type_comment=None)
+            done.sg_op = Op("nondiff", what="np.may_share_memory")
+            before.append(self.located(done, stmt))
+            return (shared,)
+
+        # Carry the change up to the oldest value a later name reads through.
+        needed = 0
+        for n in affected:
+            other = state[n]
+            if isinstance(other, Items):
+                raise self.refuse(stmt, var, n, "is memory held by the list or tuple")
+            found = _chain(other)
+            if found is None or found[-1] != chain[-1]:
+                raise self.refuse(stmt, var, n, "is memory that may be seen by")
+            needed = max(needed, next(chain.index(v) for v in found if v in chain))
+        for i in range(needed):
+            child, parent = chain[i], chain[i + 1]
+            holder = self.holder(parent, child, state)
+            if holder is None:
+                raise self.refuse(stmt, var, affected[0], "is a view of an array no name holds "
+                                  "any more, which also")
+            reached[parent] = reached[child] + check(child, holders[child], holder)
+            pieces += [(reached[parent], s) for s in
+                       self.write_back(stmt, child, holders[child], holder, state, live)]
+            holders[parent] = holder
+        if not memory and needed and var in live:  # y = y * 2 made var a new array: make it
+            pieces.append((reached[chain[1]],  # the view again, as it is in NumPy
+                           self.again(stmt, chain[0], holders[chain[1]], var)))
+        # Then give every later name its value again: copies, and views made anew.
+        for n in sorted(affected, key=lambda n: len(_chain(state[n]))):
+            found = _chain(state[n])
+            if found[0] in holders:
+                if holders[found[0]] != n:
+                    pieces.append((reached[found[0]],
+                                   self.located(_copy(n, holders[found[0]]), stmt)))
+                continue
+            k = next(i for i, v in enumerate(found) if v in holders)
+            for j in range(k - 1, -1, -1):
+                target = n if j == 0 else self.holder_name(found[j], state)
+                if target is None:
+                    raise self.refuse(stmt, var, n, "is seen through a view no name holds "
+                                      "any more by")
+                reached[found[j]] = reached[found[j + 1]] + check(found[j], target,
+                                                                  holders[found[j + 1]])
+                pieces.append((reached[found[j]],
+                               self.again(stmt, found[j], holders[found[j + 1]], target)))
+                holders[found[j]] = target
+        return before, self.guarded(pieces, stmt)
+
+    def guarded(self, pieces: list, origin) -> list:
+        """The statements of ``pieces`` ((checks, statement), in order), each run only where
+        its checks hold: ``if shared: ...``, nested for several."""
+        out: list = []
+        for checks, stmt in pieces:
+            body = out
+            for i, test in enumerate(checks):
+                last = body[-1] if body else None
+                if not (isinstance(last, gast.If) and isinstance(last.test, gast.Name) and
+                        last.test.id == test and not last.orelse):
+                    last = self.located(gast.If(test=name(test), body=[], orelse=[]), origin)
+                    last.sg_op = Op("opaque", what="if")
+                    body.append(last)
+                body = last.body
+            body.append(stmt)
+        return out
+
+    def note_memory_write(self, stmt, var: str, root) -> None:
+        site = root.site if isinstance(root, (Buffer, Items)) else None
+        if isinstance(site, tuple) and site[0] == "param":
+            self.copied.add(site[1])
+        elif isinstance(site, tuple) and site[0] in ("global", "item"):
+            what = f"the global array {site[1]}" if site[0] == "global" else \
+                "an array of the container the caller passed"
+            raise self.source.error(
+                UnsupportedSyntaxError, stmt, f"this writes into {what} (through {var}), which "
+                "srcgrad cannot differentiate", f"copy it first: {var} = {var}.copy()")
+
+    def holder(self, parent, child: View, state: dict) -> str | None:
+        """A name that holds ``parent`` now: preferably the one ``child`` was made from."""
+        op = child.stmt.sg_op
+        operand = op.bound.get("x") if op.rule.key == "getitem" else \
+            op.bound.get(op.rule.view_of)
+        if isinstance(operand, gast.Name) and state.get(operand.id) == parent:
+            return operand.id
+        return self.holder_name(parent, state)
+
+    @staticmethod
+    def holder_name(value, state: dict) -> str | None:
+        return next((n for n, v in sorted(state.items()) if v == value), None)
+
+    def check_reads(self, stmt, view: View, var: str) -> None:
+        for n, version in view.reads:
+            if self.versions.get(n, 0) != version:
+                raise self.source.error(
+                    UnsupportedSyntaxError, stmt, f"this changes {var}, a view made with {n}, "
+                    f"which has changed since; srcgrad cannot tell which memory it writes",
+                    f"copy the view first ({var} = {var}.copy()) or write into the array "
+                    "directly")
+
+    def write_back(self, stmt, child: View, child_name: str, parent_name: str, state: dict,
+                   live: set) -> list:
+        """Statements putting the new value of ``child_name`` (a view) into ``parent_name``."""
+        self.check_reads(stmt, child, child_name)
+        made: Op = child.stmt.sg_op
+        rule = made.rule
+        if rule.key == "getitem":  # row = y[i]: y[i] = row
+            index = ir.clone(made.bound["index"])
+            write = gast.Assign(targets=[gast.Subscript(value=name(parent_name), slice=index,
+                                                        ctx=gast.Store())],
+                                value=name(child_name), type_comment=None)
+            write.sg_op = Op("setitem", bound={"x": write.targets[0].value, "index": index,
+                                               "value": write.value})
+            self.located(write, stmt)
+            for root in _roots(state.get(parent_name)):
+                self.note_memory_write(stmt, parent_name, root)
+            return [write]
+        # v = np.transpose(y): y = np.transpose(v), the view's adjoint, which is its inverse
+        template = rule.template_for(rule.view_of, dict(made.static))
+        values = dict(made.bound, g=name(child_name))
+        values[rule.view_of] = name(parent_name)
+        try:
+            stmts = _assign_expr(parent_name, ir.clone(template, values), self.namer)
+        except _Refused as exc:
+            raise self.source.error(UnsupportedSyntaxError, stmt, f"this changes {child_name}, "
+                                    f"a view of {parent_name} made by {rule.name}, in place, "
+                                    f"which srcgrad cannot carry back to it: {exc}",
+                                    f"make a new array instead ({child_name} = "
+                                    f"{child_name}.copy() first)") from None
+        return [self.located(s, stmt) for s in stmts]
+
+    def again(self, stmt, view: View, parent_name: str, target: str):
+        """``target = <the statement that made view>``, from ``parent_name``'s value."""
+        self.check_reads(stmt, view, target)
+        made: Op = view.stmt.sg_op
+        operand = made.bound.get("x") if made.rule.key == "getitem" else \
+            made.bound.get(made.rule.view_of)
+        return self.located(_rebuilt(view.stmt, target, {operand.id: parent_name}), stmt)
+
+    def located(self, new, origin):
+        """``new``, placed (for comments and errors) where ``origin`` is."""
+        new.sg_line = new.lineno = getattr(origin, "sg_line", origin.lineno)
+        for attr in ("sg_source", "sg_helper"):
+            if hasattr(origin, attr):
+                setattr(new, attr, getattr(origin, attr))
+        return new
+
+    def refuse(self, stmt, var: str, other: str, what: str):
+        return self.source.error(
+            UnsupportedSyntaxError, stmt, f"this changes {var} in place; {var} {what} {other} "
+            "sees, and srcgrad cannot tell statically how the change reaches it",
+            f"make a new array instead ({var} = {var} * ..., or {var} = {var}.copy() first)")
+
+
+def _copy(target: str, source: str) -> gast.Assign:
+    stmt = gast.Assign(targets=[name(target, store=True)], value=name(source),
+                       type_comment=None)
+    stmt.sg_op = Op("copy", bound={"x": stmt.value})
+    return stmt
+
+
+def _rebuilt(stmt, target: str, mapping: dict[str, str]) -> gast.Assign:
+    """A copy of the one-operation assignment ``stmt`` into ``target``, reading the names of
+    ``mapping`` as their values there; its Op's atoms are nodes of the new statement."""
+    value = ir.clone(stmt.value, {k: name(v) for k, v in mapping.items()})
+    new = gast.Assign(targets=[name(target, store=True)], value=value, type_comment=None)
+    copies = {}
+    for old, fresh in zip(_nodes(stmt.value), _nodes(value)):
+        copies[id(old)] = fresh
+    op: Op = stmt.sg_op
+    new.sg_op = Op(op.kind, op.rule, {k: copies.get(id(v), v) for k, v in op.bound.items()},
+                   dict(op.static), [copies.get(id(e), e) for e in op.elements], op.what, op.fix)
+    return new
+
+
+def _nodes(node) -> list:
+    """The nodes of a tree in a fixed order (two clones list them alike)."""
+    found = [node]
+    for field in node._fields:
+        child = getattr(node, field, None)
+        for item in child if isinstance(child, list) else [child]:
+            if isinstance(item, gast.AST) and not isinstance(item, gast.expr_context):
+                found += _nodes(item)
+    return found
+
+
+def _assign_expr(target: str, expr, namer: Namer) -> list:
+    """Normalized statements computing ``expr`` (a view's adjoint template: calls of NumPy
+    functions and runtime helpers, attributes and atoms) into ``target``."""
+    stmts: list = []
+
+    def atom(node):
+        if isinstance(node, gast.Name) or static_value(node) is not DYNAMIC:
+            return node
+        temporary = namer.temporary(target)
+        stmts.extend(_assign_expr(temporary, node, namer))
+        return name(temporary)
+
+    if isinstance(expr, gast.Attribute):
+        rule = registry.lookup("attr " + expr.attr)
+        args, kwargs = [atom(expr.value)], {}
+        expr = gast.Attribute(value=args[0], attr=expr.attr, ctx=gast.Load())
+    elif isinstance(expr, gast.Call):
+        rule = registry.lookup(_callable(expr.func))
+        args = [atom(a) for a in expr.args]
+        kwargs = {k.arg: atom(k.value) for k in expr.keywords}
+        expr = gast.Call(func=expr.func, args=args,
+                         keywords=[gast.keyword(arg=k, value=v) for k, v in kwargs.items()])
+    elif isinstance(expr, gast.Name):
+        return [_copy(target, expr.id)]
+    else:
+        rule = None
+    if rule is None:
+        raise _Refused(f"its inverse {ast_text(expr)} has no rule")
+    stmt = gast.Assign(targets=[name(target, store=True)], value=expr, type_comment=None)
+    stmt.sg_op = bind_op(rule, args, kwargs)
+    return stmts + [stmt]
+
+
+def _callable(func):
+    """The object a template's callee (``np.transpose``, a runtime helper) names."""
+    parts = []
+    while isinstance(func, gast.Attribute):
+        parts.append(func.attr)
+        func = func.value
+    if not isinstance(func, gast.Name):
+        return None
+    obj = np if func.id == "np" else getattr(runtime, func.id, None)
+    for part in reversed(parts):
+        obj = getattr(obj, part, None)
+    return obj
+
+
+def ast_text(expr) -> str:
+    from .codegen import expression_source
+    return expression_source(expr)
+
+
+def resolve_aliasing(fdef: gast.FunctionDef, source: Source, namer: Namer,
+                     containers: set[str] = frozenset(),
+                     scalars: set[str] = frozenset()) -> gast.FunctionDef:
+    """Carry every write to the other names of its memory (see the module docstring).
+
+    ``containers`` names the parameters passed lists, tuples or dicts, ``scalars`` the
+    variables known to hold numbers (never shared memory)."""
+    probe = _Aliasing(fdef, source, namer, set(containers), set(scalars))
+    probe.emit = False
+    probe.block(fdef.body, probe.start(), set())
+    if probe.copied:  # the caller's arrays must stay as they are: write into copies
+        copies = []
+        for p in sorted(probe.copied):
+            copy = gast.Assign(targets=[name(p, store=True)], value=gast.Call(
+                func=gast.parse("np.copy", mode="eval").body, args=[name(p)], keywords=[]),
+                type_comment=None)
+            copy.sg_op = bind_op(registry.lookup(np.copy), copy.value.args, {})
+            copies.append(probe.located(copy, fdef.body[0]))
+        fdef.body = copies + fdef.body
+    aliasing = _Aliasing(fdef, source, namer, set(containers), set(scalars))
+    fdef.body, _ = aliasing.block(fdef.body, aliasing.start(), set())
+    return fdef
