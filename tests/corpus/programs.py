@@ -576,6 +576,8 @@ def check_program(source: str, seed: int, directory) -> Outcome:
     try:
         with np.errstate(all="raise"):
             value = fn(*copy.deepcopy(args))
+            if np.iscomplexobj(value):  # (a negative literal to a fractional power)
+                return Outcome("invalid", "the program's value is complex")
             value = float(value)
     except _INVALID as exc:
         return Outcome("invalid", f"the program raises {type(exc).__name__}")
