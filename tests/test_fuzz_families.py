@@ -14,7 +14,7 @@ from corpus.programs import FAMILIES, check_program, family_programs
 from hypothesis import HealthCheck, Phase, assume, event, given, settings
 from hypothesis import strategies as st
 
-FUZZ = settings(max_examples=20, deadline=None, derandomize=True, database=None,
+FUZZ = settings(max_examples=30, deadline=None, derandomize=True, database=None,
                 phases=[Phase.explicit, Phase.generate], report_multiple_bugs=False,
                 suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
 
@@ -117,3 +117,49 @@ def f(a, b, c):
     return np.sum(a @ c)
 """
     assert check_program(source, 0, tmp_path).kind == "invalid"
+
+
+# -- reproducers the long run found on main, minimized (/work/findings/fuzz.md) ------------------
+
+_REPRODUCERS = {
+    "positional-out": """
+def f(a, b, c):
+    y_0 = a * 1.0
+    w_0 = np.cos(a)
+    np.square(y_0, w_0)
+    return np.sum(y_0 ** 2) + np.sum(w_0 ** 2) + np.sum(a ** 2)
+""",
+    "positional-out-into-parameter": """
+def f(a, b, c):
+    y_0 = np.sin(c) + np.mean(c)
+    np.square(y_0, c)
+    return np.sum(y_0 ** 2) + np.sum(c) * np.mean(a)
+""",
+    "astype-no-copy-written-twice": """
+def f(a, b, c):
+    w_1 = a.astype(float, copy=False)
+    w_1[0] = np.max(a)
+    w_1[0] = np.max(b)
+    return np.sum(a ** 2) + np.sum(np.sin(w_1))
+""",
+    "max-of-0d-with-axis": """
+def f(a, b, c):
+    s_0 = np.sum(a * a)
+    return np.max(s_0, axis=0) + s_0
+""",
+}
+_REPRODUCERS_KNOWN = {
+    "positional-out": "out: a ufunc's out given by position is ignored",
+    "positional-out-into-parameter": "out: a ufunc's out given by position is ignored, and "
+                                     "the gradient writes into the caller's array",
+    "astype-no-copy-written-twice": "views: astype(float, copy=False) written twice: wrong value",
+    "max-of-0d-with-axis": "np.max(0-d value, axis=0): ZeroDivisionError in srcgrad",
+}
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=_REPRODUCERS_KNOWN[name]))
+    if name in _REPRODUCERS_KNOWN else name for name in _REPRODUCERS])
+def test_long_run_reproducers(name, tmp_path):
+    outcome = check_program("import numpy as np\n\n" + _REPRODUCERS[name], 0, tmp_path)
+    assert outcome.kind in ("ok", "refused"), outcome.detail

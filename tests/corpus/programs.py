@@ -1,5 +1,11 @@
-"""Random NumPy programs for fuzzing the engine: straight-line code and loops over a few
-mutually broadcastable shapes, written to a module file (srcgrad reads source)."""
+"""Random NumPy programs for fuzzing the engine, written to module files (srcgrad reads source).
+
+:func:`programs`: straight-line code, loops and branches over a few mutually broadcastable
+shapes. :func:`family_programs`: such code with snippets of one family of issue 10 (aliasing and
+in-place writes, ``out=``, effects, fancy writes, literals, casts, walrus, closures ...).
+:func:`check_program` checks one program's value and gradients against the function itself and
+central differences (tests/test_fuzz_families.py in CI, tests/fuzz_long.py for long runs).
+"""
 
 from __future__ import annotations
 
@@ -337,15 +343,8 @@ def _fancy(draw, names, n):
     return lines + _reads(draw, names, n, [y, f"w_{n}", param])
 
 
-def _expression(templates):
-    def snippet(draw, names, n):
-        x = draw(st.sampled_from(names))
-        line = f"w_{n} = " + draw(st.sampled_from(templates)).format(x=x)
-        return [line] + _reads(draw, names, n, [f"w_{n}"])
-    return snippet
-
-
-_CONSTANTS = ["0.5", "-0.5", "(-0.5)", "2", "-2", "(-2)", "1e-3", "-1.5e1", "3.0", "(-1.25)"]
+_CONSTANTS = ["0.5", "-0.5", "(-0.5)", "2", "-2", "(-2)", "1e-3", "-1.5e1", "3.0", "(-1.25)",
+              "(-0.5) ** 2", "(-2) ** 3", "-(1.5) ** 2"]
 _EXPONENTS = ["2", "3", "-1", "(-2)", "2 ** 1", "-(1)", "(-1) ** 2", "-2 ** 1", "2.0"]
 
 
@@ -450,8 +449,8 @@ def _closures(draw, names, n):
 #: name -> snippet(draw, names, n): lines that end with a scalar ``s_<n>``.
 FAMILIES = {"views": _views, "aliases": _aliases, "rows": _rows, "container": _container,
             "out": _out, "effects": _effects, "fancy": _fancy,
-            "literals": _expression(_LITERALS), "arithmetic": _arithmetic,
-            "casts": _expression(_CASTS), "functions": _templates(_FUNCTIONS),
+            "literals": _templates(_LITERALS), "arithmetic": _arithmetic,
+            "casts": _templates(_CASTS), "functions": _templates(_FUNCTIONS),
             "complex": _templates(_COMPLEX),
             "walrus": _walrus, "integer_reassignment": _integer_reassignment,
             "closures": _closures}
@@ -577,6 +576,8 @@ def check_program(source: str, seed: int, directory) -> Outcome:
     try:
         with np.errstate(all="raise"):
             value = fn(*copy.deepcopy(args))
+            if np.iscomplexobj(value):  # (a negative literal to a fractional power)
+                return Outcome("invalid", "the program's value is complex")
             value = float(value)
     except _INVALID as exc:
         return Outcome("invalid", f"the program raises {type(exc).__name__}")
