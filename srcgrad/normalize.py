@@ -404,6 +404,7 @@ class Normalizer:
                                        "np.concatenate, np.stack, np.where)")
         if isinstance(value, gast.Call):
             resolved = self.resolver.resolve(value.func)
+            value = _ufunc_outputs_by_name(value, resolved)
             effect = registry.lookup_effect(resolved.value) if resolved.kind == "object" \
                 else None
             if effect is not None:
@@ -1262,6 +1263,7 @@ class Normalizer:
             self.resolver.is_local(_root(func)) else self.resolver.resolve(func)
         if resolved.kind == "object" and isinstance(resolved.value, functools.partial):
             return self.call(self.without_partial(resolved.value, node), hint)
+        node = _ufunc_outputs_by_name(node, resolved)
         if resolved.kind == "local" and isinstance(func, gast.Attribute):
             return self.method_call(node, hint)
         if resolved.kind == "unknown":
@@ -1395,6 +1397,20 @@ def _assigned_once(tree) -> set[str]:
         elif isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name):
             counts[node.target.id] = counts.get(node.target.id, 0) + 1
     return {v for v, n in counts.items() if n == 1}
+
+
+def _ufunc_outputs_by_name(call: gast.Call, resolved) -> gast.Call:
+    """``np.square(y, w)`` as ``np.square(y, out=(w,))``: a ufunc's arguments after its
+    inputs are its outputs."""
+    ufunc = resolved.value if resolved.kind == "object" else None
+    if not isinstance(ufunc, np.ufunc) or len(call.args) <= ufunc.nin or \
+            any(isinstance(a, gast.Starred) for a in call.args):
+        return call
+    out = gast.Tuple(elts=call.args[ufunc.nin:], ctx=gast.Load())
+    return gast.copy_location(gast.Call(func=call.func, args=call.args[:ufunc.nin],
+                                        keywords=call.keywords + [gast.keyword(arg="out",
+                                                                               value=out)]),
+                              call)
 
 
 def _root(node) -> str | None:

@@ -60,7 +60,7 @@ def spread(g, shape):
 def unreduce(g, x, axis=None, keepdims=False):
     """Spread the gradient of a reduction over ``axis`` back to the shape of ``x``."""
     shape = np.shape(x)
-    if axis is not None and not keepdims:
+    if axis is not None and not keepdims and shape:  # (a number reduced is itself)
         axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
         g = np.expand_dims(g, tuple(a % len(shape) for a in axes))
     return np.broadcast_to(g, shape)
@@ -69,7 +69,7 @@ def unreduce(g, x, axis=None, keepdims=False):
 def unreduce_count(x, axis=None):
     """How many elements of ``x`` each result of a reduction over ``axis`` summarises."""
     shape = np.shape(x)
-    if axis is None:
+    if axis is None or not shape:
         return int(np.prod(shape))
     axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
     return int(np.prod([shape[a] for a in axes]))
@@ -77,7 +77,7 @@ def unreduce_count(x, axis=None):
 
 def unreduce_like(ans, x, axis=None, keepdims=False):
     """The result of a reduction, with the reduced axes put back, for comparing with ``x``."""
-    if axis is not None and not keepdims:
+    if axis is not None and not keepdims and np.ndim(x):
         axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
         ans = np.expand_dims(ans, tuple(a % np.ndim(x) for a in axes))
     return ans
@@ -381,7 +381,7 @@ def clip_max_grad(g, a, lo, hi):
 
 def _axes(axis, ndim):
     """``axis`` (None, an int or a tuple) as a tuple of non-negative axes."""
-    if axis is None:
+    if axis is None or ndim == 0:  # (NumPy lets a number be reduced over axis 0 or -1)
         return tuple(range(ndim))
     return tuple(a % ndim for a in ((axis,) if np.ndim(axis) == 0 else axis))
 

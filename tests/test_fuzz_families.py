@@ -148,13 +148,7 @@ def f(a, b, c):
     return np.max(s_0, axis=0) + s_0
 """,
 }
-_REPRODUCERS_KNOWN = {
-    "positional-out": "out: a ufunc's out given by position is ignored",
-    "positional-out-into-parameter": "out: a ufunc's out given by position is ignored, and "
-                                     "the gradient writes into the caller's array",
-    "astype-no-copy-written-twice": "views: astype(float, copy=False) written twice: wrong value",
-    "max-of-0d-with-axis": "np.max(0-d value, axis=0): ZeroDivisionError in srcgrad",
-}
+_REPRODUCERS_KNOWN: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("name", [
