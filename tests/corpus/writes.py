@@ -44,13 +44,6 @@ def write_into_parameter(x):
     return np.sum(x * x)
 
 
-def write_through_alias(x):
-    y = x * 1.0
-    z = y
-    z[0] = 5.0
-    return np.sum(y * x)
-
-
 def tuple_of_subscript_targets(x):
     s = np.zeros(4)
     for i in range(0, 4, 2):
