@@ -26,8 +26,9 @@ import gast
 import numpy as np
 
 from . import ir, runtime
+from .codegen import expression_source
 from .errors import UnsupportedSyntaxError
-from .ir import atom_names, bodies, walk_statements
+from .ir import atom_names, walk_statements
 from .names import Namer
 from .normalize import Op, bind_op, name, static_value
 from .parse import Source
@@ -580,7 +581,7 @@ def _assign_expr(target: str, expr, namer: Namer) -> list:
     else:
         rule = None
     if rule is None:
-        raise _Refused(f"its inverse {ast_text(expr)} has no rule")
+        raise _Refused(f"its inverse {expression_source(expr)} has no rule")
     stmt = gast.Assign(targets=[name(target, store=True)], value=expr, type_comment=None)
     stmt.sg_op = bind_op(rule, args, kwargs)
     return stmts + [stmt]
@@ -600,9 +601,6 @@ def _callable(func):
     return obj
 
 
-def ast_text(expr) -> str:
-    from .codegen import expression_source
-    return expression_source(expr)
 
 
 def resolve_aliasing(fdef: gast.FunctionDef, source: Source, namer: Namer,

@@ -18,7 +18,6 @@ from typing import Any
 import gast
 
 from . import ir
-from .errors import UnsupportedSyntaxError
 from .exits import walk_own
 from .parse import ParsedFunction, parse_function
 

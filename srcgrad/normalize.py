@@ -570,12 +570,12 @@ class Normalizer:
                                    "evaluated (after and/or, in a conditional expression, a "
                                    "chained comparison or a comprehension) is not supported",
                                    "assign the value on a line of its own")
-        for field, value in gast.iter_fields(node):
+        for part, value in gast.iter_fields(node):
             if isinstance(value, list):
-                setattr(node, field, [self.assigned_first(v) if isinstance(v, gast.expr) else v
+                setattr(node, part, [self.assigned_first(v) if isinstance(v, gast.expr) else v
                                       for v in value])
             elif isinstance(value, gast.expr):
-                setattr(node, field, self.assigned_first(value))
+                setattr(node, part, self.assigned_first(value))
         return node
 
     def stmt_While(self, stmt):
