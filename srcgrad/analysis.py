@@ -12,6 +12,7 @@ get adjoint code.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import gast
@@ -416,22 +417,23 @@ def shape_classes(fdef: gast.FunctionDef, scalars: set[str] = frozenset()) -> di
     return {v: (UNKNOWN if t is top else t) for v, t in tokens.items()}
 
 
-#: How a variable may hold a container: not at all, a list/tuple/dict of arrays (flat), or
-#: one whose items may be containers too (deep).
-NOT, FLAT, DEEP = 0, 1, 2
+#: How deeply a variable may nest containers: an array or number (0), a list, tuple or dict
+#: of those (1), of such containers (2) ...; a parameter passed containers of containers, as
+#: deep as may be (DEEP: its items are such too).
+NOT, FLAT, DEEP = 0, 1, math.inf
 
 
 def container_vars(fdef: gast.FunctionDef, container_params: dict[str, int]) -> set[str]:
     """Variables that may hold a list, tuple or dict (of arrays): their adjoints are lists or
     dicts too, summed with ``add_grads`` and never updated in place. ``container_params``
-    says which parameters were passed containers, flat or deep."""
-    kind: dict[str, int] = dict(container_params)
+    says which parameters were passed containers, flat (1) or deep (2)."""
+    depth: dict[str, float] = {p: FLAT if k == 1 else DEEP for p, k in container_params.items()}
 
-    def of(atom) -> int:
+    def of(atom) -> float:
         if isinstance(atom, gast.Name):
-            return kind.get(atom.id, NOT)
+            return depth.get(atom.id, NOT)
         if isinstance(atom, (gast.Tuple, gast.List)):
-            return FLAT if all(of(e) == NOT for e in atom.elts) else DEEP
+            return 1 + max((of(e) for e in atom.elts), default=NOT)
         return NOT
 
     changed = True
@@ -442,7 +444,7 @@ def container_vars(fdef: gast.FunctionDef, container_params: dict[str, int]) -> 
                 continue
             op: Op = stmt.sg_op
             if op.kind in ("tuple", "dict"):
-                new = FLAT if all(of(e) == NOT for e in op.elements) else DEEP
+                new = 1 + max((of(e) for e in op.elements), default=NOT)
             elif op.kind == "copy":
                 new = of(op.bound["x"])
             elif op.kind == "rule" and (op.rule.key == "list +" or op.rule.key == "+" and NOT not in (
@@ -451,11 +453,12 @@ def container_vars(fdef: gast.FunctionDef, container_params: dict[str, int]) -> 
             elif op.kind == "rule" and op.rule.returns_sequence:
                 new = FLAT
             elif op.kind == "rule" and op.rule.key == "getitem":
-                new = DEEP if of(op.bound["x"]) == DEEP else NOT  # an item of a flat list
+                new = max(NOT, of(op.bound["x"]) - 1)  # an item: one level less
             else:
                 new = NOT
             target = stmt.targets[0].id
-            if new > kind.get(target, NOT):
-                kind[target] = new
+            new = DEEP if new > 8 else new  # (a = [a] in a loop nests without end)
+            if new > depth.get(target, NOT):
+                depth[target] = new
                 changed = True
-    return {v for v, k in kind.items() if k != NOT}
+    return {v for v, k in depth.items() if k != NOT}

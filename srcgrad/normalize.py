@@ -247,6 +247,29 @@ class Normalizer:
             keywords.update(zip(items.static["keys"], items.elements))
         return args, keywords
 
+    def builtin_container(self, call: gast.Call, resolved, hint: str):
+        """``list(xs)``, ``tuple(v * 2 for v in xs)``, ``dict(w=x, b=y)``: the list (a loop
+        over the items) or dict they make; None for any other call."""
+        if resolved.kind != "object" or resolved.value not in (list, tuple, dict) or \
+                any(isinstance(a, gast.Starred) for a in call.args):
+            return None
+        if resolved.value is dict:
+            if call.args or any(k.arg is None for k in call.keywords):
+                return None  # dict(pairs): not known here
+            return self.literal_dict({k.arg: self.atom(k.value, hint)
+                                      for k in call.keywords}, hint)
+        if call.keywords or len(call.args) > 1:
+            return None
+        if not call.args:
+            return self.named(gast.List(elts=[], ctx=gast.Load()), hint)
+        items = call.args[0]
+        if not isinstance(items, (gast.ListComp, gast.GeneratorExp)):
+            item = self.namer.fresh("item")
+            items = gast.ListComp(elt=name(item), generators=[gast.comprehension(
+                target=name(item, store=True), iter=items, ifs=[], is_async=0)])
+            gast.copy_location(items, call)
+        return self.comprehension(items, hint)
+
     def static_of(self, node) -> Any:
         """The function or object (not data: no array, number or string) that ``node`` holds
         whatever the arguments: a global, a name assigned one once, an item of a tuple or list
@@ -784,6 +807,14 @@ class Normalizer:
         return self.is_shape_expression(index)
 
     def stmt_For(self, stmt):
+        if isinstance(stmt.iter, gast.Call) and self.is_builtin(stmt.iter.func, "reversed") \
+                and len(stmt.iter.args) == 1 and not stmt.iter.keywords:
+            # for i in reversed(seq): the same as over seq[::-1] (a range, a list or a view)
+            backwards = gast.Subscript(value=stmt.iter.args[0], slice=gast.Slice(
+                lower=None, upper=None, step=constant(-1)), ctx=gast.Load())
+            stmt = gast.copy_location(gast.For(target=stmt.target, iter=backwards,
+                                               body=stmt.body, orelse=stmt.orelse,
+                                               type_comment=None), stmt)
         if self.unrolled(stmt):
             return
         has_break = any(isinstance(n, gast.Break) for n in own_loop_exits(stmt.body))
@@ -1264,6 +1295,9 @@ class Normalizer:
         if resolved.kind == "object" and isinstance(resolved.value, functools.partial):
             return self.call(self.without_partial(resolved.value, node), hint)
         node = _ufunc_outputs_by_name(node, resolved)
+        made = self.builtin_container(node, resolved, hint)
+        if made is not None:
+            return made, None
         if resolved.kind == "local" and isinstance(func, gast.Attribute):
             return self.method_call(node, hint)
         if resolved.kind == "unknown":
@@ -1332,6 +1366,13 @@ class Normalizer:
             if node.args[0].value in keys:
                 return known.elements[keys.index(node.args[0].value)], None
             return self.atom(node.args[1] if len(node.args) == 2 else constant(None), hint), None
+        if known is not None and known.kind == "dict" and not node.args and \
+                node.func.attr in ("keys", "values", "items"):  # of a dict written out
+            keys = [constant(k) for k in known.static["keys"]]
+            parts = {"keys": keys, "values": list(known.elements),
+                     "items": [gast.Tuple(elts=[k, v], ctx=gast.Load())
+                               for k, v in zip(keys, known.elements)]}[node.func.attr]
+            return self.named(gast.Tuple(elts=parts, ctx=gast.Load()), hint), None
         receiver = self.atom(node.func.value, hint)
         args, kwargs = self.spread_arguments(node, hint)
         out = kwargs.pop("out", None)

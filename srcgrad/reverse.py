@@ -487,14 +487,14 @@ class Reverser:
         elif op.kind == "tuple":  # a list's adjoint holds None where an element's is zero
             code = []
             for i, element in enumerate(op.elements):
-                code += self.contribute(element, gast.Subscript(value=g, slice=constant(i),
-                                                                ctx=gast.Load()), nullable=True)
+                code += self.contribute_item(element, gast.Subscript(
+                    value=g, slice=constant(i), ctx=gast.Load()))
         elif op.kind == "dict":
             code = []
             for key, element in zip(op.static["keys"], op.elements):
                 part = gast.Call(func=gast.Attribute(value=g, attr="get", ctx=gast.Load()),
                                  args=[constant(key)], keywords=[])
-                code += self.contribute(element, part, nullable=True)
+                code += self.contribute_item(element, part)
         elif op.kind == "rule":
             code = self.rule(stmt, self.as_concatenation(op), g, ans)
         else:
@@ -511,6 +511,18 @@ class Reverser:
     def is_container(self, atom) -> bool:
         return isinstance(atom, (gast.List, gast.Tuple)) or \
             isinstance(atom, gast.Name) and atom.id in self.containers
+
+    def contribute_item(self, atom, expr) -> list[gast.stmt]:
+        """The adjoint ``expr`` (maybe None) of an item of a tuple or list: to a name, or to
+        each item of a tuple written out inside it (``(("a", x), ("b", y))``)."""
+        if not isinstance(atom, (gast.Tuple, gast.List)):
+            return self.contribute(atom, expr, nullable=True)
+        code = []
+        for j, element in enumerate(atom.elts):
+            part = gast.Call(func=name("item_grad"), args=[ir.clone(expr), constant(j)],
+                             keywords=[])
+            code += self.contribute_item(element, part)
+        return code
 
     def contribute(self, atom, expr, accumulate_expr=None,
                    nullable: bool = False) -> list[gast.stmt]:

@@ -148,6 +148,11 @@ def pop_slot(dx, index, x=None):
     return g
 
 
+def item_grad(g, i):
+    """``g[i]`` of a list's or tuple's adjoint, or None (zero) where ``g`` is."""
+    return None if g is None else g[i]
+
+
 def add_grads(a, b):
     """``a + b`` for gradients that may be None (zero), or lists and dicts of gradients."""
     if a is None:

@@ -45,6 +45,9 @@ CASES = [
     (containers.zip_layers, lambda r: ([_u(r, 3, 4), _u(r, 4, 2)], [_u(r, 4), _u(r, 2)],
                                        _u(r, 5, 3)), 1),
     (containers.enumerate_layers, lambda r: (_layers(r), _u(r, 5, 3)), 0),
+    (containers.dict_items_written_out, lambda r: (_u(r, 3),), 0),
+    (containers.nested_tuples_written_out, lambda r: (_u(r, 3),), 0),
+    (containers.builtin_containers, lambda r: (_u(r, 3),), 0),
 ]
 IDS = [f"{fn.__name__}-{wrt}" for fn, _, wrt in CASES]
 

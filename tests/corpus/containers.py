@@ -98,3 +98,29 @@ def append_before_and_in_loop(x):
     for t in range(2):
         hs.append(np.tanh(hs[-1] * x))
     return np.sum(hs[-1]) + np.sum(hs[1])
+
+
+def dict_items_written_out(x):
+    d = {"a": x * 2.0, "b": x ** 2}
+    total = 0.0
+    for k, v in d.items():
+        total = total + np.sum(v) * len(k)
+    return total + sum(np.sum(v) for v in d.values())
+
+
+def nested_tuples_written_out(x):
+    pairs = ((x[0], x[1]), (x[1] * 2.0, {"w": x[2]}))
+    total = 0.0
+    for (a, b) in pairs[:1]:
+        total = total + a * b
+    return total + pairs[1][0] * pairs[1][1]["w"]
+
+
+def builtin_containers(x):
+    xs = list(x)
+    ys = tuple(v * 2.0 for v in xs)
+    d = dict(w=x, b=x * 2.0)
+    total = 0.0
+    for i in reversed(range(3)):
+        total = total + ys[i] * i
+    return total + np.sum(d["w"] * d["b"])
