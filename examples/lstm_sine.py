@@ -15,7 +15,7 @@ import example_utils as ex
 import numpy as np
 
 from srcgrad import value_and_grad
-from srcgrad.optim import Adam
+from srcgrad.optimizers import Adam
 
 WINDOW = 5      # points the model reads before each prediction
 DT = 0.2        # time between two points

@@ -17,8 +17,8 @@ import example_utils as ex
 import numpy as np
 
 from srcgrad import value_and_grad
-from srcgrad.datasets import load_mnist
-from srcgrad.optim import Adam
+from mnist_data import load_mnist
+from srcgrad.optimizers import Adam
 
 
 def mlp_loss(W1, b1, W2, b2, x, y):
@@ -70,7 +70,7 @@ def main(argv=None):
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
     p.add_argument("--offline", action="store_true",
-                   help="use the MNIST test set bundled with srcgrad (8,000 train / 2,000 test)")
+                   help="use the MNIST test set bundled with the examples (8,000 train / 2,000 test)")
     args = p.parse_args(argv)
     loss_grad = logreg_loss_grad if args.hidden == 0 else mlp_loss_grad
     if args.show_grad:

@@ -16,7 +16,7 @@ import example_utils as ex
 import numpy as np
 
 from srcgrad import value_and_grad
-from srcgrad.optim import Adam
+from srcgrad.optimizers import Adam
 
 
 def make_spirals(points_per_class, classes, rng):

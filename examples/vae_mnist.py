@@ -20,8 +20,8 @@ import example_utils as ex
 import numpy as np
 
 from srcgrad import value_and_grad
-from srcgrad.datasets import load_fashion_mnist, load_mnist
-from srcgrad.optim import Adam
+from mnist_data import load_fashion_mnist, load_mnist
+from srcgrad.optimizers import Adam
 
 
 def vae_loss(W1, b1, Wmu, bmu, Wlv, blv, W2, b2, W3, b3, x, eps):
@@ -88,7 +88,7 @@ def main(argv=None):
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate")
     p.add_argument("--offline", action="store_true",
-                   help="use the MNIST test set bundled with srcgrad (8,000 train / 2,000 test)")
+                   help="use the MNIST test set bundled with the examples (8,000 train / 2,000 test)")
     args = p.parse_args(argv)
     if args.show_grad:
         print(vae_loss_grad.source)

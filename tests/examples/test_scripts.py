@@ -93,7 +93,7 @@ def test_mnist_falls_back_when_download_fails(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(pooch, "retrieve", no_network)
     result = load("mnist_mlp").main(["--hidden", "0", "--epochs", "1", "--out", str(tmp_path)])
     out, err = capsys.readouterr()
-    assert "Falling back to the MNIST test set bundled with srcgrad" in err
+    assert "Falling back to the MNIST test set bundled with the examples" in err
     assert "first 8,000 images" in out and "last 2,000" in out
     assert result["accuracy"] > 0.8
 
