@@ -149,6 +149,11 @@ class Dataset:
     offline: bool
     description: str
 
+    @property
+    def label(self) -> str:
+        """The data's name for a picture's title: ``MNIST``, or what the offline copy is."""
+        return f"{self.name} (its test set, split)" if self.offline else self.name
+
 
 # --------------------------------------------------------------------------- reading files
 
