@@ -7,7 +7,7 @@ import inspect
 import linecache
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol, cast, overload
 
 import numpy as np
 
@@ -16,6 +16,27 @@ from .parse import parse_function
 from .transform import Generated, transform
 
 Wrt = int | str | Sequence[int | str]
+
+
+class Gradient(Protocol):
+    """What :func:`grad`, :func:`value_and_grad` and :func:`vjp` return: a function taking the
+    differentiated function's arguments, with the code it runs."""
+
+    __name__: str
+    source: str  #: the generated code the last call ran
+    generated: Callable[..., Any]  #: that code's compiled function
+    any_shape_source: str  #: the version for any shapes
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
+class _Entry(Protocol):
+    @overload
+    def __call__(self, f: Callable[..., Any], *, wrt: Wrt = 0) -> Gradient: ...
+
+    @overload
+    def __call__(self, f: None = None, *,
+                 wrt: Wrt = 0) -> Callable[[Callable[..., Any]], Gradient]: ...
 
 _cache: dict[tuple, Generated] = {}
 _lock = threading.RLock()
@@ -31,12 +52,12 @@ def _wrt_names(fn: Callable, wrt: Wrt,
         lineno = getattr(code, "co_firstlineno", None)
         raise UnsupportedSyntaxError(
             "*args and **kwargs parameters cannot be differentiated", filename=filename,
-            lineno=lineno, line=linecache.getline(filename, lineno) if filename else None,
+            lineno=lineno, line=linecache.getline(filename, lineno or 0) if filename else None,
             fix="give the function named parameters")
     names = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD,
                                                   p.KEYWORD_ONLY)]
     single = not isinstance(wrt, (tuple, list))
-    items = [wrt] if single else list(wrt)
+    items = [wrt] if single else list(cast(Sequence[int | str], wrt))
     if not items:
         raise WrtError("wrt is empty: name at least one parameter to differentiate")
     chosen = []
@@ -123,7 +144,7 @@ def _check_float(value: Any, name: str, fn: Callable) -> None:
                    f"np.asarray({name}, dtype=float)) or leave {name!r} out of wrt")
 
 
-def _make(fn: Callable, wrt: Wrt, mode: str) -> Callable:
+def _make(fn: Callable, wrt: Wrt, mode: str) -> Gradient:
     owner = None
     if inspect.ismethod(fn):  # model.loss: differentiate the function, self passed first
         owner, fn = fn.__self__, fn.__func__
@@ -164,10 +185,10 @@ def _make(fn: Callable, wrt: Wrt, mode: str) -> Callable:
     def shown(made: Generated) -> None:
         if last[0] is not made:  # .source shows the version the last call ran
             last[0] = made
-            gradient.source = made.source
-            gradient.generated = made.function
+            result.source = made.source
+            result.generated = made.function
             if not made.arg_shapes:
-                gradient.any_shape_source = made.source  # remade: a global was rebound
+                result.any_shape_source = made.source  # remade: a global was rebound
 
     def run(args, **seed):
         key = []
@@ -216,14 +237,15 @@ def _make(fn: Callable, wrt: Wrt, mode: str) -> Callable:
     functools.update_wrapper(gradient, fn)
     gradient.__name__ = gen.name
     gradient.__qualname__ = gen.name
-    gradient.source = gen.source
-    gradient.generated = gen.function
-    gradient.any_shape_source = gen.source
-    return gradient
+    result = cast(Gradient, gradient)
+    result.source = gen.source
+    result.generated = gen.function
+    result.any_shape_source = gen.source
+    return result
 
 
-def _decorator(mode: str, doc: str):
-    def entry(f: Callable | None = None, *, wrt: Wrt = 0):
+def _decorator(mode: str, doc: str) -> _Entry:
+    def entry(f: Callable | None = None, *, wrt: Wrt = 0) -> Any:
         if f is None:
             return lambda fn: _make(fn, wrt, mode)
         if not callable(f):
@@ -233,7 +255,7 @@ def _decorator(mode: str, doc: str):
     entry.__name__ = mode
     entry.__qualname__ = mode
     entry.__doc__ = doc
-    return entry
+    return cast(_Entry, entry)
 
 
 grad = _decorator("grad", """Gradient of a scalar-valued NumPy function, by source transformation.

@@ -8,6 +8,7 @@ import itertools
 import linecache
 import math
 import re
+from typing import TypeGuard
 
 import gast
 
@@ -60,7 +61,7 @@ def _if_unchanged(match: re.Match, replacement: str, body: str) -> str:
     return rewritten if same else line
 
 
-def _is_negative_number(value: object) -> bool:
+def _is_negative_number(value: object) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and \
         math.copysign(1.0, value) < 0 and not math.isnan(value)
 
