@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -40,9 +42,41 @@ def parser(description: str, *, epochs: int | None = None,
     if steps is not None:
         p.add_argument("--steps", type=int, default=steps, help="optimization steps")
     p.add_argument("--out", type=Path, default=Path("out"), help="folder for the PNG pictures")
+    p.add_argument("--save", type=Path, metavar="FILE.npz",
+                   help="write the trained parameters to this file")
+    p.add_argument("--load", type=Path, metavar="FILE.npz",
+                   help="start from the parameters in this file (written by --save)")
     p.add_argument("--show-grad", action="store_true",
                    help="print the generated gradient code of the loss and exit")
     return p
+
+
+def show(text: str) -> None:
+    """Print ``text``; a reader that stops early (``--show-grad | head``) is not an error."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        # Python would report the pipe again when it flushes stdout at exit: point it nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def save_params(path: Path, params: Sequence[np.ndarray]) -> Path:
+    """Write a tuple of parameter arrays to an ``.npz`` file; returns the file's path."""
+    path = path if path.suffix == ".npz" else path.with_name(path.name + ".npz")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, *params)  # arr_0, arr_1, ... in order
+    return path
+
+
+def load_params(path: Path, like: Sequence[np.ndarray]) -> tuple[np.ndarray, ...]:
+    """The parameters :func:`save_params` wrote, checked against the shapes of ``like``."""
+    with np.load(path) as saved:
+        params = tuple(saved[f"arr_{i}"] for i in range(len(saved.files)))
+    found, expected = [p.shape for p in params], [np.shape(p) for p in like]
+    if found != expected:
+        raise SystemExit(f"{path} holds parameters of shapes {found}, but this model's are "
+                         f"{expected}: load them with the options they were trained with")
+    return params
 
 
 def progress(iterable, total: int | None = None, desc: str | None = None):
@@ -137,6 +171,8 @@ def save_grid(images: np.ndarray, out: Path, name: str, *, cols: int, title: str
 
 def loss_trend(losses: Sequence[float], n: int = 10) -> str:
     """"training loss 2.3 -> 0.05": the mean of the first and of the last ``n`` values."""
+    if not losses:
+        return "no training steps (the parameters were evaluated as they were)"
     n = max(1, min(n, len(losses) // 2))
     return (f"training loss {np.mean(losses[:n]):.4g} (first {n} steps) -> "
             f"{np.mean(losses[-n:]):.4g} (last {n})")

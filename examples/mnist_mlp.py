@@ -17,8 +17,8 @@ import example_utils as ex
 import numpy as np
 
 from srcgrad import value_and_grad
-from srcgrad.datasets import load_mnist
-from srcgrad.optim import Adam
+from mnist_data import load_mnist
+from srcgrad.optimizers import Adam
 
 
 def mlp_loss(W1, b1, W2, b2, x, y):
@@ -67,14 +67,15 @@ def init_params(hidden, rng):
 def main(argv=None):
     p = ex.parser(__doc__.splitlines()[0], epochs=10)
     p.add_argument("--hidden", type=int, default=256, help="hidden units (0: logistic regression)")
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--batch-size", type=int, default=64, help="images per step")
     p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
     p.add_argument("--offline", action="store_true",
-                   help="use the MNIST test set bundled with srcgrad (8,000 train / 2,000 test)")
+                   help="use the MNIST test set bundled with the examples "
+                        "(8,000 train / 2,000 test)")
     args = p.parse_args(argv)
     loss_grad = logreg_loss_grad if args.hidden == 0 else mlp_loss_grad
     if args.show_grad:
-        print(loss_grad.source)
+        ex.show(loss_grad.source)
         return {}
 
     data = load_mnist(offline=args.offline)
@@ -85,6 +86,8 @@ def main(argv=None):
 
     rng = np.random.default_rng(args.seed)
     params = init_params(args.hidden, rng)
+    if args.load:
+        params = ex.load_params(args.load, params)
     opt = Adam(lr=args.lr)
     losses, start = [], time.perf_counter()
     for epoch in range(1, args.epochs + 1):
@@ -97,14 +100,17 @@ def main(argv=None):
         ex.say(f"epoch {epoch:2d}  train loss {np.mean(losses[-len(batches):]):.4f}  "
                f"test accuracy {accuracy:.2%}")
     seconds = time.perf_counter() - start
+    accuracy = np.mean(predict(params, x_test) == data.y_test)
+    if args.save:
+        print(f"saved the parameters to {ex.save_params(args.save, params)}")
 
     model = "logistic regression" if args.hidden == 0 else f"MLP 784-{args.hidden}-10"
     files = [ex.plot_curve(losses, args.out, "mnist_mlp_loss.png", smooth=50, log=True,
-                           title=f"{model} on {data.name}: training loss", xlabel="batch")]
+                           title=f"{model} on {data.label}: training loss", xlabel="batch")]
     W1 = params[0]  # first-layer weights, one 28x28 picture per hidden unit (or per class)
     shown = W1.T[:100].reshape(-1, 28, 28)
     files.append(ex.save_grid(shown, args.out, "mnist_mlp_weights.png", cols=10, symmetric=True,
-                              cmap="RdBu_r", title=f"{model}: first-layer weights"))
+                              cmap="RdBu_r", title=f"{model} on {data.label}: first-layer weights"))
     print(f"wrote {', '.join(str(f) for f in files)}")
     print(ex.loss_trend(losses))
     print(f"mnist_mlp: {model}, test accuracy {accuracy:.2%} on {len(x_test):,} images "

@@ -16,7 +16,7 @@ import example_utils as ex
 import numpy as np
 
 from srcgrad import value_and_grad
-from srcgrad.optim import Adam
+from srcgrad.optimizers import Adam
 
 
 def make_spirals(points_per_class, classes, rng):
@@ -58,13 +58,13 @@ def predict(params, x):
 def main(argv=None):
     p = ex.parser(__doc__.splitlines()[0], steps=1000)
     p.add_argument("--points", type=int, default=100, help="points per class")
-    p.add_argument("--classes", type=int, default=3)
-    p.add_argument("--hidden", type=int, default=100)
+    p.add_argument("--classes", type=int, default=3, help="spiral arms, one class each")
+    p.add_argument("--hidden", type=int, default=100, help="hidden units")
     p.add_argument("--lr", type=float, default=1e-2, help="Adam learning rate")
     p.add_argument("--reg", type=float, default=2e-3, help="L2 penalty on the weights")
     args = p.parse_args(argv)
     if args.show_grad:
-        print(spiral_loss_grad.source)
+        ex.show(spiral_loss_grad.source)
         return {}
 
     rng = np.random.default_rng(args.seed)
@@ -73,6 +73,8 @@ def main(argv=None):
     params = (rng.normal(0, 1 / np.sqrt(2), (2, args.hidden)), np.zeros(args.hidden),
               rng.normal(0, 1 / np.sqrt(args.hidden), (args.hidden, args.classes)),
               np.zeros(args.classes))
+    if args.load:
+        params = ex.load_params(args.load, params)
     opt = Adam(lr=args.lr)
     losses, start = [], time.perf_counter()
     for _ in ex.progress(range(args.steps), desc="training"):   # full batch: one step per pass
@@ -80,6 +82,8 @@ def main(argv=None):
         params = opt.step(params, grads)
         losses.append(float(loss))
     seconds = time.perf_counter() - start
+    if args.save:
+        print(f"saved the parameters to {ex.save_params(args.save, params)}")
     accuracy = np.mean(predict(params, x) == labels)
 
     # Colour the plane by the predicted class, and draw the training points on top.
@@ -92,9 +96,11 @@ def main(argv=None):
     ax1.contourf(gx, gy, regions, levels=np.arange(args.classes + 1) - 0.5, colors=colors,
                  alpha=0.25)
     ax1.scatter(x[:, 0], x[:, 1], c=colors[labels], s=12, edgecolors="k", linewidths=0.3)
-    ax1.set(title=f"decision regions: {accuracy:.1%} training accuracy", aspect="equal")
+    ax1.set(title=f"{args.classes} spirals, {len(x)} points: decision regions, "
+                  f"{accuracy:.1%} training accuracy", aspect="equal")
     ax2.plot(losses)
-    ax2.set(title="training loss", xlabel="step", ylabel="loss", yscale="log")
+    ax2.set(title=f"{args.classes} spirals: training loss", xlabel="step", ylabel="loss",
+            yscale="log")
     ax2.grid(alpha=0.3)
     files = [ex.save_figure(fig, args.out, "spiral.png")]
     print(f"wrote {files[0]}")

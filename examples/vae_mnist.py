@@ -20,8 +20,8 @@ import example_utils as ex
 import numpy as np
 
 from srcgrad import value_and_grad
-from srcgrad.datasets import load_fashion_mnist, load_mnist
-from srcgrad.optim import Adam
+from mnist_data import load_fashion_mnist, load_mnist
+from srcgrad.optimizers import Adam
 
 
 def vae_loss(W1, b1, Wmu, bmu, Wlv, blv, W2, b2, W3, b3, x, eps):
@@ -82,16 +82,18 @@ def init_params(hidden, latent, mean_image, rng):
 
 def main(argv=None):
     p = ex.parser(__doc__.splitlines()[0], epochs=10)
-    p.add_argument("--dataset", choices=("mnist", "fashion"), default="mnist")
+    p.add_argument("--dataset", choices=("mnist", "fashion"), default="mnist",
+                   help="MNIST digits or Fashion-MNIST clothes")
     p.add_argument("--hidden", type=int, default=256, help="hidden units of encoder and decoder")
     p.add_argument("--latent", type=int, default=8, help="dimensions of the latent space")
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--batch-size", type=int, default=64, help="images per step")
     p.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate")
     p.add_argument("--offline", action="store_true",
-                   help="use the MNIST test set bundled with srcgrad (8,000 train / 2,000 test)")
+                   help="use the MNIST test set bundled with the examples "
+                        "(8,000 train / 2,000 test)")
     args = p.parse_args(argv)
     if args.show_grad:
-        print(vae_loss_grad.source)
+        ex.show(vae_loss_grad.source)
         return {}
 
     load = load_fashion_mnist if args.dataset == "fashion" else load_mnist
@@ -102,6 +104,8 @@ def main(argv=None):
 
     rng = np.random.default_rng(args.seed)
     params = init_params(args.hidden, args.latent, x_train.mean(axis=0), rng)
+    if args.load:
+        params = ex.load_params(args.load, params)
     opt = Adam(lr=args.lr)
     losses, start = [], time.perf_counter()
     for epoch in range(1, args.epochs + 1):
@@ -116,6 +120,9 @@ def main(argv=None):
         ex.say(f"epoch {epoch:2d}  train ELBO {-np.mean(losses[-len(batches):]):8.2f}  "
                f"test ELBO {-test_loss:8.2f} nats per image")
     seconds = time.perf_counter() - start
+    test_loss = vae_loss(*params, x_test, rng.standard_normal((len(x_test), args.latent)))
+    if args.save:
+        print(f"saved the parameters to {ex.save_params(args.save, params)}")
 
     # Pictures: test images above their reconstructions, then samples from the prior.
     originals = x_test[:16]
@@ -124,11 +131,13 @@ def main(argv=None):
     samples = decode(params, rng.standard_normal((64, args.latent))).reshape(-1, 28, 28)
     files = [
         ex.save_grid(pairs, args.out, "vae_reconstructions.png", cols=16,
-                     title=f"{data.name} test images (top) and their reconstructions (bottom)"),
+                     title=f"{data.label}: test images (top) and their reconstructions (bottom)"),
         ex.save_grid(samples, args.out, "vae_samples.png", cols=8,
-                     title=f"VAE samples: decoded z ~ N(0, I), {args.latent}-d latent"),
+                     title=f"VAE on {data.label}: samples, decoded z ~ N(0, I), "
+                           f"{args.latent}-d latent"),
         ex.plot_curve(losses, args.out, "vae_loss.png", smooth=50, xlabel="batch",
-                      ylabel="negative ELBO (nats per image)", title="VAE training loss"),
+                      ylabel="negative ELBO (nats per image)",
+                      title=f"VAE on {data.label}: training loss"),
     ]
     print(f"wrote {', '.join(str(f) for f in files)}")
     print(ex.loss_trend(losses))

@@ -249,6 +249,7 @@ def _diff_operands(stmt) -> set[str]:
     if op is None or op.kind == "nondiff":
         return set()
     if op.kind == "rule":
+        assert op.rule is not None
         names = set()
         for param in op.rule.adjoints:
             names |= value_names(op.bound.get(param))
@@ -344,7 +345,8 @@ def _combine(tokens: list) -> object:
     return arrays.pop() if len(arrays) == 1 else UNKNOWN
 
 
-def shape_classes(fdef: gast.FunctionDef, scalars: set[str] = frozenset()) -> dict[str, object]:
+def shape_classes(fdef: gast.FunctionDef,
+                  scalars: set[str] | frozenset[str] = frozenset()) -> dict[str, object]:
     """A token per variable such that two variables with the same (non-None) token have the
     same shape wherever a statement reads both. Elementwise primitives (``rule.elementwise``)
     give their result the class of their operands; numbers (and the parameters in
@@ -384,10 +386,10 @@ def shape_classes(fdef: gast.FunctionDef, scalars: set[str] = frozenset()) -> di
         op: Op = stmt.sg_op
         if op.kind == "copy":
             return atom_token(op.bound["x"])
-        if op.kind == "rule" and op.rule.reduction and op.static.get("axis") is None and \
+        if op.kind == "rule" and op.rule is not None and op.rule.reduction and op.static.get("axis") is None and \
                 not op.static.get("keepdims"):
             return _SCALAR  # np.sum(x): a scalar
-        if op.kind == "rule" and op.rule.elementwise:
+        if op.kind == "rule" and op.rule is not None and op.rule.elementwise:
             found = [atom_token(a) for a in op.bound.values()]
             found = [t for t in found if t != "skip"]
             if top in found:
@@ -447,12 +449,12 @@ def container_vars(fdef: gast.FunctionDef, container_params: dict[str, int]) -> 
                 new = 1 + max((of(e) for e in op.elements), default=NOT)
             elif op.kind == "copy":
                 new = of(op.bound["x"])
-            elif op.kind == "rule" and (op.rule.key == "list +" or op.rule.key == "+" and NOT not in (
+            elif op.kind == "rule" and op.rule is not None and (op.rule.key == "list +" or op.rule.key == "+" and NOT not in (
                     of(op.bound["x1"]), of(op.bound["x2"]))):  # xs + [h]: both lists
                 new = max(FLAT, of(op.bound["x1"]), of(op.bound["x2"]))
-            elif op.kind == "rule" and op.rule.returns_sequence:
+            elif op.kind == "rule" and op.rule is not None and op.rule.returns_sequence:
                 new = FLAT
-            elif op.kind == "rule" and op.rule.key == "getitem":
+            elif op.kind == "rule" and op.rule is not None and op.rule.key == "getitem":
                 new = max(NOT, of(op.bound["x"]) - 1)  # an item: one level less
             else:
                 new = NOT

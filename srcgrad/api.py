@@ -12,7 +12,7 @@ import threading
 import types
 import weakref
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol, cast, overload
 
 import numpy as np
 
@@ -25,6 +25,20 @@ Wrt = int | str | Sequence[int | str]
 
 #: The most generated functions cached (each gradient also keeps the versions it uses).
 MAX_CACHED = 512
+
+
+class _Entry(Protocol):
+    """The type of :func:`grad` and friends: a decorator, with or without arguments."""
+
+    @overload
+    def __call__(self, f: Callable[..., Any], *, wrt: Wrt = 0,
+                 has_aux: bool = False) -> Gradient: ...
+
+    @overload
+    def __call__(self, f: None = None, *, wrt: Wrt = 0,
+                 has_aux: bool = False) -> Callable[[Callable[..., Any]], Gradient]: ...
+
+
 _cache: dict[tuple, Generated] = {}
 _keys_of_code: dict[int, set[tuple]] = {}  # id of a code object -> its keys in _cache
 _lock = threading.RLock()
@@ -37,7 +51,7 @@ def _parameter_names(fn: Callable, method: bool) -> list[str]:
         filename, lineno = code.co_filename, code.co_firstlineno
         raise UnsupportedSyntaxError(
             "*args and **kwargs parameters cannot be differentiated", filename=filename,
-            lineno=lineno, line=linecache.getline(filename, lineno) if filename else None,
+            lineno=lineno, line=linecache.getline(filename, lineno or 0) if filename else None,
             fix="give the function named parameters")
     return list(code.co_varnames[int(method):code.co_argcount + code.co_kwonlyargcount])
 
@@ -45,7 +59,7 @@ def _parameter_names(fn: Callable, method: bool) -> list[str]:
 def _wrt_names(fn: Callable, wrt: Wrt, names: list[str]) -> tuple[tuple[str, ...], bool]:
     """The parameter names ``wrt`` selects, and whether one (not a tuple) was asked for."""
     single = not isinstance(wrt, (tuple, list))
-    items = [wrt] if single else list(wrt)
+    items = [wrt] if single else list(cast(Sequence[int | str], wrt))
     if not items:
         raise WrtError("wrt is empty: name at least one parameter to differentiate")
     chosen = []
@@ -205,6 +219,14 @@ class Gradient:
     function, ``wrt`` and the mode, made again when loaded (so it can go to other processes).
     """
 
+    source: str  #: the generated code the last call ran
+    any_shape_source: str  #: the version for any shapes
+    __name__: str
+    __qualname__: str
+    current_any_shape: Callable[[], tuple[Generated, Callable]]
+    _generated: Callable | None
+    _bind_first: Callable[[], Callable]
+
     def __init__(self, fn: Callable, wrt: Wrt, mode: str):
         self._made_from = (fn, wrt, mode)
         functools.update_wrapper(self, fn)
@@ -358,8 +380,8 @@ def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
     return call
 
 
-def _decorator(mode: str, doc: str):
-    def entry(f: Callable | None = None, *, wrt: Wrt = 0, has_aux: bool = False):
+def _decorator(mode: str, doc: str) -> _Entry:
+    def entry(f: Callable | None = None, *, wrt: Wrt = 0, has_aux: bool = False) -> Any:
         if has_aux and mode == "vjp":
             raise WrtError("vjp does not take has_aux: return the output alone")
         chosen = mode + "_aux" if has_aux else mode
@@ -374,7 +396,7 @@ def _decorator(mode: str, doc: str):
     entry.__name__ = mode
     entry.__qualname__ = mode
     entry.__doc__ = doc
-    return entry
+    return cast(_Entry, entry)
 
 
 grad = _decorator("grad", """Gradient of a scalar-valued NumPy function, by source transformation.

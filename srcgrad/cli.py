@@ -23,10 +23,13 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from . import graph as graphs
 from .errors import SourceError, SrcgradError
+
+if TYPE_CHECKING:
+    from .api import Gradient
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 MODES = ("grad", "value_and_grad", "vjp")
@@ -128,7 +131,7 @@ def wrt_names(fn: Callable, wrt: Any) -> list[str]:
     return names
 
 
-def make_gradient(fn: Callable, wrt: Any, mode: str) -> Callable:
+def make_gradient(fn: Callable, wrt: Any, mode: str) -> Gradient:
     """``grad``, ``value_and_grad`` or ``vjp`` of ``fn``."""
     from . import api
 
@@ -313,7 +316,7 @@ def rule_lines(pattern: str | None = None) -> list[str]:
 
 
 def _param_text(param: inspect.Parameter) -> str:
-    prefix = {param.VAR_POSITIONAL: "*", param.VAR_KEYWORD: "**"}.get(param.kind, "")
+    prefix = {"VAR_POSITIONAL": "*", "VAR_KEYWORD": "**"}.get(param.kind.name, "")
     return prefix + param.name
 
 

@@ -8,6 +8,7 @@ import itertools
 import linecache
 import math
 import re
+from typing import TypeGuard
 
 import gast
 
@@ -23,10 +24,9 @@ def to_source(tree: gast.AST | ast.AST) -> str:
     The one place that chooses the unparser (:func:`ast.unparse`).
     """
     if type(tree) is getattr(ast, type(tree).__name__, None):  # (gast's classes subclass ast's)
-        tree = copy.deepcopy(tree)  # (negative constants are rewritten in place)
+        tree = _ready_to_unparse(copy.deepcopy(tree))
     else:
-        tree = to_ast(tree)  # (no locations needed: the source text is what gets compiled)
-    tree = ast.fix_missing_locations(_signed_constants_as_unary_minus(tree))  # (unparse reads them)
+        tree = to_ast(tree)
     text = ast.unparse(tree) + "\n"
     text = _without_tuple_parentheses(text)
     return _COMMENT.sub(lambda m: f"{m.group(1)}# {ast.literal_eval(m.group(2))}", text)
@@ -60,18 +60,22 @@ def _if_unchanged(match: re.Match, replacement: str, body: str) -> str:
     return rewritten if same else line
 
 
-def _is_negative_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and \
-        math.copysign(1.0, value) < 0 and not math.isnan(value)
+def _is_negative_number(value: object) -> TypeGuard[float]:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return value < 0 or (isinstance(value, float) and math.copysign(1.0, value) < 0
+                         and not math.isnan(value))  # -0.0
 
 
-def _signed_constants_as_unary_minus(tree: ast.AST) -> ast.AST:
-    """Rewrite each negative number constant ``-c`` as ``-(c)``, in place.
+def _ready_to_unparse(tree: ast.AST) -> ast.AST:
+    """``tree`` with each negative number constant ``-c`` written ``-(c)``, and line numbers
+    (which :func:`ast.unparse` reads), changed in place.
 
     :func:`ast.unparse` prints a negative constant bare, as if it were an atom, so
     ``(-0.5) ** 2`` would come out as ``-0.5 ** 2`` (which is ``-(0.5 ** 2)``) and
     ``(-2).real`` as ``-2 .real``. A unary minus gets the parentheses its precedence needs.
     """
+    ast.fix_missing_locations(tree)
     for node in ast.walk(tree):
         for field, value in ast.iter_fields(node):
             if isinstance(value, ast.Constant) and _is_negative_number(value.value):
@@ -95,8 +99,12 @@ _SAME = {"Assign", "AugAssign", "For", "If", "While", "Break", "Pass", "Return",
          "LtE", "Gt", "GtE", "Eq", "NotEq", "Module"}
 
 
+_STATEMENTS = {kind for kind in _SAME if issubclass(getattr(ast, kind), ast.stmt)}
+
+
 def to_ast(node):
-    """The standard-library ``ast`` form of a gast tree."""
+    """The standard-library ``ast`` form of a gast tree, ready for :func:`ast.unparse` (see
+    :func:`_ready_to_unparse`)."""
     if isinstance(node, list):
         return [to_ast(item) for item in node]
     if not isinstance(node, gast.AST):
@@ -107,12 +115,17 @@ def to_ast(node):
             shell = gast.FunctionDef(name=node.name, args=node.args, body=[gast.Pass()],
                                      decorator_list=[], returns=None, type_comment=None,
                                      type_params=[])
-            converted = gast.gast_to_ast(shell)
+            converted = _ready_to_unparse(gast.gast_to_ast(shell))
             converted.body = to_ast(node.body)
             return converted
-        return gast.gast_to_ast(node)
+        return _ready_to_unparse(gast.gast_to_ast(node))
+    if kind == "Constant" and _is_negative_number(node.value):
+        return _negated(node.value)
     cls = getattr(ast, kind)
-    return cls(**{field: to_ast(getattr(node, field, None)) for field in cls._fields})
+    converted = cls(**{field: to_ast(getattr(node, field, None)) for field in cls._fields})
+    if kind in _STATEMENTS:
+        converted.lineno = 0
+    return converted
 
 
 def expression_source(node) -> str:

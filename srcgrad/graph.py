@@ -272,8 +272,9 @@ class _Builder:
         if _is_tape_call(value, "append"):
             tape = self.tape()
             for var in _loads(value, self.local):
-                if var != TAPE and self.read(var) is not None:
-                    self.edge(self.read(var), tape, label="push", style="dashed")
+                source = self.read(var) if var != TAPE else None
+                if source is not None:
+                    self.edge(source, tape, label="push", style="dashed")
             return
         self.operation(expression_source(value), _loads(value, self.local), [])
 
@@ -331,8 +332,9 @@ class _Builder:
                            style="rounded,dashed")
         test = self.node(_short(expression_source(stmt.test)), "op", shape="diamond")
         for var in _loads(stmt.test, self.local):
-            if self.read(var) is not None:
-                self.edge(self.read(var), test)
+            source = self.read(var)
+            if source is not None:
+                self.edge(source, test)
         before = dict(self.current)
         body(stmt.body)
         after_body = dict(self.current)
@@ -345,7 +347,7 @@ class _Builder:
         self.cluster = saved
         merged = dict(before)
         for var in sorted(set(after_body) | set(after_else)):
-            versions = {after_body.get(var), after_else.get(var)} - {None}
+            versions = {v for v in (after_body.get(var), after_else.get(var)) if v is not None}
             if len(versions) == 1:
                 merged[var] = versions.pop()
                 continue

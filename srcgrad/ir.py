@@ -127,7 +127,7 @@ def clone(node, mapping: dict | None = None, raw: dict | None = None):
             node.slice.id in raw:
         return gast.Subscript(value=clone(node.value, mapping, raw),
                               slice=clone(raw[node.slice.id]), ctx=node.ctx)
-    new = kind.__new__(kind)
+    new = gast.AST.__new__(kind)
     for field in node._fields:
         setattr(new, field, clone(getattr(node, field, None), mapping, raw))
     for attribute in node._attributes:

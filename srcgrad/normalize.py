@@ -741,7 +741,7 @@ class Normalizer:
                 call = self.named(call, "_".join(names))
                 op = Op("copy", bound={"x": call})
             if op.kind in ("opaque", "nondiff") or \
-                    (op.kind == "rule" and op.rule.returns_sequence):
+                    (op.kind == "rule" and op.rule is not None and op.rule.returns_sequence):
                 out = self.emit(gast.Assign(targets=[gast.Tuple(
                     elts=[name(n, store=True) for n in names], ctx=gast.Store())], value=call,
                     type_comment=None))
@@ -1400,6 +1400,7 @@ class Normalizer:
                                                  ctx=gast.Load()), args=args,
                              keywords=[gast.keyword(arg=k, value=v) for k, v in kwargs.items()])
             return expr, Op("opaque", what=f".{func.attr}()")
+        assert rule is not None  # (out_func is made from it)
         expr = gast.Call(func=out_func, args=all_args,
                          keywords=[gast.keyword(arg=k, value=v) for k, v in kwargs.items()])
         return expr, self.rule_op(rule.key, all_args, kwargs, node, rule=rule)

@@ -41,7 +41,7 @@ def _removable(stmt) -> bool:
     return False
 
 
-def _reads_cached(stmt) -> set[str]:
+def _reads_cached(stmt) -> frozenset[str]:
     """``_reads(stmt)`` for a simple statement, computed once (loops ask many times)."""
     cached = getattr(stmt, "sg_reads", None)
     if cached is None:

@@ -12,6 +12,7 @@ statement (or nested loop) that needs them, and popped right before its adjoint.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 import gast
 import numpy as np
@@ -196,7 +197,8 @@ class Reverser:
             push: list[str] = []
             if scope is not None:  # what a nested scope assigns it keeps for itself, but
                 # its header (a loop's range, its trip count) is read outside it
-                inner = getattr(stmt, "sg_assigned", set()) - getattr(stmt, "sg_header", set())
+                inner: set[str] = getattr(stmt, "sg_assigned", set()) - \
+                    getattr(stmt, "sg_header", set())
                 push = [v for v in sorted(reads) if v in scope.sg_assigned and v not in inner
                         and v != loop_target]
                 reads = reads - set(push)
@@ -353,7 +355,7 @@ class Reverser:
         for var in only:
             token = self.shapes.get(var)
             if token == "scalar" or isinstance(token, tuple):  # known without taping anything
-                known[var] = constant_tuple(() if token == "scalar" else token)
+                known[var] = constant_tuple(() if token == "scalar" else cast(tuple, token))
                 continue
             names[var] = self.shape_name.get(var) or self.namer.fresh(var + "_shape")
             self.shape_name[var] = names[var]
@@ -504,6 +506,7 @@ class Reverser:
     def as_concatenation(self, op: Op) -> Op:
         """``xs + [h]`` where both operands are lists (tuples): a concatenation, whose adjoint
         is cut in two, not an elementwise sum."""
+        assert op.rule is not None
         if op.rule.key != "+" or not all(self.is_container(op.bound.get(p)) for p in ("x1", "x2")):
             return op
         return Op("rule", registry.lookup("list +"), bound=op.bound, static={})
@@ -532,6 +535,7 @@ class Reverser:
 
     def rule(self, stmt, op: Op, g, ans) -> list[gast.stmt]:
         rule = op.rule
+        assert rule is not None
         mapping = {"g": g, "ans": ans}
         for param, spec in rule.signature.parameters.items():
             if param in op.bound:
@@ -720,6 +724,7 @@ class Reverser:
             return [], set()
         steps = getattr(stmt, "sg_count", None)
         if isinstance(stmt, gast.While):
+            assert steps is not None  # (the forward loop counts its trips)
             target = name(self.unused, store=True)
             header = gast.Call(func=name("range"), args=[name(steps)], keywords=[])
             header_reads = {steps}
@@ -905,7 +910,7 @@ def pop_stmt(tape: str, names: list[str]) -> gast.Assign:
 
 
 def push_stmt(tape: str, names: list[str], shape_of: dict[str, str],
-              lengths: set[str] = frozenset()) -> gast.Expr:
+              lengths: set[str] | frozenset[str] = frozenset()) -> gast.Expr:
     def value_of(entry):
         if entry in lengths:  # x_len: push len(x)
             return gast.Call(func=name("len"), args=[name(shape_of[entry])], keywords=[])
@@ -928,7 +933,7 @@ def with_pushes(stmts, reverser: Reverser, before_break: tuple = ()) -> list[gas
     those pushes (innermost first) and they are made just before the break.
     """
     push_sets, tape = reverser.push_sets, reverser.tape
-    out = []
+    out: list[gast.stmt] = []
     for stmt in stmts:
         if isinstance(stmt, gast.Break):
             out.extend(push_stmt(tape, push_sets[key], reverser.shape_of, reverser.lengths)

@@ -100,7 +100,7 @@ class _Inference:
         self.statement = None  # the statement being worked out
         self.conflicts: dict[int, tuple] = {}  # id -> (statement, why its operands clash)
 
-    def run(self) -> dict[str, tuple]:
+    def run(self) -> dict[str, tuple | ListOf]:
         for _ in range(50):
             changed = False
             for var in self.shapes:
@@ -160,14 +160,14 @@ class _Inference:
                 return ()
             if op.kind == "tuple" and isinstance(value, gast.List):
                 return self.list_of(value)
-            if op.kind == "rule" and op.rule.key == "list +":
+            if op.kind == "rule" and op.rule is not None and op.rule.key == "list +":
                 return _join([self.atom_shape(op.bound["x1"]), self.atom_shape(op.bound["x2"])])
-            if op.kind == "rule" and op.rule.key == "getitem" and \
+            if op.kind == "rule" and op.rule is not None and op.rule.key == "getitem" and \
                     isinstance(self.atom_shape(op.bound["x"]), ListOf):
                 return self.list_item(op)
-            if op.kind == "rule" and op.rule.elementwise:
+            if op.kind == "rule" and op.rule is not None and op.rule.elementwise:
                 return self.broadcast(op)
-            if op.kind == "rule" and op.rule.shape_of is not None:
+            if op.kind == "rule" and op.rule is not None and op.rule.shape_of is not None:
                 return self.evaluate(op)
             if op.kind == "opaque" and getattr(op.bound.get("callable"), "__module__",
                                                None) == "math":
@@ -220,6 +220,7 @@ class _Inference:
 
     def evaluate(self, op: Op):
         """The rule's shape function on placeholders of the operands."""
+        assert op.rule is not None and op.rule.shape_of is not None
         arguments = {}
         for param, atom in op.bound.items():
             arguments[param] = self.operand(atom)

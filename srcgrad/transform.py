@@ -6,7 +6,7 @@ import inspect
 import types
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import gast
 import numpy as np
@@ -253,7 +253,7 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     body, _ = eliminate_dead_code(body, set())
     body = fold_temporaries(body, namer.temporaries)
     adjoint_of = {d: v for v, d in namer.adjoint_names().items()}
-    sizes = {v: int(np.prod(shapes[adjoint_of.get(v, v)])) for v in assigned_in(body)
+    sizes = {v: int(np.prod(cast(tuple, shapes[adjoint_of.get(v, v)]))) for v in assigned_in(body)
              if isinstance(shapes.get(adjoint_of.get(v, v)), tuple)}
     body = free_large_arrays(body, sizes, set(params))
     if reverser.push_sets or reverser.slot_saves:

@@ -319,9 +319,10 @@ _EXPONENTS = st.one_of(
     st.builds(lambda k, m: ast.UnaryOp(op=ast.USub(), operand=ast.BinOp(
         left=ast.Constant(value=k), op=ast.Pow(), right=ast.Constant(value=m))),
         st.integers(1, 3), st.integers(0, 2)))
+# (constants are floats: an integer to nested integer powers outgrows NumPy's integers)
 _LEAVES = st.one_of(
     st.sampled_from(["x", "y"]).map(lambda id_: ast.Name(id=id_, ctx=ast.Load())),
-    st.builds(_number, st.sampled_from([0.5, 1.5, 2.0, 0.25, 3]), st.booleans()))
+    st.builds(_number, st.sampled_from([0.5, 1.5, 2.0, 0.25, 3.0]), st.booleans()))
 
 
 def _extend(children):
@@ -345,7 +346,7 @@ def module_dir(tmp_path_factory):
     return tmp_path_factory.mktemp("round_trip")
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, derandomize=True)  # (the same programs every run)
 @given(expression=EXPRESSIONS)
 def test_generated_code_computes_the_functions_value(expression, module_dir):
     source = f"import numpy as np\n\n\ndef f(x, y):\n    return np.sum({expression})\n"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -124,3 +125,21 @@ def test_rule_families_cover_the_registry():
     assert not missing
     assert mapping[families.key_text(np.exp)] == "elementwise"
     assert mapping[families.key_text("+")] == "operators"
+
+
+def _python_snippets():
+    """(page, number, code) of every ```python block written in the docs' pages."""
+    for page in sorted((ROOT / "docs").rglob("*.md")):
+        blocks = re.findall(r"^```python\n(.*?)^```", page.read_text(), re.DOTALL | re.MULTILINE)
+        for number, code in enumerate(blocks, 1):
+            yield pytest.param(code, id=f"{page.relative_to(ROOT / 'docs')}#{number}")
+
+
+@pytest.mark.parametrize("code", list(_python_snippets()))
+def test_every_python_snippet_runs_as_shown(code):
+    # run beside docs/_examples, whose files the pages show; pdb is told to continue
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT / "docs" / "_examples",
+                          input="continue\n", capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 0 and "Traceback" not in done.stdout + done.stderr, \
+        done.stdout + done.stderr

@@ -1,9 +1,12 @@
 """srcgrad.export writes a module that needs only NumPy: run it where srcgrad cannot be imported.
 """
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 
 import numpy as np
@@ -12,7 +15,21 @@ from corpus import api, calls, control, indexing, loops, models, straight, write
 
 import srcgrad
 
-NUMPY_HOME = os.path.dirname(os.path.dirname(np.__file__))
+
+
+def _numpy_alone() -> str:
+    """A folder of links to NumPy's entries in its site-packages, and nothing else: srcgrad
+    installed from a wheel sits beside NumPy there, and must not be importable."""
+    site = os.path.dirname(os.path.dirname(np.__file__))
+    folder = tempfile.mkdtemp(prefix="numpy_alone_")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    for entry in os.listdir(site):
+        if entry.startswith("numpy"):  # numpy, numpy.libs (its BLAS), numpy-*.dist-info
+            os.symlink(os.path.join(site, entry), os.path.join(folder, entry))
+    return folder
+
+
+NUMPY_HOME = _numpy_alone()
 
 # Runs in a fresh interpreter: -I (isolated: no PYTHON* variables, no user site, no script
 # directory on sys.path) and -S (no site module, so the venv's .pth files, among them

@@ -17,7 +17,7 @@ from tables import rst_to_markdown
 
 CASES = DOCS / "_examples" / "error_cases.py"
 #: Modules whose SrcgradError subclasses users may meet.
-MODULES = ("srcgrad.errors", "srcgrad.check", "srcgrad.optim", "srcgrad.datasets",
+MODULES = ("srcgrad.errors", "srcgrad.check", "srcgrad.optimizers",
            "srcgrad.graph")
 
 

@@ -15,8 +15,7 @@ import pkgutil
 import sys
 import types
 from dataclasses import dataclass
-
-from context import REPO
+from pathlib import Path
 
 _COPY = "_srcgrad_docs_copy"
 
@@ -83,9 +82,12 @@ def _import_order(rules_dir) -> list[str]:
 @functools.cache
 def families() -> list[Family]:
     """The rule modules, in the order the package imports them."""
-    rules_dir = REPO / "srcgrad" / "rules"
+    import srcgrad
+
+    package_dir = Path(srcgrad.__file__).parent  # the srcgrad that runs, installed or not
+    rules_dir = package_dir / "rules"
     saved = {k: v for k, v in sys.modules.items() if k == _COPY or k.startswith(_COPY + ".")}
-    _package(_COPY, REPO / "srcgrad")
+    _package(_COPY, package_dir)
     _package(_COPY + ".rules", rules_dir)
     try:
         registry = importlib.import_module(_COPY + ".rules.registry")

@@ -29,7 +29,8 @@ def _relink(match: re.Match) -> str:
 
 
 def markdown_file(directive: Directive) -> str:
-    """``srcgrad:include PATH [shift=1] [missing=TEXT]``: a Markdown file from the repository.
+    """``srcgrad:include PATH [shift=1] [until=TEXT] [missing=TEXT]``: a Markdown file from
+    the repository, up to its first heading that starts with ``until`` (if given).
 
     Its first ``#`` title is dropped, headings move down ``shift`` levels, and relative links
     (which would point outside the site) become plain text naming the file.
@@ -39,6 +40,7 @@ def markdown_file(directive: Directive) -> str:
         return directive.options.get("missing", f"*`{directive.arg()}` is not written yet.*") \
             + "\n"
     shift = int(directive.options.get("shift", "1"))
+    until = directive.options.get("until")
     lines = path.read_text(encoding="utf-8").splitlines()
     if lines and lines[0].startswith("# "):
         lines = lines[1:]
@@ -48,6 +50,8 @@ def markdown_file(directive: Directive) -> str:
             in_code = not in_code
         if not in_code:
             heading = re.match(r"(#{1,5}) ", line)
+            if heading and until and line[heading.end():].startswith(until):
+                break
             if heading:
                 line = "#" * shift + line
             line = _LINK.sub(_relink, line)

@@ -38,7 +38,7 @@ import functools
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import gast
 import numpy as np
@@ -75,7 +75,7 @@ class Rule:
     differentiable: bool = True
     elementwise: bool = False
     callable: Any = None
-    accumulate: dict[str, str] = field(default_factory=dict)
+    accumulate: dict[str, Template] = field(default_factory=dict)
     returns_sequence: bool = False
     sparse: bool = False
     reduction: bool = False
@@ -183,7 +183,7 @@ def _default_name(primitive: Any) -> str:
     if isinstance(primitive, str):
         return primitive
     module = getattr(primitive, "__module__", None) or ""
-    qualname = getattr(primitive, "__qualname__", None) or getattr(primitive, "__name__", "")
+    qualname = str(getattr(primitive, "__qualname__", None) or getattr(primitive, "__name__", ""))
     if module == "numpy" or module.startswith(("numpy._core", "numpy.core")):
         return "np." + getattr(primitive, "__name__", qualname)
     if module.startswith("numpy."):
@@ -209,7 +209,7 @@ def _signature(name: str, params: str) -> inspect.Signature:
 
 def defvjp(primitive: Any, params: str, *, name: str | None = None,
            sequences: tuple[str, ...] = (), elementwise: bool = False,
-           accumulate: dict[str, str] | None = None, returns_sequence: bool = False,
+           accumulate: dict[str, Template] | None = None, returns_sequence: bool = False,
            sparse: bool = False, reduction: bool = False,
            shape_of: bool | Callable[..., Any] = False, view_of: str | None = None,
            always_view: bool = True, inverse: str | None = None,
@@ -365,7 +365,8 @@ def deffusion(name: str, *patterns: str, elementwise: bool = False,
     for node in gast.walk(parsed[0]):
         if isinstance(node, gast.Name) and node.id != "np" and node.id not in free:
             free.append(node.id)
-    rule = defvjp(name, ", ".join(free), name=name, elementwise=elementwise, **adjoints)
+    rule = defvjp(name, ", ".join(free), name=name, elementwise=elementwise,
+                  **cast(dict[str, Any], adjoints))
     _FUSIONS.append(Fusion(rule, parsed))
     return rule
 

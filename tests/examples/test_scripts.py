@@ -70,9 +70,46 @@ def test_help(name, capsys):
         load(name).main(["--help"])
     assert info.value.code == 0
     text = capsys.readouterr().out
-    for option in ("--seed", "--out", "--show-grad"):
+    for option in ("--seed", "--out", "--show-grad", "--save", "--load"):
         assert option in text
     assert "--epochs" in text or "--steps" in text
+    # every option with a value says its default
+    parser_actions = [a for a in _parser(name)._actions if a.default not in (None, False)
+                      and a.option_strings and a.dest != "help"]
+    assert parser_actions
+    for action in parser_actions:
+        assert f"(default: {action.default})" in " ".join(text.split()), action.dest
+
+
+def _parser(name):
+    """The script's argument parser, as its main builds it."""
+    captured = {}
+    module = load(name)
+    original = module.ex.parser
+
+    def keep(*args, **kwargs):
+        captured["parser"] = original(*args, **kwargs)
+        return captured["parser"]
+
+    module.ex.parser = keep
+    try:
+        with pytest.raises(SystemExit):
+            module.main(["--no-such-option"])
+    finally:
+        module.ex.parser = original
+    return captured["parser"]
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_show_grad_into_a_pipe_closed_early(name):
+    # `--show-grad | head`: here a reader that leaves before reading anything, so that every
+    # write meets a closed pipe. Not an error: no traceback, exit status 0.
+    env = dict(os.environ,
+               PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    command = f'set -o pipefail; "{sys.executable}" "{EXAMPLES / name}.py" --show-grad | true'
+    done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120,
+                          env=env, cwd=ROOT, check=False)
+    assert done.returncode == 0 and "Error" not in done.stderr, done.stderr
 
 
 @pytest.mark.parametrize("name", SCRIPTS)
@@ -93,7 +130,7 @@ def test_mnist_falls_back_when_download_fails(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(pooch, "retrieve", no_network)
     result = load("mnist_mlp").main(["--hidden", "0", "--epochs", "1", "--out", str(tmp_path)])
     out, err = capsys.readouterr()
-    assert "Falling back to the MNIST test set bundled with srcgrad" in err
+    assert "Falling back to the MNIST test set bundled with the examples" in err
     assert "first 8,000 images" in out and "last 2,000" in out
     assert result["accuracy"] > 0.8
 
@@ -140,3 +177,24 @@ def test_spiral(tmp_path):
     accuracy = float(re.search(r"training accuracy ([\d.]+)%", out).group(1))
     assert accuracy > 70
     pngs_written(tmp_path, ["spiral.png"])
+
+
+def test_parameters_saved_and_loaded(tmp_path):
+    saved = tmp_path / "spiral.npz"
+    out, _ = run("spiral", "--steps", "200", "--out", tmp_path, "--save", saved)
+    first = float(re.search(r"training accuracy ([\d.]+)%", out).group(1))
+    assert f"saved the parameters to {saved}" in out
+    # no further training: the loaded parameters give the same accuracy
+    out, _ = run("spiral", "--steps", "0", "--out", tmp_path, "--load", saved)
+    assert float(re.search(r"training accuracy ([\d.]+)%", out).group(1)) == first
+
+
+def test_loading_parameters_of_another_model_is_refused(tmp_path):
+    saved = tmp_path / "spiral.npz"
+    run("spiral", "--steps", "1", "--out", tmp_path, "--save", saved)
+    command = [sys.executable, str(EXAMPLES / "spiral.py"), "--hidden", "7", "--load", str(saved),
+               "--out", str(tmp_path)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False,
+                          env=dict(os.environ, MPLBACKEND="Agg"))
+    assert done.returncode != 0 and "load them with the options they were trained with" in \
+        done.stderr

@@ -48,6 +48,7 @@ PIECEWISE_CONSTANT = [np.sign, np.floor, np.ceil, np.round, np.around, np.trunc,
 
 
 @pytest.mark.parametrize("f", PIECEWISE_CONSTANT, ids=lambda f: f.__name__)
+@pytest.mark.filterwarnings("ignore:numpy.fix is deprecated")  # (NumPy 2.5; users may call it)
 def test_piecewise_constant_functions_have_zero_derivative(f):
     # Declaring a function non-differentiable claims its derivative is zero (where it exists).
     assert not lookup(f).differentiable

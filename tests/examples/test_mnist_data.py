@@ -1,4 +1,4 @@
-"""srcgrad.datasets: the IDX reader, hash checks, the offline copy and the download fallback.
+"""examples/mnist_data.py: the IDX reader, hash checks, the offline copy and the download fallback.
 
 No test touches the network: downloads are replaced by failing or fake ``pooch.retrieve``.
 """
@@ -6,14 +6,19 @@ No test touches the network: downloads are replaced by failing or fake ``pooch.r
 import gzip
 import hashlib
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from srcgrad import datasets
-from srcgrad.datasets import DatasetError, DownloadError, check_sha256, read_idx
-from srcgrad.errors import SrcgradError
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+if str(EXAMPLES) not in sys.path:  # (as the example scripts, run from their folder, find it)
+    sys.path.insert(0, str(EXAMPLES))
+import mnist_data as datasets  # noqa: E402
+
+DatasetError, DownloadError = datasets.DatasetError, datasets.DownloadError
+check_sha256, read_idx = datasets.check_sha256, datasets.read_idx
 
 SHARED = Path("/work/shared/data/mnist")
 BUNDLED = datasets.BUNDLED_DIR
@@ -57,7 +62,7 @@ def test_read_uncompressed(tmp_path):
 
 @pytest.mark.parametrize("name", sorted(IDX_SHA256))
 def test_bundled_copy_is_the_published_mnist_test_set(name):
-    # The bundled .gz files were recompressed (their own hashes are pinned in datasets.py),
+    # The bundled .gz files were recompressed (their own hashes are pinned in mnist_data.py),
     # but their content is byte for byte the published IDX files.
     content = gzip.decompress((BUNDLED / name).read_bytes())
     assert hashlib.sha256(content).hexdigest() == IDX_SHA256[name]
@@ -147,8 +152,7 @@ def test_hash_mismatch(tmp_path):
     check_sha256(path, hashlib.sha256(b"some bytes").hexdigest())
 
 
-def test_errors_are_srcgrad_errors():
-    assert issubclass(DatasetError, SrcgradError)
+def test_a_failed_download_is_a_data_error():
     assert issubclass(DownloadError, DatasetError)
 
 
@@ -195,7 +199,7 @@ def test_download_failure_falls_back_to_bundled(no_network, tmp_path):
     assert data.offline and data.x_train.shape == (8000, 28, 28)
     assert len(messages) == 1
     assert "could not download MNIST" in messages[0]
-    assert "Falling back to the MNIST test set bundled with srcgrad" in messages[0]
+    assert "Falling back to the MNIST test set bundled with the examples" in messages[0]
     assert "8,000" in messages[0]
     assert any("ossci-datasets" in url for url in no_network)  # every mirror was tried
     assert any("cvdf-datasets" in url for url in no_network)

@@ -1,6 +1,6 @@
 """MNIST and Fashion-MNIST for the examples: an IDX reader, a checked download, an offline copy.
 
->>> from srcgrad.datasets import load_mnist
+>>> from mnist_data import load_mnist
 >>> data = load_mnist()                      # doctest: +SKIP
 >>> data.x_train.shape, data.description     # doctest: +SKIP
 ((60000, 28, 28), 'MNIST: 60,000 training images, 10,000 test images')
@@ -8,7 +8,7 @@
 With a network, the four standard files are downloaded once with ``pooch`` (an optional
 dependency: ``pip install "srcgrad[examples]"``) into the user's cache directory and checked
 against their published SHA-256 hashes. Offline (``offline=True``), or automatically when the
-download fails, a copy of the real MNIST test set that ships with srcgrad is split in two:
+download fails, the copy of the real MNIST test set in ``examples/data/mnist/`` is split in two:
 the first 8,000 images to train on, the last 2,000 to evaluate on. Every problem with the
 data (missing or truncated file, wrong magic number, hash mismatch) is a :class:`DatasetError`.
 """
@@ -26,8 +26,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import SrcgradError
-
 __all__ = [
     "BUNDLED_DIR",
     "OFFLINE_TRAIN_SIZE",
@@ -44,7 +42,7 @@ __all__ = [
 ]
 
 
-class DatasetError(SrcgradError):
+class DatasetError(Exception):
     """A data file is missing, malformed, or not the file it should be."""
 
 
@@ -107,10 +105,10 @@ _SOURCES = {
 }
 
 #: Where the bundled copy of the MNIST test set lives (package data).
-BUNDLED_DIR = Path(__file__).resolve().parent / "_data" / "mnist"
+BUNDLED_DIR = Path(__file__).resolve().parent / "data" / "mnist"
 
 # SHA-256 of the bundled files themselves. They were recompressed, so these differ from the
-# mirrors' hashes, but they decompress to the same IDX bytes (see _data/mnist/README.md).
+# mirrors' hashes, but they decompress to the same IDX bytes (see data/mnist/README.md).
 _BUNDLED_SHA256 = {
     "t10k-images-idx3-ubyte.gz":
         "9fe7630f90c0e670227960a294637bc2e78a29d724810e24204eb342c9f033a1",
@@ -150,6 +148,11 @@ class Dataset:
     name: str
     offline: bool
     description: str
+
+    @property
+    def label(self) -> str:
+        """The data's name for a picture's title: ``MNIST``, or what the offline copy is."""
+        return f"{self.name} (its test set, split)" if self.offline else self.name
 
 
 # --------------------------------------------------------------------------- reading files
@@ -318,7 +321,7 @@ def _source(name: str) -> _Source:
 
 
 def load_bundled_mnist(train_size: int = OFFLINE_TRAIN_SIZE) -> Dataset:
-    """The MNIST test set shipped with srcgrad, split into its first ``train_size`` images
+    """The MNIST test set in ``examples/data/mnist/``, split into its first ``train_size`` images
     (to train on) and the rest (to evaluate on). Needs no network."""
     if not 0 < train_size < 10000:
         raise ValueError(f"train_size must be between 1 and 9,999, got {train_size}")
@@ -344,14 +347,14 @@ def _load(name: str, offline: bool, data_dir, log: Callable[[str], None]) -> Dat
     source = _source(name)
     if offline:
         if source.title != "MNIST":
-            log(f"{source.title} is not bundled with srcgrad; offline, using the bundled "
+            log(f"{source.title} is not bundled with the examples; offline, using the bundled "
                 "MNIST test set instead.")
         return load_bundled_mnist()
     try:
         paths = fetch(name, data_dir)
     except DownloadError as e:
         instead = "" if source.title == "MNIST" else f" instead of {source.title}"
-        log(f"{e}\nFalling back to the MNIST test set bundled with srcgrad{instead} "
+        log(f"{e}\nFalling back to the MNIST test set bundled with the examples{instead} "
             f"(offline mode: its first {OFFLINE_TRAIN_SIZE:,} images to train on, "
             "the rest to evaluate on).")
         return load_bundled_mnist()
@@ -379,7 +382,7 @@ def load_fashion_mnist(offline: bool = False, data_dir: str | os.PathLike | None
                        log: Callable[[str], None] = _stderr) -> Dataset:
     """Load Fashion-MNIST (Zalando; MIT licence), downloaded and checked.
 
-    No copy ships with srcgrad: offline, or when the download fails, this falls back to the
+    No copy ships with the examples: offline, or when the download fails, this falls back to the
     bundled MNIST test set and says so through ``log``. Check ``Dataset.name``.
     """
     return _load("fashion", offline, data_dir, log)

@@ -1,4 +1,4 @@
-"""srcgrad.optim: SGD, momentum and Adam converge, on any structure of parameters."""
+"""srcgrad.optimizers: SGD, momentum and Adam converge, on any structure of parameters."""
 
 from collections import OrderedDict, namedtuple
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from srcgrad.errors import SrcgradError
-from srcgrad.optim import SGD, Adam, Momentum, StructureError, tree_leaves, tree_map
+from srcgrad.optimizers import SGD, Adam, Momentum, StructureError, tree_leaves, tree_map
 
 OPTIMIZERS = {
     "sgd": lambda: SGD(lr=0.1),
