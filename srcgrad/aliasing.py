@@ -19,6 +19,7 @@ the line.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -163,7 +164,7 @@ class _Aliasing:
 
     # -- values ------------------------------------------------------------------------------
     def start(self) -> dict:
-        state = {}
+        state: dict[str, Items | Buffer] = {}
         for p in self.params:
             if p in self.containers:
                 state[p] = Items(("param", p), None)
@@ -248,7 +249,7 @@ class _Aliasing:
 
     # -- statements ----------------------------------------------------------------------------
     def block(self, stmts: list, state: dict, live_out: set) -> tuple[list, dict]:
-        after = [set() for _ in stmts]
+        after: list[set[str]] = [set() for _ in stmts]
         reads = set(live_out)
         for i in range(len(stmts) - 1, -1, -1):
             after[i] = set(reads)
@@ -397,8 +398,9 @@ class _Aliasing:
             pieces.append((reached[chain[1]],  # the view again, as it is in NumPy
                            self.again(stmt, chain[0], holders[chain[1]], var)))
         # Then give every later name its value again: copies, and views made anew.
-        for n in sorted(affected, key=lambda n: len(_chain(state[n]))):
+        for n in sorted(affected, key=lambda n: len(_chain(state[n]) or ())):
             found = _chain(state[n])
+            assert found is not None  # checked in the loop above
             if found[0] in holders:
                 if holders[found[0]] != n:
                     pieces.append((reached[found[0]],
@@ -473,6 +475,7 @@ class _Aliasing:
         self.check_reads(stmt, child, child_name)
         made: Op = child.stmt.sg_op
         rule = made.rule
+        assert rule is not None  # a view is made by a rule: getitem or one with view_of
         if rule.key == "getitem":  # row = y[i]: y[i] = row
             index = ir.clone(made.bound["index"])
             write = gast.Assign(targets=[gast.Subscript(value=name(parent_name), slice=index,
@@ -485,6 +488,7 @@ class _Aliasing:
                 self.note_memory_write(stmt, parent_name, root)
             return [write]
         # v = np.transpose(y): y = np.transpose(v), the view's adjoint, which is its inverse
+        assert rule.view_of is not None  # not getitem: a rule with view_of made the view
         template = gast.parse(rule.inverse, mode="eval").body if rule.inverse else \
             rule.template_for(rule.view_of, dict(made.static))
         values = dict(made.bound, g=name(child_name))
@@ -503,8 +507,10 @@ class _Aliasing:
         """``target = <the statement that made view>``, from ``parent_name``'s value."""
         self.check_reads(stmt, view, target)
         made: Op = view.stmt.sg_op
-        operand = made.bound.get("x") if made.rule.key == "getitem" else \
-            made.bound.get(made.rule.view_of)
+        assert made.rule is not None  # a view is made by a rule: getitem or one with view_of
+        param = "x" if made.rule.key == "getitem" else made.rule.view_of
+        assert param is not None
+        operand: gast.Name = made.bound.get(param)
         return self.located(_rebuilt(view.stmt, target, {operand.id: parent_name}), stmt)
 
     def located(self, new, origin):
@@ -604,8 +610,8 @@ def _callable(func):
 
 
 def resolve_aliasing(fdef: gast.FunctionDef, source: Source, namer: Namer,
-                     containers: set[str] = frozenset(),
-                     scalars: set[str] = frozenset()) -> gast.FunctionDef:
+                     containers: Collection[str] = frozenset(),
+                     scalars: Collection[str] = frozenset()) -> gast.FunctionDef:
     """Carry every write to the other names of its memory (see the module docstring).
 
     ``containers`` names the parameters passed lists, tuples or dicts, ``scalars`` the
@@ -619,7 +625,9 @@ def resolve_aliasing(fdef: gast.FunctionDef, source: Source, namer: Namer,
             copy = gast.Assign(targets=[name(p, store=True)], value=gast.Call(
                 func=gast.parse("np.copy", mode="eval").body, args=[name(p)], keywords=[]),
                 type_comment=None)
-            copy.sg_op = bind_op(registry.lookup(np.copy), copy.value.args, {})
+            rule = registry.lookup(np.copy)
+            assert rule is not None  # np.copy has a built-in rule
+            copy.sg_op = bind_op(rule, copy.value.args, {})
             copies.append(probe.located(copy, fdef.body[0]))
         fdef.body = copies + fdef.body
     aliasing = _Aliasing(fdef, source, namer, set(containers), set(scalars))

@@ -271,10 +271,11 @@ def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
     names = _parameter_names(fn, owner is not None)
     wrt_names, single = _wrt_names(fn, wrt, names)
     # a bound method's self is known: its attributes, methods and lists of objects (layers)
-    statics = ((fn.__code__.co_varnames[0], owner),) if owner is not None else ()
+    statics: tuple[tuple[str, Any], ...] = \
+        ((fn.__code__.co_varnames[0], owner),) if owner is not None else ()
     statics += tuple((p, v) for p, v in defaults_of(fn).items() if _is_static(v))  # act=np.tanh
     gen = generated(fn, wrt_names, mode, not single, statics=statics)
-    signature = []  # inspect.Signature, made when a call needs it (keywords, defaults)
+    signature: list[inspect.Signature] = []  # made when a call needs it (keywords, defaults)
     positions = [names.index(n) for n in wrt_names]
 
     def bound(made: Generated) -> tuple[Generated, Callable, Callable | None]:

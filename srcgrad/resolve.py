@@ -63,7 +63,7 @@ class Resolver:
         self.assumptions: list[tuple[Any, str, Any]] = shared.assumptions if shared else []
         self.own_cells: dict[int, int] = shared.own_cells if shared else {
             id(cell): i for i, cell in enumerate(getattr(parsed.fn, "__closure__", None) or ())}
-        self.own_globals = shared.own_globals if shared else parsed.globals
+        self.own_globals: dict[str, Any] = shared.own_globals if shared else parsed.globals
         # Free names of an inlined helper renamed apart from the same names meaning something
         # else in the namespace (two closures of one factory): name in the code -> own name.
         self.aliases: dict[str, str] = {}
@@ -138,7 +138,7 @@ class Resolver:
         known = self.used_globals.get(name, _MISSING)
         return name in outer or (known is not _MISSING and known is not value)
 
-    def is_local(self, name: str) -> bool:
+    def is_local(self, name: str | None) -> bool:
         return name in self.locals
 
     def resolve(self, expr: gast.expr) -> Resolved:

@@ -265,7 +265,8 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     fn_name = f"{tree.name}_{suffix}" if tree.name.isidentifier() else f"f_{suffix}"
     while fn_name in HELPERS:  # def norm(x): its norm_grad must not replace the helper's
         fn_name = "user_" + fn_name
-    defaults, default_names = [], []
+    defaults: list[gast.expr] = []
+    default_names: list[tuple[str, str]] = []
     for param, spec in reversed(list(zip(params, inspect.signature(fn).parameters.values()))):
         if spec.default is spec.empty:  # defaults by value, the trailing run of parameters
             break

@@ -291,7 +291,9 @@ _SUBSCRIPTS: dict[int, tuple[Any, Rule]] = {}
 def defsubscript(obj: Any, params: str, *, name: str, **adjoints: Template) -> Rule:
     """Register the rule of ``obj[index]`` for an object whose subscript computes a value from
     the index (``np.r_[a, 0.0, b]``); ``params`` names the index (``"index"``)."""
-    rule = defvjp(f"{name}[]", params, name=name, sequences=tuple(adjoints), **adjoints)
+    # cast: mypy cannot tell that adjoints' keys never name defvjp's other keywords
+    rule = defvjp(f"{name}[]", params, name=name, sequences=tuple(adjoints),
+                  **cast(dict[str, Any], adjoints))
     _SUBSCRIPTS[id(obj)] = (obj, rule)
     return rule
 
@@ -535,8 +537,9 @@ def _check_names(rule_name: str, text: str, tree: gast.AST, names: set[str]) -> 
             raise RuleError(f"rule for {rule_name}: template {text!r} reads {node.id!r}, which is "
                             "neither a parameter of the rule, g, ans, np, a runtime helper nor a "
                             "builtin")
-        if isinstance(node, gast.Attribute) and _np_path(node) is not None:
-            path, value = _np_path(node), np
+        path = _np_path(node) if isinstance(node, gast.Attribute) else None
+        if path is not None:
+            value: Any = np
             for part in path:
                 value = getattr(value, part, _MISSING)
                 if value is _MISSING:
