@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import inspect
 import io
 import linecache
@@ -100,6 +101,16 @@ def parse_function(fn) -> ParsedFunction:
         raise SourceUnavailableError(
             f"cannot parse the source of {fn.__qualname__} in {code.co_filename}: {exc.msg}. "
             "Define the function with def on its own lines.") from None
+    except (AttributeError, TypeError):  # syntax newer than the installed gast knows
+        raise SourceUnavailableError(
+            f"cannot parse the source of {fn.__qualname__} in {code.co_filename} with the "
+            "installed gast: upgrade gast") from None
+    match = next((n for n in ast.walk(ast.parse(text)) if type(n).__name__ == "Match"), None)
+    if match is not None:  # (older gast cannot even walk it)
+        line = first + getattr(match, "lineno", 1) - 1
+        raise UnsupportedSyntaxError(
+            "match statements are not supported", filename=code.co_filename, lineno=line,
+            line=source.lines.get(line, ""), fix="use if/elif (or np.where)")
     removed = _indent(lines[0]) - _indent(text.splitlines()[0] if text else "")
     for node in gast.walk(module):
         if getattr(node, "lineno", None) is not None:

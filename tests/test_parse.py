@@ -29,6 +29,10 @@ class _Scaled:
                                           (cube_l, lambda x: 3 * x ** 2)])
 def test_two_lambdas_on_one_line(fn, expected):
     x = np.array([1.0, -2.0])
+    if sys.version_info < (3, 11):  # no column positions in code objects: refused, not guessed
+        with pytest.raises(srcgrad.SrcgradError, match="which lambda"):
+            srcgrad.grad(fn)
+        return
     np.testing.assert_allclose(srcgrad.grad(fn)(x), expected(x))
 
 
