@@ -138,7 +138,10 @@ def load(source: str, directory):
 
 #: The helpers a program may call (one returning its argument, one writing into it).
 HELPERS = {"keep": "def keep(t):\n    return t\n",
-           "scale_in_place": "def scale_in_place(t):\n    t *= 2.0\n    return t\n"}
+           "scale_in_place": "def scale_in_place(t):\n    t *= 2.0\n    return t\n",
+           "add_all": "def add_all(*parts, scale=1.0, **options):\n    total = 0.0\n"
+                      "    for part in parts:\n        total = total + np.sum(part)\n"
+                      "    return total * scale + options.get('shift', 0.0)\n"}
 
 
 def with_helpers(body_source: str) -> str:
@@ -446,6 +449,28 @@ def _closures(draw, names, n):
     return lines + [f"s_{n} = {use}"]
 
 
+def _python(draw, names, n):
+    """Python that real objectives use: *args helpers, functions as values, dict items,
+    reversed loops, tuple targets with subscripts, nested generators, list()."""
+    x, y = draw(st.sampled_from(names)), draw(st.sampled_from(names))
+    options = [
+        [f"s_{n} = add_all({x}, {y} * 2.0, scale=0.5, shift=np.sum({x}))"],
+        [f"ps_{n} = ({x}, np.sin({y}))", f"s_{n} = add_all(*ps_{n})"],
+        [f"fs_{n} = [np.sin, np.tanh]", f"s_{n} = np.sum(fs_{n}[0]({x}) * fs_{n}[1]({y}))"],
+        [f"s_{n} = 0.0", f"for f_{n} in (np.sin, np.cos):",
+         f"    s_{n} = s_{n} + np.sum(f_{n}({x}) * {y})"],
+        [f"d_{n} = {{'p': {x}, 'q': {y} * 2.0}}", f"s_{n} = 0.0",
+         f"for k_{n}, v_{n} in d_{n}.items():", f"    s_{n} = s_{n} + np.sum(v_{n} ** 2)"],
+        [f"s_{n} = 0.0", f"for r_{n} in reversed(b):",
+         f"    s_{n} = s_{n} * 0.5 + np.sum(r_{n} * {x})"],
+        [f"w_{n} = {x} * 1.0", f"(w_{n}[0], w_{n}[-1]) = (w_{n}[-1] * 2.0, w_{n}[0])",
+         f"s_{n} = np.sum(w_{n} ** 2) + np.sum({y})"],
+        [f"s_{n} = sum(np.sum(u * v) for u in ({x}, {y}) for v in ({y}, {x}) if u is not v)"],
+        [f"l_{n} = list(b)", f"s_{n} = sum(np.sum(r * {x}) for r in reversed(l_{n}))"],
+    ]
+    return draw(st.sampled_from(options))
+
+
 #: name -> snippet(draw, names, n): lines that end with a scalar ``s_<n>``.
 FAMILIES = {"views": _views, "aliases": _aliases, "rows": _rows, "container": _container,
             "out": _out, "effects": _effects, "fancy": _fancy,
@@ -453,7 +478,7 @@ FAMILIES = {"views": _views, "aliases": _aliases, "rows": _rows, "container": _c
             "casts": _templates(_CASTS), "functions": _templates(_FUNCTIONS),
             "complex": _templates(_COMPLEX),
             "walrus": _walrus, "integer_reassignment": _integer_reassignment,
-            "closures": _closures}
+            "closures": _closures, "python": _python}
 
 
 @st.composite
