@@ -43,8 +43,7 @@ _COMPREHENSION_FIX = "write a for loop that appends to a list, then np.stack the
 _FIXES = {gast.ListComp: _COMPREHENSION_FIX, gast.GeneratorExp: _COMPREHENSION_FIX,
           gast.SetComp: _COMPREHENSION_FIX, gast.DictComp: "build the dict in a for loop",
           gast.BoolOp: "use np.where(cond, a, b) to choose between values",
-          gast.Lambda: "bind the lambda to a name first (f = lambda x: ...), then call f",
-          gast.NamedExpr: "assign the value on a line of its own"}
+          gast.Lambda: "bind the lambda to a name first (f = lambda x: ...), then call f"}
 #: y.__imul__(e) is y *= e.
 _IN_PLACE_OPERATORS = {"__iadd__": gast.Add, "__isub__": gast.Sub, "__imul__": gast.Mult,
                        "__itruediv__": gast.Div, "__ipow__": gast.Pow,
@@ -1101,9 +1100,8 @@ class Normalizer:
             return name(target), None
         if isinstance(node, (gast.ListComp, gast.GeneratorExp)):
             return self.comprehension(node, hint), None
-        if isinstance(node, (gast.BoolOp, gast.Dict, gast.Set, gast.ListComp,
-                             gast.SetComp, gast.DictComp, gast.GeneratorExp, gast.JoinedStr,
-                             gast.Lambda, gast.NamedExpr, gast.Starred)):
+        if isinstance(node, (gast.BoolOp, gast.Dict, gast.Set, gast.SetComp, gast.DictComp,
+                             gast.JoinedStr, gast.Lambda, gast.Starred)):
             return self.opaque_expr(node), Op("opaque", what=self.describe(node),
                                               fix=_FIXES.get(type(node)))
         if isinstance(node, (gast.Yield, gast.YieldFrom)):
