@@ -17,8 +17,8 @@ from typing import Any, Protocol, cast, overload
 import numpy as np
 
 from .errors import UnsupportedSyntaxError, WrtError
-from .parse import parse_function
-from .resolve import is_data
+from .passes.parse import parse_function
+from .passes.resolve import is_data
 from .transform import Generated, defaults_of, literal_defaults, transform
 
 Wrt = int | str | Sequence[int | str]

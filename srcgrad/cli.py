@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from . import graph as graphs
 from .errors import SourceError, SrcgradError
+from .ir import facts
 
 if TYPE_CHECKING:
     from .api import Gradient
@@ -185,7 +186,7 @@ def parse_shapes(text: str, fn: Callable) -> dict[str, Any]:
 def check_shapes_fit(fn: Callable, wrt: Any, shapes: dict[str, Any]) -> None:
     """Refuse shapes that make a line of ``fn`` fail whatever the values (``x @ y`` with
     x=2x3 and y=4x5), naming the line."""
-    from .shape_inference import shape_conflicts
+    from .passes.shape_inference import shape_conflicts
 
     try:
         fdef, parsed = graphs.normalized_function(fn, wrt_names(fn, wrt))
@@ -193,8 +194,8 @@ def check_shapes_fit(fn: Callable, wrt: Any, shapes: dict[str, Any]) -> None:
         return
     arrays = {n: (() if s is float else s) for n, s in shapes.items()}
     for stmt, why in shape_conflicts(fdef, arrays)[:1]:
-        source = getattr(stmt, "sg_source", parsed.source)
-        line = getattr(stmt, "sg_line", None)
+        source = (facts(stmt).source or parsed.source)
+        line = facts(stmt).line
         where = f"{_relative(source.filename)}:{line}" if line else _relative(source.filename)
         given = ", ".join(f"{n}={'x'.join(map(str, s)) if s != () else '()'}"
                           for n, s in arrays.items())

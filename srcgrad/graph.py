@@ -30,13 +30,14 @@ from typing import Any
 
 import gast
 
-from .analysis import activity, rename
-from .codegen import COMMENT_MARKER, expression_source
 from .errors import SrcgradError
+from .ir import facts
 from .names import Namer, names_in
-from .normalize import normalize
-from .parse import parse_function
-from .resolve import Resolver
+from .passes.analysis import activity, rename
+from .passes.codegen import COMMENT_MARKER, expression_source
+from .passes.normalize import normalize
+from .passes.parse import parse_function
+from .passes.resolve import Resolver
 from .transform import HELPERS, assigned_names
 
 #: The name generated code gives its tape (a list of saved values).
@@ -393,7 +394,7 @@ def _params(fdef: gast.FunctionDef) -> list[str]:
 def normalized_function(fn: Callable, wrt: Sequence[str] | None = None) -> tuple[Any, Any]:
     """``fn`` as srcgrad's passes see it: parsed, normalized to A-normal form and renamed.
 
-    Returns the ``gast.FunctionDef`` and the :class:`srcgrad.parse.ParsedFunction`. ``wrt``
+    Returns the ``gast.FunctionDef`` and the :class:`srcgrad.passes.parse.ParsedFunction`. ``wrt``
     (parameter names; default: the first parameter) matters to renaming, as in ``grad``.
     """
     parsed = parse_function(fn)
@@ -443,12 +444,12 @@ def _lines(builder: _Builder, stmts, source) -> None:
     for stmt in stmts:
         if isinstance(stmt, (gast.For, gast.While, gast.If)):
             builder.cluster, group_line = outer, None
-            line = getattr(stmt, "sg_line", getattr(stmt, "lineno", None))
+            line = (facts(stmt).line or getattr(stmt, "lineno", None))
             text = _code_only(source.line(line))
             builder.compound(stmt, f"line {line}: {text}" if text else None,
                              lambda body: _lines(builder, body, source))
             continue
-        line = getattr(stmt, "sg_line", None)
+        line = facts(stmt).line
         if isinstance(stmt, gast.Return):
             builder.cluster = outer
             builder.statement(stmt)

@@ -1,15 +1,28 @@
 """The small language after normalization, and the questions every pass asks of it.
 
-Statements are gast nodes: ``Assign`` (one primitive, see :class:`srcgrad.normalize.Op`),
+Statements are gast nodes: ``Assign`` (one primitive, see :class:`Op`),
 ``For`` over ``range(...)``, ``While``, ``If`` on an atom, ``Break`` (forward only), ``Expr``
 and ``Assert`` kept for their effect, and one final ``Return``. Loops and ifs are *scopes*:
 their bodies run zero, one or many times, so values assigned inside may be overwritten before
 the backward pass reads them.
+
+What passes learn about a statement is kept in one declared record, :class:`Facts`, read and
+written through :func:`facts` (never as ad-hoc attributes on the nodes).
 """
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
 import gast
+
+from .rules.registry import DYNAMIC
+
+if TYPE_CHECKING:
+    from .passes.parse import Source
+    from .rules.registry import Rule
 
 SCOPES = (gast.For, gast.While, gast.If)
 
@@ -148,3 +161,117 @@ def rewrite_up(node, rewrite):
         if isinstance(children, list):
             setattr(node, field, [rewrite_up(c, rewrite) for c in children])
     return rewrite(node)
+
+
+@dataclass
+class Op:
+    """How a normalized assignment computes its value.
+
+    ``kind``: ``"copy"`` (of ``bound["x"]``), ``"rule"`` (a primitive with a rule),
+    ``"tuple"`` (a tuple or list of atoms in ``elements``), ``"dict"`` (a dict literal with
+    constant keys in ``static["keys"]``), ``"nondiff"`` (a primitive whose
+    result carries no gradient, such as a comparison) or ``"opaque"`` (an expression with no
+    rule, kept as written: it must not depend on differentiated values; ``what`` names it).
+    """
+
+    kind: str
+    rule: Rule | None = None
+    bound: dict[str, Any] = dataclasses.field(default_factory=dict)
+    static: dict[str, Any] = dataclasses.field(default_factory=dict)
+    elements: list[Any] = dataclasses.field(default_factory=list)
+    what: str = ""
+    fix: str | None = None  # for an opaque operation: what to do if it must be differentiated
+
+
+def name(id_: str, store: bool = False) -> gast.Name:
+    return gast.Name(id=id_, ctx=gast.Store() if store else gast.Load(), annotation=None,
+                     type_comment=None)
+
+
+def constant(value) -> gast.Constant:
+    return gast.Constant(value=value, kind=None)
+
+
+def static_value(node) -> Any:
+    """The Python value of a literal atom (``1``, ``(0, 1)``, ``[0, 0]``, ``None``), or
+    DYNAMIC. A list stays a list: as an index it picks elements (``x[[0, 0]]``), a tuple axes."""
+    if isinstance(node, gast.Constant):
+        return node.value
+    if isinstance(node, (gast.Tuple, gast.List)):
+        values = [static_value(e) for e in node.elts]
+        if any(v is DYNAMIC for v in values):
+            return DYNAMIC
+        return tuple(values) if isinstance(node, gast.Tuple) else values
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        inner = static_value(node.operand)
+        return DYNAMIC if inner is DYNAMIC else -inner
+    return DYNAMIC
+
+
+def bind_op(rule: Rule, args: list, kwargs: dict, static_global=None) -> Op:
+    """The Op of a call of ``rule``'s primitive with these atoms (TypeError if they do not
+    match its parameters). ``static_global`` gives the value of an atom naming a global that
+    templates specialise on (a dtype), or DYNAMIC."""
+    bound = rule.signature.bind(*args, **kwargs)
+    arguments = {}
+    for param, value in bound.arguments.items():
+        kind = rule.signature.parameters[param].kind
+        if kind == kind.VAR_POSITIONAL:
+            value = gast.Tuple(elts=list(value), ctx=gast.Load())
+        elif kind == kind.VAR_KEYWORD:
+            continue
+        arguments[param] = value
+    static = {}  # literal arguments, for templates that specialise on them (x ** 2)
+    for param, spec in rule.signature.parameters.items():
+        if param in arguments:
+            static[param] = static_value(arguments[param])
+            if static[param] is DYNAMIC and static_global is not None:
+                static[param] = static_global(arguments[param])
+        elif spec.default is not spec.empty:
+            static[param] = spec.default
+    if not rule.differentiable or rule.cut(static):
+        return Op("nondiff", rule=rule, bound=arguments, static=static, what=rule.name)
+    return Op("rule", rule, bound=arguments, static=static, what=rule.name)
+
+
+def _EMPTY() -> Any:
+    return dataclasses.field(default_factory=set)
+
+
+@dataclass
+class Facts:
+    """What the passes record about one statement. Each field names the pass that writes it;
+    any later pass may read it."""
+
+    op: Op | None = None  # normalize (and passes that add statements): how it computes its value
+    line: int | None = None  # normalize: the line in the user's file it comes from
+    source: Source | None = None  # normalize: the file it comes from (an inlined helper's own)
+    helper: str | None = None  # normalize: the helper it was inlined from, for comments
+    inplace: bool = False  # normalize: ``y op= e`` written in place (aliasing carries it over)
+    count: str | None = None  # normalize, analysis.rename: a loop's trip-count variable
+    after_loop: bool = False  # exits: the check of a loop's exit flag placed after the loop
+    assigned: set[str] = _EMPTY()  # analysis.rename: what a scope assigns
+    sure: set[str] = _EMPTY()  # analysis.rename: what is set before a loop runs
+    header: set[str] = _EMPTY()  # reverse: what a loop's header reads
+    keep: bool = False  # transform, reverse: never removed as dead code
+    pop: bool = False  # reverse: reads the tape (never dead code)
+    reads: frozenset[str] | None = None  # optimize: cache of the names it reads
+
+    def locate_like(self, other: Facts) -> None:
+        """Take ``other``'s place in the user's code (for comments and errors)."""
+        self.line, self.source, self.helper = other.line, other.source, other.helper
+
+
+def op_of(stmt) -> Op:
+    """How a normalized assignment computes its value (every one has an Op)."""
+    op = facts(stmt).op
+    assert op is not None, "a statement made without an Op"
+    return op
+
+
+def facts(stmt) -> Facts:
+    """The facts recorded about ``stmt`` (an empty record the first time)."""
+    found = stmt.__dict__.get("facts")
+    if found is None:
+        found = stmt.facts = Facts()
+    return found

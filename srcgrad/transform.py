@@ -12,14 +12,15 @@ import gast
 import numpy as np
 
 from . import ir, runtime
-from .aliasing import resolve_aliasing
-from .analysis import activity, assigned_in, container_vars, rename, shape_classes
-from .codegen import compile_function, to_source
 from .errors import SrcgradError, WrtError
-from .fuse import fuse
+from .ir import facts, name
 from .names import Namer, names_in
-from .normalize import name, normalize
-from .optimize import (
+from .passes.aliasing import resolve_aliasing
+from .passes.analysis import activity, assigned_in, container_vars, rename, shape_classes
+from .passes.codegen import compile_function, to_source
+from .passes.fuse import fuse
+from .passes.normalize import normalize
+from .passes.optimize import (
     eliminate_dead_code,
     fold_temporaries,
     forward_adjoint_copies,
@@ -27,11 +28,11 @@ from .optimize import (
     hoist_invariants,
     propagate_copies,
 )
-from .parse import parse_function
-from .resolve import Resolver, is_data
-from .reverse import Reverser, with_pushes
+from .passes.parse import parse_function
+from .passes.resolve import Resolver, is_data
+from .passes.reverse import Reverser, with_pushes
+from .passes.shape_inference import concrete_shapes
 from .rules import registry
-from .shape_inference import concrete_shapes
 
 #: Names generated code uses for itself.
 HELPERS = {n: f for n, f in vars(runtime).items()
@@ -228,7 +229,7 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     else:
         seed_value = gast.Call(func=name("unit_seed"), args=[name(result)], keywords=[])
     seed = reverser.seed(result, seed_value)
-    seed.sg_keep = not act.active(result)  # nothing flows back, but the output is checked
+    facts(seed).keep = not act.active(result)  # nothing flows back, but the output is checked
     backward, _ = reverser.block(forward)
 
     value = result

@@ -36,12 +36,19 @@ def _engine(argv) -> str:
 
 sys.path[:0] = [_engine(sys.argv[1:]), str(ROOT / "tests")]
 
-from corpus.programs import (FAMILIES, Outcome, check_program, family_programs,  # noqa: E402
-                             programs, with_helpers)
-import srcgrad  # noqa: E402
+from corpus.programs import (  # noqa: E402
+    FAMILIES,
+    Outcome,
+    check_program,
+    family_programs,
+    programs,
+    with_helpers,
+)
 from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 from hypothesis import seed as hypothesis_seed  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
+
+import srcgrad  # noqa: E402
 
 PLAIN = "plain"  # the random programs of tests/test_straight_line.py
 

@@ -114,10 +114,9 @@ def test_stale_explanations_fail():
 def test_rule_families_cover_the_registry():
     families = _hook_module("families")
     import numpy as np
+    from rules.harness import is_built_in as built_in
 
     from srcgrad.rules.registry import all_rules
-
-    from rules.harness import is_built_in as built_in
 
     mapping = families.family_of()
     missing = [r.name for r in all_rules() if built_in(r)

@@ -16,7 +16,6 @@ from corpus import api, calls, control, indexing, loops, models, straight, write
 import srcgrad
 
 
-
 def _numpy_alone() -> str:
     """A folder of links to NumPy's entries in its site-packages, and nothing else: srcgrad
     installed from a wheel sits beside NumPy there, and must not be importable."""

@@ -8,7 +8,6 @@ Derandomized and without an example database, so that the marks below are stable
 (tests/fuzz_long.py) draws many more.
 """
 
-import numpy as np
 import pytest
 from corpus.programs import FAMILIES, check_program, family_programs
 from hypothesis import HealthCheck, Phase, assume, event, given, settings
@@ -78,7 +77,6 @@ def test_checker_reports_a_wrong_gradient_and_a_wrong_value(monkeypatch, tmp_pat
 
 
 def test_checker_requires_refusals_to_name_the_file_and_line(monkeypatch, tmp_path):
-    import srcgrad
     from srcgrad.errors import UnsupportedSyntaxError
 
     def refuse(filename):

@@ -53,8 +53,8 @@ def _without_docstring(text: str) -> str:
 def normalized(directive: Directive) -> str:
     """``srcgrad:normalized FILE:FUNC [wrt=...]``: after normalization and renaming."""
     from srcgrad.cli import wrt_names
-    from srcgrad.codegen import to_source
     from srcgrad.graph import normalized_function
+    from srcgrad.passes.codegen import to_source
 
     fn = load(directive.arg())
     names = wrt_names(fn, _wrt(directive))
@@ -64,9 +64,9 @@ def normalized(directive: Directive) -> str:
 
 def activity(directive: Directive) -> str:
     """``srcgrad:activity FILE:FUNC wrt=...``: which variables get adjoint code."""
-    from srcgrad.analysis import activity as analyse
     from srcgrad.cli import wrt_names
     from srcgrad.graph import normalized_function
+    from srcgrad.passes.analysis import activity as analyse
 
     fn = load(directive.arg())
     names = wrt_names(fn, _wrt(directive))

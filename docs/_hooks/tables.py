@@ -122,7 +122,7 @@ def numpy_tables(directive: Directive) -> str:
 
 def fusion_table(directive: Directive) -> str:
     """``srcgrad:fusions``: expressions differentiated as one primitive."""
-    from srcgrad.codegen import expression_source
+    from srcgrad.passes.codegen import expression_source
     from srcgrad.rules import registry
 
     found = getattr(registry, "fusions", list)()

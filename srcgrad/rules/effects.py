@@ -3,7 +3,7 @@
 ``np.copyto(dst, src)`` is ``dst[...] = src``; ``y.sort()`` is ``y[...] = np.sort(y)``. Each
 :func:`~.registry.defeffect` names the argument written, the index written (default: all of it)
 and the value, as templates; the engine then treats the call as that assignment, and memory the
-argument shares with other variables sees the change (:mod:`srcgrad.aliasing`). Calls whose
+argument shares with other variables sees the change (:mod:`srcgrad.passes.aliasing`). Calls whose
 effect has no simple derivative are refused by name.
 """
 

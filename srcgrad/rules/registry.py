@@ -238,7 +238,7 @@ def defvjp(primitive: Any, params: str, *, name: str | None = None,
     A template may then also read ``shape_<param>``: the shape of that argument where known
     before the code runs (the gradient is specialised on its arguments' shapes), else DYNAMIC.
     ``view_of`` names the parameter whose memory the result shares (``np.transpose(a)`` is a
-    view of ``a``): writes through either are seen by the other (:mod:`srcgrad.aliasing`);
+    view of ``a``): writes through either are seen by the other (:mod:`srcgrad.passes.aliasing`);
     ``always_view=False`` says it may be a copy instead (``np.reshape``). A write through a
     view is carried back to the argument with ``inverse``, a template of ``g`` (the view's new
     value) and the parameters; by default the adjoint template, which for a view that only

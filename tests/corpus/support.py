@@ -85,9 +85,9 @@ def normal(rng, *shape, dtype=np.float64):
 def normalized(fn):
     """``(parsed, normalized FunctionDef, namer)`` for ``fn``, as srcgrad.transform makes them."""
     from srcgrad.names import Namer, names_in
-    from srcgrad.normalize import normalize
-    from srcgrad.parse import parse_function
-    from srcgrad.resolve import Resolver
+    from srcgrad.passes.normalize import normalize
+    from srcgrad.passes.parse import parse_function
+    from srcgrad.passes.resolve import Resolver
     from srcgrad.transform import _RESERVED, assigned_names
 
     parsed = parse_function(fn)
@@ -100,7 +100,7 @@ def normalized(fn):
 
 def renamed(fn, wrt=()):
     """``(parsed, renamed FunctionDef, loop names)``: normalize, then rename."""
-    from srcgrad.analysis import rename
+    from srcgrad.passes.analysis import rename
 
     parsed, fdef, namer = normalized(fn)
     fdef, loop_names = rename(fdef, namer, set(wrt))
@@ -113,7 +113,7 @@ def compile_tree(fdef, fn):
 
     import gast
 
-    from srcgrad.codegen import to_source
+    from srcgrad.passes.codegen import to_source
     from srcgrad.transform import HELPERS
 
     tree = copy.deepcopy(fdef)

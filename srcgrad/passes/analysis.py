@@ -3,7 +3,7 @@
 :func:`rename` gives every assignment outside loops its own name (``h``, ``h_1`` ...), so the
 backward pass can read any primal value without storing it. A loop keeps one name per
 variable it assigns; values the backward pass reads from inside a loop go on the tape
-(see :mod:`srcgrad.reverse`).
+(see :mod:`srcgrad.passes.reverse`).
 
 :func:`activity` finds the *varied* variables (those that depend on the differentiated
 parameters) and the *useful* ones (those the output depends on); only variables that are both
@@ -17,12 +17,22 @@ from dataclasses import dataclass, field
 
 import gast
 
-from . import ir
-from .errors import NonDifferentiableError
-from .ir import SCOPES, assigned_in, atom_names, bodies, operands_of, targets_of
-from .ir import walk_statements as _walk_statements
-from .names import Namer
-from .normalize import Op, name
+from .. import ir
+from ..errors import NonDifferentiableError
+from ..ir import (
+    SCOPES,
+    Op,
+    assigned_in,
+    atom_names,
+    bodies,
+    facts,
+    name,
+    op_of,
+    operands_of,
+    targets_of,
+)
+from ..ir import walk_statements as _walk_statements
+from ..names import Namer
 from .parse import Source
 
 
@@ -35,11 +45,9 @@ def _rename_loads(node, env: dict[str, str]) -> None:
 def _copy(target: str, source: str, origin) -> gast.Assign:
     """``target = source``, located (for comments and errors) where ``origin`` is."""
     stmt = gast.Assign(targets=[name(target, store=True)], value=name(source), type_comment=None)
-    stmt.sg_line = stmt.lineno = origin.sg_line
-    for attr in ("sg_source", "sg_helper"):
-        if hasattr(origin, attr):
-            setattr(stmt, attr, getattr(origin, attr))
-    stmt.sg_op = Op("copy", bound={"x": stmt.value})
+    facts(stmt).locate_like(facts(origin))
+    stmt.lineno = facts(origin).line
+    facts(stmt).op = Op("copy", bound={"x": stmt.value})
     return stmt
 
 
@@ -71,7 +79,7 @@ class Renamer:
                 continue
             _rename_loads(stmt, self.env)
             reads = operands_of(stmt)
-            op = getattr(stmt, "sg_op", None)
+            op = facts(stmt).op
             if op is not None and op.kind == "rule":  # only rules' adjoints read values
                 self.used |= reads
             if ir.is_write(stmt):  # x[i] = v: x keeps its name, its array changes
@@ -125,8 +133,8 @@ class Renamer:
         stmt = self.defined_by.get(current)
         if stmt is None:
             return False
-        op = getattr(stmt, "sg_op", None)
-        if op is None or op.kind != "rule":
+        op = facts(stmt).op
+        if op is None or op.kind != "rule" or op.rule is None:
             return False  # copies, tuples and constants: their adjoints read no values
         return op.rule.reads_result
 
@@ -137,8 +145,9 @@ class Renamer:
             _rename_loads(header, self.env)
             self.used |= atom_names(header)
         assigned = assigned_in([stmt])
-        if getattr(stmt, "sg_count", None):
-            assigned.add(stmt.sg_count)
+        count = facts(stmt).count
+        if count:
+            assigned.add(count)
         target = stmt.target.id if isinstance(stmt, gast.For) else None
         before = []
         scope_env = {}
@@ -160,11 +169,12 @@ class Renamer:
             stmt.target.id = self.env[stmt.target.id]
         if isinstance(stmt, gast.While):
             _rename_loads(stmt.test, self.env)
-        if getattr(stmt, "sg_count", None):
-            stmt.sg_count = self.env[stmt.sg_count]
+        count = facts(stmt).count
+        if count:
+            facts(stmt).count = self.env[count]
         entry = dict(self.env)
         entry_defined, entry_sure = set(self.defined), set(self.sure)
-        stmt.sg_sure = {entry[v] for v in entry_sure if v in entry}  # set before it runs
+        facts(stmt).sure = {entry[v] for v in entry_sure if v in entry}  # set before it runs
         if isinstance(stmt, gast.If):
             # Copy on entry to each branch that reads the old value or may not assign it:
             # the old value need not exist on the other path (`if returned: ...`).
@@ -194,8 +204,8 @@ class Renamer:
             stmt.body, stmt.orelse = new_bodies
         else:
             stmt.body = new_bodies[0]
-        stmt.sg_assigned = assigned_in([stmt]) | ({stmt.sg_count} if getattr(
-            stmt, "sg_count", None) else set())
+        count = facts(stmt).count
+        facts(stmt).assigned = assigned_in([stmt]) | ({count} if count else set())
         return before + [stmt]
 
 
@@ -230,7 +240,7 @@ def _none(var: str, origin) -> gast.Assign:
     """``var = None``: a value for a variable that some paths never set."""
     stmt = _copy(var, var, origin)
     stmt.value = gast.Constant(value=None, kind=None)
-    stmt.sg_op = Op("copy", bound={"x": stmt.value})
+    facts(stmt).op = Op("copy", bound={"x": stmt.value})
     return stmt
 
 
@@ -245,7 +255,7 @@ class Activity:
 
 def _diff_operands(stmt) -> set[str]:
     """Names through which a gradient may flow into a statement's result."""
-    op: Op | None = getattr(stmt, "sg_op", None)
+    op: Op | None = facts(stmt).op
     if op is None or op.kind == "nondiff":
         return set()
     if op.kind == "rule":
@@ -300,7 +310,7 @@ def activity(fdef: gast.FunctionDef, wrt: list[str], source: Source) -> Activity
         changed = False
         for stmt in statements:
             if isinstance(stmt, gast.Assign) and _diff_operands(stmt) & varied and \
-                    stmt.sg_op.kind != "opaque":
+                    op_of(stmt).kind != "opaque":
                 for target in targets_of(stmt):
                     if target not in varied:
                         varied.add(target)
@@ -317,10 +327,10 @@ def activity(fdef: gast.FunctionDef, wrt: list[str], source: Source) -> Activity
                     useful |= new
                     changed = True
     for stmt in statements:
-        op = getattr(stmt, "sg_op", None)
+        op = facts(stmt).op
         if isinstance(stmt, gast.Assign) and op is not None and op.kind == "opaque" and \
                 set(targets_of(stmt)) & useful and value_reads(stmt.value) & varied:
-            raise getattr(stmt, "sg_source", source).error(  # a helper's: its own file
+            raise (facts(stmt).source or source).error(  # a helper's: its own file
                 NonDifferentiableError, stmt,
                 f"srcgrad has no differentiation rule for {op.what}, and its input depends on "
                 f"{', '.join(wrt)} (the argument{'s' if len(wrt) > 1 else ''} being "
@@ -383,7 +393,7 @@ def shape_classes(fdef: gast.FunctionDef,
     def value_token(stmt, target):
         if stmt is None:
             return UNKNOWN
-        op: Op = stmt.sg_op
+        op = op_of(stmt)
         if op.kind == "copy":
             return atom_token(op.bound["x"])
         if op.kind == "rule" and op.rule is not None and op.rule.reduction and op.static.get("axis") is None and \
@@ -444,7 +454,7 @@ def container_vars(fdef: gast.FunctionDef, container_params: dict[str, int]) -> 
         for stmt in _walk_statements(fdef.body):
             if not isinstance(stmt, gast.Assign) or not isinstance(stmt.targets[0], gast.Name):
                 continue
-            op: Op = stmt.sg_op
+            op = op_of(stmt)
             if op.kind in ("tuple", "dict"):
                 new = 1 + max((of(e) for e in op.elements), default=NOT)
             elif op.kind == "copy":

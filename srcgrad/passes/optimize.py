@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import gast
 
-from . import ir
-from .ir import atom_names
+from .. import ir
+from ..ir import atom_names, facts
 
 
 def _reads(stmt) -> set[str]:
@@ -31,9 +31,9 @@ def _removable(stmt) -> bool:
         return True
     if not isinstance(stmt, gast.Assign):
         return False
-    op = getattr(stmt, "sg_op", None)
+    op = facts(stmt).op
     if op is None:  # generated backward code: pure, except reading the tape (and checks)
-        return not getattr(stmt, "sg_pop", False) and not getattr(stmt, "sg_keep", False)
+        return not facts(stmt).pop and not facts(stmt).keep
     if op.kind in ("copy", "tuple"):
         return True
     if op.kind in ("rule", "nondiff"):
@@ -43,9 +43,9 @@ def _removable(stmt) -> bool:
 
 def _reads_cached(stmt) -> frozenset[str]:
     """``_reads(stmt)`` for a simple statement, computed once (loops ask many times)."""
-    cached = getattr(stmt, "sg_reads", None)
+    cached = facts(stmt).reads
     if cached is None:
-        cached = stmt.sg_reads = frozenset(_reads(stmt))
+        cached = facts(stmt).reads = frozenset(_reads(stmt))
     return cached
 
 
@@ -127,7 +127,7 @@ def propagate_copies(fdef: gast.FunctionDef) -> gast.FunctionDef:
     result = fdef.body[-1].value.id if isinstance(fdef.body[-1], gast.Return) else None
     replace: dict[str, str] = {}
     for stmt in ir.walk_statements(fdef.body):
-        op = getattr(stmt, "sg_op", None)
+        op = facts(stmt).op
         if op is None or op.kind != "copy" or not isinstance(stmt.targets[0], gast.Name):
             continue
         source, target = op.bound["x"], stmt.targets[0].id
@@ -151,7 +151,7 @@ def propagate_copies(fdef: gast.FunctionDef) -> gast.FunctionDef:
             for node in ir.walk(stmt):
                 if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
                     node.id = final(node.id)
-            op = getattr(stmt, "sg_op", None)
+            op = facts(stmt).op
             for body in ir.bodies(stmt):
                 body[:] = rewrite(body)
             if op is not None:  # the Op holds its own copies of the atoms
@@ -266,9 +266,10 @@ def _hoist_from(loop, defs: dict[str, int]) -> list:
     while moved:
         moved = False
         for stmt in list(loop.body):
-            op = getattr(stmt, "sg_op", None)
+            op = facts(stmt).op
             if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
-                    and op is not None and op.kind == "rule" and op.rule.hoistable):
+                    and op is not None and op.rule is not None and op.kind == "rule"
+                    and op.rule.hoistable):
                 continue
             target = stmt.targets[0].id
             if defs.get(target) == 1 and not (ir.atom_names(stmt.value) & changed):
@@ -276,8 +277,8 @@ def _hoist_from(loop, defs: dict[str, int]) -> list:
                 hoisted.append(stmt)
                 changed.discard(target)
                 moved = True
-    if hoisted and hasattr(loop, "sg_assigned"):  # the loop no longer changes them
-        loop.sg_assigned = loop.sg_assigned - {s.targets[0].id for s in hoisted}
+    if hoisted:  # the loop no longer changes them
+        facts(loop).assigned = facts(loop).assigned - {s.targets[0].id for s in hoisted}
     return hoisted
 
 
@@ -303,7 +304,7 @@ def fold_temporaries(stmts: list, temporaries: set[str]) -> list:
 
 def _one_operation(stmt) -> bool:
     """A forward statement computing one pure operation on atoms."""
-    op = getattr(stmt, "sg_op", None)
+    op = facts(stmt).op
     return isinstance(stmt, gast.Assign) and op is not None and \
         op.kind in ("rule", "nondiff", "copy") and (op.rule is None or op.rule.pure) and \
         len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name)
@@ -329,7 +330,7 @@ def _fold_block(stmts: list, foldable: set[str]) -> None:
             replaced = _replace_name(then.value, put)
             if replaced is not None:
                 then.value = replaced
-                then.__dict__.pop("sg_reads", None)
+                facts(then).reads = None
                 del stmts[i]
         i -= 1
 

@@ -14,9 +14,8 @@ from collections import Counter
 
 import gast
 
-from .ir import bodies, walk
-from .normalize import Op
-from .rules.registry import fusions
+from ..ir import Op, bodies, facts, walk
+from ..rules.registry import fusions
 
 
 def fuse(fdef: gast.FunctionDef) -> gast.FunctionDef:
@@ -44,7 +43,7 @@ def _fuse_block(stmts: list, uses: Counter) -> list:
 def _definition(stmt):
     """(name, value) of a plain single-target assignment made by normalization, else None."""
     if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) and \
-            getattr(stmt, "sg_op", None) is not None and stmt.sg_op.kind == "rule":
+            facts(stmt).op is not None and facts(stmt).op.kind == "rule":
         return stmt.targets[0].id, stmt.value
     return None
 
@@ -75,10 +74,9 @@ def _try_fuse(out: list, uses: Counter):
                 stmt = out[-1]
                 value, atoms = _instantiate(pattern, bound)
                 fused = gast.Assign(targets=stmt.targets, value=value, type_comment=None)
-                for attr in ("sg_line", "lineno", "sg_source", "sg_helper"):
-                    if hasattr(stmt, attr):
-                        setattr(fused, attr, getattr(stmt, attr))
-                fused.sg_op = Op("rule", fusion.rule, bound=atoms, static={})
+                fused.lineno = getattr(stmt, "lineno", None)
+                facts(fused).locate_like(facts(stmt))
+                facts(fused).op = Op("rule", fusion.rule, bound=atoms, static={})
                 return k, fused
     return None
 

@@ -11,7 +11,7 @@ from typing import Any
 import gast
 import numpy as np
 
-from .errors import SrcgradError
+from ..errors import SrcgradError
 from .parse import ParsedFunction
 
 _MISSING = object()

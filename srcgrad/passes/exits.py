@@ -17,8 +17,9 @@ import copy
 
 import gast
 
-from .errors import UnsupportedSyntaxError
-from .names import Namer
+from ..errors import UnsupportedSyntaxError
+from ..ir import facts
+from ..names import Namer
 from .parse import Source
 
 
@@ -66,8 +67,7 @@ class ExitStructurer:
             if isinstance(stmt, (gast.For, gast.While)):
                 out.extend(self.loop(stmt))
                 rest = stmts[i + 1:]
-                if out and isinstance(out[-1], gast.If) and getattr(out[-1], "sg_after_loop",
-                                                                    False):
+                if out and isinstance(out[-1], gast.If) and facts(out[-1]).after_loop:
                     # `if returned: return result` after the loop: the rest runs otherwise
                     check = out[-1]
                     check.orelse = self.block(check.orelse + rest, in_loop)
@@ -103,7 +103,7 @@ class ExitStructurer:
         check = gast.If(test=_load(flag), body=[gast.Return(value=_load(result))], orelse=[])
         gast.copy_location(check, stmt)
         gast.copy_location(check.body[0], stmt)
-        check.sg_after_loop = True
+        facts(check).after_loop = True
         return [before, stmt, check]
 
     def result(self) -> str:

@@ -5,8 +5,8 @@ lists) and changes it in place (``v *= 2``, ``v[0] = 1``, ``np.copyto(v, x)``). 
 pass follows names, not memory: a write through ``v`` must also give every other name that sees
 that memory and is read later its new value, as an operation the backward pass can follow.
 
-Reads: the normalized function; each assignment's :class:`~srcgrad.normalize.Op` (a rule says
-with ``view_of`` whose memory its result may share), ``sg_inplace`` on assignments that change
+Reads: the normalized function; each assignment's :class:`~srcgrad.ir.Op` (a rule says
+with ``view_of`` whose memory its result may share), ``facts(stmt).inplace`` on assignments that change
 their target's memory (``y += e`` computed as ``y = y + e``, ``lst.append``), and writes
 ``x[index] = v`` (``out=`` and effect calls are already such writes).
 Writes: after each write whose memory another live name sees, statements that carry the change
@@ -26,15 +26,14 @@ from typing import Any
 import gast
 import numpy as np
 
-from . import ir, runtime
+from .. import ir, runtime
+from ..errors import UnsupportedSyntaxError
+from ..ir import Op, atom_names, bind_op, facts, name, op_of, static_value, walk_statements
+from ..names import Namer
+from ..rules import registry
+from ..rules.registry import DYNAMIC
 from .codegen import expression_source
-from .errors import UnsupportedSyntaxError
-from .ir import atom_names, walk_statements
-from .names import Namer
-from .normalize import Op, bind_op, name, static_value
 from .parse import Source
-from .rules import registry
-from .rules.registry import DYNAMIC
 
 
 @dataclass(frozen=True)
@@ -183,7 +182,7 @@ class _Aliasing:
 
     def value_of(self, stmt, state):
         """The value ``stmt`` (a one-target assignment) gives its target."""
-        op: Op = stmt.sg_op
+        op = op_of(stmt)
         target = stmt.targets[0].id
         if op.kind == "copy":
             return self.atom_value(op.bound["x"], state)
@@ -280,7 +279,7 @@ class _Aliasing:
             before, after = self.write(stmt, stmt.targets[0].value.id, state, live,
                                        memory=True)
             return before + [stmt] + after, state
-        if getattr(stmt, "sg_inplace", False):
+        if facts(stmt).inplace:
             target = stmt.targets[0].id
             before, after = self.write(stmt, target, state, live, memory=False)
             self.versions[target] = self.versions.get(target, 0) + 1
@@ -369,7 +368,7 @@ class _Aliasing:
             test = gast.Call(func=gast.parse("np.may_share_memory", mode="eval").body,
                              args=[name(child_name), name(parent_name)], keywords=[])
             done = gast.Assign(targets=[name(shared, store=True)], value=test, type_comment=None)
-            done.sg_op = Op("nondiff", what="np.may_share_memory")
+            facts(done).op = Op("nondiff", what="np.may_share_memory")
             before.append(self.located(done, stmt))
             return (shared,)
 
@@ -430,7 +429,7 @@ class _Aliasing:
                 if not (isinstance(last, gast.If) and isinstance(last.test, gast.Name) and
                         last.test.id == test and not last.orelse):
                     last = self.located(gast.If(test=name(test), body=[], orelse=[]), origin)
-                    last.sg_op = Op("opaque", what="if")
+                    facts(last).op = Op("opaque", what="if")
                     body.append(last)
                 body = last.body
             body.append(stmt)
@@ -449,9 +448,10 @@ class _Aliasing:
 
     def holder(self, parent, child: View, state: dict) -> str | None:
         """A name that holds ``parent`` now: preferably the one ``child`` was made from."""
-        op = child.stmt.sg_op
+        op = op_of(child.stmt)
+        assert op.rule is not None
         operand = op.bound.get("x") if op.rule.key == "getitem" else \
-            op.bound.get(op.rule.view_of)
+            op.bound.get(op.rule.view_of or "")
         if isinstance(operand, gast.Name) and state.get(operand.id) == parent:
             return operand.id
         return self.holder_name(parent, state)
@@ -473,7 +473,7 @@ class _Aliasing:
                    live: set) -> list:
         """Statements putting the new value of ``child_name`` (a view) into ``parent_name``."""
         self.check_reads(stmt, child, child_name)
-        made: Op = child.stmt.sg_op
+        made = op_of(child.stmt)
         rule = made.rule
         assert rule is not None  # a view is made by a rule: getitem or one with view_of
         if rule.key == "getitem":  # row = y[i]: y[i] = row
@@ -481,7 +481,7 @@ class _Aliasing:
             write = gast.Assign(targets=[gast.Subscript(value=name(parent_name), slice=index,
                                                         ctx=gast.Store())],
                                 value=name(child_name), type_comment=None)
-            write.sg_op = Op("setitem", bound={"x": write.targets[0].value, "index": index,
+            facts(write).op = Op("setitem", bound={"x": write.targets[0].value, "index": index,
                                                "value": write.value})
             self.located(write, stmt)
             for root in _roots(state.get(parent_name)):
@@ -506,7 +506,7 @@ class _Aliasing:
     def again(self, stmt, view: View, parent_name: str, target: str):
         """``target = <the statement that made view>``, from ``parent_name``'s value."""
         self.check_reads(stmt, view, target)
-        made: Op = view.stmt.sg_op
+        made = op_of(view.stmt)
         assert made.rule is not None  # a view is made by a rule: getitem or one with view_of
         param = "x" if made.rule.key == "getitem" else made.rule.view_of
         assert param is not None
@@ -515,10 +515,10 @@ class _Aliasing:
 
     def located(self, new, origin):
         """``new``, placed (for comments and errors) where ``origin`` is."""
-        new.sg_line = new.lineno = getattr(origin, "sg_line", origin.lineno)
-        for attr in ("sg_source", "sg_helper"):
-            if hasattr(origin, attr):
-                setattr(new, attr, getattr(origin, attr))
+        facts(new).locate_like(facts(origin))
+        if facts(new).line is None:
+            facts(new).line = origin.lineno
+        new.lineno = facts(new).line
         return new
 
     def refuse(self, stmt, var: str, other: str, why: str):
@@ -531,7 +531,7 @@ class _Aliasing:
 def _copy(target: str, source: str) -> gast.Assign:
     stmt = gast.Assign(targets=[name(target, store=True)], value=name(source),
                        type_comment=None)
-    stmt.sg_op = Op("copy", bound={"x": stmt.value})
+    facts(stmt).op = Op("copy", bound={"x": stmt.value})
     return stmt
 
 
@@ -543,8 +543,8 @@ def _rebuilt(stmt, target: str, mapping: dict[str, str]) -> gast.Assign:
     copies = {}
     for old, fresh in zip(_nodes(stmt.value), _nodes(value)):
         copies[id(old)] = fresh
-    op: Op = stmt.sg_op
-    new.sg_op = Op(op.kind, op.rule, {k: copies.get(id(v), v) for k, v in op.bound.items()},
+    op = op_of(stmt)
+    facts(new).op = Op(op.kind, op.rule, {k: copies.get(id(v), v) for k, v in op.bound.items()},
                    dict(op.static), [copies.get(id(e), e) for e in op.elements], op.what, op.fix)
     return new
 
@@ -589,7 +589,7 @@ def _assign_expr(target: str, expr, namer: Namer) -> list:
     if rule is None:
         raise _Refused(f"its inverse {expression_source(expr)} has no rule")
     stmt = gast.Assign(targets=[name(target, store=True)], value=expr, type_comment=None)
-    stmt.sg_op = bind_op(rule, args, kwargs)
+    facts(stmt).op = bind_op(rule, args, kwargs)
     return stmts + [stmt]
 
 
@@ -627,7 +627,7 @@ def resolve_aliasing(fdef: gast.FunctionDef, source: Source, namer: Namer,
                 type_comment=None)
             rule = registry.lookup(np.copy)
             assert rule is not None  # np.copy has a built-in rule
-            copy.sg_op = bind_op(rule, copy.value.args, {})
+            facts(copy).op = bind_op(rule, copy.value.args, {})
             copies.append(probe.located(copy, fdef.body[0]))
         fdef.body = copies + fdef.body
     aliasing = _Aliasing(fdef, source, namer, set(containers), set(scalars))

@@ -9,7 +9,7 @@ import pytest
 
 import srcgrad
 from srcgrad.errors import SourceUnavailableError
-from srcgrad.parse import parse_function
+from srcgrad.passes.parse import parse_function
 
 square_l, cube_l = (lambda x: np.sum(x ** 2)), (lambda x: np.sum(x ** 3))
 

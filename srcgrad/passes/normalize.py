@@ -9,8 +9,8 @@ After this pass a function body holds only:
 - expression statements (calls kept for their effect, such as ``print``), ``assert``, ``pass``;
 - one ``return atom`` at the end.
 
-Each statement carries ``sg_line`` (its line in the user's file) and, for assignments,
-``sg_op``: an :class:`Op` saying which primitive computes it and how arguments bind to the
+Each statement carries ``facts(stmt).line`` (its line in the user's file) and, for assignments,
+``facts(stmt).op``: an :class:`Op` saying which primitive computes it and how arguments bind to the
 primitive's parameters. Per-primitive knowledge stays in the rules.
 """
 
@@ -19,21 +19,21 @@ from __future__ import annotations
 import copy
 import functools
 import inspect
-from dataclasses import dataclass, field
 from typing import Any
 
 import gast
 import numpy as np
 
-from . import ir, runtime
-from .errors import SourceUnavailableError, UnknownCallableError, UnsupportedSyntaxError
+from .. import ir, runtime
+from ..errors import SourceUnavailableError, UnknownCallableError, UnsupportedSyntaxError
+from ..ir import Op, atom_names, bind_op, constant, facts, name, static_value
+from ..names import Namer
+from ..rules import registry
+from ..rules.registry import DYNAMIC, Rule
 from .exits import always_exits, own_loop_exits, structure_exits, walk_own
 from .inline import bind, is_user_function, library_fix, parsed_helper, rename_apart
-from .names import Namer
 from .parse import ParsedFunction, lambda_as_def
 from .resolve import Resolved, Resolver, is_data
-from .rules import registry
-from .rules.registry import DYNAMIC, Rule
 
 _BINOPS = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.Pow: "**",
            gast.MatMult: "@", gast.FloorDiv: "//", gast.Mod: "%", gast.BitAnd: "&",
@@ -49,59 +49,6 @@ _IN_PLACE_OPERATORS = {"__iadd__": gast.Add, "__isub__": gast.Sub, "__imul__": g
                        "__itruediv__": gast.Div, "__ipow__": gast.Pow,
                        "__imatmul__": gast.MatMult}
 _UNARY = {gast.USub: "unary -", gast.UAdd: "unary +", gast.Not: "not", gast.Invert: "~"}
-
-
-@dataclass
-class Op:
-    """How a normalized assignment computes its value.
-
-    ``kind``: ``"copy"`` (of ``bound["x"]``), ``"rule"`` (a primitive with a rule),
-    ``"tuple"`` (a tuple or list of atoms in ``elements``), ``"dict"`` (a dict literal with
-    constant keys in ``static["keys"]``), ``"nondiff"`` (a primitive whose
-    result carries no gradient, such as a comparison) or ``"opaque"`` (an expression with no
-    rule, kept as written: it must not depend on differentiated values; ``what`` names it).
-    """
-
-    kind: str
-    rule: Rule | None = None
-    bound: dict[str, Any] = field(default_factory=dict)
-    static: dict[str, Any] = field(default_factory=dict)
-    elements: list[Any] = field(default_factory=list)
-    what: str = ""
-    fix: str | None = None  # for an opaque operation: what to do if it must be differentiated
-
-
-def atom_names(node) -> set[str]:
-    """The local variable names an atom (or any expression) reads."""
-    if node is None:
-        return set()
-    return {n.id for n in ir.walk(node) if isinstance(n, gast.Name)
-            and isinstance(n.ctx, gast.Load)}
-
-
-def name(id_: str, store: bool = False) -> gast.Name:
-    return gast.Name(id=id_, ctx=gast.Store() if store else gast.Load(), annotation=None,
-                     type_comment=None)
-
-
-def constant(value) -> gast.Constant:
-    return gast.Constant(value=value, kind=None)
-
-
-def static_value(node) -> Any:
-    """The Python value of a literal atom (``1``, ``(0, 1)``, ``[0, 0]``, ``None``), or
-    DYNAMIC. A list stays a list: as an index it picks elements (``x[[0, 0]]``), a tuple axes."""
-    if isinstance(node, gast.Constant):
-        return node.value
-    if isinstance(node, (gast.Tuple, gast.List)):
-        values = [static_value(e) for e in node.elts]
-        if any(v is DYNAMIC for v in values):
-            return DYNAMIC
-        return tuple(values) if isinstance(node, gast.Tuple) else values
-    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
-        inner = static_value(node.operand)
-        return DYNAMIC if inner is DYNAMIC else -inner
-    return DYNAMIC
 
 
 class Normalizer:
@@ -192,11 +139,11 @@ class Normalizer:
         return result
 
     def emit(self, stmt: gast.stmt) -> gast.stmt:
-        stmt.sg_line = self.line
+        facts(stmt).line = self.line
         stmt.lineno = self.line
-        stmt.sg_source = self.source
+        facts(stmt).source = self.source
         if self.inline_stack:  # code inlined from a helper: comments say which
-            stmt.sg_helper = self.parsed.tree.name
+            facts(stmt).helper = self.parsed.tree.name
         self.out.append(stmt)
         return stmt
 
@@ -206,7 +153,7 @@ class Normalizer:
             op = Op("tuple", elements=value.elts)  # a copy of a tuple of atoms builds a tuple
         stmt = self.emit(gast.Assign(targets=[name(target, store=True)], value=value,
                                      type_comment=None))
-        stmt.sg_op = op
+        facts(stmt).op = op
         if op.kind in ("tuple", "dict") and target in self.assigned_once:
             self.literals[target] = op  # its items, for f(*target) and f(**target)
         return name(target)
@@ -437,7 +384,7 @@ class Normalizer:
                 return
         # Kept for its effect (print, np.random.seed ...): its operands become atoms.
         kept = self.emit(gast.Expr(value=self.opaque_expr(value)))
-        kept.sg_op = Op("opaque", what=self.text(value))
+        facts(kept).op = Op("opaque", what=self.text(value))
 
     def is_helper_call(self, call: gast.Call) -> bool:
         """Whether ``call`` calls one of the user's functions (to be inlined)."""
@@ -453,14 +400,14 @@ class Normalizer:
 
     def list_grows(self, var: str, arg, method: str) -> None:
         """``lst.append(x)`` is ``lst = lst + [x]``; ``lst.extend(xs)`` is ``lst = lst + xs``
-        (in place: other names of the list see it, see :mod:`srcgrad.aliasing`)."""
+        (in place: other names of the list see it, see :mod:`srcgrad.passes.aliasing`)."""
         item = self.atom(arg, var)
         added = gast.List(elts=[item], ctx=gast.Load()) if method == "append" else item
         rule = registry.lookup("list +")
         listed = name(var)  # one node in the value and the op: renaming renames both
         self.assign(var, gast.BinOp(left=listed, op=gast.Add(), right=added),
                     Op("rule", rule, bound={"x1": listed, "x2": added}))
-        self.out[-1].sg_inplace = True
+        facts(self.out[-1]).inplace = True
 
     def effect(self, effect: registry.Effect, call: gast.Call, args: list) -> None:
         """A call that writes into an argument (``np.copyto(y, x)``), as the write it makes."""
@@ -513,7 +460,7 @@ class Normalizer:
     def stmt_Assert(self, stmt):
         kept = self.emit(gast.Assert(test=self.opaque_expr(stmt.test),
                                      msg=self.opaque_expr(stmt.msg) if stmt.msg else None))
-        kept.sg_op = Op("opaque", what="assert")
+        facts(kept).op = Op("opaque", what="assert")
 
     def stmt_Return(self, stmt):
         if stmt.value is None or (isinstance(stmt.value, gast.Constant)
@@ -570,7 +517,7 @@ class Normalizer:
         orelse = self.block(stmt.orelse)
         self.line = line
         branch = self.emit(gast.If(test=test, body=body, orelse=orelse))
-        branch.sg_op = Op("opaque", what="if")
+        facts(branch).op = Op("opaque", what="if")
 
     def assigned_first(self, node):
         """``node`` with each assignment expression in it (``(n := np.sum(x)) > 0``) made a
@@ -622,8 +569,8 @@ class Normalizer:
         self.out = saved
         self.line = line
         loop = self.emit(gast.While(test=test, body=body, orelse=[]))
-        loop.sg_op = Op("opaque", what="while")
-        loop.sg_count = steps
+        facts(loop).op = Op("opaque", what="while")
+        facts(loop).count = steps
 
     def count(self, steps: str) -> None:
         """``steps = steps + 1``: how many times a loop body started, for the backward pass."""
@@ -644,12 +591,12 @@ class Normalizer:
             raise self.unsupported(stmt, "augmented assignment to an attribute cannot be "
                                    "differentiated", "use a local variable")
         # y += e changes y's array in place: computed as y = y + e, marked so that other names
-        # of that memory are brought up to date (srcgrad.aliasing).
+        # of that memory are brought up to date (srcgrad.passes.aliasing).
         load = name(stmt.target.id)
         value = gast.BinOp(left=load, op=stmt.op, right=stmt.value)
         gast.copy_location(value, stmt)
         self.assign_to(stmt.target, value, stmt)
-        self.out[-1].sg_inplace = True
+        facts(self.out[-1]).inplace = True
 
     def write_into(self, target: gast.Subscript, value, stmt) -> None:
         """``x[index] = value``: an in-place write, undone by the backward pass."""
@@ -667,7 +614,7 @@ class Normalizer:
         write = self.emit(gast.Assign(targets=[gast.Subscript(value=written, slice=index,
                                                               ctx=gast.Store())],
                                       value=value, type_comment=None))
-        write.sg_op = Op("setitem", bound={"x": written, "index": index, "value": value})
+        facts(write).op = Op("setitem", bound={"x": written, "index": index, "value": value})
 
     def stmt_AnnAssign(self, stmt):
         if stmt.value is not None:
@@ -744,7 +691,7 @@ class Normalizer:
                 out = self.emit(gast.Assign(targets=[gast.Tuple(
                     elts=[name(n, store=True) for n in names], ctx=gast.Store())], value=call,
                     type_comment=None))
-                out.sg_op = op
+                facts(out).op = op
                 return
             source = self.assign(self.namer.fresh("_".join(names)), call, op)
         else:
@@ -870,8 +817,8 @@ class Normalizer:
         rng = gast.Call(func=name("range"), args=args, keywords=[])
         loop = self.emit(gast.For(target=name(index, store=True), iter=rng,
                                   body=body_prefix + body, orelse=[], type_comment=None))
-        loop.sg_op = Op("opaque", what="for")
-        loop.sg_count = steps
+        facts(loop).op = Op("opaque", what="for")
+        facts(loop).count = steps
         for orelse in stmt.orelse:  # without break, a loop's else block always runs after it
             self.line = orelse.lineno
             self.statement(orelse)
@@ -1096,7 +1043,7 @@ class Normalizer:
             orelse, self.out = self.out, saved
             self.line = line
             branch = self.emit(gast.If(test=test, body=body, orelse=orelse))
-            branch.sg_op = Op("opaque", what="if")
+            facts(branch).op = Op("opaque", what="if")
             return name(target), None
         if isinstance(node, (gast.ListComp, gast.GeneratorExp)):
             return self.comprehension(node, hint), None
@@ -1471,32 +1418,6 @@ def _renamed(target, mapping: dict[str, str]):
         if isinstance(node, gast.Name) and node.id in mapping:
             node.id = mapping[node.id]
     return target
-
-
-def bind_op(rule: Rule, args: list, kwargs: dict, static_global=None) -> Op:
-    """The Op of a call of ``rule``'s primitive with these atoms (TypeError if they do not
-    match its parameters). ``static_global`` gives the value of an atom naming a global that
-    templates specialise on (a dtype), or DYNAMIC."""
-    bound = rule.signature.bind(*args, **kwargs)
-    arguments = {}
-    for param, value in bound.arguments.items():
-        kind = rule.signature.parameters[param].kind
-        if kind == kind.VAR_POSITIONAL:
-            value = gast.Tuple(elts=list(value), ctx=gast.Load())
-        elif kind == kind.VAR_KEYWORD:
-            continue
-        arguments[param] = value
-    static = {}  # literal arguments, for templates that specialise on them (x ** 2)
-    for param, spec in rule.signature.parameters.items():
-        if param in arguments:
-            static[param] = static_value(arguments[param])
-            if static[param] is DYNAMIC and static_global is not None:
-                static[param] = static_global(arguments[param])
-        elif spec.default is not spec.empty:
-            static[param] = spec.default
-    if not rule.differentiable or rule.cut(static):
-        return Op("nondiff", rule=rule, bound=arguments, static=static, what=rule.name)
-    return Op("rule", rule, bound=arguments, static=static, what=rule.name)
 
 
 def normalize(parsed: ParsedFunction, resolver: Resolver, namer: Namer,

@@ -1,11 +1,11 @@
 """Name resolution: autograd's NumPy wrapper resolves to NumPy."""
 
 import numpy as np
-
-import srcgrad
 from corpus import autograd_style
 from corpus.support import numeric_grads
-from srcgrad.resolve import numpy_equivalent
+
+import srcgrad
+from srcgrad.passes.resolve import numpy_equivalent
 
 
 def test_autograd_numpy_is_numpy():

@@ -17,7 +17,7 @@ from typing import Any
 
 import gast
 
-from . import ir
+from .. import ir
 from .exits import walk_own
 from .parse import ParsedFunction, parse_function
 

@@ -6,9 +6,9 @@ import pytest
 from corpus.support import renamed
 
 import srcgrad
-from srcgrad.reverse import sum_to
+from srcgrad.passes.reverse import sum_to
+from srcgrad.passes.shape_inference import concrete_shapes
 from srcgrad.rules.registry import all_rules, lookup
-from srcgrad.shape_inference import concrete_shapes
 
 
 def shapes_of(fn, **arg_shapes):
@@ -245,8 +245,8 @@ def test_matrix_product_shape_refuses_mismatched_operands():
     ((3, 1, 4), (1, 1, 4)), ((6, 5, 4), (4,)),
 ])
 def test_sum_to_matches_numpy_broadcasting(shape, target):
-    from srcgrad.codegen import to_source
-    from srcgrad.normalize import name
+    from srcgrad.ir import name
+    from srcgrad.passes.codegen import to_source
 
     g = np.random.default_rng(0).standard_normal(shape)
     code = to_source(sum_to(name("g"), shape, target)).strip()

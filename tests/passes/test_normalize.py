@@ -6,7 +6,7 @@ import pytest
 from corpus import calls, containers, control, indexing, loops, models, straight, writes
 from corpus.support import compile_tree, normalized
 
-from srcgrad.normalize import Op
+from srcgrad.ir import Op, facts
 
 # (function, argument shapes; an int is passed as is)
 FUNCTIONS = [
@@ -174,7 +174,7 @@ def test_one_operation_per_statement_on_atoms(fn, shapes):
         assert isinstance(stmt, (gast.Assign, gast.For, gast.Return, gast.Expr, gast.Assert)), \
             type(stmt).__name__
         if isinstance(stmt, gast.Assign):
-            assert isinstance(stmt.sg_op, Op)
+            assert isinstance(facts(stmt).op, Op)
             for operand in atoms.operands(stmt.value):
                 assert atoms.is_atom(operand), gast.dump(stmt)
         elif isinstance(stmt, gast.For):
@@ -206,8 +206,8 @@ def test_every_statement_knows_its_line_in_the_users_file(fn, shapes):
     lines = parsed.source.lines
     first, last = min(lines), max(lines)
     for stmt in _statements(fdef.body):
-        assert first < stmt.sg_line <= last
-        assert parsed.source.line(stmt.sg_line)  # not blank
+        assert first < facts(stmt).line <= last
+        assert parsed.source.line(facts(stmt).line)  # not blank
 
 
 def test_temporaries_point_to_the_line_they_come_from():
@@ -217,7 +217,7 @@ def test_temporaries_point_to_the_line_they_come_from():
             target = stmt.targets[0].id
             stem = target.rsplit("_", 1)[0] if target[-1].isdigit() else target
             if stem in {"z", "i", "f", "o", "g", "c"}:
-                assert parsed.source.line(stmt.sg_line).startswith(f"{stem} = "), target
+                assert parsed.source.line(facts(stmt).line).startswith(f"{stem} = "), target
 
 
 def test_iteration_over_an_array_reads_its_rows_by_index():
@@ -272,10 +272,10 @@ def test_an_operations_operands_are_nodes_of_its_statement(fn):
     variable (as fused operands and list appends once did)."""
     import gast
 
-    from srcgrad.analysis import rename
     from srcgrad.errors import SrcgradError
-    from srcgrad.fuse import fuse
     from srcgrad.ir import walk, walk_statements
+    from srcgrad.passes.analysis import rename
+    from srcgrad.passes.fuse import fuse
 
     try:
         _, fdef, namer = normalized(fn)
@@ -284,7 +284,7 @@ def test_an_operations_operands_are_nodes_of_its_statement(fn):
     except SrcgradError:
         return  # (an unsupported construct: refused, nothing to check)
     for stmt in walk_statements(fdef.body):
-        op = getattr(stmt, "sg_op", None)
+        op = facts(stmt).op
         if op is None:
             continue
         own = {id(node) for node in walk(stmt)}

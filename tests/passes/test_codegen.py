@@ -9,14 +9,14 @@ import traceback
 import gast
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
-from hypothesis import strategies as st
 from corpus import clashes, control, indexing, loops, models, programs, straight
 from corpus.support import assert_grads_close, numeric_grads, srcgrad_grads
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import srcgrad
-from srcgrad.codegen import compile_function, expression_source, to_source
-from srcgrad.reverse import comment
+from srcgrad.passes.codegen import compile_function, expression_source, to_source
+from srcgrad.passes.reverse import comment
 
 # -- to_source, expression_source, compile_function -----------------------------------------------
 

@@ -23,9 +23,8 @@ from typing import Any
 import gast
 import numpy as np
 
-from .ir import atom_names, walk, walk_statements
-from .normalize import Op
-from .rules.registry import ANY_INT
+from ..ir import Op, atom_names, facts, op_of, walk, walk_statements
+from ..rules.registry import ANY_INT
 
 #: A shape not computed yet (the optimistic start for values carried around loops).
 _PENDING = object()
@@ -147,7 +146,7 @@ class _Inference:
             return _PENDING  # the placeholder of a maybe-unbound variable: read only if set
         if any(self.shapes.get(n) is _PENDING for n in reads):
             return _PENDING  # computed once what it reads is
-        op: Op = stmt.sg_op
+        op = op_of(stmt)
         try:
             if op.kind == "copy":
                 self.note_int(var, op.bound["x"])

@@ -5,10 +5,10 @@ import re
 
 import numpy as np
 import pytest
-
-import srcgrad
 from corpus import aliasing
 from corpus.support import numeric_grads
+
+import srcgrad
 
 
 def _x():

@@ -17,15 +17,14 @@ from typing import cast
 import gast
 import numpy as np
 
-from . import ir
+from .. import ir
+from ..errors import NonDifferentiableError, SourceError, UnsupportedSyntaxError
+from ..ir import Op, atom_names, constant, facts, name, op_of, targets_of
+from ..names import Namer
+from ..rules import registry
 from .analysis import Activity
 from .codegen import COMMENT_MARKER
-from .errors import NonDifferentiableError, SourceError, UnsupportedSyntaxError
-from .ir import atom_names, targets_of
-from .names import Namer
-from .normalize import Op, constant, name
 from .parse import Source
-from .rules import registry
 from .shape_inference import ListOf
 
 # What an adjoint holds: nothing yet (zero), zero or a value (None stands for zero), a value,
@@ -192,14 +191,14 @@ class Reverser:
                 code, reads = self.statement(stmt)
             finally:
                 self.later.pop()
-            after |= set(targets_of(stmt)) | getattr(stmt, "sg_assigned", set())  # in place:
+            after |= set(targets_of(stmt)) | facts(stmt).assigned  # in place:
             # only the statement just done read it (through self.later), and a copy is quadratic
             push: list[str] = []
             if scope is not None:  # what a nested scope assigns it keeps for itself, but
                 # its header (a loop's range, its trip count) is read outside it
-                inner: set[str] = getattr(stmt, "sg_assigned", set()) - \
-                    getattr(stmt, "sg_header", set())
-                push = [v for v in sorted(reads) if v in scope.sg_assigned and v not in inner
+                inner: set[str] = facts(stmt).assigned - \
+                    facts(stmt).header
+                push = [v for v in sorted(reads) if v in facts(scope).assigned and v not in inner
                         and v != loop_target]
                 reads = reads - set(push)
                 if push and not once:  # (a loop's header may read a list's length)
@@ -217,12 +216,12 @@ class Reverser:
         for stmt, code, push in reversed(pieces):
             if not code:
                 continue
-            line = getattr(stmt, "sg_line", None)
+            line = facts(stmt).line
             if isinstance(stmt, ir.SCOPES):
                 last_line = None
             elif line != last_line:
-                source = getattr(stmt, "sg_source", self.source)
-                helper = getattr(stmt, "sg_helper", None)
+                source = (facts(stmt).source or self.source)
+                helper = facts(stmt).helper
                 where = f"  (in {helper})" if helper else ""
                 out.append(comment("grad of: " + source.line(line) + where))
                 last_line = line
@@ -255,7 +254,7 @@ class Reverser:
         # the counter, the same in the backward loop (unless the body assigns it)
         outer = {loop.target.id} if isinstance(loop, gast.For) and \
             loop.target.id not in count else set()
-        changing = set().union(*(getattr(s, "sg_assigned", set()) for s in self.scopes))
+        changing = set().union(*(facts(s).assigned for s in self.scopes))
         defined: set[str] = set()
         carried: set[str] = set()  # read before this statement, assigned at it or later
         read_before: set[str] = set()
@@ -263,9 +262,9 @@ class Reverser:
             carried |= read_before & set(targets_of(stmt))
             read_before |= ir.reads_in([stmt]) - defined
             defined |= set(targets_of(stmt))
-            op = getattr(stmt, "sg_op", None)
+            op = facts(stmt).op
             if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
-                    and op is not None and op.kind == "rule"):
+                    and op is not None and op.kind == "rule" and op.rule is not None):
                 continue
             target = stmt.targets[0].id
             if count.get(target) != 1 or target in read_before or target in self.shape_of:
@@ -303,8 +302,8 @@ class Reverser:
         a scalar, else ``None`` (a value the loop changes may change shape as well)."""
         if self.shapes.get(var) == "scalar":
             return SET
-        if var in self.containers or var in loop.sg_assigned or \
-                var not in getattr(loop, "sg_sure", ()):
+        if var in self.containers or var in facts(loop).assigned or \
+                var not in facts(loop).sure:
             return MAYBE  # (a variable some paths never set has no shape to copy either)
         return OWNED
 
@@ -394,7 +393,7 @@ class Reverser:
             return [], set()
         if all(self.state.get(t, UNSET) == UNSET for t in targets):
             return [], set()  # every target's adjoint is zero: nothing flows back
-        op: Op = stmt.sg_op
+        op = op_of(stmt)
         if isinstance(stmt.targets[0], gast.Name):
             target = targets[0]
             g = self.adjoint(target)
@@ -429,7 +428,7 @@ class Reverser:
         if var not in self.activity.varied:
             return [], set()
         if var in self.containers:
-            raise getattr(stmt, "sg_source", self.source).error(
+            raise (facts(stmt).source or self.source).error(
                 UnsupportedSyntaxError, stmt, f"assigning into an element of the list or dict "
                 f"{var} cannot be differentiated", f"build a new one: {var} = {var}[:i] + [v] + "
                 f"{var}[i + 1:] for a list")
@@ -462,7 +461,7 @@ class Reverser:
         restore = gast.Assign(targets=[gast.Subscript(value=name(var), slice=index,
                                                       ctx=gast.Store())],
                               value=tape_call(self.tape, "pop", []), type_comment=None)
-        restore.sg_pop = True
+        facts(restore).pop = True
         code.append(restore)
         self.slot_saves.add(id(stmt))
         return code, self.reads_of(code)
@@ -722,7 +721,7 @@ class Reverser:
         self.state = top
         if not body:
             return [], set()
-        steps = getattr(stmt, "sg_count", None)
+        steps = facts(stmt).count
         if isinstance(stmt, gast.While):
             assert steps is not None  # (the forward loop counts its trips)
             target = name(self.unused, store=True)
@@ -736,10 +735,10 @@ class Reverser:
                     lower=None, upper=name(steps), step=None), ctx=gast.Load())
             header = gast.Call(func=name("reversed"), args=[iterations], keywords=[])
             header_reads = atom_names(stmt.iter) | ({steps} if steps else set())
-        stmt.sg_header = header_reads
+        facts(stmt).header = header_reads
         loop = gast.For(target=target, iter=header, body=body, orelse=[], type_comment=None)
         code = [self.zero(v, stmt) for v in zero_before] + [loop]
-        reads = (reads - stmt.sg_assigned) | header_reads
+        reads = (reads - facts(stmt).assigned) | header_reads
         reads |= {v for v in zero_before}
         return code, reads
 
@@ -773,7 +772,7 @@ class Reverser:
             return [], set()
         code = [gast.If(test=ir.clone(stmt.test), body=then_code or [gast.Pass()],
                         orelse=else_code)]
-        reads = ((then_reads | else_reads) - stmt.sg_assigned) | atom_names(stmt.test)
+        reads = ((then_reads | else_reads) - facts(stmt).assigned) | atom_names(stmt.test)
         return code, reads
 
 
@@ -820,7 +819,7 @@ def _group_pushes(pieces, shape_of: dict[str, str]) -> None:
         group.clear()
 
     for i, (stmt, _, push) in enumerate(pieces):
-        changed = set(targets_of(stmt)) | set(getattr(stmt, "sg_assigned", ()))
+        changed = set(targets_of(stmt)) | set(facts(stmt).assigned)
         if isinstance(stmt, ir.SCOPES) or any(shape_of.get(v, v) in changed for v in group):
             flush()
             end = None
@@ -865,7 +864,7 @@ def _share_pushes(pieces, once: bool, shape_of: dict[str, str],
     it: ``assigned_later``) needs no push at all."""
     last_push: dict[str, int] = {}
     for i, (stmt, _, push) in enumerate(pieces):
-        changed = set(targets_of(stmt)) | set(getattr(stmt, "sg_assigned", ()))
+        changed = set(targets_of(stmt)) | set(facts(stmt).assigned)
         for entry in list(last_push):
             if shape_of.get(entry, entry) in changed:
                 last_push.pop(entry)
@@ -905,7 +904,7 @@ def pop_stmt(tape: str, names: list[str]) -> gast.Assign:
     else:
         target = gast.Tuple(elts=[name(n, store=True) for n in names], ctx=gast.Store())
     stmt = gast.Assign(targets=[target], value=tape_call(tape, "pop", []), type_comment=None)
-    stmt.sg_pop = True  # reading the tape: never dead code
+    facts(stmt).pop = True  # reading the tape: never dead code
     return stmt
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import gast
 
-from .errors import SourceUnavailableError, UnsupportedSyntaxError
+from ..errors import SourceUnavailableError, UnsupportedSyntaxError
 
 
 @dataclass
@@ -60,7 +60,7 @@ def parse_function(fn) -> ParsedFunction:
     """Parse ``fn``'s source; every node's ``lineno`` is a line number in the user's file."""
     code = getattr(fn, "__code__", None)
     if code is None or hasattr(fn, "__wrapped__"):
-        from .rules.registry import lookup
+        from ..rules.registry import lookup
 
         name = getattr(fn, "__name__", repr(fn))
         rule = lookup(fn)

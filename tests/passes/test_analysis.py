@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from corpus import loops, straight
 from corpus.support import compile_tree, renamed
-from test_normalize import FUNCTIONS, IDS, MORE, MORE_IDS, _args, _statements
+from passes.test_normalize import FUNCTIONS, IDS, MORE, MORE_IDS, _args, _statements
 
-from srcgrad.analysis import UNKNOWN, activity, shape_classes
+from srcgrad.passes.analysis import UNKNOWN, activity, shape_classes
 
 
 def _top_level_targets(fdef) -> Counter:
