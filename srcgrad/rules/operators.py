@@ -48,7 +48,7 @@ def _unindex(basic_index, shape_x, list_x):
     return "unindex(g, x, index)"
 
 
-defvjp("getitem", "x, index", shape_of=_index_shape, x=_unindex,
+defvjp("getitem", "x, index", shape_of=_index_shape, selects=True, x=_unindex,
        accumulate={"x": lambda basic_index: "acc[index] += g" if basic_index is True
                    else "add_at(acc, index, g)"})
 
@@ -61,4 +61,4 @@ defvjp("attr mT", "x", view_of="x", x="matrix_transpose(g)")
 nondiff("attr shape", "attr ndim", "attr size", "attr dtype", "attr itemsize", "attr nbytes")
 
 # Lists: lst.append(x) is lst = lst + [x]. A list's adjoint is a list (None where zero).
-defvjp("list +", "x1, x2", sparse=True, x1="g[:len(x1)]", x2="g[len(x1):]")
+defvjp("list +", "x1, x2", sparse=True, concatenates=True, x1="g[:len(x1)]", x2="g[len(x1):]")

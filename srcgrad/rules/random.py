@@ -44,7 +44,8 @@ INDICES_FIRST = ("draw indices (np.random.permutation(len(x)), np.random.choice(
 
 def _pathwise(name, **adjoints):
     function = getattr(np.random, name)
-    defvjp(function, _params(function), name=f"np.random.{name}", **adjoints)
+    defvjp(function, _params(function), name=f"np.random.{name}", pure=False,
+           **adjoints)
 
 
 def _refusing(name, *params, fix=NOISE_FIRST, **adjoints):

@@ -34,6 +34,7 @@ Primitives written as Python syntax have string keys: ``"+"``, ``"@"``, ``"unary
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import functools
 import inspect
 from collections.abc import Callable
@@ -88,6 +89,16 @@ class Rule:
     #: For a view: how a write through it reaches the argument (a template of ``g``, the
     #: view's new value); None: the adjoint template, which for a view is its inverse.
     inverse: str | None = None
+    #: Whether a call has no effect besides its result (a random draw moves the generator).
+    pure: bool = True
+    #: ``x[index]``-like: the result is the part of argument ``x`` that ``index`` picks (an
+    #: item of a container; a view of an array under a basic index).
+    selects: bool = False
+    #: ``a + b`` of two lists: the result holds the items of both arguments, in order.
+    concatenates: bool = False
+    #: Forward-mode templates, per parameter: the result's tangent from that argument's
+    #: tangent ``t`` (filled by the forward mode; empty: not yet defined).
+    tangents: dict[str, Template] = field(default_factory=dict)
     _parsed: dict[str, gast.expr] = field(default_factory=dict, repr=False)
 
     @property
@@ -96,11 +107,6 @@ class Rule:
         import re
         return any(callable(t) or re.search(r"\bans\b", t)
                    for t in list(self.adjoints.values()) + list(self.accumulate.values()))
-
-    @property
-    def pure(self) -> bool:
-        """Whether calling the primitive has no effect besides its result (random draws do)."""
-        return not self.name.startswith("np.random.")
 
     def template_for(self, param: str, static: dict[str, Any], *,
                      accumulate: bool = False) -> gast.expr:
@@ -212,7 +218,8 @@ def defvjp(primitive: Any, params: str, *, name: str | None = None,
            accumulate: dict[str, Template] | None = None, returns_sequence: bool = False,
            sparse: bool = False, reduction: bool = False,
            shape_of: bool | Callable[..., Any] = False, view_of: str | None = None,
-           always_view: bool = True, inverse: str | None = None,
+           always_view: bool = True, inverse: str | None = None, pure: bool = True,
+           selects: bool = False, concatenates: bool = False,
            **adjoints: Template) -> Rule:
     """Register the reverse-mode rule of ``primitive``.
 
@@ -243,6 +250,9 @@ def defvjp(primitive: Any, params: str, *, name: str | None = None,
     view is carried back to the argument with ``inverse``, a template of ``g`` (the view's new
     value) and the parameters; by default the adjoint template, which for a view that only
     moves elements is its inverse (``inverse="g"``: a view that is its argument itself).
+    ``pure=False`` marks a primitive with an effect besides its result (a random draw):
+    it is never recomputed or moved. ``selects`` and ``concatenates`` mark the container
+    semantics of ``x[index]`` and of ``list + list`` (see :class:`Rule`).
 
     Returns the :class:`Rule`; registering a primitive again replaces its rule.
     """
@@ -273,7 +283,8 @@ def defvjp(primitive: Any, params: str, *, name: str | None = None,
                 returns_sequence=returns_sequence, sparse=sparse, reduction=reduction,
                 callable=None if isinstance(primitive, str) else primitive,
                 shape_of=(primitive if shape_of is True else shape_of or None),
-                view_of=view_of, always_view=always_view, inverse=inverse)
+                view_of=view_of, always_view=always_view, inverse=inverse, pure=pure,
+                selects=selects, concatenates=concatenates)
     if view_of is not None and view_of not in names:
         raise RuleError(f"rule for {rule_name}: view_of={view_of!r} is not one of its parameters")
     _RULES[rule.key] = rule
@@ -304,16 +315,17 @@ def lookup_subscript(obj: Any) -> Rule | None:
     return found[1] if found is not None and found[0] is obj else None
 
 
-def nondiff(*primitives: Any, params: str = "*args, **kwargs") -> None:
+def nondiff(*primitives: Any, params: str = "*args, **kwargs", pure: bool = True) -> None:
     """Register primitives whose result carries no gradient (``argmax``, ``floor``, ``shape``).
 
     Their results are constants for differentiation: no adjoint code is generated for them.
+    ``pure=False``: a call has an effect besides its result (a random draw).
     """
     for primitive in primitives:
         rule_name = _default_name(primitive)
         _RULES[_key(primitive)] = Rule(
             key=_key(primitive), name=rule_name, signature=_signature(rule_name, params),
-            adjoints={}, differentiable=False,
+            adjoints={}, differentiable=False, pure=pure,
             callable=None if isinstance(primitive, str) else primitive)
         _changes[0] += 1
 
@@ -324,13 +336,7 @@ def alias(key: Any, primitive: Any, *, hoistable: bool = False) -> Rule:
     moved out of a loop when their operands do not change in it: they cannot fail where the
     loop would not have (``-k``, ``a * b``)."""
     rule = _RULES[_key(primitive)]
-    aliased = Rule(key=_key(key), name=rule.name, signature=rule.signature,
-                   adjoints=rule.adjoints, sequences=rule.sequences,
-                   differentiable=rule.differentiable, elementwise=rule.elementwise,
-                   callable=rule.callable, accumulate=rule.accumulate,
-                   reduction=rule.reduction, hoistable=hoistable, shape_of=rule.shape_of,
-                   view_of=rule.view_of, always_view=rule.always_view,
-                   inverse=rule.inverse)
+    aliased = dataclasses.replace(rule, key=_key(key), hoistable=hoistable, _parsed={})
     _RULES[aliased.key] = aliased
     _changes[0] += 1
     return aliased
