@@ -31,6 +31,7 @@ from ..errors import UnsupportedSyntaxError
 from ..ir import Op, atom_names, bind_op, facts, name, op_of, static_value, walk_statements
 from ..names import Namer
 from ..rules import registry
+from ..rules.operators import attribute_key
 from ..rules.registry import DYNAMIC
 from .codegen import expression_source
 from .parse import Source
@@ -197,9 +198,9 @@ class _Aliasing:
         if op.kind != "rule":
             return Buffer(id(stmt))
         rule = op.rule
-        if rule.key == "getitem":
+        if rule.selects:
             return self.item(stmt, op, state)
-        if rule.key == "list +":
+        if rule.concatenates:
             parts = [self.atom_value(op.bound[p], state) for p in ("x1", "x2")]
             if all(isinstance(p, Items) and p.items is not None for p in parts):
                 return Items(id(stmt), parts[0].items + parts[1].items)
@@ -450,7 +451,7 @@ class _Aliasing:
         """A name that holds ``parent`` now: preferably the one ``child`` was made from."""
         op = op_of(child.stmt)
         assert op.rule is not None
-        operand = op.bound.get("x") if op.rule.key == "getitem" else \
+        operand = op.bound.get("x") if op.rule.selects else \
             op.bound.get(op.rule.view_of or "")
         if isinstance(operand, gast.Name) and state.get(operand.id) == parent:
             return operand.id
@@ -476,7 +477,7 @@ class _Aliasing:
         made = op_of(child.stmt)
         rule = made.rule
         assert rule is not None  # a view is made by a rule: getitem or one with view_of
-        if rule.key == "getitem":  # row = y[i]: y[i] = row
+        if rule.selects:  # row = y[i]: y[i] = row
             index = ir.clone(made.bound["index"])
             write = gast.Assign(targets=[gast.Subscript(value=name(parent_name), slice=index,
                                                         ctx=gast.Store())],
@@ -508,7 +509,7 @@ class _Aliasing:
         self.check_reads(stmt, view, target)
         made = op_of(view.stmt)
         assert made.rule is not None  # a view is made by a rule: getitem or one with view_of
-        param = "x" if made.rule.key == "getitem" else made.rule.view_of
+        param = "x" if made.rule.selects else made.rule.view_of
         assert param is not None
         operand: gast.Name = made.bound.get(param)
         return self.located(_rebuilt(view.stmt, target, {operand.id: parent_name}), stmt)
@@ -573,7 +574,7 @@ def _assign_expr(target: str, expr, namer: Namer) -> list:
         return name(temporary)
 
     if isinstance(expr, gast.Attribute):
-        rule = registry.lookup("attr " + expr.attr)
+        rule = registry.lookup(attribute_key(expr.attr))
         args, kwargs = [atom(expr.value)], {}
         expr = gast.Attribute(value=args[0], attr=expr.attr, ctx=gast.Load())
     elif isinstance(expr, gast.Call):

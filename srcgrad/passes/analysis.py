@@ -459,12 +459,13 @@ def container_vars(fdef: gast.FunctionDef, container_params: dict[str, int]) -> 
                 new = 1 + max((of(e) for e in op.elements), default=NOT)
             elif op.kind == "copy":
                 new = of(op.bound["x"])
-            elif op.kind == "rule" and op.rule is not None and (op.rule.key == "list +" or op.rule.key == "+" and NOT not in (
-                    of(op.bound["x1"]), of(op.bound["x2"]))):  # xs + [h]: both lists
+            elif op.kind == "rule" and op.rule is not None and (op.rule.concatenates or (
+                    op.rule.on_lists is not None
+                    and NOT not in (of(op.bound["x1"]), of(op.bound["x2"])))):  # xs + [h]
                 new = max(FLAT, of(op.bound["x1"]), of(op.bound["x2"]))
             elif op.kind == "rule" and op.rule is not None and op.rule.returns_sequence:
                 new = FLAT
-            elif op.kind == "rule" and op.rule is not None and op.rule.key == "getitem":
+            elif op.kind == "rule" and op.rule is not None and op.rule.selects:
                 new = max(NOT, of(op.bound["x"]) - 1)  # an item: one level less
             else:
                 new = NOT

@@ -29,15 +29,13 @@ from ..errors import SourceUnavailableError, UnknownCallableError, UnsupportedSy
 from ..ir import Op, atom_names, bind_op, constant, facts, name, static_value
 from ..names import Namer
 from ..rules import registry
+from ..rules.operators import BINARY, LIST_CONCATENATION, SUBSCRIPT, UNARY, attribute_key
 from ..rules.registry import DYNAMIC, Rule
 from .exits import always_exits, own_loop_exits, structure_exits, walk_own
 from .inline import bind, is_user_function, library_fix, parsed_helper, rename_apart
 from .parse import ParsedFunction, lambda_as_def
 from .resolve import Resolved, Resolver, is_data
 
-_BINOPS = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.Pow: "**",
-           gast.MatMult: "@", gast.FloorDiv: "//", gast.Mod: "%", gast.BitAnd: "&",
-           gast.BitOr: "|", gast.BitXor: "^", gast.LShift: "<<", gast.RShift: ">>"}
 _SHAPE_ATTRIBUTES = ("shape", "ndim", "size")
 _COMPREHENSION_FIX = "write a for loop that appends to a list, then np.stack the list"
 _FIXES = {gast.ListComp: _COMPREHENSION_FIX, gast.GeneratorExp: _COMPREHENSION_FIX,
@@ -48,7 +46,6 @@ _FIXES = {gast.ListComp: _COMPREHENSION_FIX, gast.GeneratorExp: _COMPREHENSION_F
 _IN_PLACE_OPERATORS = {"__iadd__": gast.Add, "__isub__": gast.Sub, "__imul__": gast.Mult,
                        "__itruediv__": gast.Div, "__ipow__": gast.Pow,
                        "__imatmul__": gast.MatMult}
-_UNARY = {gast.USub: "unary -", gast.UAdd: "unary +", gast.Not: "not", gast.Invert: "~"}
 
 
 class Normalizer:
@@ -403,7 +400,7 @@ class Normalizer:
         (in place: other names of the list see it, see :mod:`srcgrad.passes.aliasing`)."""
         item = self.atom(arg, var)
         added = gast.List(elts=[item], ctx=gast.Load()) if method == "append" else item
-        rule = registry.lookup("list +")
+        rule = registry.lookup(LIST_CONCATENATION)
         listed = name(var)  # one node in the value and the op: renaming renames both
         self.assign(var, gast.BinOp(left=listed, op=gast.Add(), right=added),
                     Op("rule", rule, bound={"x1": listed, "x2": added}))
@@ -737,7 +734,7 @@ class Normalizer:
                 else None
             if rule is not None:  # np.r_[a, b]: the object's subscript has a rule of its own
                 return self.rule_op(rule.key, [index], {}, base, rule=rule)
-        return Op("rule", registry.lookup("getitem"), bound={"x": base, "index": index},
+        return Op("rule", registry.lookup(SUBSCRIPT), bound={"x": base, "index": index},
                   static={"index": static_value(index),
                           "basic_index": self.is_basic_index(index)})
 
@@ -992,12 +989,12 @@ class Normalizer:
         if isinstance(node, gast.BinOp):
             left = self.atom(node.left, hint)
             right = self.atom(node.right, hint)
-            key = _BINOPS[type(node.op)]
+            key = BINARY[type(node.op)]
             return (gast.BinOp(left=left, op=node.op, right=right),
                     self.rule_op(key, [left, right], {}, node))
         if isinstance(node, gast.UnaryOp):
             operand = self.atom(node.operand, hint)
-            key = _UNARY[type(node.op)]
+            key = UNARY[type(node.op)]
             return gast.UnaryOp(op=node.op, operand=operand), self.rule_op(key, [operand], {},
                                                                            node)
         if isinstance(node, gast.Compare):
@@ -1011,7 +1008,7 @@ class Normalizer:
             return self.assigned_first(node), None
         if isinstance(node, gast.Attribute):
             base = self.atom(node.value, hint)
-            rule = registry.lookup("attr " + node.attr)
+            rule = registry.lookup(attribute_key(node.attr))
             expr = gast.Attribute(value=base, attr=node.attr, ctx=gast.Load())
             if rule is None:
                 return expr, Op("opaque", what=f".{node.attr}")

@@ -4,13 +4,29 @@ Arithmetic operators share the rules of the NumPy functions they stand for (``a 
 ``np.add(a, b)``); those rules live with the other elementwise functions.
 """
 
+import gast
 import numpy as np
 
 from . import elementwise  # noqa: F401  (registers the rules aliased here)
 from .elementwise import complex_parts
 from .registry import ANY_INT, DYNAMIC, alias, defvjp, nondiff
 
-alias("+", np.add, hoistable=True)
+#: The rule keys of Python's syntax: how normalization names ``a + b``, ``-a``, ``x[i]``,
+#: ``xs + ys`` of two lists, ``x.T``.
+BINARY = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.Pow: "**",
+          gast.MatMult: "@", gast.FloorDiv: "//", gast.Mod: "%", gast.BitAnd: "&",
+          gast.BitOr: "|", gast.BitXor: "^", gast.LShift: "<<", gast.RShift: ">>"}
+UNARY = {gast.USub: "unary -", gast.UAdd: "unary +", gast.Not: "not", gast.Invert: "~"}
+SUBSCRIPT = "getitem"
+LIST_CONCATENATION = "list +"
+
+
+def attribute_key(attr: str) -> str:
+    """The rule key of reading the array attribute ``attr`` (``x.T``)."""
+    return "attr " + attr
+
+
+alias("+", np.add, hoistable=True, on_lists=LIST_CONCATENATION)
 alias("-", np.subtract, hoistable=True)
 alias("*", np.multiply, hoistable=True)
 alias("/", np.true_divide)
@@ -48,7 +64,7 @@ def _unindex(basic_index, shape_x, list_x):
     return "unindex(g, x, index)"
 
 
-defvjp("getitem", "x, index", shape_of=_index_shape, selects=True, x=_unindex,
+defvjp(SUBSCRIPT, "x, index", shape_of=_index_shape, selects=True, x=_unindex,
        accumulate={"x": lambda basic_index: "acc[index] += g" if basic_index is True
                    else "add_at(acc, index, g)"})
 
@@ -61,4 +77,4 @@ defvjp("attr mT", "x", view_of="x", x="matrix_transpose(g)")
 nondiff("attr shape", "attr ndim", "attr size", "attr dtype", "attr itemsize", "attr nbytes")
 
 # Lists: lst.append(x) is lst = lst + [x]. A list's adjoint is a list (None where zero).
-defvjp("list +", "x1, x2", sparse=True, concatenates=True, x1="g[:len(x1)]", x2="g[len(x1):]")
+defvjp(LIST_CONCATENATION, "x1, x2", sparse=True, concatenates=True, x1="g[:len(x1)]", x2="g[len(x1):]")

@@ -96,6 +96,8 @@ class Rule:
     selects: bool = False
     #: ``a + b`` of two lists: the result holds the items of both arguments, in order.
     concatenates: bool = False
+    #: For syntax that means another primitive on lists (``a + b``): that primitive's key.
+    on_lists: Any = None
     #: Forward-mode templates, per parameter: the result's tangent from that argument's
     #: tangent ``t`` (filled by the forward mode; empty: not yet defined).
     tangents: dict[str, Template] = field(default_factory=dict)
@@ -330,13 +332,15 @@ def nondiff(*primitives: Any, params: str = "*args, **kwargs", pure: bool = True
         _changes[0] += 1
 
 
-def alias(key: Any, primitive: Any, *, hoistable: bool = False) -> Rule:
+def alias(key: Any, primitive: Any, *, hoistable: bool = False, on_lists: Any = None) -> Rule:
     """Make ``key`` (the syntax ``"+"``, or a function such as ``abs``) use the rule of
     ``primitive`` (``np.add``, ``np.absolute``). ``hoistable`` marks operations that may be
     moved out of a loop when their operands do not change in it: they cannot fail where the
-    loop would not have (``-k``, ``a * b``)."""
+    loop would not have (``-k``, ``a * b``). ``on_lists`` is the key of the rule the syntax
+    follows when both operands are lists (``"+"``: ``"list +"``, a concatenation)."""
     rule = _RULES[_key(primitive)]
-    aliased = dataclasses.replace(rule, key=_key(key), hoistable=hoistable, _parsed={})
+    aliased = dataclasses.replace(rule, key=_key(key), hoistable=hoistable, on_lists=on_lists,
+                                  _parsed={})
     _RULES[aliased.key] = aliased
     _changes[0] += 1
     return aliased
