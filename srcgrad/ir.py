@@ -12,8 +12,7 @@ written through :func:`facts` (never as ad-hoc attributes on the nodes).
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import gast
@@ -38,8 +37,8 @@ def walk(node):
         yield node
         if type(node) is name:
             continue
-        for field in node._fields:
-            value = getattr(node, field, None)
+        for part in node._fields:
+            value = getattr(node, part, None)
             if type(value) is list:
                 extend([item for item in value if isinstance(item, ast)])
             elif isinstance(value, ast):
@@ -141,8 +140,8 @@ def clone(node, mapping: dict | None = None, raw: dict | None = None):
         return gast.Subscript(value=clone(node.value, mapping, raw),
                               slice=clone(raw[node.slice.id]), ctx=node.ctx)
     new = gast.AST.__new__(kind)
-    for field in node._fields:
-        setattr(new, field, clone(getattr(node, field, None), mapping, raw))
+    for part in node._fields:
+        setattr(new, part, clone(getattr(node, part, None), mapping, raw))
     for attribute in node._attributes:
         if hasattr(node, attribute):
             setattr(new, attribute, getattr(node, attribute))
@@ -152,14 +151,14 @@ def clone(node, mapping: dict | None = None, raw: dict | None = None):
 def rewrite_up(node, rewrite):
     """Apply ``rewrite`` to every sub-expression of an expression, innermost first (through
     operators, calls, conditional expressions and tuples: where templates put them)."""
-    for field in ("left", "right", "operand", "body", "orelse", "test"):
-        child = getattr(node, field, None)
+    for part in ("left", "right", "operand", "body", "orelse", "test"):
+        child = getattr(node, part, None)
         if isinstance(child, gast.expr):
-            setattr(node, field, rewrite_up(child, rewrite))
-    for field in ("args", "elts"):
-        children = getattr(node, field, None)
+            setattr(node, part, rewrite_up(child, rewrite))
+    for part in ("args", "elts"):
+        children = getattr(node, part, None)
         if isinstance(children, list):
-            setattr(node, field, [rewrite_up(c, rewrite) for c in children])
+            setattr(node, part, [rewrite_up(c, rewrite) for c in children])
     return rewrite(node)
 
 
@@ -176,9 +175,9 @@ class Op:
 
     kind: str
     rule: Rule | None = None
-    bound: dict[str, Any] = dataclasses.field(default_factory=dict)
-    static: dict[str, Any] = dataclasses.field(default_factory=dict)
-    elements: list[Any] = dataclasses.field(default_factory=list)
+    bound: dict[str, Any] = field(default_factory=dict)
+    static: dict[str, Any] = field(default_factory=dict)
+    elements: list[Any] = field(default_factory=list)
     what: str = ""
     fix: str | None = None  # for an opaque operation: what to do if it must be differentiated
 
@@ -234,10 +233,6 @@ def bind_op(rule: Rule, args: list, kwargs: dict, static_global=None) -> Op:
     return Op("rule", rule, bound=arguments, static=static, what=rule.name)
 
 
-def _EMPTY() -> Any:
-    return dataclasses.field(default_factory=set)
-
-
 @dataclass
 class Facts:
     """What the passes record about one statement. Each field names the pass that writes it;
@@ -250,9 +245,9 @@ class Facts:
     inplace: bool = False  # normalize: ``y op= e`` written in place (aliasing carries it over)
     count: str | None = None  # normalize, analysis.rename: a loop's trip-count variable
     after_loop: bool = False  # exits: the check of a loop's exit flag placed after the loop
-    assigned: set[str] = _EMPTY()  # analysis.rename: what a scope assigns
-    sure: set[str] = _EMPTY()  # analysis.rename: what is set before a loop runs
-    header: set[str] = _EMPTY()  # reverse: what a loop's header reads
+    assigned: set[str] = field(default_factory=set)  # analysis.rename: what a scope assigns
+    sure: set[str] = field(default_factory=set)  # analysis.rename: what is set before a loop runs
+    header: set[str] = field(default_factory=set)  # reverse: what a loop's header reads
     keep: bool = False  # transform, reverse: never removed as dead code
     pop: bool = False  # reverse: reads the tape (never dead code)
     reads: frozenset[str] | None = None  # optimize: cache of the names it reads
