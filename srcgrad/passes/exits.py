@@ -9,6 +9,9 @@ After :func:`structure_exits`:
 - a ``return`` inside a loop becomes ``result = value; returned = True; break``, followed after
   the loop by ``if returned: return result``;
 - every ``return`` ends its branch, so the function's value is set on each path exactly once.
+
+Reads and writes: a function body (before normalization); marks the exit check it places after
+a loop with ``facts(stmt).after_loop``.
 """
 
 from __future__ import annotations

@@ -5,6 +5,10 @@ Rules declare the patterns (:func:`srcgrad.rules.registry.deffusion`); this pass
 a normalized function: a statement whose operands are temporaries used nowhere else, defined
 just before it, that together compute the pattern, becomes one statement with the pattern's
 rule. The forward code then reads as written: ``s = 1.0 / (1.0 + np.exp(-x))``.
+
+Reads: a normalized function and the registered fusions. Writes: the function with each fused
+run replaced by one statement (``facts(stmt).op`` of the fusion's rule, located where the run's
+last statement was).
 """
 
 from __future__ import annotations

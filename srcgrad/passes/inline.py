@@ -4,6 +4,10 @@ A helper (``def lstm_cell(...)`` in the same or another module, an inner ``def``
 bound to a name) is parsed once and cached; each call site gets a copy of its body with the
 helper's variables renamed apart, its parameters bound to the call's arguments (keyword and
 default arguments included), and its return value (a tuple too) as the call's value.
+
+Reads: a call of a user function and the function object. Writes: the statements binding the
+parameters and the renamed body, for normalization to continue with (it is a helper of
+:mod:`.normalize`, not a pass of its own).
 """
 
 from __future__ import annotations

@@ -11,7 +11,15 @@ After this pass a function body holds only:
 
 Each statement carries ``facts(stmt).line`` (its line in the user's file) and, for assignments,
 ``facts(stmt).op``: an :class:`Op` saying which primitive computes it and how arguments bind to the
-primitive's parameters. Per-primitive knowledge stays in the rules.
+primitive's parameters. Per-primitive knowledge stays in the rules: this pass knows Python
+(its statements, and the builtins that drive iteration and containers: ``range``, ``zip``,
+``enumerate``, ``reversed``, ``list``/``tuple``/``dict``) and asks the rule registry for
+everything else.
+
+Reads: the parsed function, the :class:`~srcgrad.passes.resolve.Resolver`, the values known at
+transformation time (``statics``). Writes: a new ``gast.FunctionDef`` in the form above, with
+the user's helpers inlined (:mod:`.inline`), early exits structured (:mod:`.exits`), and
+``facts(stmt).line/source/helper/op/inplace/count``.
 """
 
 from __future__ import annotations

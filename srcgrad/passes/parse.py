@@ -1,4 +1,9 @@
-"""Read a Python function's source into a ``gast`` tree that remembers where it came from."""
+"""Read a Python function's source into a ``gast`` tree that remembers where it came from.
+
+Reads: a function object (its source through ``inspect``, or the text registered for code
+made at run time). Writes: a :class:`ParsedFunction` (the tree, with the user's line numbers,
+and its :class:`Source` for errors and comments). Refuses syntax no later pass handles.
+"""
 
 from __future__ import annotations
 

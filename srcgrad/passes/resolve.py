@@ -1,4 +1,9 @@
-"""Find out what each name in a function refers to: a local, a module, a primitive, a constant."""
+"""Find out what each name in a function refers to: a local, a module, a primitive, a constant.
+
+Reads: a parsed function, its globals and closure. Writes: nothing in the tree; the
+:class:`Resolver` answers what a free name is (:class:`Resolved`), and records every value it
+looked at (``assumptions``) so the cache can tell when generated code is out of date.
+"""
 
 from __future__ import annotations
 
