@@ -279,6 +279,8 @@ def defvjp(primitive: Any, params: str, *, name: str | None = None,
         _validate(rule_name, param, template, names, accumulate=True)
     if inverse is not None:
         _validate(rule_name, "inverse", inverse, names, accumulate=False)
+    if callable(shape_of):
+        _validate_shape_function(rule_name, shape_of, signature)
     rule = Rule(key=_key(primitive), name=rule_name, signature=signature,
                 adjoints=dict(adjoints), sequences=frozenset(sequences),
                 elementwise=elementwise, accumulate=dict(accumulate or {}),
@@ -534,6 +536,32 @@ def _validate(rule_name: str, param: str, template: Template, names: set[str], *
         raise RuleError(f"rule for {rule_name}: template {template!r} of {param!r} is not a "
                         "Python expression")
     _check_names(rule_name, template, tree, names | ({"acc"} if accumulate else set()))
+
+
+def _validate_shape_function(rule_name: str, shape_of: Callable[..., Any],
+                              signature: inspect.Signature) -> None:
+    """A ``shape_of`` function is called with the call's arguments, bound as the rule's
+    parameters: it must take each of them under the same name (or ``*args``/``**kwargs``)."""
+    try:
+        own = inspect.signature(shape_of).parameters
+    except (TypeError, ValueError):  # a builtin without a signature: called as the primitive
+        return
+    kinds = {p.kind for p in own.values()}
+    if inspect.Parameter.VAR_KEYWORD in kinds:
+        return
+    for param, spec in signature.parameters.items():
+        if spec.kind in (spec.VAR_POSITIONAL, spec.VAR_KEYWORD):
+            continue
+        if param not in own and not (spec.kind == spec.POSITIONAL_ONLY
+                                     and inspect.Parameter.VAR_POSITIONAL in kinds):
+            raise RuleError(f"rule for {rule_name}: its shape_of function takes no parameter "
+                            f"{param!r}; it is called with the rule's parameters "
+                            f"({', '.join(signature.parameters)})")
+    for param in own:
+        if own[param].kind not in (own[param].VAR_POSITIONAL, own[param].VAR_KEYWORD) and \
+                param not in signature.parameters and own[param].default is own[param].empty:
+            raise RuleError(f"rule for {rule_name}: its shape_of function's parameter "
+                            f"{param!r} is not one of the rule's parameters")
 
 
 def _check_names(rule_name: str, text: str, tree: gast.AST, names: set[str]) -> None:

@@ -37,6 +37,15 @@ def test_template_function_parameters_are_checked():
         defvjp(primitive, "x, axis=None", x=bad)
 
 
+def test_shape_functions_take_the_rules_parameters():
+    with pytest.raises(RuleError, match="'axis'"):
+        defvjp(primitive, "x, axis=None", shape_of=lambda x, axes=None: x, x="g")
+    with pytest.raises(RuleError, match="'shape'"):
+        defvjp(primitive, "x, axis=None", shape_of=lambda x, axis, shape: x, x="g")
+    defvjp(primitive, "x, axis=None", shape_of=lambda x, axis=None: x, x="g")
+    defvjp(primitive, "x, axis=None", shape_of=lambda *args, **kwargs: args[0], x="g")
+
+
 def test_template_function_text_is_checked_when_used():
     rule = defvjp(primitive, "x, axis=None", x=lambda axis: "unreduce(g, x, axsi)")
     with pytest.raises(RuleError, match="'axsi'"):
