@@ -54,8 +54,8 @@ def normalized(directive: Directive) -> str:
     """``srcgrad:normalized FILE:FUNC [wrt=...]``: the function as the reverse pass receives
     it (srcgrad's front end: normalized, writes to shared memory resolved, fused, renamed)."""
     from srcgrad.cli import wrt_names
-    from srcgrad.transform import front_end
     from srcgrad.passes.codegen import to_source
+    from srcgrad.transform import front_end
 
     fn = load(directive.arg())
     fdef = front_end(fn, wrt_names(fn, _wrt(directive))).fdef
