@@ -1,12 +1,13 @@
 """Computation graphs, as Graphviz ``dot`` text, of a normalized function and of its adjoint.
 
-:func:`forward_graph` draws a function after srcgrad's normalization (A-normal form, renamed):
-one node per variable (ellipses; parameters at the top, the result with a double border),
-one node per operation (boxes), edges for data flow. The operations of one line of the user's
-code are grouped in a box labelled with that line; loops are clusters, and a value a loop
-carries from one iteration to the next gets a dashed edge back; each branch of an ``if`` is a
-cluster, and a variable either branch sets is merged after it (a dotted node). With ``wrt``, the
-variables srcgrad differentiates (the *active* ones) are shaded.
+:func:`forward_graph` draws a function as srcgrad differentiates it (after the front end:
+A-normal form, writes to shared memory resolved, fused, renamed): one node per variable
+(ellipses; parameters at the top, the result with a double border), one node per operation
+(boxes), edges for data flow. The operations of one line of the user's code are grouped in a box
+labelled with that line; loops are clusters, and a value a loop carries from one iteration to
+the next gets a dashed edge back; each branch of an ``if`` is a cluster, and a variable either
+branch sets is merged after it (a dotted node). With ``wrt``, the variables srcgrad
+differentiates (the *active* ones) are shaded.
 
 :func:`adjoint_graph` draws the generated gradient code (``.source``) the same way: forward
 statements, then the backward pass with one cluster per ``# grad of:`` block, and the tape as
