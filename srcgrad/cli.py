@@ -183,15 +183,19 @@ def parse_shapes(text: str, fn: Callable) -> dict[str, Any]:
     return shapes
 
 
-def check_shapes_fit(fn: Callable, wrt: Any, shapes: dict[str, Any]) -> None:
+def check_shapes_fit(fn: Callable, wrt: Any, shapes: dict[str, Any], mode: str = "grad") -> None:
     """Refuse shapes that make a line of ``fn`` fail whatever the values (``x @ y`` with
-    x=2x3 and y=4x5), naming the line."""
+    x=2x3 and y=4x5), naming the line (of ``fn`` as the ``mode`` function for these shapes
+    differentiates it)."""
     from .passes.shape_inference import shape_conflicts
+    from .transform import front_end
 
+    numbers = frozenset((n, "scalar") for n, s in shapes.items() if s is float)
     try:
-        fdef, parsed = graphs.normalized_function(fn, wrt_names(fn, wrt))
-    except SrcgradError:  # (a vjp of several outputs) making the gradient says what is wrong
+        front = front_end(fn, wrt_names(fn, wrt), mode, numbers)
+    except SrcgradError:  # making the gradient says what is wrong
         return
+    fdef, parsed = front.fdef, front.parsed
     arrays = {n: (() if s is float else s) for n, s in shapes.items()}
     for stmt, why in shape_conflicts(fdef, arrays)[:1]:
         source = (facts(stmt).source or parsed.source)
@@ -212,7 +216,7 @@ def cmd_show(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from . import api
 
         shapes = parse_shapes(args.shapes, fn)
-        check_shapes_fit(fn, wrt, shapes)
+        check_shapes_fit(fn, wrt, shapes, args.mode)
         numbers = frozenset((n, "scalar") for n, s in shapes.items() if s is float)
         arrays = frozenset((n, () if s is float else s) for n, s in shapes.items())
         source = api.generated(fn, tuple(wrt_names(fn, wrt)), args.mode,

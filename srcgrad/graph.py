@@ -1,12 +1,13 @@
 """Computation graphs, as Graphviz ``dot`` text, of a normalized function and of its adjoint.
 
-:func:`forward_graph` draws a function after srcgrad's normalization (A-normal form, renamed):
-one node per variable (ellipses; parameters at the top, the result with a double border),
-one node per operation (boxes), edges for data flow. The operations of one line of the user's
-code are grouped in a box labelled with that line; loops are clusters, and a value a loop
-carries from one iteration to the next gets a dashed edge back; each branch of an ``if`` is a
-cluster, and a variable either branch sets is merged after it (a dotted node). With ``wrt``, the
-variables srcgrad differentiates (the *active* ones) are shaded.
+:func:`forward_graph` draws a function as srcgrad differentiates it (after the front end:
+A-normal form, writes to shared memory resolved, fused, renamed): one node per variable
+(ellipses; parameters at the top, the result with a double border), one node per operation
+(boxes), edges for data flow. The operations of one line of the user's code are grouped in a box
+labelled with that line; loops are clusters, and a value a loop carries from one iteration to
+the next gets a dashed edge back; each branch of an ``if`` is a cluster, and a variable either
+branch sets is merged after it (a dotted node). With ``wrt``, the variables srcgrad
+differentiates (the *active* ones) are shaded.
 
 :func:`adjoint_graph` draws the generated gradient code (``.source``) the same way: forward
 statements, then the backward pass with one cluster per ``# grad of:`` block, and the tape as
@@ -17,9 +18,9 @@ Only the engine's passes are used, read-only; nothing here changes how gradients
 
 from __future__ import annotations
 
+import inspect
 import io
 import itertools
-import re
 import shutil
 import subprocess
 import tokenize
@@ -30,15 +31,11 @@ from typing import Any
 
 import gast
 
+from . import ir
 from .errors import SrcgradError
 from .ir import facts
-from .names import Namer, names_in
-from .passes.analysis import activity, rename
-from .passes.codegen import COMMENT_MARKER, expression_source
-from .passes.normalize import normalize
-from .passes.parse import parse_function
-from .passes.resolve import Resolver
-from .transform import HELPERS, assigned_names
+from .passes.codegen import expression_source
+from .transform import FrontEnd, front_end
 
 #: The name generated code gives its tape (a list of saved values).
 TAPE = "tape"
@@ -391,37 +388,39 @@ def _params(fdef: gast.FunctionDef) -> list[str]:
 
 # -- the normalized function ------------------------------------------------------------------
 
-def normalized_function(fn: Callable, wrt: Sequence[str] | None = None) -> tuple[Any, Any]:
-    """``fn`` as srcgrad's passes see it: parsed, normalized to A-normal form and renamed.
+def normalized(fn: Callable, wrt: Sequence[str] | None = None) -> FrontEnd:
+    """``fn`` as srcgrad differentiates it (see :func:`srcgrad.transform.front_end`): parsed,
+    normalized to A-normal form, writes to shared memory resolved, fused and renamed.
 
-    Returns the ``gast.FunctionDef`` and the :class:`srcgrad.passes.parse.ParsedFunction`. ``wrt``
-    (parameter names; default: the first parameter) matters to renaming, as in ``grad``.
+    ``wrt`` (parameter names; default: the first parameter) matters to renaming, as in ``grad``.
     """
-    parsed = parse_function(fn)
-    tree = parsed.tree
-    params = _params(tree)
-    wrt = list(wrt) if wrt else params[:1]
-    namer = Namer(names_in(tree) | set(HELPERS) | {"np", TAPE})
-    resolver = Resolver(parsed, set(params) | assigned_names(tree))
-    fdef = normalize(parsed, resolver, namer)
-    fdef, _ = rename(fdef, namer, set(wrt))
-    return fdef, parsed
+    if not wrt:
+        wrt = list(inspect.signature(fn).parameters)[:1]
+    return front_end(fn, wrt)
+
+
+def normalized_function(fn: Callable, wrt: Sequence[str] | None = None) -> tuple[Any, Any]:
+    """The ``gast.FunctionDef`` of :func:`normalized` and its
+    :class:`srcgrad.passes.parse.ParsedFunction`."""
+    front = normalized(fn, wrt)
+    return front.fdef, front.parsed
 
 
 def forward_graph(fn: Callable, wrt: Sequence[str] | None = None) -> Graph:
-    """The computation graph of ``fn`` after normalization (see the module docstring).
+    """The computation graph of ``fn`` as srcgrad differentiates it (see the module docstring).
 
     With ``wrt`` (parameter names), the active variables are shaded; this runs srcgrad's
     activity analysis, which raises :class:`srcgrad.errors.NonDifferentiableError` where the
     gradient would flow through an operation without a rule.
     """
-    fdef, parsed = normalized_function(fn, wrt)
+    front = normalized(fn, wrt)
+    fdef = front.fdef
     params = _params(fdef)
     local = set(params) | _assigned(fdef.body)
     builder = _Builder(fdef.name, local)
     if wrt:
-        act = activity(fdef, list(wrt), parsed.source)
-        chosen = set(wrt)
+        act = front.activity
+        chosen = set(front.wrt)
 
         def style(var: str) -> dict[str, str]:
             if var in chosen:
@@ -432,8 +431,8 @@ def forward_graph(fn: Callable, wrt: Sequence[str] | None = None) -> Graph:
 
         builder.var_style = style
     for param in params:
-        builder.define(param, **({"penwidth": "2"} if wrt and param in wrt else {}))
-    _lines(builder, fdef.body, parsed.source)
+        builder.define(param, **({"penwidth": "2"} if wrt and param in front.wrt else {}))
+    _lines(builder, fdef.body, front.parsed.source)
     return builder.graph
 
 
@@ -466,25 +465,34 @@ def _lines(builder: _Builder, stmts, source) -> None:
 
 # -- the generated adjoint --------------------------------------------------------------------
 
-_COMMENT_LINE = re.compile(r"^(\s*)# (.*)$", re.MULTILINE)
-
-
 def parse_generated(source: str) -> gast.FunctionDef:
-    """The generated code's function, its ``# ...`` comment lines kept as marker statements."""
-    marked = _COMMENT_LINE.sub(lambda m: f"{m.group(1)}{COMMENT_MARKER}({m.group(2)!r})", source)
-    module = gast.parse(marked)
-    fdef = module.body[0]
+    """The generated code's function, each of its comment lines a comment statement
+    (:func:`srcgrad.ir.comment`) where it stands."""
+    fdef = gast.parse(source).body[0]
     if not isinstance(fdef, gast.FunctionDef):
         raise SrcgradError("the generated source holds no function definition")
+    tokens = tokenize.generate_tokens(io.StringIO(source).readline)
+    comments = [(token.start[0], token.string[1:].strip()) for token in tokens
+                if token.type == tokenize.COMMENT and not token.line[:token.start[1]].strip()]
+    fdef.body = _with_comments(fdef.body, comments)
     return fdef
 
 
-def _comment_text(stmt) -> str | None:
-    value = getattr(stmt, "value", None)
-    if (isinstance(stmt, gast.Expr) and isinstance(value, gast.Call)
-            and isinstance(value.func, gast.Name) and value.func.id == COMMENT_MARKER):
-        return value.args[0].value
-    return None
+def _with_comments(stmts: list, comments: list[tuple[int, str]]) -> list:
+    """``stmts`` with the comments (line, text; in line order) placed among them by line:
+    inside the loop or branch whose lines hold them."""
+    out: list = []
+    for stmt in stmts:
+        out += [ir.comment(text) for line, text in comments if line < stmt.lineno]
+        inside = [(line, text) for line, text in comments
+                  if stmt.lineno <= line <= stmt.end_lineno]
+        comments = [(line, text) for line, text in comments if line > stmt.end_lineno]
+        if isinstance(stmt, (gast.For, gast.While, gast.If)):
+            start_else = stmt.orelse[0].lineno if stmt.orelse else stmt.end_lineno + 1
+            stmt.body = _with_comments(stmt.body, [c for c in inside if c[0] < start_else])
+            stmt.orelse = _with_comments(stmt.orelse, [c for c in inside if c[0] >= start_else])
+        out.append(stmt)
+    return out + [ir.comment(text) for _, text in comments]
 
 
 def adjoint_graph(source: str) -> Graph:
@@ -511,7 +519,7 @@ def adjoint_graph(source: str) -> Graph:
 def _adjoint_block(builder: _Builder, stmts, backward: dict) -> None:
     outer = builder.cluster
     for stmt in stmts:
-        text = _comment_text(stmt)
+        text = ir.comment_text(stmt)
         if text is not None:
             backward["on"] = True
             builder.cluster = outer

@@ -162,6 +162,30 @@ def rewrite_up(node, rewrite):
     return rewrite(node)
 
 
+class Comment(gast.stmt):
+    """A statement that is only a comment, ``# text`` in generated code (the backward pass's
+    ``# grad of:`` lines). It reads and writes nothing; :mod:`.passes.codegen` prints it."""
+
+    _fields = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+
+def comment(text: str) -> Comment:
+    """The statement ``# text``."""
+    return Comment(text)
+
+
+def is_comment(stmt) -> bool:
+    return isinstance(stmt, Comment)
+
+
+def comment_text(stmt) -> str | None:
+    """What a comment says (None for any other statement)."""
+    return stmt.text if isinstance(stmt, Comment) else None
+
+
 @dataclass
 class Op:
     """How a normalized assignment computes its value.

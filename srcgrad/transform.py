@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -16,7 +17,14 @@ from .errors import SrcgradError, WrtError
 from .ir import facts, name
 from .names import Namer, names_in
 from .passes.aliasing import resolve_aliasing
-from .passes.analysis import activity, assigned_in, container_vars, rename, shape_classes
+from .passes.analysis import (
+    Activity,
+    activity,
+    assigned_in,
+    container_vars,
+    rename,
+    shape_classes,
+)
 from .passes.codegen import compile_function, to_source
 from .passes.fuse import fuse
 from .passes.normalize import normalize
@@ -28,7 +36,7 @@ from .passes.optimize import (
     hoist_invariants,
     propagate_copies,
 )
-from .passes.parse import parse_function
+from .passes.parse import ParsedFunction, parse_function
 from .passes.resolve import Resolver, is_data
 from .passes.reverse import Reverser, with_pushes
 from .passes.shape_inference import concrete_shapes
@@ -149,19 +157,34 @@ def literal_defaults(fn) -> tuple:
     return tuple((type(v), repr(v)) if _literal(v) is not None else None for v in values)
 
 
-def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
-              containers: frozenset = frozenset(), arg_shapes: frozenset = frozenset(),
-              statics: tuple = ()) -> Generated:
-    """Generate the ``mode`` function of ``fn`` for the parameters named in ``wrt``.
+@dataclass
+class FrontEnd:
+    """A function as the back end receives it, and what the front end learnt on the way."""
 
-    The gradients are returned as a tuple, or bare when ``as_tuple`` is false (one ``wrt``).
-    ``containers`` holds (parameter, kind) for the parameters passed lists, tuples or dicts
-    (kind 1 for containers of arrays, 2 for containers that hold containers too), or numbers
-    (kind "scalar"). ``arg_shapes`` holds (parameter, shape) for parameters passed arrays, when
-    the code is made for those shapes only: shapes then known are used (no run-time
-    un-broadcasting where they are equal).
-    """
-    rules_generation = registry.generation()
+    parsed: ParsedFunction
+    resolver: Resolver  # what each free name is (it also gathers the generated code's globals)
+    namer: Namer  # the names in use, for the back end's fresh ones
+    fdef: gast.FunctionDef  # normalized, aliasing resolved, fused, renamed, copies propagated
+    params: list[str]  # the parameters (renamed where they clash with the generated code's)
+    wrt: tuple[str, ...]  # the parameters to differentiate (renamed the same way)
+    user_names: set[str]  # every name the user's code uses
+    loop_names: set[str]  # variables assigned in loops (see analysis.rename)
+    tape: str  # the generated code's tape and placeholder for ignored values
+    unused: str
+    scalars: set[str]  # parameters passed numbers
+    aux: bool  # the function returns (output, aux)
+
+    @functools.cached_property
+    def activity(self) -> Activity:
+        """Which values get an adjoint; raises NonDifferentiableError where the gradient would
+        flow through an operation without a rule."""
+        return activity(self.fdef, list(self.wrt), self.parsed.source)
+
+
+def front_end(fn, wrt: Sequence[str], mode: str = "grad", containers: frozenset = frozenset(),
+              statics: tuple = ()) -> FrontEnd:
+    """``fn`` parsed, resolved and normalized as :func:`transform` differentiates it (the same
+    arguments; the tools that show the normalized function call this too)."""
     parsed = parse_function(fn)
     tree = parsed.tree
     params = [a.id for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs]
@@ -170,6 +193,7 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
                        "output's cotangent; rename the parameter")
     user_names = names_in(tree)
     namer = Namer(user_names | _RESERVED)
+    wrt = tuple(wrt)
     # A local variable named like something the generated code calls (spread, np) is renamed.
     renamed = {v: namer.fresh(v) for v in sorted((set(params) | assigned_names(tree))
                                                   & _CALLED)}
@@ -198,7 +222,29 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     fdef = fuse(fdef)
     fdef, loop_names = rename(fdef, namer, set(wrt))
     fdef = hoist_invariants(propagate_copies(fdef))
-    act = activity(fdef, list(wrt), parsed.source)
+    return FrontEnd(parsed, resolver, namer, fdef, params, wrt, user_names, loop_names, tape,
+                    unused, scalars, aux)
+
+
+def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
+              containers: frozenset = frozenset(), arg_shapes: frozenset = frozenset(),
+              statics: tuple = ()) -> Generated:
+    """Generate the ``mode`` function of ``fn`` for the parameters named in ``wrt``.
+
+    The gradients are returned as a tuple, or bare when ``as_tuple`` is false (one ``wrt``).
+    ``containers`` holds (parameter, kind) for the parameters passed lists, tuples or dicts
+    (kind 1 for containers of arrays, 2 for containers that hold containers too), or numbers
+    (kind "scalar"). ``arg_shapes`` holds (parameter, shape) for parameters passed arrays, when
+    the code is made for those shapes only: shapes then known are used (no run-time
+    un-broadcasting where they are equal).
+    """
+    rules_generation = registry.generation()
+    front = front_end(fn, wrt, mode, containers, statics)
+    parsed, resolver, namer, fdef, act = (front.parsed, front.resolver, front.namer, front.fdef,
+                                          front.activity)
+    tree, params, wrt, user_names, loop_names = (parsed.tree, front.params, front.wrt,
+                                                 front.user_names, front.loop_names)
+    tape, unused, scalars, aux = front.tape, front.unused, front.scalars, front.aux
 
     result = fdef.body[-1].value.id
     forward = fdef.body[:-1]

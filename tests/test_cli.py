@@ -47,6 +47,11 @@ def opaque(x):
     return np.sum(np.fft.fft(x).real)
 
 
+def pair(W, x):
+    h = x @ W
+    return h, np.sum(W)
+
+
 class Model:
     @staticmethod
     def energy(x):
@@ -186,6 +191,12 @@ def test_show_names_the_line_where_shapes_cannot_go_together(models):
     code, out, err = run("show", f"{models}:loss", "--shapes", "W=3x2,b=4,x=5x3")
     assert code == 1 and not out
     assert_one_line_error(err, "cli_models.py:6", "cannot go together")
+
+
+def test_shapes_are_checked_on_the_function_the_mode_differentiates(models):
+    code, out, err = run("show", f"{models}:pair", "--mode", "vjp", "--shapes", "W=2x3,x=4x5")
+    assert code == 1 and not out
+    assert_one_line_error(err, "h = x @ W", "cannot go together")
 
 
 def test_export_refuses_to_overwrite_the_source(models):
@@ -343,6 +354,8 @@ def test_non_differentiable_error(models):
     code, _, err = run("graph", f"{models}:opaque", "--wrt", "x")
     assert code == 1
     assert_one_line_error(err, "np.fft.fft")
+    code, out, err = run("graph", f"{models}:opaque")  # drawn: nothing is differentiated
+    assert code == 0 and "np.fft.fft" in out, err
 
 
 def test_bad_wrt(models):

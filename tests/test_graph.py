@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+import textwrap
 
+import gast
 import numpy as np
 import pytest
 
-from srcgrad import grad
+from srcgrad import grad, ir
 from srcgrad import graph as graphs
+from srcgrad.errors import NonDifferentiableError
+from srcgrad.passes.codegen import to_source
 
 
 def mlp(W, b, x):
@@ -136,11 +140,61 @@ def test_adjoint_graph_has_grad_blocks_and_tape():
     assert "dw" in shaded
 
 
-def test_parse_generated_keeps_comments_as_markers():
-    source = grad(mlp).source
+def test_parse_generated_reads_comments_as_comment_statements():
+    source = grad(recurrent, wrt="w").source
     fdef = graphs.parse_generated(source)
-    comments = [graphs._comment_text(s) for s in fdef.body]
-    assert any(c and c.startswith("grad of: ") for c in comments)
+    comments = [s for s in ir.walk_statements(fdef.body) if ir.is_comment(s)]
+    lines = [line.strip()[2:] for line in source.splitlines() if line.strip().startswith("#")]
+    assert [ir.comment_text(c) for c in comments] == lines
+    loop = next(s for s in fdef.body if isinstance(s, gast.For) and
+                any(ir.is_comment(inner) for inner in s.body))
+    assert ir.comment_text(loop.body[0]).startswith("grad of: ")
+
+
+def test_parse_generated_places_comments_in_the_block_that_holds_them():
+    fdef = graphs.parse_generated(textwrap.dedent("""\
+        def f(x):
+            # a
+            if x:
+                # b
+                y = 1
+            else:
+                # c
+                y = 2
+            # d
+            return y  # not a line of its own: not a statement
+        """))
+    texts = [ir.comment_text(s) for s in fdef.body]
+    assert texts == ["a", None, "d", None]
+    branch = fdef.body[1]
+    assert [ir.comment_text(s) for s in branch.body + branch.orelse] == ["b", None, "c", None]
+
+
+def test_the_normalized_function_is_what_gets_differentiated():
+    def written_through_a_view(x):
+        y = x * 1.0
+        v = y[0]
+        v *= 2.0  # changes y
+        return np.sum(y)
+
+    def named_like_a_helper(x):
+        spread = 1.0 / (1.0 + np.exp(-x))
+        return np.sum(spread)
+
+    text = to_source(graphs.normalized_function(written_through_a_view)[0])
+    assert "y_1[0] = v_1" in text  # the write, carried to y
+    text = to_source(graphs.normalized_function(named_like_a_helper)[0])
+    assert "spread_1 = 1.0 / (1.0 + np.exp(-x))" in text  # renamed, and fused (one rule)
+    assert "spread_1" in grad(named_like_a_helper).source
+
+
+def test_drawing_needs_no_rule_without_wrt():
+    def opaque(x):
+        return np.sum(np.fft.fft(x).real)
+
+    assert "np.fft.fft" in graphs.to_dot(graphs.forward_graph(opaque))
+    with pytest.raises(NonDifferentiableError, match="np.fft.fft"):
+        graphs.forward_graph(opaque, wrt=["x"])
 
 
 def test_dot_text_is_well_formed_and_quotes_labels():

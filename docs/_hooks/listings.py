@@ -51,27 +51,25 @@ def _without_docstring(text: str) -> str:
 
 
 def normalized(directive: Directive) -> str:
-    """``srcgrad:normalized FILE:FUNC [wrt=...]``: after normalization and renaming."""
+    """``srcgrad:normalized FILE:FUNC [wrt=...]``: the function as the reverse pass receives
+    it (srcgrad's front end: normalized, writes to shared memory resolved, fused, renamed)."""
     from srcgrad.cli import wrt_names
-    from srcgrad.graph import normalized_function
     from srcgrad.passes.codegen import to_source
+    from srcgrad.transform import front_end
 
     fn = load(directive.arg())
-    names = wrt_names(fn, _wrt(directive))
-    fdef, _ = normalized_function(fn, list(names))
+    fdef = front_end(fn, wrt_names(fn, _wrt(directive))).fdef
     return fence(to_source(gast.Module(body=[fdef], type_ignores=[])))
 
 
 def activity(directive: Directive) -> str:
     """``srcgrad:activity FILE:FUNC wrt=...``: which variables get adjoint code."""
     from srcgrad.cli import wrt_names
-    from srcgrad.graph import normalized_function
-    from srcgrad.passes.analysis import activity as analyse
+    from srcgrad.transform import front_end
 
     fn = load(directive.arg())
-    names = wrt_names(fn, _wrt(directive))
-    fdef, parsed = normalized_function(fn, list(names))
-    act = analyse(fdef, list(names), parsed.source)
+    front = front_end(fn, wrt_names(fn, _wrt(directive)))
+    fdef, names, act = front.fdef, front.wrt, front.activity
     params = [a.id for a in fdef.args.args]
     order = params + [n for n in _assigned_order(fdef) if n not in params]
     rows = ["| variable | varied (depends on " + ", ".join(f"`{n}`" for n in names)

