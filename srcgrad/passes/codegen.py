@@ -20,23 +20,27 @@ _counter = itertools.count()
 def to_source(tree: gast.AST | ast.AST) -> str:
     """Python source of a gast (or ast) tree, each statement on one line.
 
-    The one place that chooses the unparser (:func:`ast.unparse`'s, which also prints
-    comment statements).
+    The one place that prints code: :func:`ast.unparse`, with comment statements
+    (:class:`srcgrad.ir.Comment`) as ``# text`` lines.
     """
     if type(tree) is getattr(ast, type(tree).__name__, None):  # (gast's classes subclass ast's)
         tree = _ready_to_unparse(copy.deepcopy(tree))
     else:
         tree = to_ast(tree)
-    return _without_tuple_parentheses(_Unparser().visit(tree) + "\n")
+    text = _COMMENT_LINE.sub(_comment_lines, ast.unparse(tree))
+    return _without_tuple_parentheses(text + "\n")
 
 
-class _Unparser(ast._Unparser):  # type: ignore[name-defined]  # (private: what ast.unparse runs)
-    """:func:`ast.unparse`'s printer, which also prints comment statements (:class:`ir.Comment`)
-    as ``# text`` lines."""
+#: How a comment statement reaches the printer: a statement that is a bare name, the tag and
+#: the text's UTF-8 in hex (no code the passes make holds one), printed as ``# text`` lines.
+_COMMENT_TAG = "_srcgrad_comment_"
+_COMMENT_LINE = re.compile(r"^(\s*)" + _COMMENT_TAG + r"([0-9a-f]*)$", re.MULTILINE)
 
-    def visit_Comment(self, node: ir.Comment) -> None:
-        for line in node.text.splitlines() or [""]:  # (a comment's text never becomes code)
-            self.fill("# " + line)
+
+def _comment_lines(match: re.Match) -> str:
+    indent, text = match.group(1), bytes.fromhex(match.group(2)).decode()
+    # each line of the text its own comment line: a comment's text never becomes code
+    return "\n".join(f"{indent}# {line}" for line in text.splitlines() or [""])
 
 
 # ast.unparse puts parentheses around some tuples that need none (Python 3.10 around more than
@@ -117,8 +121,9 @@ def to_ast(node):
     if not isinstance(node, gast.AST):
         return node
     kind = type(node).__name__
-    if isinstance(node, ir.Comment):  # (an ast statement already: the printer knows it)
-        return ir.comment(node.text)
+    if isinstance(node, ir.Comment):
+        tagged = ast.Name(id=_COMMENT_TAG + node.text.encode().hex(), ctx=ast.Load())
+        return ast.Expr(value=tagged, lineno=0)
     if kind not in _SAME:
         if kind == "FunctionDef":  # its parameters differ (ast.arg): convert the shell only
             shell = gast.FunctionDef(name=node.name, args=node.args, body=[gast.Pass()],
