@@ -260,33 +260,13 @@ def display_name(rule: Any) -> str:
     return rule.name
 
 
-def syntax_form(name: str) -> str:
-    """A syntax key as code: ``"+"`` -> ``a + b``, ``"attr T"`` -> ``x.T``."""
-    if name.startswith("attr "):
-        return f"x.{name[5:]}"
-    if name == "getitem":
-        return "x[index]"
-    if name.startswith("unary "):
-        return f"{name[6:]}x"
-    if name == "not":
-        return "not x"
-    if name == "~":
-        return "~x"
-    if name in ("is", "in", "is not", "not in"):
-        return f"a {name} b"
-    if name == "list +":
-        return "list_a + list_b"
-    if name.replace("_", "").replace(".", "").isalnum():
-        return name
-    return f"a {name} b"
-
-
 def rule_lines(pattern: str | None = None) -> list[str]:
     """One line per primitive with a rule (and per array method), filtered by ``pattern``.
 
     A pattern with ``*``, ``?`` or ``[`` is matched with :mod:`fnmatch`, anything else as a
     case-insensitive substring.
     """
+    from .rules.operators import syntax_form
     from .rules.registry import _METHODS, all_rules
 
     entries: list[tuple[str, str, str]] = []  # (shown, note, also matched by the pattern)

@@ -152,7 +152,7 @@ def nondiff_list(directive: Directive) -> str:
 
 def python_tables(directive: Directive) -> str:
     """``srcgrad:python-rules``: operators, subscripts, attributes and builtins."""
-    from srcgrad.cli import syntax_form
+    from srcgrad.rules.operators import syntax_form
 
     mapping = family_of()
     fused = _fusion_keys()

@@ -26,6 +26,27 @@ def attribute_key(attr: str) -> str:
     return "attr " + attr
 
 
+def syntax_form(name: str) -> str:
+    """A syntax key as code: ``"+"`` -> ``a + b``, ``"attr T"`` -> ``x.T``."""
+    if name.startswith(attribute_key("")):
+        return f"x.{name.removeprefix(attribute_key(''))}"
+    if name == SUBSCRIPT:
+        return "x[index]"
+    if name.startswith("unary "):
+        return f"{name[6:]}x"
+    if name == "not":
+        return "not x"
+    if name == "~":
+        return "~x"
+    if name in ("is", "in", "is not", "not in"):
+        return f"a {name} b"
+    if name == LIST_CONCATENATION:
+        return "list_a + list_b"
+    if name.replace("_", "").replace(".", "").isalnum():
+        return name
+    return f"a {name} b"
+
+
 alias("+", np.add, hoistable=True, on_lists=LIST_CONCATENATION)
 alias("-", np.subtract, hoistable=True)
 alias("*", np.multiply, hoistable=True)
