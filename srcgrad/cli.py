@@ -186,7 +186,7 @@ def parse_shapes(text: str, fn: Callable) -> dict[str, Any]:
 def check_shapes_fit(fn: Callable, wrt: Any, shapes: dict[str, Any]) -> None:
     """Refuse shapes that make a line of ``fn`` fail whatever the values (``x @ y`` with
     x=2x3 and y=4x5), naming the line."""
-    from .passes.shape_inference import shape_conflicts
+    from .passes.shapes import shape_conflicts
 
     try:
         fdef, parsed = graphs.normalized_function(fn, wrt_names(fn, wrt))
