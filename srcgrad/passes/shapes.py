@@ -230,8 +230,9 @@ class _Analysis:
             return SCALAR  # math.log(...): a Python number
         if rule is None:
             return None
-        if rule.concatenates:
-            return _join([self.atom_shape(op.bound["x1"]), self.atom_shape(op.bound["x2"])])
+        if rule.concatenates:  # (two lists, both of some class: a longer list of none)
+            parts = [self.atom_shape(op.bound["x1"]), self.atom_shape(op.bound["x2"])]
+            return _join(parts) if all(isinstance(p, ListOf) for p in parts) else None
         if rule.selects and isinstance(self.atom_shape(op.bound["x"]), ListOf):
             return self.list_item(op)
         if rule.reduction and op.static.get("axis") is None and \

@@ -280,6 +280,17 @@ def test_values_whose_shape_may_differ_from_their_operands_share_no_class(fn, va
         all(classes[variable] != classes.get(v) for v in operands), classes
 
 
+def joined(xs, ys):
+    both = xs + ys
+    return np.sum(both[0]) + np.sum(both[-1])
+
+
+def test_two_lists_joined_are_not_shaped_like_either():
+    classes = classes_of(joined)
+    assert classes.get("both") not in (classes["xs"], classes["ys"])
+    assert "both" not in concrete(shapes_of(joined))
+
+
 # -- the rules' shape functions ------------------------------------------------------------------
 
 def P(*shape):
