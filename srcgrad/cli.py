@@ -187,7 +187,7 @@ def check_shapes_fit(fn: Callable, wrt: Any, shapes: dict[str, Any], mode: str =
     """Refuse shapes that make a line of ``fn`` fail whatever the values (``x @ y`` with
     x=2x3 and y=4x5), naming the line (of ``fn`` as the ``mode`` function for these shapes
     differentiates it)."""
-    from .passes.shape_inference import shape_conflicts
+    from .passes.shapes import shape_conflicts
     from .transform import front_end
 
     numbers = frozenset((n, "scalar") for n, s in shapes.items() if s is float)

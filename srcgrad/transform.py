@@ -17,14 +17,7 @@ from .errors import SrcgradError, WrtError
 from .ir import facts, name
 from .names import Namer, names_in
 from .passes.aliasing import resolve_aliasing
-from .passes.analysis import (
-    Activity,
-    activity,
-    assigned_in,
-    container_vars,
-    rename,
-    shape_classes,
-)
+from .passes.analysis import Activity, activity, assigned_in, container_vars, rename
 from .passes.codegen import compile_function, to_source
 from .passes.fuse import fuse
 from .passes.normalize import normalize
@@ -39,7 +32,7 @@ from .passes.optimize import (
 from .passes.parse import ParsedFunction, parse_function
 from .passes.resolve import Resolver, is_data
 from .passes.reverse import Reverser, with_pushes
-from .passes.shape_inference import concrete_shapes
+from .passes.shapes import SCALAR, infer_shapes
 from .rules import registry
 
 #: Names generated code uses for itself.
@@ -216,7 +209,7 @@ def front_end(fn, wrt: Sequence[str], mode: str = "grad", containers: frozenset 
     aux = mode.endswith("_aux")  # f returns (output, aux): aux passes through
     fdef = normalize(parsed, resolver, namer, several_results=mode == "vjp" or aux,
                      statics=dict(statics))
-    numbers = {v for v, token in shape_classes(fdef, scalars).items() if token == "scalar"}
+    numbers = {v for v, shape in infer_shapes(fdef, scalars=scalars).items() if shape is SCALAR}
     fdef = resolve_aliasing(fdef, parsed.source, namer,
                             {p for p, kind in containers if kind != "scalar"}, numbers)
     fdef = fuse(fdef)
@@ -249,11 +242,7 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     result = fdef.body[-1].value.id
     forward = fdef.body[:-1]
     primal = set(params) | assigned_in(forward)
-    shapes = shape_classes(fdef, scalars)
-    if arg_shapes:
-        for var, shape in concrete_shapes(fdef, dict(arg_shapes)).items():
-            if shapes.get(var) != "scalar":
-                shapes[var] = shape
+    shapes = infer_shapes(fdef, dict(arg_shapes), scalars)
     reverser = Reverser(act, namer, parsed.source, primal, shapes=shapes,
                         containers=container_vars(fdef, {p: k for p, k in containers
                                                          if k != "scalar"}),
@@ -270,7 +259,7 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
                                keywords=[])
     elif aux:
         seed_value = gast.Call(func=name("aux_seed"), args=[name(result)], keywords=[])
-    elif shapes.get(result) in ("scalar", ()):  # provably a scalar: nothing to check
+    elif shapes.get(result) in (SCALAR, ()):  # provably a scalar: nothing to check
         seed_value = gast.Constant(value=1.0, kind=None)
     else:
         seed_value = gast.Call(func=name("unit_seed"), args=[name(result)], keywords=[])

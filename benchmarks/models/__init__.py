@@ -67,6 +67,6 @@ def rebind(fn: Callable, **names) -> Callable:
 
 
 def all_models() -> list[Model]:
-    from . import adbench_lstm, gmm, lstm, mlp, spring, vae
-    return [m.MODEL for m in (mlp, lstm, vae, spring, adbench_lstm)] + \
+    from . import adbench_lstm, gmm, lstm, lstm_dot, mlp, spring, vae
+    return [m.MODEL for m in (mlp, lstm, lstm_dot, vae, spring, adbench_lstm)] + \
         [adbench_lstm.MODEL_CANONICAL, gmm.MODEL]

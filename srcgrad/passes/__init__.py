@@ -7,7 +7,8 @@
 4. :mod:`.aliasing` — writes into shared memory carried to every name that sees them.
 5. :mod:`.fuse` — runs of statements that a fusion rule computes as one.
 6. :mod:`.analysis` — renaming to single assignment, activity, containers.
-7. :mod:`.shape_inference` — what each value's shape is (for specialised code).
+7. :mod:`.shapes` — what each value's shape is, or which values share one (for specialised
+   code).
 8. :mod:`.reverse` — the backward pass from each primitive's rule.
 9. :mod:`.optimize` — dead code, copies, temporaries, memory.
 10. :mod:`.codegen` — the tree as Python source, compiled.

@@ -24,7 +24,7 @@ from ..names import Namer
 from ..rules import registry
 from .analysis import Activity
 from .parse import Source
-from .shape_inference import ListOf
+from .shapes import SCALAR, ListOf, Shape
 
 # What an adjoint holds: nothing yet (zero), zero or a value (None stands for zero), a value,
 # or a fresh array that only the generated code can see (so it may be added to in place).
@@ -108,7 +108,7 @@ class Reverser:
     namer: Namer
     source: Source
     primal_names: set[str]
-    shapes: dict[str, object] = field(default_factory=dict)
+    shapes: dict[str, Shape] = field(default_factory=dict)
     containers: set[str] = field(default_factory=set)
     state: dict[str, str] = field(default_factory=dict)
     push_sets: dict[int, list[str]] = field(default_factory=dict)
@@ -298,7 +298,7 @@ class Reverser:
         """How the adjoint of ``var`` starts from zero before ``loop`` runs backwards: as zeros
         shaped like ``var`` (owned) when ``var`` keeps its value through the loop, ``0.0`` for
         a scalar, else ``None`` (a value the loop changes may change shape as well)."""
-        if self.shapes.get(var) == "scalar":
+        if self.shapes.get(var) is SCALAR:
             return SET
         if var in self.containers or var in facts(loop).assigned or \
                 var not in facts(loop).sure:
@@ -351,8 +351,8 @@ class Reverser:
             self.lengths.add(names[var])
         for var in only:
             token = self.shapes.get(var)
-            if token == "scalar" or isinstance(token, tuple):  # known without taping anything
-                known[var] = constant_tuple(() if token == "scalar" else cast(tuple, token))
+            if token is SCALAR or isinstance(token, tuple):  # known without taping anything
+                known[var] = constant_tuple(() if token is SCALAR else cast(tuple, token))
                 continue
             names[var] = self.shape_name.get(var) or self.namer.fresh(var + "_shape")
             self.shape_name[var] = names[var]
@@ -624,8 +624,8 @@ class Reverser:
                 if operand == result:
                     return node.args[0]
                 if isinstance(result, tuple) and (isinstance(operand, tuple) or
-                                                  operand == "scalar"):
-                    return sum_to(node.args[0], result, () if operand == "scalar" else operand)
+                                                  operand is SCALAR):
+                    return sum_to(node.args[0], result, () if operand is SCALAR else operand)
             if _is_np_shape(node.func) and len(node.args) == 1 and \
                     isinstance(node.args[0], gast.Name) and \
                     isinstance(shapes.get(node.args[0].id), tuple):

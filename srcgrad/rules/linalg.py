@@ -47,11 +47,28 @@ def _matmul_template(which):
     return template
 
 
+#: np.dot's gradients where both operands are known vectors (1) or matrices (2), by rank.
+_DOT_GRADS = {
+    "a": {(1, 1): "g * b", (2, 1): "np.outer(g, b)", (1, 2): "g @ b.T", (2, 2): "g @ b.T"},
+    "b": {(1, 1): "g * a", (2, 1): "a.T @ g", (1, 2): "np.outer(a, g)", (2, 2): "a.T @ g"},
+}
+
+
+def _dot_template(which):
+    def template(shape_a, shape_b):
+        if shape_a is not DYNAMIC and shape_b is not DYNAMIC:
+            found = _DOT_GRADS[which].get((len(shape_a), len(shape_b)))
+            if found is not None:
+                return found
+        return f"dot_{'lhs' if which == 'a' else 'rhs'}_grad(g, a, b)"
+    return template
+
+
 # Products.
 defvjp(np.matmul, "x1, x2", shape_of=_product_shape,
        x1=_matmul_template("x1"), x2=_matmul_template("x2"))
 defvjp(np.dot, "a, b, out=None", shape_of=_dot_shape,
-       a="dot_lhs_grad(g, a, b)", b="dot_rhs_grad(g, a, b)")
+       a=_dot_template("a"), b=_dot_template("b"))
 defvjp(np.vdot, "a, b",  # real arrays: the sum of a * b over all elements
        a="np.reshape(g * np.ravel(b), np.shape(a))", b="np.reshape(g * np.ravel(a), np.shape(b))")
 defvjp(np.inner, "a, b", a="inner_lhs_grad(g, a, b)", b="inner_rhs_grad(g, a, b)")

@@ -15,8 +15,10 @@ from .registry import nondiff
 # Indices, orderings, counts and shapes.
 nondiff(np.argmax, np.argmin, np.argsort, np.argwhere, np.nonzero, np.flatnonzero,
         np.searchsorted, np.digitize, np.count_nonzero, np.unravel_index, np.ravel_multi_index,
-        np.nanargmax, np.nanargmin, np.lexsort,
-        np.shape, np.ndim, np.size, len, np.result_type, np.broadcast_shapes)
+        np.nanargmax, np.nanargmin, np.lexsort, np.result_type, np.broadcast_shapes)
+nondiff(np.shape, np.ndim, params="a", shape_query=True)
+nondiff(len, params="obj", shape_query=True)
+nondiff(np.size, params="a, axis=None", shape_query=True)
 
 # Piecewise-constant functions.
 nondiff(np.sign, np.floor, np.ceil, np.trunc, np.rint, np.fix, np.round, np.around,
@@ -30,8 +32,14 @@ nondiff(np.isnan, np.isfinite, np.isinf, np.isposinf, np.isneginf, np.isreal, np
 
 # New arrays from shapes (or from another array's shape and dtype only). np.full, full_like,
 # linspace and arange take values too: their rules are in .shapes.
-nondiff(np.zeros, np.ones, np.empty, np.zeros_like, np.ones_like, np.empty_like, np.eye,
-        np.identity, np.tri, np.indices, np.diag_indices, np.tril_indices, np.triu_indices)
+nondiff(np.zeros, np.ones, np.empty, params="shape, dtype=None, order='C', *, device=None, "
+        "like=None", shape_arg="shape")
+nondiff(np.zeros_like, np.ones_like, params="a, dtype=None, order='K', subok=True, shape=None, "
+        "*, device=None", shape_arg="shape", shape_like="a")
+nondiff(np.empty_like, params="prototype, /, dtype=None, order='K', subok=True, shape=None, *, "
+        "device=None", shape_arg="shape", shape_like="prototype")
+nondiff(np.eye, np.identity, np.tri, np.indices, np.diag_indices, np.tril_indices,
+        np.triu_indices)
 
 # Random numbers: every function of np.random (the global generator's methods included), its
 # generator and bit-generator classes, and default_rng.

@@ -98,6 +98,14 @@ class Rule:
     concatenates: bool = False
     #: For syntax that means another primitive on lists (``a + b``): that primitive's key.
     on_lists: Any = None
+    #: The result is a fact about its argument's shape alone (``len(x)``, ``np.shape(x)``,
+    #: ``np.ndim(x)``, ``np.size(x)``): found by calling the primitive on a placeholder.
+    shape_query: bool = False
+    #: A new array whose shape the parameter ``shape_arg`` gives (``np.zeros(shape)``), or,
+    #: where that is not passed or None, the shape of the array ``shape_like``
+    #: (``np.zeros_like(a)``).
+    shape_arg: str | None = None
+    shape_like: str | None = None
     #: Forward-mode templates, per parameter: the result's tangent from that argument's
     #: tangent ``t`` (filled by the forward mode; empty: not yet defined).
     tangents: dict[str, Template] = field(default_factory=dict)
@@ -319,17 +327,26 @@ def lookup_subscript(obj: Any) -> Rule | None:
     return found[1] if found is not None and found[0] is obj else None
 
 
-def nondiff(*primitives: Any, params: str = "*args, **kwargs", pure: bool = True) -> None:
+def nondiff(*primitives: Any, params: str = "*args, **kwargs", pure: bool = True,
+            shape_query: bool = False, shape_arg: str | None = None,
+            shape_like: str | None = None) -> None:
     """Register primitives whose result carries no gradient (``argmax``, ``floor``, ``shape``).
 
     Their results are constants for differentiation: no adjoint code is generated for them.
-    ``pure=False``: a call has an effect besides its result (a random draw).
+    ``pure=False``: a call has an effect besides its result (a random draw). ``shape_query``,
+    ``shape_arg`` and ``shape_like`` say what the shape analysis may know of the result (see
+    :class:`Rule`); the parameters they name must be in ``params``.
     """
     for primitive in primitives:
         rule_name = _default_name(primitive)
+        signature = _signature(rule_name, params)
+        for param in (shape_arg, shape_like):
+            if param is not None and param not in signature.parameters:
+                raise RuleError(f"rule for {rule_name}: {param!r} is not one of its parameters")
         _RULES[_key(primitive)] = Rule(
-            key=_key(primitive), name=rule_name, signature=_signature(rule_name, params),
-            adjoints={}, differentiable=False, pure=pure,
+            key=_key(primitive), name=rule_name, signature=signature,
+            adjoints={}, differentiable=False, pure=pure, shape_query=shape_query,
+            shape_arg=shape_arg, shape_like=shape_like,
             callable=None if isinstance(primitive, str) else primitive)
         _changes[0] += 1
 

@@ -1,4 +1,4 @@
-"""analysis: renaming to single assignment, activity (varied and useful), shape classes."""
+"""analysis: renaming to single assignment, activity (varied and useful)."""
 
 from collections import Counter
 
@@ -9,7 +9,7 @@ from corpus import loops, straight
 from corpus.support import compile_tree, renamed
 from passes.test_normalize import FUNCTIONS, IDS, MORE, MORE_IDS, _args, _statements
 
-from srcgrad.passes.analysis import UNKNOWN, activity, shape_classes
+from srcgrad.passes.analysis import activity
 
 
 def _top_level_targets(fdef) -> Counter:
@@ -90,26 +90,3 @@ def test_dead_values_are_not_useful_and_data_is_not_varied():
     assert "y" in act.varied and "y" not in act.useful
     act, _ = _activity(straight.data_not_differentiated, ["w"])
     assert "scale" in act.useful and "scale" not in act.varied
-
-
-# -- shape classes -----------------------------------------------------------------------------------
-
-def test_elementwise_results_share_their_operands_class():
-    _, fdef, _ = renamed(straight.elementwise_chain, {"x", "w"})
-    classes = shape_classes(fdef)
-    assert classes["y"] == classes["z"] == classes["x"] != UNKNOWN
-    assert classes["w"] not in (UNKNOWN, classes["x"])
-    assert classes["u"] != classes["x"]  # x * w may broadcast
-
-
-@pytest.mark.parametrize("fn, variable", [
-    (loops.broadcast_accumulator, "acc"),  # 0.0, then a * b's shape
-    (loops.growing_shape, "h"),  # 1.0, then row's shape, then row + col's
-    (straight.reassigned_param, "x_1"),  # x * w may broadcast
-])
-def test_variables_whose_shape_may_change_have_no_class(fn, variable):
-    _, fdef, _ = renamed(fn, {"a", "b", "row", "col", "x", "w"})
-    classes = shape_classes(fdef)
-    shared = [v for v, c in classes.items() if c is not UNKNOWN and c == classes[variable]
-              and v != variable]
-    assert classes[variable] is UNKNOWN or not shared, (classes[variable], shared)

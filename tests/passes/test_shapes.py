@@ -1,19 +1,29 @@
-"""Concrete shapes from the arguments' shapes (srcgrad/shape_inference.py), and the shape
-functions the rules declare for it."""
+"""shapes: one analysis of what each value's shape is (concrete from the arguments' shapes,
+or classes of equal shape without them), and the shape functions the rules declare for it."""
 
 import numpy as np
 import pytest
+from corpus import loops, straight
 from corpus.support import renamed
 
 import srcgrad
 from srcgrad.passes.reverse import sum_to
-from srcgrad.passes.shape_inference import concrete_shapes
+from srcgrad.passes.shapes import SCALAR, ShapeClass, infer_shapes, shape_conflicts
 from srcgrad.rules.registry import all_rules, lookup
 
 
 def shapes_of(fn, **arg_shapes):
     _, fdef, _ = renamed(fn)
-    return concrete_shapes(fdef, arg_shapes)
+    return infer_shapes(fdef, arg_shapes)
+
+
+def classes_of(fn, scalars=frozenset()):
+    _, fdef, _ = renamed(fn)
+    return infer_shapes(fdef, scalars=scalars)
+
+
+def concrete(found):
+    return {v: s for v, s in found.items() if isinstance(s, tuple)}
 
 
 def dense(W, b, x):
@@ -27,7 +37,7 @@ def test_elementwise_products_and_reductions():
     found = shapes_of(dense, W=(3, 4), b=(4,), x=(5, 3))
     assert found["h"] == (5, 4)
     assert found["s"] == (5, 1)
-    assert found["total"] == ()
+    assert found["total"] is SCALAR  # a sum over all axes: a number
 
 
 def rows(xs):
@@ -41,7 +51,7 @@ def rows(xs):
 def test_a_loop_counter_picks_one_row_of_known_shape():
     found = shapes_of(rows, xs=(7, 3))
     assert found["row"] == (3,)
-    assert found["total"] == ()
+    assert found["total"] is SCALAR
 
 
 def gates(x):
@@ -66,7 +76,7 @@ def grows(x):
 
 def test_a_value_reassigned_with_another_shape_has_none():
     found = shapes_of(grows, x=(2,))
-    assert "acc" not in found
+    assert "acc" not in found  # (neither a shape nor a class)
     assert found["x"] == (2,)
 
 
@@ -96,8 +106,7 @@ def fancy(x, index):
     (fancy, {"x": (5,), "index": (3,)}),  # an index array: its values are not known here
 ])
 def test_shapes_that_depend_on_values_are_not_guessed(fn, shapes):
-    _, fdef, _ = renamed(fn)
-    found = concrete_shapes(fdef, shapes)
+    found = concrete(shapes_of(fn, **shapes))
     reads_value = {v for v in found if v not in shapes and found[v] != ()}
     assert not reads_value, {v: found[v] for v in reads_value}
 
@@ -108,8 +117,7 @@ def reshaped(x, rows):
 
 
 def test_a_reshape_to_a_written_out_shape_needs_no_known_input():
-    _, fdef, _ = renamed(reshaped)
-    found = concrete_shapes(fdef, {"x": (4, 3), "rows": (2,)})
+    found = concrete(shapes_of(reshaped, x=(4, 3), rows=(2,)))
     assert "picked" not in found  # an index array: not known here
     assert (2, 3) in found.values()
     x, rows = np.arange(12.0).reshape(4, 3), np.array([3, 1])
@@ -143,7 +151,7 @@ def test_items_of_a_list_whose_items_share_a_shape_have_it():
 
 
 def test_items_of_a_list_of_different_shapes_have_none():
-    found = shapes_of(mixed_list, x=(3,), y=(2,))
+    found = concrete(shapes_of(mixed_list, x=(3,), y=(2,)))
     assert "first" not in found
     np.testing.assert_allclose(srcgrad.grad(mixed_list)(np.ones(3), np.ones(2)), np.ones(3))
 
@@ -153,6 +161,134 @@ def test_an_integer_index_array_gives_the_right_gradient():
     index = np.array([0, 0, 3])
     got = srcgrad.grad(fancy)(x, index)
     np.testing.assert_array_equal(got, [2.0, 0.0, 0.0, 1.0, 0.0])
+
+
+# -- creation calls, np.dot, loop-carried states -------------------------------------------------
+
+def dot_cell(W, U, xs):
+    H = U.shape[0]
+    h = np.zeros((xs.shape[1], H))
+    c = np.zeros_like(h)
+    for t in range(xs.shape[0]):
+        z = np.dot(xs[t], W) + np.dot(h, U)
+        c = c * np.tanh(z)
+        h = np.tanh(c)
+    out = np.dot(h, np.ones(H))
+    return np.sum(out)
+
+
+def test_creation_calls_with_computed_shapes_and_states_carried_by_a_loop():
+    found = shapes_of(dot_cell, W=(3, 4), U=(4, 4), xs=(5, 2, 3))
+    assert found["H"] is SCALAR
+    assert found["h"] == found["c"] == found["z"] == (2, 4)
+    assert found["out"] == (2,)
+
+
+def test_lengths_are_numbers_without_argument_shapes():
+    found = classes_of(dot_cell)
+    assert found["H"] is SCALAR
+    assert "h" not in found  # zeros of a computed shape, then np.tanh(c) of another class
+
+
+def like(x, w):
+    a = np.zeros(x.shape)
+    b = np.ones_like(x) * 2.0
+    s = np.shape(x)
+    e = np.empty(s)
+    n = np.zeros(len(x))
+    return np.sum((a + b + e) * x) + np.sum(n * w)
+
+
+def test_arrays_made_from_an_arrays_shape_share_its_class():
+    found = classes_of(like)
+    assert found["a"] == found["b"] == found["e"] == found["x"] == ShapeClass("x")
+    assert "n" not in found or found["n"] != found["x"]
+
+
+def test_arrays_made_from_a_known_shape_have_it():
+    found = shapes_of(like, x=(3, 2), w=(3,))
+    assert found["a"] == found["b"] == found["e"] == (3, 2)
+    assert found["n"] == (3,)
+
+
+def test_a_shape_argument_given_to_a_like_function_wins():
+    def reshaped_like(x):
+        z = np.zeros_like(x, shape=(2, 3))
+        return np.sum(z) + np.sum(x)
+
+    assert shapes_of(reshaped_like, x=(3,))["z"] == (2, 3)
+    assert "z" not in classes_of(reshaped_like) or \
+        classes_of(reshaped_like)["z"] != ShapeClass("x")
+
+
+def counted(x):
+    k = 1
+    for t in range(3):
+        k = k + 1
+    return np.sum(x[:k])
+
+
+def test_an_integer_reassigned_in_a_loop_has_no_known_value():
+    found = shapes_of(counted, x=(6,))
+    assert found["k"] is SCALAR
+    assert not any(s in ((1,), (2,), (3,), (4,)) for s in found.values())
+    np.testing.assert_allclose(srcgrad.grad(counted)(np.arange(6.0)), [1, 1, 1, 1, 0, 0])
+
+
+def test_dot_gradients_are_matrix_products_where_shapes_are_known():
+    g = srcgrad.grad(dot_cell, wrt=("W", "U"))
+    rng = np.random.default_rng(0)
+    W, U, xs = rng.normal(size=(3, 4)), rng.normal(size=(4, 4)), rng.normal(size=(5, 2, 3))
+    g(W, U, xs)
+    assert "dot_lhs_grad" not in g.source and "dot_rhs_grad" not in g.source
+    assert "unbroadcast" not in g.source
+
+
+def test_shape_conflicts_name_the_statement_that_fails():
+    def product(x, y):
+        return np.sum(np.dot(x, y))
+
+    _, fdef, _ = renamed(product)
+    assert len(shape_conflicts(fdef, {"x": (2, 3), "y": (4, 5)})) == 1
+    assert shape_conflicts(fdef, {"x": (2, 3), "y": (3, 5)}) == []
+
+
+# -- classes of equal shape, without the arguments' shapes ---------------------------------------
+
+def test_elementwise_results_share_their_operands_class():
+    classes = classes_of(straight.elementwise_chain)
+    assert classes["y"] == classes["z"] == classes["x"]
+    assert classes["w"] != classes["x"]
+    assert classes.get("u") != classes["x"]  # x * w may broadcast
+
+
+def test_numbers_are_scalars():
+    classes = classes_of(straight.elementwise_chain, scalars={"w"})
+    assert classes["w"] is SCALAR
+    assert classes["u"] == classes["x"]  # a number does not change the shape
+
+
+@pytest.mark.parametrize("fn, variable, operands", [
+    (loops.broadcast_accumulator, "acc", ("a", "b")),  # 0.0, then a * b's shape
+    (loops.growing_shape, "h", ("row", "col")),  # 1.0, then row's shape, then row + col's
+    (straight.reassigned_param, "x_1", ("x", "w")),  # x * w may broadcast
+])
+def test_values_whose_shape_may_differ_from_their_operands_share_no_class(fn, variable,
+                                                                          operands):
+    classes = classes_of(fn)
+    assert variable not in classes or \
+        all(classes[variable] != classes.get(v) for v in operands), classes
+
+
+def joined(xs, ys):
+    both = xs + ys
+    return np.sum(both[0]) + np.sum(both[-1])
+
+
+def test_two_lists_joined_are_not_shaped_like_either():
+    classes = classes_of(joined)
+    assert classes.get("both") not in (classes["xs"], classes["ys"])
+    assert "both" not in concrete(shapes_of(joined))
 
 
 # -- the rules' shape functions ------------------------------------------------------------------
