@@ -15,8 +15,13 @@ from .registry import nondiff
 # Indices, orderings, counts and shapes.
 nondiff(np.argmax, np.argmin, np.argsort, np.argwhere, np.nonzero, np.flatnonzero,
         np.searchsorted, np.digitize, np.count_nonzero, np.unravel_index, np.ravel_multi_index,
-        np.nanargmax, np.nanargmin, np.lexsort,
-        np.shape, np.ndim, np.size, len, np.result_type, np.broadcast_shapes)
+        np.nanargmax, np.nanargmin, np.lexsort, np.result_type, np.broadcast_shapes)
+# Questions about the argument's shape alone: the backward pass may keep the shape, not the
+# array, for them.
+nondiff(np.shape, shape_query="shape")
+nondiff(np.size, shape_query="size")
+nondiff(np.ndim, shape_query="ndim")
+nondiff(len, shape_query="len")
 
 # Piecewise-constant functions.
 nondiff(np.sign, np.floor, np.ceil, np.trunc, np.rint, np.fix, np.round, np.around,

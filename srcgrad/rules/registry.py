@@ -96,6 +96,9 @@ class Rule:
     selects: bool = False
     #: ``a + b`` of two lists: the result holds the items of both arguments, in order.
     concatenates: bool = False
+    #: A question about its argument's shape alone (``np.shape(x)``): ``"shape"``, ``"size"``,
+    #: ``"len"`` or ``"ndim"``; None for any other primitive.
+    shape_query: str | None = None
     #: Forward-mode templates, per parameter: the result's tangent from that argument's
     #: tangent ``t`` (filled by the forward mode; empty: not yet defined).
     tangents: dict[str, Template] = field(default_factory=dict)
@@ -315,17 +318,19 @@ def lookup_subscript(obj: Any) -> Rule | None:
     return found[1] if found is not None and found[0] is obj else None
 
 
-def nondiff(*primitives: Any, params: str = "*args, **kwargs", pure: bool = True) -> None:
+def nondiff(*primitives: Any, params: str = "*args, **kwargs", pure: bool = True,
+            shape_query: str | None = None) -> None:
     """Register primitives whose result carries no gradient (``argmax``, ``floor``, ``shape``).
 
     Their results are constants for differentiation: no adjoint code is generated for them.
-    ``pure=False``: a call has an effect besides its result (a random draw).
+    ``pure=False``: a call has an effect besides its result (a random draw). ``shape_query``
+    marks a question about the argument's shape alone (see :class:`Rule`).
     """
     for primitive in primitives:
         rule_name = _default_name(primitive)
         _RULES[_key(primitive)] = Rule(
             key=_key(primitive), name=rule_name, signature=_signature(rule_name, params),
-            adjoints={}, differentiable=False, pure=pure,
+            adjoints={}, differentiable=False, pure=pure, shape_query=shape_query,
             callable=None if isinstance(primitive, str) else primitive)
         _changes[0] += 1
 
@@ -390,6 +395,21 @@ def lookup(primitive: Any) -> Rule | None:
         return _RULES.get(_key(primitive))
     except TypeError:  # unhashable objects have no rule
         return None
+
+
+def lookup_where(**properties: Any) -> Rule | None:
+    """The first registered rule whose properties have these values (``concatenates=True``,
+    ``shape_query="len"``), or None."""
+    for rule in _RULES.values():
+        if all(getattr(rule, prop) == value for prop, value in properties.items()):
+            return rule
+    return None
+
+
+def on_sequences(rule: Rule) -> Rule | None:
+    """The rule that stands for ``rule`` where its operands are lists or tuples, or None:
+    Python's ``+`` of two of them concatenates (the rule that ``concatenates``)."""
+    return lookup_where(concatenates=True) if rule.key == "+" else None
 
 
 def lookup_method(name: str) -> Method | None:
