@@ -10,6 +10,7 @@ and the runtime helpers' (:class:`srcgrad.runtime.declare`).
 from __future__ import annotations
 
 import builtins
+import functools
 import inspect
 from dataclasses import dataclass
 from typing import Any, cast
@@ -99,14 +100,21 @@ def called(node) -> Any:
 
 
 def arguments(node: gast.Call) -> dict[str, Any]:
-    """The arguments of a call of a runtime helper, by its parameters' names ({} if they do
-    not match)."""
+    """The arguments of a call of a runtime helper by its parameters' names, defaults
+    included ({} where they do not match)."""
     try:
-        bound = inspect.signature(called(node)).bind(
+        bound = _signature(called(node)).bind(
             *node.args, **{k.arg: k.value for k in node.keywords if k.arg is not None})
     except (TypeError, ValueError):
         return {}
-    return dict(bound.arguments)
+    bound.apply_defaults()
+    return {param: value if isinstance(value, gast.AST) else constant(value)
+            for param, value in bound.arguments.items()}
+
+
+@functools.cache
+def _signature(helper) -> inspect.Signature:
+    return inspect.signature(helper)
 
 
 def declared(node) -> runtime.declare | None:

@@ -30,6 +30,7 @@ from .tape import Piece, TapePlan, assign
 # or a fresh array that only the generated code can see (so it may be added to in place).
 UNSET, MAYBE, SET, OWNED = "unset", "maybe", "set", "owned"
 
+
 def comment(text: str) -> gast.Expr:
     """A statement that the code generator prints as ``# text``."""
     marker = gast.Call(func=name(COMMENT_MARKER), args=[constant(text)], keywords=[])
