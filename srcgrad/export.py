@@ -49,8 +49,9 @@ def module_source(fn: Callable) -> str:
                 re.search(rf"\b{error_name}\(", texts):
             doc = (cls.__doc__ or "").strip().splitlines()[0]
             parts.append(f"class {error_name}(ValueError):\n    \"\"\"{doc}\"\"\"")
-    for helper in helpers:
-        parts.append(inspect.getsource(getattr(runtime, helper)).rstrip())
+    for helper in helpers:  # without its declarations for the passes (@declare)
+        lines = inspect.getsource(getattr(runtime, helper)).splitlines()
+        parts.append("\n".join(line for line in lines if not line.startswith("@")).rstrip())
     for global_name in sorted(_globals_used(source, namespace)):
         value = namespace[global_name]
         if isinstance(value, (int, float, bool, str, type(None), complex)):

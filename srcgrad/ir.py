@@ -274,6 +274,9 @@ class Facts:
     header: set[str] = field(default_factory=set)  # reverse: what a loop's header reads
     keep: bool = False  # transform, reverse: never removed as dead code
     pop: bool = False  # reverse: reads the tape (never dead code)
+    pushes: list[str] = field(default_factory=list)  # reverse.tape: what is
+    # pushed on the tape after it (values, or the x_shape and x_len of TapePlan.shape_of)
+    saves_slot: bool = False  # reverse.tape: ``x[i] = v`` tapes the values it overwrites
     reads: frozenset[str] | None = None  # optimize: cache of the names it reads
 
     def locate_like(self, other: Facts) -> None:

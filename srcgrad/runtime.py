@@ -11,6 +11,38 @@ import numpy as np
 from .errors import CotangentShapeError, NonDifferentiableError, NonScalarOutputError
 
 
+class declare:  # (a decorator, named like one)
+    """What the passes may rely on about a helper (generated code never reads it):
+
+    - ``fresh``: the result is a new array nobody else references (an adjoint holding it may
+      be added to in place);
+    - ``fresh_if="g"``: the result is the argument ``g`` itself or a new array: fresh where
+      ``g`` is;
+    - ``sums_down=("g", "x")``: the result is ``g`` summed down to the shape of ``x`` (``g``
+      itself where the shapes agree);
+    - ``shape_only=("x", "other")``: the helper reads only the shape of ``x``, and the helper
+      ``other`` is the same one taking that shape (``np.shape(x)``) in the place of ``x``.
+
+    An exported module copies the helpers without these lines.
+    """
+
+    def __init__(self, *, fresh=False, fresh_if=None, sums_down=None, shape_only=None):
+        self.fresh = fresh
+        self.fresh_if = fresh_if
+        self.sums_down = sums_down
+        self.shape_only = shape_only
+
+    def __call__(self, helper):
+        helper.declared = self
+        return helper
+
+    @staticmethod
+    def of(helper):
+        """What is declared about ``helper``, or None."""
+        return getattr(helper, "declared", None)
+
+
+@declare(fresh_if="g", sums_down=("g", "x"), shape_only=("x", "unbroadcast_to"))
 def unbroadcast(g, x):
     """Sum the gradient ``g`` down to the shape of ``x``, undoing NumPy broadcasting."""
     if type(g) is np.ndarray and type(x) is np.ndarray and g.shape == x.shape:
@@ -21,6 +53,7 @@ def unbroadcast(g, x):
     return g
 
 
+@declare(fresh_if="g")
 def unbroadcast_to(g, shape):
     """Sum the gradient ``g`` down to ``shape``, undoing NumPy broadcasting."""
     if (g.shape if type(g) is np.ndarray else np.shape(g)) == shape:
@@ -50,6 +83,7 @@ def _float_dtype(*values):
     return dtype if np.issubdtype(dtype, np.inexact) else np.dtype(np.float64)
 
 
+@declare(fresh=True)
 def spread(g, shape):
     """``g`` repeated to fill ``shape`` (like ``np.broadcast_to``, in an array of its own)."""
     out = np.empty(shape, dtype=_float_dtype(g))
@@ -89,6 +123,7 @@ def _is_basic_index(index):
     return index is None or index is Ellipsis or isinstance(index, (int, np.integer, slice))
 
 
+@declare(fresh=True)
 def unindex(g, x, index):
     """The gradient of ``x[index]``: ``g`` scattered into zeros shaped like ``x``.
 
@@ -112,6 +147,7 @@ def unindex_list(g, length, index):
     return dx
 
 
+@declare(fresh=True)
 def unindex_to(g, shape, index):
     """The gradient of ``x[index]`` for an array ``x`` of ``shape`` and an index of integers
     and slices (no element picked twice): ``g`` placed into zeros."""
@@ -120,6 +156,7 @@ def unindex_to(g, shape, index):
     return dx
 
 
+@declare(fresh_if="dx")
 def add_at(dx, index, g):
     """Add ``g`` into ``dx[index]`` in place, summing over repeated indices; returns ``dx``."""
     if isinstance(dx, (list, dict)):
@@ -257,6 +294,7 @@ def _complex_gradient():
         "numbers (the real and imaginary parts as two float arrays)")
 
 
+@declare(fresh=True)
 def matmul_lhs_grad(g, x, y):
     """The gradient of ``x`` in ``x @ y``, for any ranks ``matmul`` accepts."""
     x_nd, y_nd = np.ndim(x), np.ndim(y)
@@ -271,6 +309,7 @@ def matmul_lhs_grad(g, x, y):
     return unbroadcast(dx, x)
 
 
+@declare(fresh=True)
 def matmul_rhs_grad(g, x, y):
     """The gradient of ``y`` in ``x @ y``, for any ranks ``matmul`` accepts."""
     x_nd, y_nd = np.ndim(x), np.ndim(y)

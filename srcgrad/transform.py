@@ -31,7 +31,7 @@ from .passes.optimize import (
 )
 from .passes.parse import ParsedFunction, parse_function
 from .passes.resolve import Resolver, is_data
-from .passes.reverse import Reverser, with_pushes
+from .passes.reverse import Reverser, uses_tape, with_pushes
 from .passes.shapes import SCALAR, infer_shapes
 from .rules import registry
 
@@ -284,7 +284,8 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
             value=1, kind=None), ctx=gast.Load())], ctx=gast.Load())
     ret = gast.Return(value=out)
 
-    body = prologue_seed + with_pushes(forward, reverser) + prologue + [seed] + backward + [ret]
+    taped = uses_tape(forward)  # (before later passes rewrite the statements)
+    body = prologue_seed + with_pushes(forward, reverser.plan) + prologue + [seed] + backward + [ret]
     body = forward_adjoint_copies(body, set(namer.adjoints()))
     body, _ = eliminate_dead_code(body, set())
     body = fold_temporaries(body, namer.temporaries)
@@ -292,7 +293,7 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     sizes = {v: int(np.prod(cast(tuple, shapes[adjoint_of.get(v, v)]))) for v in assigned_in(body)
              if isinstance(shapes.get(adjoint_of.get(v, v)), tuple)}
     body = free_large_arrays(body, sizes, set(params))
-    if reverser.push_sets or reverser.slot_saves:
+    if taped:
         body.insert(0, gast.Assign(targets=[name(tape, store=True)],
                                    value=gast.List(elts=[], ctx=gast.Load()), type_comment=None))
     del d_result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import functools
 import itertools
 import linecache
 import math
@@ -56,7 +57,8 @@ _TUPLE_IN_PARENTHESES = [
 
 def _without_tuple_parentheses(text: str) -> str:
     for pattern, replacement, body in _TUPLE_IN_PARENTHESES:
-        text = pattern.sub(lambda match: _if_unchanged(match, replacement, body), text)
+        text = pattern.sub(functools.partial(_if_unchanged, replacement=replacement, body=body),
+                           text)
     return text
 
 

@@ -16,9 +16,12 @@ from .registry import nondiff
 nondiff(np.argmax, np.argmin, np.argsort, np.argwhere, np.nonzero, np.flatnonzero,
         np.searchsorted, np.digitize, np.count_nonzero, np.unravel_index, np.ravel_multi_index,
         np.nanargmax, np.nanargmin, np.lexsort, np.result_type, np.broadcast_shapes)
-nondiff(np.shape, np.ndim, params="a", shape_query=True)
-nondiff(len, params="obj", shape_query=True)
-nondiff(np.size, params="a, axis=None", shape_query=True)
+# Questions about the argument's shape alone: the shape analysis knows their results, and the
+# backward pass may keep the shape, not the array, for them.
+nondiff(np.shape, params="a", shape_query="shape")
+nondiff(np.ndim, params="a", shape_query="ndim")
+nondiff(len, params="obj", shape_query="len")
+nondiff(np.size, params="a, axis=None", shape_query="size")
 
 # Piecewise-constant functions.
 nondiff(np.sign, np.floor, np.ceil, np.trunc, np.rint, np.fix, np.round, np.around,

@@ -98,9 +98,10 @@ class Rule:
     concatenates: bool = False
     #: For syntax that means another primitive on lists (``a + b``): that primitive's key.
     on_lists: Any = None
-    #: The result is a fact about its argument's shape alone (``len(x)``, ``np.shape(x)``,
-    #: ``np.ndim(x)``, ``np.size(x)``): found by calling the primitive on a placeholder.
-    shape_query: bool = False
+    #: A question about its argument's shape alone (``np.shape(x)``): ``"shape"``, ``"size"``,
+    #: ``"len"`` or ``"ndim"``; None for any other primitive. The shape analysis finds its
+    #: result by calling the primitive on a placeholder; the backward pass may keep the shape.
+    shape_query: str | None = None
     #: A new array whose shape the parameter ``shape_arg`` gives (``np.zeros(shape)``), or,
     #: where that is not passed or None, the shape of the array ``shape_like``
     #: (``np.zeros_like(a)``).
@@ -328,7 +329,7 @@ def lookup_subscript(obj: Any) -> Rule | None:
 
 
 def nondiff(*primitives: Any, params: str = "*args, **kwargs", pure: bool = True,
-            shape_query: bool = False, shape_arg: str | None = None,
+            shape_query: str | None = None, shape_arg: str | None = None,
             shape_like: str | None = None) -> None:
     """Register primitives whose result carries no gradient (``argmax``, ``floor``, ``shape``).
 
@@ -413,6 +414,21 @@ def lookup(primitive: Any) -> Rule | None:
         return _RULES.get(_key(primitive))
     except TypeError:  # unhashable objects have no rule
         return None
+
+
+def lookup_where(**properties: Any) -> Rule | None:
+    """The first registered rule whose properties have these values (``concatenates=True``,
+    ``shape_query="len"``), or None."""
+    for rule in _RULES.values():
+        if all(getattr(rule, prop) == value for prop, value in properties.items()):
+            return rule
+    return None
+
+
+def on_sequences(rule: Rule) -> Rule | None:
+    """The rule that stands for ``rule`` where its operands are lists or tuples, or None:
+    Python's ``+`` of two of them concatenates (see ``on_lists`` in :func:`alias`)."""
+    return None if rule.on_lists is None else lookup(rule.on_lists)
 
 
 def lookup_method(name: str) -> Method | None:
