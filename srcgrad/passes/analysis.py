@@ -396,6 +396,8 @@ def shape_classes(fdef: gast.FunctionDef,
         op = op_of(stmt)
         if op.kind == "copy":
             return atom_token(op.bound["x"])
+        if op.kind == "nondiff" and op.what == "shape":
+            return _SCALAR  # d = x.shape[0] - 1: an int
         if op.kind == "rule" and op.rule is not None and op.rule.reduction and op.static.get("axis") is None and \
                 not op.static.get("keepdims"):
             return _SCALAR  # np.sum(x): a scalar

@@ -5,7 +5,7 @@ from collections import Counter
 import gast
 import numpy as np
 import pytest
-from corpus import loops, straight
+from corpus import loops, real_code, straight
 from corpus.support import compile_tree, renamed
 from passes.test_normalize import FUNCTIONS, IDS, MORE, MORE_IDS, _args, _statements
 
@@ -113,3 +113,10 @@ def test_variables_whose_shape_may_change_have_no_class(fn, variable):
     shared = [v for v, c in classes.items() if c is not UNKNOWN and c == classes[variable]
               and v != variable]
     assert classes[variable] is UNKNOWN or not shared, (classes[variable], shared)
+
+
+def test_sizes_computed_from_shapes_are_scalars():
+    # so that start += 1 on a copy of one is a new int, not a write into shared memory
+    _, fdef, _ = renamed(real_code.advanced_copy_of_a_size, {"x"})
+    classes = shape_classes(fdef)
+    assert classes["d"] == "scalar"
