@@ -52,9 +52,13 @@ def _chosen_position(items, ans, key):
     wanted = rank(ans)
     for i, item in enumerate(items):
         value = rank(item)
-        if value == wanted or value != value and wanted != wanted:  # (NaN is NaN's max)
+        if value == wanted or _is_nan(value) and _is_nan(wanted):  # (NaN is NaN's max)
             return i
     raise ValueError("max/min: the result is none of the items")
+
+
+def _is_nan(value):
+    return isinstance(value, (float, np.floating)) and bool(np.isnan(value))
 
 
 def choice_grad(g, items, ans, key=None):

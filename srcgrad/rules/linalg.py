@@ -11,8 +11,8 @@ of zeros gives NaN, as autograd and JAX.
 
 import numpy as np
 
-from ..runtime import _einsum_parse
 from ..errors import NonDifferentiableError
+from ..runtime import _einsum_parse
 from .registry import DYNAMIC, NO_GRADIENT, defvjp
 
 
@@ -134,7 +134,7 @@ def _cross(which):
     def template(axisa=-1, axisb=-1, axisc=-1, axis=None):
         if (axisa, axisb, axisc, axis) != (-1, -1, -1, None):
             raise NonDifferentiableError("np.cross with axis arguments has no gradient rule",
-                                         "move the vectors' axis last (np.moveaxis)")
+                                         fix="move the vectors' axis last (np.moveaxis)")
         return f"cross_grads(g, a, b)[{which}]"
     return template
 

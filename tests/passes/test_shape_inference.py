@@ -194,7 +194,8 @@ CASES = [
     (np.append, (a34, a34), {"axis": 0}), (np.append, (a34, v3), {}),
     (np.diagonal, (a34,), {"offset": 1}), (np.atleast_1d, (np.float64(1.0),), {}),
     (np.atleast_2d, (v3,), {}), (np.atleast_3d, (a34,), {}), (np.cumprod, (a34,), {"axis": 1}),
-    (np.ptp, (a34,), {"axis": 0}),
+    (np.ptp, (a34,), {"axis": 0}), (np.column_stack, ((v3, np.ones((3, 2))),), {}),
+    (np.cross, (np.ones((4, 3)), v3), {}), (np.cross, (np.ones(2), np.ones(2)), {}),
 ] + ([(np.astype, (a34, np.float32), {})] if hasattr(np, "astype") else [])
 
 
