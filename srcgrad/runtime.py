@@ -224,6 +224,12 @@ def unit_seed(value):
         raise NonScalarOutputError(
             f"grad needs a function whose output is a number, but this one returned "
             f"{type(value).__name__} {value!r:.40}: return the value to differentiate")
+    if np.iscomplexobj(value):
+        raise NonDifferentiableError(
+            f"grad needs a real output, but this function's value is complex ({value!r:.40}): "
+            "srcgrad differentiates real-valued code only",
+            fix="keep the base of a fractional power positive (in Python, (-1.25) ** 0.5 is "
+            "complex), or use np.sqrt / np.power, which give nan for it as NumPy does")
     if np.size(value) != 1:
         raise NonScalarOutputError(
             f"grad needs a function with a scalar output, but this one returned shape "
@@ -295,6 +301,18 @@ def as_grad(dx, x):
     if isinstance(x, np.generic):
         return x.dtype.type(np.sum(dx))
     return dx
+
+
+def real_power(x, p):
+    """``np.power(x, p)`` (inf at 0, nan for a negative array's fractional power, as NumPy),
+    refused where ``x`` and ``p`` are Python numbers and Python's ``x ** p`` is complex."""
+    if type(x) in (int, float) and type(p) in (int, float) and x < 0 and p != int(p):
+        raise NonDifferentiableError(
+            f"a negative Python number to a fractional power is complex ({x!r} ** {p + 1!r}): "
+            "srcgrad differentiates real-valued code only",
+            fix="keep the base positive, or use np.power / np.sqrt, which give nan for it as "
+            "NumPy does")
+    return np.power(x, p)
 
 
 def _complex_gradient():

@@ -8,6 +8,7 @@ from corpus import real_code as rc
 from corpus.support import assert_tree_grad_close, leaves, numeric_tree_grad
 
 import srcgrad
+from srcgrad.errors import NonDifferentiableError, SrcgradError
 
 
 def _with_autograd_numpy(fn):
@@ -122,3 +123,17 @@ def test_gradient_matches_autograd(fn, make, wrt, autograd_runs):
     expected = autograd.grad(_with_autograd_numpy(fn), wrt)(*args)
     for (path, g), (_, e) in zip(leaves(got), leaves(expected)):
         np.testing.assert_allclose(g, e, rtol=1e-7, atol=1e-9, err_msg=str(path))
+
+
+def test_a_negative_python_number_to_a_fractional_power_is_refused():
+    # Python makes (-0.5) ** 0.5 complex: never a nan or a real number as its gradient
+    with pytest.raises(NonDifferentiableError, match="complex"):
+        srcgrad.grad(rc.fractional_power_of_a_number)(1.5)
+
+
+def test_what_is_still_refused_names_the_line():
+    with pytest.raises(SrcgradError) as info:
+        srcgrad.grad(rc.scaled_copy_of_params)({'a': np.ones(2)})
+    lines = open(rc.__file__).read().splitlines()
+    assert info.value.filename == rc.__file__
+    assert lines[info.value.lineno - 1].endswith("# <- here")

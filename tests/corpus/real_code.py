@@ -420,3 +420,9 @@ def fractional_power_of_a_number(a):
 
 def anp_mixed(x):
     return anp.sum(anp.exp(x) * np.cos(x))
+
+
+def scaled_copy_of_params(params):
+    # still refused: a dict built from a parameter's items (no gradient rule for the dict)
+    doubled = {k: 2.0 * v for k, v in params.items()}  # <- here
+    return np.sum(doubled['a'])
