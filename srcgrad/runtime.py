@@ -75,6 +75,53 @@ def unsum(g, items):
     return spread(g, np.shape(items))
 
 
+def _chosen_position(items, ans, key):
+    """Where Python's ``max(items)``/``min(items)`` found its result ``ans``: the first item
+    that is it (or, for an array's elements, equal to it; with ``key``, of equal key)."""
+    for i, item in enumerate(items):
+        if item is ans:
+            return i
+    rank = (lambda v: v) if key is None else key
+    wanted = rank(ans)
+    for i, item in enumerate(items):
+        value = rank(item)
+        if value == wanted or _is_nan(value) and _is_nan(wanted):  # (NaN is NaN's max)
+            return i
+    raise ValueError("max/min: the result is none of the items")
+
+
+def _is_nan(value):
+    return isinstance(value, (float, np.floating)) and bool(np.isnan(value))
+
+
+def choice_grad(g, items, ans, key=None):
+    """The gradient of the items of Python's ``max(items)``/``min(items)``: all of ``g`` to
+    the item it returned (a list of gradients, None where zero; an array for an array)."""
+    position = _chosen_position(items, ans, key)
+    if isinstance(items, (list, tuple)):
+        grads = [None] * len(items)
+        grads[position] = g
+        return grads
+    dx = np.zeros(np.shape(items), dtype=np.result_type(g, np.asarray(items).dtype, 1.0))
+    dx[position] = g
+    return dx
+
+
+def dict_keys(d):
+    """``list(d.keys())``: the keys of a dict, in order."""
+    return list(d.keys())
+
+
+def dict_values(d):
+    """``list(d.values())``: the values of a dict, in order."""
+    return list(d.values())
+
+
+def dict_values_grad(g, d):
+    """The gradient of ``d`` in ``list(d.values())``: a dict of the values' gradients."""
+    return {key: grad for key, grad in zip(d, g) if grad is not None}
+
+
 def _float_dtype(*values):
     """The float dtype of ``values`` (float64 for integers and booleans): NumPy 2's
     ``np.result_type(*values, 1.0)``, also on NumPy 1.x, where the Python float would make a
@@ -214,6 +261,12 @@ def unit_seed(value):
         raise NonScalarOutputError(
             f"grad needs a function whose output is a number, but this one returned "
             f"{type(value).__name__} {value!r:.40}: return the value to differentiate")
+    if np.iscomplexobj(value):
+        raise NonDifferentiableError(
+            f"grad needs a real output, but this function's value is complex ({value!r:.40}): "
+            "srcgrad differentiates real-valued code only",
+            fix="keep the base of a fractional power positive (in Python, (-1.25) ** 0.5 is "
+            "complex), or use np.sqrt / np.power, which give nan for it as NumPy does")
     if np.size(value) != 1:
         raise NonScalarOutputError(
             f"grad needs a function with a scalar output, but this one returned shape "
@@ -285,6 +338,18 @@ def as_grad(dx, x):
     if isinstance(x, np.generic):
         return x.dtype.type(np.sum(dx))
     return dx
+
+
+def real_power(x, p):
+    """``np.power(x, p)`` (inf at 0, nan for a negative array's fractional power, as NumPy),
+    refused where ``x`` and ``p`` are Python numbers and Python's ``x ** p`` is complex."""
+    if type(x) in (int, float) and type(p) in (int, float) and x < 0 and p != int(p):
+        raise NonDifferentiableError(
+            f"a negative Python number to a fractional power is complex ({x!r} ** {p + 1!r}): "
+            "srcgrad differentiates real-valued code only",
+            fix="keep the base positive, or use np.power / np.sqrt, which give nan for it as "
+            "NumPy does")
+    return np.power(x, p)
 
 
 def _complex_gradient():
@@ -718,6 +783,34 @@ def det_grad(g, a, ans):
     return np.expand_dims(np.asarray(g * sign), (-2, -1)) * cofactor
 
 
+def slogdet_grad(g, a):
+    """The gradient of ``a`` in ``sign, logabsdet = np.linalg.slogdet(a)``: that of
+    ``logabsdet``, ``inv(a).T`` times its adjoint (``sign`` is piecewise constant)."""
+    if g[1] is None:
+        return np.zeros(np.shape(a), dtype=np.result_type(a, 1.0))
+    scale = np.expand_dims(np.asarray(g[1]), (-2, -1))
+    return scale * matrix_transpose(np.linalg.inv(a))
+
+
+def _as_3_vectors(v):
+    """Vectors of 2 or 3 components (the last axis) as 3-vectors: a 2-vector has z = 0."""
+    v = np.asarray(v)
+    return v if v.shape[-1] == 3 else np.concatenate([v, np.zeros(v.shape[:-1] + (1,))], -1)
+
+
+def cross_grads(g, a, b):
+    """The gradients of ``a`` and ``b`` in ``np.cross(a, b)`` over the last axis: ``b x g``
+    and ``g x a`` (2-vectors as 3-vectors in the plane; their cross product is the z
+    component)."""
+    a3, b3 = _as_3_vectors(a), _as_3_vectors(b)
+    g = np.asarray(g)
+    if np.shape(a)[-1] == 2 and np.shape(b)[-1] == 2:  # the result is z alone
+        g = np.stack([np.zeros_like(g), np.zeros_like(g), g], -1)
+    da = np.cross(b3, g)[..., :np.shape(a)[-1]]
+    db = np.cross(g, a3)[..., :np.shape(b)[-1]]
+    return unbroadcast(da, a), unbroadcast(db, b)
+
+
 def solve_rhs_grad(g, a, b):
     """The gradient of ``b`` in ``np.linalg.solve(a, b)``: ``solve(a.T, g)``."""
     if _solves_for_vectors(a, b):
@@ -896,6 +989,14 @@ def unvstack(g, arrays):
     """The gradient of ``np.vstack(arrays)``: ``g`` cut back into pieces shaped like ``arrays``."""
     pieces = unconcatenate(g, [np.atleast_2d(x) for x in arrays], 0)
     return [np.reshape(p, np.shape(x)) for p, x in zip(pieces, arrays)]
+
+
+def uncolumn_stack(g, tup):
+    """The gradient of ``np.column_stack(tup)``: the columns of ``g`` back into pieces shaped
+    like ``tup`` (1-d arrays are columns)."""
+    widths = [1 if np.ndim(x) < 2 else np.shape(x)[1] for x in tup]
+    pieces = np.split(g, np.cumsum(widths)[:-1], axis=1)
+    return [np.reshape(p, np.shape(x)) for p, x in zip(pieces, tup)]
 
 
 def unsplit(g, ary, indices_or_sections, axis=0):

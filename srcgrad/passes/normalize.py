@@ -24,6 +24,7 @@ the user's helpers inlined (:mod:`.inline`), early exits structured (:mod:`.exit
 
 from __future__ import annotations
 
+import builtins
 import copy
 import functools
 import inspect
@@ -201,6 +202,8 @@ class Normalizer:
     def builtin_container(self, call: gast.Call, resolved, hint: str):
         """``list(xs)``, ``tuple(v * 2 for v in xs)``, ``dict(w=x, b=y)``: the list (a loop
         over the items) or dict they make; None for any other call."""
+        if resolved.kind == "object" and resolved.value is zip and not call.keywords:
+            return self.zipped(call, hint)
         if resolved.kind != "object" or resolved.value not in (list, tuple, dict) or \
                 any(isinstance(a, gast.Starred) for a in call.args):
             return None
@@ -220,6 +223,36 @@ class Normalizer:
                 target=name(item, store=True), iter=items, ifs=[], is_async=0)])
             gast.copy_location(items, call)
         return self.comprehension(items, hint)
+
+    def zipped(self, call: gast.Call, hint: str) -> gast.Name | None:
+        """``zip(a, b)`` as a value: the list of its tuples (a loop over the items);
+        ``zip(*rows)`` transposes: tuple ``j`` holds item ``j`` of every row, for ``j`` up to
+        the shortest row's length. None for other forms (zip(a, *rest))."""
+        args = call.args
+        if not any(isinstance(a, gast.Starred) for a in args):
+            parts = [self.namer.fresh("part") for _ in args]
+            pairs = gast.ListComp(
+                elt=gast.Tuple(elts=[name(p) for p in parts], ctx=gast.Load()),
+                generators=[gast.comprehension(
+                    target=gast.Tuple(elts=[name(p, store=True) for p in parts],
+                                      ctx=gast.Store()),
+                    iter=call, ifs=[], is_async=0)])
+            return self.comprehension(gast.copy_location(pairs, call), hint)
+        if len(args) != 1:
+            return None
+        rows = self.named(self.atom(args[0].value, hint), hint)
+        row, j = self.namer.fresh("row"), self.namer.fresh("j")
+        shortest = gast.parse(f"min([len({row}) for {row} in {rows.id}], default=0)",
+                              mode="eval").body
+        column = gast.parse(f"tuple({row}[{j}] for {row} in {rows.id})", mode="eval").body
+        transposed = gast.ListComp(elt=column, generators=[gast.comprehension(
+            target=name(j, store=True),
+            iter=gast.Call(func=name("range"), args=[shortest], keywords=[]),
+            ifs=[], is_async=0)])
+        for node in gast.walk(transposed):
+            if isinstance(node, gast.expr):
+                gast.copy_location(node, call)
+        return self.comprehension(transposed, hint)
 
     def static_of(self, node) -> Any:
         """The function or object (not data: no array, number or string) that ``node`` holds
@@ -772,6 +805,7 @@ class Normalizer:
         iterable = stmt.iter
         target = stmt.target
         items: list[tuple[Any, Any]] = []  # (target name node, sequence atom) pairs to index
+        packed = None  # for pair in zip(a, b): the name the items are packed into
         if isinstance(iterable, gast.Call) and self.is_builtin(iterable.func, "range"):
             if iterable.keywords or not 1 <= len(iterable.args) <= 3:
                 raise self.unsupported(stmt, "range() takes 1 to 3 positional arguments here",
@@ -790,11 +824,17 @@ class Normalizer:
             index = target.elts[0].id
             items.append((target.elts[1], self.sequence_atom(iterable.args[0], stmt.body)))
             args = [self.length(items[0][1])]
-        elif isinstance(iterable, gast.Call) and self.is_builtin(iterable.func, "zip"):
-            if not (isinstance(target, gast.Tuple)
-                    and len(target.elts) == len(iterable.args) and not iterable.keywords):
+        elif isinstance(iterable, gast.Call) and self.is_builtin(iterable.func, "zip") and \
+                not any(isinstance(a, gast.Starred) for a in iterable.args):
+            if not (isinstance(target, gast.Name) or isinstance(target, gast.Tuple)
+                    and len(target.elts) == len(iterable.args)) or iterable.keywords:
                 raise self.unsupported(stmt, "this form of zip is not supported",
                                        "write for a, b in zip(xs, ys)")
+            if isinstance(target, gast.Name):  # for pair in zip(a, b): pair = (a[i], b[i])
+                packed = target
+                target = gast.Tuple(elts=[name(self.namer.fresh(packed.id), store=True)
+                                          for _ in iterable.args], ctx=gast.Store())
+                self.resolver.locals.update(t.id for t in target.elts)
             for t, seq in zip(target.elts, iterable.args):
                 items.append((t, self.sequence_atom(seq, stmt.body)))
             index = self.namer.fresh("i")
@@ -816,6 +856,9 @@ class Normalizer:
         for t, seq in items:
             self.line = loop_line
             self.bind_item(t, seq, name(index))
+        if packed is not None:
+            self.assign_to(packed, gast.Tuple(elts=[name(t.id) for t in target.elts],
+                                              ctx=gast.Load()), stmt)
         body_prefix, self.out = self.out, saved
         body = self.block(stmt.body)
         self.line = loop_line
@@ -864,7 +907,6 @@ class Normalizer:
 
     def is_builtin(self, func, wanted: str) -> bool:
         resolved = self.resolver.resolve(func)
-        import builtins
         return resolved.kind == "object" and resolved.value is getattr(builtins, wanted)
 
     def sequence_atom(self, node, body=()):
@@ -1275,6 +1317,9 @@ class Normalizer:
             gast.copy_location(bound_call, node)
             return self.inline_function(resolved.value.__func__, bound_call, hint)
         args, kwargs = self.spread_arguments(node, hint)
+        if resolved.kind == "object" and resolved.value in (builtins.max, builtins.min) and \
+                len(args) > 1:  # max(a, b, c) is max([a, b, c])
+            args = [gast.List(elts=args, ctx=gast.Load())]
         out = kwargs.pop("out", None)
         if out is not None and not (isinstance(out, gast.Constant) and out.value is None):
             without = gast.copy_location(gast.Call(func=node.func, args=node.args, keywords=[
@@ -1323,6 +1368,9 @@ class Normalizer:
                      "items": [gast.Tuple(elts=[k, v], ctx=gast.Load())
                                for k, v in zip(keys, known.elements)]}[node.func.attr]
             return self.named(gast.Tuple(elts=parts, ctx=gast.Load()), hint), None
+        if not node.keywords and node.func.attr in _DICT_METHODS and \
+                _DICT_METHODS[node.func.attr][0] <= len(node.args) <= _DICT_METHODS[node.func.attr][1]:
+            return self.dict_method(node, hint)
         receiver = self.atom(node.func.value, hint)
         args, kwargs = self.spread_arguments(node, hint)
         out = kwargs.pop("out", None)
@@ -1330,6 +1378,35 @@ class Normalizer:
         if out is not None and not (isinstance(out, gast.Constant) and out.value is None):
             return self.write_out(out, expr, op, node, hint)
         return expr, op
+
+    def dict_method(self, node: gast.Call, hint: str):
+        """``d.keys()``, ``d.values()``, ``d.items()``, ``d.get(k, default)`` of a dict whose
+        keys are known only when the code runs (a parameter): lists of its keys and values
+        (the items zipped from them), and ``d[k] if k in d else default``."""
+        receiver = self.named(self.atom(node.func.value, hint), hint)
+        method = node.func.attr
+        if method == "items":
+            key, value = self.namer.fresh("key"), self.namer.fresh("value")
+            pairs = gast.ListComp(
+                elt=gast.Tuple(elts=[name(key), name(value)], ctx=gast.Load()),
+                generators=[gast.comprehension(
+                    target=gast.Tuple(elts=[name(key, store=True), name(value, store=True)],
+                                      ctx=gast.Store()),
+                    iter=gast.Call(func=name("zip"), args=[_method_call(receiver, "keys"),
+                                                           _method_call(receiver, "values")],
+                                   keywords=[]),
+                    ifs=[], is_async=0)])
+            return self.comprehension(gast.copy_location(pairs, node), hint), None
+        if method == "get":
+            key = self.named(self.atom(node.args[0], hint), hint)
+            default = self.atom(node.args[1], hint) if len(node.args) == 2 else constant(None)
+            found = gast.Compare(left=key, ops=[gast.In()], comparators=[ir.clone(receiver)])
+            picked = gast.IfExp(test=found, body=gast.Subscript(
+                value=ir.clone(receiver), slice=ir.clone(key), ctx=gast.Load()), orelse=default)
+            return self.operation(gast.copy_location(picked, node), hint)
+        helper = getattr(runtime, "dict_" + method)
+        call = gast.Call(func=name(helper.__name__), args=[receiver], keywords=[])
+        return call, self.rule_op(helper, [receiver], {}, node)
 
     def method_value(self, node, receiver, args, kwargs):
         """The operation of ``x.name(...)`` whose receiver and arguments are atoms."""
@@ -1377,6 +1454,16 @@ class Normalizer:
             return DYNAMIC
         return registry.static_global(resolved.value)
 
+
+
+#: Methods of a dict (a parameter's: keys known when the code runs) that srcgrad writes out,
+#: and how many positional arguments they take.
+_DICT_METHODS = {"keys": (0, 0), "values": (0, 0), "items": (0, 0), "get": (1, 2)}
+
+
+def _method_call(receiver: gast.Name, method: str) -> gast.Call:
+    return gast.Call(func=gast.Attribute(value=ir.clone(receiver), attr=method,
+                                         ctx=gast.Load()), args=[], keywords=[])
 
 
 def _assigned_once(tree) -> set[str]:

@@ -4,6 +4,8 @@ import builtins
 
 import numpy as np
 
+from .. import runtime
+from ..errors import NonDifferentiableError
 from . import elementwise  # noqa: F401  (first: abs shares np.absolute's rule)
 from .registry import alias, defvjp, nondiff
 
@@ -12,4 +14,23 @@ defvjp(builtins.sum, "iterable, start=0", name="sum",
        iterable="unsum(g, iterable)", start="unbroadcast(g, start)")
 alias(builtins.abs, np.absolute)
 defvjp(builtins.float, "x=0.0", name="float", x="unbroadcast(g, x)")
+
+
+def _differentiated_default():
+    raise NonDifferentiableError("max/min(..., default=v) with a v being differentiated has no "
+                                 "gradient rule", fix="write v if not items else max(items)")
+
+
+# max(items), min(items) (max(a, b, c) is normalized to max([a, b, c])): the result is one of
+# the items, the first that is largest (smallest): all of g goes to it.
+for _extremum in (builtins.max, builtins.min):
+    defvjp(_extremum, "iterable, *, key=None, default=None", name=_extremum.__name__,
+           sequences=("iterable",), sparse=True, iterable="choice_grad(g, iterable, ans, key)",
+           default=_differentiated_default)
 nondiff(builtins.int, builtins.bool, builtins.round, builtins.range, builtins.isinstance)
+
+# The keys and values of a dict whose keys are known only when the code runs (a parameter):
+# d.keys() and d.values() are normalized to these; d.items() zips them.
+nondiff(runtime.dict_keys)
+defvjp(runtime.dict_values, "d", name="dict_values", returns_sequence=True, sparse=True,
+       d="dict_values_grad(g, d)")

@@ -64,10 +64,10 @@ def _power_base(x2):
         if x2 == 2:
             return "2.0 * g * x1"
         if x2 < 1:  # x1 ** -0.5 at 0.0 is a ZeroDivisionError for a Python float
-            return f"{x2!r} * g * np.power(x1, {x2 - 1!r})"
+            return f"{x2!r} * g * real_power(x1, {x2 - 1!r})"
         return f"{x2!r} * g * x1 ** {x2 - 1!r}"
     # x2 * x1 ** (x2 - 1), but 0 where x2 == 0 (as autograd and JAX: 0 ** 0 is 1 nearby too)
-    return "unbroadcast(g * x2 * np.power(x1, x2 - (x2 != 0)), x1)"
+    return "unbroadcast(g * x2 * real_power(x1, x2 - (x2 != 0)), x1)"
 
 
 def _power_exponent(x1):

@@ -11,6 +11,7 @@ of zeros gives NaN, as autograd and JAX.
 
 import numpy as np
 
+from ..errors import NonDifferentiableError
 from ..runtime import _einsum_parse
 from .registry import DYNAMIC, NO_GRADIENT, defvjp
 
@@ -141,4 +142,20 @@ defvjp(np.linalg.norm, "x, ord=None, axis=None, keepdims=False", shape_of=True, 
 # Inverses, determinants, solves.
 defvjp(np.linalg.inv, "a", a="-matrix_transpose(ans) @ g @ matrix_transpose(ans)")
 defvjp(np.linalg.det, "a", a="det_grad(g, a, ans)")
+# (sign, logabsdet): g holds their adjoints; only logabsdet's reaches a.
+defvjp(np.linalg.slogdet, "a", returns_sequence=True, sparse=True, a="slogdet_grad(g, a)")
 defvjp(np.linalg.solve, "a, b", a="solve_lhs_grad(g, a, b, ans)", b="solve_rhs_grad(g, a, b)")
+
+
+def _cross(which):
+    def template(axisa=-1, axisb=-1, axisc=-1, axis=None):
+        if (axisa, axisb, axisc, axis) != (-1, -1, -1, None):
+            raise NonDifferentiableError("np.cross with axis arguments has no gradient rule",
+                                         fix="move the vectors' axis last (np.moveaxis)")
+        return f"cross_grads(g, a, b)[{which}]"
+    return template
+
+
+# Cross products over the last axis (of 3-vectors, or 2-vectors: their product's z).
+defvjp(np.cross, "a, b, axisa=-1, axisb=-1, axisc=-1, axis=None", shape_of=True,
+       a=_cross(0), b=_cross(1))

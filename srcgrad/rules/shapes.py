@@ -92,6 +92,8 @@ defvjp(np.stack, f"arrays, axis=0, out=None, {JOIN}", shape_of=True, sequences=(
        arrays="unstack(g, axis)")
 defvjp(np.hstack, f"tup, {JOIN}", shape_of=True, sequences=("tup",), tup="unhstack(g, tup)")
 defvjp(np.vstack, f"tup, {JOIN}", shape_of=True, sequences=("tup",), tup="unvstack(g, tup)")
+defvjp(np.column_stack, "tup", shape_of=True, sequences=("tup",),
+       tup="uncolumn_stack(g, tup)")
 
 # Splitting: g is a list with one adjoint (or None) per piece.
 defvjp(np.split, "ary, indices_or_sections, axis=0", returns_sequence=True,

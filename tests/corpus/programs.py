@@ -450,8 +450,9 @@ def _closures(draw, names, n):
 
 
 def _python(draw, names, n):
-    """Python that real objectives use: *args helpers, functions as values, dict items,
-    reversed loops, tuple targets with subscripts, nested generators, list()."""
+    """Python that real objectives use: *args helpers, functions as values, dict items (of
+    dicts whose keys are known only when the code runs, too), reversed loops, tuple targets
+    with subscripts, nested generators, list(), zip(*pairs), max/min/abs/pow of numbers."""
     x, y = draw(st.sampled_from(names)), draw(st.sampled_from(names))
     options = [
         [f"s_{n} = add_all({x}, {y} * 2.0, scale=0.5, shift=np.sum({x}))"],
@@ -467,6 +468,18 @@ def _python(draw, names, n):
          f"s_{n} = np.sum(w_{n} ** 2) + np.sum({y})"],
         [f"s_{n} = sum(np.sum(u * v) for u in ({x}, {y}) for v in ({y}, {x}) if u is not v)"],
         [f"l_{n} = list(b)", f"s_{n} = sum(np.sum(r * {x}) for r in reversed(l_{n}))"],
+        # a dict assigned twice: its keys known only when the code runs, as a parameter's
+        [f"d_{n} = {{'p': {x}}}", f"if np.sum({y}) > 0.0:",
+         f"    d_{n} = {{'p': {x} * 0.5, 'q': np.tanh({y})}}", f"s_{n} = 0.0",
+         f"for k_{n}, v_{n} in d_{n}.items():", f"    s_{n} = s_{n} + np.sum(v_{n} ** 2)",
+         f"s_{n} = s_{n} * np.sum(d_{n}.get('q', 0.5)) + sum(np.sum(v) for v in d_{n}.values())",
+         f"s_{n} = s_{n} + sum(np.sum(d_{n}[k] * {y}) for k in d_{n}.keys())"],
+        [f"pairs_{n} = [({x}, {y} * 2.0), (np.sin({x}), {y})]",
+         f"fs_{n}, gs_{n} = zip(*pairs_{n})",
+         f"s_{n} = np.sum(fs_{n}[1] * gs_{n}[0]) + sum(np.sum(f) for f in fs_{n})"],
+        [f"s_{n} = max(np.sum({x}), np.sum({y}) * 0.5) - min([np.sum({x} ** 2), 0.25, "
+         f"np.sum({y})]) + abs(np.sum({x} * {y})) + pow(np.sum({y}), 2)"],
+        [f"s_{n} = max(np.ravel({x})) * min(np.sum(r) for r in np.atleast_2d({y}))"],
     ]
     return draw(st.sampled_from(options))
 

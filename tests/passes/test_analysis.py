@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from corpus import loops, straight
 from corpus.support import compile_tree, renamed
-from passes.test_normalize import FUNCTIONS, IDS, MORE, MORE_IDS, _args, _statements
 
+from passes.test_normalize import FUNCTIONS, IDS, MORE, MORE_IDS, _args, _statements
 from srcgrad.passes.analysis import activity
 
 

@@ -72,7 +72,7 @@ def test_long_statements_stay_on_one_line():
 def test_negative_constants_keep_their_parentheses(tree, text):
     source = to_source(ast.Expression(tree)).strip()
     assert source == text
-    assert eval(source, {"x": 3.0}) == eval(compile(ast.fix_missing_locations(  # noqa: S307
+    assert eval(source, {"x": 3.0}) == eval(compile(ast.fix_missing_locations(
         ast.Expression(tree)), "<tree>", "eval"), {"x": 3.0})
 
 

@@ -9,7 +9,6 @@ from srcgrad import runtime
 from srcgrad.ir import bind_op, name
 from srcgrad.passes.codegen import to_source
 from srcgrad.passes.parse import Source
-from srcgrad.passes.shapes import SCALAR
 from srcgrad.passes.reverse.instantiate import (
     called,
     instance,
@@ -18,6 +17,7 @@ from srcgrad.passes.reverse.instantiate import (
     shape_query_call,
     with_known_shapes,
 )
+from srcgrad.passes.shapes import SCALAR
 from srcgrad.rules import registry
 
 

@@ -3,7 +3,7 @@ or classes of equal shape without them), and the shape functions the rules decla
 
 import numpy as np
 import pytest
-from corpus import loops, straight
+from corpus import loops, real_code, straight
 from corpus.support import renamed
 
 import srcgrad
@@ -330,7 +330,8 @@ CASES = [
     (np.append, (a34, a34), {"axis": 0}), (np.append, (a34, v3), {}),
     (np.diagonal, (a34,), {"offset": 1}), (np.atleast_1d, (np.float64(1.0),), {}),
     (np.atleast_2d, (v3,), {}), (np.atleast_3d, (a34,), {}), (np.cumprod, (a34,), {"axis": 1}),
-    (np.ptp, (a34,), {"axis": 0}),
+    (np.ptp, (a34,), {"axis": 0}), (np.column_stack, ((v3, np.ones((3, 2))),), {}),
+    (np.cross, (np.ones((4, 3)), v3), {}), (np.cross, (np.ones(2), np.ones(2)), {}),
 ] + ([(np.astype, (a34, np.float32), {})] if hasattr(np, "astype") else [])
 
 
@@ -405,3 +406,8 @@ def test_a_rule_registered_with_shape_of_and_a_shape_template():
     r = np.sum(x + b, axis=1)
     np.testing.assert_allclose(dx, np.broadcast_to(2.0 * r[:, None], (2, 3)))
     np.testing.assert_allclose(db, np.sum(np.broadcast_to(2.0 * r[:, None], (2, 3)), axis=0))
+
+
+def test_sizes_computed_from_shapes_are_scalars():
+    # so that start += 1 on a copy of one is a new int, not a write into shared memory
+    assert classes_of(real_code.advanced_copy_of_a_size)["d"] is SCALAR

@@ -137,6 +137,12 @@ def _cases():
         _case("inv-length1", np.linalg.inv, anp.linalg.inv, SQUARE1),
         _case("det-length1", np.linalg.det, anp.linalg.det, SQUARE1),
         _case("det-negative", np.linalg.det, anp.linalg.det, np.array([[0.0, 2.0], [1.5, 0.0]])),
+        _case("slogdet-negative", np.linalg.slogdet, anp.linalg.slogdet,
+              np.array([[0.0, 2.0], [1.5, 0.3]])),
+        _case("cross-broadcast", np.cross, anp.cross, M23 + 0.5, MIX),
+        _case("cross-2-vectors", np.cross, anp.cross, np.array([0.3, -1.2]), np.array([2.0, 0.7])),
+        _case("column_stack-vector-and-matrix", np.column_stack, anp.column_stack,
+              [MIX, np.ones((3, 2))]),
         _case("solve-length1", np.linalg.solve, anp.linalg.solve, SQUARE1, ONE),
         _case("getitem-repeated", "getitem", operator.getitem, MIX, [0, 0, -1],
               fn=operator.getitem),
@@ -180,6 +186,8 @@ CONVENTIONS = {
                       "autograd gives nan", _tied_inf_norm),
     "where-length1": ("autograd does not un-broadcast np.where's adjoints over length-1 axes",
                       DIFFERENCES),
+    "cross-broadcast": ("autograd does not un-broadcast np.cross's adjoints", DIFFERENCES),
+    "cross-2-vectors": ("autograd's np.cross VJP fails on 2-vectors", DIFFERENCES),
     "einsum-trace-length1": ("autograd's einsum VJP cannot repeat a subscript ('ii->')",
                              DIFFERENCES),
     "std-length1-axis": ("std over an axis of length 1 is identically 0, so is its gradient "
@@ -206,6 +214,9 @@ NOT_COMPARED = {
     "sigmoid": "a fusion of 1 / (1 + exp(-x)): its parts are compared",
     "unary +": "autograd's ArrayBox has no unary +",
     "sum": "builtin sum of arrays: autograd has no VJP for it (np.add is compared)",
+    **{name: "Python's builtins on numbers: autograd has no VJP for them; checked against "
+             "central differences in tests/rules/test_builtins.py"
+       for name in ["max", "min", "dict_values"]},
     **{f"np.{name}": f"autograd has no VJP for np.{name}"
        for name in ["positive", "cbrt", "float_power", "fmod", "nansum", "flip", "take", "vdot",
                     "full", "full_like", "copy", "asarray", "linspace", "logspace", "geomspace",
