@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import gast
+import numpy as np
 
 from .rules.registry import DYNAMIC
 
@@ -213,6 +214,17 @@ def name(id_: str, store: bool = False) -> gast.Name:
 
 def constant(value) -> gast.Constant:
     return gast.Constant(value=value, kind=None)
+
+
+def call(function: Any, *args, **keywords) -> gast.Call:
+    """A call of ``function`` in generated code, named by the function itself (never by a
+    string): a NumPy function as ``np.<name>``, a runtime helper or a builtin by its name."""
+    called = function.__name__
+    func: gast.expr = name(called)
+    if getattr(np, called, None) is function:
+        func = gast.Attribute(value=name("np"), attr=called, ctx=gast.Load())
+    return gast.Call(func=func, args=list(args),
+                     keywords=[gast.keyword(arg=k, value=v) for k, v in keywords.items()])
 
 
 def static_value(node) -> Any:

@@ -255,14 +255,13 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
             given = namer.fresh("cotangent")
             prologue_seed.append(gast.Assign(targets=[name(given, store=True)],
                                              value=name("seed"), type_comment=None))
-        seed_value = gast.Call(func=name("cotangent"), args=[name(given), name(result)],
-                               keywords=[])
+        seed_value = ir.call(runtime.cotangent, name(given), name(result))
     elif aux:
-        seed_value = gast.Call(func=name("aux_seed"), args=[name(result)], keywords=[])
+        seed_value = ir.call(runtime.aux_seed, name(result))
     elif shapes.get(result) in (SCALAR, ()):  # provably a scalar: nothing to check
         seed_value = gast.Constant(value=1.0, kind=None)
     else:
-        seed_value = gast.Call(func=name("unit_seed"), args=[name(result)], keywords=[])
+        seed_value = ir.call(runtime.unit_seed, name(result))
     seed = reverser.seed(result, seed_value)
     facts(seed).keep = not act.active(result)  # nothing flows back, but the output is checked
     backward, _ = reverser.block(forward)
@@ -273,9 +272,8 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
         value = namer.fresh(result + "_value")  # the backward pass rewinds loop variables
         prologue.append(gast.Assign(targets=[name(value, store=True)], value=name(result),
                                     type_comment=None))
-    grads = [gast.Call(func=name("as_grad"), args=[
-        name(namer.adjoint(w)) if reverser.state.get(w, "unset") != "unset"
-        else gast.Constant(value=None, kind=None), name(w)], keywords=[]) for w in wrt]
+    grads = [ir.call(runtime.as_grad, name(namer.adjoint(w)) if reverser.state.get(w, "unset")
+                     != "unset" else gast.Constant(value=None, kind=None), name(w)) for w in wrt]
     out = gast.Tuple(elts=grads, ctx=gast.Load()) if as_tuple else grads[0]
     if mode in ("value_and_grad", "value_and_grad_aux"):
         out = gast.Tuple(elts=[name(value), out], ctx=gast.Load())

@@ -366,8 +366,7 @@ class _Aliasing:
             if child.exact:
                 return ()
             shared = self.namer.fresh("shared")
-            test = gast.Call(func=gast.parse("np.may_share_memory", mode="eval").body,
-                             args=[name(child_name), name(parent_name)], keywords=[])
+            test = ir.call(np.may_share_memory, name(child_name), name(parent_name))
             done = gast.Assign(targets=[name(shared, store=True)], value=test, type_comment=None)
             facts(done).op = Op("nondiff", what="np.may_share_memory")
             before.append(self.located(done, stmt))
@@ -623,9 +622,8 @@ def resolve_aliasing(fdef: gast.FunctionDef, source: Source, namer: Namer,
     if probe.copied:  # the caller's arrays must stay as they are: write into copies
         copies = []
         for p in sorted(probe.copied):
-            copy = gast.Assign(targets=[name(p, store=True)], value=gast.Call(
-                func=gast.parse("np.copy", mode="eval").body, args=[name(p)], keywords=[]),
-                type_comment=None)
+            copy = gast.Assign(targets=[name(p, store=True)], value=ir.call(np.copy, name(p)),
+                               type_comment=None)
             rule = registry.lookup(np.copy)
             assert rule is not None  # np.copy has a built-in rule
             facts(copy).op = bind_op(rule, copy.value.args, {})

@@ -247,7 +247,7 @@ class Normalizer:
         column = gast.parse(f"tuple({row}[{j}] for {row} in {rows.id})", mode="eval").body
         transposed = gast.ListComp(elt=column, generators=[gast.comprehension(
             target=name(j, store=True),
-            iter=gast.Call(func=name("range"), args=[shortest], keywords=[]),
+            iter=ir.call(range, shortest),
             ifs=[], is_async=0)])
         for node in gast.walk(transposed):
             if isinstance(node, gast.expr):
@@ -862,7 +862,7 @@ class Normalizer:
         body_prefix, self.out = self.out, saved
         body = self.block(stmt.body)
         self.line = loop_line
-        rng = gast.Call(func=name("range"), args=args, keywords=[])
+        rng = ir.call(range, *args)
         loop = self.emit(gast.For(target=name(index, store=True), iter=rng,
                                   body=body_prefix + body, orelse=[], type_comment=None))
         facts(loop).op = Op("opaque", what="for")
@@ -925,7 +925,7 @@ class Normalizer:
     def length(self, seq_atom):
         n = self.namer.fresh("n_" + seq_atom.id if len(seq_atom.id) < 12 else "n")
         seq_atom = name(seq_atom.id)  # its own node (the loop reads the sequence too)
-        return self.assign(n, gast.Call(func=name("len"), args=[seq_atom], keywords=[]),
+        return self.assign(n, ir.call(len, seq_atom),
                            Op("rule", registry.lookup(len), bound={"obj": seq_atom}))
 
     # -- expressions -----------------------------------------------------------------------
@@ -1392,9 +1392,8 @@ class Normalizer:
                 generators=[gast.comprehension(
                     target=gast.Tuple(elts=[name(key, store=True), name(value, store=True)],
                                       ctx=gast.Store()),
-                    iter=gast.Call(func=name("zip"), args=[_method_call(receiver, "keys"),
-                                                           _method_call(receiver, "values")],
-                                   keywords=[]),
+                    iter=ir.call(zip, _method_call(receiver, "keys"),
+                                 _method_call(receiver, "values")),
                     ifs=[], is_async=0)])
             return self.comprehension(gast.copy_location(pairs, node), hint), None
         if method == "get":

@@ -174,16 +174,11 @@ def sum_to(expr, shape: tuple, target: tuple):
     axes = tuple(range(lead)) + ones
     if not axes:
         return expr
-    np_sum = gast.Attribute(value=name("np"), attr="sum", ctx=gast.Load())
     axis = constant(axes[0]) if len(axes) == 1 else constant_tuple(axes)
-    keywords = [gast.keyword(arg="axis", value=axis)]
     if ones and not lead:
-        keywords.append(gast.keyword(arg="keepdims", value=constant(True)))
-    summed = gast.Call(func=np_sum, args=[expr], keywords=keywords)
-    if ones and lead:
-        np_reshape = gast.Attribute(value=name("np"), attr="reshape", ctx=gast.Load())
-        return gast.Call(func=np_reshape, args=[summed, constant_tuple(target)], keywords=[])
-    return summed
+        return ir.call(np.sum, expr, axis=axis, keepdims=constant(True))
+    summed = ir.call(np.sum, expr, axis=axis)
+    return ir.call(np.reshape, summed, constant_tuple(target)) if ones else summed
 
 
 def known_shape(atom, shapes: dict[str, Shape]):

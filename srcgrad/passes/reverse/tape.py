@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import cast
 
 import gast
+import numpy as np
 
 from ... import ir
 from ...ir import facts, name, targets_of
@@ -365,8 +366,7 @@ def with_pushes(stmts, plan: TapePlan, before_break: tuple = ()) -> list[gast.st
             target = stmt.targets[0]
             old = gast.Subscript(value=name(target.value.id), slice=ir.clone(target.slice),
                                  ctx=gast.Load())
-            copied = gast.Call(func=gast.Attribute(value=name("np"), attr="copy",
-                                                   ctx=gast.Load()), args=[old], keywords=[])
+            copied = ir.call(np.copy, old)
             out.append(gast.Expr(value=tape_call(plan.tape, "append", [copied])))
         out.append(stmt)
         if facts(stmt).pushes:

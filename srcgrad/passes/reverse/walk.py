@@ -14,8 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import gast
+import numpy as np
 
-from ... import ir
+from ... import ir, runtime
 from ...errors import NonDifferentiableError, UnsupportedSyntaxError
 from ...ir import Op, atom_names, constant, facts, name, op_of, targets_of
 from ...names import Namer
@@ -76,8 +77,7 @@ class Reverser:
                 self.state[var] = MAYBE if nullable else SET
                 return [assign(d, expr)]
             self.state[var] = MAYBE if nullable and state == MAYBE else SET
-            return [assign(d, gast.Call(func=name("add_grads"), args=[name(d), expr],
-                                        keywords=[]))]
+            return [assign(d, ir.call(runtime.add_grads, name(d), expr))]
         if state == UNSET:
             self.state[var] = OWNED if is_fresh(expr) else SET
             return [assign(d, expr)]
@@ -225,15 +225,11 @@ class Reverser:
         state = self.state.get(var, UNSET)
         if state != UNSET:
             if state == SET:  # we are about to change it in place: make it ours
-                code.append(assign(d, gast.Call(func=gast.Attribute(
-                    value=name("np"), attr="array", ctx=gast.Load()), args=[name(d)],
-                    keywords=[])))
+                code.append(assign(d, ir.call(np.array, name(d))))
                 self.state[var] = OWNED
-            slot = gast.Call(func=name("pop_slot"), args=[name(d), as_value(index), name(var)],
-                             keywords=[])
+            slot = ir.call(runtime.pop_slot, name(d), as_value(index), name(var))
             value = stmt.value
-            part = gast.Call(func=name("unbroadcast"), args=[slot, ir.clone(value)],
-                             keywords=[])
+            part = ir.call(runtime.unbroadcast, slot, ir.clone(value))
             before = dict(self.state)
             # the slot's adjoint is taken out (zeroed) whether or not it flows on to value
             contribution = self.contribute(value, part) or [gast.Expr(value=slot)]
@@ -305,8 +301,7 @@ class Reverser:
             return self.contribute(atom, expr, nullable=True)
         code = []
         for j, element in enumerate(atom.elts):
-            part = gast.Call(func=name("item_grad"), args=[ir.clone(expr), constant(j)],
-                             keywords=[])
+            part = ir.call(runtime.item_grad, ir.clone(expr), constant(j))
             code += self.contribute_item(element, part)
         return code
 
@@ -432,7 +427,7 @@ class Reverser:
         if isinstance(stmt, gast.While):
             assert steps is not None  # (the forward loop counts its trips)
             target = name(self.unused, store=True)
-            header = gast.Call(func=name("range"), args=[name(steps)], keywords=[])
+            header = ir.call(range, name(steps))
             header_reads = {steps}
         else:
             target = name(stmt.target.id, store=True)
@@ -440,7 +435,7 @@ class Reverser:
             if steps is not None:  # a loop with break: only the iterations that started
                 iterations = gast.Subscript(value=iterations, slice=gast.Slice(
                     lower=None, upper=name(steps), step=None), ctx=gast.Load())
-            header = gast.Call(func=name("reversed"), args=[iterations], keywords=[])
+            header = ir.call(reversed, iterations)
             header_reads = atom_names(stmt.iter) | ({steps} if steps else set())
         facts(stmt).header = header_reads
         loop = gast.For(target=target, iter=header, body=body, orelse=[], type_comment=None)
@@ -489,5 +484,4 @@ def is_none(var: str) -> gast.Compare:
 
 def zeros(d: str, var: str) -> gast.Assign:
     """``d = np.zeros_like(var)``: an owned, zero adjoint to accumulate into."""
-    zeros_like = gast.Attribute(value=name("np"), attr="zeros_like", ctx=gast.Load())
-    return assign(d, gast.Call(func=zeros_like, args=[name(var)], keywords=[]))
+    return assign(d, ir.call(np.zeros_like, name(var)))
