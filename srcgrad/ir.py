@@ -12,12 +12,15 @@ written through :func:`facts` (never as ad-hoc attributes on the nodes).
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import gast
 import numpy as np
 
+from . import runtime
+from .rules import registry
 from .rules.registry import DYNAMIC
 
 if TYPE_CHECKING:
@@ -309,3 +312,37 @@ def facts(stmt) -> Facts:
     if found is None:
         found = stmt.facts = Facts()
     return found
+
+
+def called(node) -> Any:
+    """The function a call in a template (or in code the passes write) calls: a runtime
+    helper or a builtin by its name, a NumPy function by its ``np.`` path; else None."""
+    if not isinstance(node, gast.Call):
+        return None
+    func, path = node.func, []
+    while isinstance(func, gast.Attribute):
+        path.append(func.attr)
+        func = func.value
+    if not isinstance(func, gast.Name):
+        return None
+    if not path:
+        return getattr(runtime, func.id, None) or getattr(builtins, func.id, None)
+    if func.id != "np":
+        return None
+    found: Any = np
+    for attr in reversed(path):
+        found = getattr(found, attr, None)
+    return found
+
+
+def shape_query(node) -> tuple[str, str] | None:
+    """``("shape", "x")`` for ``np.shape(x)``, and so on for the other shape queries (see
+    :attr:`Rule.shape_query`) of one variable; else None."""
+    function = called(node)
+    if function is None or len(node.args) != 1 or node.keywords or \
+            not isinstance(node.args[0], gast.Name):
+        return None
+    rule = registry.lookup(function)
+    if rule is None or rule.shape_query is None:
+        return None
+    return rule.shape_query, node.args[0].id

@@ -40,6 +40,8 @@ from ..ir import (
 )
 from ..ir import walk_statements as _walk_statements
 from ..names import Namer
+from ..rules import registry
+from ..rules.operators import attribute_key
 from .parse import Source
 
 
@@ -282,11 +284,11 @@ def value_reads(node) -> set[str]:
     (``x.shape``, ``x.ndim``, ``x.size``, ``len(x)``)."""
     shape_only = set()
     for sub in ir.walk(node):
-        if isinstance(sub, gast.Attribute) and sub.attr in ("shape", "ndim", "size", "dtype") \
-                and isinstance(sub.value, gast.Name):
-            shape_only.add(id(sub.value))
-        elif isinstance(sub, gast.Call) and isinstance(sub.func, gast.Name) and \
-                sub.func.id == "len" and len(sub.args) == 1 and isinstance(sub.args[0], gast.Name):
+        if isinstance(sub, gast.Attribute) and isinstance(sub.value, gast.Name):
+            rule = registry.lookup(attribute_key(sub.attr))
+            if rule is not None and rule.shape_query is not None:
+                shape_only.add(id(sub.value))
+        elif isinstance(sub, gast.Call) and ir.shape_query(sub) is not None:
             shape_only.add(id(sub.args[0]))
     return {n.id for n in ir.walk(node) if type(n) is gast.Name and type(n.ctx) is gast.Load
             and id(n) not in shape_only}

@@ -29,6 +29,7 @@ import gast
 import numpy as np
 
 from ..ir import Op, atom_names, op_of, walk, walk_statements
+from ..rules.operators import attribute_key
 from ..rules.registry import ANY_INT, Rule, lookup
 
 # -- the lattice ------------------------------------------------------------------------------
@@ -240,7 +241,7 @@ class _Analysis:
             return SCALAR  # np.sum(x): a number
         if rule.elementwise:
             return self.broadcast(op)
-        if rule.shape_query:
+        if rule.shape_query and not rule.syntax:  # (x.shape: see value())
             return self.shape_value(var, self.query(rule, op.bound))
         if rule.shape_arg is not None or rule.shape_like is not None:
             return self.created(rule, op)
@@ -438,14 +439,16 @@ class _Analysis:
             if node.value.id in self.values:
                 raise _Unknown
             shape = self.array_shape(self.shapes.get(node.value.id))
-            if node.attr == "shape":
+            rule = lookup(attribute_key(node.attr))
+            query = None if rule is None else rule.shape_query
+            if query == "shape":
                 if isinstance(shape, tuple):
                     return shape
                 return _ShapeOf(shape if isinstance(shape, ShapeClass) else None)
-            if node.attr in ("ndim", "size"):
+            if query in ("ndim", "size"):
                 if not isinstance(shape, tuple):
                     return ANY_INT
-                return len(shape) if node.attr == "ndim" else int(np.prod(shape))
+                return len(shape) if query == "ndim" else int(np.prod(shape))
             raise _Unknown
         if isinstance(node, gast.Subscript):
             base = self.value(node.value)

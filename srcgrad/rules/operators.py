@@ -95,7 +95,9 @@ defvjp("attr T", "x", shape_of=lambda x: x.T, view_of="x", x="g.T")
 defvjp("attr real", "x", view_of="x", x="real_grad(g, x)")
 defvjp("attr imag", "x", x=complex_parts(".imag"))
 defvjp("attr mT", "x", view_of="x", x="matrix_transpose(g)")
-nondiff("attr shape", "attr ndim", "attr size", "attr dtype", "attr itemsize", "attr nbytes")
+for _attr in ("shape", "ndim", "size", "dtype"):  # questions about metadata, not values
+    nondiff(attribute_key(_attr), shape_query=_attr)
+nondiff(attribute_key("itemsize"), attribute_key("nbytes"))
 
 # Lists: lst.append(x) is lst = lst + [x]. A list's adjoint is a list (None where zero).
 defvjp(LIST_CONCATENATION, "x1, x2", sparse=True, concatenates=True, x1="g[:len(x1)]", x2="g[len(x1):]")

@@ -98,9 +98,10 @@ class Rule:
     concatenates: bool = False
     #: For syntax that means another primitive on lists (``a + b``): that primitive's key.
     on_lists: Any = None
-    #: A question about its argument's shape alone (``np.shape(x)``): ``"shape"``, ``"size"``,
-    #: ``"len"`` or ``"ndim"``; None for any other primitive. The shape analysis finds its
-    #: result by calling the primitive on a placeholder; the backward pass may keep the shape.
+    #: A question about its argument's shape alone (``np.shape(x)``, ``x.ndim``): ``"shape"``,
+    #: ``"size"``, ``"len"``, ``"ndim"`` (or ``"dtype"``, metadata too); None for any other.
+    #: The shape analysis knows its result from the argument's shape; the backward pass may
+    #: keep the shape, not the array, for it.
     shape_query: str | None = None
     #: A new array whose shape the parameter ``shape_arg`` gives (``np.zeros(shape)``), or,
     #: where that is not passed or None, the shape of the array ``shape_like``
@@ -118,6 +119,11 @@ class Rule:
         import re
         return any(callable(t) or re.search(r"\bans\b", t)
                    for t in list(self.adjoints.values()) + list(self.accumulate.values()))
+
+    @property
+    def syntax(self) -> bool:
+        """Whether the primitive is Python syntax (``"+"``, ``"getitem"``), not a function."""
+        return isinstance(self.key, str)
 
     def template_for(self, param: str, static: dict[str, Any], *,
                      accumulate: bool = False) -> gast.expr:

@@ -6,14 +6,12 @@ import numpy as np
 import pytest
 
 from srcgrad import runtime
-from srcgrad.ir import bind_op, name
+from srcgrad.ir import bind_op, called, name, shape_query
 from srcgrad.passes.codegen import to_source
 from srcgrad.passes.parse import Source
 from srcgrad.passes.reverse.instantiate import (
-    called,
     instance,
     is_fresh,
-    shape_query,
     shape_query_call,
     with_known_shapes,
 )

@@ -9,7 +9,6 @@ and the runtime helpers' (:class:`srcgrad.runtime.declare`).
 
 from __future__ import annotations
 
-import builtins
 import functools
 import inspect
 from dataclasses import dataclass
@@ -78,32 +77,11 @@ def _fold_one(node):
 
 # -- what the calls in templates are ------------------------------------------------------------
 
-def called(node) -> Any:
-    """The function a call in a template (or in code the passes write) calls: a runtime
-    helper or a builtin by its name, a NumPy function by its ``np.`` path; else None."""
-    if not isinstance(node, gast.Call):
-        return None
-    func, path = node.func, []
-    while isinstance(func, gast.Attribute):
-        path.append(func.attr)
-        func = func.value
-    if not isinstance(func, gast.Name):
-        return None
-    if not path:
-        return getattr(runtime, func.id, None) or getattr(builtins, func.id, None)
-    if func.id != "np":
-        return None
-    found: Any = np
-    for attr in reversed(path):
-        found = getattr(found, attr, None)
-    return found
-
-
 def arguments(node: gast.Call) -> dict[str, Any]:
     """The arguments of a call of a runtime helper by its parameters' names, defaults
     included ({} where they do not match)."""
     try:
-        bound = _signature(called(node)).bind(
+        bound = _signature(ir.called(node)).bind(
             *node.args, **{k.arg: k.value for k in node.keywords if k.arg is not None})
     except (TypeError, ValueError):
         return {}
@@ -119,20 +97,7 @@ def _signature(helper) -> inspect.Signature:
 
 def declared(node) -> runtime.declare | None:
     """What the runtime helper a call calls declares about itself, or None."""
-    return runtime.declare.of(called(node))
-
-
-def shape_query(node) -> tuple[str, str] | None:
-    """``("shape", "x")`` for ``np.shape(x)``, and so on for the other shape queries (see
-    :attr:`Rule.shape_query`) of one variable; else None."""
-    function = called(node)
-    if function is None or len(node.args) != 1 or node.keywords or \
-            not isinstance(node.args[0], gast.Name):
-        return None
-    rule = registry.lookup(function)
-    if rule is None or rule.shape_query is None:
-        return None
-    return rule.shape_query, node.args[0].id
+    return runtime.declare.of(ir.called(node))
 
 
 def call_of(rule: Rule, args: list) -> gast.Call:
@@ -142,8 +107,8 @@ def call_of(rule: Rule, args: list) -> gast.Call:
 
 def shape_query_call(kind: str, var: str) -> gast.Call:
     """``np.shape(var)`` for ``"shape"``, ``len(var)`` for ``"len"`` ..."""
-    rule = registry.lookup_where(shape_query=kind)
-    assert rule is not None, f"no rule answers the shape query {kind!r}"
+    rule = registry.lookup_where(shape_query=kind, syntax=False)
+    assert rule is not None, f"no function answers the shape query {kind!r}"
     return call_of(rule, [name(var)])
 
 
@@ -210,7 +175,7 @@ def with_known_shapes(expr, result: object, shapes: dict[str, Shape]):
                 if isinstance(result, tuple) and (isinstance(operand, tuple) or
                                                   operand is SCALAR):
                     return sum_to(summed, result, () if operand is SCALAR else operand)
-        query = shape_query(node)
+        query = ir.shape_query(node)
         if query is not None and isinstance(shapes.get(query[1]), tuple):
             shape = cast(tuple, shapes[query[1]])
             if query[0] == "shape":

@@ -24,7 +24,7 @@ from ... import ir
 from ...ir import facts, name, targets_of
 from ...names import Namer
 from ..shapes import SCALAR, Shape
-from .instantiate import arguments, constant_tuple, declared, shape_query, shape_query_call
+from .instantiate import arguments, constant_tuple, declared, shape_query_call
 
 
 @dataclass
@@ -273,7 +273,7 @@ def uses_tape(stmts) -> bool:
 
 def _len_use(node) -> str | None:
     """The variable whose length alone ``node`` reads: ``len(x)``."""
-    query = shape_query(node)
+    query = ir.shape_query(node)
     return query[1] if query is not None and query[0] == "len" else None
 
 
@@ -283,7 +283,7 @@ def _shape_use(node) -> str | None:
     if helper is not None and helper.shape_only is not None:
         atom = arguments(node).get(helper.shape_only[0])
         return atom.id if isinstance(atom, gast.Name) else None
-    query = shape_query(node)
+    query = ir.shape_query(node)
     return query[1] if query is not None and query[0] == "shape" else None
 
 
