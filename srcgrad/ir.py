@@ -13,6 +13,8 @@ written through :func:`facts` (never as ad-hoc attributes on the nodes).
 from __future__ import annotations
 
 import builtins
+import io
+import tokenize
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +26,6 @@ from .rules import registry
 from .rules.registry import DYNAMIC
 
 if TYPE_CHECKING:
-    from .passes.parse import Source
     from .rules.registry import Rule
 
 SCOPES = (gast.For, gast.While, gast.If)
@@ -270,6 +271,34 @@ def bind_op(rule: Rule, args: list, kwargs: dict, static_global=None) -> Op:
     if not rule.differentiable or rule.cut(static):
         return Op("nondiff", rule=rule, bound=arguments, static=static, what=rule.name)
     return Op("rule", rule, bound=arguments, static=static, what=rule.name)
+
+
+@dataclass
+class Source:
+    """Where a function's code lives, for error messages and ``# grad of:`` comments."""
+
+    filename: str
+    lines: dict[int, str] = field(default_factory=dict)  # file line number -> text
+
+    def line(self, lineno: int | None) -> str:
+        """The source line, without its comment."""
+        text = self.lines.get(lineno or -1, "").strip()
+        if "#" in text:
+            try:
+                tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+            except (tokenize.TokenError, SyntaxError):
+                return text
+            for token in tokens:
+                if token.type == tokenize.COMMENT:
+                    return text[:token.start[1]].rstrip()
+        return text
+
+    def error(self, cls, node, what: str, fix: str | None = None):
+        """An exception of class ``cls`` located at ``node``."""
+        lineno = getattr(node, "lineno", None)
+        return cls(what, filename=self.filename, lineno=lineno,
+                   line=self.lines.get(lineno or -1, ""), fix=fix)
+
 
 
 @dataclass

@@ -28,13 +28,12 @@ import numpy as np
 
 from .. import ir, runtime
 from ..errors import UnsupportedSyntaxError
-from ..ir import Op, atom_names, bind_op, facts, name, op_of, static_value, walk_statements
+from ..ir import Op, Source, atom_names, bind_op, facts, name, op_of, static_value, walk_statements
 from ..names import Namer
 from ..rules import registry
 from ..rules.operators import attribute_key
 from ..rules.registry import DYNAMIC
 from .codegen import expression_source
-from .parse import Source
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from ..errors import NonDifferentiableError
 from ..ir import (
     SCOPES,
     Op,
+    Source,
     assigned_in,
     atom_names,
     bodies,
@@ -42,7 +43,6 @@ from ..ir import walk_statements as _walk_statements
 from ..names import Namer
 from ..rules import registry
 from ..rules.operators import attribute_key
-from .parse import Source
 
 
 def _rename_loads(node, env: dict[str, str]) -> None:

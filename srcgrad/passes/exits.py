@@ -21,9 +21,8 @@ import copy
 import gast
 
 from ..errors import UnsupportedSyntaxError
-from ..ir import facts
+from ..ir import Source, facts
 from ..names import Namer
-from .parse import Source
 
 
 def _exits_here(node, loop_exits: bool) -> bool:

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import ast
 import inspect
-import io
 import linecache
 import textwrap
-import tokenize
 import types
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,33 +18,7 @@ from typing import Any
 import gast
 
 from ..errors import SourceUnavailableError, UnsupportedSyntaxError
-
-
-@dataclass
-class Source:
-    """Where a function's code lives, for error messages and ``# grad of:`` comments."""
-
-    filename: str
-    lines: dict[int, str] = field(default_factory=dict)  # file line number -> text
-
-    def line(self, lineno: int | None) -> str:
-        """The source line, without its comment."""
-        text = self.lines.get(lineno or -1, "").strip()
-        if "#" in text:
-            try:
-                tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
-            except (tokenize.TokenError, SyntaxError):
-                return text
-            for token in tokens:
-                if token.type == tokenize.COMMENT:
-                    return text[:token.start[1]].rstrip()
-        return text
-
-    def error(self, cls, node, what: str, fix: str | None = None):
-        """An exception of class ``cls`` located at ``node``."""
-        lineno = getattr(node, "lineno", None)
-        return cls(what, filename=self.filename, lineno=lineno,
-                   line=self.lines.get(lineno or -1, ""), fix=fix)
+from ..ir import Source
 
 
 @dataclass

@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 
 from srcgrad import runtime
-from srcgrad.ir import bind_op, called, name, shape_query
+from srcgrad.ir import Source, bind_op, called, name, shape_query
 from srcgrad.passes.codegen import to_source
-from srcgrad.passes.parse import Source
 from srcgrad.passes.reverse.instantiate import (
     instance,
     is_fresh,

@@ -19,10 +19,9 @@ import numpy as np
 
 from ... import ir, runtime
 from ...errors import SourceError
-from ...ir import Op, atom_names, constant, name
+from ...ir import Op, Source, atom_names, constant, name
 from ...rules import registry
 from ...rules.registry import Rule
-from ..parse import Source
 from ..shapes import SCALAR, ListOf, Shape
 
 

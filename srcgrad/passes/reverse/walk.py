@@ -18,11 +18,10 @@ import numpy as np
 
 from ... import ir, runtime
 from ...errors import NonDifferentiableError, UnsupportedSyntaxError
-from ...ir import Op, atom_names, constant, facts, name, op_of, targets_of
+from ...ir import Op, Source, atom_names, constant, facts, name, op_of, targets_of
 from ...names import Namer
 from ...rules import registry
 from ..analysis import Activity
-from ..parse import Source
 from ..shapes import SCALAR, Shape
 from .instantiate import as_value, differentiated, instance, is_fresh, scale_in_place
 from .tape import Piece, TapePlan, assign
