@@ -1133,7 +1133,7 @@ def logsumexp_grads(g, a, b, ans, axis=None, keepdims=False):
     adjoints: the sign is locally constant and carries none.
     """
     sign = 1.0
-    if isinstance(ans, tuple):
+    if isinstance(ans, (tuple, list)):
         (ans, sign), g = ans, g[0]
     shape = np.broadcast_shapes(np.shape(a), np.shape(b)) if b is not None else np.shape(a)
     if axis is not None and not keepdims and shape:
