@@ -426,9 +426,9 @@ def load_optional(*, install: bool = False) -> bool:
     for library, family in OPTIONAL_FAMILIES.items():
         if family in _loaded_families:
             continue
-        if library not in sys.modules:
-            if not install or importlib.util.find_spec(library.split(".")[0]) is None:
-                continue
+        if library not in sys.modules and (
+                not install or importlib.util.find_spec(library.split(".")[0]) is None):
+            continue
         _loaded_families.add(family)
         importlib.import_module(f"{__package__}.{family}")
         new = True

@@ -5,10 +5,11 @@ import pytest
 
 linalg = pytest.importorskip("scipy.linalg")
 
-import srcgrad  # noqa: E402
-from scipy.linalg import cho_factor, cho_solve  # noqa: E402
+from scipy.linalg import cho_factor, cho_solve
 
-from .harness import check_rule  # noqa: E402
+import srcgrad
+
+from .harness import check_rule
 
 
 def rand(*shape, seed=0):

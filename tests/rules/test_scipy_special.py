@@ -7,9 +7,9 @@ import pytest
 special = pytest.importorskip("scipy.special")
 asp = pytest.importorskip("autograd.scipy.special")
 
-import srcgrad  # noqa: E402
+import srcgrad
 
-from .harness import check_autograd, check_float32, check_rule  # noqa: E402
+from .harness import check_autograd, check_float32, check_rule
 
 
 def rand(*shape, seed=0):
@@ -122,8 +122,8 @@ def test_softmax(function, axis):
 
 # -- as users write them ---------------------------------------------------------------------
 
-import scipy.special as sp  # noqa: E402
-from scipy.special import logsumexp  # noqa: E402
+import scipy.special as sp
+from scipy.special import logsumexp
 
 
 def log_likelihood(w, x, y):

@@ -7,11 +7,11 @@ import pytest
 stats = pytest.importorskip("scipy.stats")
 ast = pytest.importorskip("autograd.scipy.stats")
 
-import scipy.stats as st  # noqa: E402
+import scipy.stats as st
 
-import srcgrad  # noqa: E402
+import srcgrad
 
-from .harness import check_autograd, check_rule  # noqa: E402
+from .harness import check_autograd, check_rule
 
 
 def rand(*shape, seed=0):
@@ -84,6 +84,7 @@ def test_multivariate_normal(x_shape, method):
         check_autograd(function, getattr(ast.multivariate_normal, method), x, mean, cov)
     # A matrix's adjoint is symmetric: along a symmetric direction, central differences.
     from srcgrad.check import numerical_grad
+
     from .harness import rule_vjp
     g = rand(*x_shape[:-1], seed=4) if len(x_shape) > 1 else 1.0
     direction = spd(3, seed=5)
