@@ -16,10 +16,10 @@ SQRT_PI = math.sqrt(math.pi)
 INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
-def _special(function, params, **adjoints):
+def _special(function, params, name=None, **adjoints):
     """An elementwise rule, named as users write it (``scipy.special.gammaln``)."""
-    defvjp(function, params, name=f"scipy.special.{function.__name__}", elementwise=True,
-           **adjoints)
+    defvjp(function, params, name=f"scipy.special.{name or function.__name__}",
+           elementwise=True, **adjoints)
 
 
 # Logistic functions.
@@ -29,7 +29,7 @@ _special(special.log_expit, "x", x="-g * np.expm1(ans)")  # 1 - expit(x), withou
 
 # Gamma and related functions.
 _special(special.gammaln, "x", x="g * scipy_special('digamma', x)")
-_special(special.digamma, "x", x="g * scipy_special('polygamma', 1, x)")
+_special(special.digamma, "x", name="digamma", x="g * scipy_special('polygamma', 1, x)")
 _special(special.polygamma, "n, x", x="unbroadcast(g * scipy_special('polygamma', n + 1, x), x)")
 _special(special.betaln, "a, b",
          a="unbroadcast(g * (scipy_special('digamma', a) - scipy_special('digamma', a + b)), a)",
