@@ -1109,3 +1109,158 @@ def added_at(a, index, b):
     out = np.array(a, dtype=np.result_type(a, b))
     np.add.at(out, index, b)
     return out
+
+
+# SciPy's functions, for the rules of srcgrad/rules/scipy_*.py. Each imports SciPy when it is
+# first called: generated (and exported) code needs SciPy only where it uses it.
+
+def scipy_special(function, *args):
+    """``scipy.special.<function>(*args)`` (``scipy_special("digamma", x)``)."""
+    from scipy import special
+    return getattr(special, function)(*args)
+
+
+def scipy_linalg(function, *args, **kwargs):
+    """``scipy.linalg.<function>(*args, **kwargs)``."""
+    from scipy import linalg
+    return getattr(linalg, function)(*args, **kwargs)
+
+
+def logsumexp_grads(g, a, b, ans, axis=None, keepdims=False):
+    """The adjoints of ``scipy.special.logsumexp``'s ``a`` and ``b`` (None: weights of one).
+
+    With ``return_sign=True`` its result ``ans`` is ``(log|sum|, sign)`` and ``g`` holds their
+    adjoints: the sign is locally constant and carries none.
+    """
+    sign = 1.0
+    if isinstance(ans, (tuple, list)):
+        (ans, sign), g = ans, g[0]
+    shape = np.broadcast_shapes(np.shape(a), np.shape(b)) if b is not None else np.shape(a)
+    if axis is not None and not keepdims and shape:
+        axes = tuple(n % len(shape) for n in ((axis,) if np.ndim(axis) == 0 else axis))
+        g, ans, sign = (np.expand_dims(v, axes) for v in (g, ans, sign * np.ones_like(ans)))
+    weight = g * sign * np.exp(a - ans)  # d ans / d b: sign * exp(a - ans)
+    da = weight if b is None else weight * b
+    return unbroadcast(da, a), None if b is None else unbroadcast(weight, b)
+
+
+def multigammaln_grad(g, a, d):
+    """The adjoint of ``a`` in ``scipy.special.multigammaln(a, d)``: the sum of
+    ``digamma(a - j / 2)`` over ``j < d``, times ``g``."""
+    from scipy.special import digamma
+    a = np.asarray(a)
+    steps = np.arange(d).astype(np.result_type(a.dtype, np.float32)) / 2
+    return g * np.sum(digamma(a[..., None] - steps), axis=-1)
+
+
+def mvn_logpdf_grads(g, x, mean, cov):
+    """The adjoints of ``x``, ``mean`` and ``cov`` in ``scipy.stats.multivariate_normal.logpdf``.
+
+    Points lie along the last axis of ``x`` (a vector of numbers where the dimension is one);
+    ``cov`` is a matrix, a vector (its diagonal) or a number (times the identity), and its
+    adjoint has the same form (a matrix's is symmetric).
+    """
+    dim = np.size(mean) if mean is not None else (np.shape(cov) or (1,))[0]
+    matrix = cov * np.eye(dim) if np.ndim(cov) == 0 else \
+        np.diag(cov) if np.ndim(cov) == 1 else np.asarray(cov)
+    points = np.reshape(x, (-1, 1)) if dim == 1 and np.ndim(x) <= 1 else np.asarray(x)
+    g = np.reshape(g, points.shape[:-1])
+    diff = points - (0.0 if mean is None else mean)
+    scaled = np.linalg.solve(matrix, np.reshape(diff, (-1, dim)).T).T.reshape(diff.shape)
+    dx = -g[..., None] * scaled
+    weighted = np.reshape(dx, (-1, dim))
+    dcov = 0.5 * (np.reshape(scaled, (-1, dim)).T @ -weighted - np.sum(g) * np.linalg.inv(matrix))
+    dcov = np.sum(np.diag(dcov)) if np.ndim(cov) == 0 else \
+        np.diag(dcov) if np.ndim(cov) == 1 else dcov
+    dmean = None if mean is None else unbroadcast(-np.sum(weighted, axis=0), mean)
+    return np.reshape(dx, np.shape(x)), dmean, dcov
+
+
+def dirichlet_logpdf_grads(g, x, alpha):
+    """The adjoints of ``x`` and ``alpha`` in ``scipy.stats.dirichlet.logpdf``: components lie
+    along the first axis of ``x``, which may leave out the last (then ``1 - sum`` of them)."""
+    from scipy.special import digamma
+    x, alpha = np.asarray(x), np.asarray(alpha)
+    implied = x.shape[0] + 1 == alpha.shape[0]
+    full = np.concatenate([x, 1.0 - np.sum(x, axis=0, keepdims=True)]) if implied else x
+    shape = (-1,) + (1,) * (full.ndim - 1)
+    dx = g * (alpha.reshape(shape) - 1.0) / full
+    if implied:
+        dx = dx[:-1] - dx[-1:]
+    dalpha = np.reshape(digamma(np.sum(alpha)) - digamma(alpha), shape) * g + g * np.log(full)
+    return dx, np.sum(np.reshape(dalpha, (alpha.shape[0], -1)), axis=1)
+
+
+def _triangle(a, lower):
+    return np.tril(a) if lower else np.triu(a)
+
+
+def solve_triangular_grads(g, a, ans, trans=0, lower=False, unit_diagonal=False):
+    """The adjoints of ``a`` and ``b`` in ``scipy.linalg.solve_triangular(a, b, trans, lower,
+    unit_diagonal)`` whose result is ``ans``: only the triangle it reads gets a gradient."""
+    from scipy.linalg import solve_triangular
+    transposed = trans in (1, 2, "T", "C")
+    db = solve_triangular(a, g, trans=0 if transposed else 1, lower=lower,
+                          unit_diagonal=unit_diagonal)
+    outer = np.outer if np.ndim(db) == 1 else (lambda u, v: u @ v.T)
+    da = -_triangle(outer(ans, db) if transposed else outer(db, ans), lower)
+    if unit_diagonal:
+        da = da - np.diag(np.diag(da))
+    return da, db
+
+
+def _cholesky_grad(factor, g_factor, lower):
+    """The adjoint of the matrix whose Cholesky factor (the triangle ``lower`` of ``factor``)
+    has the adjoint ``g_factor``, on the triangle LAPACK reads (each entry stands for itself
+    and its mirror)."""
+    from scipy.linalg import solve_triangular
+    low = np.tril(factor) if lower else np.triu(factor).T
+    g_low = np.tril(g_factor) if lower else np.triu(g_factor).T
+    inner = np.tril(low.T @ g_low)
+    inner = inner - 0.5 * np.diag(np.diag(inner))
+    left = solve_triangular(low, inner, trans=1, lower=True)  # L^-T inner
+    sym = solve_triangular(low, left.T, trans=1, lower=True).T  # L^-T inner L^-1
+    folded = sym + sym.T - np.diag(np.diag(sym))
+    return np.tril(folded) if lower else np.triu(folded)
+
+
+def cho_factor_grad(g, a, ans):
+    """The adjoint of ``a`` in ``scipy.linalg.cho_factor(a, lower)``, whose result ``ans`` is
+    ``(c, lower)``: ``c``'s triangle is the factor, its other triangle ``a``'s entries."""
+    (factor, lower), g_factor = ans, g[0]
+    if g_factor is None:
+        return np.zeros_like(factor)
+    g_factor = np.asarray(g_factor)
+    rest = np.triu(g_factor, 1) if lower else np.tril(g_factor, -1)
+    return _cholesky_grad(factor, g_factor, lower) + rest
+
+
+def cho_solve_grads(g, c_and_lower, ans):
+    """The adjoints of ``(c, lower)`` and ``b`` in ``scipy.linalg.cho_solve((c, lower), b)``
+    with result ``ans``: ``c`` gets one on the triangle that holds the factor."""
+    from scipy.linalg import cho_solve
+    factor, lower = c_and_lower
+    db = cho_solve(c_and_lower, g)
+    da = -(np.outer(db, ans) if np.ndim(db) == 1 else db @ ans.T)
+    both = da + da.T
+    low = np.tril(factor) if lower else np.triu(factor)
+    dfactor = np.tril(both @ low) if lower else np.triu(low @ both)
+    return (dfactor, None), db
+
+
+def expm_grad(g, a):
+    """The adjoint of ``a`` in ``scipy.linalg.expm(a)``: the Fréchet derivative at ``a.T`` in
+    the direction ``g`` (for a stack of matrices, each)."""
+    from scipy.linalg import expm_frechet
+    a, g = np.asarray(a), np.asarray(g)
+    out = np.empty(np.broadcast_shapes(a.shape, g.shape), dtype=np.result_type(a, g))
+    for index in np.ndindex(out.shape[:-2]):
+        out[index] = expm_frechet(a[index].T, g[index], compute_expm=False)
+    return out
+
+
+def sqrtm_grad(g, ans):
+    """The adjoint of ``a`` in ``scipy.linalg.sqrtm(a)`` with result ``ans`` (``X``): the
+    solution of ``X.T @ da + da @ X.T = g``."""
+    from scipy.linalg import solve_sylvester
+    return solve_sylvester(ans.T, ans.T, g)

@@ -36,7 +36,10 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import functools
+import importlib
+import importlib.util
 import inspect
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -414,12 +417,40 @@ def fusions() -> list[Fusion]:
     return list(_FUSIONS)
 
 
+#: Rule modules (of this package) for optional libraries, by the module of the library they
+#: need: registered once the program has imported that module, when a rule is first looked up
+#: (importing srcgrad imports no SciPy).
+OPTIONAL_FAMILIES = {"scipy.special": "scipy_special", "scipy.stats": "scipy_stats",
+                     "scipy.linalg": "scipy_linalg"}
+_loaded_families: set[str] = set()
+
+
+def load_optional(*, install: bool = False) -> bool:
+    """Register the rules of the optional libraries imported so far (with ``install``: of
+    every one installed, importing it); whether any were new."""
+    new = False
+    for library, family in OPTIONAL_FAMILIES.items():
+        if family in _loaded_families:
+            continue
+        if library not in sys.modules and (
+                not install or importlib.util.find_spec(library.split(".")[0]) is None):
+            continue
+        _loaded_families.add(family)
+        importlib.import_module(f"{__package__}.{family}")
+        new = True
+    return new
+
+
 def lookup(primitive: Any) -> Rule | None:
     """The rule registered for ``primitive`` (a callable or a syntax key), or None."""
     try:
-        return _RULES.get(_key(primitive))
+        key = _key(primitive)
+        rule = _RULES.get(key)
     except TypeError:  # unhashable objects have no rule
         return None
+    if rule is None and load_optional():
+        rule = _RULES.get(key)
+    return rule
 
 
 def lookup_where(**properties: Any) -> Rule | None:
@@ -443,7 +474,9 @@ def lookup_method(name: str) -> Method | None:
 
 
 def all_rules() -> list[Rule]:
-    """Every registered rule, for documentation and listing."""
+    """Every registered rule, for documentation and listing (those of the optional libraries
+    installed too)."""
+    load_optional(install=True)
     return list(_RULES.values())
 
 
