@@ -6,6 +6,7 @@ shows the result, or srcgrad's own error message. Each docstring names the const
 line ending in ``# <-`` is the example shown.
 """
 
+import functools
 import math
 
 import numpy as np
@@ -300,3 +301,51 @@ def in_place_method(x):
 def star_args(x, *rest):
     """`*args` parameters"""
     return np.sum(x * x)  # <-
+
+
+def dict_items(x):
+    """Dicts: `d.items()`, `d.get(k, default)`"""
+    params = {"a": x, "b": 2.0 * x}
+    total = 0.0
+    for key, value in params.items():  # <-
+        total = total + np.sum(value * params.get(key, 1.0))
+    return total
+
+
+def zip_star(x):
+    """Transposing pairs with `zip(*pairs)`"""
+    pairs = [(x, x * x), (2.0 * x, x + 1.0)]
+    firsts, seconds = zip(*pairs)  # <-
+    return np.sum(firsts[1] * seconds[0])
+
+
+def builtins_of_numbers(x):
+    """`max`, `min`, `abs`, `pow` of numbers"""
+    a, b = np.sum(x), np.sum(x * x)
+    return max(a, b) + min(abs(a), pow(b, 2))  # <-
+
+
+DOUBLE = functools.partial(np.multiply, 2.0)
+
+
+def function_values(x, nonlinearity=np.tanh):
+    """Functions as values (`nonlinearity=np.tanh`, `functools.partial`)"""
+    return np.sum(nonlinearity(DOUBLE(x)))  # <-
+
+
+class Layer:
+    def __init__(self, scale):
+        self.scale = scale
+
+    def forward(self, x):
+        return np.tanh(self.scale * x)
+
+
+LAYERS = [Layer(0.5), Layer(2.0)]
+
+
+def object_methods(x):
+    """Objects: methods of a list of layers"""
+    for layer in LAYERS:
+        x = layer.forward(x)  # <-
+    return np.sum(x)
