@@ -1109,3 +1109,187 @@ def added_at(a, index, b):
     out = np.array(a, dtype=np.result_type(a, b))
     np.add.at(out, index, b)
     return out
+
+
+# Matrix decompositions (srcgrad.rules.linalg). Their results are tuples: ``g`` holds one
+# adjoint per part, None for a part whose gradient is zero.
+
+def _part(g, i, like):
+    """The adjoint of part ``i`` of a decomposition's result, zeros where None."""
+    part = g[i]
+    return np.zeros(np.shape(like), dtype=_float_dtype(like)) if part is None else part
+
+
+def _triangle_grad(d, uplo="L"):
+    """The gradient of a function that reads only the ``uplo`` triangle of its symmetric
+    argument, from ``d``, its gradient as a function of the whole symmetric matrix: the
+    diagonal, and both off-diagonal halves summed into the triangle read."""
+    n = np.shape(d)[-1]
+    eye = np.eye(n, dtype=bool)
+    strict = np.tril(np.ones((n, n), dtype=bool), -1)
+    if uplo == "U":
+        strict = strict.T
+    return np.where(eye, d, 0.0) + np.where(strict, d + matrix_transpose(d), 0.0)
+
+
+def _diag_embed(v):
+    """Matrices with the vectors ``v`` (the last axis) on their diagonals."""
+    v = np.asarray(v)
+    return v[..., :, None] * np.eye(v.shape[-1], dtype=v.dtype)
+
+
+def cholesky_grad(g, ans, upper=False):
+    """The gradient of ``ans = np.linalg.cholesky(a)``, which reads ``a``'s lower triangle
+    (its upper one with ``upper``): ``L^-T Phi(L^T g) L^-1``, symmetrised (Murray, 2016)."""
+    low = matrix_transpose(ans) if upper else ans
+    g = matrix_transpose(g) if upper else g
+    lt = matrix_transpose(low)
+    inner = lt @ g
+    phi = np.tril(inner) - 0.5 * _diag_embed(np.diagonal(inner, 0, -2, -1))
+    s = np.linalg.solve(lt, matrix_transpose(np.linalg.solve(lt, matrix_transpose(phi))))
+    return _triangle_grad(0.5 * (s + matrix_transpose(s)), "U" if upper else "L")
+
+
+def eigh_grad(g, a, ans, UPLO="L"):
+    """The gradient of ``w, v = np.linalg.eigh(a, UPLO)``: ``v (diag(gw) + F o (v^T gv)) v^T``
+    with ``F[i, j] = 1 / (w[j] - w[i])`` off the diagonal, on the triangle ``eigh`` reads."""
+    w, v = ans
+    vt = matrix_transpose(v)
+    inner = _diag_embed(_part(g, 0, w))
+    if g[1] is not None:
+        n = np.shape(w)[-1]
+        gap = w[..., None, :] - w[..., :, None] + np.eye(n, dtype=w.dtype)
+        inner = inner + np.where(np.eye(n, dtype=bool), 0.0, 1.0 / gap) * (vt @ g[1])
+    return _triangle_grad(v @ inner @ vt, UPLO)
+
+
+def eigvalsh_grad(g, a, UPLO="L"):
+    """The gradient of ``np.linalg.eigvalsh(a, UPLO)``: ``v diag(g) v^T`` on the triangle read."""
+    _, v = np.linalg.eigh(a, UPLO)
+    return _triangle_grad((v * np.asarray(g)[..., None, :]) @ matrix_transpose(v), UPLO)
+
+
+def svd_grad(g, a, ans, full_matrices=True, compute_uv=True):
+    """The gradient of ``np.linalg.svd(a, full_matrices, compute_uv)`` (Townsend, 2016).
+
+    With ``full_matrices`` and a non-square ``a``, the columns beyond ``min(m, n)`` of ``u``
+    (or rows of ``vh``) are not unique: their adjoints must be zero.
+    """
+    if not compute_uv:  # (g: an array, or a list of the values' adjoints, None for zeros)
+        u, _, vh = np.linalg.svd(a, full_matrices=False)
+        if isinstance(g, (list, tuple)):
+            g = np.array([np.zeros_like(ans[i]) if part is None else part
+                          for i, part in enumerate(g)])
+        return (u * np.asarray(g)[..., None, :]) @ vh
+    u, s, vh = ans
+    m, n = np.shape(a)[-2:]
+    k = min(m, n)
+    gu, gs, gvh = _part(g, 0, u), _part(g, 1, s), _part(g, 2, vh)
+    if full_matrices and m != n:
+        if np.any(gu[..., :, k:]) or np.any(gvh[..., k:, :]):
+            raise NonDifferentiableError(
+                "the gradient of np.linalg.svd(..., full_matrices=True) of a non-square matrix "
+                "through its extra singular vectors is not defined (they are not unique)",
+                fix="pass full_matrices=False")
+        u, gu, vh, gvh = u[..., :, :k], gu[..., :, :k], vh[..., :k, :], gvh[..., :k, :]
+    v, gv = matrix_transpose(vh), matrix_transpose(gvh)
+    eye = np.eye(k, dtype=bool)
+    gap = s[..., None, :] ** 2 - s[..., :, None] ** 2
+    f = np.where(eye, 0.0, 1.0 / np.where(eye, 1.0, gap))
+    utgu = matrix_transpose(u) @ gu
+    vtgv = vh @ gv
+    inner = (f * (utgu - matrix_transpose(utgu))) * s[..., None, :] + _diag_embed(gs) + \
+        s[..., :, None] * (f * (vtgv - matrix_transpose(vtgv)))
+    da = u @ inner @ vh
+    if m > k:
+        da = da + (gu - u @ utgu) / s[..., None, :] @ vh
+    if n > k:
+        da = da + u @ (matrix_transpose(gv - v @ vtgv) / s[..., :, None])
+    return da
+
+
+def _times_inverse_transpose(x, r):
+    """``x @ inv(r).T`` for square ``r``, by a solve."""
+    return matrix_transpose(np.linalg.solve(r, matrix_transpose(x)))
+
+
+def qr_grad(g, a, ans):
+    """The gradient of ``q, r = np.linalg.qr(a)`` (mode ``"reduced"``): for ``m >= n``,
+    ``(gq + q copyltu(M)) r^-T`` with ``M = r gr^T - gq^T q``; a wide ``a = [x | y]``
+    (``x`` square) as in TensorFlow: ``x``'s part with ``gq + y gr_y^T``, ``y``'s ``q gr_y``."""
+    q, r = ans
+    gq, gr = _part(g, 0, q), _part(g, 1, r)
+    m, n = np.shape(a)[-2:]
+    if m < n:
+        a = np.asarray(a)
+        y, gr_y = a[..., :, m:], gr[..., :, m:]
+        dx = qr_grad([gq + y @ matrix_transpose(gr_y), gr[..., :, :m]], a[..., :, :m],
+                     (q, r[..., :, :m]))
+        return np.concatenate([dx, q @ gr_y], axis=-1)
+    mm = r @ matrix_transpose(gr) - matrix_transpose(gq) @ q
+    lower = np.tril(mm, -1)
+    copyltu = lower + matrix_transpose(lower) + _diag_embed(np.diagonal(mm, 0, -2, -1))
+    return _times_inverse_transpose(gq + q @ copyltu, r)
+
+
+def pinv_grad(g, a, ans):
+    """The gradient of ``p = np.linalg.pinv(a)`` where the rank does not change nearby:
+    ``-p^T g p^T + (I - a p) g^T p p^T + p^T p g^T (I - p a)``."""
+    p, pt, gt = ans, matrix_transpose(ans), matrix_transpose(g)
+    return -pt @ g @ pt + (gt - a @ (p @ gt)) @ (p @ pt) + (pt @ p) @ (gt - (gt @ p) @ a)
+
+
+def lstsq_grads(g, a, b, ans):
+    """The gradients of ``(a, b)`` in ``x = np.linalg.lstsq(a, b)[0]``, ``x = pinv(a) b``
+    where ``a``'s rank does not change nearby. The residuals and singular values carry
+    gradients too: refused where they are used (the rank is an integer)."""
+    if any(part is not None and np.any(part) for part in (g[1], g[3])):
+        raise NonDifferentiableError(
+            "the gradient of np.linalg.lstsq's residuals or singular values has no rule",
+            fix="compute them from the solution: np.sum((a @ x - b) ** 2, axis=0)")
+    x = ans[0]
+    gx = _part(g, 0, x)
+    p = np.linalg.pinv(a)
+    vector = np.ndim(b) == 1
+    gx2, b2 = (gx[:, None], np.asarray(b)[:, None]) if vector else (gx, b)
+    db = matrix_transpose(p) @ gx2
+    da = pinv_grad(gx2 @ matrix_transpose(b2), a, p)
+    return da, db[:, 0] if vector else db
+
+
+def matrix_power_grad(g, a, n):
+    """The gradient of ``np.linalg.matrix_power(a, n)``: ``sum_k (a^T)^k g (a^T)^(n-1-k)``;
+    for ``n < 0`` through the inverse."""
+    if n < 0:
+        inv = np.linalg.inv(a)
+        d_inv = matrix_power_grad(g, inv, -n)
+        return -matrix_transpose(inv) @ d_inv @ matrix_transpose(inv)
+    at = matrix_transpose(np.asarray(a))
+    powers = [np.broadcast_to(np.eye(at.shape[-1], dtype=at.dtype), at.shape)]
+    for _ in range(n - 1):
+        powers.append(powers[-1] @ at)
+    da = np.zeros(np.shape(a), dtype=np.result_type(g, at))
+    for k in range(n):
+        da = da + powers[k] @ g @ powers[n - 1 - k]
+    return da
+
+
+def multi_dot_grads(g, arrays):
+    """The gradients of ``np.linalg.multi_dot(arrays)``: each matrix's is ``left^T g right^T``
+    (``left``, ``right``: the products before and after it); a 1-d first (last) array is a
+    row (column)."""
+    mats = [np.asarray(x) for x in arrays]
+    if mats[0].ndim == 1:
+        mats[0] = mats[0][None, :]
+    if mats[-1].ndim == 1:
+        mats[-1] = mats[-1][:, None]
+    g2 = np.reshape(g, (mats[0].shape[0], mats[-1].shape[1]))
+    lefts = [np.eye(mats[0].shape[0], dtype=mats[0].dtype)]
+    for x in mats[:-1]:
+        lefts.append(lefts[-1] @ x)
+    grads = [None] * len(mats)
+    right = np.eye(mats[-1].shape[1], dtype=mats[-1].dtype)
+    for i in range(len(mats) - 1, -1, -1):
+        grads[i] = np.reshape(lefts[i].T @ g2 @ right.T, np.shape(arrays[i]))
+        right = mats[i] @ right
+    return grads
