@@ -527,18 +527,53 @@ def prod_grad(g, a, axis=None, keepdims=False):
     return unreduce(g, a, axis, keepdims) * others
 
 
-def var_grad(g, a, axis=None, ddof=0, keepdims=False):
-    """The gradient of ``np.var(a, axis, ddof=ddof)``: ``2 g (a - mean) / (N - ddof)``."""
-    centered = a - np.mean(a, axis=axis, keepdims=True)
-    return 2.0 * unreduce(g, a, axis, keepdims) * centered / (unreduce_count(a, axis) - ddof)
+def var_grad(g, a, axis=None, ddof=0, keepdims=False, where=True, mean=None):
+    """The gradient of ``np.var(a, axis, ddof=ddof, where=where)``: ``2 g (a - mean) / (N -
+    ddof)`` over the elements ``where`` picks (``N`` of them), 0 elsewhere. (A ``mean`` given
+    to ``np.var`` is refused.)"""
+    if mean is not None:
+        raise NonDifferentiableError("np.var and np.std with mean= have no gradient rule: "
+                                     "leave the mean out (NumPy computes it)")
+    if where is True:
+        centered = a - np.mean(a, axis=axis, keepdims=True)
+        return 2.0 * unreduce(g, a, axis, keepdims) * centered / (unreduce_count(a, axis) - ddof)
+    centered = a - np.mean(a, axis=axis, keepdims=True, where=where)
+    scale = 2.0 * unreduce(g, a, axis, keepdims) / (masked_count(a, axis, where) - ddof)
+    return np.where(where, scale * centered, 0.0)
 
 
-def std_grad(g, a, ans, axis=None, ddof=0, keepdims=False):
-    """The gradient of ``ans = np.std(a, axis, ddof=ddof)``: that of the variance over
-    ``2 ans``, and 0 where ``ans`` is 0 (a subgradient: the square root has a kink there)."""
+def std_grad(g, a, ans, axis=None, ddof=0, keepdims=False, where=True, mean=None):
+    """The gradient of ``ans = np.std(a, axis, ddof=ddof, where=where)``: that of the variance
+    over ``2 ans``, and 0 where ``ans`` is 0 (a subgradient: the square root has a kink there)."""
     zero = np.equal(ans, 0)
     scale = np.where(zero, 0.0, g) / (2.0 * np.where(zero, 1.0, ans))
-    return var_grad(scale, a, axis, ddof, keepdims)
+    return var_grad(scale, a, axis, ddof, keepdims, where, mean)
+
+
+def masked_count(a, axis=None, where=True):
+    """How many elements ``where`` picks in each result of a reduction of ``a`` over ``axis``
+    (its axes kept, of length 1), in ``a``'s float dtype."""
+    return np.sum(np.broadcast_to(where, np.shape(a)), axis=axis, keepdims=True,
+                  dtype=_float_dtype(a))
+
+
+def mean_where_grad(g, a, axis=None, keepdims=False, where=True):
+    """The gradient of ``np.mean(a, axis, keepdims=keepdims, where=where)``."""
+    count = np.maximum(masked_count(a, axis, where), 1)  # (no elements: no gradient)
+    return np.where(where, unreduce(g, a, axis, keepdims) / count, 0.0)
+
+
+def extremum_where_grads(g, a, ans, axis=None, keepdims=False, where=True):
+    """The gradients of ``(a, initial)`` in ``np.max(a, axis, keepdims=keepdims,
+    initial=initial, where=where)`` (or min): ``g`` split evenly among the elements picked
+    that tie for the result; where none reaches it, ``g`` goes to ``initial``."""
+    r = unreduce_like(ans, a, axis, keepdims)
+    hit = np.equal(a, r) & np.broadcast_to(where, np.shape(a))
+    count = np.sum(hit, axis=axis, keepdims=True)
+    share = (hit / np.maximum(count, 1)).astype(_float_dtype(ans), copy=False)
+    g_full = unreduce(g, a, axis, keepdims)
+    d_initial = np.sum(np.where(count == 0, unreduce(g, count, axis, keepdims), 0.0))
+    return np.where(np.isnan(r), np.nan, g_full * share), d_initial
 
 
 def cumsum_grad(g, a, axis=None):
@@ -1293,3 +1328,62 @@ def multi_dot_grads(g, arrays):
         grads[i] = np.reshape(lefts[i].T @ g2 @ right.T, np.shape(arrays[i]))
         right = mats[i] @ right
     return grads
+
+
+def average_grads(g, a, axis=None, weights=None, keepdims=False):
+    """The gradients of ``(a, weights)`` in ``np.average(a, axis, weights, keepdims=...)``:
+    ``g w / sum(w)`` and ``g (a - average) / sum(w)`` (a 1-d ``weights`` lies along ``axis``)."""
+    a = np.asarray(a)
+    if isinstance(g, (list, tuple)):
+        raise NonDifferentiableError("np.average(..., returned=True) has no gradient rule",
+                                     fix="compute the sum of the weights with np.sum")
+    g_full = unreduce(g, a, axis, keepdims)
+    if weights is None:
+        return g_full / unreduce_count(a, axis), None
+    w = np.asarray(weights)
+    along = w
+    if w.shape != a.shape and w.ndim == 1 and np.ndim(axis) == 0 and axis is not None:
+        along = np.reshape(w, [w.size if i == axis % a.ndim else 1 for i in range(a.ndim)])
+    total = np.sum(np.broadcast_to(along, a.shape), axis=axis, keepdims=True)
+    mean = np.sum(a * along, axis=axis, keepdims=True) / total
+    dw = unbroadcast_to(g_full * (a - mean) / total, along.shape)
+    return g_full * along / total, np.reshape(dw, w.shape)
+
+
+def quantile_grads(g, a, q, axis=None, method="linear", keepdims=False):
+    """The gradients of ``(a, q)`` in ``np.quantile(a, q, axis, method=method,
+    keepdims=keepdims)``: each result is ``(1 - t) s[i] + t s[i + 1]`` of the sorted values
+    ``s``, ``i + t`` the virtual index ``q (n - 1)`` (``t`` rounded by the discrete methods)."""
+    methods = {"linear": lambda t: t, "lower": np.zeros_like, "higher": np.ceil,
+               "midpoint": lambda t: np.where(t > 0, 0.5, 0.0),
+               "nearest": lambda t: np.where(t == 0.5, np.floor(lo) % 2, np.around(t))}
+    if method not in methods:
+        raise NonDifferentiableError(f"np.quantile(..., method={method!r}) has no gradient "
+                                     f"rule", fix=f"use one of {sorted(methods)}")
+    a = np.asarray(a)
+    axes = _axes(axis, a.ndim)
+    kept = [i for i in range(a.ndim) if i not in axes]
+    moved = np.transpose(a, kept + list(axes))
+    rest = moved.shape[:len(kept)]
+    rows = moved.reshape(rest + (-1,))
+    n = rows.shape[-1]
+    order = np.argsort(rows, axis=-1, kind="stable")
+    ordered = np.take_along_axis(rows, order, -1)
+    q = np.asarray(q)
+    virtual = np.ravel(q) * (n - 1)
+    lo = np.floor(virtual)
+    t = methods[method](virtual - lo)
+    lo = lo.astype(np.intp)
+    hi = np.minimum(lo + 1, n - 1)
+    g_rows = np.reshape(g, (virtual.size,) + rest)
+    sorted_grad = np.zeros(rows.shape, dtype=_float_dtype(g, a))
+    dq = np.zeros(virtual.size, dtype=_float_dtype(g, q))
+    for j in range(virtual.size):
+        sorted_grad[..., lo[j]] += (1 - t[j]) * g_rows[j]
+        sorted_grad[..., hi[j]] += t[j] * g_rows[j]
+        if method == "linear":
+            dq[j] = np.sum(g_rows[j] * (ordered[..., hi[j]] - ordered[..., lo[j]])) * (n - 1)
+    grad_rows = np.zeros_like(sorted_grad)
+    np.put_along_axis(grad_rows, order, sorted_grad, -1)
+    da = np.transpose(grad_rows.reshape(moved.shape), np.argsort(kept + list(axes)))
+    return da, np.reshape(dq, q.shape) if q.ndim else dq[0]
