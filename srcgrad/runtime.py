@@ -1212,10 +1212,7 @@ def svd_grad(g, a, ans, full_matrices=True, compute_uv=True):
     """
     if not compute_uv:  # (g: an array, or a list of the values' adjoints, None for zeros)
         u, _, vh = np.linalg.svd(a, full_matrices=False)
-        if isinstance(g, (list, tuple)):
-            g = np.array([np.zeros_like(ans[i]) if part is None else part
-                          for i, part in enumerate(g)])
-        return (u * np.asarray(g)[..., None, :]) @ vh
+        return (u * np.asarray(as_array_grad(g, ans))[..., None, :]) @ vh
     u, s, vh = ans
     m, n = np.shape(a)[-2:]
     k = min(m, n)
@@ -1387,3 +1384,277 @@ def quantile_grads(g, a, q, axis=None, method="linear", keepdims=False):
     np.put_along_axis(grad_rows, order, sorted_grad, -1)
     da = np.transpose(grad_rows.reshape(moved.shape), np.argsort(kept + list(axes)))
     return da, np.reshape(dq, q.shape) if q.ndim else dq[0]
+
+
+# Arrays (srcgrad.rules.shapes and srcgrad.rules.numeric).
+
+def gather_back(g, source, size, shape):
+    """The gradient of an array whose elements each copy element ``source`` of an argument of
+    ``size`` elements and ``shape`` (``source`` -1: a constant): ``g`` summed back there."""
+    source = np.ravel(source)
+    picked = source >= 0
+    flat = np.bincount(source[picked], weights=np.ravel(g)[picked], minlength=size)
+    return np.reshape(flat.astype(_float_dtype(g), copy=False), shape)
+
+
+def pad_grads(g, array, pad_width, mode="constant"):
+    """The gradients of ``(array, constant_values)`` in ``np.pad(array, pad_width, mode)``
+    for the modes that copy elements (constant, edge, reflect, symmetric, wrap): where each
+    element came from, found by padding the elements' numbers."""
+    shape = np.shape(array)
+    size = int(np.prod(shape))
+    numbers = np.arange(size).reshape(shape)
+    if mode == "constant":
+        source = np.pad(numbers, pad_width, mode, constant_values=-1)
+    else:
+        source = np.pad(numbers, pad_width, mode)
+    d_constant = np.sum(np.where(source < 0, g, 0.0))
+    return gather_back(g, source, size, shape), d_constant
+
+
+def kron_grads(g, a, b):
+    """The gradients of ``(a, b)`` in ``np.kron(a, b)``: element ``(i, k)`` of each axis (``i``
+    of ``a``, ``k`` of ``b``) is ``a[i] b[k]``; ``g`` with each axis split in two is summed
+    against the other factor."""
+    nd = max(np.ndim(a), np.ndim(b))
+    a2 = np.reshape(a, (1,) * (nd - np.ndim(a)) + np.shape(a))
+    b2 = np.reshape(b, (1,) * (nd - np.ndim(b)) + np.shape(b))
+    split = np.reshape(g, [n for pair in zip(a2.shape, b2.shape) for n in pair])
+    a_axes, b_axes = tuple(range(0, 2 * nd, 2)), tuple(range(1, 2 * nd, 2))
+    da = np.sum(split * np.expand_dims(b2, a_axes), axis=b_axes)
+    db = np.sum(split * np.expand_dims(a2, b_axes), axis=a_axes)
+    return np.reshape(da, np.shape(a)), np.reshape(db, np.shape(b))
+
+
+def select_grads(g, condlist, choicelist, default=0):
+    """The gradients of ``(choicelist, default)`` in ``np.select(condlist, choicelist,
+    default)``: each element's goes to the first choice whose condition holds, or the
+    default."""
+    taken = np.zeros(np.shape(g), dtype=bool)
+    grads = []
+    for cond, choice in zip(condlist, choicelist):
+        chosen = np.logical_and(cond, ~taken)
+        grads.append(unbroadcast(np.where(chosen, g, 0.0), choice))
+        taken = taken | chosen
+    return grads, unbroadcast(np.where(taken, 0.0, g), default)
+
+
+def unrollaxis(g, a, axis, start=0):
+    """The gradient of ``np.rollaxis(a, axis, start)``: ``g`` with the axis rolled back."""
+    nd = np.ndim(a)
+    axis, start = axis % nd, start % (nd + 1)
+    destination = start - 1 if start > axis else start
+    return np.moveaxis(g, destination, axis)
+
+
+def undstack(g, tup):
+    """The gradient of ``np.dstack(tup)``: ``g`` cut back into pieces shaped like ``tup``."""
+    pieces = unconcatenate(g, [np.atleast_3d(x) for x in tup], 2)
+    return [np.reshape(p, np.shape(x)) for p, x in zip(pieces, tup)]
+
+
+def unpermute(g, a, ans, axis=-1):
+    """The gradient of ``a`` where ``ans`` holds ``a``'s elements reordered along ``axis``
+    (``np.partition``): each element's comes from where its value went (tied values in the
+    order a stable sort gives)."""
+    if axis is None:
+        return np.reshape(unpermute(np.ravel(g), np.ravel(a), np.ravel(ans), 0), np.shape(a))
+    source = np.argsort(a, axis=axis, kind="stable")
+    target = np.argsort(ans, axis=axis, kind="stable")
+    moved = np.take_along_axis(np.asarray(g), target, axis)  # g in sorted order
+    da = np.zeros(np.shape(a), dtype=_float_dtype(g, a))
+    np.put_along_axis(da, source, moved, axis)
+    return da
+
+
+def along_axis_index(shape, indices, axis):
+    """The index that ``np.take_along_axis`` and ``np.put_along_axis`` read or write in an
+    array of ``shape``: a tuple of integer arrays (one element each)."""
+    indices = np.asarray(indices)
+    if axis is None:
+        return np.unravel_index(np.where(indices < 0, indices + int(np.prod(shape)), indices),
+                                shape)
+    axis %= len(shape)
+    index = []
+    for i in range(len(shape)):
+        if i == axis:
+            index.append(np.where(indices < 0, indices + shape[axis], indices))
+        else:
+            index.append(np.arange(shape[i]).reshape([-1 if j == i else 1
+                                                      for j in range(len(shape))]))
+    return tuple(np.broadcast_arrays(*index))
+
+
+def untake_along_axis(g, arr, indices, axis):
+    """The gradient of ``np.take_along_axis(arr, indices, axis)``: ``g`` added back at the
+    elements read, repeated ones summed."""
+    da = np.zeros(np.shape(arr), dtype=_float_dtype(g, arr))
+    np.add.at(da, along_axis_index(np.shape(arr), indices, axis), g)
+    return da
+
+
+def meshgrid_grads(g, xi, indexing="xy"):
+    """The gradients of ``np.meshgrid(*xi, indexing=indexing)``: output ``i`` repeats
+    ``xi[i]`` along its axis; its adjoint summed over the others (None: zeros)."""
+    grads = []
+    nd = len(xi)
+    for i, x in enumerate(xi):
+        axis = i
+        if indexing == "xy" and nd > 1 and i < 2:
+            axis = 1 - i
+        if g[i] is None:
+            grads.append(np.zeros(np.shape(x), dtype=_float_dtype(x)))
+            continue
+        others = tuple(j for j in range(np.ndim(g[i])) if j != axis)
+        grads.append(np.reshape(np.sum(g[i], axis=others), np.shape(x)))
+    return grads
+
+
+def interp_grads(g, x, xp, fp, left=None, right=None):
+    """The gradients of ``(x, xp, fp, left, right)`` in ``np.interp(x, xp, fp, left, right)``.
+
+    ``x`` between knots ``i`` and ``i + 1`` gives ``fp[i] + t (fp[i + 1] - fp[i])`` with
+    ``t = (x - xp[i]) / (xp[i + 1] - xp[i])``; at a knot, the segment to its right (the last
+    knot: the last segment), as JAX. Outside the knots the result is ``left`` or ``right``
+    (``fp``'s first or last value where None).
+    """
+    x, xp, fp = np.asarray(x), np.asarray(xp), np.asarray(fp)
+    dtype = _float_dtype(g, x, xp, fp)
+    n = xp.size
+    i = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, max(n - 2, 0))
+    below, above = x < xp[0], x > xp[-1]
+    inside = ~(below | above)
+    g = np.asarray(g, dtype=dtype)
+    d_fp = np.zeros(n, dtype=dtype)
+    d_xp = np.zeros(n, dtype=dtype)
+    d_x = np.zeros(np.shape(x), dtype=dtype)
+    if n > 1:
+        width = xp[i + 1] - xp[i]
+        t = (x - xp[i]) / width
+        slope = (fp[i + 1] - fp[i]) / width
+        g_in = np.where(inside, g, 0.0)
+        np.add.at(d_fp, i, g_in * (1 - t))
+        np.add.at(d_fp, i + 1, g_in * t)
+        np.add.at(d_xp, i, g_in * slope * (t - 1))
+        np.add.at(d_xp, i + 1, -g_in * slope * t)
+        d_x = g_in * slope
+    else:
+        d_fp[0] += np.sum(np.where(inside, g, 0.0))
+    g_below, g_above = np.sum(np.where(below, g, 0.0)), np.sum(np.where(above, g, 0.0))
+    if left is None:
+        d_fp[0] += g_below
+    if right is None:
+        d_fp[-1] += g_above
+    d_left = None if left is None else g_below
+    d_right = None if right is None else g_above
+    return d_x.reshape(np.shape(x)), d_xp, d_fp, d_left, d_right
+
+
+def trapezoid_grads(g, y, x=None, dx=1.0, axis=-1):
+    """The gradients of ``(y, x, dx)`` in ``np.trapezoid(y, x, dx, axis)``: the sum over
+    ``axis`` of ``d (y[1:] + y[:-1]) / 2``, ``d`` the differences of ``x`` (or ``dx``)."""
+    y = np.asarray(y)
+    axis %= y.ndim
+    if x is None:
+        d = dx
+    else:
+        x = np.asarray(x)
+        d = np.diff(x, axis=axis if x.ndim > 1 else 0)
+        if x.ndim == 1:
+            d = np.reshape(d, [-1 if i == axis else 1 for i in range(y.ndim)])
+    g = np.expand_dims(np.asarray(g), axis)
+    ahead = [slice(None)] * y.ndim
+    behind = [slice(None)] * y.ndim
+    ahead[axis], behind[axis] = slice(1, None), slice(None, -1)
+    dy = np.zeros(y.shape, dtype=_float_dtype(g, y))
+    dy[tuple(ahead)] += g * d / 2
+    dy[tuple(behind)] += g * d / 2
+    d_d = g * (y[tuple(ahead)] + y[tuple(behind)]) / 2
+    if x is None:
+        return dy, None, unbroadcast(d_d, dx)
+    no_dx = 0.0 * np.sum(g)  # (dx is not used)
+    if x.ndim == 1:
+        d_d = np.ravel(unbroadcast_to(d_d, d.shape))
+        return dy, undiff(d_d, x, 1, 0)[0], no_dx
+    d_d = unbroadcast_to(d_d, np.broadcast_shapes(d.shape, d_d.shape))
+    return dy, unbroadcast(undiff(d_d, np.broadcast_to(x, y.shape), 1, axis)[0], x), no_dx
+
+
+def polyval_grads(g, p, x):
+    """The gradients of ``(p, x)`` in ``np.polyval(p, x)``: the powers of ``x`` (highest
+    first) and the derivative of the polynomial."""
+    p, x = np.asarray(p), np.asarray(x)
+    n = p.shape[0]
+    powers = x[..., None] ** np.arange(n - 1, -1, -1).astype(_float_dtype(x))
+    dp = np.reshape(np.asarray(g)[..., None] * powers, (-1, n)).sum(axis=0)
+    dx = g * np.polyval(np.polyder(p), x) if n > 1 else np.zeros_like(g * x)
+    return (dp.astype(_float_dtype(g, p), copy=False),
+            unbroadcast(np.asarray(dx, dtype=_float_dtype(g, x)), x))
+
+
+def _full_adjoint(g, n, m, mode, correlate=False):
+    """``g``, the adjoint of ``np.convolve`` (or ``np.correlate``) of lengths ``n`` and ``m``
+    in ``mode``, as the adjoint of the full one (zeros where ``mode`` cut it)."""
+    g = np.asarray(g)
+    if mode == "full":
+        return g
+    short = min(n, m)
+    start = short - 1 if mode == "valid" else \
+        short // 2 if correlate and n < m else (short - 1) // 2
+    full = np.zeros(n + m - 1, dtype=g.dtype)
+    full[start:start + g.size] = g
+    return full
+
+
+def convolve_grads(g, a, v, mode="full"):
+    """The gradients of ``(a, v)`` in ``np.convolve(a, v, mode)``: correlations of the full
+    convolution's adjoint with the other argument."""
+    a, v = np.asarray(a), np.asarray(v)
+    full = _full_adjoint(g, a.size, v.size, mode)
+    return np.correlate(full, v, "valid"), np.correlate(full, a, "valid")
+
+
+def correlate_grads(g, a, v, mode="valid"):
+    """The gradients of ``(a, v)`` in ``np.correlate(a, v, mode)``: the full correlation is
+    ``np.convolve(a, v[::-1])`` for real arrays."""
+    a, v = np.asarray(a), np.asarray(v)
+    da, dv = convolve_grads(_full_adjoint(g, a.size, v.size, mode, correlate=True), a, v[::-1])
+    return da, dv[::-1]
+
+
+def as_array_grad(g, ans):
+    """The adjoint ``g`` of an array result ``ans`` of a primitive whose result may also be a
+    list (``np.gradient``): given as a list of its items' adjoints (None: zeros), an array."""
+    if not isinstance(g, (list, tuple)):
+        return g
+    return np.array([np.zeros_like(ans[i]) if part is None else part
+                     for i, part in enumerate(g)])
+
+
+def gradient_grads(g, f, ans, spacing=1.0, axis=None, edge_order=1):
+    """The gradient of ``f`` in ``ans = np.gradient(f, spacing, axis=axis, edge_order=...)``
+    for a uniform spacing (a number): the adjoint of each axis's difference stencil."""
+    f = np.asarray(f)
+    axes = _axes(axis, f.ndim)
+    if len(axes) == 1:
+        g = [as_array_grad(g, ans)]
+    if np.ndim(spacing) != 0:
+        raise NonDifferentiableError("np.gradient with coordinate arrays has no gradient rule: "
+                                     "pass the spacing as a number")
+    df = np.zeros(f.shape, dtype=_float_dtype(f, *[x for x in g if x is not None]))
+    for k, axis_k in enumerate(axes):
+        if g[k] is None:
+            continue
+        gk = np.moveaxis(np.asarray(g[k]) / spacing, axis_k, 0)
+        out = np.moveaxis(df, axis_k, 0)  # a view of df
+        out[2:] += gk[1:-1] / 2
+        out[:-2] -= gk[1:-1] / 2
+        if edge_order == 1:
+            out[1] += gk[0]
+            out[0] -= gk[0]
+            out[-1] += gk[-1]
+            out[-2] -= gk[-1]
+        else:
+            out[:3] += gk[0][None] * np.reshape([-1.5, 2.0, -0.5], (3,) + (1,) * (f.ndim - 1))
+            out[-3:] += gk[-1][None] * np.reshape([0.5, -2.0, 1.5], (3,) + (1,) * (f.ndim - 1))
+    return df
