@@ -222,8 +222,10 @@ NOT_COMPARED = {
                     "full", "full_like", "copy", "asarray", "linspace", "logspace", "geomspace",
                     "arange"]},
     "added_at": "np.add.at written as a function (an effect's value): autograd has no np.add.at",
-    **{name: "complex values: refused until complex differentiation is supported"
-       for name in ["attr imag", "np.angle", "np.conjugate", "np.imag", "np.real"]},
+    "np.angle": "complex values: refused until complex differentiation is supported",
+    **{name: "of real arrays, the identity or zero (complex ones refused): checked in "
+             "tests/rules/test_complex.py"
+       for name in ["attr imag", "np.conjugate", "np.imag", "np.real"]},
     **{name: "casts and copies: tests/rules/test_casts.py checks them against their derivative"
        for name in ["np.array", "np.asanyarray", "np.ascontiguousarray", "np.asfortranarray",
                     "np.float16", "np.float32", "np.float64", "np.longdouble",
@@ -234,6 +236,19 @@ NOT_COMPARED = {
              "compared with autograd here)"
        for name in ["np.append", "np.atleast_1d", "np.atleast_2d", "np.atleast_3d", "np.cumprod",
                     "np.diagonal", "np.diff", "np.mgrid", "np.ogrid", "np.ptp", "pow"]},
+    **{name: "NumPy coverage (issue 15): checked against central differences, and autograd "
+             "where it defines the function, in tests/rules (test_decompositions.py, "
+             "test_numeric.py, test_reductions.py, test_shapes.py)"
+       for name in ["np.average", "np.convolve", "np.correlate", "np.diagflat", "np.dstack",
+                    "np.fft.fftshift", "np.fft.ifftshift", "np.gradient", "np.interp", "np.kron",
+                    "np.linalg.cholesky", "np.linalg.eigh", "np.linalg.eigvalsh",
+                    "np.linalg.lstsq", "np.linalg.matrix_power", "np.linalg.multi_dot",
+                    "np.linalg.pinv", "np.linalg.qr", "np.linalg.svd", "np.linalg.svdvals",
+                    "np.median", "np.meshgrid", "np.nancumprod", "np.nancumsum", "np.nanmax",
+                    "np.nanmean", "np.nanmin", "np.nanprod", "np.nanstd", "np.nanvar", "np.pad",
+                    "np.partition", "np.percentile", "np.polyval", "np.quantile", "np.rollaxis",
+                    "np.row_stack", "np.select", "np.sinc", "np.take_along_axis",
+                    "np.trapezoid", "np.trapz"]},
 }
 
 

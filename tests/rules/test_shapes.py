@@ -336,3 +336,10 @@ def test_meshgrid_through_the_engine():
         gx, gy = np.meshgrid(x, y)
         return np.sum(gx * gy ** 2)
     check_grads(f, rand(3), rand(4, seed=1))
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # (np.row_stack: NumPy 2 deprecates it)
+@pytest.mark.skipif(not hasattr(np, "row_stack") or np.row_stack is np.vstack,
+                    reason="np.row_stack is np.vstack here")
+def test_row_stack():
+    check_rule(np.row_stack, [rand(3), rand(2, 3, seed=1)])
