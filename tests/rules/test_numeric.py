@@ -98,3 +98,23 @@ def test_sinc():
     grads = check_rule(np.sinc, x)
     assert grads["x"][2] == 0.0
     check_float32(np.sinc, x.astype(np.float32))
+
+
+def test_numeric_rules_through_the_engine():
+    def f(x, fp, w):
+        y = np.interp(x, XP, fp) + np.polyval(w, x)
+        total = np.trapezoid(y ** 2, x) + np.sum(np.convolve(y, w, mode="same") ** 2)
+        total = total + np.sum(np.correlate(y, w)) + np.sum(np.sinc(x) * np.real(y))
+        total = total + np.quantile(y, 0.3) + np.median(x * w[0]) + np.average(y, weights=x ** 2)
+        return total + np.sum(np.pad(y, 2, mode="reflect") ** 3) + np.nanmean(np.kron(y, w))
+    check_grads(f, np.array([-0.7, 0.1, 0.6, 1.1, 1.7]), rand(5, seed=1), rand(3, seed=2))
+
+
+def test_reductions_with_where_through_the_engine():
+    mask = np.array([[True, False, True], [True, True, False]])
+
+    def f(x):
+        total = np.sum(x, axis=1, where=mask) @ np.ones(2) + np.mean(x, where=mask)
+        total = total + np.max(x, axis=0, initial=-10.0, where=mask) @ np.ones(3)
+        return total + np.std(x, axis=1, where=mask) @ np.ones(2) + np.nanmax(x)
+    check_grads(f, rand(2, 3))
