@@ -190,8 +190,8 @@ def complex_parts(what):
     return template
 
 
-# (np.real, np.imag and np.conj of real arrays: in .numeric)
-defvjp(np.angle, "x, *args, **kwargs", x=complex_parts("np.angle"))
+for _part in (np.real, np.imag, np.conj, np.angle):  # np.conjugate is np.conj
+    defvjp(_part, "x, *args, **kwargs", x=complex_parts(f"np.{_part.__name__}"))
 
 
 # A square written as a product: one adjoint contribution instead of two equal ones.

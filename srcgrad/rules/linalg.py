@@ -165,7 +165,12 @@ defvjp(np.cross, "a, b, axisa=-1, axisb=-1, axisc=-1, axis=None", shape_of=True,
 # cholesky and eigh read one triangle of a: their gradients lie on it (as central differences
 # and autograd's eigh; JAX and autograd's cholesky give its symmetric half instead, the same
 # gradient wherever a is built symmetric).
-defvjp(np.linalg.cholesky, "a, *, upper=False", shape_of=True,
+def _shape_of_a(a, *args, **kwargs):
+    """The result is shaped like ``a`` (the primitive may fail on placeholders of zeros)."""
+    return a
+
+
+defvjp(np.linalg.cholesky, "a, *, upper=False", shape_of=_shape_of_a,
        a="cholesky_grad(g, ans, upper)")
 defvjp(np.linalg.eigh, "a, UPLO='L'", returns_sequence=True, sparse=True,
        a="eigh_grad(g, a, ans, UPLO)")
@@ -191,6 +196,6 @@ defvjp(np.linalg.pinv, "a, rcond=None, hermitian=False, *, rtol=None", shape_of=
 # (x, residuals, rank, singular values): only the solution's adjoint may be non-zero.
 defvjp(np.linalg.lstsq, "a, b, rcond=None", returns_sequence=True, sparse=True,
        a="lstsq_grads(g, a, b, ans)[0]", b="lstsq_grads(g, a, b, ans)[1]")
-defvjp(np.linalg.matrix_power, "a, n", shape_of=True, a="matrix_power_grad(g, a, n)")
+defvjp(np.linalg.matrix_power, "a, n", shape_of=_shape_of_a, a="matrix_power_grad(g, a, n)")
 defvjp(np.linalg.multi_dot, "arrays, *, out=None", shape_of=True, sequences=("arrays",),
        arrays="multi_dot_grads(g, arrays)")

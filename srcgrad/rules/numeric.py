@@ -1,5 +1,5 @@
 """Rules for numerical routines: interpolation, integration, polynomials, convolutions,
-finite differences, ``sinc``, and the complex parts of real arrays.
+finite differences, ``sinc``.
 
 Conventions where the function has a kink:
 
@@ -7,8 +7,6 @@ Conventions where the function has a kink:
   segment's), as JAX; outside the knots the result is constant (``left``/``right``).
 - ``gradient``: one uniform spacing (a number) for every axis; coordinate arrays and several
   spacings are refused.
-- ``real``, ``imag`` and ``conj`` of real arrays: ``x``, zeros and ``x`` (a complex argument
-  is refused when the code runs, as elsewhere).
 """
 
 import numpy as np
@@ -59,6 +57,3 @@ defvjp(np.gradient, "f, spacing=1.0, *, axis=None, edge_order=1", returns_sequen
 # sinc(x) = sin(pi x) / (pi x): its derivative (cos(pi x) - sinc(x)) / x, 0 at 0.
 defvjp(np.sinc, "x", elementwise=True,
        x="g * np.where(x == 0, 0.0, (np.cos(np.pi * x) - ans) / np.where(x == 0, 1.0, x))")
-defvjp(np.real, "val", shape_of=True, view_of="val", val="real_grad(g, val)")
-defvjp(np.imag, "val", shape_of=True, val="real_grad(0.0 * g, val)")
-defvjp(np.conj, "x, *args, **kwargs", elementwise=True, x="real_grad(g, x)")

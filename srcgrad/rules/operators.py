@@ -8,6 +8,7 @@ import gast
 import numpy as np
 
 from . import elementwise  # noqa: F401  (registers the rules aliased here)
+from .elementwise import complex_parts
 from .registry import ANY_INT, DYNAMIC, alias, defvjp, nondiff
 
 #: The rule keys of Python's syntax: how normalization names ``a + b``, ``-a``, ``x[i]``,
@@ -90,9 +91,9 @@ defvjp(SUBSCRIPT, "x, index", shape_of=_index_shape, selects=True, x=_unindex,
 
 # Attributes.
 defvjp("attr T", "x", shape_of=lambda x: x.T, view_of="x", x="g.T")
-# of a real value (x itself, and zeros); of a complex one, refused
+# of a real value; of a complex one, refused
 defvjp("attr real", "x", view_of="x", x="real_grad(g, x)")
-defvjp("attr imag", "x", x="real_grad(0.0 * g, x)")
+defvjp("attr imag", "x", x=complex_parts(".imag"))
 defvjp("attr mT", "x", view_of="x", x="matrix_transpose(g)")
 nondiff("attr shape", "attr ndim", "attr size", "attr dtype", "attr itemsize", "attr nbytes")
 

@@ -169,8 +169,13 @@ def _average(which):
     return template
 
 
+def _average_shape(a, axis=None, weights=None, returned=False, *, keepdims=False):
+    """The shape of a mean (weights of zeros would make ``np.average`` fail)."""
+    return np.mean(a, axis=axis, keepdims=keepdims)
+
+
 defvjp(np.average, "a, axis=None, weights=None, returned=False, *, keepdims=False",
-       reduction=True, shape_of=True, a=_average(0), weights=_average(1))
+       reduction=True, shape_of=_average_shape, a=_average(0), weights=_average(1))
 
 # Quantiles (q as a fraction, a percentage, or 1/2 for the median).
 QUANTILE = "a, q, axis=None, out=None, overwrite_input=False, method='linear', keepdims=False, " \

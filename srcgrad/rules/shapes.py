@@ -231,14 +231,19 @@ def _pad_constant(constant_values):
 # The modes that copy elements; constant_values as one number. (A mode given as a variable
 # other than these fails when it runs.)
 defvjp(np.pad, "array, pad_width, mode='constant', *, stat_length=None, constant_values=0, "
-       "end_values=0, reflect_type='even'", shape_of=True, array=_pad(0),
+       "end_values=0, reflect_type='even'", array=_pad(0),
        constant_values=_pad_constant)
 defvjp(np.select, "condlist, choicelist, default=0", sequences=("choicelist",),
        choicelist="select_grads(g, condlist, choicelist, default)[0]",
        default="select_grads(g, condlist, choicelist, default)[1]")
 defvjp(np.partition, "a, kth, axis=-1, kind='introselect', order=None", shape_of=True,
        a="unpermute(g, a, ans, axis)")
-defvjp(np.take_along_axis, "arr, indices, axis=-1", shape_of=True,
+def _along_axis_shape(arr, indices, axis=-1):
+    """The result's shape (placeholders of indices are floats: made integers here)."""
+    return np.take_along_axis(arr, np.zeros(np.shape(indices), dtype=np.intp), axis)
+
+
+defvjp(np.take_along_axis, "arr, indices, axis=-1", shape_of=_along_axis_shape,
        arr="untake_along_axis(g, arr, indices, axis)")
 defvjp(np.meshgrid, "*xi, copy=True, sparse=False, indexing='xy'", sequences=("xi",),
        returns_sequence=True, sparse=True, xi="meshgrid_grads(g, xi, indexing)")

@@ -222,10 +222,8 @@ NOT_COMPARED = {
                     "full", "full_like", "copy", "asarray", "linspace", "logspace", "geomspace",
                     "arange"]},
     "added_at": "np.add.at written as a function (an effect's value): autograd has no np.add.at",
-    "np.angle": "complex values: refused until complex differentiation is supported",
-    **{name: "of real arrays, the identity or zero (complex ones refused): checked in "
-             "tests/rules/test_complex.py"
-       for name in ["attr imag", "np.conjugate", "np.imag", "np.real"]},
+    **{name: "complex values: refused until complex differentiation is supported"
+       for name in ["attr imag", "np.angle", "np.conjugate", "np.imag", "np.real"]},
     **{name: "casts and copies: tests/rules/test_casts.py checks them against their derivative"
        for name in ["np.array", "np.asanyarray", "np.ascontiguousarray", "np.asfortranarray",
                     "np.float16", "np.float32", "np.float64", "np.longdouble",
