@@ -527,18 +527,53 @@ def prod_grad(g, a, axis=None, keepdims=False):
     return unreduce(g, a, axis, keepdims) * others
 
 
-def var_grad(g, a, axis=None, ddof=0, keepdims=False):
-    """The gradient of ``np.var(a, axis, ddof=ddof)``: ``2 g (a - mean) / (N - ddof)``."""
-    centered = a - np.mean(a, axis=axis, keepdims=True)
-    return 2.0 * unreduce(g, a, axis, keepdims) * centered / (unreduce_count(a, axis) - ddof)
+def var_grad(g, a, axis=None, ddof=0, keepdims=False, where=True, mean=None):
+    """The gradient of ``np.var(a, axis, ddof=ddof, where=where)``: ``2 g (a - mean) / (N -
+    ddof)`` over the elements ``where`` picks (``N`` of them), 0 elsewhere. (A ``mean`` given
+    to ``np.var`` is refused.)"""
+    if mean is not None:
+        raise NonDifferentiableError("np.var and np.std with mean= have no gradient rule: "
+                                     "leave the mean out (NumPy computes it)")
+    if where is True:
+        centered = a - np.mean(a, axis=axis, keepdims=True)
+        return 2.0 * unreduce(g, a, axis, keepdims) * centered / (unreduce_count(a, axis) - ddof)
+    centered = a - np.mean(a, axis=axis, keepdims=True, where=where)
+    scale = 2.0 * unreduce(g, a, axis, keepdims) / (masked_count(a, axis, where) - ddof)
+    return np.where(where, scale * centered, 0.0)
 
 
-def std_grad(g, a, ans, axis=None, ddof=0, keepdims=False):
-    """The gradient of ``ans = np.std(a, axis, ddof=ddof)``: that of the variance over
-    ``2 ans``, and 0 where ``ans`` is 0 (a subgradient: the square root has a kink there)."""
+def std_grad(g, a, ans, axis=None, ddof=0, keepdims=False, where=True, mean=None):
+    """The gradient of ``ans = np.std(a, axis, ddof=ddof, where=where)``: that of the variance
+    over ``2 ans``, and 0 where ``ans`` is 0 (a subgradient: the square root has a kink there)."""
     zero = np.equal(ans, 0)
     scale = np.where(zero, 0.0, g) / (2.0 * np.where(zero, 1.0, ans))
-    return var_grad(scale, a, axis, ddof, keepdims)
+    return var_grad(scale, a, axis, ddof, keepdims, where, mean)
+
+
+def masked_count(a, axis=None, where=True):
+    """How many elements ``where`` picks in each result of a reduction of ``a`` over ``axis``
+    (its axes kept, of length 1), in ``a``'s float dtype."""
+    return np.sum(np.broadcast_to(where, np.shape(a)), axis=axis, keepdims=True,
+                  dtype=_float_dtype(a))
+
+
+def mean_where_grad(g, a, axis=None, keepdims=False, where=True):
+    """The gradient of ``np.mean(a, axis, keepdims=keepdims, where=where)``."""
+    count = np.maximum(masked_count(a, axis, where), 1)  # (no elements: no gradient)
+    return np.where(where, unreduce(g, a, axis, keepdims) / count, 0.0)
+
+
+def extremum_where_grads(g, a, ans, axis=None, keepdims=False, where=True):
+    """The gradients of ``(a, initial)`` in ``np.max(a, axis, keepdims=keepdims,
+    initial=initial, where=where)`` (or min): ``g`` split evenly among the elements picked
+    that tie for the result; where none reaches it, ``g`` goes to ``initial``."""
+    r = unreduce_like(ans, a, axis, keepdims)
+    hit = np.equal(a, r) & np.broadcast_to(where, np.shape(a))
+    count = np.sum(hit, axis=axis, keepdims=True)
+    share = (hit / np.maximum(count, 1)).astype(_float_dtype(ans), copy=False)
+    g_full = unreduce(g, a, axis, keepdims)
+    d_initial = np.sum(np.where(count == 0, unreduce(g, count, axis, keepdims), 0.0))
+    return np.where(np.isnan(r), np.nan, g_full * share), d_initial
 
 
 def cumsum_grad(g, a, axis=None):
@@ -1264,3 +1299,517 @@ def sqrtm_grad(g, ans):
     solution of ``X.T @ da + da @ X.T = g``."""
     from scipy.linalg import solve_sylvester
     return solve_sylvester(ans.T, ans.T, g)
+
+
+# Matrix decompositions (srcgrad.rules.linalg). Their results are tuples: ``g`` holds one
+# adjoint per part, None for a part whose gradient is zero.
+
+def _part(g, i, like):
+    """The adjoint of part ``i`` of a decomposition's result, zeros where None."""
+    part = g[i]
+    return np.zeros(np.shape(like), dtype=_float_dtype(like)) if part is None else part
+
+
+def _triangle_grad(d, uplo="L"):
+    """The gradient of a function that reads only the ``uplo`` triangle of its symmetric
+    argument, from ``d``, its gradient as a function of the whole symmetric matrix: the
+    diagonal, and both off-diagonal halves summed into the triangle read."""
+    n = np.shape(d)[-1]
+    eye = np.eye(n, dtype=bool)
+    strict = np.tril(np.ones((n, n), dtype=bool), -1)
+    if uplo == "U":
+        strict = strict.T
+    return np.where(eye, d, 0.0) + np.where(strict, d + matrix_transpose(d), 0.0)
+
+
+def _diag_embed(v):
+    """Matrices with the vectors ``v`` (the last axis) on their diagonals."""
+    v = np.asarray(v)
+    return v[..., :, None] * np.eye(v.shape[-1], dtype=v.dtype)
+
+
+def cholesky_grad(g, ans, upper=False):
+    """The gradient of ``ans = np.linalg.cholesky(a)``, which reads ``a``'s lower triangle
+    (its upper one with ``upper``): ``L^-T Phi(L^T g) L^-1``, symmetrised (Murray, 2016)."""
+    low = matrix_transpose(ans) if upper else ans
+    g = matrix_transpose(g) if upper else g
+    lt = matrix_transpose(low)
+    inner = lt @ g
+    phi = np.tril(inner) - 0.5 * _diag_embed(np.diagonal(inner, 0, -2, -1))
+    s = np.linalg.solve(lt, matrix_transpose(np.linalg.solve(lt, matrix_transpose(phi))))
+    return _triangle_grad(0.5 * (s + matrix_transpose(s)), "U" if upper else "L")
+
+
+def eigh_grad(g, a, ans, UPLO="L"):
+    """The gradient of ``w, v = np.linalg.eigh(a, UPLO)``: ``v (diag(gw) + F o (v^T gv)) v^T``
+    with ``F[i, j] = 1 / (w[j] - w[i])`` off the diagonal, on the triangle ``eigh`` reads."""
+    w, v = ans
+    vt = matrix_transpose(v)
+    inner = _diag_embed(_part(g, 0, w))
+    if g[1] is not None:
+        n = np.shape(w)[-1]
+        gap = w[..., None, :] - w[..., :, None] + np.eye(n, dtype=w.dtype)
+        inner = inner + np.where(np.eye(n, dtype=bool), 0.0, 1.0 / gap) * (vt @ g[1])
+    return _triangle_grad(v @ inner @ vt, UPLO)
+
+
+def eigvalsh_grad(g, a, UPLO="L"):
+    """The gradient of ``np.linalg.eigvalsh(a, UPLO)``: ``v diag(g) v^T`` on the triangle read."""
+    _, v = np.linalg.eigh(a, UPLO)
+    return _triangle_grad((v * np.asarray(g)[..., None, :]) @ matrix_transpose(v), UPLO)
+
+
+def svd_grad(g, a, ans, full_matrices=True, compute_uv=True):
+    """The gradient of ``np.linalg.svd(a, full_matrices, compute_uv)`` (Townsend, 2016).
+
+    With ``full_matrices`` and a non-square ``a``, the columns beyond ``min(m, n)`` of ``u``
+    (or rows of ``vh``) are not unique: their adjoints must be zero.
+    """
+    if not compute_uv:  # (g: an array, or a list of the values' adjoints, None for zeros)
+        u, _, vh = np.linalg.svd(a, full_matrices=False)
+        return (u * np.asarray(as_array_grad(g, ans))[..., None, :]) @ vh
+    u, s, vh = ans
+    m, n = np.shape(a)[-2:]
+    k = min(m, n)
+    gu, gs, gvh = _part(g, 0, u), _part(g, 1, s), _part(g, 2, vh)
+    if full_matrices and m != n:
+        if np.any(gu[..., :, k:]) or np.any(gvh[..., k:, :]):
+            raise NonDifferentiableError(
+                "the gradient of np.linalg.svd(..., full_matrices=True) of a non-square matrix "
+                "through its extra singular vectors is not defined (they are not unique)",
+                fix="pass full_matrices=False")
+        u, gu, vh, gvh = u[..., :, :k], gu[..., :, :k], vh[..., :k, :], gvh[..., :k, :]
+    v, gv = matrix_transpose(vh), matrix_transpose(gvh)
+    eye = np.eye(k, dtype=bool)
+    gap = s[..., None, :] ** 2 - s[..., :, None] ** 2
+    f = np.where(eye, 0.0, 1.0 / np.where(eye, 1.0, gap))
+    utgu = matrix_transpose(u) @ gu
+    vtgv = vh @ gv
+    inner = (f * (utgu - matrix_transpose(utgu))) * s[..., None, :] + _diag_embed(gs) + \
+        s[..., :, None] * (f * (vtgv - matrix_transpose(vtgv)))
+    da = u @ inner @ vh
+    if m > k:
+        da = da + (gu - u @ utgu) / s[..., None, :] @ vh
+    if n > k:
+        da = da + u @ (matrix_transpose(gv - v @ vtgv) / s[..., :, None])
+    return da
+
+
+def _times_inverse_transpose(x, r):
+    """``x @ inv(r).T`` for square ``r``, by a solve."""
+    return matrix_transpose(np.linalg.solve(r, matrix_transpose(x)))
+
+
+def qr_grad(g, a, ans):
+    """The gradient of ``q, r = np.linalg.qr(a)`` (mode ``"reduced"``): for ``m >= n``,
+    ``(gq + q copyltu(M)) r^-T`` with ``M = r gr^T - gq^T q``; a wide ``a = [x | y]``
+    (``x`` square) as in TensorFlow: ``x``'s part with ``gq + y gr_y^T``, ``y``'s ``q gr_y``."""
+    q, r = ans
+    gq, gr = _part(g, 0, q), _part(g, 1, r)
+    m, n = np.shape(a)[-2:]
+    if m < n:
+        a = np.asarray(a)
+        y, gr_y = a[..., :, m:], gr[..., :, m:]
+        dx = qr_grad([gq + y @ matrix_transpose(gr_y), gr[..., :, :m]], a[..., :, :m],
+                     (q, r[..., :, :m]))
+        return np.concatenate([dx, q @ gr_y], axis=-1)
+    mm = r @ matrix_transpose(gr) - matrix_transpose(gq) @ q
+    lower = np.tril(mm, -1)
+    copyltu = lower + matrix_transpose(lower) + _diag_embed(np.diagonal(mm, 0, -2, -1))
+    return _times_inverse_transpose(gq + q @ copyltu, r)
+
+
+def pinv_grad(g, a, ans):
+    """The gradient of ``p = np.linalg.pinv(a)`` where the rank does not change nearby:
+    ``-p^T g p^T + (I - a p) g^T p p^T + p^T p g^T (I - p a)``."""
+    p, pt, gt = ans, matrix_transpose(ans), matrix_transpose(g)
+    return -pt @ g @ pt + (gt - a @ (p @ gt)) @ (p @ pt) + (pt @ p) @ (gt - (gt @ p) @ a)
+
+
+def lstsq_grads(g, a, b, ans):
+    """The gradients of ``(a, b)`` in ``x = np.linalg.lstsq(a, b)[0]``, ``x = pinv(a) b``
+    where ``a``'s rank does not change nearby. The residuals and singular values carry
+    gradients too: refused where they are used (the rank is an integer)."""
+    if any(part is not None and np.any(part) for part in (g[1], g[3])):
+        raise NonDifferentiableError(
+            "the gradient of np.linalg.lstsq's residuals or singular values has no rule",
+            fix="compute them from the solution: np.sum((a @ x - b) ** 2, axis=0)")
+    x = ans[0]
+    gx = _part(g, 0, x)
+    p = np.linalg.pinv(a)
+    vector = np.ndim(b) == 1
+    gx2, b2 = (gx[:, None], np.asarray(b)[:, None]) if vector else (gx, b)
+    db = matrix_transpose(p) @ gx2
+    da = pinv_grad(gx2 @ matrix_transpose(b2), a, p)
+    return da, db[:, 0] if vector else db
+
+
+def matrix_power_grad(g, a, n):
+    """The gradient of ``np.linalg.matrix_power(a, n)``: ``sum_k (a^T)^k g (a^T)^(n-1-k)``;
+    for ``n < 0`` through the inverse."""
+    if n < 0:
+        inv = np.linalg.inv(a)
+        d_inv = matrix_power_grad(g, inv, -n)
+        return -matrix_transpose(inv) @ d_inv @ matrix_transpose(inv)
+    at = matrix_transpose(np.asarray(a))
+    powers = [np.broadcast_to(np.eye(at.shape[-1], dtype=at.dtype), at.shape)]
+    for _ in range(n - 1):
+        powers.append(powers[-1] @ at)
+    da = np.zeros(np.shape(a), dtype=np.result_type(g, at))
+    for k in range(n):
+        da = da + powers[k] @ g @ powers[n - 1 - k]
+    return da
+
+
+def multi_dot_grads(g, arrays):
+    """The gradients of ``np.linalg.multi_dot(arrays)``: each matrix's is ``left^T g right^T``
+    (``left``, ``right``: the products before and after it); a 1-d first (last) array is a
+    row (column)."""
+    mats = [np.asarray(x) for x in arrays]
+    if mats[0].ndim == 1:
+        mats[0] = mats[0][None, :]
+    if mats[-1].ndim == 1:
+        mats[-1] = mats[-1][:, None]
+    g2 = np.reshape(g, (mats[0].shape[0], mats[-1].shape[1]))
+    lefts = [np.eye(mats[0].shape[0], dtype=mats[0].dtype)]
+    for x in mats[:-1]:
+        lefts.append(lefts[-1] @ x)
+    grads = [None] * len(mats)
+    right = np.eye(mats[-1].shape[1], dtype=mats[-1].dtype)
+    for i in range(len(mats) - 1, -1, -1):
+        grads[i] = np.reshape(lefts[i].T @ g2 @ right.T, np.shape(arrays[i]))
+        right = mats[i] @ right
+    return grads
+
+
+def average_grads(g, a, axis=None, weights=None, keepdims=False):
+    """The gradients of ``(a, weights)`` in ``np.average(a, axis, weights, keepdims=...)``:
+    ``g w / sum(w)`` and ``g (a - average) / sum(w)`` (a 1-d ``weights`` lies along ``axis``)."""
+    a = np.asarray(a)
+    if isinstance(g, (list, tuple)):
+        raise NonDifferentiableError("np.average(..., returned=True) has no gradient rule",
+                                     fix="compute the sum of the weights with np.sum")
+    g_full = unreduce(g, a, axis, keepdims)
+    if weights is None:
+        return g_full / unreduce_count(a, axis), None
+    w = np.asarray(weights)
+    along = w
+    if w.shape != a.shape and w.ndim == 1 and np.ndim(axis) == 0 and axis is not None:
+        along = np.reshape(w, [w.size if i == axis % a.ndim else 1 for i in range(a.ndim)])
+    total = np.sum(np.broadcast_to(along, a.shape), axis=axis, keepdims=True)
+    mean = np.sum(a * along, axis=axis, keepdims=True) / total
+    dw = unbroadcast_to(g_full * (a - mean) / total, along.shape)
+    return g_full * along / total, np.reshape(dw, w.shape)
+
+
+def quantile_grads(g, a, q, axis=None, method="linear", keepdims=False):
+    """The gradients of ``(a, q)`` in ``np.quantile(a, q, axis, method=method,
+    keepdims=keepdims)``: each result is ``(1 - t) s[i] + t s[i + 1]`` of the sorted values
+    ``s``, ``i + t`` the virtual index ``q (n - 1)`` (``t`` rounded by the discrete methods)."""
+    methods = {"linear": lambda t: t, "lower": np.zeros_like, "higher": np.ceil,
+               "midpoint": lambda t: np.where(t > 0, 0.5, 0.0),
+               "nearest": lambda t: np.where(t == 0.5, np.floor(lo) % 2, np.around(t))}
+    if method not in methods:
+        raise NonDifferentiableError(f"np.quantile(..., method={method!r}) has no gradient "
+                                     f"rule", fix=f"use one of {sorted(methods)}")
+    a = np.asarray(a)
+    axes = _axes(axis, a.ndim)
+    kept = [i for i in range(a.ndim) if i not in axes]
+    moved = np.transpose(a, kept + list(axes))
+    rest = moved.shape[:len(kept)]
+    rows = moved.reshape(rest + (-1,))
+    n = rows.shape[-1]
+    order = np.argsort(rows, axis=-1, kind="stable")
+    ordered = np.take_along_axis(rows, order, -1)
+    q = np.asarray(q)
+    virtual = np.ravel(q) * (n - 1)
+    lo = np.floor(virtual)
+    t = methods[method](virtual - lo)
+    lo = lo.astype(np.intp)
+    hi = np.minimum(lo + 1, n - 1)
+    g_rows = np.reshape(g, (virtual.size,) + rest)
+    sorted_grad = np.zeros(rows.shape, dtype=_float_dtype(g, a))
+    dq = np.zeros(virtual.size, dtype=_float_dtype(g, q))
+    for j in range(virtual.size):
+        sorted_grad[..., lo[j]] += (1 - t[j]) * g_rows[j]
+        sorted_grad[..., hi[j]] += t[j] * g_rows[j]
+        if method == "linear":
+            dq[j] = np.sum(g_rows[j] * (ordered[..., hi[j]] - ordered[..., lo[j]])) * (n - 1)
+    grad_rows = np.zeros_like(sorted_grad)
+    np.put_along_axis(grad_rows, order, sorted_grad, -1)
+    da = np.transpose(grad_rows.reshape(moved.shape), np.argsort(kept + list(axes)))
+    return da, np.reshape(dq, q.shape) if q.ndim else dq[0]
+
+
+# Arrays (srcgrad.rules.shapes and srcgrad.rules.numeric).
+
+def gather_back(g, source, size, shape):
+    """The gradient of an array whose elements each copy element ``source`` of an argument of
+    ``size`` elements and ``shape`` (``source`` -1: a constant): ``g`` summed back there."""
+    source = np.ravel(source)
+    picked = source >= 0
+    flat = np.bincount(source[picked], weights=np.ravel(g)[picked], minlength=size)
+    return np.reshape(flat.astype(_float_dtype(g), copy=False), shape)
+
+
+def pad_grads(g, array, pad_width, mode="constant"):
+    """The gradients of ``(array, constant_values)`` in ``np.pad(array, pad_width, mode)``
+    for the modes that copy elements (constant, edge, reflect, symmetric, wrap): where each
+    element came from, found by padding the elements' numbers."""
+    shape = np.shape(array)
+    size = int(np.prod(shape))
+    numbers = np.arange(size).reshape(shape)
+    if mode == "constant":
+        source = np.pad(numbers, pad_width, mode, constant_values=-1)
+    else:
+        source = np.pad(numbers, pad_width, mode)
+    d_constant = np.sum(np.where(source < 0, g, 0.0))
+    return gather_back(g, source, size, shape), d_constant
+
+
+def kron_grads(g, a, b):
+    """The gradients of ``(a, b)`` in ``np.kron(a, b)``: element ``(i, k)`` of each axis (``i``
+    of ``a``, ``k`` of ``b``) is ``a[i] b[k]``; ``g`` with each axis split in two is summed
+    against the other factor."""
+    nd = max(np.ndim(a), np.ndim(b))
+    a2 = np.reshape(a, (1,) * (nd - np.ndim(a)) + np.shape(a))
+    b2 = np.reshape(b, (1,) * (nd - np.ndim(b)) + np.shape(b))
+    split = np.reshape(g, [n for pair in zip(a2.shape, b2.shape) for n in pair])
+    a_axes, b_axes = tuple(range(0, 2 * nd, 2)), tuple(range(1, 2 * nd, 2))
+    da = np.sum(split * np.expand_dims(b2, a_axes), axis=b_axes)
+    db = np.sum(split * np.expand_dims(a2, b_axes), axis=a_axes)
+    return np.reshape(da, np.shape(a)), np.reshape(db, np.shape(b))
+
+
+def select_grads(g, condlist, choicelist, default=0):
+    """The gradients of ``(choicelist, default)`` in ``np.select(condlist, choicelist,
+    default)``: each element's goes to the first choice whose condition holds, or the
+    default."""
+    taken = np.zeros(np.shape(g), dtype=bool)
+    grads = []
+    for cond, choice in zip(condlist, choicelist):
+        chosen = np.logical_and(cond, ~taken)
+        grads.append(unbroadcast(np.where(chosen, g, 0.0), choice))
+        taken = taken | chosen
+    return grads, unbroadcast(np.where(taken, 0.0, g), default)
+
+
+def unrollaxis(g, a, axis, start=0):
+    """The gradient of ``np.rollaxis(a, axis, start)``: ``g`` with the axis rolled back."""
+    nd = np.ndim(a)
+    axis, start = axis % nd, start % (nd + 1)
+    destination = start - 1 if start > axis else start
+    return np.moveaxis(g, destination, axis)
+
+
+def undstack(g, tup):
+    """The gradient of ``np.dstack(tup)``: ``g`` cut back into pieces shaped like ``tup``."""
+    pieces = unconcatenate(g, [np.atleast_3d(x) for x in tup], 2)
+    return [np.reshape(p, np.shape(x)) for p, x in zip(pieces, tup)]
+
+
+def unpermute(g, a, ans, axis=-1):
+    """The gradient of ``a`` where ``ans`` holds ``a``'s elements reordered along ``axis``
+    (``np.partition``): each element's comes from where its value went (tied values in the
+    order a stable sort gives)."""
+    if axis is None:
+        return np.reshape(unpermute(np.ravel(g), np.ravel(a), np.ravel(ans), 0), np.shape(a))
+    source = np.argsort(a, axis=axis, kind="stable")
+    target = np.argsort(ans, axis=axis, kind="stable")
+    moved = np.take_along_axis(np.asarray(g), target, axis)  # g in sorted order
+    da = np.zeros(np.shape(a), dtype=_float_dtype(g, a))
+    np.put_along_axis(da, source, moved, axis)
+    return da
+
+
+def along_axis_index(shape, indices, axis):
+    """The index that ``np.take_along_axis`` and ``np.put_along_axis`` read or write in an
+    array of ``shape``: a tuple of integer arrays (one element each)."""
+    indices = np.asarray(indices)
+    if axis is None:
+        return np.unravel_index(np.where(indices < 0, indices + int(np.prod(shape)), indices),
+                                shape)
+    axis %= len(shape)
+    index = []
+    for i in range(len(shape)):
+        if i == axis:
+            index.append(np.where(indices < 0, indices + shape[axis], indices))
+        else:
+            index.append(np.arange(shape[i]).reshape([-1 if j == i else 1
+                                                      for j in range(len(shape))]))
+    return tuple(np.broadcast_arrays(*index))
+
+
+def untake_along_axis(g, arr, indices, axis):
+    """The gradient of ``np.take_along_axis(arr, indices, axis)``: ``g`` added back at the
+    elements read, repeated ones summed."""
+    da = np.zeros(np.shape(arr), dtype=_float_dtype(g, arr))
+    np.add.at(da, along_axis_index(np.shape(arr), indices, axis), g)
+    return da
+
+
+def meshgrid_grads(g, xi, indexing="xy"):
+    """The gradients of ``np.meshgrid(*xi, indexing=indexing)``: output ``i`` repeats
+    ``xi[i]`` along its axis; its adjoint summed over the others (None: zeros)."""
+    grads = []
+    nd = len(xi)
+    for i, x in enumerate(xi):
+        axis = i
+        if indexing == "xy" and nd > 1 and i < 2:
+            axis = 1 - i
+        if g[i] is None:
+            grads.append(np.zeros(np.shape(x), dtype=_float_dtype(x)))
+            continue
+        others = tuple(j for j in range(np.ndim(g[i])) if j != axis)
+        grads.append(np.reshape(np.sum(g[i], axis=others), np.shape(x)))
+    return grads
+
+
+def interp_grads(g, x, xp, fp, left=None, right=None):
+    """The gradients of ``(x, xp, fp, left, right)`` in ``np.interp(x, xp, fp, left, right)``.
+
+    ``x`` between knots ``i`` and ``i + 1`` gives ``fp[i] + t (fp[i + 1] - fp[i])`` with
+    ``t = (x - xp[i]) / (xp[i + 1] - xp[i])``; at a knot, the segment to its right (the last
+    knot: the last segment), as JAX. Outside the knots the result is ``left`` or ``right``
+    (``fp``'s first or last value where None).
+    """
+    x, xp, fp = np.asarray(x), np.asarray(xp), np.asarray(fp)
+    dtype = _float_dtype(g, x, xp, fp)
+    n = xp.size
+    i = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, max(n - 2, 0))
+    below, above = x < xp[0], x > xp[-1]
+    inside = ~(below | above)
+    g = np.asarray(g, dtype=dtype)
+    d_fp = np.zeros(n, dtype=dtype)
+    d_xp = np.zeros(n, dtype=dtype)
+    d_x = np.zeros(np.shape(x), dtype=dtype)
+    if n > 1:
+        width = xp[i + 1] - xp[i]
+        t = (x - xp[i]) / width
+        slope = (fp[i + 1] - fp[i]) / width
+        g_in = np.where(inside, g, 0.0)
+        np.add.at(d_fp, i, g_in * (1 - t))
+        np.add.at(d_fp, i + 1, g_in * t)
+        np.add.at(d_xp, i, g_in * slope * (t - 1))
+        np.add.at(d_xp, i + 1, -g_in * slope * t)
+        d_x = g_in * slope
+    else:
+        d_fp[0] += np.sum(np.where(inside, g, 0.0))
+    g_below, g_above = np.sum(np.where(below, g, 0.0)), np.sum(np.where(above, g, 0.0))
+    if left is None:
+        d_fp[0] += g_below
+    if right is None:
+        d_fp[-1] += g_above
+    d_left = None if left is None else g_below
+    d_right = None if right is None else g_above
+    return d_x.reshape(np.shape(x)), d_xp, d_fp, d_left, d_right
+
+
+def trapezoid_grads(g, y, x=None, dx=1.0, axis=-1):
+    """The gradients of ``(y, x, dx)`` in ``np.trapezoid(y, x, dx, axis)``: the sum over
+    ``axis`` of ``d (y[1:] + y[:-1]) / 2``, ``d`` the differences of ``x`` (or ``dx``)."""
+    y = np.asarray(y)
+    axis %= y.ndim
+    if x is None:
+        d = dx
+    else:
+        x = np.asarray(x)
+        d = np.diff(x, axis=axis if x.ndim > 1 else 0)
+        if x.ndim == 1:
+            d = np.reshape(d, [-1 if i == axis else 1 for i in range(y.ndim)])
+    g = np.expand_dims(np.asarray(g), axis)
+    ahead = [slice(None)] * y.ndim
+    behind = [slice(None)] * y.ndim
+    ahead[axis], behind[axis] = slice(1, None), slice(None, -1)
+    dy = np.zeros(y.shape, dtype=_float_dtype(g, y))
+    dy[tuple(ahead)] += g * d / 2
+    dy[tuple(behind)] += g * d / 2
+    d_d = g * (y[tuple(ahead)] + y[tuple(behind)]) / 2
+    if x is None:
+        return dy, None, unbroadcast(d_d, dx)
+    no_dx = 0.0 * np.sum(g)  # (dx is not used)
+    if x.ndim == 1:
+        d_d = np.ravel(unbroadcast_to(d_d, d.shape))
+        return dy, undiff(d_d, x, 1, 0)[0], no_dx
+    d_d = unbroadcast_to(d_d, np.broadcast_shapes(d.shape, d_d.shape))
+    return dy, unbroadcast(undiff(d_d, np.broadcast_to(x, y.shape), 1, axis)[0], x), no_dx
+
+
+def polyval_grads(g, p, x):
+    """The gradients of ``(p, x)`` in ``np.polyval(p, x)``: the powers of ``x`` (highest
+    first) and the derivative of the polynomial."""
+    p, x = np.asarray(p), np.asarray(x)
+    n = p.shape[0]
+    powers = x[..., None] ** np.arange(n - 1, -1, -1).astype(_float_dtype(x))
+    dp = np.reshape(np.asarray(g)[..., None] * powers, (-1, n)).sum(axis=0)
+    dx = g * np.polyval(np.polyder(p), x) if n > 1 else np.zeros_like(g * x)
+    return (dp.astype(_float_dtype(g, p), copy=False),
+            unbroadcast(np.asarray(dx, dtype=_float_dtype(g, x)), x))
+
+
+def _full_adjoint(g, n, m, mode, correlate=False):
+    """``g``, the adjoint of ``np.convolve`` (or ``np.correlate``) of lengths ``n`` and ``m``
+    in ``mode``, as the adjoint of the full one (zeros where ``mode`` cut it)."""
+    g = np.asarray(g)
+    if mode == "full":
+        return g
+    short = min(n, m)
+    start = short - 1 if mode == "valid" else \
+        short // 2 if correlate and n < m else (short - 1) // 2
+    full = np.zeros(n + m - 1, dtype=g.dtype)
+    full[start:start + g.size] = g
+    return full
+
+
+def convolve_grads(g, a, v, mode="full"):
+    """The gradients of ``(a, v)`` in ``np.convolve(a, v, mode)``: correlations of the full
+    convolution's adjoint with the other argument."""
+    a, v = np.asarray(a), np.asarray(v)
+    full = _full_adjoint(g, a.size, v.size, mode)
+    return np.correlate(full, v, "valid"), np.correlate(full, a, "valid")
+
+
+def correlate_grads(g, a, v, mode="valid"):
+    """The gradients of ``(a, v)`` in ``np.correlate(a, v, mode)``: the full correlation is
+    ``np.convolve(a, v[::-1])`` for real arrays."""
+    a, v = np.asarray(a), np.asarray(v)
+    da, dv = convolve_grads(_full_adjoint(g, a.size, v.size, mode, correlate=True), a, v[::-1])
+    return da, dv[::-1]
+
+
+def as_array_grad(g, ans):
+    """The adjoint ``g`` of an array result ``ans`` of a primitive whose result may also be a
+    list (``np.gradient``): given as a list of its items' adjoints (None: zeros), an array."""
+    if not isinstance(g, (list, tuple)):
+        return g
+    return np.array([np.zeros_like(ans[i]) if part is None else part
+                     for i, part in enumerate(g)])
+
+
+def gradient_grads(g, f, ans, spacing=1.0, axis=None, edge_order=1):
+    """The gradient of ``f`` in ``ans = np.gradient(f, spacing, axis=axis, edge_order=...)``
+    for a uniform spacing (a number): the adjoint of each axis's difference stencil."""
+    f = np.asarray(f)
+    axes = _axes(axis, f.ndim)
+    if len(axes) == 1:
+        g = [as_array_grad(g, ans)]
+    if np.ndim(spacing) != 0:
+        raise NonDifferentiableError("np.gradient with coordinate arrays has no gradient rule: "
+                                     "pass the spacing as a number")
+    df = np.zeros(f.shape, dtype=_float_dtype(f, *[x for x in g if x is not None]))
+    for k, axis_k in enumerate(axes):
+        if g[k] is None:
+            continue
+        gk = np.moveaxis(np.asarray(g[k]) / spacing, axis_k, 0)
+        out = np.moveaxis(df, axis_k, 0)  # a view of df
+        out[2:] += gk[1:-1] / 2
+        out[:-2] -= gk[1:-1] / 2
+        if edge_order == 1:
+            out[1] += gk[0]
+            out[0] -= gk[0]
+            out[-1] += gk[-1]
+            out[-2] -= gk[-1]
+        else:
+            out[:3] += gk[0][None] * np.reshape([-1.5, 2.0, -0.5], (3,) + (1,) * (f.ndim - 1))
+            out[-3:] += gk[-1][None] * np.reshape([0.5, -2.0, 1.5], (3,) + (1,) * (f.ndim - 1))
+    return df

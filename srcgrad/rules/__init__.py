@@ -10,6 +10,7 @@ from . import (  # noqa: F401
     elementwise,
     linalg,
     methods,
+    numeric,
     operators,
     pymath,
     random,

@@ -35,11 +35,14 @@ for _name in ("multiply", "divide", "true_divide", "power", "maximum", "minimum"
 defeffect(np.random.shuffle, "x", writes="x", value=None, refusal=_SHUFFLE)
 defeffect(np.random.Generator.shuffle, "self, x, axis=0", writes="x", value=None,
           method="shuffle", name="Generator.shuffle", refusal=_SHUFFLE)
-for _name in ("place", "putmask", "put_along_axis"):
+# arr[index] = values, the index made from indices along the axis.
+defeffect(np.put_along_axis, "arr, indices, values, axis", writes="arr",
+          index="along_axis_index(np.shape(arr), indices, axis)", value="values")
+for _name in ("place", "putmask"):
     defeffect(getattr(np, _name), "arr, *args, **kwargs", writes="arr", value=None,
               refusal="build the new array with np.where or an index, then assign it")
 
 # The helpers the templates above call.
-nondiff(runtime.diagonal_index, runtime.flat_index)
+nondiff(runtime.diagonal_index, runtime.flat_index, runtime.along_axis_index)
 defvjp(runtime.added_at, "a, index, b", name="added_at", a="g",
        b="unbroadcast(g[index], b)")

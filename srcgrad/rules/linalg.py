@@ -159,3 +159,43 @@ def _cross(which):
 # Cross products over the last axis (of 3-vectors, or 2-vectors: their product's z).
 defvjp(np.cross, "a, b, axisa=-1, axisb=-1, axisc=-1, axis=None", shape_of=True,
        a=_cross(0), b=_cross(1))
+
+
+# Decompositions. Their results are tuples (g: one adjoint per part, None for a zero one).
+# cholesky and eigh read one triangle of a: their gradients lie on it (as central differences
+# and autograd's eigh; JAX and autograd's cholesky give its symmetric half instead, the same
+# gradient wherever a is built symmetric).
+def _shape_of_a(a, *args, **kwargs):
+    """The result is shaped like ``a`` (the primitive may fail on placeholders of zeros)."""
+    return a
+
+
+defvjp(np.linalg.cholesky, "a, *, upper=False", shape_of=_shape_of_a,
+       a="cholesky_grad(g, ans, upper)")
+defvjp(np.linalg.eigh, "a, UPLO='L'", returns_sequence=True, sparse=True,
+       a="eigh_grad(g, a, ans, UPLO)")
+defvjp(np.linalg.eigvalsh, "a, UPLO='L'", shape_of=True, a="eigvalsh_grad(g, a, UPLO)")
+
+
+defvjp(np.linalg.svd, "a, full_matrices=True, compute_uv=True, hermitian=False",
+       returns_sequence=True, sparse=True,  # (compute_uv=False: an array, read as one)
+       a="svd_grad(g, a, ans, full_matrices, compute_uv)")
+defvjp(np.linalg.svdvals, "x", shape_of=True, x="svd_grad(g, x, ans, False, False)")
+
+
+def _qr(mode):
+    if mode != "reduced":
+        raise NonDifferentiableError(f"np.linalg.qr(..., mode={mode!r}) has no gradient rule",
+                                     fix="use the default mode, 'reduced'")
+    return "qr_grad(g, a, ans)"
+
+
+defvjp(np.linalg.qr, "a, mode='reduced'", returns_sequence=True, sparse=True, a=_qr)
+defvjp(np.linalg.pinv, "a, rcond=None, hermitian=False, *, rtol=None", shape_of=True,
+       a="pinv_grad(g, a, ans)")
+# (x, residuals, rank, singular values): only the solution's adjoint may be non-zero.
+defvjp(np.linalg.lstsq, "a, b, rcond=None", returns_sequence=True, sparse=True,
+       a="lstsq_grads(g, a, b, ans)[0]", b="lstsq_grads(g, a, b, ans)[1]")
+defvjp(np.linalg.matrix_power, "a, n", shape_of=_shape_of_a, a="matrix_power_grad(g, a, n)")
+defvjp(np.linalg.multi_dot, "arrays, *, out=None", shape_of=True, sequences=("arrays",),
+       arrays="multi_dot_grads(g, arrays)")

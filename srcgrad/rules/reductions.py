@@ -7,6 +7,12 @@ None the templates spell the broadcast out; otherwise ``unreduce`` puts the redu
   autograd gives NaN there).
 - ``max``/``min``/``amax``/``amin``: the gradient is split evenly among the elements that tie
   for the extremum (as autograd; JAX does the same for ``max``).
+- ``where=``: elements left out get no gradient; ``initial=`` gets the gradient of a result no
+  element reaches (of every result, for ``sum``).
+- ``nan*`` reductions: NaNs get no gradient (``nanmax`` of a slice of NaNs: NaN).
+- ``quantile``/``percentile``/``median``: the gradient goes to the one or two sorted values the
+  result interpolates, tied values ordered as a stable sort orders them (as JAX); where
+  ``q (n - 1)`` is an integer (a kink in ``q``), ``q``'s is the slope above it.
 - ``std`` where it is zero (all elements equal, or an axis of length 1): 0, the subgradient
   with the least norm (as autograd over a length-1 axis; autograd and JAX give NaN for equal
   elements, the derivative of a square root at 0).
@@ -14,9 +20,13 @@ None the templates spell the broadcast out; otherwise ``unreduce`` puts the redu
 
 import numpy as np
 
+from ..errors import NonDifferentiableError
 from .registry import DYNAMIC, defvjp
 
-REDUCTION = "a, axis=None, dtype=None, out=None, keepdims=False"
+REDUCTION = "a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True"
+EXTREMUM = "a, axis=None, out=None, keepdims=False, initial=None, where=True"
+MOMENT = ("a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True, mean=None, "
+          "correction=None")
 
 
 def _spread(axis, keepdims, shape_a):
@@ -39,7 +49,7 @@ def _axes(axis, ndim):
     return positive[0] if len(positive) == 1 else positive
 
 
-def _mean(axis, keepdims, shape_a):
+def _mean_all(axis, keepdims, shape_a):
     if axis is None and shape_a is DYNAMIC:
         # (np.divide: a mean of no elements is NaN, not a ZeroDivisionError)
         return "spread(np.divide(g, np.size(a)), np.shape(a))"
@@ -58,30 +68,134 @@ def _mean(axis, keepdims, shape_a):
     return "unreduce(g, a, axis, keepdims) / unreduce_count(a, axis)"
 
 
-def _var(axis):
-    if axis is None:
-        return "2.0 * g * (a - np.mean(a)) / (np.size(a) - ddof)"
-    return "var_grad(g, a, axis, ddof, keepdims)"
+def _moment(helper, nan=False):
+    """The template of ``var`` (``helper``: ``"var_grad(g, a"``) or ``std`` (``"std_grad(g, a,
+    ans"``), or of their ``nan`` versions."""
+    def template(axis, where, mean, correction):
+        return _moment_text(helper, nan, axis, where, mean, correction)
+    return template
 
 
+def _moment_text(helper, nan, axis, where, mean, correction):
+    if mean is not None and mean is not DYNAMIC:
+        raise NonDifferentiableError("np.var and np.std with mean= have no gradient rule",
+                                     fix="leave the mean out: NumPy computes it")
+    ddof = {None: "ddof", DYNAMIC: "(ddof if correction is None else correction)"}.get(
+        correction, "correction")
+    if nan:
+        where = "np.logical_and(where, ~np.isnan(a))"
+    elif axis is None and where is True and mean is None and helper.startswith("var"):
+        return f"2.0 * g * (a - np.mean(a)) / (np.size(a) - {ddof})"
+    else:
+        where = "True" if where is True else "where"
+    return f"{helper}, axis, {ddof}, keepdims, {where}{', mean' if mean is DYNAMIC else ''})"
 
 
-defvjp(np.sum, REDUCTION, reduction=True, shape_of=True, a=_spread)
-defvjp(np.nansum, REDUCTION, reduction=True, shape_of=True,
-       a="np.where(np.isnan(a), 0.0, unreduce(g, a, axis, keepdims))")
-defvjp(np.mean, REDUCTION, reduction=True, shape_of=True, a=_mean)
-defvjp(np.prod, REDUCTION, reduction=True, shape_of=True, a="prod_grad(g, a, axis, keepdims)")
-for _extremum in (np.max, np.amax, np.min, np.amin):
-    defvjp(_extremum, "a, axis=None, out=None, keepdims=False", reduction=True, shape_of=True,
-           a="extremum_grad(g, a, ans, axis, keepdims)")
-defvjp(np.var, "a, axis=None, dtype=None, out=None, ddof=0, keepdims=False", reduction=True, shape_of=True,
-       a=_var)
-defvjp(np.std, "a, axis=None, dtype=None, out=None, ddof=0, keepdims=False", reduction=True, shape_of=True,
-       a="std_grad(g, a, ans, axis, ddof, keepdims)")
+def _sum(axis, keepdims, shape_a, where):
+    if where is True:
+        return _spread(axis, keepdims, shape_a)
+    return "np.where(where, unreduce(g, a, axis, keepdims), 0.0)"
+
+
+def _refuse_initial(name):
+    def template():
+        raise NonDifferentiableError(f"{name} has no gradient rule for initial=",
+                                     fix="multiply the result by the initial value instead")
+    return template
+
+
+def _extremum(initial, where):
+    if initial is None and where is True:
+        return "extremum_grad(g, a, ans, axis, keepdims)"
+    return "extremum_where_grads(g, a, ans, axis, keepdims, where)[0]"
+
+
+def _mean(axis, keepdims, shape_a, where):
+    if where is True:
+        return _mean_all(axis, keepdims, shape_a)
+    return "mean_where_grad(g, a, axis, keepdims, where)"
+
+
+def _prod(where):
+    if where is True:
+        return "prod_grad(g, a, axis, keepdims)"
+    return "np.where(where, prod_grad(g, np.where(where, a, 1.0), axis, keepdims), 0.0)"
+
+
+defvjp(np.sum, REDUCTION, reduction=True, shape_of=True, a=_sum, initial="np.sum(g)")
+defvjp(np.nansum, REDUCTION, reduction=True, shape_of=True, initial="np.sum(g)",
+       a="np.where(np.isnan(a), 0.0, np.where(where, unreduce(g, a, axis, keepdims), 0.0))")
+defvjp(np.mean, "a, axis=None, dtype=None, out=None, keepdims=False, *, where=True",
+       reduction=True, shape_of=True, a=_mean)
+defvjp(np.nanmean, "a, axis=None, dtype=None, out=None, keepdims=False, *, where=True",
+       reduction=True, shape_of=True,
+       a="mean_where_grad(g, a, axis, keepdims, np.logical_and(where, ~np.isnan(a)))")
+defvjp(np.prod, REDUCTION, reduction=True, shape_of=True, a=_prod,
+       initial=_refuse_initial("np.prod"))
+defvjp(np.nanprod, REDUCTION, reduction=True, shape_of=True, initial=_refuse_initial("np.nanprod"),
+       a="np.where(np.isnan(a) | ~np.asarray(where), 0.0, "
+         "prod_grad(g, np.where(np.isnan(a) | ~np.asarray(where), 1.0, a), axis, keepdims))")
+for _extremum_fn in (np.max, np.amax, np.min, np.amin):
+    defvjp(_extremum_fn, EXTREMUM, reduction=True, shape_of=True, a=_extremum,
+           initial="extremum_where_grads(g, a, ans, axis, keepdims, where)[1]")
+for _extremum_fn in (np.nanmax, np.nanmin):  # (NaNs never tie for the result)
+    defvjp(_extremum_fn, EXTREMUM, reduction=True, shape_of=True,
+           a="extremum_where_grads(g, a, ans, axis, keepdims, where)[0]",
+           initial="extremum_where_grads(g, a, ans, axis, keepdims, where)[1]")
+for _moment_fn, _helper, _nan in ((np.var, "var_grad(g, a", False),
+                                   (np.nanvar, "var_grad(g, a", True),
+                                   (np.std, "std_grad(g, a, ans", False),
+                                   (np.nanstd, "std_grad(g, a, ans", True)):
+    defvjp(_moment_fn, MOMENT, reduction=True, shape_of=True, a=_moment(_helper, _nan))
 defvjp(np.cumsum, "a, axis=None, dtype=None, out=None", shape_of=True, a="cumsum_grad(g, a, axis)")
+defvjp(np.nancumsum, "a, axis=None, dtype=None, out=None", shape_of=True,
+       a="np.where(np.isnan(a), 0.0, cumsum_grad(g, a, axis))")
 defvjp(np.cumprod, "a, axis=None, dtype=None, out=None", shape_of=True,
        a="cumprod_grad(g, a, axis)")
-# The peak-to-peak range: the maximum's gradient minus the minimum's.
+defvjp(np.nancumprod, "a, axis=None, dtype=None, out=None", shape_of=True,
+       a="np.where(np.isnan(a), 0.0, cumprod_grad(g, np.where(np.isnan(a), 1.0, a), axis))")
 defvjp(np.ptp, "a, axis=None, out=None, keepdims=False", reduction=True, shape_of=True,
        a="extremum_grad(g, a, np.max(a, axis=axis, keepdims=keepdims), axis, keepdims) - "
          "extremum_grad(g, a, np.min(a, axis=axis, keepdims=keepdims), axis, keepdims)")
+
+
+
+def _average(which):
+    def template(returned):
+        if returned is True:
+            raise NonDifferentiableError("np.average(..., returned=True) has no gradient rule",
+                                         fix="compute the sum of the weights with np.sum")
+        return f"average_grads(g, a, axis, weights, keepdims)[{which}]"
+    return template
+
+
+def _average_shape(a, axis=None, weights=None, returned=False, *, keepdims=False):
+    """The shape of a mean (weights of zeros would make ``np.average`` fail)."""
+    return np.mean(a, axis=axis, keepdims=keepdims)
+
+
+defvjp(np.average, "a, axis=None, weights=None, returned=False, *, keepdims=False",
+       reduction=True, shape_of=_average_shape, a=_average(0), weights=_average(1))
+
+# Quantiles (q as a fraction, a percentage, or 1/2 for the median).
+QUANTILE = "a, q, axis=None, out=None, overwrite_input=False, method='linear', keepdims=False, " \
+           "*, weights=None"
+
+
+def _quantile(which, scale=""):
+    """The template of ``a`` (``which`` 0) or ``q`` (1) of a quantile; ``scale`` turns ``q``
+    into a fraction (``" / 100.0"`` for a percentile)."""
+    def template(weights):
+        if weights is not None:
+            raise NonDifferentiableError("np.quantile with weights= has no gradient rule")
+        grads = f"quantile_grads(g, a, q{scale}, axis, method, keepdims)[{which}]"
+        return grads + scale if which else grads
+    return template
+
+
+defvjp(np.quantile, QUANTILE, reduction=True, shape_of=True,
+       a=_quantile(0), q=_quantile(1))
+defvjp(np.percentile, QUANTILE, reduction=True, shape_of=True,
+       a=_quantile(0, " / 100.0"), q=_quantile(1, " / 100.0"))
+defvjp(np.median, "a, axis=None, out=None, overwrite_input=False, keepdims=False",
+       reduction=True, shape_of=True, a="quantile_grads(g, a, 0.5, axis, 'linear', keepdims)[0]")

@@ -194,3 +194,56 @@ defvjp(np.logspace, "start, stop, num=50, endpoint=True, base=10.0, dtype=None, 
 defvjp(np.geomspace, "start, stop, num=50, endpoint=True, dtype=None, axis=0",
        start="linspace_grads(g * ans, start, stop, num, endpoint, axis)[0] / start",
        stop="linspace_grads(g * ans, start, stop, num, endpoint, axis)[1] / stop")
+
+# More joins, views and copies.
+defvjp(np.dstack, f"tup, {JOIN}", shape_of=True, sequences=("tup",), tup="undstack(g, tup)")
+if hasattr(np, "row_stack") and np.row_stack is not np.vstack:  # (NumPy < 2.4: vstack itself)
+    defvjp(np.row_stack, f"tup, {JOIN}", shape_of=True, sequences=("tup",),
+           tup="unvstack(g, tup)")
+defvjp(np.rollaxis, "a, axis, start=0", shape_of=True, view_of="a",
+       a="unrollaxis(g, a, axis, start)")
+defvjp(np.fft.fftshift, "x, axes=None", shape_of=True, x="np.fft.ifftshift(g, axes)")
+defvjp(np.fft.ifftshift, "x, axes=None", shape_of=True, x="np.fft.fftshift(g, axes)")
+defvjp(np.diagflat, "v, k=0", shape_of=True, v="np.reshape(np.diag(g, k), np.shape(v))")
+defvjp(np.kron, "a, b", shape_of=True, a="kron_grads(g, a, b)[0]", b="kron_grads(g, a, b)[1]")
+
+
+def _pad(which):
+    def template(mode, stat_length, end_values, reflect_type):
+        if mode not in ("constant", "edge", "reflect", "symmetric", "wrap", DYNAMIC) or \
+                reflect_type not in ("even", DYNAMIC) or stat_length is not None or \
+                end_values != 0:
+            raise NonDifferentiableError(
+                f"np.pad(..., mode={mode!r}) has no gradient rule",
+                fix="use mode 'constant', 'edge', 'reflect', 'symmetric' or 'wrap' "
+                    "(reflect_type 'even')")
+        return f"pad_grads(g, array, pad_width, mode)[{which}]"
+    return template
+
+
+def _pad_constant(constant_values):
+    if not isinstance(constant_values, (int, float)) and constant_values is not DYNAMIC:
+        raise NonDifferentiableError("np.pad with constant_values per axis has no gradient rule "
+                                     "for them", fix="pad with one value")
+    return "pad_grads(g, array, pad_width, mode)[1]"
+
+
+# The modes that copy elements; constant_values as one number. (A mode given as a variable
+# other than these fails when it runs.)
+defvjp(np.pad, "array, pad_width, mode='constant', *, stat_length=None, constant_values=0, "
+       "end_values=0, reflect_type='even'", array=_pad(0),
+       constant_values=_pad_constant)
+defvjp(np.select, "condlist, choicelist, default=0", sequences=("choicelist",),
+       choicelist="select_grads(g, condlist, choicelist, default)[0]",
+       default="select_grads(g, condlist, choicelist, default)[1]")
+defvjp(np.partition, "a, kth, axis=-1, kind='introselect', order=None", shape_of=True,
+       a="unpermute(g, a, ans, axis)")
+def _along_axis_shape(arr, indices, axis=-1):
+    """The result's shape (placeholders of indices are floats: made integers here)."""
+    return np.take_along_axis(arr, np.zeros(np.shape(indices), dtype=np.intp), axis)
+
+
+defvjp(np.take_along_axis, "arr, indices, axis=-1", shape_of=_along_axis_shape,
+       arr="untake_along_axis(g, arr, indices, axis)")
+defvjp(np.meshgrid, "*xi, copy=True, sparse=False, indexing='xy'", sequences=("xi",),
+       returns_sequence=True, sparse=True, xi="meshgrid_grads(g, xi, indexing)")

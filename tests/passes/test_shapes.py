@@ -332,7 +332,24 @@ CASES = [
     (np.atleast_2d, (v3,), {}), (np.atleast_3d, (a34,), {}), (np.cumprod, (a34,), {"axis": 1}),
     (np.ptp, (a34,), {"axis": 0}), (np.column_stack, ((v3, np.ones((3, 2))),), {}),
     (np.cross, (np.ones((4, 3)), v3), {}), (np.cross, (np.ones(2), np.ones(2)), {}),
-] + ([(np.astype, (a34, np.float32), {})] if hasattr(np, "astype") else [])
+    (np.linalg.cholesky, (np.eye(3),), {}), (np.linalg.eigvalsh, (a234[..., :3],), {}),
+    (np.linalg.svdvals, (a34,), {}), (np.linalg.pinv, (a34,), {}),
+    (np.linalg.matrix_power, (np.eye(3), -2), {}), (np.linalg.multi_dot, ((v3, a34, v4),), {}),
+    (np.dstack, ((v3, v3),), {}), (np.rollaxis, (a234, 2), {}),
+    (np.fft.fftshift, (a34,), {}), (np.fft.ifftshift, (a34, 1), {}), (np.diagflat, (a34, 1), {}),
+    (np.kron, (a34, v3), {}),
+    (np.partition, (a34, 1), {}), (np.take_along_axis, (a34, np.zeros((3, 2), int), 1), {}),
+    (np.interp, (a34, v3, v3), {}), (np.trapezoid, (a34,), {"axis": 0}),
+    (np.polyval, (v3, a34), {}), (np.convolve, (v3, v4), {"mode": "same"}),
+    (np.correlate, (v4, v3), {}), (np.average, (a34,), {"axis": 1, "weights": v4}),
+    (np.quantile, (a234, v3), {"axis": (0, 2)}), (np.percentile, (a34, 50.0), {"axis": 1}),
+    (np.median, (a34,), {"keepdims": True}), (np.nanmean, (a34,), {"axis": 0}),
+    (np.nanmax, (a34,), {}), (np.nanmin, (a34,), {"axis": 1}), (np.nanprod, (a34,), {}),
+    (np.nanvar, (a34,), {"axis": 1}), (np.nanstd, (a34,), {"ddof": 1}),
+    (np.nancumsum, (a34,), {}), (np.nancumprod, (a34,), {"axis": 0}),
+] + ([(np.astype, (a34, np.float32), {})] if hasattr(np, "astype") else []) + (
+    [(np.row_stack, ((v3, v3),), {})]
+    if hasattr(np, "row_stack") and np.row_stack is not np.vstack else [])
 
 
 def _placeholders(value):

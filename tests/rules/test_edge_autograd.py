@@ -234,6 +234,19 @@ NOT_COMPARED = {
              "compared with autograd here)"
        for name in ["np.append", "np.atleast_1d", "np.atleast_2d", "np.atleast_3d", "np.cumprod",
                     "np.diagonal", "np.diff", "np.mgrid", "np.ogrid", "np.ptp", "pow"]},
+    **{name: "NumPy coverage (issue 15): checked against central differences, and autograd "
+             "where it defines the function, in tests/rules (test_decompositions.py, "
+             "test_numeric.py, test_reductions.py, test_shapes.py)"
+       for name in ["np.average", "np.convolve", "np.correlate", "np.diagflat", "np.dstack",
+                    "np.fft.fftshift", "np.fft.ifftshift", "np.gradient", "np.interp", "np.kron",
+                    "np.linalg.cholesky", "np.linalg.eigh", "np.linalg.eigvalsh",
+                    "np.linalg.lstsq", "np.linalg.matrix_power", "np.linalg.multi_dot",
+                    "np.linalg.pinv", "np.linalg.qr", "np.linalg.svd", "np.linalg.svdvals",
+                    "np.median", "np.meshgrid", "np.nancumprod", "np.nancumsum", "np.nanmax",
+                    "np.nanmean", "np.nanmin", "np.nanprod", "np.nanstd", "np.nanvar", "np.pad",
+                    "np.partition", "np.percentile", "np.polyval", "np.quantile", "np.rollaxis",
+                    "np.row_stack", "np.select", "np.sinc", "np.take_along_axis",
+                    "np.trapezoid", "np.trapz"]},
 }
 
 

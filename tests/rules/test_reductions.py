@@ -110,3 +110,106 @@ def test_nansum_skips_nans():
     grads = rule_vjp(np.nansum, x, axis=0, g=np.array([1.0, 2.0]))
     np.testing.assert_array_equal(grads["a"], [[1.0, 0.0], [1.0, 2.0]])
     check_float32(np.nansum, x.astype(np.float32), axis=0)
+
+
+# where=, initial=, and the reductions that skip NaNs.
+def rand(*shape, seed=0):
+    return np.random.default_rng(seed + sum(shape)).standard_normal(shape)
+
+
+MASK = np.random.default_rng(7).standard_normal((3, 4)) > -0.5
+
+
+@pytest.mark.parametrize("axis", [None, 0, -1, (0, 2), (-1, 0)])
+@pytest.mark.parametrize("keepdims", [False, True])
+@pytest.mark.parametrize("fn, extra", [
+    (np.sum, {}), (np.sum, {"initial": 2.0}), (np.nansum, {}), (np.mean, {}), (np.prod, {}),
+    (np.max, {"initial": -5.0}), (np.min, {"initial": 5.0}), (np.var, {}), (np.std, {}),
+    (np.var, {"ddof": 1}), (np.std, {"correction": 1})])
+def test_where(fn, extra, axis, keepdims):
+    a = data()
+    mask = MASK
+    if fn in (np.mean, np.var, np.std):  # at least two elements in each slice
+        mask = np.ones((3, 4), bool) if axis == 0 else ~np.eye(3, 4, dtype=bool)
+    check_rule(fn, a, axis=axis, keepdims=keepdims, where=mask, **extra)
+    check_float32(fn, a.astype(np.float32), axis=axis, keepdims=keepdims, where=mask, **extra)
+
+
+def test_initial_gets_what_no_element_reaches():
+    a = rand(3, 4)
+    check_rule(np.max, a, axis=1, initial=0.5)
+    check_rule(np.min, a, axis=0, initial=-0.2, where=MASK)
+    check_rule(np.sum, a, axis=0, initial=1.5)
+
+
+def with_nans(*shape):
+    a = rand(*shape)
+    a.flat[::5] = np.nan
+    return a
+
+
+@pytest.mark.parametrize("fn", [np.nansum, np.nanmean, np.nanmax, np.nanmin, np.nanprod,
+                                np.nanvar, np.nanstd])
+@pytest.mark.parametrize("axis, keepdims", [(None, False), (0, False), (-1, True), ((0, 1), False)])
+def test_nan_reductions(fn, axis, keepdims):
+    a = with_nans(3, 4)
+    grads = check_rule(fn, a, axis=axis, keepdims=keepdims)
+    assert np.all(grads["a"][np.isnan(a)] == 0)
+    check_float32(fn, a.astype(np.float32), axis=axis, keepdims=keepdims)
+
+
+@pytest.mark.parametrize("fn", [np.nancumsum, np.nancumprod])
+@pytest.mark.parametrize("axis", [None, 0, -1])
+def test_nan_cumulative(fn, axis):
+    check_rule(fn, with_nans(3, 4), axis=axis)
+    check_rule(fn, rand(5), axis=axis)
+
+
+@pytest.mark.parametrize("axis, w_shape", [(None, None), (None, (3, 4)), (1, (4,)), (0, (3,)),
+                                           (-1, (3, 4)), ((0, 1), (3, 4))])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_average(axis, w_shape, keepdims):
+    a = rand(3, 4)
+    weights = None if w_shape is None else np.abs(rand(*w_shape, seed=1)) + 0.5
+    check_rule(np.average, a, axis=axis, weights=weights, keepdims=keepdims)
+    check_float32(np.average, a.astype(np.float32), axis=axis, keepdims=keepdims,
+                  weights=None if weights is None else weights.astype(np.float32))
+    if weights is not None and not keepdims and axis is None or axis == 1:
+        check_autograd(np.average, anp.average, a, axis=axis, weights=weights)
+
+
+@pytest.mark.parametrize("q", [0.5, 0.0, 1.0, 0.37, [0.1, 0.9]])
+@pytest.mark.parametrize("axis, keepdims", [(None, False), (0, False), (1, True), ((0, 2), False),
+                                            (-1, False)])
+@pytest.mark.parametrize("method", ["linear", "lower", "higher", "midpoint", "nearest"])
+def test_quantile(q, axis, keepdims, method):
+    a = rand(3, 4, 5)
+    q = np.asarray(q) if isinstance(q, list) else q
+    check_rule(np.quantile, a, q, axis=axis, keepdims=keepdims, method=method, wrt=["a"])
+    check_rule(np.percentile, a, q * 100.0, axis=axis, keepdims=keepdims, method=method,
+               wrt=["a"])
+    check_float32(np.quantile, a.astype(np.float32), np.float32(q), axis=axis,
+                  keepdims=keepdims)
+
+
+@pytest.mark.parametrize("q", [0.37, [0.1, 0.9]])  # (q (n - 1) not an integer: no kink)
+@pytest.mark.parametrize("axis", [None, 0, 1, (0, 2)])
+def test_quantile_wrt_q(q, axis):
+    a = rand(3, 4, 5)
+    q = np.asarray(q) if isinstance(q, list) else q
+    check_rule(np.quantile, a, q, axis=axis, wrt=["q"])
+    check_rule(np.percentile, a, q * 100.0, axis=axis, wrt=["q"])
+
+
+@pytest.mark.parametrize("shape, axis", [((5,), None), ((4,), None), ((3, 4), 0), ((3, 4), -1),
+                                         ((2, 3, 4), (0, 2))])
+def test_median(shape, axis):
+    a = rand(*shape)
+    check_rule(np.median, a, axis=axis)
+    check_rule(np.median, a, axis=axis, keepdims=True)
+    check_float32(np.median, a.astype(np.float32), axis=axis)
+
+
+def test_quantile_ties_take_one_subgradient():
+    grads = rule_vjp(np.median, np.array([1.0, 2.0, 2.0, 3.0, 5.0]), g=1.0)
+    np.testing.assert_allclose(grads["a"], [0, 0, 1, 0, 0])  # as a stable sort orders them

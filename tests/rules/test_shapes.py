@@ -4,6 +4,7 @@ import autograd.numpy as anp
 import numpy as np
 import pytest
 
+from srcgrad.check import check_grads
 from srcgrad.errors import NonDifferentiableError
 from srcgrad.rules import lookup
 
@@ -240,3 +241,105 @@ def test_arange_gradients():
 def test_linspace_with_retstep_refuses():
     with pytest.raises(NonDifferentiableError):
         rule_vjp(np.linspace, 0.0, 1.0, retstep=True, g=[np.ones(50), 1.0])
+
+
+# Padding, products of arrays, choices, axes rolled, diagonals, partitions, gathers, grids.
+@pytest.mark.parametrize("mode", ["constant", "edge", "reflect", "symmetric", "wrap"])
+@pytest.mark.parametrize("shape, pad_width", [((5,), 2), ((5,), (1, 3)), ((3, 4), ((1, 2), (0, 3))),
+                                              ((2, 3, 4), 1), ((3, 2), ((4, 4), (1, 0)))])
+def test_pad(mode, shape, pad_width):
+    a = rand(*shape)
+    check_rule(np.pad, a, pad_width, mode=mode)
+    check_float32(np.pad, a.astype(np.float32), pad_width, mode=mode)
+
+
+def test_pad_constant_values():
+    check_rule(np.pad, rand(3, 2), 1, constant_values=0.7, wrt=["array", "constant_values"])
+    with pytest.raises(NonDifferentiableError, match="linear_ramp"):
+        rule_vjp(np.pad, rand(3), 1, mode="linear_ramp", g=rand(5))
+
+
+@pytest.mark.parametrize("a_shape, b_shape", [((2, 3), (4, 5)), ((3,), (2,)), ((2, 2), (3,)),
+                                              ((3,), (2, 2)), ((2, 1, 3), (2, 2)), ((), (3,))])
+def test_kron(a_shape, b_shape):
+    a, b = rand(*a_shape), rand(*b_shape, seed=1)
+    check_rule(np.kron, a, b)
+    check_float32(np.kron, a.astype(np.float32), b.astype(np.float32))
+
+
+def test_select():
+    x = rand(3, 4)
+    conds = [x > 0.5, x > -0.5]
+    check_rule(np.select, conds, [x * 2.0, rand(4, seed=1)], default=rand(3, 1, seed=2))
+    check_rule(np.select, conds, [x, x ** 2])
+    check_float32(np.select, conds, [x.astype(np.float32), x.astype(np.float32)])
+
+
+@pytest.mark.parametrize("axis, start", [(0, 0), (2, 0), (0, 3), (1, 3), (-1, 1), (0, 2), (1, 0)])
+def test_rollaxis(axis, start):
+    check_rule(np.rollaxis, rand(2, 3, 4), axis, start)
+
+
+def test_dstack_and_diagflat():
+    check_rule(np.dstack, [rand(3), rand(3, seed=1)])
+    check_rule(np.dstack, [rand(2, 3), rand(2, 3, 2, seed=1)])
+    for k in (0, 1, -2):
+        check_rule(np.diagflat, rand(3), k)
+        check_rule(np.diagflat, rand(2, 2), k)
+
+
+@pytest.mark.parametrize("shift", [np.fft.fftshift, np.fft.ifftshift])
+@pytest.mark.parametrize("shape, axes", [((5,), None), ((4, 5), None), ((4, 5), 1), ((3, 4), (0,))])
+def test_fftshift(shift, shape, axes):
+    check_rule(shift, rand(*shape), axes)
+
+
+@pytest.mark.parametrize("shape, kth, axis", [((6,), 2, -1), ((6,), [1, 4], -1), ((3, 5), 2, 0),
+                                              ((3, 5), 1, 1), ((3, 5), 4, None)])
+def test_partition(shape, kth, axis):
+    a = rand(*shape)
+    check_rule(np.partition, a, kth, axis=axis)
+    check_float32(np.partition, a.astype(np.float32), kth, axis=axis)
+
+
+@pytest.mark.parametrize("shape, indices, axis", [
+    ((3, 4), [[0, 0, 3], [1, 2, 2], [3, 3, 3]], 1), ((3, 4), [[2, 0, 1, 1]], 0),
+    ((5,), [4, 0, 0, -1], 0), ((2, 3), [5, 0, 0], None), ((2, 3, 4), np.zeros((2, 1, 4), int), 1)])
+def test_take_along_axis(shape, indices, axis):
+    a = rand(*shape)
+    check_rule(np.take_along_axis, a, np.asarray(indices), axis)
+    check_float32(np.take_along_axis, a.astype(np.float32), np.asarray(indices), axis)
+
+
+def test_put_along_axis_is_a_write():
+    def f(x, v):
+        y = x * 1.0
+        np.put_along_axis(y, np.array([[0], [2]]), v, axis=1)
+        return np.sum(y ** 2 * np.arange(1.0, 4.0))
+    check_grads(f, rand(2, 3), rand(2, 1, seed=1))
+
+
+@pytest.mark.parametrize("shapes", [[(3,), (4,)], [(3,), (4,), (2,)], [(3,)], [(2, 2), (3,)]])
+@pytest.mark.parametrize("indexing", ["xy", "ij"])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_meshgrid(shapes, indexing, sparse):
+    xi = [rand(*s, seed=k) for k, s in enumerate(shapes)]
+    check_rule(np.meshgrid, *xi, indexing=indexing, sparse=sparse)
+    ans = np.meshgrid(*xi, indexing=indexing)
+    g = [rand(*ans[0].shape, seed=5)] + [None] * (len(xi) - 1)
+    grads = rule_vjp(np.meshgrid, *xi, indexing=indexing, g=g)["xi"]
+    assert all(np.all(d == 0) for d in grads[1:])
+
+
+def test_meshgrid_through_the_engine():
+    def f(x, y):
+        gx, gy = np.meshgrid(x, y)
+        return np.sum(gx * gy ** 2)
+    check_grads(f, rand(3), rand(4, seed=1))
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # (np.row_stack: NumPy 2 deprecates it)
+@pytest.mark.skipif(not hasattr(np, "row_stack") or np.row_stack is np.vstack,
+                    reason="np.row_stack is np.vstack here")
+def test_row_stack():
+    check_rule(np.row_stack, [rand(3), rand(2, 3, seed=1)])

@@ -1,0 +1,181 @@
+"""Matrix decompositions and the linear algebra built on them: cholesky, eigh, eigvalsh, svd,
+qr, pinv, lstsq, matrix_power, multi_dot; det, inv and solve on stacks."""
+
+import autograd
+import autograd.numpy as anp
+import numpy as np
+import pytest
+
+from srcgrad import grad
+from srcgrad.check import check_grads
+from srcgrad.errors import NonDifferentiableError
+
+from .harness import check_autograd, check_float32, check_rule, rule_vjp
+
+
+def rand(*shape, seed=0):
+    return np.random.default_rng(seed + sum(shape)).standard_normal(shape)
+
+
+def spd(*shape, seed=0):
+    """Symmetric positive definite matrices (a stack of them)."""
+    b = rand(*shape, seed=seed)
+    return b @ np.swapaxes(b, -1, -2) + shape[-1] * np.eye(shape[-1])
+
+
+def symmetric(*shape, seed=0):
+    b = rand(*shape, seed=seed)
+    return b + np.swapaxes(b, -1, -2)
+
+
+def parts(g, *keep):
+    """A decomposition's cotangent with only the parts ``keep`` (others None)."""
+    return [part if i in keep else None for i, part in enumerate(g)]
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 3), (2, 4, 4)])
+@pytest.mark.parametrize("upper", [False, True])
+def test_cholesky(shape, upper):
+    a = spd(*shape)
+    check_rule(np.linalg.cholesky, a, upper=upper)
+    check_float32(np.linalg.cholesky, a.astype(np.float32), upper=upper)
+
+
+def test_cholesky_agrees_with_autograd_on_symmetric_matrices():
+    b = rand(3, 3)
+    def f(b):
+        return np.sum(np.sin(np.linalg.cholesky(b @ b.T + 3.0 * np.eye(3))))
+
+    def f_autograd(b):
+        return anp.sum(anp.sin(anp.linalg.cholesky(anp.dot(b, b.T) + 3.0 * anp.eye(3))))
+    np.testing.assert_allclose(grad(f)(b), autograd.grad(f_autograd)(b), rtol=1e-8)
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (2, 4, 4)])
+@pytest.mark.parametrize("uplo", ["L", "U"])
+@pytest.mark.parametrize("keep", [(0,), (1,), (0, 1)])
+def test_eigh(shape, uplo, keep):
+    a = rand(*shape)  # not symmetric: eigh reads one triangle
+    g = parts([rand(*shape[:-1], seed=3), rand(*shape, seed=4)], *keep)
+    check_rule(np.linalg.eigh, a, UPLO=uplo, g=g)
+    if len(shape) == 2:
+        check_autograd(np.linalg.eigh, anp.linalg.eigh, a, UPLO=uplo,
+                       g=[np.zeros(shape[:-1]) if p is None else p for p in g])
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 3), (2, 4, 4)])
+def test_eigvalsh(shape):
+    a = symmetric(*shape)
+    check_rule(np.linalg.eigvalsh, rand(*shape))
+    check_rule(np.linalg.eigvalsh, a, UPLO="U")
+    check_float32(np.linalg.eigvalsh, a.astype(np.float32))
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (4, 2), (2, 4), (2, 3, 3), (3, 4, 2)])
+@pytest.mark.parametrize("keep", [(0,), (1,), (2,), (0, 1, 2)])
+def test_svd(shape, keep):
+    a = rand(*shape)
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    g = parts([rand(*u.shape, seed=1), rand(*s.shape, seed=2), rand(*vh.shape, seed=3)], *keep)
+    check_rule(np.linalg.svd, a, full_matrices=False, g=g)
+    if len(shape) == 2:
+        check_autograd(np.linalg.svd, anp.linalg.svd, a, full_matrices=False,
+                       g=[np.zeros_like(x) if p is None else p for p, x in zip(g, (u, s, vh))])
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (4, 2), (2, 3, 5)])
+def test_svd_values_only(shape):
+    a = rand(*shape)
+    check_rule(np.linalg.svd, a, compute_uv=False)
+    check_rule(np.linalg.svdvals, a)
+    check_float32(np.linalg.svdvals, a.astype(np.float32))
+    if len(shape) == 2:
+        check_autograd(np.linalg.svd, anp.linalg.svd, a, compute_uv=False)
+
+
+def test_svd_full_matrices():
+    square = rand(3, 3)
+    check_rule(np.linalg.svd, square, g=[rand(3, 3, seed=1), rand(3, seed=2), rand(3, 3, seed=3)])
+    tall = rand(4, 2)
+    s = np.linalg.svd(tall)[1]
+    check_rule(np.linalg.svd, tall, g=[np.pad(rand(4, 2, seed=1), ((0, 0), (0, 2))), s, None])
+    with pytest.raises(NonDifferentiableError, match="full_matrices=False"):
+        rule_vjp(np.linalg.svd, tall, g=[rand(4, 4), None, None])
+
+
+def test_svd_through_the_engine():
+    def f(a):
+        u, s, vh = np.linalg.svd(a, full_matrices=False)
+        return np.sum(s ** 2) + np.sum(u[:, 0] * vh[0]) + np.linalg.svd(a, compute_uv=False)[1]
+    check_grads(f, rand(3, 3))
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (4, 2), (2, 4), (2, 4, 3), (2, 2, 3)])
+@pytest.mark.parametrize("keep", [(0,), (1,), (0, 1)])
+def test_qr(shape, keep):
+    a = rand(*shape)
+    q, r = np.linalg.qr(a)
+    g = parts([rand(*q.shape, seed=1), rand(*r.shape, seed=2)], *keep)
+    check_rule(np.linalg.qr, a, g=g)
+    if len(shape) == 2 and shape[0] >= shape[1]:
+        check_autograd(np.linalg.qr, anp.linalg.qr, a,
+                       g=[np.zeros_like(x) if p is None else p for p, x in zip(g, (q, r))])
+
+
+def test_qr_other_modes_are_refused():
+    with pytest.raises(NonDifferentiableError, match="mode='complete'"):
+        rule_vjp(np.linalg.qr, rand(3, 2), mode="complete", g=[None, None])
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (4, 2), (2, 4), (2, 3, 2)])
+def test_pinv(shape):
+    a = rand(*shape)
+    check_rule(np.linalg.pinv, a)
+    check_float32(np.linalg.pinv, a.astype(np.float32))
+    if len(shape) == 2:
+        check_autograd(np.linalg.pinv, anp.linalg.pinv, a)
+
+
+@pytest.mark.parametrize("a_shape, b_shape", [((4, 2), (4,)), ((4, 2), (4, 3)), ((3, 3), (3,)),
+                                              ((2, 4), (2, 2))])
+def test_lstsq(a_shape, b_shape):
+    a, b = rand(*a_shape), rand(*b_shape, seed=1)
+    x = np.linalg.lstsq(a, b)[0]
+    check_rule(np.linalg.lstsq, a, b, g=[rand(*x.shape, seed=2), None, None, None])
+    with pytest.raises(NonDifferentiableError, match="residuals"):
+        rule_vjp(np.linalg.lstsq, a, b, g=[None, None, None, rand(min(a_shape))])
+
+    def f(a, b):
+        solution, _, _, _ = np.linalg.lstsq(a, b)
+        return np.sum(solution ** 2)
+    check_grads(f, a, b)
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (2, 3, 3)])
+@pytest.mark.parametrize("n", [0, 1, 2, 3, -1, -2])
+def test_matrix_power(shape, n):
+    a = rand(*shape) + 2.0 * np.eye(shape[-1])
+    check_rule(np.linalg.matrix_power, a, n)
+    check_float32(np.linalg.matrix_power, a.astype(np.float32), n)
+    if len(shape) == 2 and n >= 0:
+        check_autograd(np.linalg.matrix_power, anp.linalg.matrix_power, a, n)
+
+
+@pytest.mark.parametrize("shapes", [[(2, 3), (3, 4)], [(3,), (3, 4), (4, 2)],
+                                    [(2, 3), (3, 4), (4,)], [(3,), (3, 4), (4, 5), (5,)]])
+def test_multi_dot(shapes):
+    arrays = [rand(*s, seed=k) for k, s in enumerate(shapes)]
+    check_rule(np.linalg.multi_dot, arrays)
+    check_float32(np.linalg.multi_dot, [x.astype(np.float32) for x in arrays])
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 3), (2, 1, 2, 2)])
+def test_inverses_on_stacks(shape):
+    a = rand(*shape) + 3.0 * np.eye(shape[-1])
+    check_rule(np.linalg.det, a)
+    check_rule(np.linalg.inv, a)
+    check_rule(np.linalg.slogdet, a, g=[None, rand(*shape[:-2], seed=5)])
+    check_rule(np.linalg.solve, a, rand(*shape[:-1], 2, seed=1))
+    check_rule(np.linalg.solve, a, rand(shape[-1], seed=1))
+    check_autograd(np.linalg.det, anp.linalg.det, a)
+    check_autograd(np.linalg.inv, anp.linalg.inv, a)
