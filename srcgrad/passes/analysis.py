@@ -270,8 +270,9 @@ def _diff_operands(stmt) -> set[str]:
     if op.kind == "rule":
         assert op.rule is not None
         names = set()
-        for param in op.rule.adjoints:
-            names |= value_names(op.bound.get(param))
+        for param, atom in op.bound.items():  # (one without a template: the walk refuses it)
+            if param not in op.rule.no_gradient:
+                names |= value_names(atom)
         return names
     if op.kind in ("copy", "tuple", "dict", "setitem"):
         return value_names(op.bound.get("x")) | value_names(op.bound.get("value")) | \

@@ -1062,7 +1062,8 @@ class Normalizer:
             expr = gast.Attribute(value=base, attr=node.attr, ctx=gast.Load())
             if rule is None:
                 return expr, Op("opaque", what=f".{node.attr}")
-            return expr, Op("rule", rule, bound={"x": base})
+            kind = "rule" if rule.differentiable else "nondiff"  # x.T, or x.shape
+            return expr, Op(kind, rule, bound={"x": base}, what=rule.name)
         if isinstance(node, gast.Subscript):
             base = self.atom(node.value, hint)
             index = self.index(node.slice, hint)

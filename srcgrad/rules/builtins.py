@@ -25,7 +25,7 @@ def _differentiated_default():
 # the items, the first that is largest (smallest): all of g goes to it.
 for _extremum in (builtins.max, builtins.min):
     defvjp(_extremum, "iterable, *, key=None, default=None", name=_extremum.__name__,
-           sequences=("iterable",), sparse=True, iterable="choice_grad(g, iterable, ans, key)",
+           sequences=("iterable",), sparse=True, no_gradient=("key",), iterable="choice_grad(g, iterable, ans, key)",
            default=_differentiated_default)
 nondiff(builtins.int, builtins.bool, builtins.round, builtins.range, builtins.isinstance)
 

@@ -128,9 +128,9 @@ defvjp(np.nan_to_num, "x, copy=True, nan=0.0, posinf=None, neginf=None", element
 
 # heaviside(x1, x2) is 0, x2 or 1 as x1 is negative, zero or positive: a step in x1 (derivative
 # 0, as autograd and JAX), and x2 wherever x1 == 0.
-defvjp(np.heaviside, "x1, x2", elementwise=True,
+defvjp(np.heaviside, "x1, x2", elementwise=True, no_gradient=("x1",),
        x2="unbroadcast(np.where(np.equal(x1, 0), g, 0.0), x2)")
-defvjp(np.where, "condition, x=None, y=None", elementwise=True,
+defvjp(np.where, "condition, x=None, y=None", elementwise=True, no_gradient=("condition",),
        x="unbroadcast(np.where(condition, g, 0.0), x)",
        y="unbroadcast(np.where(condition, 0.0, g), y)")
 

@@ -85,7 +85,7 @@ def _unindex(basic_index, shape_x, list_x):
     return "unindex(g, x, index)"
 
 
-defvjp(SUBSCRIPT, "x, index", shape_of=_index_shape, selects=True, x=_unindex,
+defvjp(SUBSCRIPT, "x, index", shape_of=_index_shape, selects=True, no_gradient=("index",), x=_unindex,
        accumulate={"x": lambda basic_index: "acc[index] += g" if basic_index is True
                    else "add_at(acc, index, g)"})
 

@@ -99,6 +99,10 @@ class Rule:
     selects: bool = False
     #: ``a + b`` of two lists: the result holds the items of both arguments, in order.
     concatenates: bool = False
+    #: Parameters whose gradient is zero by nature (a condition, a count): a differentiated
+    #: value passed to one is not an error. A differentiated value passed to any other
+    #: parameter without an adjoint template is refused (never a silent zero).
+    no_gradient: frozenset[str] = frozenset()
     #: For syntax that means another primitive on lists (``a + b``): that primitive's key.
     on_lists: Any = None
     #: A question about its argument's shape alone (``np.shape(x)``, ``x.ndim``): ``"shape"``,
@@ -240,7 +244,7 @@ def defvjp(primitive: Any, params: str, *, name: str | None = None,
            shape_of: bool | Callable[..., Any] = False, view_of: str | None = None,
            always_view: bool = True, inverse: str | None = None, pure: bool = True,
            selects: bool = False, concatenates: bool = False,
-           **adjoints: Template) -> Rule:
+           no_gradient: tuple[str, ...] = (), **adjoints: Template) -> Rule:
     """Register the reverse-mode rule of ``primitive``.
 
     ``params`` is the primitive's parameter list as in a ``def`` (``"a, axis=None,
@@ -272,7 +276,9 @@ def defvjp(primitive: Any, params: str, *, name: str | None = None,
     moves elements is its inverse (``inverse="g"``: a view that is its argument itself).
     ``pure=False`` marks a primitive with an effect besides its result (a random draw):
     it is never recomputed or moved. ``selects`` and ``concatenates`` mark the container
-    semantics of ``x[index]`` and of ``list + list`` (see :class:`Rule`).
+    semantics of ``x[index]`` and of ``list + list`` (see :class:`Rule`). ``no_gradient``
+    names parameters whose gradient is zero by nature (a condition, indices, a count): a
+    differentiated value passed to any other parameter without a template is refused.
 
     Returns the :class:`Rule`; registering a primitive again replaces its rule.
     """
@@ -287,6 +293,10 @@ def defvjp(primitive: Any, params: str, *, name: str | None = None,
     if clash:
         raise RuleError(f"rule for {rule_name}: parameter names {sorted(clash)} are reserved "
                         "for the incoming gradient (g) and the result (ans); rename them")
+    for param in no_gradient:
+        if param not in names or param in adjoints:
+            raise RuleError(f"rule for {rule_name}: no_gradient names {param!r}, which is not "
+                            "one of its parameters without a template")
     for param in sequences:
         if param not in names:
             raise RuleError(f"rule for {rule_name}: sequence parameter {param!r} is not one "
@@ -306,7 +316,8 @@ def defvjp(primitive: Any, params: str, *, name: str | None = None,
                 callable=None if isinstance(primitive, str) else primitive,
                 shape_of=(primitive if shape_of is True else shape_of or None),
                 view_of=view_of, always_view=always_view, inverse=inverse, pure=pure,
-                selects=selects, concatenates=concatenates)
+                selects=selects, concatenates=concatenates,
+                no_gradient=frozenset(no_gradient))
     if view_of is not None and view_of not in names:
         raise RuleError(f"rule for {rule_name}: view_of={view_of!r} is not one of its parameters")
     _RULES[rule.key] = rule

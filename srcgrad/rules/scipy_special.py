@@ -35,6 +35,7 @@ _special(special.betaln, "a, b",
          a="unbroadcast(g * (scipy_special('digamma', a) - scipy_special('digamma', a + b)), a)",
          b="unbroadcast(g * (scipy_special('digamma', b) - scipy_special('digamma', a + b)), b)")
 defvjp(special.multigammaln, "a, d", name="scipy.special.multigammaln", elementwise=True,
+       no_gradient=("d",),
        a="multigammaln_grad(g, a, d)")
 
 # Error functions and the normal distribution's.

@@ -51,7 +51,7 @@ def _untranspose(axes):
 
 defvjp(np.transpose, "a, axes=None", shape_of=True, view_of="a", a=_untranspose)
 defvjp(np.swapaxes, "a, axis1, axis2", shape_of=True, view_of="a", a="np.swapaxes(g, axis1, axis2)")
-defvjp(np.moveaxis, "a, source, destination", shape_of=True,
+defvjp(np.moveaxis, "a, source, destination", shape_of=True, no_gradient=("source", "destination"),
        view_of="a", a="np.moveaxis(g, destination, source)")
 defvjp(np.flip, "m, axis=None", shape_of=True, view_of="m", m="np.flip(g, axis)")
 # np.diag makes a matrix from a vector, or takes a matrix's diagonal: the adjoint does the other.
@@ -67,7 +67,7 @@ def _unroll(shift):
     return "np.roll(g, np.negative(shift), axis)"
 
 
-defvjp(np.roll, "a, shift, axis=None", shape_of=True, a=_unroll)
+defvjp(np.roll, "a, shift, axis=None", shape_of=True, no_gradient=("shift",), a=_unroll)
 defvjp(np.triu, "m, k=0", shape_of=True, m="np.triu(g, k)")
 defvjp(np.tril, "m, k=0", shape_of=True, m="np.tril(g, k)")
 
@@ -138,7 +138,7 @@ defvjp(np.tile, "A, reps", shape_of=True, A="untile(g, A, reps)")
 defvjp(np.repeat, "a, repeats, axis=None", a="unrepeat(g, a, repeats, axis)")
 
 # Indexing and sorting.
-defvjp(np.take, "a, indices, axis=None, out=None, mode='raise'",
+defvjp(np.take, "a, indices, axis=None, out=None, mode='raise'", no_gradient=("indices",),
        a="untake(g, a, indices, axis, mode)")
 
 
@@ -156,7 +156,7 @@ defvjp(np.full, "shape, fill_value, dtype=None, order='C', *, device=None, like=
        fill_value="unbroadcast(g, fill_value)")
 defvjp(np.full_like,
        "a, fill_value, dtype=None, order='K', subok=True, shape=None, *, device=None",
-       fill_value="unbroadcast(g, fill_value)")
+       no_gradient=("a",), fill_value="unbroadcast(g, fill_value)")
 
 
 def _linspace(which):
@@ -233,17 +233,17 @@ def _pad_constant(constant_values):
 defvjp(np.pad, "array, pad_width, mode='constant', *, stat_length=None, constant_values=0, "
        "end_values=0, reflect_type='even'", array=_pad(0),
        constant_values=_pad_constant)
-defvjp(np.select, "condlist, choicelist, default=0", sequences=("choicelist",),
+defvjp(np.select, "condlist, choicelist, default=0", sequences=("choicelist",), no_gradient=("condlist",),
        choicelist="select_grads(g, condlist, choicelist, default)[0]",
        default="select_grads(g, condlist, choicelist, default)[1]")
-defvjp(np.partition, "a, kth, axis=-1, kind='introselect', order=None", shape_of=True,
+defvjp(np.partition, "a, kth, axis=-1, kind='introselect', order=None", shape_of=True, no_gradient=("kth",),
        a="unpermute(g, a, ans, axis)")
 def _along_axis_shape(arr, indices, axis=-1):
     """The result's shape (placeholders of indices are floats: made integers here)."""
     return np.take_along_axis(arr, np.zeros(np.shape(indices), dtype=np.intp), axis)
 
 
-defvjp(np.take_along_axis, "arr, indices, axis=-1", shape_of=_along_axis_shape,
+defvjp(np.take_along_axis, "arr, indices, axis=-1", shape_of=_along_axis_shape, no_gradient=("indices",),
        arr="untake_along_axis(g, arr, indices, axis)")
 defvjp(np.meshgrid, "*xi, copy=True, sparse=False, indexing='xy'", sequences=("xi",),
        returns_sequence=True, sparse=True, xi="meshgrid_grads(g, xi, indexing)")

@@ -21,7 +21,7 @@ from ...errors import NonDifferentiableError, UnsupportedSyntaxError
 from ...ir import Op, Source, atom_names, constant, facts, name, op_of, targets_of
 from ...names import Namer
 from ...rules import registry
-from ..analysis import Activity
+from ..analysis import Activity, value_names
 from ..shapes import SCALAR, Shape
 from .instantiate import as_value, differentiated, instance, is_fresh, scale_in_place
 from .tape import Piece, TapePlan, assign
@@ -315,6 +315,15 @@ class Reverser:
         assert rule is not None
         call = instance(stmt, op, self.source, self.shapes, g=g, ans=ans)
         code: list[gast.stmt] = []
+        for param, atom in op.bound.items():  # a gradient that no template carries: refused
+            if param not in rule.adjoints and param not in rule.no_gradient and \
+                    value_names(atom) & self.activity.varied:
+                raise (facts(stmt).source or self.source).error(
+                    NonDifferentiableError, stmt, f"{rule.name} has no gradient rule for its "
+                    f"parameter {param!r}, and the value passed to it depends on the "
+                    "arguments being differentiated",
+                    f"pass a constant as {param!r}, or register a rule that differentiates it "
+                    "(srcgrad.defvjp)")
         flowing = differentiated(op, self.activity.varied)
         for param in flowing:
             atom = op.bound[param]
