@@ -74,6 +74,10 @@ class Generated:
         if self.rules != registry.generation():
             return False
         for scope, key, value in self.assumptions:
+            if isinstance(scope, list):  # a list of objects (layers): the same ones
+                if len(scope) != len(value) or any(a is not b for a, b in zip(scope, value)):
+                    return False
+                continue
             current = _read(scope, key, fn)
             if value is DATA:
                 if current is _GONE or not is_data(current):
@@ -296,10 +300,7 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
                                    value=gast.List(elts=[], ctx=gast.Load()), type_comment=None))
     del d_result
 
-    suffix = mode.removesuffix("_aux")
-    fn_name = f"{tree.name}_{suffix}" if tree.name.isidentifier() else f"f_{suffix}"
-    while fn_name in HELPERS:  # def norm(x): its norm_grad must not replace the helper's
-        fn_name = "user_" + fn_name
+    fn_name = generated_name(tree.name, mode)
     defaults: list[gast.expr] = []
     default_names: list[tuple[str, str]] = []
     for param, spec in reversed(list(zip(params, inspect.signature(fn).parameters.values()))):
@@ -332,6 +333,15 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     assumptions = tuple((s, k, DATA if is_data(v) else v) for s, k, v in assumptions)
     return Generated(function, source, namespace, fn_name, params, assumptions, arg_shapes,
                      live, tuple(default_names), rules_generation, statics)
+
+
+def generated_name(function_name: str, mode: str) -> str:
+    """The name of the ``mode`` function generated for the function named so."""
+    suffix = mode.removesuffix("_aux")
+    made = f"{function_name}_{suffix}" if function_name.isidentifier() else f"f_{suffix}"
+    while made in HELPERS:  # def norm(x): its norm_grad must not replace the helper's
+        made = "user_" + made
+    return made
 
 
 def assigned_names(tree) -> set[str]:

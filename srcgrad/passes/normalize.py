@@ -273,13 +273,20 @@ class Normalizer:
                 value = base[node.slice.value] if base is not None else None
             except (TypeError, KeyError, IndexError):
                 return None
+            if isinstance(base, dict):  # (a list's items are assumed whole, below)
+                self.resolver.assumptions.append((base, node.slice.value, value))
         elif isinstance(node, gast.Attribute):
             base = self.static_of(node.value)
             value = getattr(base, node.attr, None) if base is not None else None
+            if node.attr in getattr(base, "__dict__", ()):  # model.layers, layer.act
+                self.resolver.assumptions.append((vars(base), node.attr, value))
         else:
             return None
-        return None if value is None or is_data(value) or \
-            isinstance(value, (np.ndarray, np.generic)) else value
+        if value is None or is_data(value) or isinstance(value, (np.ndarray, np.generic)):
+            return None
+        if isinstance(value, list):  # the code is made anew once layers are appended
+            self.resolver.assumptions.append((value, "items", tuple(value)))
+        return value
 
     def without_partial(self, partial: functools.partial, call: gast.Call) -> gast.Call:
         """``f(x)`` for ``f = functools.partial(g, a, k=b)``: ``g(a, x, k=b)``."""
@@ -873,24 +880,61 @@ class Normalizer:
 
     def unrolled(self, stmt) -> bool:
         """``for layer in LAYERS:`` over a tuple or list of functions or objects known now
-        (``(np.sin, np.cos)``, layer objects): the body once per item, with the item known.
-        Returns whether the loop was unrolled."""
-        items = self.static_of(stmt.iter)
-        if not isinstance(items, (tuple, list)) or not isinstance(stmt.target, gast.Name) or \
-                stmt.orelse or any(isinstance(n, (gast.Break, gast.Continue))
-                                   for n in walk_own(stmt.body)):
+        (``(np.sin, np.cos)``, layer objects, ``model.layers`` of a model passed in), also
+        through ``enumerate(LAYERS)`` and ``zip(LAYERS, params)``: the body once per item, with
+        the item known. Returns whether the loop was unrolled."""
+        if stmt.orelse or any(isinstance(n, (gast.Break, gast.Continue))
+                              for n in walk_own(stmt.body)):
             return False
-        target = stmt.target.id
-        for item in items:
-            self.statics[target] = item
+        columns = self.unrolled_columns(stmt.iter, stmt.target, stmt.body)
+        if columns is None:
+            return False
+        count = min(len(items) for _, items in columns if isinstance(items, (tuple, list)))
+        for i in range(count):
             self.line = stmt.lineno
-            self.assign(target, name(self.resolver.add_global(target, item)),
-                        Op("nondiff", what="item"))
+            for target, items in columns:
+                if isinstance(items, (tuple, list)):  # known now: an object, a function
+                    self.statics[target.id] = items[i]
+                    self.assign(target.id, name(self.resolver.add_global(target.id, items[i])),
+                                Op("nondiff", what="item"))
+                elif items is None:  # enumerate's count
+                    self.assign(target.id, constant(i), Op("copy", bound={"x": constant(i)}))
+                else:  # an item of a sequence zipped with them (params[i])
+                    self.assign_to(target, gast.Subscript(value=name(items.id), slice=constant(i),
+                                                          ctx=gast.Load()), stmt)
             for inner in stmt.body:
                 self.line = inner.lineno
                 self.statement(inner)
-        self.statics.pop(target, None)
+        for target, items in columns:
+            if isinstance(items, (tuple, list)):
+                self.statics.pop(target.id, None)
         return True
+
+    def unrolled_columns(self, iterable, target, body) -> list | None:
+        """For a loop to unroll: (target, items) pairs, where items is the tuple or list of
+        objects known now, None for ``enumerate``'s count, or the atom of a sequence zipped
+        with them; None when no sequence of objects is known now."""
+        if isinstance(iterable, gast.Call) and not iterable.keywords and \
+                isinstance(target, gast.Tuple) and \
+                not any(isinstance(a, gast.Starred) for a in iterable.args):
+            if self.is_builtin(iterable.func, "enumerate") and len(iterable.args) == 1 and \
+                    len(target.elts) == 2 and isinstance(target.elts[0], gast.Name):
+                inner = self.unrolled_columns(iterable.args[0], target.elts[1], body)
+                return None if inner is None else [(target.elts[0], None)] + inner
+            if self.is_builtin(iterable.func, "zip") and \
+                    len(target.elts) == len(iterable.args) >= 1:
+                known = [self.static_of(a) for a in iterable.args]
+                if not any(isinstance(k, (tuple, list)) and isinstance(t, gast.Name)
+                           for k, t in zip(known, target.elts)):
+                    return None
+                return [(t, k) if isinstance(k, (tuple, list)) and isinstance(t, gast.Name)
+                        else (t, self.sequence_atom(a, body)) for a, k, t
+                        in zip(iterable.args, known, target.elts)]
+            return None
+        items = self.static_of(iterable)
+        if not isinstance(items, (tuple, list)) or not isinstance(target, gast.Name):
+            return None
+        return [(target, items)]
 
     def bind_item(self, target, seq, index) -> None:
         """``target = seq[index]``, unpacking a tuple target (``for W, b in layers``)."""

@@ -60,8 +60,9 @@ class Resolver:
         self.locals = local_names
         # One namespace for the generated code: helpers inlined from other modules share it.
         self.used_globals: dict[str, Any] = shared.used_globals if shared else {}
-        # What the generated code assumes: (scope, name, value), where scope is a globals dict,
-        # a closure cell, ``"globals"`` (the differentiated function's globals) or an int (the
+        # What the generated code assumes: (scope, name, value), where scope is a globals dict
+        # (or an object's attributes, a dict of objects), a list of objects (name "items",
+        # value its items as a tuple), a closure cell, ``"globals"`` (the differentiated function's globals) or an int (the
         # index of one of its own closure cells): the code is keyed on the function's code
         # object and serves every function made from it. The gradient function checks these
         # before each call and is made anew if one changed (a data value: if its kind did).
