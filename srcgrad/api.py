@@ -85,9 +85,10 @@ def _wrt_names(fn: Callable, wrt: Wrt, names: list[str]) -> tuple[tuple[str, ...
 
 def generated(fn: Callable, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
               containers: frozenset = frozenset(), arg_shapes: frozenset = frozenset(),
-              statics: tuple = ()) -> Generated:
+              statics: tuple = (), dicts: frozenset = frozenset()) -> Generated:
     """The generated function for ``fn``, transformed once per code object, wrt, mode, set of
-    parameters passed containers (lists, tuples, dicts) or numbers, and argument shapes.
+    parameters passed containers (lists, tuples, dicts) or numbers, argument shapes, objects
+    passed (``statics``) and parameters passed dicts.
 
     Functions made again from the same code (a lambda or closure made at each training step)
     share it: the data in their closures and globals is read at call time (see
@@ -97,7 +98,7 @@ def generated(fn: Callable, wrt: tuple[str, ...], mode: str, as_tuple: bool = Tr
     # By identity: equal code objects from two modules may see different globals. An entry is
     # dropped when its code object is collected, so these ids cannot be reused while cached.
     key = (id(code), id(fn.__globals__), wrt, mode, as_tuple, literal_defaults(fn),
-           containers, arg_shapes, tuple((p, id(v)) for p, v in statics))
+           containers, arg_shapes, tuple((p, id(v)) for p, v in statics), dicts)
     found = _cache.get(key)
     if found is None or not found.still_valid(fn):
         with _lock:
@@ -105,7 +106,7 @@ def generated(fn: Callable, wrt: tuple[str, ...], mode: str, as_tuple: bool = Tr
             if found is None or not found.still_valid(fn):  # new, or a global was rebound
                 with _deep_recursion(fn):
                     found = transform(fn, wrt, mode, as_tuple, containers, arg_shapes,
-                                      statics)
+                                      statics, dicts)
                 made = found.function.__code__  # its lines, for tracebacks, go with it
                 weakref.finalize(made, linecache.cache.pop, made.co_filename, None)
                 _remember(key, code, found)
@@ -359,7 +360,9 @@ def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
                 shaped.add(shapes)
             else:
                 shapes = frozenset()  # enough versions: one for any shapes
-        return bound(generated(fn, wrt_names, mode, not single, containers, shapes, known))
+        dicts = frozenset(n for n, a in zip(names, args) if isinstance(a, dict))
+        return bound(generated(fn, wrt_names, mode, not single, containers, shapes, known,
+                               dicts))
 
     def shown(found) -> None:
         if last[0] is not found[0]:  # .source shows the version the last call ran

@@ -28,6 +28,7 @@ import builtins
 import copy
 import functools
 import inspect
+from collections.abc import Collection
 from typing import Any
 
 import gast
@@ -77,6 +78,7 @@ class Normalizer:
         self.local_functions: dict[str, gast.FunctionDef] = {}  # inner defs and lambdas
         self.literals: dict[str, Op] = {}  # names assigned one tuple or dict of atoms, once
         self.statics: dict[str, Any] = {}  # names holding a function or an object, known now
+        self.dicts: set[str] = set()  # parameters passed dicts (never assigned)
         self.assigned_once = _assigned_once(parsed.tree)
 
     # -- errors ----------------------------------------------------------------------------
@@ -806,6 +808,11 @@ class Normalizer:
             stmt = gast.copy_location(gast.For(target=stmt.target, iter=backwards,
                                                body=stmt.body, orelse=stmt.orelse,
                                                type_comment=None), stmt)
+        if isinstance(stmt.iter, gast.Name) and stmt.iter.id in self.dicts:
+            keys = gast.Call(func=gast.Attribute(value=stmt.iter, attr="keys", ctx=gast.Load()),
+                             args=[], keywords=[])  # for k in d: over its keys
+            stmt = gast.copy_location(gast.For(target=stmt.target, iter=gast.copy_location(
+                keys, stmt.iter), body=stmt.body, orelse=stmt.orelse, type_comment=None), stmt)
         if self.unrolled(stmt):
             return
         has_break = any(isinstance(n, gast.Break) for n in own_loop_exits(stmt.body))
@@ -1556,11 +1563,13 @@ def _renamed(target, mapping: dict[str, str]):
 
 
 def normalize(parsed: ParsedFunction, resolver: Resolver, namer: Namer,
-              several_results: bool = False, statics: dict | None = None) -> gast.FunctionDef:
+              several_results: bool = False, statics: dict | None = None,
+              dicts: Collection[str] = ()) -> gast.FunctionDef:
     """The function in A-normal form (see the module docstring); ``several_results`` lets it
     return a tuple or list (for vjp); ``statics`` gives parameters known when the code is
-    transformed (a bound method's self)."""
+    transformed (a bound method's self), ``dicts`` the parameters passed dicts."""
     normalizer = Normalizer(parsed, resolver, namer)
     normalizer.several_results = several_results
     normalizer.statics.update(statics or {})
+    normalizer.dicts = set(dicts) & normalizer.assigned_once
     return normalizer.function()
