@@ -315,12 +315,12 @@ def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
     gen: Generated | None = None
     try:
         gen = generated(fn, wrt_names, mode, not single, statics=statics)
-    except SourceError as error:
+    except SourceError:
         # an object passed as an argument (model.layers, layer.forward) may be what the code
         # lacks: then it is made at the first call, knowing the object (or raises there)
         others = set(names) - set(wrt_names) - {p for p, _ in statics}
         if not _uses_as_object(fn, others):
-            raise error
+            raise
     signature: list[inspect.Signature] = []  # made when a call needs it (keywords, defaults)
     positions = [names.index(n) for n in wrt_names]
 
