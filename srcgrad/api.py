@@ -17,7 +17,7 @@ from typing import Any, Protocol, cast, overload
 import gast
 import numpy as np
 
-from .errors import SourceError, UnsupportedSyntaxError, WrtError
+from .errors import SourceUnavailableError, UnsupportedSyntaxError, WrtError
 from .passes.parse import parse_function
 from .passes.resolve import is_data
 from .transform import Generated, defaults_of, generated_name, literal_defaults, transform
@@ -289,7 +289,13 @@ def _is_static(value: Any) -> bool:
 def _uses_as_object(fn: Callable, parameters: set[str]) -> bool:
     """Whether ``fn`` calls one of ``parameters`` or reads an attribute of one that arrays
     lack (``act(x)``, ``model.layers``): an object or function may be passed for it."""
-    for node in gast.walk(parse_function(fn).tree):
+    if not parameters:
+        return False
+    try:
+        tree = parse_function(fn).tree
+    except SourceUnavailableError:  # (made before, the code may still be cached)
+        return False
+    for node in gast.walk(tree):
         if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and \
                 node.func.id in parameters:
             return True
@@ -313,14 +319,12 @@ def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
         ((fn.__code__.co_varnames[0], owner),) if owner is not None else ()
     statics += tuple((p, v) for p, v in defaults_of(fn).items() if _is_static(v))  # act=np.tanh
     gen: Generated | None = None
-    try:
+    # a function that uses another parameter as an object (model.layers, act(x)) is made at
+    # the first call, knowing the object passed (or refused there); others now
+    with _deep_recursion(fn):
+        eager = not _uses_as_object(fn, set(names) - set(wrt_names) - {p for p, _ in statics})
+    if eager:
         gen = generated(fn, wrt_names, mode, not single, statics=statics)
-    except SourceError:
-        # an object passed as an argument (model.layers, layer.forward) may be what the code
-        # lacks: then it is made at the first call, knowing the object (or raises there)
-        others = set(names) - set(wrt_names) - {p for p, _ in statics}
-        if not _uses_as_object(fn, others):
-            raise
     signature: list[inspect.Signature] = []  # made when a call needs it (keywords, defaults)
     positions = [names.index(n) for n in wrt_names]
 
