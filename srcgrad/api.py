@@ -14,12 +14,13 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, cast, overload
 
+import gast
 import numpy as np
 
-from .errors import UnsupportedSyntaxError, WrtError
+from .errors import SourceUnavailableError, UnsupportedSyntaxError, WrtError
 from .passes.parse import parse_function
 from .passes.resolve import is_data
-from .transform import Generated, defaults_of, literal_defaults, transform
+from .transform import Generated, defaults_of, generated_name, literal_defaults, transform
 
 Wrt = int | str | Sequence[int | str]
 
@@ -84,9 +85,10 @@ def _wrt_names(fn: Callable, wrt: Wrt, names: list[str]) -> tuple[tuple[str, ...
 
 def generated(fn: Callable, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
               containers: frozenset = frozenset(), arg_shapes: frozenset = frozenset(),
-              statics: tuple = ()) -> Generated:
+              statics: tuple = (), dicts: frozenset = frozenset()) -> Generated:
     """The generated function for ``fn``, transformed once per code object, wrt, mode, set of
-    parameters passed containers (lists, tuples, dicts) or numbers, and argument shapes.
+    parameters passed containers (lists, tuples, dicts) or numbers, argument shapes, objects
+    passed (``statics``) and parameters passed dicts.
 
     Functions made again from the same code (a lambda or closure made at each training step)
     share it: the data in their closures and globals is read at call time (see
@@ -96,7 +98,7 @@ def generated(fn: Callable, wrt: tuple[str, ...], mode: str, as_tuple: bool = Tr
     # By identity: equal code objects from two modules may see different globals. An entry is
     # dropped when its code object is collected, so these ids cannot be reused while cached.
     key = (id(code), id(fn.__globals__), wrt, mode, as_tuple, literal_defaults(fn),
-           containers, arg_shapes, tuple((p, id(v)) for p, v in statics))
+           containers, arg_shapes, tuple((p, id(v)) for p, v in statics), dicts)
     found = _cache.get(key)
     if found is None or not found.still_valid(fn):
         with _lock:
@@ -104,7 +106,7 @@ def generated(fn: Callable, wrt: tuple[str, ...], mode: str, as_tuple: bool = Tr
             if found is None or not found.still_valid(fn):  # new, or a global was rebound
                 with _deep_recursion(fn):
                     found = transform(fn, wrt, mode, as_tuple, containers, arg_shapes,
-                                      statics)
+                                      statics, dicts)
                 made = found.function.__code__  # its lines, for tracebacks, go with it
                 weakref.finalize(made, linecache.cache.pop, made.co_filename, None)
                 _remember(key, code, found)
@@ -215,12 +217,12 @@ class Gradient:
     """A function made by :func:`grad`, :func:`value_and_grad` or :func:`vjp`.
 
     ``source`` is the code the last call ran, ``generated`` that function, and
-    ``any_shape_source`` the version for any shapes. It pickles by reference: the original
+    ``any_shape_source`` the version for any shapes. The code is made when ``grad`` is
+    applied, or at the first call where it needs to know an object passed as an argument
+    (``loss(params, x, model)`` calling ``layer.forward``). It pickles by reference: the original
     function, ``wrt`` and the mode, made again when loaded (so it can go to other processes).
     """
 
-    source: str  #: the generated code the last call ran
-    any_shape_source: str  #: the version for any shapes
     __name__: str
     __qualname__: str
     current_any_shape: Callable[[], tuple[Generated, Callable]]
@@ -229,8 +231,31 @@ class Gradient:
 
     def __init__(self, fn: Callable, wrt: Wrt, mode: str):
         self._made_from = (fn, wrt, mode)
+        self._source: str | None = None
+        self._any_shape_source: str | None = None
         functools.update_wrapper(self, fn)
         self._call = _make(self, fn, wrt, mode)
+
+    @property
+    def source(self) -> str:
+        """The generated code the last call ran (before any call: the version for any
+        shapes)."""
+        return self.any_shape_source if self._source is None else self._source
+
+    @source.setter
+    def source(self, text: str) -> None:
+        self._source = text
+
+    @property
+    def any_shape_source(self) -> str:
+        """The version for any shapes (made for the objects the last call passed, if any)."""
+        if self._any_shape_source is None:
+            self._any_shape_source = self.current_any_shape()[0].source
+        return self._any_shape_source
+
+    @any_shape_source.setter
+    def any_shape_source(self, text: str) -> None:
+        self._any_shape_source = text
 
     def __call__(self, *args, **kwargs):
         return self._call(*args, **kwargs)
@@ -261,6 +286,25 @@ def _is_static(value: Any) -> bool:
     return not isinstance(value, _CONTAINERS) and not is_data(value)
 
 
+def _uses_as_object(fn: Callable, parameters: set[str]) -> bool:
+    """Whether ``fn`` calls one of ``parameters`` or reads an attribute of one that arrays
+    lack (``act(x)``, ``model.layers``): an object or function may be passed for it."""
+    if not parameters:
+        return False
+    try:
+        tree = parse_function(fn).tree
+    except SourceUnavailableError:  # (made before, the code may still be cached)
+        return False
+    for node in gast.walk(tree):
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and \
+                node.func.id in parameters:
+            return True
+        if isinstance(node, gast.Attribute) and isinstance(node.value, gast.Name) and \
+                node.value.id in parameters and not hasattr(np.ndarray, node.attr):
+            return True
+    return False
+
+
 def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
     """Set up ``gradient`` (its name and ``source``) and return the function it calls."""
     owner = None
@@ -274,7 +318,13 @@ def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
     statics: tuple[tuple[str, Any], ...] = \
         ((fn.__code__.co_varnames[0], owner),) if owner is not None else ()
     statics += tuple((p, v) for p, v in defaults_of(fn).items() if _is_static(v))  # act=np.tanh
-    gen = generated(fn, wrt_names, mode, not single, statics=statics)
+    gen: Generated | None = None
+    # a function that uses another parameter as an object (model.layers, act(x)) is made at
+    # the first call, knowing the object passed (or refused there); others now
+    with _deep_recursion(fn):
+        eager = not _uses_as_object(fn, set(names) - set(wrt_names) - {p for p, _ in statics})
+    if eager:
+        gen = generated(fn, wrt_names, mode, not single, statics=statics)
     signature: list[inspect.Signature] = []  # made when a call needs it (keywords, defaults)
     positions = [names.index(n) for n in wrt_names]
 
@@ -284,7 +334,10 @@ def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
         return made, function if owner is None else functools.partial(function, owner), refresh
 
     check = _check_float
-    specialise = gen.source.count("\n") <= MAX_SPECIALISED_LINES
+    # (the length of the code for the objects passed first, if not made before a call)
+    specialise: list[bool] = [] if gen is None else \
+        [gen.source.count("\n") <= MAX_SPECIALISED_LINES]
+    last_statics = [statics]  # those of the last call: for the version for any shapes
     shaped: set[frozenset] = set()   # the argument shapes given versions of their own
     remembered: dict[tuple, tuple] = {}  # array shapes -> (Generated, function, refresh)
     last = [None]
@@ -297,15 +350,23 @@ def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
         shapes = frozenset((n, a.shape if type(a) is np.ndarray else ())
                            for n, a in zip(names, args)
                            if type(a) is np.ndarray or isinstance(a, (float, int)))
+        known = tuple({**dict(statics), **{n: a for n, a in zip(names, args)
+                                           if _is_static(a)}}.items())
+        last_statics[0] = known
         if not specialise:
+            specialise.append(generated(fn, wrt_names, mode, not single, containers,
+                                        statics=known).source.count("\n")
+                              <= MAX_SPECIALISED_LINES)
+        if not specialise[0]:
             shapes = frozenset()
         elif shapes not in shaped:
             if len(shaped) < MAX_SHAPE_VERSIONS:
                 shaped.add(shapes)
             else:
                 shapes = frozenset()  # enough versions: one for any shapes
-        known = statics + tuple((n, a) for n, a in zip(names, args) if _is_static(a))
-        return bound(generated(fn, wrt_names, mode, not single, containers, shapes, known))
+        dicts = frozenset(n for n, a in zip(names, args) if isinstance(a, dict))
+        return bound(generated(fn, wrt_names, mode, not single, containers, shapes, known,
+                               dicts))
 
     def shown(found) -> None:
         if last[0] is not found[0]:  # .source shows the version the last call ran
@@ -346,7 +407,7 @@ def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
     def call(*args, **kwargs):
         if kwargs or len(args) != len(names):
             if mode == "vjp" and "seed" not in kwargs:
-                raise TypeError(f"{gen.name}() needs the output's cotangent as keyword "
+                raise TypeError(f"{gradient.__name__}() needs the output's cotangent as keyword "
                                 "argument seed=")
             seed = kwargs.pop("seed", None) if mode == "vjp" else None
             if not signature:
@@ -369,15 +430,16 @@ def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
 
     def current_any_shape() -> tuple[Generated, Callable]:
         """The version for any shapes as the current bindings make it (for export)."""
-        made, function, _ = bound(generated(fn, wrt_names, mode, not single, statics=statics))
+        made, function, _ = bound(generated(fn, wrt_names, mode, not single,
+                                            statics=last_statics[0]))
         return made, function
 
     gradient.current_any_shape = current_any_shape
-    gradient.__name__ = gen.name
-    gradient.__qualname__ = gen.name
-    gradient.source = gradient.any_shape_source = gen.source
+    gradient.__name__ = gradient.__qualname__ = generated_name(fn.__code__.co_name, mode)
+    if gen is not None:
+        gradient.source = gradient.any_shape_source = gen.source
     gradient._generated = None
-    gradient._bind_first = lambda: bound(gen)[1]
+    gradient._bind_first = lambda: current_any_shape()[1]
     return call
 
 

@@ -30,7 +30,7 @@ from .passes.optimize import (
     propagate_copies,
 )
 from .passes.parse import ParsedFunction, parse_function
-from .passes.resolve import Resolver, is_data
+from .passes.resolve import GENERATED_BUILTINS, Resolver, is_data
 from .passes.reverse import Reverser, uses_tape, with_pushes
 from .passes.shapes import SCALAR, infer_shapes
 from .rules import registry
@@ -38,7 +38,7 @@ from .rules import registry
 #: Names generated code uses for itself.
 HELPERS = {n: f for n, f in vars(runtime).items()
            if inspect.isfunction(f) and f.__module__ == runtime.__name__}
-_CALLED = set(HELPERS) | {"np", "reversed", "range", "len"}
+_CALLED = set(HELPERS) | {"np"} | GENERATED_BUILTINS
 _RESERVED = _CALLED | {"tape", "seed", "_"}
 
 #: What an assumption holds for a data value (see Resolver): any data will do.
@@ -74,6 +74,10 @@ class Generated:
         if self.rules != registry.generation():
             return False
         for scope, key, value in self.assumptions:
+            if isinstance(scope, list):  # a list of objects (layers): the same ones
+                if len(scope) != len(value) or any(a is not b for a, b in zip(scope, value)):
+                    return False
+                continue
             current = _read(scope, key, fn)
             if value is DATA:
                 if current is _GONE or not is_data(current):
@@ -175,7 +179,7 @@ class FrontEnd:
 
 
 def front_end(fn, wrt: Sequence[str], mode: str = "grad", containers: frozenset = frozenset(),
-              statics: tuple = ()) -> FrontEnd:
+              statics: tuple = (), dicts: frozenset = frozenset()) -> FrontEnd:
     """``fn`` parsed, resolved and normalized as :func:`transform` differentiates it (the same
     arguments; the tools that show the normalized function call this too)."""
     parsed = parse_function(fn)
@@ -201,6 +205,13 @@ def front_end(fn, wrt: Sequence[str], mode: str = "grad", containers: frozenset 
     tape = "tape" if "tape" not in user_names else namer.fresh("tape")
     unused = "_" if "_" not in user_names else namer.fresh("unused")
     resolver = Resolver(parsed, local_names)
+    for free in sorted({n.id for n in ir.walk(tree) if isinstance(n, gast.Name)} - local_names):
+        if resolver.clashes(free, set()):  # a global zip or len: generated code's are builtins
+            key = namer.numbered(free)
+            resolver.aliases[key] = free
+            for node in ir.walk(tree):
+                if isinstance(node, gast.Name) and node.id == free:
+                    node.id = key
     for node in ir.walk(tree):  # the function's own free names first: a helper's give way
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and \
                 not resolver.is_local(node.id):
@@ -208,7 +219,7 @@ def front_end(fn, wrt: Sequence[str], mode: str = "grad", containers: frozenset 
     scalars = {p for p, kind in containers if kind == "scalar"}
     aux = mode.endswith("_aux")  # f returns (output, aux): aux passes through
     fdef = normalize(parsed, resolver, namer, several_results=mode == "vjp" or aux,
-                     statics=dict(statics))
+                     statics=dict(statics), dicts={renamed.get(p, p) for p in dicts})
     numbers = {v for v, shape in infer_shapes(fdef, scalars=scalars).items() if shape is SCALAR}
     fdef = resolve_aliasing(fdef, parsed.source, namer,
                             {p for p, kind in containers if kind != "scalar"}, numbers)
@@ -221,7 +232,7 @@ def front_end(fn, wrt: Sequence[str], mode: str = "grad", containers: frozenset 
 
 def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
               containers: frozenset = frozenset(), arg_shapes: frozenset = frozenset(),
-              statics: tuple = ()) -> Generated:
+              statics: tuple = (), dicts: frozenset = frozenset()) -> Generated:
     """Generate the ``mode`` function of ``fn`` for the parameters named in ``wrt``.
 
     The gradients are returned as a tuple, or bare when ``as_tuple`` is false (one ``wrt``).
@@ -229,10 +240,11 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     (kind 1 for containers of arrays, 2 for containers that hold containers too), or numbers
     (kind "scalar"). ``arg_shapes`` holds (parameter, shape) for parameters passed arrays, when
     the code is made for those shapes only: shapes then known are used (no run-time
-    un-broadcasting where they are equal).
+    un-broadcasting where they are equal). ``statics`` holds (parameter, object) for objects
+    and functions passed, ``dicts`` the parameters passed dicts.
     """
     rules_generation = registry.generation()
-    front = front_end(fn, wrt, mode, containers, statics)
+    front = front_end(fn, wrt, mode, containers, statics, dicts)
     parsed, resolver, namer, fdef, act = (front.parsed, front.resolver, front.namer, front.fdef,
                                           front.activity)
     tree, params, wrt, user_names, loop_names = (parsed.tree, front.params, front.wrt,
@@ -296,10 +308,7 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
                                    value=gast.List(elts=[], ctx=gast.Load()), type_comment=None))
     del d_result
 
-    suffix = mode.removesuffix("_aux")
-    fn_name = f"{tree.name}_{suffix}" if tree.name.isidentifier() else f"f_{suffix}"
-    while fn_name in HELPERS:  # def norm(x): its norm_grad must not replace the helper's
-        fn_name = "user_" + fn_name
+    fn_name = generated_name(tree.name, mode)
     defaults: list[gast.expr] = []
     default_names: list[tuple[str, str]] = []
     for param, spec in reversed(list(zip(params, inspect.signature(fn).parameters.values()))):
@@ -332,6 +341,15 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     assumptions = tuple((s, k, DATA if is_data(v) else v) for s, k, v in assumptions)
     return Generated(function, source, namespace, fn_name, params, assumptions, arg_shapes,
                      live, tuple(default_names), rules_generation, statics)
+
+
+def generated_name(function_name: str, mode: str) -> str:
+    """The name of the ``mode`` function generated for the function named so."""
+    suffix = mode.removesuffix("_aux")
+    made = f"{function_name}_{suffix}" if function_name.isidentifier() else f"f_{suffix}"
+    while made in HELPERS:  # def norm(x): its norm_grad must not replace the helper's
+        made = "user_" + made
+    return made
 
 
 def assigned_names(tree) -> set[str]:

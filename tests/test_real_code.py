@@ -137,3 +137,93 @@ def test_what_is_still_refused_names_the_line():
     lines = open(rc.__file__).read().splitlines()
     assert info.value.filename == rc.__file__
     assert lines[info.value.lineno - 1].endswith("# <- here")
+
+
+# -- objects passed as arguments, dict loops, names like the builtins -----------------------
+
+from corpus import objects, shadowing  # noqa: E402
+
+
+def _model(n=2, activation=np.tanh):
+    return objects.Sequential([objects.Dense(activation) for _ in range(n)])
+
+
+def _params(rng, sizes=(3, 4, 2)):
+    return [_u(rng, a, b) for a, b in zip(sizes, sizes[1:])]
+
+
+ARGUMENT_CASES = [
+    (objects.layers_zipped_with_params, lambda r: (_params(r), _u(r, 5, 3), _model()), 0),
+    (objects.layers_zipped_with_params, lambda r: (_params(r), _u(r, 5, 3), _model()), 1),
+    (objects.layers_enumerated, lambda r: (_params(r), _u(r, 5, 3), _model(2, np.sin)), 0),
+    (objects.activation_argument, lambda r: (_u(r, 4), np.cos), 0),
+    (objects.over_dict_keys, lambda r: ({'a': _u(r, 3), 'b': _u(r, 3)}, _u(r, 3)), 0),
+    (objects.over_dict_keys, lambda r: ({'a': _u(r, 3), 'b': _u(r, 3)}, _u(r, 3)), 1),
+    (objects.comprehension_over_dict, lambda r: ({'a': _u(r, 3), 'b': _u(r, 2)}, 0.5), 0),
+    (shadowing.items_loop, lambda r: ({'a': _u(r, 3), 'b': _u(r, 2)},), 0),
+    (shadowing.loop_and_own_globals, lambda r: (_u(r, 3),), 0),
+    (shadowing.transposed_pairs, lambda r: (_u(r, 3),), 0),
+    (shadowing.parameters_named_like_builtins, lambda r: (_u(r, 3),), 0),
+]
+
+
+@pytest.mark.parametrize("fn, make, wrt", ARGUMENT_CASES,
+                         ids=[f"{fn.__name__}-{wrt}" for fn, _, wrt in ARGUMENT_CASES])
+def test_objects_dicts_and_shadowed_builtins_match_central_differences(fn, make, wrt):
+    args = make(np.random.default_rng(1))
+    got = srcgrad.grad(fn, wrt=wrt)(*args)
+    assert_tree_grad_close(got, args[wrt], numeric_tree_grad(fn, args, wrt), rtol=1e-5,
+                           atol=1e-6)
+
+
+def test_each_model_passed_gets_its_own_code_and_appended_layers_make_it_anew():
+    rng = np.random.default_rng(2)
+    loss = srcgrad.grad(objects.layers_enumerated)
+    x, params = _u(rng, 5, 3), _params(rng, (3, 4, 4, 2))
+    for model in (_model(2), _model(2, np.sin), _model(3)):
+        got = loss(params, x, model)
+        args = (params, x, model)
+        assert_tree_grad_close(got, params, numeric_tree_grad(
+            objects.layers_enumerated, args, 0), rtol=1e-5, atol=1e-6)
+    model = _model(2)
+    short = loss(params, x, model)
+    assert short[2] is None or not np.any(short[2])  # the third W is not used by two layers
+    model.layers.append(objects.Dense(np.sin))  # the same object, one more layer
+    model.layers[0].activation = np.cos  # and another activation
+    got = loss(params, x, model)
+    assert_tree_grad_close(got, params, numeric_tree_grad(
+        objects.layers_enumerated, (params, x, model), 0), rtol=1e-5, atol=1e-6)
+    assert "np.cos" in loss.source and "np.sin" in loss.source
+
+
+def test_appended_layers_of_a_default_model_make_the_code_anew():
+    rng = np.random.default_rng(3)
+    model = rc.Sequential([rc.Dense(3, 4, 0)])
+
+    def through_default(x, model=model):
+        for layer in model.layers:
+            x = layer.forward(x)
+        return np.sum(x ** 2)
+
+    gradient = srcgrad.grad(through_default)
+    x = _u(rng, 2, 3)
+    gradient(x)
+    model.layers.append(rc.Dense(4, 2, 1))
+    assert_tree_grad_close(gradient(x), x, numeric_tree_grad(through_default, (x,), 0),
+                           rtol=1e-5, atol=1e-6)
+
+
+def test_a_function_using_a_parameter_as_an_object_refuses_at_the_call_naming_the_line():
+    gradient = srcgrad.grad(objects.activation_argument)  # nothing known yet: no error now
+    with pytest.raises(SrcgradError) as info:
+        gradient(np.ones(2), np.ones(2))  # an array, not a function
+    assert info.value.filename == objects.__file__
+    line = open(objects.__file__).read().splitlines()[info.value.lineno - 1]
+    assert "act(x)" in line
+
+
+def test_errors_not_about_objects_still_come_when_grad_is_applied():
+    from corpus import unsupported
+
+    with pytest.raises(SrcgradError):
+        srcgrad.grad(unsupported.try_block)

@@ -28,6 +28,7 @@ import builtins
 import copy
 import functools
 import inspect
+from collections.abc import Collection
 from typing import Any
 
 import gast
@@ -77,6 +78,7 @@ class Normalizer:
         self.local_functions: dict[str, gast.FunctionDef] = {}  # inner defs and lambdas
         self.literals: dict[str, Op] = {}  # names assigned one tuple or dict of atoms, once
         self.statics: dict[str, Any] = {}  # names holding a function or an object, known now
+        self.dicts: set[str] = set()  # parameters passed dicts (never assigned)
         self.assigned_once = _assigned_once(parsed.tree)
 
     # -- errors ----------------------------------------------------------------------------
@@ -273,13 +275,20 @@ class Normalizer:
                 value = base[node.slice.value] if base is not None else None
             except (TypeError, KeyError, IndexError):
                 return None
+            if isinstance(base, dict):  # (a list's items are assumed whole, below)
+                self.resolver.assumptions.append((base, node.slice.value, value))
         elif isinstance(node, gast.Attribute):
             base = self.static_of(node.value)
             value = getattr(base, node.attr, None) if base is not None else None
+            if node.attr in getattr(base, "__dict__", ()):  # model.layers, layer.act
+                self.resolver.assumptions.append((vars(base), node.attr, value))
         else:
             return None
-        return None if value is None or is_data(value) or \
-            isinstance(value, (np.ndarray, np.generic)) else value
+        if value is None or is_data(value) or isinstance(value, (np.ndarray, np.generic)):
+            return None
+        if isinstance(value, list):  # the code is made anew once layers are appended
+            self.resolver.assumptions.append((value, "items", tuple(value)))
+        return value
 
     def without_partial(self, partial: functools.partial, call: gast.Call) -> gast.Call:
         """``f(x)`` for ``f = functools.partial(g, a, k=b)``: ``g(a, x, k=b)``."""
@@ -799,6 +808,11 @@ class Normalizer:
             stmt = gast.copy_location(gast.For(target=stmt.target, iter=backwards,
                                                body=stmt.body, orelse=stmt.orelse,
                                                type_comment=None), stmt)
+        if isinstance(stmt.iter, gast.Name) and stmt.iter.id in self.dicts:
+            keys = gast.Call(func=gast.Attribute(value=stmt.iter, attr="keys", ctx=gast.Load()),
+                             args=[], keywords=[])  # for k in d: over its keys
+            stmt = gast.copy_location(gast.For(target=stmt.target, iter=gast.copy_location(
+                keys, stmt.iter), body=stmt.body, orelse=stmt.orelse, type_comment=None), stmt)
         if self.unrolled(stmt):
             return
         has_break = any(isinstance(n, gast.Break) for n in own_loop_exits(stmt.body))
@@ -873,24 +887,61 @@ class Normalizer:
 
     def unrolled(self, stmt) -> bool:
         """``for layer in LAYERS:`` over a tuple or list of functions or objects known now
-        (``(np.sin, np.cos)``, layer objects): the body once per item, with the item known.
-        Returns whether the loop was unrolled."""
-        items = self.static_of(stmt.iter)
-        if not isinstance(items, (tuple, list)) or not isinstance(stmt.target, gast.Name) or \
-                stmt.orelse or any(isinstance(n, (gast.Break, gast.Continue))
-                                   for n in walk_own(stmt.body)):
+        (``(np.sin, np.cos)``, layer objects, ``model.layers`` of a model passed in), also
+        through ``enumerate(LAYERS)`` and ``zip(LAYERS, params)``: the body once per item, with
+        the item known. Returns whether the loop was unrolled."""
+        if stmt.orelse or any(isinstance(n, (gast.Break, gast.Continue))
+                              for n in walk_own(stmt.body)):
             return False
-        target = stmt.target.id
-        for item in items:
-            self.statics[target] = item
+        columns = self.unrolled_columns(stmt.iter, stmt.target, stmt.body)
+        if columns is None:
+            return False
+        count = min(len(items) for _, items in columns if isinstance(items, (tuple, list)))
+        for i in range(count):
             self.line = stmt.lineno
-            self.assign(target, name(self.resolver.add_global(target, item)),
-                        Op("nondiff", what="item"))
+            for target, items in columns:
+                if isinstance(items, (tuple, list)):  # known now: an object, a function
+                    self.statics[target.id] = items[i]
+                    self.assign(target.id, name(self.resolver.add_global(target.id, items[i])),
+                                Op("nondiff", what="item"))
+                elif items is None:  # enumerate's count
+                    self.assign(target.id, constant(i), Op("copy", bound={"x": constant(i)}))
+                else:  # an item of a sequence zipped with them (params[i])
+                    self.assign_to(target, gast.Subscript(value=name(items.id), slice=constant(i),
+                                                          ctx=gast.Load()), stmt)
             for inner in stmt.body:
                 self.line = inner.lineno
                 self.statement(inner)
-        self.statics.pop(target, None)
+        for target, items in columns:
+            if isinstance(items, (tuple, list)):
+                self.statics.pop(target.id, None)
         return True
+
+    def unrolled_columns(self, iterable, target, body) -> list | None:
+        """For a loop to unroll: (target, items) pairs, where items is the tuple or list of
+        objects known now, None for ``enumerate``'s count, or the atom of a sequence zipped
+        with them; None when no sequence of objects is known now."""
+        if isinstance(iterable, gast.Call) and not iterable.keywords and \
+                isinstance(target, gast.Tuple) and \
+                not any(isinstance(a, gast.Starred) for a in iterable.args):
+            if self.is_builtin(iterable.func, "enumerate") and len(iterable.args) == 1 and \
+                    len(target.elts) == 2 and isinstance(target.elts[0], gast.Name):
+                inner = self.unrolled_columns(iterable.args[0], target.elts[1], body)
+                return None if inner is None else [(target.elts[0], None)] + inner
+            if self.is_builtin(iterable.func, "zip") and \
+                    len(target.elts) == len(iterable.args) >= 1:
+                known = [self.static_of(a) for a in iterable.args]
+                if not any(isinstance(k, (tuple, list)) and isinstance(t, gast.Name)
+                           for k, t in zip(known, target.elts)):
+                    return None
+                return [(t, k) if isinstance(k, (tuple, list)) and isinstance(t, gast.Name)
+                        else (t, self.sequence_atom(a, body)) for a, k, t
+                        in zip(iterable.args, known, target.elts)]
+            return None
+        items = self.static_of(iterable)
+        if not isinstance(items, (tuple, list)) or not isinstance(target, gast.Name):
+            return None
+        return [(target, items)]
 
     def bind_item(self, target, seq, index) -> None:
         """``target = seq[index]``, unpacking a tuple target (``for W, b in layers``)."""
@@ -1513,11 +1564,13 @@ def _renamed(target, mapping: dict[str, str]):
 
 
 def normalize(parsed: ParsedFunction, resolver: Resolver, namer: Namer,
-              several_results: bool = False, statics: dict | None = None) -> gast.FunctionDef:
+              several_results: bool = False, statics: dict | None = None,
+              dicts: Collection[str] = ()) -> gast.FunctionDef:
     """The function in A-normal form (see the module docstring); ``several_results`` lets it
     return a tuple or list (for vjp); ``statics`` gives parameters known when the code is
-    transformed (a bound method's self)."""
+    transformed (a bound method's self), ``dicts`` the parameters passed dicts."""
     normalizer = Normalizer(parsed, resolver, namer)
     normalizer.several_results = several_results
     normalizer.statics.update(statics or {})
+    normalizer.dicts = set(dicts) & normalizer.assigned_once
     return normalizer.function()

@@ -21,6 +21,11 @@ from .parse import ParsedFunction
 
 _MISSING = object()
 
+#: The builtins generated code calls by name (loops, ``zip(*rows)``, reversed iteration). A
+#: user's variable, global or closure variable of one of these names is renamed apart (see
+#: :meth:`Resolver.clashes`), so the name always means the builtin to the generated code.
+GENERATED_BUILTINS = frozenset({"len", "min", "range", "reversed", "tuple", "zip"})
+
 #: Values generated code reads at call time rather than having been made for: a global or
 #: closure variable holding one may change between calls (a new batch each step) without
 #: the code being made again; only a change to a value of another kind is a change of code.
@@ -60,8 +65,9 @@ class Resolver:
         self.locals = local_names
         # One namespace for the generated code: helpers inlined from other modules share it.
         self.used_globals: dict[str, Any] = shared.used_globals if shared else {}
-        # What the generated code assumes: (scope, name, value), where scope is a globals dict,
-        # a closure cell, ``"globals"`` (the differentiated function's globals) or an int (the
+        # What the generated code assumes: (scope, name, value), where scope is a globals dict
+        # (or an object's attributes, a dict of objects), a list of objects (name "items",
+        # value its items as a tuple), a closure cell, ``"globals"`` (the differentiated function's globals) or an int (the
         # index of one of its own closure cells): the code is keyed on the function's code
         # object and serves every function made from it. The gradient function checks these
         # before each call and is made anew if one changed (a data value: if its kind did).
@@ -98,6 +104,8 @@ class Resolver:
 
     def lookup(self, name: str) -> Any:
         """The object a non-local name refers to, or ``_MISSING``."""
+        if name in GENERATED_BUILTINS:  # (the user's own of that name are renamed apart)
+            return vars(builtins)[name]
         key, name = name, self.aliases.get(name, name)
         cells = self.parsed.cells
         if name in cells:
@@ -123,6 +131,7 @@ class Resolver:
 
     def peek(self, name: str) -> Any:
         """What a free name refers to (NumPy for autograd's wrapper), recording nothing."""
+        name = self.aliases.get(name, name)
         if name in self.parsed.cells:
             try:
                 return numpy_equivalent(self.parsed.cells[name].cell_contents)
@@ -135,11 +144,15 @@ class Resolver:
         return self.used_globals.get(name, _MISSING)  # a name srcgrad itself recorded
 
     def clashes(self, name: str, outer: set[str]) -> bool:
-        """Whether the free name ``name`` of an inlined helper means something other than the
-        same name already does in the shared namespace, or is a local of the code around."""
+        """Whether the free name ``name`` (of an inlined helper) means something other than
+        the same name already does in the shared namespace, or is a local of the code around,
+        or is a builtin generated code calls (:data:`GENERATED_BUILTINS`) bound to something
+        else."""
         value = self.peek(name)
         if value is _MISSING:
             return False
+        if name in GENERATED_BUILTINS and value is not vars(builtins)[name]:
+            return True
         known = self.used_globals.get(name, _MISSING)
         return name in outer or (known is not _MISSING and known is not value)
 
