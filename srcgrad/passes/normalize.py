@@ -49,7 +49,8 @@ from .resolve import Resolved, Resolver, is_data
 _SHAPE_ATTRIBUTES = ("shape", "ndim", "size")
 _COMPREHENSION_FIX = "write a for loop that appends to a list, then np.stack the list"
 _FIXES = {gast.ListComp: _COMPREHENSION_FIX, gast.GeneratorExp: _COMPREHENSION_FIX,
-          gast.SetComp: _COMPREHENSION_FIX, gast.DictComp: "build the dict in a for loop",
+          gast.SetComp: _COMPREHENSION_FIX,
+          gast.DictComp: "write the dict out ({'a': ..., 'b': ...}) or keep the values in a list",
           gast.BoolOp: "use np.where(cond, a, b) to choose between values",
           gast.Lambda: "bind the lambda to a name first (f = lambda x: ...), then call f"}
 #: y.__imul__(e) is y *= e.
