@@ -17,6 +17,7 @@ from typing import Any, Protocol, cast, overload
 import gast
 import numpy as np
 
+from . import ir
 from .errors import SourceUnavailableError, UnsupportedSyntaxError, WrtError
 from .passes.parse import parse_function
 from .passes.resolve import is_data
@@ -291,18 +292,28 @@ def _uses_as_object(fn: Callable, parameters: set[str]) -> bool:
     lack (``act(x)``, ``model.layers``): an object or function may be passed for it."""
     if not parameters:
         return False
-    try:
-        tree = parse_function(fn).tree
-    except SourceUnavailableError:  # (made before, the code may still be cached)
-        return False
-    for node in gast.walk(tree):
-        if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and \
-                node.func.id in parameters:
-            return True
-        if isinstance(node, gast.Attribute) and isinstance(node.value, gast.Name) and \
-                node.value.id in parameters and not hasattr(np.ndarray, node.attr):
-            return True
-    return False
+    code = getattr(fn, "__code__", None)
+    used = _used_as_objects.get(code) if code is not None else None
+    if used is None:
+        try:
+            tree = parse_function(fn).tree
+        except SourceUnavailableError:  # (made before, the code may still be cached)
+            return False
+        found: set[str] = set()
+        for node in ir.walk(tree):
+            if isinstance(node, gast.Call) and isinstance(node.func, gast.Name):
+                found.add(node.func.id)
+            elif isinstance(node, gast.Attribute) and isinstance(node.value, gast.Name) and \
+                    not hasattr(np.ndarray, node.attr):
+                found.add(node.value.id)
+        used = frozenset(found)
+        if code is not None:
+            _used_as_objects[code] = used
+    return bool(used & parameters)
+
+
+#: Per code object: the names its source calls or reads attributes of that arrays lack.
+_used_as_objects: dict[Any, frozenset[str]] = {}
 
 
 def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
