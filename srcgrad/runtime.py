@@ -117,6 +117,19 @@ def dict_values(d):
     return list(d.values())
 
 
+def dict_of_pairs(pairs):
+    """``{k: v for ...}``: the dict of a list of (key, value) pairs (a later key wins)."""
+    return dict(pairs)
+
+
+def dict_of_pairs_grad(g, pairs):
+    """The gradient of ``pairs`` in ``dict(pairs)``: for each pair, (None, the gradient of its
+    key in ``g``), or (None, None) for a pair a later one with its key replaced."""
+    last = {key: i for i, (key, _) in enumerate(pairs)}
+    return [(None, g.get(key)) if last[key] == i else (None, None)
+            for i, (key, _) in enumerate(pairs)]
+
+
 def dict_values_grad(g, d):
     """The gradient of ``d`` in ``list(d.values())``: a dict of the values' gradients."""
     return {key: grad for key, grad in zip(d, g) if grad is not None}

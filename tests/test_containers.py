@@ -85,3 +85,17 @@ def test_float32_leaves_stay_float32():
 def test_list_of_ints_is_refused():
     with pytest.raises(srcgrad.SrcgradError, match="float"):
         srcgrad.grad(containers.list_of_floats)([1, 2, 3], np.ones(3))
+
+
+@pytest.mark.parametrize("fn", [containers.dict_comprehension,
+                                containers.dict_comprehension_repeated_keys])
+def test_dict_comprehensions(fn):
+    srcgrad.check_grads(fn, np.array([0.3, -0.2, 0.7]))
+
+
+def test_dict_comprehension_over_a_dict_parameter():
+    rng = np.random.default_rng(4)
+    params, x = {"a": _u(rng, 3), "b": _u(rng, 3)}, _u(rng, 3)
+    grads = srcgrad.grad(containers.dict_comprehension_over_a_dict)(params, x)
+    expected = numeric_tree_grad(containers.dict_comprehension_over_a_dict, (params, x), 0)
+    assert_tree_grad_close(grads, params, expected)

@@ -131,9 +131,15 @@ def test_a_negative_python_number_to_a_fractional_power_is_refused():
         srcgrad.grad(rc.fractional_power_of_a_number)(1.5)
 
 
+def test_a_dict_comprehension_of_a_parameters_items():
+    grads = srcgrad.grad(rc.scaled_copy_of_params)({'a': np.ones(2), 'b': np.ones(3)})
+    np.testing.assert_allclose(grads['a'], [2.0, 2.0])
+    assert 'b' not in grads or grads['b'] is None or not np.any(grads['b'])
+
+
 def test_what_is_still_refused_names_the_line():
     with pytest.raises(SrcgradError) as info:
-        srcgrad.grad(rc.scaled_copy_of_params)({'a': np.ones(2)})
+        srcgrad.grad(rc.dict_written_key_by_key)({'a': np.ones(2)})
     lines = open(rc.__file__).read().splitlines()
     assert info.value.filename == rc.__file__
     assert lines[info.value.lineno - 1].endswith("# <- here")

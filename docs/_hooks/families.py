@@ -113,8 +113,14 @@ def families() -> list[Family]:
                            ("defmethod", "method"), ("deffusion", "rule")):
             if hasattr(registry, name):
                 setattr(registry, name, noting(getattr(registry, name), kind))
+        optional = set(getattr(registry, "OPTIONAL_FAMILIES", {}).values())
         for name in _import_order(rules_dir):
-            module = importlib.import_module(f"{_COPY}.rules.{name}")
+            try:
+                module = importlib.import_module(f"{_COPY}.rules.{name}")
+            except ModuleNotFoundError:  # the rules of an optional library not installed
+                if name in optional:
+                    continue
+                raise
             found.setdefault(name, Family(name, "", [], [])).doc = module.__doc__ or ""
         order = _import_order(rules_dir)
         return sorted(found.values(), key=lambda f: order.index(f.module)

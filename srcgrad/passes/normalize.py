@@ -50,7 +50,6 @@ _SHAPE_ATTRIBUTES = ("shape", "ndim", "size")
 _COMPREHENSION_FIX = "write a for loop that appends to a list, then np.stack the list"
 _FIXES = {gast.ListComp: _COMPREHENSION_FIX, gast.GeneratorExp: _COMPREHENSION_FIX,
           gast.SetComp: _COMPREHENSION_FIX,
-          gast.DictComp: "write the dict out ({'a': ..., 'b': ...}) or keep the values in a list",
           gast.BoolOp: "use np.where(cond, a, b) to choose between values",
           gast.Lambda: "bind the lambda to a name first (f = lambda x: ...), then call f"}
 #: y.__imul__(e) is y *= e.
@@ -79,7 +78,7 @@ class Normalizer:
         self.local_functions: dict[str, gast.FunctionDef] = {}  # inner defs and lambdas
         self.literals: dict[str, Op] = {}  # names assigned one tuple or dict of atoms, once
         self.statics: dict[str, Any] = {}  # names holding a function or an object, known now
-        self.dicts: set[str] = set()  # parameters passed dicts (never assigned)
+        self.dicts: set[str] = set()  # parameters passed dicts, and dicts made once here
         self.assigned_once = _assigned_once(parsed.tree)
 
     # -- errors ----------------------------------------------------------------------------
@@ -688,6 +687,9 @@ class Normalizer:
             known = self.static_of(value) if target.id in self.assigned_once else None
             if known is not None:
                 self.statics[target.id] = known  # act = np.tanh: act(x) is np.tanh(x)
+            if isinstance(value, (gast.Dict, gast.DictComp)) and \
+                    target.id in self.assigned_once:
+                self.dicts.add(target.id)  # a dict made here: for k in d runs over its keys
             self.expression(value, target.id)
         elif isinstance(target, (gast.Tuple, gast.List)):
             self.unpack(target, value, stmt)
@@ -1147,6 +1149,12 @@ class Normalizer:
             return name(target), None
         if isinstance(node, (gast.ListComp, gast.GeneratorExp)):
             return self.comprehension(node, hint), None
+        if isinstance(node, gast.DictComp):  # the (key, value) pairs, then the dict of them
+            pairs = gast.ListComp(elt=gast.Tuple(elts=[node.key, node.value], ctx=gast.Load()),
+                                  generators=node.generators)
+            listed = self.comprehension(gast.copy_location(pairs, node), hint)
+            call = ir.call(runtime.dict_of_pairs, listed)
+            return call, self.rule_op(runtime.dict_of_pairs, [listed], {}, node)
         if isinstance(node, (gast.BoolOp, gast.Dict, gast.Set, gast.SetComp, gast.DictComp,
                              gast.JoinedStr, gast.Lambda, gast.Starred)):
             return self.opaque_expr(node), Op("opaque", what=self.describe(node),

@@ -34,3 +34,5 @@ nondiff(builtins.int, builtins.bool, builtins.round, builtins.range, builtins.is
 nondiff(runtime.dict_keys)
 defvjp(runtime.dict_values, "d", name="dict_values", returns_sequence=True, sparse=True,
        d="dict_values_grad(g, d)")
+defvjp(runtime.dict_of_pairs, "pairs", name="dict_of_pairs", returns_sequence=True, sparse=True,
+       pairs="dict_of_pairs_grad(g, pairs)")

@@ -180,7 +180,8 @@ defvjp(np.linalg.eigvalsh, "a, UPLO='L'", shape_of=True, a="eigvalsh_grad(g, a, 
 defvjp(np.linalg.svd, "a, full_matrices=True, compute_uv=True, hermitian=False",
        returns_sequence=True, sparse=True,  # (compute_uv=False: an array, read as one)
        a="svd_grad(g, a, ans, full_matrices, compute_uv)")
-defvjp(np.linalg.svdvals, "x", shape_of=True, x="svd_grad(g, x, ans, False, False)")
+if hasattr(np.linalg, "svdvals"):  # NumPy 2.0 and later
+    defvjp(np.linalg.svdvals, "x", shape_of=True, x="svd_grad(g, x, ans, False, False)")
 
 
 def _qr(mode):

@@ -124,3 +124,21 @@ def builtin_containers(x):
     for i in reversed(range(3)):
         total = total + ys[i] * i
     return total + np.sum(d["w"] * d["b"])
+
+
+def dict_comprehension(x):
+    d = {k: x * (k + 1.0) for k in range(3)}
+    return np.sum(d[1] * d[2]) + np.sum(np.sin(d[0]))
+
+
+def dict_comprehension_repeated_keys(x):
+    d = {k % 2: x * (k + 1.0) for k in range(4)}  # later values replace earlier ones
+    total = 0.0
+    for k in d:
+        total = total + np.sum(d[k] ** 2)
+    return total
+
+
+def dict_comprehension_over_a_dict(params, x):
+    doubled = {name: 2.0 * w for name, w in params.items()}
+    return np.sum(doubled["a"] * x) + np.sum(np.tanh(doubled["b"]) * x)

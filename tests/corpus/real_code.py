@@ -423,6 +423,13 @@ def anp_mixed(x):
 
 
 def scaled_copy_of_params(params):
-    # still refused: a dict built from a parameter's items (no gradient rule for the dict)
-    doubled = {k: 2.0 * v for k, v in params.items()}  # <- here
+    doubled = {k: 2.0 * v for k, v in params.items()}  # a dict comprehension
+    return np.sum(doubled['a'])
+
+
+def dict_written_key_by_key(params):
+    # still refused: a dict written into key by key
+    doubled = {}
+    for k in params:
+        doubled[k] = 2.0 * params[k]  # <- here
     return np.sum(doubled['a'])

@@ -388,6 +388,9 @@ class Reverser:
         for var, part in later:
             code += self.accumulate(var, part, nullable=nullable)
         for element, part in nested:
+            if nullable:  # a row's adjoint may be None (zero): its items are then None too
+                part = gast.Tuple(elts=[ir.call(runtime.item_grad, ir.clone(part), constant(i))
+                                        for i in range(len(element.elts))], ctx=gast.Load())
             code += self.sequence(element, part, nullable=nullable)
         return code
 
