@@ -1274,13 +1274,24 @@ def _cholesky_grad(factor, g_factor, lower):
 
 def cho_factor_grad(g, a, ans):
     """The adjoint of ``a`` in ``scipy.linalg.cho_factor(a, lower)``, whose result ``ans`` is
-    ``(c, lower)``: ``c``'s triangle is the factor, its other triangle ``a``'s entries."""
+    ``(c, lower)``: ``c``'s triangle is the factor; its other triangle holds ``a``'s entries
+    in the SciPy releases that keep them (then the gradient passes through), zeros in others."""
     (factor, lower), g_factor = ans, g[0]
     if g_factor is None:
         return np.zeros_like(factor)
     g_factor = np.asarray(g_factor)
-    rest = np.triu(g_factor, 1) if lower else np.tril(g_factor, -1)
-    return _cholesky_grad(factor, g_factor, lower) + rest
+    grad = _cholesky_grad(factor, g_factor, lower)
+    if _cho_factor_keeps_other_triangle():
+        grad = grad + (np.triu(g_factor, 1) if lower else np.tril(g_factor, -1))
+    return grad
+
+
+def _cho_factor_keeps_other_triangle():
+    """Whether this SciPy's ``cho_factor`` leaves the other triangle holding the matrix's
+    entries (asked once, of a 2 x 2 matrix)."""
+    from scipy.linalg import cho_factor
+    c, _ = cho_factor(np.array([[4.0, 1.0], [1.0, 3.0]]))
+    return bool(c[1, 0] == 1.0)
 
 
 def cho_solve_grads(g, c_and_lower, ans):

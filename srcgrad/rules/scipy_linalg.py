@@ -2,8 +2,8 @@
 
 Triangular solves and Cholesky factors read one triangle of their matrix: only that triangle
 gets a gradient (each entry standing for itself, as central differences see it).
-``cho_factor``'s result ``(c, lower)`` holds the factor in one triangle of ``c`` and the
-matrix's own entries in the other; ``cho_solve((c, lower), b)`` reads the factor's triangle.
+``cho_factor``'s result ``(c, lower)`` holds the factor in one triangle of ``c`` and, in the
+SciPy releases that keep them, the matrix's own entries in the other (newer ones: zeros); ``cho_solve((c, lower), b)`` reads the factor's triangle.
 ``expm``'s adjoint is a Fréchet derivative (``scipy.linalg.expm_frechet``); ``sqrtm``'s solves
 a Sylvester equation (real square roots only).
 """
