@@ -48,6 +48,8 @@ CASES = [
     (containers.dict_items_written_out, lambda r: (_u(r, 3),), 0),
     (containers.nested_tuples_written_out, lambda r: (_u(r, 3),), 0),
     (containers.builtin_containers, lambda r: (_u(r, 3),), 0),
+    (containers.loop_over_a_grown_list, lambda r: (_u(r, 3), _u(r, 3)), 0),
+    (containers.loop_over_a_grown_list, lambda r: (_u(r, 3), _u(r, 3)), 1),
 ]
 IDS = [f"{fn.__name__}-{wrt}" for fn, _, wrt in CASES]
 
@@ -99,3 +101,15 @@ def test_dict_comprehension_over_a_dict_parameter():
     grads = srcgrad.grad(containers.dict_comprehension_over_a_dict)(params, x)
     expected = numeric_tree_grad(containers.dict_comprehension_over_a_dict, (params, x), 0)
     assert_tree_grad_close(grads, params, expected)
+
+
+def test_a_list_of_functions_that_grows_is_not_unrolled_over_its_first_items():
+    def f(x):
+        acts = [np.tanh]
+        acts.append(np.sin)
+        for act in acts:
+            x = act(x)
+        return np.sum(x)
+
+    with pytest.raises(srcgrad.SrcgradError, match="line"):
+        srcgrad.grad(f)(np.ones(3))

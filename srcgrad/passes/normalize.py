@@ -1526,16 +1526,39 @@ def _method_call(receiver: gast.Name, method: str) -> gast.Call:
                                          ctx=gast.Load()), args=[], keywords=[])
 
 
+#: Builtins that read a container passed to them and never change it.
+_READ_ONLY_BUILTINS = frozenset({"len", "zip", "enumerate", "list", "tuple", "sum", "sorted",
+                                 "reversed", "range", "max", "min", "any", "all", "isinstance",
+                                 "iter", "map", "print", "dict", "set", "str", "repr"})
+
+
 def _assigned_once(tree) -> set[str]:
-    """The variables of a function assigned in exactly one place (parameters count as one)."""
+    """The variables of a function assigned in exactly one place (parameters count as one),
+    and never changed in place after: a list that grows (``hs = []; hs.append(h)``), gets an
+    item written (``xs[0] = y``) or is passed to a call that may change it holds other items
+    than the ones it was made with."""
     args = tree.args
     counts: dict[str, int] = {a.id: 1 for a in args.posonlyargs + args.args + args.kwonlyargs}
+    changed: set[str] = set()
     for node in gast.walk(tree):
         if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Del)):
             counts[node.id] = counts.get(node.id, 0) + 1
         elif isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name):
             counts[node.target.id] = counts.get(node.target.id, 0) + 1
-    return {v for v, n in counts.items() if n == 1}
+        elif isinstance(node, (gast.Subscript, gast.Attribute)) and \
+                isinstance(node.ctx, (gast.Store, gast.Del)):
+            root = _root(node)
+            if root is not None:
+                changed.add(root)
+        elif isinstance(node, gast.Call):
+            func = node.func
+            if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name):
+                changed.add(func.value.id)  # xs.append(y), d.update(e)
+            if not (isinstance(func, gast.Name) and func.id in _READ_ONLY_BUILTINS):
+                changed.update(a.id for a in node.args if isinstance(a, gast.Name))
+                changed.update(k.value.id for k in node.keywords
+                               if isinstance(k.value, gast.Name))
+    return {v for v, n in counts.items() if n == 1} - changed
 
 
 def _ufunc_outputs_by_name(call: gast.Call, resolved) -> gast.Call:

@@ -26,6 +26,15 @@ parameters must be the rule's parameters, ``shape_<param>``, ``list_<param>`` or
 the engine gives (:data:`STATIC_NAMES`). A static complex number or complex dtype among a call's
 arguments refuses its gradient (complex differentiation is not supported).
 
+Forward mode reads a *tangent* template per parameter (``tangents=``): the result's tangent
+from that argument's tangent ``t`` (the other names as above). Most rules need none written:
+
+- a rule ``linear`` in some parameters (``np.reshape`` in ``a``, ``np.concatenate`` in its
+  arrays, ``np.matmul`` in each factor) has as tangent the primitive itself applied to the
+  tangents (zeros standing for those of constant arguments);
+- an elementwise rule's tangent follows from its adjoint (a diagonal Jacobian is its own
+  transpose): ``t`` for ``g``, without the un-broadcasting.
+
 Primitives written as Python syntax have string keys: ``"+"``, ``"@"``, ``"unary -"``,
 ``"getitem"``, ``"attr T"`` ... Methods (``x.sum(axis=0)``) map to functions with
 :func:`defmethod`.
@@ -64,7 +73,11 @@ ANY_INT = type("AnyInt", (), {"__repr__": lambda self: "ANY_INT"})()
 #: Returned by a template function: for these static arguments the parameter has no gradient.
 NO_GRADIENT = type("NoGradient", (), {"__repr__": lambda self: "NO_GRADIENT"})()
 
-_RESERVED = {"g", "ans"}
+#: Returned by :meth:`Rule.tangent_for` for a parameter the primitive is linear in: the tangent
+#: is the primitive applied to the tangent (see :attr:`Rule.linear`).
+LINEAR = type("Linear", (), {"__repr__": lambda self: "LINEAR"})()
+
+_RESERVED = {"g", "ans", "t"}
 
 
 @dataclass
@@ -116,8 +129,11 @@ class Rule:
     shape_arg: str | None = None
     shape_like: str | None = None
     #: Forward-mode templates, per parameter: the result's tangent from that argument's
-    #: tangent ``t`` (filled by the forward mode; empty: not yet defined).
+    #: tangent ``t`` (see the module docstring for those derived instead).
     tangents: dict[str, Template] = field(default_factory=dict)
+    #: Parameters the primitive is linear in, jointly (the others held fixed): its tangent is
+    #: the primitive applied to their tangents, zeros for those of constant arguments.
+    linear: frozenset[str] = frozenset()
     _parsed: dict[str, gast.expr] = field(default_factory=dict, repr=False)
 
     @property
@@ -161,6 +177,37 @@ class Rule:
             self._parsed[text] = cached
         return cached
 
+
+    def has_tangent(self, param: str) -> bool:
+        """Whether forward mode can push a tangent through ``param`` (written, linear, or
+        derived from an elementwise adjoint)."""
+        return param in self.tangents or param in self.linear or \
+            (self.elementwise and param in self.adjoints)
+
+    def tangent_for(self, param: str, static: dict[str, Any]) -> Any:
+        """The parsed tangent template for ``param`` (reading ``t``), given the literal static
+        arguments; :data:`LINEAR` where the primitive is linear in it; None where these static
+        arguments give it no derivative (a cast to an integer dtype)."""
+        refuse_complex(self.name, static)
+        if param in self.tangents:
+            template = self.tangents[param]
+            text = _typed(self, template, static, _instantiate(template, static))
+            if text is NO_GRADIENT:
+                return None
+            key = "tangent " + text
+            cached = self._parsed.get(key)
+            if cached is None:
+                cached = _parse_expression(self.name, text)
+                _check_names(self.name, text, cached, set(self.signature.parameters) | {"t"})
+                self._parsed[key] = cached
+            return cached
+        if param in self.linear:
+            return LINEAR
+        if self.elementwise and param in self.adjoints:
+            adjoint = self.template_for(param, static)
+            return None if adjoint is None else _tangent_of_elementwise(adjoint)
+        raise RuleError(f"rule for {self.name}: no tangent (forward-mode) rule for its "
+                        f"parameter {param!r}")
 
     def cut(self, static: dict[str, Any]) -> bool:
         """Whether, for these static arguments, no parameter carries a gradient (a cast to an
@@ -244,7 +291,8 @@ def defvjp(primitive: Any, params: str, *, name: str | None = None,
            shape_of: bool | Callable[..., Any] = False, view_of: str | None = None,
            always_view: bool = True, inverse: str | None = None, pure: bool = True,
            selects: bool = False, concatenates: bool = False,
-           no_gradient: tuple[str, ...] = (), **adjoints: Template) -> Rule:
+           no_gradient: tuple[str, ...] = (), linear: tuple[str, ...] | str = (),
+           tangents: dict[str, Template] | None = None, **adjoints: Template) -> Rule:
     """Register the reverse-mode rule of ``primitive``.
 
     ``params`` is the primitive's parameter list as in a ``def`` (``"a, axis=None,
@@ -279,6 +327,8 @@ def defvjp(primitive: Any, params: str, *, name: str | None = None,
     semantics of ``x[index]`` and of ``list + list`` (see :class:`Rule`). ``no_gradient``
     names parameters whose gradient is zero by nature (a condition, indices, a count): a
     differentiated value passed to any other parameter without a template is refused.
+    ``linear`` names the parameters the primitive is linear in and ``tangents`` gives other
+    parameters' forward-mode templates (see :func:`defjvp`).
 
     Returns the :class:`Rule`; registering a primitive again replaces its rule.
     """
@@ -320,9 +370,45 @@ def defvjp(primitive: Any, params: str, *, name: str | None = None,
                 no_gradient=frozenset(no_gradient))
     if view_of is not None and view_of not in names:
         raise RuleError(f"rule for {rule_name}: view_of={view_of!r} is not one of its parameters")
+    _set_tangents(rule, linear, tangents or {})
     _RULES[rule.key] = rule
     _changes[0] += 1
     return rule
+
+
+def defjvp(primitive: Any, *, linear: tuple[str, ...] | str = (),
+           **tangents: Template) -> Rule:
+    """Give the rule of ``primitive`` (registered with :func:`defvjp`) its forward mode.
+
+    ``linear`` names the parameters the primitive is linear in, jointly: their tangent is the
+    primitive applied to the tangents. Each keyword in ``tangents`` names a parameter and
+    gives the template of the result's tangent from that argument's tangent ``t`` (the
+    parameters, ``ans``, ``np`` and the runtime helpers read as in adjoint templates); a
+    template function of static arguments may return :data:`NO_GRADIENT`. Where several
+    arguments have tangents, the result's is the sum of their templates.
+    """
+    rule = lookup(primitive)
+    if rule is None:
+        raise RuleError(f"no rule registered for {primitive!r}: register it with defvjp first")
+    _set_tangents(rule, linear, tangents)
+    _changes[0] += 1
+    return rule
+
+
+def _set_tangents(rule: Rule, linear: tuple[str, ...] | str,
+                  tangents: dict[str, Template]) -> None:
+    """Check and record a rule's forward-mode facts (see :func:`defjvp`)."""
+    names = set(rule.signature.parameters)
+    linear = tuple(p.strip() for p in linear.split(",")) if isinstance(linear, str) else linear
+    for param in (*linear, *tangents):
+        if param not in names:
+            raise RuleError(f"rule for {rule.name}: {param!r} (a tangent) is not one of its "
+                            f"parameters")
+    for param, template in tangents.items():
+        _validate(rule.name, param, template, names | {"t"}, accumulate=False)
+    rule.linear = rule.linear | frozenset(linear)
+    rule.tangents = {**rule.tangents, **tangents}
+    rule._parsed = {k: v for k, v in rule._parsed.items() if not k.startswith("tangent ")}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -666,6 +752,37 @@ def _check_names(rule_name: str, text: str, tree: gast.AST, names: set[str]) -> 
                 if value is _MISSING:
                     raise RuleError(f"rule for {rule_name}: template {text!r} names "
                                     f"np.{'.'.join(path)}, which NumPy does not have")
+
+
+def _parse_expression(rule_name: str, text: str) -> gast.expr:
+    try:
+        return gast.parse(text, mode="eval").body
+    except SyntaxError:
+        raise RuleError(f"rule for {rule_name}: template {text!r} is not an expression") \
+            from None
+
+
+def _tangent_of_elementwise(adjoint: gast.expr) -> gast.expr:
+    """An elementwise rule's tangent from its adjoint: the Jacobian is diagonal, so the
+    adjoint with ``t`` for ``g`` and without un-broadcasting (the tangent keeps the result's
+    broadcast shape) is the tangent."""
+    def tangent(node):
+        if isinstance(node, gast.Name) and node.id == "g":
+            return gast.Name(id="t", ctx=gast.Load(), annotation=None, type_comment=None)
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and \
+                node.func.id == "unbroadcast":
+            return tangent(node.args[0])
+        if isinstance(node, gast.AST):
+            copy = type(node)()
+            for field_name, value in gast.iter_fields(node):
+                if isinstance(value, list):
+                    value = [tangent(v) for v in value]
+                elif isinstance(value, gast.AST):
+                    value = tangent(value)
+                setattr(copy, field_name, value)
+            return copy
+        return node
+    return tangent(adjoint)
 
 
 def _np_path(node: gast.Attribute) -> list[str] | None:

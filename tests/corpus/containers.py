@@ -142,3 +142,16 @@ def dict_comprehension_repeated_keys(x):
 def dict_comprehension_over_a_dict(params, x):
     doubled = {name: 2.0 * w for name, w in params.items()}
     return np.sum(doubled["a"] * x) + np.sum(np.tanh(doubled["b"]) * x)
+
+
+def loop_over_a_grown_list(x, w):
+    hs = []  # made empty, grown in a loop: the loop below runs over every item
+    h = x
+    for _ in range(3):
+        h = np.tanh(h * w)
+        hs.append(h)
+    total = 0.0
+    for v in hs:
+        total += np.sum(v ** 2)
+    return total
+

@@ -21,6 +21,7 @@ from autograd import make_vjp
 from srcgrad import runtime
 from srcgrad.check import numerical_grad
 from srcgrad.rules import lookup
+from srcgrad.rules.registry import LINEAR
 
 HELPERS = {name: value for name, value in vars(runtime).items()
            if inspect.isfunction(value) and value.__module__ == runtime.__name__}
@@ -125,6 +126,11 @@ def _call_with(primitive, rule, arguments, supplied_names, param, position, x, f
         items = list(arguments[param])
         items[position] = x
         arguments[param] = items
+    return _call(primitive, rule, arguments, supplied_names, fn)
+
+
+def _call(primitive, rule, arguments, supplied_names, fn=None):
+    """Call ``primitive`` with ``arguments`` (by parameter name)."""
     # Pass only what the caller passed (np.clip rejects a_min=... together with min=None).
     supplied = {k: v for k, v in arguments.items() if k in supplied_names}
     bound = inspect.BoundArguments(rule.signature, supplied)
@@ -177,7 +183,114 @@ def check_rule(primitive, *args, wrt=None, g=None, static="engine", fn=None, rto
             f"adjoint of {param}[{position}] has shape {np.shape(got)}, expected {np.shape(x0)}")
         np.testing.assert_allclose(np.asarray(got, dtype=np.float64), expected, rtol=rtol,
                                    atol=atol, err_msg=f"adjoint of {param}[{position}]")
+    checked = sorted({param for param, _ in leaves})
+    if all(rule.has_tangent(param) for param in checked):
+        check_tangents(primitive, *args, wrt=wrt, static=static, fn=fn, rtol=rtol, atol=atol,
+                       **kwargs)
     return grads
+
+
+def rule_jvp(primitive, *args, tangents, static="engine", fn=None, **kwargs):
+    """The result's tangent the rule of ``primitive`` gives at ``args`` for the arguments'
+    ``tangents`` (by parameter name; a list, zeros included, for a sequence parameter): the sum
+    of each parameter's tangent template, the linear parameters' in one call of the primitive
+    (zeros for the tangents of those not given), broadcast to the result's shape where the rule
+    is elementwise (as the engine does)."""
+    rule, arguments, supplied = bind(primitive, args, kwargs)
+    ans = (fn or primitive)(*args, **kwargs)
+    known = _static(rule, arguments, static)
+    total = None
+    linear = {}
+    for param, t in tangents.items():
+        template = rule.tangent_for(param, known)
+        if template is LINEAR:
+            linear[param] = t
+            continue
+        if template is None:
+            continue
+        namespace = {"np": np, **HELPERS, **arguments, "t": t, "ans": ans}
+        part = _evaluate(template, namespace)
+        total = part if total is None else _add(total, part)
+    if linear:
+        replaced = dict(arguments)
+        for param in rule.linear:
+            value = arguments[param]
+            if param in linear:
+                replaced[param] = linear[param]
+            elif param in rule.sequences:
+                replaced[param] = [np.zeros_like(v) for v in value]
+            elif _is_float(value):
+                replaced[param] = np.zeros_like(value)
+        part = _call(primitive, rule, replaced, supplied | set(linear), fn)
+        total = part if total is None else _add(total, part)
+    if rule.elementwise and total is not None and not isinstance(ans, (list, tuple)):
+        total = np.broadcast_to(total, np.shape(ans))
+    return total
+
+
+def _add(a, b):
+    if isinstance(a, (list, tuple)):
+        return type(a)(_add(x, y) for x, y in zip(a, b))
+    return a + b
+
+
+def check_tangents(primitive, *args, wrt=None, static="engine", fn=None, rtol=1e-5, atol=1e-6,
+                   seed=3, **kwargs):
+    """Check the rule's tangents: for a random tangent of each argument to differentiate,
+    against central differences along it, and against the adjoints (``<J v, u> == <v, J^T
+    u>`` for a random ``u``). Returns the tangents."""
+    rng = np.random.default_rng(seed)
+    rule, arguments, supplied = bind(primitive, args, kwargs)
+    ans = (fn or primitive)(*args, **kwargs)
+    u = seed_like(ans, rng)
+    grads = rule_vjp(primitive, *args, g=u, static=static, fn=fn, wrt=wrt, **kwargs)
+    found = []
+    for param, position in _leaves(arguments, rule, wrt):
+        x0 = arguments[param] if position is None else arguments[param][position]
+        v = rng.standard_normal(np.shape(x0)) if np.ndim(x0) else float(rng.standard_normal())
+        if position is None:
+            t = v
+        else:
+            t = [np.zeros_like(item) for item in arguments[param]]
+            t[position] = v
+        jvp = rule_jvp(primitive, *args, tangents={param: t}, static=static, fn=fn, **kwargs)
+        where = f"tangent through {param}[{position}]"
+        assert _shapes(jvp) == _shapes(ans), (
+            f"{where} has shape {_shapes(jvp)}, expected {_shapes(ans)}")
+        eps = 1e-6
+
+        def along(step, param=param, position=position, x0=x0, v=v):
+            return _call_with(primitive, rule, arguments, supplied, param, position,
+                              x0 + step * v, fn)
+
+        expected = _scaled_difference(along(eps), along(-eps), 1.0 / (2 * eps))
+        _assert_close(jvp, expected, rtol, atol, where + " vs central differences")
+        adjoint = _pick(grads, param, position)
+        np.testing.assert_allclose(_pair(u, jvp), _pair(adjoint, v), rtol=1e-7, atol=1e-9,
+                                   err_msg=where + ": <J v, u> != <v, J^T u>")
+        found.append(jvp)
+    return found
+
+
+def _shapes(value):
+    if isinstance(value, (list, tuple)):
+        return [_shapes(v) for v in value]
+    return np.shape(value)
+
+
+def _scaled_difference(a, b, scale):
+    if isinstance(a, (list, tuple)):
+        return [_scaled_difference(x, y, scale) for x, y in zip(a, b)]
+    return (np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)) * scale
+
+
+def _assert_close(got, expected, rtol, atol, message):
+    if isinstance(got, (list, tuple)):
+        for i, (a, b) in enumerate(zip(got, expected)):
+            _assert_close(a, b, rtol, atol, f"{message} [{i}]")
+        return
+    np.testing.assert_allclose(np.asarray(got, dtype=np.float64), expected, rtol=rtol,
+                               atol=atol, err_msg=message)
 
 
 def check_autograd(primitive, autograd_fn, *args, wrt=None, g=None, seed=1, rtol=1e-7,
