@@ -21,7 +21,15 @@ from . import ir
 from .errors import SourceUnavailableError, UnsupportedSyntaxError, WrtError
 from .passes.parse import parse_function
 from .passes.resolve import is_data
-from .transform import Generated, defaults_of, generated_name, literal_defaults, transform
+from .transform import (
+    KEYWORDS,
+    Generated,
+    defaults_of,
+    generated_name,
+    literal_defaults,
+    transform,
+    transform_forward,
+)
 
 Wrt = int | str | Sequence[int | str]
 
@@ -106,8 +114,21 @@ def generated(fn: Callable, wrt: tuple[str, ...], mode: str, as_tuple: bool = Tr
             found = _cache.get(key)
             if found is None or not found.still_valid(fn):  # new, or a global was rebound
                 with _deep_recursion(fn):
-                    found = transform(fn, wrt, mode, as_tuple, containers, arg_shapes,
-                                      statics, dicts)
+                    if mode == "jvp":
+                        found = transform_forward(fn, wrt, as_tuple, containers, arg_shapes,
+                                                  statics, dicts)
+                    elif mode == "hvp":  # forward mode over the generated gradient
+                        gradient = generated(fn, wrt, "grad", as_tuple, containers, arg_shapes,
+                                             statics, dicts)
+                        function, refresh = gradient.bind(fn)
+                        if refresh is not None:
+                            refresh()
+                        found = transform_forward(function, wrt, as_tuple, containers,
+                                                  arg_shapes, (), dicts, mode="hvp")
+                        found.base = (gradient, refresh)
+                    else:
+                        found = transform(fn, wrt, mode, as_tuple, containers, arg_shapes,
+                                          statics, dicts)
                 made = found.function.__code__  # its lines, for tracebacks, go with it
                 weakref.finalize(made, linecache.cache.pop, made.co_filename, None)
                 _remember(key, code, found)
@@ -195,6 +216,37 @@ def _container_kind(value):
         return "scalar"
     items = value.values() if isinstance(value, dict) else value
     return 2 if any(isinstance(item, _CONTAINERS) for item in items) else 1
+
+
+#: What the keyword argument of a mode gives (see transform.KEYWORDS).
+_GIVEN = {"vjp": "output's cotangent", "jvp": "arguments' tangent",
+          "hvp": "vector to multiply the Hessian by"}
+
+
+def _check_tangent(tangent: Any, values: list, names: tuple[str, ...], single: bool) -> None:
+    """A tangent per differentiated argument (a tuple of them for a tuple ``wrt``), each of
+    its argument's structure and shapes."""
+    if not single and (not isinstance(tangent, (tuple, list)) or len(tangent) != len(values)):
+        raise WrtError(f"tangent must be a tuple of {len(values)} tangents, one per argument "
+                       f"in wrt ({', '.join(names)})")
+    parts = [tangent] if single else list(tangent)
+    for part, value, name in zip(parts, values, names):
+        _check_structure(part, value, name)
+
+
+def _check_structure(part: Any, value: Any, name: str) -> None:
+    if isinstance(value, _CONTAINERS):
+        keys = list(value) if isinstance(value, dict) else range(len(value))
+        if type(part) is not type(value) or len(part) != len(value) or \
+                (isinstance(value, dict) and set(part) != set(value)):
+            raise WrtError(f"the tangent of {name!r} must be a {type(value).__name__} like the "
+                           "argument")
+        for key in keys:
+            _check_structure(part[key], value[key], name)
+        return
+    if np.shape(part) != np.shape(value):
+        raise WrtError(f"the tangent of {name!r} has shape {np.shape(part)}; the argument's is "
+                       f"{np.shape(value)}")
 
 
 def _check_float(value: Any, name: str, fn: Callable) -> None:
@@ -415,12 +467,14 @@ def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
             shown(found)
         return found[1](*args, **seed)
 
+    keyword = KEYWORDS.get(mode)
+
     def call(*args, **kwargs):
         if kwargs or len(args) != len(names):
-            if mode == "vjp" and "seed" not in kwargs:
-                raise TypeError(f"{gradient.__name__}() needs the output's cotangent as keyword "
-                                "argument seed=")
-            seed = kwargs.pop("seed", None) if mode == "vjp" else None
+            if keyword is not None and keyword not in kwargs:
+                raise TypeError(f"{gradient.__name__}() needs the {_GIVEN[mode]} as keyword "
+                                f"argument {keyword}=")
+            given = {keyword: kwargs.pop(keyword)} if keyword is not None else {}
             if not signature:
                 whole = inspect.signature(fn)
                 signature.append(whole.replace(
@@ -430,9 +484,10 @@ def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
             args = tuple(bound_args.arguments[p] for p in names)
             for i, position in enumerate(positions):
                 check(args[position], wrt_names[i], fn)
-            if mode == "vjp":
-                return run(args, seed=seed)
-            return run(args)
+            if mode in ("jvp", "hvp"):
+                _check_tangent(given[keyword], [args[p] for p in positions], wrt_names,
+                               single)
+            return run(args, **given)
         for i, position in enumerate(positions):
             value = args[position]
             if type(value) is not np.ndarray or value.dtype.kind != "f":
@@ -456,8 +511,8 @@ def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
 
 def _decorator(mode: str, doc: str) -> _Entry:
     def entry(f: Callable | None = None, *, wrt: Wrt = 0, has_aux: bool = False) -> Any:
-        if has_aux and mode == "vjp":
-            raise WrtError("vjp does not take has_aux: return the output alone")
+        if has_aux and mode in KEYWORDS:
+            raise WrtError(f"{mode} does not take has_aux: return the output alone")
         chosen = mode + "_aux" if has_aux else mode
 
         def make(fn: Callable) -> Gradient:
@@ -495,3 +550,19 @@ vjp = _decorator("vjp", """Vector-Jacobian product of a NumPy function with any 
 
 The returned function takes ``f``'s arguments plus the keyword ``seed``, the cotangent of the
 output (same shape as the output), and returns the gradients as :func:`grad` does.""")
+
+jvp = _decorator("jvp", """Jacobian-vector product (forward mode) of a NumPy function with any output.
+
+The returned function takes ``f``'s arguments plus the keyword ``tangent``: the direction in
+which the ``wrt`` arguments move (shaped like the argument; a tuple of them for a tuple
+``wrt``; the same structure for lists, tuples and dicts). It returns ``(value,
+output_tangent)``, the output and its derivative along that direction, computed in one pass
+of generated code (``.source``) that runs each statement followed by its tangent's.""")
+
+hvp = _decorator("hvp", """Hessian-vector product of a scalar-valued NumPy function.
+
+The returned function takes ``f``'s arguments plus the keyword ``vector``, shaped like the
+gradient (a tuple for a tuple ``wrt``, the same structure for containers), and returns the
+product of the Hessian with it, in the gradient's structure. The code (``.source``) is forward
+mode applied to the generated gradient: the gradient's statements, each followed by its
+tangent's.""")

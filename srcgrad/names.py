@@ -1,4 +1,4 @@
-"""Fresh, readable names for generated code: temporaries, versions and adjoints."""
+"""Fresh, readable names for generated code: temporaries, versions, adjoints, tangents."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ class Namer:
     def __init__(self, taken: set[str]):
         self.taken = set(taken)
         self._adjoints: dict[str, str] = {}
+        self._tangents: dict[str, str] = {}
         self.temporaries: set[str] = set()
         self._next: dict[str, int] = {}  # stem -> the first number that may be free
 
@@ -64,6 +65,20 @@ class Namer:
             else:
                 known = self.numbered(f"d{name}")
             self._adjoints[name] = known
+        return known
+
+
+    def tangent_names(self) -> dict[str, str]:
+        """Variable -> the name of its tangent, for those handed out so far."""
+        return dict(self._tangents)
+
+    def tangent(self, name: str) -> str:
+        """The tangent's name of variable ``name`` (forward mode): ``x_dot`` for ``x`` unless
+        that is taken."""
+        known = self._tangents.get(name)
+        if known is None:
+            known = self.fresh(f"{name}_dot")
+            self._tangents[name] = known
         return known
 
 

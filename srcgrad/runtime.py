@@ -353,6 +353,37 @@ def as_grad(dx, x):
     return dx
 
 
+@declare(fresh=True)
+def zero_tangent(x):
+    """The zero tangent of a value that does not vary: zeros shaped like an array, ``0.0`` for
+    a number, the same structure for a list, tuple or dict; None for anything else."""
+    if isinstance(x, np.ndarray):
+        return np.zeros_like(x) if x.dtype.kind in "fc" else np.zeros(x.shape)
+    if isinstance(x, (list, tuple)):
+        return type(x)(zero_tangent(item) for item in x)
+    if isinstance(x, dict):
+        return {key: zero_tangent(value) for key, value in x.items()}
+    if isinstance(x, np.generic) and x.dtype.kind in "fc":
+        return x.dtype.type(0)
+    if isinstance(x, (int, float, complex, np.generic)):
+        return 0.0
+    return None
+
+
+@declare(fresh_if="t")
+def tangent_like(t, ans):
+    """The tangent ``t`` of an elementwise result ``ans``, broadcast to its shape (``x + b``
+    where only ``b`` varies: ``b``'s tangent has ``b``'s shape)."""
+    shape = np.shape(ans)
+    return t if np.shape(t) == shape else np.broadcast_to(t, shape)
+
+
+def as_tangent(t, value):
+    """Give the output's tangent ``t`` the type, shape and dtype of the output ``value`` (see
+    :func:`as_grad`, which does the same for gradients)."""
+    return as_grad(t, value)
+
+
 def real_power(x, p):
     """``np.power(x, p)`` (inf at 0, nan for a negative array's fractional power, as NumPy),
     refused where ``x`` and ``p`` are Python numbers and Python's ``x ** p`` is complex."""

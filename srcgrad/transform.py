@@ -19,6 +19,7 @@ from .names import Namer, names_in
 from .passes.aliasing import resolve_aliasing
 from .passes.analysis import Activity, activity, assigned_in, container_vars, rename
 from .passes.codegen import compile_function, to_source
+from .passes.forward import SET, Forward
 from .passes.fuse import fuse
 from .passes.normalize import normalize
 from .passes.optimize import (
@@ -39,12 +40,14 @@ from .rules import registry
 HELPERS = {n: f for n, f in vars(runtime).items()
            if inspect.isfunction(f) and f.__module__ == runtime.__name__}
 _CALLED = set(HELPERS) | {"np"} | GENERATED_BUILTINS
-_RESERVED = _CALLED | {"tape", "seed", "_"}
+#: The keyword argument a mode's generated function takes besides the function's own.
+KEYWORDS = {"vjp": "seed", "jvp": "tangent", "hvp": "vector"}
+_RESERVED = _CALLED | {"tape", "_"} | set(KEYWORDS.values())
 
 #: What an assumption holds for a data value (see Resolver): any data will do.
 DATA = object()
 
-MODES = ("grad", "value_and_grad", "vjp", "grad_aux", "value_and_grad_aux")
+MODES = ("grad", "value_and_grad", "vjp", "grad_aux", "value_and_grad_aux", "jvp", "hvp")
 _GONE = object()
 
 
@@ -67,11 +70,16 @@ class Generated:
     defaults: tuple = ()  # (parameter, name in the code) for defaults that are not literals
     rules: int = 0  # the rule registry's generation it was made with
     statics: tuple = ()  # (parameter, value) known when made; held, as their ids key the cache
+    #: For code made from generated code (a Hessian-vector product from the gradient): that
+    #: code, bound to the user's function, and the function reading the user's data into it.
+    base: tuple | None = None
 
     def still_valid(self, fn) -> bool:
         """Whether every rule, global and closure variable the code used for ``fn`` is still
         what it was (for data: still data)."""
         if self.rules != registry.generation():
+            return False
+        if self.base is not None and not self.base[0].still_valid(fn):
             return False
         for scope, key, value in self.assumptions:
             if isinstance(scope, list):  # a list of objects (layers): the same ones
@@ -101,10 +109,13 @@ class Generated:
         function.__kwdefaults__ = self.function.__kwdefaults__
         function.__qualname__ = self.name
         live = self.live
-        if not live:
+        base_refresh = self.base[1] if self.base is not None else None
+        if not live and base_refresh is None:
             return function, None
 
         def refresh():
+            if base_refresh is not None:  # the user's data into the code this was made from
+                base_refresh()
             for scope, own, key in live:
                 namespace[key] = _read(scope, own, fn)
 
@@ -185,9 +196,10 @@ def front_end(fn, wrt: Sequence[str], mode: str = "grad", containers: frozenset 
     parsed = parse_function(fn)
     tree = parsed.tree
     params = [a.id for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs]
-    if mode == "vjp" and "seed" in params:
-        raise WrtError(f"{fn.__qualname__} has a parameter named 'seed', which vjp uses for the "
-                       "output's cotangent; rename the parameter")
+    keyword = KEYWORDS.get(mode)
+    if keyword in params:
+        raise WrtError(f"{fn.__qualname__} has a parameter named {keyword!r}, which {mode} "
+                       "takes as a keyword argument; rename the parameter")
     user_names = names_in(tree)
     namer = Namer(user_names | _RESERVED)
     wrt = tuple(wrt)
@@ -218,7 +230,7 @@ def front_end(fn, wrt: Sequence[str], mode: str = "grad", containers: frozenset 
             resolver.resolve(node)
     scalars = {p for p, kind in containers if kind == "scalar"}
     aux = mode.endswith("_aux")  # f returns (output, aux): aux passes through
-    fdef = normalize(parsed, resolver, namer, several_results=mode == "vjp" or aux,
+    fdef = normalize(parsed, resolver, namer, several_results=mode in KEYWORDS or aux,
                      statics=dict(statics), dicts={renamed.get(p, p) for p in dicts})
     numbers = {v for v, shape in infer_shapes(fdef, scalars=scalars).items() if shape is SCALAR}
     fdef = resolve_aliasing(fdef, parsed.source, namer,
@@ -245,10 +257,9 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     """
     rules_generation = registry.generation()
     front = front_end(fn, wrt, mode, containers, statics, dicts)
-    parsed, resolver, namer, fdef, act = (front.parsed, front.resolver, front.namer, front.fdef,
-                                          front.activity)
-    tree, params, wrt, user_names, loop_names = (parsed.tree, front.params, front.wrt,
-                                                 front.user_names, front.loop_names)
+    parsed, namer, fdef, act = front.parsed, front.namer, front.fdef, front.activity
+    params, wrt, user_names, loop_names = (front.params, front.wrt, front.user_names,
+                                           front.loop_names)
     tape, unused, scalars, aux = front.tape, front.unused, front.scalars, front.aux
 
     result = fdef.body[-1].value.id
@@ -308,6 +319,15 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
                                    value=gast.List(elts=[], ctx=gast.Load()), type_comment=None))
     del d_result
 
+    return _compiled(fn, front, body, mode, rules_generation, arg_shapes, statics)
+
+
+def _compiled(fn, front: FrontEnd, body: list, mode: str, rules_generation: int,
+              arg_shapes: frozenset, statics: tuple) -> Generated:
+    """The generated function of ``mode`` with ``body``, taking ``fn``'s parameters (and the
+    keyword the mode adds: ``seed``, ``tangent``), compiled with its globals."""
+    resolver, params, tree = front.resolver, front.params, front.parsed.tree
+    keyword = KEYWORDS.get(mode)
     fn_name = generated_name(tree.name, mode)
     defaults: list[gast.expr] = []
     default_names: list[tuple[str, str]] = []
@@ -321,8 +341,8 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
             literal = name(key)
         defaults.insert(0, literal)
     args = gast.arguments(args=[name(p) for p in params], posonlyargs=[], vararg=None,
-                          kwonlyargs=[name("seed")] if mode == "vjp" else [],
-                          kw_defaults=[None] if mode == "vjp" else [], kwarg=None,
+                          kwonlyargs=[name(keyword)] if keyword else [],
+                          kw_defaults=[None] if keyword else [], kwarg=None,
                           defaults=defaults)
     for a in args.args + args.kwonlyargs:
         a.ctx = gast.Param()
@@ -341,6 +361,36 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     assumptions = tuple((s, k, DATA if is_data(v) else v) for s, k, v in assumptions)
     return Generated(function, source, namespace, fn_name, params, assumptions, arg_shapes,
                      live, tuple(default_names), rules_generation, statics)
+
+
+def transform_forward(fn, wrt: tuple[str, ...], as_tuple: bool = True,
+                      containers: frozenset = frozenset(), arg_shapes: frozenset = frozenset(),
+                      statics: tuple = (), dicts: frozenset = frozenset(),
+                      mode: str = "jvp") -> Generated:
+    """Generate the forward-mode (``jvp``) function of ``fn`` for the parameters in ``wrt``:
+    it takes ``fn``'s arguments and the keyword ``tangent`` (one per ``wrt`` parameter, a tuple
+    when ``as_tuple``) and returns ``(value, output_tangent)``; with ``mode="hvp"`` (``fn``
+    being a generated gradient) the keyword is ``vector`` and it returns the output's tangent
+    alone. The other arguments are as :func:`transform`'s."""
+    rules_generation = registry.generation()
+    front = front_end(fn, wrt, mode, containers, statics, dicts)
+    fdef, namer = front.fdef, front.namer
+    result = fdef.body[-1].value.id
+    shapes = infer_shapes(fdef, dict(arg_shapes), front.scalars)
+    walk = Forward(front.activity.varied, namer, front.parsed.source, shapes,
+                   state={w: SET for w in front.wrt}, defined=set(front.params))
+    tangents = [name(namer.tangent(w), store=True) for w in front.wrt]
+    given = gast.Tuple(elts=tangents, ctx=gast.Store()) if as_tuple else tangents[0]
+    prologue = [gast.Assign(targets=[given], value=name(KEYWORDS[mode]), type_comment=None)]
+    body = walk.block(fdef.body[:-1])
+    out = name(namer.tangent(result)) if walk.has(result) else \
+        ir.call(runtime.zero_tangent, name(result))
+    value = ir.call(runtime.as_tangent, out, name(result))
+    if mode == "jvp":
+        value = gast.Tuple(elts=[name(result), value], ctx=gast.Load())
+    body, _ = eliminate_dead_code(prologue + body + [gast.Return(value=value)], set())
+    body = fold_temporaries(body, namer.temporaries)
+    return _compiled(fn, front, body, mode, rules_generation, arg_shapes, statics)
 
 
 def generated_name(function_name: str, mode: str) -> str:

@@ -157,6 +157,6 @@ def compile_function(source: str, function_name: str, namespace: dict):
     """
     filename = f"<srcgrad generated {function_name} #{next(_counter)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    code = compile(source, filename, "exec")
+    code = compile(source, filename, "exec", dont_inherit=True)
     exec(code, namespace)  # noqa: S102 - this is what a source transformer does
     return namespace[function_name]

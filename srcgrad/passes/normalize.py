@@ -1540,6 +1540,7 @@ def _assigned_once(tree) -> set[str]:
     args = tree.args
     counts: dict[str, int] = {a.id: 1 for a in args.posonlyargs + args.args + args.kwonlyargs}
     changed: set[str] = set()
+    tuples: set[str] = set()  # assigned a tuple: never changed in place
     for node in gast.walk(tree):
         if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Del)):
             counts[node.id] = counts.get(node.id, 0) + 1
@@ -1556,9 +1557,11 @@ def _assigned_once(tree) -> set[str]:
                 changed.add(func.value.id)  # xs.append(y), d.update(e)
             if not (isinstance(func, gast.Name) and func.id in _READ_ONLY_BUILTINS):
                 changed.update(a.id for a in node.args if isinstance(a, gast.Name))
-                changed.update(k.value.id for k in node.keywords
-                               if isinstance(k.value, gast.Name))
-    return {v for v, n in counts.items() if n == 1} - changed
+                changed.update(k.value.id for k in node.keywords  # (not a **spread)
+                               if k.arg is not None and isinstance(k.value, gast.Name))
+        elif isinstance(node, gast.Assign) and isinstance(node.value, gast.Tuple):
+            tuples.update(t.id for t in node.targets if isinstance(t, gast.Name))
+    return {v for v, n in counts.items() if n == 1} - (changed - tuples)
 
 
 def _ufunc_outputs_by_name(call: gast.Call, resolved) -> gast.Call:

@@ -14,6 +14,8 @@ def _reads(stmt) -> set[str]:
 
 
 def _writes(stmt) -> set[str]:
+    if ir.is_write(stmt):  # d[index] = e updates d
+        return {ir.targets_of(stmt)[0]}
     if isinstance(stmt, gast.Assign):
         return {n.id for t in stmt.targets for n in ir.walk(t)
                 if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
@@ -90,8 +92,8 @@ def eliminate_dead_code(stmts: list, live_out: set[str],
             continue
         if _removable(stmt) and not (_writes(stmt) & live):
             continue
-        if not isinstance(stmt, gast.AugAssign):  # in place: a copy per statement is quadratic
-            live -= _writes(stmt)
+        if not isinstance(stmt, gast.AugAssign) and not ir.is_write(stmt):  # in place: the
+            live -= _writes(stmt)  # rest of the array is still the value before
         live |= _reads_cached(stmt)
         out.append(stmt)
     out.reverse()

@@ -134,6 +134,9 @@ class Rule:
     #: Parameters the primitive is linear in, jointly (the others held fixed): its tangent is
     #: the primitive applied to their tangents, zeros for those of constant arguments.
     linear: frozenset[str] = frozenset()
+    #: For a rule made by :func:`alias` (``"@"`` for ``np.matmul``): the key of the rule it
+    #: copies, which :func:`defjvp` updates with it.
+    alias_of: Any = None
     _parsed: dict[str, gast.expr] = field(default_factory=dict, repr=False)
 
     @property
@@ -390,7 +393,8 @@ def defjvp(primitive: Any, *, linear: tuple[str, ...] | str = (),
     rule = lookup(primitive)
     if rule is None:
         raise RuleError(f"no rule registered for {primitive!r}: register it with defvjp first")
-    _set_tangents(rule, linear, tangents)
+    for each in [rule] + [r for r in _RULES.values() if r.alias_of == rule.key]:
+        _set_tangents(each, linear, tangents)
     _changes[0] += 1
     return rule
 
@@ -466,7 +470,7 @@ def alias(key: Any, primitive: Any, *, hoistable: bool = False, on_lists: Any = 
     follows when both operands are lists (``"+"``: ``"list +"``, a concatenation)."""
     rule = _RULES[_key(primitive)]
     aliased = dataclasses.replace(rule, key=_key(key), hoistable=hoistable, on_lists=on_lists,
-                                  _parsed={})
+                                  alias_of=rule.key, _parsed={})
     _RULES[aliased.key] = aliased
     _changes[0] += 1
     return aliased

@@ -213,8 +213,13 @@ class Instance:
     def template(self, param: str, accumulate: bool = False):
         """The template of ``param`` for this call's static arguments (None: no gradient);
         a rule refusing these arguments is given the call's line."""
+        return self._at_line(lambda: self.rule.template_for(param, self.static,
+                                                            accumulate=accumulate))
+
+    def _at_line(self, get):
+        """``get()``, an error it raises without a line given this call's."""
         try:
-            return self.rule.template_for(param, self.static, accumulate=accumulate)
+            return get()
         except SourceError as exc:
             if exc.filename is not None:
                 raise
@@ -226,6 +231,16 @@ class Instance:
         if template is None:
             return None
         return with_known_shapes(substitute(template, self.mapping), self.result, self.shapes)
+
+    def tangent_template(self, param: str):
+        """The tangent template of ``param`` for this call's static arguments: an expression
+        of ``t``, :data:`~srcgrad.rules.registry.LINEAR`, or None (no derivative)."""
+        return self._at_line(lambda: self.rule.tangent_for(param, self.static))
+
+    def tangent(self, template, t):
+        """A tangent template made code, ``t`` standing for its argument's tangent."""
+        return with_known_shapes(substitute(template, dict(self.mapping, t=t)), self.result,
+                                 self.shapes)
 
     def accumulate(self, param: str, acc) -> gast.AST:
         """The rule's form adding ``param``'s adjoint into ``acc`` in place: an expression

@@ -1,0 +1,347 @@
+"""Forward mode: each statement followed by the statements of its result's tangent.
+
+The tangent of a variable ``h`` is ``h_dot``: how ``h`` changes along the direction the
+caller gives for the differentiated parameters. Statements run in their own order (forward
+mode keeps no tape); after one whose result varies with the parameters come, under a
+``# tangent of: <line>`` comment, its tangent's statements, made from the rules' tangent
+templates (:meth:`srcgrad.rules.registry.Rule.tangent_for`): the sum of each varying
+argument's template, and for the arguments a primitive is linear in, the primitive applied to
+their tangents.
+
+A tangent is *zero* (no code computes it: the value does not vary here), *set*, or *owned* (a
+new array only generated code holds, which a write ``x[i] = v`` may change in place; another is
+copied first). Where paths meet (after an ``if``, around a loop) a tangent zero on one path and
+set on another is made zeros on the first, where the value exists there.
+
+Reads: a normalized, renamed function (the front end's), which values vary (the activity) and
+the shape analysis. Writes: a new statement list (the function's own statements are reused,
+not changed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import gast
+import numpy as np
+
+from .. import ir, runtime
+from ..errors import NonDifferentiableError
+from ..ir import Op, Source, atom_names, constant, facts, name, op_of, targets_of
+from ..names import Namer
+from ..rules.registry import LINEAR
+from .analysis import value_names
+from .reverse.instantiate import as_value, instance, is_fresh
+from .reverse.tape import assign
+from .shapes import Shape
+
+ZERO, SET, OWNED = "zero", "set", "owned"
+
+
+@dataclass
+class Forward:
+    """Builds the forward-mode statements of one normalized, renamed function."""
+
+    varied: set[str]
+    namer: Namer
+    source: Source
+    shapes: dict[str, Shape] = field(default_factory=dict)
+    state: dict[str, str] = field(default_factory=dict)
+    defined: set[str] = field(default_factory=set)  # assigned on every path so far
+    loop_tops: list = field(default_factory=list)  # per enclosing loop: the states at its top
+    last_line: int | None = None
+
+    # -- tangents ----------------------------------------------------------------------------
+    def tangent(self, var: str) -> gast.Name:
+        return name(self.namer.tangent(var))
+
+    def has(self, var: str) -> bool:
+        return self.state.get(var, ZERO) != ZERO
+
+    def varies(self, atom) -> bool:
+        """Whether an operand has a tangent here."""
+        return any(self.has(v) for v in value_names(atom))
+
+    def tangent_of(self, atom):
+        """The tangent of an operand: its variable's, zeros for a constant, and a tuple or list
+        of those for a tuple or list written out."""
+        if isinstance(atom, (gast.Tuple, gast.List)):
+            return type(atom)(elts=[self.tangent_of(e) for e in atom.elts], ctx=gast.Load())
+        if isinstance(atom, gast.Name) and self.has(atom.id):
+            return self.tangent(atom.id)
+        return ir.call(runtime.zero_tangent, as_value(atom))
+
+    def set_tangent(self, var: str, value, fresh: bool = False) -> list[gast.stmt]:
+        """``var_dot = value`` (``fresh``: certainly a new array); the tangents ``value`` may
+        share memory with are no longer owned."""
+        if fresh or is_fresh(value):
+            self.state[var] = OWNED
+        else:
+            self.state[var] = SET
+            of_tangent = {t: v for v, t in self.namer.tangent_names().items()}
+            for read in atom_names(value):
+                shared = of_tangent.get(read)
+                if shared is not None and self.state.get(shared) == OWNED:
+                    self.state[shared] = SET
+        return [assign(self.namer.tangent(var), value)]
+
+    def zeros(self, var: str) -> gast.stmt:
+        """``var_dot = zero_tangent(var)``: an owned zero tangent."""
+        self.state[var] = OWNED
+        return assign(self.namer.tangent(var), ir.call(runtime.zero_tangent, name(var)))
+
+    # -- statements --------------------------------------------------------------------------
+    def block(self, stmts) -> list[gast.stmt]:
+        out: list[gast.stmt] = []
+        for stmt in stmts:
+            out.extend(self.statement(stmt))
+        return out
+
+    def commented(self, stmt, code: list[gast.stmt]) -> list[gast.stmt]:
+        """The tangent code of ``stmt`` under a ``# tangent of: <line>`` comment (one per
+        line of the user's code)."""
+        if not code:
+            return code
+        line = facts(stmt).line
+        if line == self.last_line:
+            return code
+        self.last_line = line
+        source = facts(stmt).source or self.source
+        helper = facts(stmt).helper
+        where = f"  (in {helper})" if helper else ""
+        return [ir.comment("tangent of: " + source.line(line) + where)] + code
+
+    def statement(self, stmt) -> list[gast.stmt]:
+        if isinstance(stmt, (gast.For, gast.While)):
+            return self.loop(stmt)
+        if isinstance(stmt, gast.If):
+            return self.branch(stmt)
+        if isinstance(stmt, (gast.Break, gast.Continue)):
+            return self.leave_iteration() + [stmt]
+        if ir.is_write(stmt):
+            return [stmt] + self.commented(stmt, self.write(stmt))
+        if not isinstance(stmt, gast.Assign):
+            return [stmt]
+        targets = targets_of(stmt)
+        code = self.assignment(stmt, targets)
+        self.defined.update(targets)
+        return [stmt] + self.commented(stmt, code)
+
+    def assignment(self, stmt: gast.Assign, targets: list[str]) -> list[gast.stmt]:
+        op = op_of(stmt)
+        value = None
+        if any(t in self.varied for t in targets):
+            value = self.tangent_expr(stmt, op)
+        if value is None:
+            for t in targets:
+                self.state[t] = ZERO
+            return []
+        if len(targets) == 1 and isinstance(stmt.targets[0], gast.Name):
+            rule = op.rule
+            fresh = rule is not None and rule.view_of is None and not rule.selects and \
+                not rule.syntax and isinstance(value, gast.Call)  # (a linear call's)
+            return self.set_tangent(targets[0], value, fresh)
+        for t in targets:  # a, b = value: tangents unpacked the same way
+            self.state[t] = SET
+        unpacked = gast.Tuple(elts=[name(self.namer.tangent(t), store=True) for t in targets],
+                              ctx=gast.Store())
+        return [gast.Assign(targets=[unpacked], value=value, type_comment=None)]
+
+    def tangent_expr(self, stmt, op: Op):
+        """The expression of the tangent of ``stmt``'s result, or None where it is zero."""
+        if op.kind == "copy":
+            x = op.bound["x"]
+            return self.tangent_of(x) if self.varies(x) else None
+        if op.kind == "tuple":
+            if not any(self.varies(e) for e in op.elements):
+                return None
+            kind = gast.List if isinstance(stmt.value, gast.List) else gast.Tuple
+            return kind(elts=[self.tangent_of(e) for e in op.elements], ctx=gast.Load())
+        if op.kind == "dict":
+            if not any(self.varies(e) for e in op.elements):
+                return None
+            return gast.Dict(keys=[constant(k) for k in op.static["keys"]],
+                             values=[self.tangent_of(e) for e in op.elements])
+        if op.kind == "rule" and op.rule is not None and op.rule.differentiable and \
+                op.rule.shape_query is None:
+            return self.rule(stmt, op)
+        return None  # not differentiable: a constant
+
+    def rule(self, stmt, op: Op):
+        rule = op.rule
+        assert rule is not None
+        targets = targets_of(stmt)
+        ans = name(targets[0]) if len(targets) == 1 and isinstance(stmt.targets[0], gast.Name) \
+            else gast.Tuple(elts=[name(t) for t in targets], ctx=gast.Load())
+        call = instance(stmt, op, self.source, self.shapes, ans=ans)
+        parts = []
+        linear: list[str] = []
+        full_shape = False  # whether a part certainly has the result's shape
+        for param, atom in op.bound.items():
+            if not self.varies(atom) or param in rule.no_gradient:
+                continue
+            if not rule.has_tangent(param):
+                raise (facts(stmt).source or self.source).error(
+                    NonDifferentiableError, stmt, f"{rule.name} has no forward-mode rule for "
+                    f"its parameter {param!r}, and the value passed to it varies with the "
+                    "arguments being differentiated",
+                    "pass a constant there, use reverse mode (grad, vjp), or register a tangent "
+                    "rule (srcgrad.defjvp)")
+            template = call.tangent_template(param)
+            if template is LINEAR:
+                linear.append(param)
+                continue
+            if template is None:
+                continue
+            parts.append(call.tangent(template, self.tangent_of(atom)))
+            full_shape = full_shape or self.same_shape(atom, targets)
+        if linear:
+            parts.append(self.linear_call(stmt, op, linear))
+            full_shape = True
+        if not parts:
+            return None
+        total = parts[0]
+        for part in parts[1:]:
+            total = gast.BinOp(left=total, op=gast.Add(), right=part)
+        if rule.elementwise and not full_shape:  # x + b with only b varying: b's shape
+            total = ir.call(runtime.tangent_like, total, ir.clone(ans))
+        return total
+
+    def same_shape(self, atom, targets: list[str]) -> bool:
+        """Whether an operand certainly has the (single) result's shape."""
+        if len(targets) != 1 or not isinstance(atom, gast.Name):
+            return False
+        shape = self.shapes.get(atom.id)
+        return shape is not None and shape == self.shapes.get(targets[0])
+
+    def linear_call(self, stmt, op: Op, params: list[str]):
+        """The primitive applied to the tangents of the arguments it is linear in (zeros for
+        those of its other linear arguments that are constant here)."""
+        rule = op.rule
+        assert rule is not None
+        replaced = {id(op.bound[p]): self.tangent_of(op.bound[p])
+                    for p in rule.linear if p in op.bound}
+        return _replaced(stmt.value, replaced)
+
+    def write(self, stmt) -> list[gast.stmt]:
+        """``x[index] = value``: the same write into ``x``'s tangent (owned first)."""
+        target = stmt.targets[0]
+        var = target.value.id
+        value = stmt.value
+        if not self.has(var) and not self.varies(value):
+            return []
+        code: list[gast.stmt] = []
+        if not self.has(var):
+            code.append(self.zeros(var))
+        elif self.state[var] != OWNED:
+            code += self.set_tangent(var, ir.call(np.copy, self.tangent(var)))
+            self.state[var] = OWNED
+        written = gast.Subscript(value=self.tangent(var), slice=ir.clone(target.slice),
+                                 ctx=gast.Store())
+        part = self.tangent_of(value) if self.varies(value) else constant(0.0)
+        code.append(gast.Assign(targets=[written], value=part, type_comment=None))
+        return code
+
+    # -- control flow ------------------------------------------------------------------------
+    def branch(self, stmt: gast.If) -> list[gast.stmt]:
+        """An if: each branch walked from the same states; a tangent set on one path only
+        is made zeros on the other (where the value exists there)."""
+        start, defined = dict(self.state), set(self.defined)
+        self.last_line = None
+        then_code = self.block(stmt.body)
+        then_state, then_defined = self.state, self.defined
+        self.state, self.defined = dict(start), set(defined)
+        self.last_line = None
+        else_code = self.block(stmt.orelse)
+        else_state, else_defined = self.state, self.defined
+        joined = {}
+        for var in sorted(set(then_state) | set(else_state)):
+            a, b = then_state.get(var, ZERO), else_state.get(var, ZERO)
+            if a == ZERO and b != ZERO and var in then_defined:
+                then_code.append(self.zeros(var))
+                a = OWNED
+            elif b == ZERO and a != ZERO and var in else_defined:
+                else_code.append(self.zeros(var))
+                b = OWNED
+            joined[var] = a if a == b else SET
+        self.state = joined
+        self.defined = then_defined & else_defined
+        self.last_line = None
+        return [gast.If(test=stmt.test, body=then_code or [gast.Pass()], orelse=else_code)]
+
+    def loop(self, stmt) -> list[gast.stmt]:
+        """A loop runs forward as it is. A tangent zero before the loop but set in it is made
+        zeros before it (where the value exists then); one set at the top of an iteration but
+        zero at its end is made zeros at the end, for the next iteration."""
+        entry, defined = dict(self.state), set(self.defined)
+        top = dict(entry)
+        made: set[str] = set()  # tangents made zeros before the loop
+        for _ in range(8):
+            self.state, self.defined = dict(top), set(defined)
+            self.loop_tops.append(top)
+            self.last_line = None
+            try:
+                body = self.block(stmt.body)
+            finally:
+                self.loop_tops.pop()
+            end = self.state
+            new_top = dict(top)
+            for var in sorted(set(end)):
+                a, b = top.get(var, ZERO), end[var]
+                if b == ZERO or a == b:
+                    continue  # (set at the top, zero at the end: reset at the end below)
+                if a == ZERO and var in defined:
+                    made.add(var)
+                    new_top[var] = OWNED if b == OWNED else SET
+                elif a == ZERO:  # first assigned in the loop: the last iteration's
+                    new_top[var] = b
+                else:
+                    new_top[var] = SET
+            if new_top == top:
+                break
+            top = new_top
+        body += self.resets(top)
+        before = [self.zeros(v) for v in sorted(made)]
+        self.state = dict(top)
+        self.defined = defined
+        self.last_line = None
+        if isinstance(stmt, gast.For):
+            loop = gast.For(target=stmt.target, iter=stmt.iter, body=body, orelse=[],
+                            type_comment=None)
+        else:
+            loop = gast.While(test=stmt.test, body=body, orelse=[])
+        return before + [loop]
+
+    def resets(self, top: dict[str, str]) -> list[gast.stmt]:
+        """Zeros for the tangents set at the top of the iteration but zero now."""
+        code = []
+        for var in sorted(v for v, s in top.items() if s != ZERO and not self.has(v)):
+            if var in self.defined:
+                code.append(self.zeros(var))
+        return code
+
+    def leave_iteration(self) -> list[gast.stmt]:
+        """Before a break or continue: the tangents the loop's top expects."""
+        if not self.loop_tops:
+            return []
+        saved = dict(self.state)
+        code = self.resets(self.loop_tops[-1])
+        self.state = saved
+        return code
+
+
+def _replaced(expr, replacements: dict[int, object]):
+    """A copy of ``expr`` with the nodes whose ids ``replacements`` holds replaced."""
+    found = replacements.get(id(expr))
+    if found is not None:
+        return found
+    if not isinstance(expr, gast.AST):
+        return expr
+    copy = type(expr)()
+    for field_name, value in gast.iter_fields(expr):
+        if isinstance(value, list):
+            value = [_replaced(v, replacements) for v in value]
+        elif isinstance(value, gast.AST):
+            value = _replaced(value, replacements)
+        setattr(copy, field_name, value)
+    return copy
