@@ -10,8 +10,15 @@ from srcgrad import grad
 from srcgrad.check import check_grads
 from srcgrad.errors import NonDifferentiableError
 
-from .harness import check_autograd, check_float32, check_rule, rule_jvp, rule_vjp
-
+from .harness import (
+    check_autograd,
+    check_float32,
+    check_rule,
+    check_tangent_float32,
+    check_tangents,
+    rule_jvp,
+    rule_vjp,
+)
 
 NUMPY2 = int(np.__version__.split(".")[0]) >= 2
 
@@ -202,3 +209,29 @@ def test_inverses_on_stacks(shape):
         check_rule(np.linalg.solve, a, rand(shape[-1], seed=1))
     check_autograd(np.linalg.det, anp.linalg.det, a)
     check_autograd(np.linalg.inv, anp.linalg.inv, a)
+
+
+@pytest.mark.parametrize("f, args, kwargs", [
+    (np.linalg.cholesky, (spd(2, 3, 3),), {}),
+    (np.linalg.eigh, (symmetric(2, 3, 3),), {"UPLO": "U"}),
+    (np.linalg.eigvalsh, (symmetric(3, 3),), {}),
+    (np.linalg.svd, (rand(2, 4, 3),), {"full_matrices": False}),
+    (np.linalg.svd, (rand(3, 4),), {"compute_uv": False}),
+    (np.linalg.qr, (rand(2, 3, 4),), {}),
+    (np.linalg.pinv, (rand(4, 3),), {}),
+    (np.linalg.lstsq, (rand(4, 2), rand(4, 3, seed=1)), {}),
+    (np.linalg.matrix_power, (rand(3, 3) + 2.0 * np.eye(3), -2), {}),
+    (np.linalg.multi_dot, ([rand(3), rand(3, 4, seed=1), rand(4, 2, seed=2)],), {})])
+def test_tangents_keep_float32(f, args, kwargs):
+    def as32(a):
+        if isinstance(a, list):
+            return [as32(x) for x in a]
+        return a.astype(np.float32) if isinstance(a, np.ndarray) else a
+    check_tangent_float32(f, *[as32(a) for a in args], **kwargs)
+
+
+def test_tangents_of_decompositions_of_stacks():
+    check_tangents(np.linalg.pinv, rand(2, 4, 3))
+    check_tangents(np.linalg.eigvalsh, rand(2, 3, 3), UPLO="U")
+    check_tangents(np.linalg.matrix_power, rand(2, 3, 3) + 2.0 * np.eye(3), 3)
+    check_tangents(np.linalg.slogdet, rand(2, 3, 3) + 3.0 * np.eye(3))
