@@ -16,7 +16,13 @@ None the templates spell the broadcast out; otherwise ``unreduce`` puts the redu
 - ``std`` where it is zero (all elements equal, or an axis of length 1): 0, the subgradient
   with the least norm (as autograd over a length-1 axis; autograd and JAX give NaN for equal
   elements, the derivative of a square root at 0).
+
+Forward mode: ``sum``, ``mean`` and ``cumsum`` are linear; the other reductions' tangents are
+``t`` times their gradient, summed over the axis, so where they have none (ties, kinks) tangents
+take the same subgradient as adjoints (``<J v, u> = <v, J^T u>``).
 """
+
+import re
 
 import numpy as np
 
@@ -80,20 +86,19 @@ def _moment_tangent(helper, nan=False):
     """The tangent template of ``var`` or ``std`` (or their ``nan`` versions): ``t`` times
     their gradient (``helper`` with ``g`` for ones), summed over the axis."""
     def template(axis, where, mean, correction):
-        ones = "np.ones_like(ans)"
-        partials = _moment_text(helper.replace("(g,", f"({ones},"), nan, axis, where, mean,
-                                correction, g=ones)
-        return _summed(partials)
+        return _summed(_moment_text(helper, nan, axis, where, mean, correction))
     return template
 
 
-def _summed(partials):
-    """The tangent of a reduction whose result's derivatives in each element of ``a`` are
-    ``partials`` (its adjoint of ones): ``t`` times them, reduced over the axis."""
+def _summed(adjoint):
+    """The tangent of a reduction from the text of its adjoint: ``t`` times the adjoint of
+    ones (each result's derivatives in the elements of ``a`` it reduces), summed over the
+    axis. Where no derivative exists (ties) it takes the adjoint's subgradient."""
+    partials = re.sub(r"\bg\b", "np.ones_like(ans)", adjoint)
     return f"np.sum(t * {partials}, axis=axis, keepdims=keepdims)"
 
 
-def _moment_text(helper, nan, axis, where, mean, correction, g="g"):
+def _moment_text(helper, nan, axis, where, mean, correction):
     if mean is not None and mean is not DYNAMIC:
         raise NonDifferentiableError("np.var and np.std with mean= have no gradient rule",
                                      fix="leave the mean out: NumPy computes it")
@@ -102,7 +107,7 @@ def _moment_text(helper, nan, axis, where, mean, correction, g="g"):
     if nan:
         where = "np.logical_and(where, ~np.isnan(a))"
     elif axis is None and where is True and mean is None and helper.startswith("var"):
-        return f"2.0 * {g} * (a - np.mean(a)) / (np.size(a) - {ddof})"
+        return f"2.0 * g * (a - np.mean(a)) / (np.size(a) - {ddof})"
     else:
         where = "True" if where is True else "where"
     return f"{helper}, axis, {ddof}, keepdims, {where}{', mean' if mean is DYNAMIC else ''})"
@@ -129,7 +134,7 @@ def _extremum(initial, where):
 
 def _extremum_tangent(initial, where):
     # ties share the tangent as they share the gradient: its mean over them
-    return _summed(_extremum(initial, where).replace("(g,", "(np.ones_like(ans),"))
+    return _summed(_extremum(initial, where))
 
 
 #: The tangent of an extremum's ``initial``: ``t`` where no element reaches the result.
@@ -150,15 +155,13 @@ def _prod(where):
 
 
 def _prod_tangent(where):
-    return _summed(_prod(where).replace("(g,", "(np.ones_like(ans),"))
+    return _summed(_prod(where))
 
 
 NANPROD = ("np.where(np.isnan(a) | ~np.asarray(where), 0.0, "
            "prod_grad(g, np.where(np.isnan(a) | ~np.asarray(where), 1.0, a), axis, keepdims))")
 
 
-# sum, mean, trace-like and cumulative sums are linear; other reductions' tangents are t times
-# their gradient (their adjoint of ones), summed over the axis.
 defvjp(np.sum, REDUCTION, reduction=True, shape_of=True, a=_sum, initial="np.sum(g)",
        linear="a, initial")
 defvjp(np.nansum, REDUCTION, reduction=True, shape_of=True, initial="np.sum(g)",
@@ -171,13 +174,13 @@ defvjp(np.mean, "a, axis=None, dtype=None, out=None, keepdims=False, *, where=Tr
 defvjp(np.nanmean, "a, axis=None, dtype=None, out=None, keepdims=False, *, where=True",
        reduction=True, shape_of=True,
        a="mean_where_grad(g, a, axis, keepdims, np.logical_and(where, ~np.isnan(a)))",
-       tangents={"a": _summed("mean_where_grad(np.ones_like(ans), a, axis, keepdims, "
+       tangents={"a": _summed("mean_where_grad(g, a, axis, keepdims, "
                               "np.logical_and(where, ~np.isnan(a)))")})
 defvjp(np.prod, REDUCTION, reduction=True, shape_of=True, a=_prod,
        initial=_refuse_initial("np.prod"),
        tangents={"a": _prod_tangent, "initial": _refuse_initial("np.prod")})
 defvjp(np.nanprod, REDUCTION, reduction=True, shape_of=True, initial=_refuse_initial("np.nanprod"),
-       a=NANPROD, tangents={"a": _summed(NANPROD.replace("(g,", "(np.ones_like(ans),")),
+       a=NANPROD, tangents={"a": _summed(NANPROD),
                             "initial": _refuse_initial("np.nanprod")})
 for _extremum_fn in (np.max, np.amax, np.min, np.amin):
     defvjp(_extremum_fn, EXTREMUM, reduction=True, shape_of=True, a=_extremum,
@@ -187,8 +190,7 @@ for _extremum_fn in (np.nanmax, np.nanmin):  # (NaNs never tie for the result)
     defvjp(_extremum_fn, EXTREMUM, reduction=True, shape_of=True,
            a="extremum_where_grads(g, a, ans, axis, keepdims, where)[0]",
            initial="extremum_where_grads(g, a, ans, axis, keepdims, where)[1]",
-           tangents={"a": _summed("extremum_where_grads(np.ones_like(ans), a, ans, axis, "
-                                  "keepdims, where)[0]"),
+           tangents={"a": _summed("extremum_where_grads(g, a, ans, axis, keepdims, where)[0]"),
                      "initial": EXTREMUM_INITIAL})
 for _moment_fn, _helper, _nan in ((np.var, "var_grad(g, a", False),
                                    (np.nanvar, "var_grad(g, a", True),
@@ -211,9 +213,8 @@ defvjp(np.ptp, "a, axis=None, out=None, keepdims=False", reduction=True, shape_o
        a="extremum_grad(g, a, np.max(a, axis=axis, keepdims=keepdims), axis, keepdims) - "
          "extremum_grad(g, a, np.min(a, axis=axis, keepdims=keepdims), axis, keepdims)",
        tangents={"a": _summed(
-           "(extremum_grad(np.ones_like(ans), a, np.max(a, axis=axis, keepdims=keepdims), axis, "
-           "keepdims) - extremum_grad(np.ones_like(ans), a, np.min(a, axis=axis, "
-           "keepdims=keepdims), axis, keepdims))")})
+           "(extremum_grad(g, a, np.max(a, axis=axis, keepdims=keepdims), axis, keepdims) - "
+           "extremum_grad(g, a, np.min(a, axis=axis, keepdims=keepdims), axis, keepdims))")})
 
 
 
