@@ -7,6 +7,12 @@ singular value decomposition (autograd fails there).
 Where autograd's convention differs deliberately: a max-norm's ties (``ord=inf``) share the
 gradient evenly, as central differences do (autograd gives each the whole of it); the 2-norm
 of zeros gives NaN, as autograd and JAX.
+
+Forward mode: products and ``einsum`` take the tangent of one factor at a time, ``trace`` is
+linear, norms and ``det`` sum ``t`` times their gradient (the same subgradient at ties), and
+the decompositions' tangents are runtime helpers beside their adjoints (``svd_tangent`` beside
+``svd_grad``). ``svd(..., full_matrices=True)`` of a non-square matrix: the extra singular
+vectors are not unique, their tangents NaN (their gradient is refused).
 """
 
 import numpy as np
