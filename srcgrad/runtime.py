@@ -785,6 +785,29 @@ def einsum_grads(g, subscripts, operands, wanted=None):
     return grads
 
 
+def einsum_tangent(t, first, operands, first_only=False):
+    """The tangent of ``np.einsum(first, *operands)`` (multilinear: the sum over the arrays of
+    the einsum with that array's tangent in its place) from the tangent ``t`` of ``first`` (with
+    ``first_only``: an array, in the sublist form) or of ``operands`` (a list aligned with them;
+    None, or entries of sublists, where there is none)."""
+    if isinstance(first, str):
+        subscripts, arrays = first, list(operands)
+        tangents = list(t)
+    else:
+        args = (first,) + tuple(operands)
+        subscripts, positions = _einsum_sublists(args)
+        arrays = [args[k] for k in positions]
+        given = [t] + [None] * len(operands) if first_only else [None] + list(t)
+        tangents = [given[k] for k in positions]
+    total = None
+    for k, tangent in enumerate(tangents):
+        if tangent is None:
+            continue
+        part = np.einsum(subscripts, *arrays[:k], tangent, *arrays[k + 1:])
+        total = part if total is None else total + part
+    return total
+
+
 def trace_grad(g, a, offset=0, axis1=0, axis2=1):
     """The gradient of ``np.trace``: ``g`` on the (offset) diagonal of zeros shaped like ``a``."""
     da = np.zeros(np.shape(a), dtype=np.result_type(g, np.asarray(a).dtype))
@@ -907,6 +930,14 @@ def solve_lhs_grad(g, a, b, ans):
     else:
         da = -np.linalg.solve(matrix_transpose(a), g) @ matrix_transpose(ans)
     return unbroadcast(da, a)
+
+
+def solve_lhs_tangent(t, a, b, ans):
+    """The tangent of ``x = np.linalg.solve(a, b)`` from the tangent ``t`` of ``a``:
+    ``-solve(a, t @ x)``."""
+    if _solves_for_vectors(a, b):
+        return -np.linalg.solve(a, t @ np.asarray(ans)[..., None])[..., 0]
+    return -np.linalg.solve(a, t @ ans)
 
 
 def undiag(g, v, k=0):
@@ -1050,6 +1081,29 @@ def cumprod_grad(g, a, axis=None):
         grad[r, j + 1:] = 0.0
         grad[r, j] = before * np.sum(g_rows[r, j:] * after)
     return np.moveaxis(grad.reshape(moved.shape), -1, axis).astype(np.result_type(g, a), copy=False)
+
+
+def cumprod_tangent(t, a, axis=None):
+    """The tangent of ``ans = np.cumprod(a, axis)``: ``ans * cumsum(t / a)`` along the axis;
+    where a row holds a zero, by the product rule ``d ans[i] = d ans[i-1] a[i] + ans[i-1] t[i]``
+    (exact there too)."""
+    a = np.asarray(a)
+    if axis is None:
+        return cumprod_tangent(np.ravel(t), np.ravel(a), 0)
+    rows = np.moveaxis(a, axis, 0)
+    t_rows = np.moveaxis(np.broadcast_to(t, a.shape), axis, 0)
+    ans = np.cumprod(rows, axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = ans * np.cumsum(t_rows / rows, axis=0)
+    zero = np.any(rows == 0, axis=0)
+    if np.any(zero):
+        a_zero, t_zero, ans_zero = rows[:, zero], t_rows[:, zero], ans[:, zero]
+        d = np.empty(a_zero.shape, dtype=out.dtype)
+        d[0] = t_zero[0]
+        for i in range(1, len(d)):
+            d[i] = d[i - 1] * a_zero[i] + ans_zero[i - 1] * t_zero[i]
+        out[:, zero] = d
+    return np.moveaxis(out, 0, axis).astype(np.result_type(t, a), copy=False)
 
 
 def unstack(g, axis=0):
@@ -1288,6 +1342,18 @@ def solve_triangular_grads(g, a, ans, trans=0, lower=False, unit_diagonal=False)
     return da, db
 
 
+def solve_triangular_tangent(t, a, ans, trans=0, lower=False, unit_diagonal=False):
+    """The tangent of ``x = scipy.linalg.solve_triangular(a, b, trans, lower, unit_diagonal)``
+    from the tangent ``t`` of ``a``: ``-op(T)^-1 op(dT) x``, ``dT`` the triangle of ``t`` read
+    (without its diagonal for ``unit_diagonal``), ``op`` the transpose where ``trans`` asks."""
+    from scipy.linalg import solve_triangular
+    d_triangle = _triangle(t, lower)
+    if unit_diagonal:
+        d_triangle = d_triangle - np.diag(np.diag(d_triangle))
+    moved = (d_triangle.T if trans in (1, 2, "T", "C") else d_triangle) @ ans
+    return -solve_triangular(a, moved, trans=trans, lower=lower, unit_diagonal=unit_diagonal)
+
+
 def _cholesky_grad(factor, g_factor, lower):
     """The adjoint of the matrix whose Cholesky factor (the triangle ``lower`` of ``factor``)
     has the adjoint ``g_factor``, on the triangle LAPACK reads (each entry stands for itself
@@ -1317,6 +1383,22 @@ def cho_factor_grad(g, a, ans):
     return grad
 
 
+def cho_factor_tangent(t, a, ans):
+    """The tangents of ``(c, lower) = scipy.linalg.cho_factor(a, lower)``: the factor's in
+    ``c``'s triangle (:func:`cholesky_tangent`), ``t``'s own in the other where this SciPy keeps
+    the matrix's entries there (zeros where it does not), and none for the flag."""
+    factor, lower = ans
+    if lower:
+        d_factor = cholesky_tangent(t, np.tril(factor))
+        other = np.triu(t, 1)
+    else:
+        d_factor = cholesky_tangent(t, np.triu(factor), upper=True)
+        other = np.tril(t, -1)
+    if _cho_factor_keeps_other_triangle():
+        d_factor = d_factor + other
+    return d_factor, 0.0
+
+
 def _cho_factor_keeps_other_triangle():
     """Whether this SciPy's ``cho_factor`` leaves the other triangle holding the matrix's
     entries (asked once, of a 2 x 2 matrix)."""
@@ -1338,6 +1420,18 @@ def cho_solve_grads(g, c_and_lower, ans):
     return (dfactor, None), db
 
 
+def cho_solve_tangent(t, c_and_lower, ans):
+    """The tangent of ``x = scipy.linalg.cho_solve((c, lower), b)`` from the tangent ``t`` of
+    ``c``: with ``L`` the factor in ``c``'s triangle (the matrix ``L L^T``) and ``dL`` that
+    triangle of ``t``, ``-cho_solve(dL L^T + L dL^T) x``."""
+    from scipy.linalg import cho_solve
+    factor, lower = c_and_lower
+    low = np.tril(factor) if lower else np.triu(factor).T
+    d_low = np.tril(t) if lower else np.triu(t).T
+    d_matrix = d_low @ low.T + low @ d_low.T
+    return -cho_solve(c_and_lower, d_matrix @ ans)
+
+
 def expm_grad(g, a):
     """The adjoint of ``a`` in ``scipy.linalg.expm(a)``: the Fréchet derivative at ``a.T`` in
     the direction ``g`` (for a stack of matrices, each)."""
@@ -1349,11 +1443,28 @@ def expm_grad(g, a):
     return out
 
 
+def expm_tangent(t, a):
+    """The tangent of ``scipy.linalg.expm(a)``: its Fréchet derivative at ``a`` in the direction
+    ``t`` (for a stack of matrices, each)."""
+    from scipy.linalg import expm_frechet
+    a, t = np.asarray(a), np.asarray(t)
+    out = np.empty(np.broadcast_shapes(a.shape, t.shape), dtype=np.result_type(a, t))
+    for index in np.ndindex(out.shape[:-2]):
+        out[index] = expm_frechet(a[index], t[index], compute_expm=False)
+    return out
+
+
 def sqrtm_grad(g, ans):
     """The adjoint of ``a`` in ``scipy.linalg.sqrtm(a)`` with result ``ans`` (``X``): the
     solution of ``X.T @ da + da @ X.T = g``."""
     from scipy.linalg import solve_sylvester
     return solve_sylvester(ans.T, ans.T, g)
+
+
+def sqrtm_tangent(t, ans):
+    """The tangent of ``X = scipy.linalg.sqrtm(a)``: the solution of ``X dX + dX X = t``."""
+    from scipy.linalg import solve_sylvester
+    return solve_sylvester(ans, ans, t)
 
 
 # Matrix decompositions (srcgrad.rules.linalg). Their results are tuples: ``g`` holds one
@@ -1383,6 +1494,13 @@ def _diag_embed(v):
     return v[..., :, None] * np.eye(v.shape[-1], dtype=v.dtype)
 
 
+def _symmetric_from(t, uplo="L"):
+    """The symmetric matrices whose ``uplo`` triangle is that of ``t``: what a function reading
+    only that triangle sees (the tangent of its argument, for forward mode)."""
+    strict = np.tril(t, -1) if uplo == "L" else np.triu(t, 1)
+    return np.tril(np.triu(t)) + strict + matrix_transpose(strict)
+
+
 def cholesky_grad(g, ans, upper=False):
     """The gradient of ``ans = np.linalg.cholesky(a)``, which reads ``a``'s lower triangle
     (its upper one with ``upper``): ``L^-T Phi(L^T g) L^-1``, symmetrised (Murray, 2016)."""
@@ -1393,6 +1511,18 @@ def cholesky_grad(g, ans, upper=False):
     phi = np.tril(inner) - 0.5 * _diag_embed(np.diagonal(inner, 0, -2, -1))
     s = np.linalg.solve(lt, matrix_transpose(np.linalg.solve(lt, matrix_transpose(phi))))
     return _triangle_grad(0.5 * (s + matrix_transpose(s)), "U" if upper else "L")
+
+
+def cholesky_tangent(t, ans, upper=False):
+    """The tangent of ``ans = np.linalg.cholesky(a)`` (of its lower triangle, or upper with
+    ``upper``) from the tangent ``t`` of ``a``: ``L Phi(L^-1 S L^-T)``, ``S`` the symmetric
+    tangent the triangle read gives, ``Phi`` the lower triangle with half the diagonal."""
+    low = matrix_transpose(ans) if upper else ans
+    s = _symmetric_from(t, "U" if upper else "L")
+    inner = np.linalg.solve(low, matrix_transpose(np.linalg.solve(low, s)))
+    phi = np.tril(inner) - 0.5 * _diag_embed(np.diagonal(inner, 0, -2, -1))
+    d_low = low @ phi
+    return matrix_transpose(d_low) if upper else d_low
 
 
 def eigh_grad(g, a, ans, UPLO="L"):
@@ -1408,10 +1538,28 @@ def eigh_grad(g, a, ans, UPLO="L"):
     return _triangle_grad(v @ inner @ vt, UPLO)
 
 
+def eigh_tangent(t, ans, UPLO="L"):
+    """The tangents of ``w, v = np.linalg.eigh(a, UPLO)`` from the tangent ``t`` of ``a``:
+    with ``P = v^T S v`` (``S`` the symmetric tangent the triangle read gives),
+    ``diag(P)`` and ``v (F o P)``, ``F[i, j] = 1 / (w[j] - w[i])`` off the diagonal."""
+    w, v = ans
+    p = matrix_transpose(v) @ _symmetric_from(t, UPLO) @ v
+    n = np.shape(w)[-1]
+    gap = w[..., None, :] - w[..., :, None] + np.eye(n, dtype=w.dtype)
+    return np.diagonal(p, 0, -2, -1), v @ (np.where(np.eye(n, dtype=bool), 0.0, 1.0 / gap) * p)
+
+
 def eigvalsh_grad(g, a, UPLO="L"):
     """The gradient of ``np.linalg.eigvalsh(a, UPLO)``: ``v diag(g) v^T`` on the triangle read."""
     _, v = np.linalg.eigh(a, UPLO)
     return _triangle_grad((v * np.asarray(g)[..., None, :]) @ matrix_transpose(v), UPLO)
+
+
+def eigvalsh_tangent(t, a, UPLO="L"):
+    """The tangent of ``np.linalg.eigvalsh(a, UPLO)``: ``diag(v^T S v)``, ``S`` the symmetric
+    tangent the triangle read gives."""
+    _, v = np.linalg.eigh(a, UPLO)
+    return np.einsum("...ji,...jk,...ki->...i", v, _symmetric_from(t, UPLO), v)
 
 
 def svd_grad(g, a, ans, full_matrices=True, compute_uv=True):
@@ -1450,6 +1598,42 @@ def svd_grad(g, a, ans, full_matrices=True, compute_uv=True):
     return da
 
 
+def svd_tangent(t, a, ans, full_matrices=True, compute_uv=True):
+    """The tangents of ``np.linalg.svd(a, full_matrices, compute_uv)`` from the tangent ``t``
+    of ``a`` (Townsend, 2016). With ``P = u^T t v``: ``ds = diag(P)``, ``du = u (F o (P s + s
+    P^T)) + (I - u u^T) t v / s``, ``dv = v (F o (s P + P^T s)) + (I - v v^T) t^T u / s``,
+    ``F[i, j] = 1 / (s[j]^2 - s[i]^2)`` off the diagonal.
+
+    With ``full_matrices``, the columns of ``u`` (rows of ``vh``) beyond ``min(m, n)`` are not
+    unique: their tangents are NaN (not defined), as their gradient is refused.
+    """
+    if not compute_uv:
+        u, _, vh = np.linalg.svd(a, full_matrices=False)
+        return np.einsum("...ji,...jk,...ik->...i", u, t, vh)
+    u_all, s, vh_all = ans
+    m, n = np.shape(a)[-2:]
+    k = min(m, n)
+    u, vh = u_all[..., :, :k], vh_all[..., :k, :]
+    v, tt = matrix_transpose(vh), matrix_transpose(t)
+    p = matrix_transpose(u) @ t @ v
+    eye = np.eye(k, dtype=bool)
+    gap = s[..., None, :] ** 2 - s[..., :, None] ** 2
+    f = np.where(eye, 0.0, 1.0 / np.where(eye, 1.0, gap))
+    du = u @ (f * (p * s[..., None, :] + s[..., :, None] * matrix_transpose(p)))
+    dv = v @ (f * (s[..., :, None] * p + matrix_transpose(p) * s[..., None, :]))
+    if m > k:
+        du = du + (t @ v - u @ p) / s[..., None, :]
+    if n > k:
+        dv = dv + (tt @ u - v @ matrix_transpose(p)) / s[..., None, :]
+    ds = np.diagonal(p, 0, -2, -1)
+    dvh = matrix_transpose(dv)
+    if full_matrices and m != n:  # the extra singular vectors: no tangent defined
+        du = np.concatenate([du, np.full(np.shape(u_all[..., :, k:]), np.nan, du.dtype)], -1)
+        dvh = np.concatenate([dvh, np.full(np.shape(vh_all[..., k:, :]), np.nan, dvh.dtype)],
+                             -2)
+    return du, ds, dvh
+
+
 def _times_inverse_transpose(x, r):
     """``x @ inv(r).T`` for square ``r``, by a solve."""
     return matrix_transpose(np.linalg.solve(r, matrix_transpose(x)))
@@ -1474,6 +1658,25 @@ def qr_grad(g, a, ans):
     return _times_inverse_transpose(gq + q @ copyltu, r)
 
 
+def qr_tangent(t, a, ans):
+    """The tangents of ``q, r = np.linalg.qr(a)`` (mode ``"reduced"``) from the tangent ``t``
+    of ``a``: for ``m >= n``, with ``X = q^T t r^-1`` and ``W`` its antisymmetric part below
+    the diagonal, ``dq = q W + (I - q q^T) t r^-1`` and ``dr = (X - W) r``; a wide ``a = [x |
+    y]`` (``x`` square): ``x``'s, then ``dr_y = dq^T y + q^T t_y``."""
+    q, r = ans
+    m, n = np.shape(a)[-2:]
+    if m < n:
+        a, t = np.asarray(a), np.asarray(t)
+        dq, dr_x = qr_tangent(t[..., :, :m], a[..., :, :m], (q, r[..., :, :m]))
+        dr_y = matrix_transpose(dq) @ a[..., :, m:] + matrix_transpose(q) @ t[..., :, m:]
+        return dq, np.concatenate([dr_x, dr_y], axis=-1)
+    t_over_r = matrix_transpose(np.linalg.solve(matrix_transpose(r), matrix_transpose(t)))
+    x = matrix_transpose(q) @ t_over_r
+    below = np.tril(x, -1)
+    w = below - matrix_transpose(below)
+    return q @ w + t_over_r - q @ x, (x - w) @ r
+
+
 def pinv_grad(g, a, ans):
     """The gradient of ``p = np.linalg.pinv(a)`` where the rank does not change nearby:
     ``-p^T g p^T + (I - a p) g^T p p^T + p^T p g^T (I - p a)``."""
@@ -1481,22 +1684,57 @@ def pinv_grad(g, a, ans):
     return -pt @ g @ pt + (gt - a @ (p @ gt)) @ (p @ pt) + (pt @ p) @ (gt - (gt @ p) @ a)
 
 
+def pinv_tangent(t, a, ans):
+    """The tangent of ``p = np.linalg.pinv(a)`` where the rank does not change nearby:
+    ``-p t p + p p^T t^T (I - a p) + (I - p a) t^T p^T p``."""
+    p, pt, tt = ans, matrix_transpose(ans), matrix_transpose(t)
+    return -p @ t @ p + (p @ pt) @ (tt - (tt @ a) @ p) + (tt - p @ (a @ tt)) @ (pt @ p)
+
+
 def lstsq_grads(g, a, b, ans):
-    """The gradients of ``(a, b)`` in ``x = np.linalg.lstsq(a, b)[0]``, ``x = pinv(a) b``
-    where ``a``'s rank does not change nearby. The residuals and singular values carry
-    gradients too: refused where they are used (the rank is an integer)."""
-    if any(part is not None and np.any(part) for part in (g[1], g[3])):
-        raise NonDifferentiableError(
-            "the gradient of np.linalg.lstsq's residuals or singular values has no rule",
-            fix="compute them from the solution: np.sum((a @ x - b) ** 2, axis=0)")
-    x = ans[0]
+    """The gradients of ``(a, b)`` in ``(x, residuals, rank, s) = np.linalg.lstsq(a, b)``,
+    where ``a``'s rank does not change nearby: through ``x = pinv(a) b``, each residual ``|a x -
+    b|^2`` (``2 r x^T`` and ``-2 r``, ``r = a x - b``: ``a^T r = 0``) and the singular values (the
+    rank is an integer)."""
+    x, residuals, _, s = ans
     gx = _part(g, 0, x)
     p = np.linalg.pinv(a)
     vector = np.ndim(b) == 1
-    gx2, b2 = (gx[:, None], np.asarray(b)[:, None]) if vector else (gx, b)
+    gx2, x2, b2 = (gx[:, None], np.asarray(x)[:, None], np.asarray(b)[:, None]) if vector \
+        else (gx, x, b)
     db = matrix_transpose(p) @ gx2
     da = pinv_grad(gx2 @ matrix_transpose(b2), a, p)
+    if g[1] is not None and np.size(residuals):
+        scaled = 2.0 * (a @ x2 - b2) * g[1]
+        da = da + scaled @ matrix_transpose(x2)
+        db = db - scaled
+    if g[3] is not None:
+        da = da + svd_grad(g[3], a, s, False, False)
     return da, db[:, 0] if vector else db
+
+
+def lstsq_tangents(t_a, t_b, a, b, ans):
+    """The tangents of ``(x, residuals, rank, s) = np.linalg.lstsq(a, b)`` from the tangent
+    ``t_a`` of ``a`` or ``t_b`` of ``b`` (the other None), where ``a``'s rank does not change
+    nearby: ``x = pinv(a) b``; each residual ``|a x - b|^2`` changes by ``2 (a x - b) . (t_a x -
+    t_b)`` (``a^T (a x - b) = 0``); the singular values as in :func:`svd_tangent`; the rank, an
+    integer, not at all."""
+    x, residuals, rank, s = ans
+    p = np.linalg.pinv(a)
+    vector = np.ndim(b) == 1
+    x2, b2 = (np.asarray(x)[:, None], np.asarray(b)[:, None]) if vector else (x, b)
+    if t_a is not None:
+        moved = t_a @ x2
+        dx = pinv_tangent(t_a, a, p) @ b2
+        ds = svd_tangent(t_a, a, s, compute_uv=False)
+    else:
+        moved = -(np.asarray(t_b)[:, None] if vector else t_b)
+        dx = p @ -moved
+        ds = np.zeros_like(s)
+    d_residuals = np.zeros_like(residuals)
+    if np.size(residuals):
+        d_residuals = 2.0 * np.sum((a @ x2 - b2) * moved, axis=0)
+    return dx[:, 0] if vector else dx, d_residuals, np.zeros_like(rank), ds
 
 
 def matrix_power_grad(g, a, n):
@@ -1514,6 +1752,21 @@ def matrix_power_grad(g, a, n):
     for k in range(n):
         da = da + powers[k] @ g @ powers[n - 1 - k]
     return da
+
+
+def matrix_power_tangent(t, a, n):
+    """The tangent of ``np.linalg.matrix_power(a, n)``: ``d(a^(k+1)) = d(a^k) a + a^k t``;
+    for ``n < 0`` through the inverse."""
+    if n < 0:
+        inv = np.linalg.inv(a)
+        return matrix_power_tangent(-inv @ t @ inv, inv, -n)
+    if n == 0:
+        return np.zeros(np.broadcast_shapes(np.shape(a), np.shape(t)),
+                        dtype=np.result_type(a, t))
+    power, tangent = a, t
+    for _ in range(n - 1):
+        power, tangent = power @ a, tangent @ a + power @ t
+    return tangent
 
 
 def multi_dot_grads(g, arrays):
@@ -1537,6 +1790,19 @@ def multi_dot_grads(g, arrays):
     return grads
 
 
+def multi_dot_tangent(t, arrays):
+    """The tangent of ``np.linalg.multi_dot(arrays)`` from the tangents ``t`` of the arrays (a
+    list aligned with them, None where there is none): the sum of the products with one array
+    replaced by its tangent."""
+    total = None
+    for k, tangent in enumerate(t):
+        if tangent is None:
+            continue
+        part = np.linalg.multi_dot([*arrays[:k], tangent, *arrays[k + 1:]])
+        total = part if total is None else total + part
+    return total
+
+
 def average_grads(g, a, axis=None, weights=None, keepdims=False):
     """The gradients of ``(a, weights)`` in ``np.average(a, axis, weights, keepdims=...)``:
     ``g w / sum(w)`` and ``g (a - average) / sum(w)`` (a 1-d ``weights`` lies along ``axis``)."""
@@ -1548,52 +1814,100 @@ def average_grads(g, a, axis=None, weights=None, keepdims=False):
     if weights is None:
         return g_full / unreduce_count(a, axis), None
     w = np.asarray(weights)
-    along = w
-    if w.shape != a.shape and w.ndim == 1 and np.ndim(axis) == 0 and axis is not None:
-        along = np.reshape(w, [w.size if i == axis % a.ndim else 1 for i in range(a.ndim)])
+    along = _weights_along(w, a, axis)
     total = np.sum(np.broadcast_to(along, a.shape), axis=axis, keepdims=True)
     mean = np.sum(a * along, axis=axis, keepdims=True) / total
     dw = unbroadcast_to(g_full * (a - mean) / total, along.shape)
     return g_full * along / total, np.reshape(dw, w.shape)
 
 
-def quantile_grads(g, a, q, axis=None, method="linear", keepdims=False):
-    """The gradients of ``(a, q)`` in ``np.quantile(a, q, axis, method=method,
-    keepdims=keepdims)``: each result is ``(1 - t) s[i] + t s[i + 1]`` of the sorted values
-    ``s``, ``i + t`` the virtual index ``q (n - 1)`` (``t`` rounded by the discrete methods)."""
-    methods = {"linear": lambda t: t, "lower": np.zeros_like, "higher": np.ceil,
-               "midpoint": lambda t: np.where(t > 0, 0.5, 0.0),
-               "nearest": lambda t: np.where(t == 0.5, np.floor(lo) % 2, np.around(t))}
+def average_weights_tangent(t, a, weights, axis=None, keepdims=False):
+    """The tangent of ``np.average(a, axis, weights, keepdims=...)`` from the tangent ``t`` of
+    ``weights``: ``sum((a - average) t) / sum(weights)`` over the axis."""
+    a = np.asarray(a)
+    along = _weights_along(np.asarray(weights), a, axis)
+    total = np.sum(np.broadcast_to(along, a.shape), axis=axis, keepdims=True)
+    mean = np.sum(a * along, axis=axis, keepdims=True) / total
+    return np.sum((a - mean) * np.reshape(t, along.shape) / total, axis=axis, keepdims=keepdims)
+
+
+def _weights_along(w, a, axis):
+    """``np.average``'s weights as an array that broadcasts against ``a`` (a 1-d ``w`` lies
+    along ``axis``)."""
+    if w.shape != a.shape and w.ndim == 1 and np.ndim(axis) == 0 and axis is not None:
+        return np.reshape(w, [w.size if i == axis % a.ndim else 1 for i in range(a.ndim)])
+    return w
+
+
+def _quantile_plan(a, q, axis, method):
+    """How ``np.quantile(a, q, axis, method=method)`` computes its results: ``a``'s axes in the
+    order that puts the reduced ones last, its rows (those flattened), the order sorting each
+    row, and per quantile the two sorted positions ``lo``, ``hi`` it interpolates and the
+    weight ``w`` of ``hi``: ``(1 - w) s[lo] + w s[hi]`` of the sorted values ``s``, ``lo + w``
+    the virtual index ``q (n - 1)`` (``w`` rounded by the discrete methods)."""
+    methods = {"linear": lambda w, lo: w, "lower": lambda w, lo: np.zeros_like(w),
+               "higher": lambda w, lo: np.ceil(w),
+               "midpoint": lambda w, lo: np.where(w > 0, 0.5, 0.0),
+               "nearest": lambda w, lo: np.where(w == 0.5, lo % 2, np.around(w))}
     if method not in methods:
         raise NonDifferentiableError(f"np.quantile(..., method={method!r}) has no gradient "
                                      f"rule", fix=f"use one of {sorted(methods)}")
     a = np.asarray(a)
     axes = _axes(axis, a.ndim)
     kept = [i for i in range(a.ndim) if i not in axes]
-    moved = np.transpose(a, kept + list(axes))
-    rest = moved.shape[:len(kept)]
-    rows = moved.reshape(rest + (-1,))
+    permutation = kept + list(axes)
+    moved = np.transpose(a, permutation)
+    rows = moved.reshape(moved.shape[:len(kept)] + (-1,))
     n = rows.shape[-1]
     order = np.argsort(rows, axis=-1, kind="stable")
-    ordered = np.take_along_axis(rows, order, -1)
-    q = np.asarray(q)
     virtual = np.ravel(q) * (n - 1)
     lo = np.floor(virtual)
-    t = methods[method](virtual - lo)
+    w = methods[method](virtual - lo, lo)
     lo = lo.astype(np.intp)
-    hi = np.minimum(lo + 1, n - 1)
-    g_rows = np.reshape(g, (virtual.size,) + rest)
+    return permutation, rows, order, lo, np.minimum(lo + 1, n - 1), w
+
+
+def quantile_grads(g, a, q, axis=None, method="linear", keepdims=False):
+    """The gradients of ``(a, q)`` in ``np.quantile(a, q, axis, method=method,
+    keepdims=keepdims)``: each result is ``(1 - w) s[lo] + w s[hi]`` of the sorted values
+    ``s`` (see :func:`_quantile_plan`)."""
+    a = np.asarray(a)
+    permutation, rows, order, lo, hi, w = _quantile_plan(a, q, axis, method)
+    n = rows.shape[-1]
+    rest = rows.shape[:-1]
+    ordered = np.take_along_axis(rows, order, -1)
+    q = np.asarray(q)
+    g_rows = np.reshape(g, (lo.size,) + rest)
     sorted_grad = np.zeros(rows.shape, dtype=_float_dtype(g, a))
-    dq = np.zeros(virtual.size, dtype=_float_dtype(g, q))
-    for j in range(virtual.size):
-        sorted_grad[..., lo[j]] += (1 - t[j]) * g_rows[j]
-        sorted_grad[..., hi[j]] += t[j] * g_rows[j]
+    dq = np.zeros(lo.size, dtype=_float_dtype(g, q))
+    for j in range(lo.size):
+        sorted_grad[..., lo[j]] += (1 - w[j]) * g_rows[j]
+        sorted_grad[..., hi[j]] += w[j] * g_rows[j]
         if method == "linear":
             dq[j] = np.sum(g_rows[j] * (ordered[..., hi[j]] - ordered[..., lo[j]])) * (n - 1)
     grad_rows = np.zeros_like(sorted_grad)
     np.put_along_axis(grad_rows, order, sorted_grad, -1)
-    da = np.transpose(grad_rows.reshape(moved.shape), np.argsort(kept + list(axes)))
+    moved_shape = tuple(a.shape[i] for i in permutation)
+    da = np.transpose(grad_rows.reshape(moved_shape), np.argsort(permutation))
     return da, np.reshape(dq, q.shape) if q.ndim else dq[0]
+
+
+def quantile_tangent(ans, a, q, axis=None, method="linear", t_a=None, t_q=None):
+    """The tangent of ``ans = np.quantile(a, q, axis, method=method, keepdims=...)`` from the
+    tangent ``t_a`` of ``a`` (the same interpolation of ``t_a`` sorted as ``a`` is) or ``t_q``
+    of ``q`` (``(s[hi] - s[lo]) (n - 1) t_q`` for the linear method, 0 for the discrete ones)."""
+    a = np.asarray(a)
+    permutation, rows, order, lo, hi, w = _quantile_plan(a, q, axis, method)
+    if t_a is not None:
+        t_rows = np.transpose(np.broadcast_to(t_a, a.shape), permutation).reshape(rows.shape)
+        ordered = np.take_along_axis(t_rows, order, -1)
+        out = ordered[..., lo] * (1 - w) + ordered[..., hi] * w
+    else:
+        ordered = np.take_along_axis(rows, order, -1)
+        slope = (ordered[..., hi] - ordered[..., lo]) * (rows.shape[-1] - 1)
+        out = slope * np.ravel(t_q) * (method == "linear")
+    return np.reshape(np.moveaxis(out, -1, 0), np.shape(ans)).astype(_float_dtype(ans),
+                                                                     copy=False)
 
 
 # Arrays (srcgrad.rules.shapes and srcgrad.rules.numeric).

@@ -7,6 +7,12 @@ singular value decomposition (autograd fails there).
 Where autograd's convention differs deliberately: a max-norm's ties (``ord=inf``) share the
 gradient evenly, as central differences do (autograd gives each the whole of it); the 2-norm
 of zeros gives NaN, as autograd and JAX.
+
+Forward mode: products and ``einsum`` take the tangent of one factor at a time, ``trace`` is
+linear, norms and ``det`` sum ``t`` times their gradient (the same subgradient at ties), and
+the decompositions' tangents are runtime helpers beside their adjoints (``svd_tangent`` beside
+``svd_grad``). ``svd(..., full_matrices=True)`` of a non-square matrix: the extra singular
+vectors are not unique, their tangents NaN (their gradient is refused).
 """
 
 import numpy as np
@@ -66,17 +72,24 @@ def _dot_template(which):
 
 
 # Products.
+# Products are bilinear: each factor's tangent is the product with the tangent in its place.
 defvjp(np.matmul, "x1, x2", shape_of=_product_shape,
-       x1=_matmul_template("x1"), x2=_matmul_template("x2"))
+       x1=_matmul_template("x1"), x2=_matmul_template("x2"),
+       tangents={"x1": "t @ x2", "x2": "x1 @ t"})
 defvjp(np.dot, "a, b, out=None", shape_of=_dot_shape,
-       a=_dot_template("a"), b=_dot_template("b"))
+       a=_dot_template("a"), b=_dot_template("b"),
+       tangents={"a": "np.dot(t, b)", "b": "np.dot(a, t)"})
 defvjp(np.vdot, "a, b",  # real arrays: the sum of a * b over all elements
-       a="np.reshape(g * np.ravel(b), np.shape(a))", b="np.reshape(g * np.ravel(a), np.shape(b))")
-defvjp(np.inner, "a, b", a="inner_lhs_grad(g, a, b)", b="inner_rhs_grad(g, a, b)")
+       a="np.reshape(g * np.ravel(b), np.shape(a))", b="np.reshape(g * np.ravel(a), np.shape(b))",
+       tangents={"a": "np.vdot(t, b)", "b": "np.vdot(a, t)"})
+defvjp(np.inner, "a, b", a="inner_lhs_grad(g, a, b)", b="inner_rhs_grad(g, a, b)",
+       tangents={"a": "np.inner(t, b)", "b": "np.inner(a, t)"})
 defvjp(np.outer, "a, b, out=None",  # outer flattens its arguments
-       a="np.reshape(g @ np.ravel(b), np.shape(a))", b="np.reshape(np.ravel(a) @ g, np.shape(b))")
+       a="np.reshape(g @ np.ravel(b), np.shape(a))", b="np.reshape(np.ravel(a) @ g, np.shape(b))",
+       tangents={"a": "np.outer(t, b)", "b": "np.outer(a, t)"})
 defvjp(np.tensordot, "a, b, axes=2",
-       a="tensordot_lhs_grad(g, a, b, axes)", b="tensordot_rhs_grad(g, a, b, axes)")
+       a="tensordot_lhs_grad(g, a, b, axes)", b="tensordot_rhs_grad(g, a, b, axes)",
+       tangents={"a": "np.tensordot(t, b, axes)", "b": "np.tensordot(a, t, axes)"})
 def _einsum(subscripts, shape_operands):
     """Where the operands' shapes are known and each operand's gradient is one contraction
     (no letter of its own summed away, no broadcasting, no diagonal), the einsums written out:
@@ -115,10 +128,19 @@ def _einsum_first(subscripts):
     return "einsum_operand_grads(g, subscripts, operands, first_only=True)"
 
 
+def _einsum_first_tangent(subscripts):
+    if isinstance(subscripts, str):
+        return NO_GRADIENT
+    return "einsum_tangent(t, subscripts, operands, first_only=True)"
+
+
+# einsum is multilinear: the sum over its operands of the einsum with a tangent in its place.
 defvjp(np.einsum, "subscripts, *operands, out=None, optimize=False", sequences=("operands",),
-       shape_of=True, subscripts=_einsum_first, operands=_einsum)
+       shape_of=True, subscripts=_einsum_first, operands=_einsum,
+       tangents={"subscripts": _einsum_first_tangent,
+                 "operands": "einsum_tangent(t, subscripts, operands)"})
 defvjp(np.trace, "a, offset=0, axis1=0, axis2=1, dtype=None, out=None", shape_of=True,
-       a="trace_grad(g, a, offset, axis1, axis2)")
+       a="trace_grad(g, a, offset, axis1, axis2)", linear="a")
 
 
 def _norm(ord, axis, shape_x):
@@ -137,28 +159,46 @@ def _array_shape(shape):
     return isinstance(shape, tuple) and all(isinstance(n, int) for n in shape)
 
 
-defvjp(np.linalg.norm, "x, ord=None, axis=None, keepdims=False", shape_of=True, x=_norm)
+def _norm_tangent(ord, shape_x):
+    # A norm reduces over its axes: the tangent sums t times the gradient of each norm
+    # (for the 2-norm and the Frobenius norm, x / |x|).
+    x, t = ("x", "t") if _array_shape(shape_x) else ("np.asarray(x)", "np.asarray(t)")
+    if ord is None or ord == "fro":
+        return f"np.sum({x} * {t}, axis=axis, keepdims=keepdims) / ans"
+    return (f"np.sum({t} * norm_grad(np.ones_like(ans), {x}, ans, ord, axis, keepdims), "
+            "axis=axis, keepdims=keepdims)")
+
+
+defvjp(np.linalg.norm, "x, ord=None, axis=None, keepdims=False", shape_of=True, x=_norm,
+       tangents={"x": _norm_tangent})
 
 # Inverses, determinants, solves.
-defvjp(np.linalg.inv, "a", a="-matrix_transpose(ans) @ g @ matrix_transpose(ans)")
-defvjp(np.linalg.det, "a", a="det_grad(g, a, ans)")
+defvjp(np.linalg.inv, "a", a="-matrix_transpose(ans) @ g @ matrix_transpose(ans)",
+       tangents={"a": "-(ans @ t @ ans)"})
+# det's tangent: t times the cofactor matrix (which exists where a is singular too).
+defvjp(np.linalg.det, "a", a="det_grad(g, a, ans)",
+       tangents={"a": "np.sum(det_grad(np.ones_like(ans), a, ans) * t, axis=(-2, -1))"})
 # (sign, logabsdet): g holds their adjoints; only logabsdet's reaches a.
-defvjp(np.linalg.slogdet, "a", returns_sequence=True, sparse=True, a="slogdet_grad(g, a)")
-defvjp(np.linalg.solve, "a, b", a="solve_lhs_grad(g, a, b, ans)", b="solve_rhs_grad(g, a, b)")
+defvjp(np.linalg.slogdet, "a", returns_sequence=True, sparse=True, a="slogdet_grad(g, a)",
+       tangents={"a": "(np.zeros_like(ans[0]), "
+                      "np.trace(np.linalg.solve(a, t), axis1=-2, axis2=-1))"})
+defvjp(np.linalg.solve, "a, b", a="solve_lhs_grad(g, a, b, ans)", b="solve_rhs_grad(g, a, b)",
+       tangents={"a": "solve_lhs_tangent(t, a, b, ans)", "b": "np.linalg.solve(a, t)"})
 
 
-def _cross(which):
+def _cross(text):
     def template(axisa=-1, axisb=-1, axisc=-1, axis=None):
         if (axisa, axisb, axisc, axis) != (-1, -1, -1, None):
             raise NonDifferentiableError("np.cross with axis arguments has no gradient rule",
                                          fix="move the vectors' axis last (np.moveaxis)")
-        return f"cross_grads(g, a, b)[{which}]"
+        return text
     return template
 
 
 # Cross products over the last axis (of 3-vectors, or 2-vectors: their product's z).
 defvjp(np.cross, "a, b, axisa=-1, axisb=-1, axisc=-1, axis=None", shape_of=True,
-       a=_cross(0), b=_cross(1))
+       a=_cross("cross_grads(g, a, b)[0]"), b=_cross("cross_grads(g, a, b)[1]"),
+       tangents={"a": _cross("np.cross(t, b)"), "b": _cross("np.cross(a, t)")})
 
 
 # Decompositions. Their results are tuples (g: one adjoint per part, None for a zero one).
@@ -171,32 +211,41 @@ def _shape_of_a(a, *args, **kwargs):
 
 
 defvjp(np.linalg.cholesky, "a, *, upper=False", shape_of=_shape_of_a,
-       a="cholesky_grad(g, ans, upper)")
+       a="cholesky_grad(g, ans, upper)", tangents={"a": "cholesky_tangent(t, ans, upper)"})
 defvjp(np.linalg.eigh, "a, UPLO='L'", returns_sequence=True, sparse=True,
-       a="eigh_grad(g, a, ans, UPLO)")
-defvjp(np.linalg.eigvalsh, "a, UPLO='L'", shape_of=True, a="eigvalsh_grad(g, a, UPLO)")
+       a="eigh_grad(g, a, ans, UPLO)", tangents={"a": "eigh_tangent(t, ans, UPLO)"})
+defvjp(np.linalg.eigvalsh, "a, UPLO='L'", shape_of=True, a="eigvalsh_grad(g, a, UPLO)",
+       tangents={"a": "eigvalsh_tangent(t, a, UPLO)"})
 
 
 defvjp(np.linalg.svd, "a, full_matrices=True, compute_uv=True, hermitian=False",
        returns_sequence=True, sparse=True,  # (compute_uv=False: an array, read as one)
-       a="svd_grad(g, a, ans, full_matrices, compute_uv)")
+       a="svd_grad(g, a, ans, full_matrices, compute_uv)",
+       tangents={"a": "svd_tangent(t, a, ans, full_matrices, compute_uv)"})
 if hasattr(np.linalg, "svdvals"):  # NumPy 2.0 and later
-    defvjp(np.linalg.svdvals, "x", shape_of=True, x="svd_grad(g, x, ans, False, False)")
+    defvjp(np.linalg.svdvals, "x", shape_of=True, x="svd_grad(g, x, ans, False, False)",
+           tangents={"x": "svd_tangent(t, x, ans, False, False)"})
 
 
-def _qr(mode):
-    if mode != "reduced":
-        raise NonDifferentiableError(f"np.linalg.qr(..., mode={mode!r}) has no gradient rule",
-                                     fix="use the default mode, 'reduced'")
-    return "qr_grad(g, a, ans)"
+def _qr(helper):
+    def template(mode):
+        if mode != "reduced":
+            raise NonDifferentiableError(f"np.linalg.qr(..., mode={mode!r}) has no gradient "
+                                         "rule", fix="use the default mode, 'reduced'")
+        return helper
+    return template
 
 
-defvjp(np.linalg.qr, "a, mode='reduced'", returns_sequence=True, sparse=True, a=_qr)
+defvjp(np.linalg.qr, "a, mode='reduced'", returns_sequence=True, sparse=True,
+       a=_qr("qr_grad(g, a, ans)"), tangents={"a": _qr("qr_tangent(t, a, ans)")})
 defvjp(np.linalg.pinv, "a, rcond=None, hermitian=False, *, rtol=None", shape_of=True,
-       a="pinv_grad(g, a, ans)")
-# (x, residuals, rank, singular values): only the solution's adjoint may be non-zero.
+       a="pinv_grad(g, a, ans)", tangents={"a": "pinv_tangent(t, a, ans)"})
+# (x, residuals, rank, singular values): the rank is an integer, without a gradient.
 defvjp(np.linalg.lstsq, "a, b, rcond=None", returns_sequence=True, sparse=True,
-       a="lstsq_grads(g, a, b, ans)[0]", b="lstsq_grads(g, a, b, ans)[1]")
-defvjp(np.linalg.matrix_power, "a, n", shape_of=_shape_of_a, a="matrix_power_grad(g, a, n)")
+       a="lstsq_grads(g, a, b, ans)[0]", b="lstsq_grads(g, a, b, ans)[1]",
+       tangents={"a": "lstsq_tangents(t, None, a, b, ans)",
+                 "b": "lstsq_tangents(None, t, a, b, ans)"})
+defvjp(np.linalg.matrix_power, "a, n", shape_of=_shape_of_a, a="matrix_power_grad(g, a, n)",
+       tangents={"a": "matrix_power_tangent(t, a, n)"})
 defvjp(np.linalg.multi_dot, "arrays, *, out=None", shape_of=True, sequences=("arrays",),
-       arrays="multi_dot_grads(g, arrays)")
+       arrays="multi_dot_grads(g, arrays)", tangents={"arrays": "multi_dot_tangent(t, arrays)"})

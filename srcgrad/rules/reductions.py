@@ -16,7 +16,13 @@ None the templates spell the broadcast out; otherwise ``unreduce`` puts the redu
 - ``std`` where it is zero (all elements equal, or an axis of length 1): 0, the subgradient
   with the least norm (as autograd over a length-1 axis; autograd and JAX give NaN for equal
   elements, the derivative of a square root at 0).
+
+Forward mode: ``sum``, ``mean`` and ``cumsum`` are linear; the other reductions' tangents are
+``t`` times their gradient, summed over the axis, so where they have none (ties, kinks) tangents
+take the same subgradient as adjoints (``<J v, u> = <v, J^T u>``).
 """
+
+import re
 
 import numpy as np
 
@@ -76,6 +82,22 @@ def _moment(helper, nan=False):
     return template
 
 
+def _moment_tangent(helper, nan=False):
+    """The tangent template of ``var`` or ``std`` (or their ``nan`` versions): ``t`` times
+    their gradient (``helper`` with ``g`` for ones), summed over the axis."""
+    def template(axis, where, mean, correction):
+        return _summed(_moment_text(helper, nan, axis, where, mean, correction))
+    return template
+
+
+def _summed(adjoint):
+    """The tangent of a reduction from the text of its adjoint: ``t`` times the adjoint of
+    ones (each result's derivatives in the elements of ``a`` it reduces), summed over the
+    axis. Where no derivative exists (ties) it takes the adjoint's subgradient."""
+    partials = re.sub(r"\bg\b", "np.ones_like(ans)", adjoint)
+    return f"np.sum(t * {partials}, axis=axis, keepdims=keepdims)"
+
+
 def _moment_text(helper, nan, axis, where, mean, correction):
     if mean is not None and mean is not DYNAMIC:
         raise NonDifferentiableError("np.var and np.std with mean= have no gradient rule",
@@ -110,6 +132,16 @@ def _extremum(initial, where):
     return "extremum_where_grads(g, a, ans, axis, keepdims, where)[0]"
 
 
+def _extremum_tangent(initial, where):
+    # ties share the tangent as they share the gradient: its mean over them
+    return _summed(_extremum(initial, where))
+
+
+#: The tangent of an extremum's ``initial``: ``t`` where no element reaches the result.
+EXTREMUM_INITIAL = ("t * (1.0 - np.sum(extremum_where_grads(np.ones_like(ans), a, ans, axis, "
+                    "keepdims, where)[0], axis=axis, keepdims=keepdims))")
+
+
 def _mean(axis, keepdims, shape_a, where):
     if where is True:
         return _mean_all(axis, keepdims, shape_a)
@@ -122,50 +154,76 @@ def _prod(where):
     return "np.where(where, prod_grad(g, np.where(where, a, 1.0), axis, keepdims), 0.0)"
 
 
-defvjp(np.sum, REDUCTION, reduction=True, shape_of=True, a=_sum, initial="np.sum(g)")
+def _prod_tangent(where):
+    return _summed(_prod(where))
+
+
+NANPROD = ("np.where(np.isnan(a) | ~np.asarray(where), 0.0, "
+           "prod_grad(g, np.where(np.isnan(a) | ~np.asarray(where), 1.0, a), axis, keepdims))")
+
+
+defvjp(np.sum, REDUCTION, reduction=True, shape_of=True, a=_sum, initial="np.sum(g)",
+       linear="a, initial")
 defvjp(np.nansum, REDUCTION, reduction=True, shape_of=True, initial="np.sum(g)",
-       a="np.where(np.isnan(a), 0.0, np.where(where, unreduce(g, a, axis, keepdims), 0.0))")
+       a="np.where(np.isnan(a), 0.0, np.where(where, unreduce(g, a, axis, keepdims), 0.0))",
+       tangents={"a": "np.sum(np.where(np.isnan(a), 0.0, t), axis=axis, dtype=dtype, "
+                      "keepdims=keepdims, where=where)",
+                 "initial": "np.full_like(ans, t)"})
 defvjp(np.mean, "a, axis=None, dtype=None, out=None, keepdims=False, *, where=True",
-       reduction=True, shape_of=True, a=_mean)
+       reduction=True, shape_of=True, a=_mean, linear="a")
 defvjp(np.nanmean, "a, axis=None, dtype=None, out=None, keepdims=False, *, where=True",
        reduction=True, shape_of=True,
-       a="mean_where_grad(g, a, axis, keepdims, np.logical_and(where, ~np.isnan(a)))")
+       a="mean_where_grad(g, a, axis, keepdims, np.logical_and(where, ~np.isnan(a)))",
+       tangents={"a": _summed("mean_where_grad(g, a, axis, keepdims, "
+                              "np.logical_and(where, ~np.isnan(a)))")})
 defvjp(np.prod, REDUCTION, reduction=True, shape_of=True, a=_prod,
-       initial=_refuse_initial("np.prod"))
+       initial=_refuse_initial("np.prod"),
+       tangents={"a": _prod_tangent, "initial": _refuse_initial("np.prod")})
 defvjp(np.nanprod, REDUCTION, reduction=True, shape_of=True, initial=_refuse_initial("np.nanprod"),
-       a="np.where(np.isnan(a) | ~np.asarray(where), 0.0, "
-         "prod_grad(g, np.where(np.isnan(a) | ~np.asarray(where), 1.0, a), axis, keepdims))")
+       a=NANPROD, tangents={"a": _summed(NANPROD),
+                            "initial": _refuse_initial("np.nanprod")})
 for _extremum_fn in (np.max, np.amax, np.min, np.amin):
     defvjp(_extremum_fn, EXTREMUM, reduction=True, shape_of=True, a=_extremum,
-           initial="extremum_where_grads(g, a, ans, axis, keepdims, where)[1]")
+           initial="extremum_where_grads(g, a, ans, axis, keepdims, where)[1]",
+           tangents={"a": _extremum_tangent, "initial": EXTREMUM_INITIAL})
 for _extremum_fn in (np.nanmax, np.nanmin):  # (NaNs never tie for the result)
     defvjp(_extremum_fn, EXTREMUM, reduction=True, shape_of=True,
            a="extremum_where_grads(g, a, ans, axis, keepdims, where)[0]",
-           initial="extremum_where_grads(g, a, ans, axis, keepdims, where)[1]")
+           initial="extremum_where_grads(g, a, ans, axis, keepdims, where)[1]",
+           tangents={"a": _summed("extremum_where_grads(g, a, ans, axis, keepdims, where)[0]"),
+                     "initial": EXTREMUM_INITIAL})
 for _moment_fn, _helper, _nan in ((np.var, "var_grad(g, a", False),
                                    (np.nanvar, "var_grad(g, a", True),
                                    (np.std, "std_grad(g, a, ans", False),
                                    (np.nanstd, "std_grad(g, a, ans", True)):
-    defvjp(_moment_fn, MOMENT, reduction=True, shape_of=True, a=_moment(_helper, _nan))
-defvjp(np.cumsum, "a, axis=None, dtype=None, out=None", shape_of=True, a="cumsum_grad(g, a, axis)")
+    defvjp(_moment_fn, MOMENT, reduction=True, shape_of=True, a=_moment(_helper, _nan),
+           tangents={"a": _moment_tangent(_helper, _nan)})
+defvjp(np.cumsum, "a, axis=None, dtype=None, out=None", shape_of=True, a="cumsum_grad(g, a, axis)",
+       linear="a")
 defvjp(np.nancumsum, "a, axis=None, dtype=None, out=None", shape_of=True,
-       a="np.where(np.isnan(a), 0.0, cumsum_grad(g, a, axis))")
+       a="np.where(np.isnan(a), 0.0, cumsum_grad(g, a, axis))",
+       tangents={"a": "np.cumsum(np.where(np.isnan(a), 0.0, t), axis=axis, dtype=dtype)"})
 defvjp(np.cumprod, "a, axis=None, dtype=None, out=None", shape_of=True,
-       a="cumprod_grad(g, a, axis)")
+       a="cumprod_grad(g, a, axis)", tangents={"a": "cumprod_tangent(t, a, axis)"})
 defvjp(np.nancumprod, "a, axis=None, dtype=None, out=None", shape_of=True,
-       a="np.where(np.isnan(a), 0.0, cumprod_grad(g, np.where(np.isnan(a), 1.0, a), axis))")
+       a="np.where(np.isnan(a), 0.0, cumprod_grad(g, np.where(np.isnan(a), 1.0, a), axis))",
+       tangents={"a": "cumprod_tangent(np.where(np.isnan(a), 0.0, t), "
+                      "np.where(np.isnan(a), 1.0, a), axis)"})
 defvjp(np.ptp, "a, axis=None, out=None, keepdims=False", reduction=True, shape_of=True,
        a="extremum_grad(g, a, np.max(a, axis=axis, keepdims=keepdims), axis, keepdims) - "
-         "extremum_grad(g, a, np.min(a, axis=axis, keepdims=keepdims), axis, keepdims)")
+         "extremum_grad(g, a, np.min(a, axis=axis, keepdims=keepdims), axis, keepdims)",
+       tangents={"a": _summed(
+           "(extremum_grad(g, a, np.max(a, axis=axis, keepdims=keepdims), axis, keepdims) - "
+           "extremum_grad(g, a, np.min(a, axis=axis, keepdims=keepdims), axis, keepdims))")})
 
 
 
-def _average(which):
+def _average(text):
     def template(returned):
         if returned is True:
             raise NonDifferentiableError("np.average(..., returned=True) has no gradient rule",
                                          fix="compute the sum of the weights with np.sum")
-        return f"average_grads(g, a, axis, weights, keepdims)[{which}]"
+        return text
     return template
 
 
@@ -175,7 +233,11 @@ def _average_shape(a, axis=None, weights=None, returned=False, *, keepdims=False
 
 
 defvjp(np.average, "a, axis=None, weights=None, returned=False, *, keepdims=False",
-       reduction=True, shape_of=_average_shape, a=_average(0), weights=_average(1))
+       reduction=True, shape_of=_average_shape,
+       a=_average("average_grads(g, a, axis, weights, keepdims)[0]"),
+       weights=_average("average_grads(g, a, axis, weights, keepdims)[1]"),
+       tangents={"a": _average("np.average(t, axis, weights, keepdims=keepdims)"),
+                 "weights": _average("average_weights_tangent(t, a, weights, axis, keepdims)")})
 
 # Quantiles (q as a fraction, a percentage, or 1/2 for the median).
 QUANTILE = "a, q, axis=None, out=None, overwrite_input=False, method='linear', keepdims=False, " \
@@ -186,16 +248,33 @@ def _quantile(which, scale=""):
     """The template of ``a`` (``which`` 0) or ``q`` (1) of a quantile; ``scale`` turns ``q``
     into a fraction (``" / 100.0"`` for a percentile)."""
     def template(weights):
-        if weights is not None:
-            raise NonDifferentiableError("np.quantile with weights= has no gradient rule")
+        _refuse_weights(weights)
         grads = f"quantile_grads(g, a, q{scale}, axis, method, keepdims)[{which}]"
         return grads + scale if which else grads
     return template
 
 
+def _quantile_tangent(which, scale=""):
+    """The tangent template of ``a`` (``which`` 0) or ``q`` (1) of a quantile."""
+    def template(weights):
+        _refuse_weights(weights)
+        tangent = f"t{scale}" if which else "t"
+        return (f"quantile_tangent(ans, a, q{scale}, axis, method, "
+                f"{'t_q' if which else 't_a'}={tangent})")
+    return template
+
+
+def _refuse_weights(weights):
+    if weights is not None:
+        raise NonDifferentiableError("np.quantile with weights= has no gradient rule")
+
+
 defvjp(np.quantile, QUANTILE, reduction=True, shape_of=True,
-       a=_quantile(0), q=_quantile(1))
+       a=_quantile(0), q=_quantile(1),
+       tangents={"a": _quantile_tangent(0), "q": _quantile_tangent(1)})
 defvjp(np.percentile, QUANTILE, reduction=True, shape_of=True,
-       a=_quantile(0, " / 100.0"), q=_quantile(1, " / 100.0"))
+       a=_quantile(0, " / 100.0"), q=_quantile(1, " / 100.0"),
+       tangents={"a": _quantile_tangent(0, " / 100.0"), "q": _quantile_tangent(1, " / 100.0")})
 defvjp(np.median, "a, axis=None, out=None, overwrite_input=False, keepdims=False",
-       reduction=True, shape_of=True, a="quantile_grads(g, a, 0.5, axis, 'linear', keepdims)[0]")
+       reduction=True, shape_of=True, a="quantile_grads(g, a, 0.5, axis, 'linear', keepdims)[0]",
+       tangents={"a": "quantile_tangent(ans, a, 0.5, axis, 'linear', t_a=t)"})

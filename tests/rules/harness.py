@@ -330,6 +330,28 @@ def check_float32(primitive, *args, static="engine", fn=None, **kwargs):
     return grads
 
 
+def check_tangent_float32(primitive, *args, static="engine", fn=None, **kwargs):
+    """Float32 arguments and tangents give float32 tangents (each float part of the result)."""
+    rule, arguments, _ = bind(primitive, args, kwargs)
+    ans = (fn or primitive)(*args, **kwargs)
+    rng = np.random.default_rng(4)
+    for param, position in _leaves(arguments, rule, None, arrays_only=True):
+        x0 = arguments[param] if position is None else arguments[param][position]
+        v = rng.standard_normal(np.shape(x0)).astype(np.float32)
+        if position is None:
+            t = v
+        else:
+            t = [np.zeros_like(item) for item in arguments[param]]
+            t[position] = v
+        jvp = rule_jvp(primitive, *args, tangents={param: t}, static=static, fn=fn, **kwargs)
+        parts = zip(jvp, ans) if isinstance(ans, (list, tuple)) else [(jvp, ans)]
+        for got, part in parts:
+            if np.asarray(part).dtype.kind == "f":
+                assert np.asarray(got).dtype == np.float32, (
+                    f"tangent through {param}[{position}] is {np.asarray(got).dtype}, "
+                    "expected float32")
+
+
 def _astype32(g):
     if isinstance(g, list):
         return [_astype32(x) for x in g]

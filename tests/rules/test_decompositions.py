@@ -10,8 +10,15 @@ from srcgrad import grad
 from srcgrad.check import check_grads
 from srcgrad.errors import NonDifferentiableError
 
-from .harness import check_autograd, check_float32, check_rule, rule_vjp
-
+from .harness import (
+    check_autograd,
+    check_float32,
+    check_rule,
+    check_tangent_float32,
+    check_tangents,
+    rule_jvp,
+    rule_vjp,
+)
 
 NUMPY2 = int(np.__version__.split(".")[0]) >= 2
 
@@ -105,9 +112,25 @@ def test_svd_full_matrices():
     check_rule(np.linalg.svd, square, g=[rand(3, 3, seed=1), rand(3, seed=2), rand(3, 3, seed=3)])
     tall = rand(4, 2)
     s = np.linalg.svd(tall)[1]
-    check_rule(np.linalg.svd, tall, g=[np.pad(rand(4, 2, seed=1), ((0, 0), (0, 2))), s, None])
+    g = [np.pad(rand(4, 2, seed=1), ((0, 0), (0, 2))), s, None]
+    reduced = rule_vjp(np.linalg.svd, tall, full_matrices=False, g=[g[0][:, :2], s, None])["a"]
+    np.testing.assert_allclose(rule_vjp(np.linalg.svd, tall, g=g)["a"], reduced)
     with pytest.raises(NonDifferentiableError, match="full_matrices=False"):
         rule_vjp(np.linalg.svd, tall, g=[rand(4, 4), None, None])
+
+
+@pytest.mark.parametrize("shape", [(4, 2), (2, 4), (2, 3, 5)])
+def test_svd_full_matrices_tangents(shape):
+    # The extra singular vectors have no tangent (NaN); the others are the reduced ones'.
+    a, t = rand(*shape), rand(*shape, seed=1)
+    k = min(shape[-2:])
+    du, ds, dvh = rule_jvp(np.linalg.svd, a, tangents={"a": t})
+    reduced = rule_jvp(np.linalg.svd, a, full_matrices=False, tangents={"a": t})
+    np.testing.assert_allclose(du[..., :k], reduced[0])
+    np.testing.assert_allclose(ds, reduced[1])
+    np.testing.assert_allclose(dvh[..., :k, :], reduced[2])
+    assert np.all(np.isnan(du[..., k:])) and np.all(np.isnan(dvh[..., k:, :]))
+    assert du.shape[-1] == shape[-2] and dvh.shape[-2] == shape[-1]
 
 
 def test_svd_through_the_engine():
@@ -147,14 +170,13 @@ def test_pinv(shape):
                                               ((2, 4), (2, 2))])
 def test_lstsq(a_shape, b_shape):
     a, b = rand(*a_shape), rand(*b_shape, seed=1)
+    check_rule(np.linalg.lstsq, a, b)  # every part: the solution, residuals, singular values
     x = np.linalg.lstsq(a, b)[0]
     check_rule(np.linalg.lstsq, a, b, g=[rand(*x.shape, seed=2), None, None, None])
-    with pytest.raises(NonDifferentiableError, match="residuals"):
-        rule_vjp(np.linalg.lstsq, a, b, g=[None, None, None, rand(min(a_shape))])
 
     def f(a, b):
-        solution, _, _, _ = np.linalg.lstsq(a, b)
-        return np.sum(solution ** 2)
+        solution, residuals, _, s = np.linalg.lstsq(a, b)
+        return np.sum(solution ** 2) + np.sum(residuals) + s[0]
     check_grads(f, a, b)
 
 
@@ -187,3 +209,29 @@ def test_inverses_on_stacks(shape):
         check_rule(np.linalg.solve, a, rand(shape[-1], seed=1))
     check_autograd(np.linalg.det, anp.linalg.det, a)
     check_autograd(np.linalg.inv, anp.linalg.inv, a)
+
+
+@pytest.mark.parametrize("f, args, kwargs", [
+    (np.linalg.cholesky, (spd(2, 3, 3),), {}),
+    (np.linalg.eigh, (symmetric(2, 3, 3),), {"UPLO": "U"}),
+    (np.linalg.eigvalsh, (symmetric(3, 3),), {}),
+    (np.linalg.svd, (rand(2, 4, 3),), {"full_matrices": False}),
+    (np.linalg.svd, (rand(3, 4),), {"compute_uv": False}),
+    (np.linalg.qr, (rand(2, 3, 4),), {}),
+    (np.linalg.pinv, (rand(4, 3),), {}),
+    (np.linalg.lstsq, (rand(4, 2), rand(4, 3, seed=1)), {}),
+    (np.linalg.matrix_power, (rand(3, 3) + 2.0 * np.eye(3), -2), {}),
+    (np.linalg.multi_dot, ([rand(3), rand(3, 4, seed=1), rand(4, 2, seed=2)],), {})])
+def test_tangents_keep_float32(f, args, kwargs):
+    def as32(a):
+        if isinstance(a, list):
+            return [as32(x) for x in a]
+        return a.astype(np.float32) if isinstance(a, np.ndarray) else a
+    check_tangent_float32(f, *[as32(a) for a in args], **kwargs)
+
+
+def test_tangents_of_decompositions_of_stacks():
+    check_tangents(np.linalg.pinv, rand(2, 4, 3))
+    check_tangents(np.linalg.eigvalsh, rand(2, 3, 3), UPLO="U")
+    check_tangents(np.linalg.matrix_power, rand(2, 3, 3) + 2.0 * np.eye(3), 3)
+    check_tangents(np.linalg.slogdet, rand(2, 3, 3) + 3.0 * np.eye(3))

@@ -1,10 +1,24 @@
 """Linear algebra rules: products for all ranks, einsum, norms, inverses and solves."""
 
+import ast
+import importlib
+import inspect
+
 import autograd.numpy as anp
 import numpy as np
 import pytest
 
-from .harness import check_autograd, check_float32, check_rule, rule_vjp
+from srcgrad.rules import lookup
+
+from .harness import (
+    check_autograd,
+    check_float32,
+    check_rule,
+    check_tangent_float32,
+    check_tangents,
+    rule_jvp,
+    rule_vjp,
+)
 
 
 def rand(*shape, seed=0):
@@ -195,3 +209,94 @@ def test_products_keep_float32(f):
     a, b = rand(3, 3).astype(np.float32), rand(3, 3, seed=1).astype(np.float32)
     check_float32(f, a, b)
     check_float32(f, a[0], b, **({"axes": 1} if f is np.tensordot else {}))
+
+
+# -- forward mode ----------------------------------------------------------------------------
+
+def registered_in(module):
+    """The primitives whose rules ``module`` registers (its ``defvjp`` calls, read from its
+    source; a call in a ``for`` loop registers each item of the loop)."""
+    tree = ast.parse(inspect.getsource(module))
+    namespace = vars(module)
+    loops = {}  # a module-level loop's variable: the values it takes
+    for node in tree.body:
+        if isinstance(node, ast.For):
+            items = eval(compile(ast.Expression(node.iter), "<loop>", "eval"), namespace)
+            targets = node.target.elts if isinstance(node.target, ast.Tuple) else [node.target]
+            for k, target in enumerate(targets):
+                loops[target.id] = [item[k] if len(targets) > 1 else item for item in items]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "defvjp":
+            first = node.args[0]
+            if isinstance(first, ast.Name) and first.id in loops:
+                yield from loops[first.id]
+            else:
+                try:
+                    yield eval(compile(ast.Expression(first), "<rule>", "eval"), namespace)
+                except AttributeError:  # a function this NumPy lacks (np.linalg.svdvals)
+                    continue
+
+
+@pytest.mark.parametrize("family", ["linalg", "reductions", "scipy_linalg"])
+def test_every_rule_has_tangents(family):
+    if family.startswith("scipy"):
+        pytest.importorskip("scipy.linalg")
+    module = importlib.import_module(f"srcgrad.rules.{family}")
+    primitives = list(registered_in(module))
+    assert primitives
+    for primitive in primitives:
+        rule = lookup(primitive)
+        missing = [p for p in rule.adjoints if not rule.has_tangent(p)]
+        assert not missing, f"{rule.name}: no tangent for {missing}"
+
+
+F32_CASES = [
+    (np.matmul, (rand(2, 3, 4), rand(4, 2, seed=1)), {}),
+    (np.dot, (rand(3, 4), rand(4, seed=1)), {}),
+    (np.vdot, (rand(3, 4), rand(3, 4, seed=1)), {}),
+    (np.inner, (rand(3, 4), rand(2, 4, seed=1)), {}),
+    (np.outer, (rand(3), rand(2, 2, seed=1)), {}),
+    (np.tensordot, (rand(2, 3, 4), rand(4, 3, seed=1)), {"axes": ((1, 2), (1, 0))}),
+    (np.einsum, ("ij,jk->ik", rand(2, 3), rand(3, 4, seed=1)), {}),
+    (np.trace, (rand(3, 4),), {"offset": 1}),
+    (np.linalg.norm, (rand(3, 4),), {"ord": "nuc"}),
+    (np.linalg.norm, (rand(2, 3, 4),), {"axis": -1, "keepdims": True}),
+    (np.linalg.norm, (rand(5),), {"ord": np.inf}),
+    (np.linalg.inv, (well_conditioned(2, 3, 3),), {}),
+    (np.linalg.det, (well_conditioned(2, 3, 3),), {}),
+    (np.linalg.slogdet, (well_conditioned(3, 3),), {}),
+    (np.linalg.solve, (well_conditioned(2, 3, 3), rand(2, 3, 2, seed=1)), {}),
+    (np.linalg.solve, (well_conditioned(3, 3), rand(3, seed=1)), {}),
+    (np.cross, (rand(2, 3), rand(3, seed=1)), {}),
+]
+
+
+@pytest.mark.parametrize("f, args, kwargs", F32_CASES)
+def test_tangents_keep_float32(f, args, kwargs):
+    as32 = [a.astype(np.float32) if isinstance(a, np.ndarray) else a for a in args]
+    check_tangent_float32(f, *as32, **kwargs)
+
+
+def test_einsum_sublist_form_tangents():
+    a, b, c = rand(2, 3), rand(3, 4, seed=1), rand(4, seed=2)
+    check_tangents(np.einsum, a, [0, 1], b, [1, 2], [0, 2])
+    check_tangents(np.einsum, a, [0, 1], b, [1, 2], c, [2])
+    check_tangents(np.einsum, rand(2, 3, 4), [Ellipsis, 0], c, [0], [Ellipsis])
+
+
+@pytest.mark.parametrize("x, kwargs", [
+    (np.array([3.0, -3.0, 1.0]), {"ord": np.inf}),
+    (np.array([[1.0, -2.0], [2.0, 1.0]]), {"ord": 1}),
+    (np.array([[1.0, -2.0], [2.0, 1.0]]), {"ord": -np.inf})])
+def test_norm_ties_share_the_tangent_as_the_gradient(x, kwargs):
+    # At a tie no derivative exists; tangent and adjoint take the same subgradient.
+    t, u = rand(*x.shape, seed=1), 1.7
+    jvp = rule_jvp(np.linalg.norm, x, tangents={"x": t}, **kwargs)
+    adjoint = rule_vjp(np.linalg.norm, x, g=u, **kwargs)["x"]
+    np.testing.assert_allclose(u * jvp, np.sum(adjoint * t))
+
+
+@pytest.mark.parametrize("a_shape, b_shape", [((3, 2, 3), (2, 3)), ((2, 1, 4), (3, 4))])
+def test_broadcast_products_tangents(a_shape, b_shape):
+    check_tangents(np.cross, rand(*a_shape)[..., :3], rand(*b_shape, seed=1)[..., :3])
+    check_tangents(np.einsum, "...i,...i->...", rand(*a_shape), rand(*b_shape, seed=1))

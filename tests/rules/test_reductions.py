@@ -4,7 +4,15 @@ import autograd.numpy as anp
 import numpy as np
 import pytest
 
-from .harness import check_autograd, check_float32, check_rule, rule_vjp
+from .harness import (
+    check_autograd,
+    check_float32,
+    check_rule,
+    check_tangent_float32,
+    check_tangents,
+    rule_jvp,
+    rule_vjp,
+)
 
 REDUCTIONS = ["sum", "nansum", "mean", "prod", "max", "amax", "min", "amin", "var", "std"]
 AXES = [None, 0, 1, -1, (0, 2), (-1, 0)]
@@ -215,3 +223,50 @@ def test_median(shape, axis):
 def test_quantile_ties_take_one_subgradient():
     grads = rule_vjp(np.median, np.array([1.0, 2.0, 2.0, 3.0, 5.0]), g=1.0)
     np.testing.assert_allclose(grads["a"], [0, 0, 1, 0, 0])  # as a stable sort orders them
+
+
+# Forward mode: check_rule checks every tangent above; these add dtypes and ties.
+
+@pytest.mark.parametrize("fn, kwargs", [
+    (np.sum, {"axis": (0, 2)}), (np.mean, {"axis": -1, "keepdims": True}), (np.prod, {"axis": 1}),
+    (np.max, {"axis": None}), (np.min, {"axis": 0, "initial": 5.0}), (np.var, {"ddof": 1}),
+    (np.std, {"axis": (-1, 0), "keepdims": True}), (np.cumsum, {"axis": -1}),
+    (np.cumprod, {"axis": None}), (np.nansum, {"axis": 1}), (np.nanmean, {}),
+    (np.nanvar, {"axis": 0}), (np.nanmax, {"axis": 2}), (np.nancumprod, {"axis": 0}),
+    (np.ptp, {"axis": 1}), (np.median, {"axis": 1}), (np.average, {"axis": 0}),
+    (np.quantile, {"q": 0.3, "axis": (0, 2)})])
+def test_tangents_keep_float32(fn, kwargs):
+    check_tangent_float32(fn, data().astype(np.float32), **kwargs)
+
+
+def test_average_weights_tangent_keeps_float32():
+    weights = np.abs(rand(4, seed=1)).astype(np.float32) + 0.5
+    check_tangent_float32(np.average, rand(3, 4).astype(np.float32), axis=1, weights=weights)
+
+
+@pytest.mark.parametrize("fn, kwargs", [
+    (np.max, {"axis": 1}), (np.amin, {}), (np.nanmax, {"axis": 0}), (np.ptp, {"axis": 1}),
+    (np.max, {"axis": 1, "initial": 3.0}), (np.median, {"axis": 1}), (np.std, {"axis": 1})])
+def test_ties_share_the_tangent_as_the_gradient(fn, kwargs):
+    # Where no derivative exists (ties, a constant row for std), tangent and adjoint take the
+    # same subgradient: <J v, u> = <v, J^T u>.
+    a = np.array([[1.0, 3.0, 3.0, 0.5], [-2.0, -2.0, -2.0, -2.0], [0.0, 4.0, 4.0, 4.0]])
+    v = rand(*a.shape, seed=1)
+    u = rand(*np.shape(fn(a, **kwargs)), seed=2)
+    jvp = rule_jvp(fn, a, tangents={"a": v}, **kwargs)
+    adjoint = rule_vjp(fn, a, g=u, **kwargs)["a"]
+    np.testing.assert_allclose(np.sum(u * jvp), np.sum(adjoint * v))
+
+
+@pytest.mark.parametrize("axis", [None, 0, -1])
+def test_cumprod_tangent_with_zeros(axis):
+    a = np.array([[0.5, 0.0, 2.0, 0.0], [1.5, -1.0, 0.0, 3.0], [0.0, 2.0, 1.0, 4.0]])
+    jvp = check_tangents(np.cumprod, a, axis=axis)[0]
+    assert np.all(np.isfinite(jvp))
+    check_tangents(np.nancumprod, np.where(a == 0.0, np.nan, a), axis=axis)
+
+
+def test_sum_with_initial_is_linear_in_both():
+    a = rand(3, 4)
+    jvp = rule_jvp(np.sum, a, axis=0, initial=1.5, tangents={"a": np.ones((3, 4)), "initial": 2.0})
+    np.testing.assert_allclose(jvp, np.full(4, 5.0))

@@ -9,7 +9,7 @@ from scipy.linalg import cho_factor, cho_solve
 
 import srcgrad
 
-from .harness import check_rule
+from .harness import check_rule, check_tangents
 
 
 def rand(*shape, seed=0):
@@ -43,6 +43,7 @@ def test_cho_factor(lower):
 def test_cho_solve(b_shape, lower):
     c = linalg.cho_factor(spd(3), lower=lower)[0]
     check_rule(linalg.cho_solve, (c, lower), rand(*b_shape, seed=1), wrt=["b"])
+    check_tangents(linalg.cho_solve, (c, lower), rand(*b_shape, seed=1), wrt=["c_and_lower"])
 
 
 @pytest.mark.parametrize("shape", [(3, 3), (2, 3, 3)])
