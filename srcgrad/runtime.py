@@ -107,6 +107,12 @@ def choice_grad(g, items, ans, key=None):
     return dx
 
 
+def choice_tangent(t, items, ans, key=None):
+    """The tangent of Python's ``max(items)``/``min(items)``: that of the item it returned
+    (``t`` holds the items' tangents)."""
+    return t[_chosen_position(items, ans, key)]
+
+
 def dict_keys(d):
     """``list(d.keys())``: the keys of a dict, in order."""
     return list(d.keys())
@@ -128,6 +134,13 @@ def dict_of_pairs_grad(g, pairs):
     last = {key: i for i, (key, _) in enumerate(pairs)}
     return [(None, g.get(key)) if last[key] == i else (None, None)
             for i, (key, _) in enumerate(pairs)]
+
+
+def dict_of_pairs_tangent(t, pairs):
+    """The tangent of ``dict(pairs)``: each key's value's tangent (``t`` holds the pairs'
+    tangents; a key has none)."""
+    return dict_of_pairs([(key, None if pair is None else pair[1])
+                          for (key, _), pair in zip(pairs, t)])
 
 
 def dict_values_grad(g, d):
@@ -264,6 +277,20 @@ def add_grads(a, b):
             total[key] = add_grads(total.get(key), value)
         return total
     return a + b
+
+
+def zero_tangent(value):
+    """The tangent of a constant: float zeros shaped like ``value`` (a list of them for a list
+    or tuple, a dict for a dict); None for None and for what is not a number (a string)."""
+    if isinstance(value, (list, tuple)):
+        return [zero_tangent(item) for item in value]
+    if isinstance(value, dict):
+        return {key: zero_tangent(item) for key, item in value.items()}
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+        return np.zeros(value.shape, dtype=_float_dtype(value))
+    if isinstance(value, (bool, int, float, np.number)):
+        return 0.0
+    return None
 
 
 def unit_seed(value):
@@ -523,13 +550,23 @@ def within(a, lo, hi):
 
 def clip_min_grad(g, a, lo, hi):
     """The gradient of ``np.clip(a, lo, hi)`` for ``lo``: ``g`` where ``a < lo <= hi``."""
-    return unbroadcast(np.where(np.less(a, lo) & within(lo, None, hi), g, 0.0), lo)
+    return unbroadcast(clip_min_tangent(g, a, lo, hi), lo)
+
+
+def clip_min_tangent(t, a, lo, hi):
+    """The tangent of ``np.clip(a, lo, hi)`` through ``lo``: ``t`` where ``a < lo <= hi``."""
+    return np.where(np.less(a, lo) & within(lo, None, hi), t, 0.0)
 
 
 def clip_max_grad(g, a, lo, hi):
     """The gradient of ``np.clip(a, lo, hi)`` for ``hi``: ``g`` where ``max(a, lo) > hi``."""
+    return unbroadcast(clip_max_tangent(g, a, lo, hi), hi)
+
+
+def clip_max_tangent(t, a, lo, hi):
+    """The tangent of ``np.clip(a, lo, hi)`` through ``hi``: ``t`` where ``max(a, lo) > hi``."""
     floor = a if lo is None else np.maximum(a, lo)
-    return unbroadcast(np.where(np.greater(floor, hi), g, 0.0), hi)
+    return np.where(np.greater(floor, hi), t, 0.0)
 
 
 def _axes(axis, ndim):
@@ -1007,6 +1044,19 @@ def unconcat_index(g, maker, index):
     return grads if isinstance(index, tuple) else grads[0]
 
 
+def concat_index_tangent(t, maker, index):
+    """The tangent of ``maker[index]`` (``np.r_[a, 0:3]``): the same join of the items'
+    tangents ``t`` (a list, one per item; one tangent for an index of one item), zeros for
+    slices, which make constant ranges; directives (strings) kept."""
+    items = index if isinstance(index, tuple) else (index,)
+    tangents = t if isinstance(index, tuple) else [t]
+    joined = [item if isinstance(item, str) else
+              np.zeros_like(maker[item], dtype=float) if isinstance(item, slice) else
+              np.zeros(np.shape(item)) if tangent is None else tangent
+              for item, tangent in zip(items, tangents)]
+    return maker[tuple(joined)]
+
+
 def undiff(g, a, n=1, axis=-1, prepend=None, append=None):
     """The gradients of ``np.diff(a, n, axis, prepend=..., append=...)``: (a, prepend, append),
     None for an edge not given. Each difference's adjoint is minus the differences of ``g``
@@ -1033,6 +1083,14 @@ def undiff(g, a, n=1, axis=-1, prepend=None, append=None):
         unbroadcast(np.take(g, np.arange(g.shape[axis] - sizes[1], g.shape[axis]), axis=axis),
                     append)
     return da, d_prepend, d_append
+
+
+def diff_tangent(t, n=1, axis=-1, prepend=None, append=None):
+    """``np.diff(t, n, axis, prepend=..., append=...)`` passing only the edges given (not
+    None): the tangent of ``np.diff``, which is linear, from its arguments' tangents."""
+    edges = {name: edge for name, edge in (("prepend", prepend), ("append", append))
+             if edge is not None}
+    return np.diff(t, n, axis, **edges)
 
 
 def unappend(g, arr, values, axis=None):
@@ -1193,6 +1251,13 @@ def unsort(g, a, axis=-1):
     return da
 
 
+def sort_tangent(t, a, axis=-1):
+    """The tangent of ``np.sort(a, axis)``: ``t`` in the order ``a``'s elements were sorted."""
+    if axis is None:
+        return sort_tangent(np.ravel(t), np.ravel(a), 0)
+    return np.take_along_axis(np.asarray(t), np.argsort(a, axis=axis, kind="stable"), axis)
+
+
 def untranspose(g, axes=None):
     """The gradient of ``np.transpose(a, axes)``: ``g`` transposed back."""
     if axes is None:
@@ -1277,6 +1342,27 @@ def logsumexp_grads(g, a, b, ans, axis=None, keepdims=False):
     return unbroadcast(da, a), None if b is None else unbroadcast(weight, b)
 
 
+def logsumexp_tangent(a, b, ans, axis=None, keepdims=False, *, d_a=None, d_b=None):
+    """The tangent of ``scipy.special.logsumexp`` from those of ``a`` and ``b`` (None: zero);
+    with ``return_sign=True``, the pair (the value's tangent, zeros for the sign)."""
+    pair = isinstance(ans, (tuple, list))
+    value, sign = ans if pair else (ans, 1.0)
+    shape = np.broadcast_shapes(np.shape(a), np.shape(b)) if b is not None else np.shape(a)
+    expanded, expanded_sign = value, sign
+    if axis is not None and not keepdims and shape:
+        axes = tuple(n % len(shape) for n in ((axis,) if np.ndim(axis) == 0 else axis))
+        expanded = np.expand_dims(value, axes)
+        expanded_sign = np.expand_dims(sign * np.ones_like(value), axes)
+    weight = expanded_sign * np.exp(a - expanded)  # d ans / d b
+    moved = 0.0
+    if d_a is not None:
+        moved = moved + d_a * (weight if b is None else weight * b)
+    if d_b is not None:
+        moved = moved + d_b * weight
+    tangent = np.sum(np.broadcast_to(moved, shape), axis=axis, keepdims=keepdims)
+    return (tangent, np.zeros_like(sign)) if pair else tangent
+
+
 def multigammaln_grad(g, a, d):
     """The adjoint of ``a`` in ``scipy.special.multigammaln(a, d)``: the sum of
     ``digamma(a - j / 2)`` over ``j < d``, times ``g``."""
@@ -1309,6 +1395,31 @@ def mvn_logpdf_grads(g, x, mean, cov):
     return np.reshape(dx, np.shape(x)), dmean, dcov
 
 
+def mvn_logpdf_tangent(x, mean, cov, ans, *, d_x=None, d_mean=None, d_cov=None):
+    """The tangent of ``ans = scipy.stats.multivariate_normal.logpdf(x, mean, cov)`` from those
+    of ``x``, ``mean`` and ``cov`` (None: zero; ``cov``'s in its form, as
+    :func:`mvn_logpdf_grads`)."""
+    dim = np.size(mean) if mean is not None else (np.shape(cov) or (1,))[0]
+
+    def as_matrix(c):
+        return c * np.eye(dim) if np.ndim(c) == 0 else \
+            np.diag(c) if np.ndim(c) == 1 else np.asarray(c)
+
+    points = np.reshape(x, (-1, 1)) if dim == 1 and np.ndim(x) <= 1 else np.asarray(x)
+    diff = np.reshape(points - (0.0 if mean is None else mean), (-1, dim))
+    scaled = np.linalg.solve(as_matrix(cov), diff.T).T  # cov^-1 (x - mean), per point
+    tangent = np.zeros(len(diff), dtype=_float_dtype(points, cov))
+    if d_x is not None:
+        tangent -= np.sum(scaled * np.reshape(d_x, diff.shape), axis=-1)
+    if d_mean is not None:
+        tangent += scaled @ np.ravel(np.broadcast_to(d_mean, (dim,)))
+    if d_cov is not None:
+        d_matrix = as_matrix(d_cov)
+        tangent += 0.5 * np.sum((scaled @ d_matrix) * scaled, axis=-1) - \
+            0.5 * np.trace(np.linalg.solve(as_matrix(cov), d_matrix))
+    return np.reshape(tangent, np.shape(ans))[()]
+
+
 def dirichlet_logpdf_grads(g, x, alpha):
     """The adjoints of ``x`` and ``alpha`` in ``scipy.stats.dirichlet.logpdf``: components lie
     along the first axis of ``x``, which may leave out the last (then ``1 - sum`` of them)."""
@@ -1322,6 +1433,27 @@ def dirichlet_logpdf_grads(g, x, alpha):
         dx = dx[:-1] - dx[-1:]
     dalpha = np.reshape(digamma(np.sum(alpha)) - digamma(alpha), shape) * g + g * np.log(full)
     return dx, np.sum(np.reshape(dalpha, (alpha.shape[0], -1)), axis=1)
+
+
+def dirichlet_logpdf_tangent(x, alpha, *, d_x=None, d_alpha=None):
+    """The tangent of ``scipy.stats.dirichlet.logpdf(x, alpha)`` from those of ``x`` and
+    ``alpha`` (None: zero), components along ``x``'s first axis as
+    :func:`dirichlet_logpdf_grads`."""
+    from scipy.special import digamma
+    x, alpha = np.asarray(x), np.asarray(alpha)
+    implied = x.shape[0] + 1 == alpha.shape[0]
+    full = np.concatenate([x, 1.0 - np.sum(x, axis=0, keepdims=True)]) if implied else x
+    shape = (-1,) + (1,) * (full.ndim - 1)
+    terms = np.zeros(full.shape, dtype=_float_dtype(x, alpha))
+    if d_x is not None:
+        d_full = np.asarray(d_x)
+        if implied:
+            d_full = np.concatenate([d_full, -np.sum(d_full, axis=0, keepdims=True)])
+        terms = terms + (alpha.reshape(shape) - 1.0) / full * d_full
+    if d_alpha is not None:
+        weight = np.log(full) + np.reshape(digamma(np.sum(alpha)) - digamma(alpha), shape)
+        terms = terms + weight * np.reshape(d_alpha, shape)
+    return np.sum(terms, axis=0)
 
 
 def _triangle(a, lower):
@@ -1991,6 +2123,19 @@ def unpermute(g, a, ans, axis=-1):
     return da
 
 
+def permute_tangent(t, a, ans, axis=-1):
+    """The tangent of ``ans``, ``a``'s elements reordered along ``axis`` (``np.partition``):
+    each element's tangent moves with its value (ties as in :func:`unpermute`)."""
+    if axis is None:
+        return permute_tangent(np.ravel(t), np.ravel(a), np.ravel(ans), 0)
+    source = np.argsort(a, axis=axis, kind="stable")
+    target = np.argsort(ans, axis=axis, kind="stable")
+    moved = np.take_along_axis(np.asarray(t), source, axis)  # t in sorted order
+    dans = np.zeros(np.shape(ans), dtype=_float_dtype(t, a))
+    np.put_along_axis(dans, target, moved, axis)
+    return dans
+
+
 def along_axis_index(shape, indices, axis):
     """The index that ``np.take_along_axis`` and ``np.put_along_axis`` read or write in an
     array of ``shape``: a tuple of integer arrays (one element each)."""
@@ -2072,6 +2217,32 @@ def interp_grads(g, x, xp, fp, left=None, right=None):
     d_left = None if left is None else g_below
     d_right = None if right is None else g_above
     return d_x.reshape(np.shape(x)), d_xp, d_fp, d_left, d_right
+
+
+def interp_tangent(x, xp, fp, left=None, right=None, *, d_x=None, d_xp=None, d_fp=None,
+                   d_left=None, d_right=None):
+    """The tangent of ``np.interp(x, xp, fp, left, right)`` from its arguments' tangents
+    (``d_x`` ...; None: zero), with the conventions of :func:`interp_grads`."""
+    x, xp, fp = np.asarray(x), np.asarray(xp), np.asarray(fp)
+    n = xp.size
+    d_xp = np.zeros(n) if d_xp is None else np.asarray(d_xp)
+    d_fp = np.zeros(n) if d_fp is None else np.asarray(d_fp)
+    i = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, max(n - 2, 0))
+    below, above = x < xp[0], x > xp[-1]
+    if n > 1:
+        width = xp[i + 1] - xp[i]
+        s = (x - xp[i]) / width
+        slope = (fp[i + 1] - fp[i]) / width
+        moved = -d_xp[i] * (1 - s) - d_xp[i + 1] * s
+        if d_x is not None:
+            moved = moved + d_x
+        inside = d_fp[i] * (1 - s) + d_fp[i + 1] * s + slope * moved
+    else:
+        inside = np.broadcast_to(d_fp[0], x.shape)
+    d_below = d_fp[0] if left is None else 0.0 if d_left is None else d_left
+    d_above = d_fp[-1] if right is None else 0.0 if d_right is None else d_right
+    tangent = np.where(below, d_below, np.where(above, d_above, inside))
+    return tangent.astype(_float_dtype(x, xp, fp), copy=False).reshape(np.shape(x))[()]
 
 
 def trapezoid_grads(g, y, x=None, dx=1.0, axis=-1):

@@ -10,10 +10,13 @@ from . import elementwise  # noqa: F401  (first: abs shares np.absolute's rule)
 from .registry import alias, defvjp, nondiff
 
 # sum(xs, start): adds the items of xs (an array's rows, or a list's elements) to start.
+# (its tangent is the result's shape: start may broadcast the items' sum)
 defvjp(builtins.sum, "iterable, start=0", name="sum",
-       iterable="unsum(g, iterable)", start="unbroadcast(g, start)")
+       iterable="unsum(g, iterable)", start="unbroadcast(g, start)",
+       tangents={"iterable": "sum(t, np.zeros_like(ans))", "start": "t + np.zeros_like(ans)"})
 alias(builtins.abs, np.absolute)
-defvjp(builtins.float, "x=0.0", name="float", x="unbroadcast(g, x)")
+defvjp(builtins.float, "x=0.0", name="float", x="unbroadcast(g, x)",
+       tangents={"x": "float(t)"})
 
 
 def _differentiated_default():
@@ -25,14 +28,16 @@ def _differentiated_default():
 # the items, the first that is largest (smallest): all of g goes to it.
 for _extremum in (builtins.max, builtins.min):
     defvjp(_extremum, "iterable, *, key=None, default=None", name=_extremum.__name__,
-           sequences=("iterable",), sparse=True, no_gradient=("key",), iterable="choice_grad(g, iterable, ans, key)",
-           default=_differentiated_default)
+           sequences=("iterable",), sparse=True, no_gradient=("key",),
+           iterable="choice_grad(g, iterable, ans, key)", default=_differentiated_default,
+           tangents={"iterable": "choice_tangent(t, iterable, ans, key)",
+                     "default": _differentiated_default})
 nondiff(builtins.int, builtins.bool, builtins.round, builtins.range, builtins.isinstance)
 
 # The keys and values of a dict whose keys are known only when the code runs (a parameter):
 # d.keys() and d.values() are normalized to these; d.items() zips them.
 nondiff(runtime.dict_keys)
 defvjp(runtime.dict_values, "d", name="dict_values", returns_sequence=True, sparse=True,
-       d="dict_values_grad(g, d)")
+       d="dict_values_grad(g, d)", linear="d")
 defvjp(runtime.dict_of_pairs, "pairs", name="dict_of_pairs", returns_sequence=True, sparse=True,
-       pairs="dict_of_pairs_grad(g, pairs)")
+       pairs="dict_of_pairs_grad(g, pairs)", tangents={"pairs": "dict_of_pairs_tangent(t, pairs)"})

@@ -45,4 +45,4 @@ for _name in ("place", "putmask"):
 # The helpers the templates above call.
 nondiff(runtime.diagonal_index, runtime.flat_index, runtime.along_axis_index)
 defvjp(runtime.added_at, "a, index, b", name="added_at", no_gradient=("index",), a="g",
-       b="unbroadcast(g[index], b)")
+       b="unbroadcast(g[index], b)", linear=("a", "b"))

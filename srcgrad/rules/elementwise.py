@@ -165,18 +165,24 @@ def _clip_a(a_min, a_max, min, max, shape_a):
     return f"unbroadcast(np.where(within(a, {lo}, {hi}), g, 0.0), a)"
 
 
-def _clip_bound(which, param):
+def _clip_bound(which, param, tangent=False):
+    """The adjoint template of a bound (with ``tangent``: its tangent template, which keeps
+    the result's shape where the adjoint sums down to the bound's)."""
+    kind, seed = ("tangent", "t") if tangent else ("grad", "g")
+
     def template(a_min, a_max, min, max):
         (lo, _), (hi, _) = _bounds(a_min, a_max, min, max)
         if which == "lower":
-            return f"clip_min_grad(g, a, {param}, {hi})"
-        return f"clip_max_grad(g, a, {lo}, {param})"
+            return f"clip_min_{kind}({seed}, a, {param}, {hi})"
+        return f"clip_max_{kind}({seed}, a, {lo}, {param})"
     return template
 
 
+_CLIP_BOUNDS = {"a_min": "lower", "min": "lower", "a_max": "upper", "max": "upper"}
 defvjp(np.clip, "a, a_min=None, a_max=None, out=None, *, min=None, max=None", elementwise=True,
-       a=_clip_a, a_min=_clip_bound("lower", "a_min"), min=_clip_bound("lower", "min"),
-       a_max=_clip_bound("upper", "a_max"), max=_clip_bound("upper", "max"))
+       a=_clip_a, **{param: _clip_bound(which, param) for param, which in _CLIP_BOUNDS.items()},
+       tangents={param: _clip_bound(which, param, tangent=True)
+                 for param, which in _CLIP_BOUNDS.items()})
 
 
 def complex_parts(what):
@@ -191,7 +197,8 @@ def complex_parts(what):
 
 
 for _part in (np.real, np.imag, np.conj, np.angle):  # np.conjugate is np.conj
-    defvjp(_part, "x, *args, **kwargs", x=complex_parts(f"np.{_part.__name__}"))
+    defvjp(_part, "x, *args, **kwargs", x=complex_parts(f"np.{_part.__name__}"),
+           tangents={"x": complex_parts(f"np.{_part.__name__}")})
 
 
 # A square written as a product: one adjoint contribution instead of two equal ones.

@@ -25,45 +25,67 @@ def _cast(param, reshape=False):
     def template(dtype):
         if dtype is None:
             return back
-        if dtype is DYNAMIC:
+        kind = _kind(dtype)
+        if kind is None:
             return f"cast_grad({back}, {param}, dtype)"
-        try:
-            kind = np.dtype(dtype).kind
-        except (TypeError, ValueError):
-            return f"cast_grad({back}, {param}, dtype)"
-        if kind in "biu":
-            return NO_GRADIENT
-        if kind not in "fc":  # (complex casts are refused before templates are asked)
-            raise NonDifferentiableError(f"a cast to {np.dtype(dtype)} has no gradient",
-                                         fix="cast to a float dtype")
-        return f"cast_back({back}, {param})"
+        return NO_GRADIENT if kind in "biu" else f"cast_back({back}, {param})"
     return template
+
+
+def _cast_tangent(reshape=False):
+    """The tangent template of a cast: ``t`` cast as the result ``ans`` is (a new array, as a
+    cast's result), and shaped as it where ``reshape`` (np.array's ``ndmin``)."""
+    def template(dtype):
+        kind = "f" if dtype is None else _kind(dtype)
+        if kind is not None and kind in "biu":
+            return NO_GRADIENT
+        cast = "cast_back(t, ans)" if kind is not None else "cast_grad(t, ans, dtype)"
+        return f"np.reshape({cast}, np.shape(ans))" if reshape else cast
+    return template
+
+
+def _kind(dtype):
+    """The kind of a cast's static ``dtype`` (``"f"``, ``"i"`` ...), or None where it is not
+    known before the code runs; a dtype other than a number's is refused."""
+    if dtype is DYNAMIC:
+        return None
+    try:
+        kind = np.dtype(dtype).kind
+    except (TypeError, ValueError):
+        return None
+    if kind not in "biufc":  # (complex casts are refused before templates are asked)
+        raise NonDifferentiableError(f"a cast to {np.dtype(dtype)} has no gradient",
+                                     fix="cast to a float dtype")
+    return kind
 
 
 # (with copy=False, x itself where it has that dtype already)
 defvjp(runtime.astype, "x, dtype, order='K', casting='unsafe', subok=True, copy=True",
        name="astype", shape_of=True, view_of="x", always_view=False, inverse="g",
-       x=_cast("x"))
+       x=_cast("x"), tangents={"x": _cast_tangent()})
 if hasattr(np, "astype"):
     defvjp(np.astype, "x, dtype, *, copy=True, device=None", shape_of=True, view_of="x",
-           always_view=False, inverse="g", x=_cast("x"))
-defvjp(np.copy, "a, order='K', subok=False", shape_of=True, a="g")
+           always_view=False, inverse="g", x=_cast("x"), tangents={"x": _cast_tangent()})
+defvjp(np.copy, "a, order='K', subok=False", shape_of=True, a="g", linear="a")
 defvjp(np.asarray, "a, dtype=None, order=None, *, device=None, copy=None, like=None",
        view_of="a", always_view=False, inverse="g",  # (a itself, where it has that dtype)
-       a=_cast("a"))
+       a=_cast("a"), tangents={"a": _cast_tangent()})
 # Each may return its argument itself, or a view of it (np.array with copy=False).
 defvjp(np.array, "object, dtype=None, *, copy=True, order='K', subok=False, ndmin=0, like=None",
        view_of="object", always_view=False, inverse="np.reshape(g, np.shape(object))",
-       object=_cast("object", reshape=True))
+       object=_cast("object", reshape=True), tangents={"object": _cast_tangent(reshape=True)})
 defvjp(np.asanyarray, "a, dtype=None, order=None, *, device=None, copy=None, like=None",
-       view_of="a", always_view=False, inverse="g", a=_cast("a"))
+       view_of="a", always_view=False, inverse="g", a=_cast("a"),
+       tangents={"a": _cast_tangent()})
 for _contiguous in (np.ascontiguousarray, np.asfortranarray):
     defvjp(_contiguous, "a, dtype=None, *, like=None", view_of="a", always_view=False,
-           inverse="np.reshape(g, np.shape(a))", a=_cast("a", reshape=True))
+           inverse="np.reshape(g, np.shape(a))", a=_cast("a", reshape=True),
+           tangents={"a": _cast_tangent(reshape=True)})
 
 # NumPy's scalar types called on a value (np.float32(x), np.int64(x)) are casts too.
 for _type in (np.float16, np.float32, np.float64, np.longdouble):
-    defvjp(_type, "x=0.0", name=f"np.{_type.__name__}", x="cast_back(g, x)")
+    defvjp(_type, "x=0.0", name=f"np.{_type.__name__}", x="cast_back(g, x)",
+           tangents={"x": "cast_back(t, ans)"})
 nondiff(np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64,
         np.intp, np.uintp, np.bool_)
 
@@ -81,7 +103,7 @@ defmethod("transpose", np.transpose, pack_varargs=True)
 defmethod("ravel", np.ravel)
 # flatten always copies (ravel may return a view): writes into its result change nothing else.
 defvjp(np.ndarray.flatten, "a, order='C'", name="np.ndarray.flatten", shape_of=True,
-       a="np.reshape(g, np.shape(a))")
+       a="np.reshape(g, np.shape(a))", linear="a")
 defmethod("flatten", np.ndarray.flatten)
 defmethod("squeeze", np.squeeze)
 defmethod("swapaxes", np.swapaxes)

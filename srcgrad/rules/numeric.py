@@ -15,33 +15,43 @@ from ..errors import NonDifferentiableError
 from .registry import defvjp
 
 _INTERP = "interp_grads(g, x, xp, fp, left, right)"
+_INTERP_PARAMS = ("x", "xp", "fp", "left", "right")
 
 
-def _interp(which):
+def _interp(which, tangent=False):
+    """The adjoint (``tangent``: tangent) template of the parameter numbered ``which``."""
     def template(period):
         if period is not None:
             raise NonDifferentiableError("np.interp with period= has no gradient rule",
                                          fix="wrap x into one period yourself (np.mod)")
+        if tangent:
+            return f"interp_tangent(x, xp, fp, left, right, d_{_INTERP_PARAMS[which]}=t)"
         return f"{_INTERP}[{which}]"
     return template
 
 
 defvjp(np.interp, "x, xp, fp, left=None, right=None, period=None", shape_of=True,
-       x=_interp(0), xp=_interp(1), fp=_interp(2), left=_interp(3), right=_interp(4))
-if hasattr(np, "trapezoid"):
-    defvjp(np.trapezoid, "y, x=None, dx=1.0, axis=-1", shape_of=True,
-           y="trapezoid_grads(g, y, x, dx, axis)[0]", x="trapezoid_grads(g, y, x, dx, axis)[1]",
-           dx="trapezoid_grads(g, y, x, dx, axis)[2]")
-if hasattr(np, "trapz"):  # (NumPy < 2.4: the old name)
-    defvjp(np.trapz, "y, x=None, dx=1.0, axis=-1", shape_of=True,
-           y="trapezoid_grads(g, y, x, dx, axis)[0]", x="trapezoid_grads(g, y, x, dx, axis)[1]",
-           dx="trapezoid_grads(g, y, x, dx, axis)[2]")
+       **{param: _interp(which) for which, param in enumerate(_INTERP_PARAMS)},
+       tangents={param: _interp(which, tangent=True)
+                 for which, param in enumerate(_INTERP_PARAMS)})
+# (linear in y, and in x or dx: a sum of the spacings times the mean heights)
+for _name in ("trapezoid", "trapz"):  # (NumPy < 2.4: the old name trapz too)
+    if hasattr(np, _name):
+        defvjp(getattr(np, _name), "y, x=None, dx=1.0, axis=-1", shape_of=True,
+               y="trapezoid_grads(g, y, x, dx, axis)[0]",
+               x="trapezoid_grads(g, y, x, dx, axis)[1]",
+               dx="trapezoid_grads(g, y, x, dx, axis)[2]",
+               tangents={"y": f"np.{_name}(t, x, dx, axis)", "x": f"np.{_name}(y, t, dx, axis)",
+                         "dx": f"np.{_name}(y, None, t, axis) if x is None else 0.0 * ans"})
 defvjp(np.polyval, "p, x", shape_of=True,
-       p="polyval_grads(g, p, x)[0]", x="polyval_grads(g, p, x)[1]")
+       p="polyval_grads(g, p, x)[0]", x="polyval_grads(g, p, x)[1]",
+       tangents={"p": "np.polyval(t, x)", "x": "t * np.polyval(np.polyder(p), x)"})
 defvjp(np.convolve, "a, v, mode='full'", shape_of=True,
-       a="convolve_grads(g, a, v, mode)[0]", v="convolve_grads(g, a, v, mode)[1]")
+       a="convolve_grads(g, a, v, mode)[0]", v="convolve_grads(g, a, v, mode)[1]",
+       tangents={"a": "np.convolve(t, v, mode)", "v": "np.convolve(a, t, mode)"})
 defvjp(np.correlate, "a, v, mode='valid'", shape_of=True,
-       a="correlate_grads(g, a, v, mode)[0]", v="correlate_grads(g, a, v, mode)[1]")
+       a="correlate_grads(g, a, v, mode)[0]", v="correlate_grads(g, a, v, mode)[1]",
+       tangents={"a": "np.correlate(t, v, mode)", "v": "np.correlate(a, t, mode)"})
 
 
 def _refuse_spacing():
@@ -53,7 +63,9 @@ def _refuse_spacing():
 # rule's parameters cannot tell no spacings from several.)
 defvjp(np.gradient, "f, spacing=1.0, *, axis=None, edge_order=1", returns_sequence=True,
        sparse=True, f="gradient_grads(g, f, ans, spacing, axis, edge_order)",
-       spacing=_refuse_spacing)
+       spacing=_refuse_spacing,
+       tangents={"f": "np.gradient(t, spacing, axis=axis, edge_order=edge_order)",
+                 "spacing": _refuse_spacing})
 # sinc(x) = sin(pi x) / (pi x): its derivative (cos(pi x) - sinc(x)) / x, 0 at 0.
 defvjp(np.sinc, "x", elementwise=True,
        x="g * np.where(x == 0, 0.0, (np.cos(np.pi * x) - ans) / np.where(x == 0, 1.0, x))")

@@ -86,18 +86,23 @@ def _unindex(basic_index, shape_x, list_x):
 
 
 defvjp(SUBSCRIPT, "x, index", shape_of=_index_shape, selects=True, no_gradient=("index",), x=_unindex,
+       tangents={"x": "t[index]"},
        accumulate={"x": lambda basic_index: "acc[index] += g" if basic_index is True
                    else "add_at(acc, index, g)"})
 
 # Attributes.
-defvjp("attr T", "x", shape_of=lambda x: x.T, view_of="x", x="g.T")
+defvjp("attr T", "x", shape_of=lambda x: x.T, view_of="x", x="g.T", tangents={"x": "t.T"})
 # of a real value; of a complex one, refused
-defvjp("attr real", "x", view_of="x", x="real_grad(g, x)")
-defvjp("attr imag", "x", x=complex_parts(".imag"))
-defvjp("attr mT", "x", view_of="x", x="matrix_transpose(g)")
+defvjp("attr real", "x", view_of="x", x="real_grad(g, x)", tangents={"x": "real_grad(t, x)"})
+defvjp("attr imag", "x", x=complex_parts(".imag"), tangents={"x": complex_parts(".imag")})
+defvjp("attr mT", "x", view_of="x", x="matrix_transpose(g)",
+       tangents={"x": "matrix_transpose(t)"})
 for _attr in ("shape", "ndim", "size", "dtype"):  # questions about metadata, not values
     nondiff(attribute_key(_attr), shape_query=_attr)
 nondiff(attribute_key("itemsize"), attribute_key("nbytes"))
 
 # Lists: lst.append(x) is lst = lst + [x]. A list's adjoint is a list (None where zero).
-defvjp(LIST_CONCATENATION, "x1, x2", sparse=True, concatenates=True, x1="g[:len(x1)]", x2="g[len(x1):]")
+# Its tangent is the list of the items' tangents (zeros for those of a constant list).
+defvjp(LIST_CONCATENATION, "x1, x2", sparse=True, concatenates=True, x1="g[:len(x1)]",
+       x2="g[len(x1):]", tangents={"x1": "[*t, *zero_tangent(x2)]",
+                                   "x2": "[*zero_tangent(x1), *t]"})

@@ -2,12 +2,34 @@
 
 Generated code calls them as the user wrote them (``math.exp(x)``), so values and errors stay
 Python's; the adjoints are NumPy expressions of the same derivatives as the NumPy functions'.
+Their arguments are numbers: each tangent is its adjoint with the argument's tangent ``t`` for
+the result's adjoint ``g``.
 """
 
 import builtins
+import functools
 import math
+import re
 
-from .registry import defvjp, nondiff
+from .registry import NO_GRADIENT, defvjp, nondiff
+
+
+def _tangent(template):
+    """The tangent template of a function of numbers from its adjoint template (the
+    derivative times ``g``): ``t`` for ``g``."""
+    if callable(template):
+        @functools.wraps(template)  # (the same parameters: the same static arguments)
+        def of_static(**static):
+            text = template(**static)
+            return text if text is NO_GRADIENT else _tangent(text)
+        return of_static
+    return re.sub(r"\bg\b", "t", template)
+
+
+def _defvjp(primitive, params, *, name, **adjoints):
+    """A rule whose tangents follow from its adjoints (see :func:`_tangent`)."""
+    defvjp(primitive, params, name=name, **adjoints,
+           tangents={param: _tangent(template) for param, template in adjoints.items()})
 
 SQRT_PI_2 = 2.0 / math.sqrt(math.pi)
 
@@ -28,23 +50,24 @@ if hasattr(math, "cbrt"):
 if hasattr(math, "exp2"):
     _UNARY["exp2"] = f"g * ans * {math.log(2.0)!r}"
 for _name, _template in _UNARY.items():
-    defvjp(getattr(math, _name), "x", name=f"math.{_name}", x=_template)
+    _defvjp(getattr(math, _name), "x", name=f"math.{_name}", x=_template)
 
 
 def _log_x(base):
     return "g / x" if base is None else "g / (x * np.log(base))"
 
 
-defvjp(math.log, "x, base=None", name="math.log", x=_log_x,
-       base="-g * ans / (base * np.log(base))")
-defvjp(math.atan2, "y, x", name="math.atan2", y="g * x / (x * x + y * y)",
-       x="-g * y / (x * x + y * y)")
-defvjp(math.fmod, "x, y", name="math.fmod", x="g", y="-g * np.trunc(x / y)")
+_defvjp(math.log, "x, base=None", name="math.log", x=_log_x,
+        base="-g * ans / (base * np.log(base))")
+_defvjp(math.atan2, "y, x", name="math.atan2", y="g * x / (x * x + y * y)",
+        x="-g * y / (x * x + y * y)")
+_defvjp(math.fmod, "x, y", name="math.fmod", x="g", y="-g * np.trunc(x / y)")
 # x ** y: 0 where y == 0 (as np.power's rule); the exponent's with log(0) taken as 0.
 for _pow, _name in ((math.pow, "math.pow"), (builtins.pow, "pow")):
-    defvjp(_pow, "x, y, *args", name=_name, x="g * y * np.power(x, y - (y != 0))",
-           y="g * ans * log_base(x)")
-defvjp(math.fsum, "seq", name="math.fsum", seq="unsum(g, seq)")
+    _defvjp(_pow, "x, y, *args", name=_name, x="g * y * np.power(x, y - (y != 0))",
+            y="g * ans * log_base(x)")
+defvjp(math.fsum, "seq", name="math.fsum", seq="unsum(g, seq)",
+       tangents={"seq": "float(np.sum(t))"})
 
 # Integers, tests and piecewise-constant functions.
 nondiff(math.floor, math.ceil, math.trunc, math.isfinite, math.isnan, math.isinf, math.isclose,

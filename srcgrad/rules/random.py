@@ -29,6 +29,7 @@ def _params(function) -> str:
 
 
 def _refuse(name, param, fix):
+    """A template refusing the parameter (the adjoint's and the tangent's)."""
     def template():
         raise NonDifferentiableError(
             f"np.random.{name} has no gradient with respect to its parameter {param!r} here",
@@ -42,31 +43,37 @@ INDICES_FIRST = ("draw indices (np.random.permutation(len(x)), np.random.choice(
                  "and index the array with them")
 
 
-def _pathwise(name, **adjoints):
+def _pathwise(name, **derivatives):
+    """The rule of ``np.random.<name>``, given the derivative of the sample in each parameter
+    (a template of ``ans`` and the parameters; a refusal): the adjoint is ``g`` times it summed
+    down to the parameter's shape, the tangent ``t`` times it (of the sample's shape)."""
     function = getattr(np.random, name)
+    adjoints = {param: d if callable(d) else f"unbroadcast(g * {d}, {param})"
+                for param, d in derivatives.items()}
+    tangents = {param: d if callable(d) else f"t * {d}" for param, d in derivatives.items()}
     defvjp(function, _params(function), name=f"np.random.{name}", pure=False,
-           **adjoints)
+           tangents=tangents, **adjoints)
 
 
-def _refusing(name, *params, fix=NOISE_FIRST, **adjoints):
+def _refusing(name, *params, fix=NOISE_FIRST, **derivatives):
     refusals = {param: _refuse(name, param, fix) for param in params}
-    _pathwise(name, **refusals, **adjoints)
+    _pathwise(name, **refusals, **derivatives)
 
 
+#: The derivative of a sample in its location: one (for each sample drawn).
+ONES = "np.ones_like(ans)"
 # Location-scale families: sample = loc + scale * noise.
 for _name in ("normal", "laplace", "logistic", "gumbel"):
-    _pathwise(_name, loc="unbroadcast(g, loc)", scale="unbroadcast(g * (ans - loc) / scale, scale)")
+    _pathwise(_name, loc=ONES, scale="(ans - loc) / scale")
 _pathwise("uniform",  # low + (high - low) * u
-          low="unbroadcast(g * (high - ans) / (high - low), low)",
-          high="unbroadcast(g * (ans - low) / (high - low), high)")
+          low="(high - ans) / (high - low)", high="(ans - low) / (high - low)")
 _pathwise("lognormal",  # exp(mean + sigma * z)
-          mean="unbroadcast(g * ans, mean)",
-          sigma="unbroadcast(g * ans * (np.log(ans) - mean) / sigma, sigma)")
+          mean="ans", sigma="ans * (np.log(ans) - mean) / sigma")
 # Scale families: sample = scale * noise.
 for _name in ("exponential", "rayleigh"):
-    _pathwise(_name, scale="unbroadcast(g * ans / scale, scale)")
-_refusing("gamma", "shape", scale="unbroadcast(g * ans / scale, scale)")
-_refusing("multivariate_normal", "cov", mean="unbroadcast(g, mean)")
+    _pathwise(_name, scale="ans / scale")
+_refusing("gamma", "shape", scale="ans / scale")
+_refusing("multivariate_normal", "cov", mean=ONES)
 
 # Shape parameters without a simple pathwise derivative.
 for _name, _params_refused in [

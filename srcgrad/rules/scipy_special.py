@@ -65,8 +65,13 @@ _special(special.i1e, "x", x="g * (0.5 * (scipy_special('i0e', x) + scipy_specia
 defvjp(special.logsumexp, "a, axis=None, b=None, keepdims=False, return_sign=False",
        name="scipy.special.logsumexp", shape_of=True,
        a="logsumexp_grads(g, a, b, ans, axis, keepdims)[0]",
-       b="logsumexp_grads(g, a, b, ans, axis, keepdims)[1]")
+       b="logsumexp_grads(g, a, b, ans, axis, keepdims)[1]",
+       tangents={"a": "logsumexp_tangent(a, b, ans, axis, keepdims, d_a=t)",
+                 "b": "logsumexp_tangent(a, b, ans, axis, keepdims, d_b=t)"})
+# (Their Jacobians are symmetric: diag(p) - p p^T, and I - 1 p^T's transpose for log_softmax.)
 defvjp(special.softmax, "x, axis=None", name="scipy.special.softmax", shape_of=True,
-       x="ans * (g - np.sum(g * ans, axis=axis, keepdims=True))")
+       x="ans * (g - np.sum(g * ans, axis=axis, keepdims=True))",
+       tangents={"x": "ans * (t - np.sum(t * ans, axis=axis, keepdims=True))"})
 defvjp(special.log_softmax, "x, axis=None", name="scipy.special.log_softmax", shape_of=True,
-       x="g - np.exp(ans) * np.sum(g, axis=axis, keepdims=True)")
+       x="g - np.exp(ans) * np.sum(g, axis=axis, keepdims=True)",
+       tangents={"x": "t - np.sum(np.exp(ans) * t, axis=axis, keepdims=True)"})

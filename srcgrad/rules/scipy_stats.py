@@ -67,12 +67,18 @@ _dist(stats.poisson.logpmf, "k, mu, loc=0", mu="unbroadcast(g * ((k - loc) / mu 
 defvjp(stats.multivariate_normal.logpdf, "x, mean=None, cov=1, allow_singular=False",
        name="scipy.stats.multivariate_normal.logpdf", shape_of=True,
        x="mvn_logpdf_grads(g, x, mean, cov)[0]", mean="mvn_logpdf_grads(g, x, mean, cov)[1]",
-       cov="mvn_logpdf_grads(g, x, mean, cov)[2]")
+       cov="mvn_logpdf_grads(g, x, mean, cov)[2]",
+       tangents={param: f"mvn_logpdf_tangent(x, mean, cov, ans, d_{param}=t)"
+                 for param in ("x", "mean", "cov")})
 defvjp(stats.multivariate_normal.pdf, "x, mean=None, cov=1, allow_singular=False",
        name="scipy.stats.multivariate_normal.pdf", shape_of=True,
        x="mvn_logpdf_grads(g * ans, x, mean, cov)[0]",
        mean="mvn_logpdf_grads(g * ans, x, mean, cov)[1]",
-       cov="mvn_logpdf_grads(g * ans, x, mean, cov)[2]")
+       cov="mvn_logpdf_grads(g * ans, x, mean, cov)[2]",
+       tangents={param: f"ans * mvn_logpdf_tangent(x, mean, cov, ans, d_{param}=t)"
+                 for param in ("x", "mean", "cov")})
 defvjp(stats.dirichlet.logpdf, "x, alpha", name="scipy.stats.dirichlet.logpdf", shape_of=True,
        x="dirichlet_logpdf_grads(g, x, alpha)[0]",
-       alpha="dirichlet_logpdf_grads(g, x, alpha)[1]")
+       alpha="dirichlet_logpdf_grads(g, x, alpha)[1]",
+       tangents={"x": "dirichlet_logpdf_tangent(x, alpha, d_x=t)",
+                 "alpha": "dirichlet_logpdf_tangent(x, alpha, d_alpha=t)"})

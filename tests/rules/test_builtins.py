@@ -59,3 +59,30 @@ def test_a_differentiated_default_is_refused_with_its_line():
 
 def test_dict_values_gradient_skips_zero_items():
     assert dict_values_grad([None, 2.0], {"a": 1.0, "b": 3.0}) == {"b": 2.0}
+
+
+def test_tangents_of_sum_float_max_and_min():
+    from .harness import check_rule, rule_jvp
+    check_rule(sum, np.array([[0.5, -1.0], [2.0, 0.25]]), np.array([0.1, 0.2]))
+    check_rule(sum, [0.5, -1.5], np.array([0.3, 0.1, 0.4]))  # start broadcasts the items
+    check_rule(float, np.array(0.75))
+    # (max/min's adjoints hold None for the items not chosen: no check_rule here)
+    tangents = [0.1, 0.2, 0.3]
+    assert rule_jvp(max, [0.3, -1.2, 0.8, 0.8], tangents={"iterable": tangents + [0.4]}) == 0.3
+    assert rule_jvp(min, [0.3, -1.2, 0.8], tangents={"iterable": tangents}) == 0.2
+    assert rule_jvp(max, np.array([0.3, 1.5]), tangents={"iterable": np.array([2.0, 3.0])}) \
+        == 3.0
+
+
+def test_tangents_of_dicts_and_added_at():
+    from srcgrad.runtime import added_at, dict_of_pairs, dict_values
+
+    from .harness import check_rule, rule_jvp
+    t = {"a": np.array([1.0, 2.0]), "b": 0.5}
+    assert rule_jvp(dict_values, {"a": np.zeros(2), "b": 3.0}, tangents={"d": t}) == \
+        [t["a"], 0.5]
+    pairs = [("a", 1.0), ("b", 2.0), ("a", 3.0)]
+    assert rule_jvp(dict_of_pairs, pairs, tangents={"pairs": [(None, 0.1), (None, 0.2),
+                                                              (None, 0.3)]}) == \
+        {"a": 0.3, "b": 0.2}
+    check_rule(added_at, np.array([0.5, 1.0, -2.0]), [0, 2, 0], np.array([0.3, 0.7, 0.1]))

@@ -7,6 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
+from srcgrad.errors import NonDifferentiableError
+from srcgrad.rules import lookup
+
 from .harness import check_autograd, check_float32, check_rule, rule_vjp
 
 # How templates see arguments: as the engine, all literals, none (see harness.rule_vjp).
@@ -221,3 +224,19 @@ def test_clip_with_crossed_bounds_follows_numpy():
     np.testing.assert_array_equal(grads["a"], 0.0)
     np.testing.assert_array_equal(grads["a_min"], 0.0)
     np.testing.assert_array_equal(grads["a_max"], 1.0)
+
+
+def test_tangents_of_rules_with_conditions_and_fusions():
+    x = np.array([-1.5, 0.0, 0.7, np.inf])
+    check_rule(np.nan_to_num, np.array([-1.5, 0.3, 0.7]))
+    check_rule(np.heaviside, x, np.array([0.3, 0.5, 0.2, 0.9]), wrt=["x2"])
+    y = np.array([-0.4, 0.9, 1.6])
+    for key, fn in (("square", lambda x: x * x), ("sigmoid", lambda x: 1.0 / (1.0 + np.exp(-x))),
+                    ("unary +", lambda x: +x)):
+        check_rule(key, y, fn=fn)
+
+
+@pytest.mark.parametrize("part", [np.real, np.imag, np.conj, np.angle])
+def test_complex_parts_refuse_tangents_too(part):
+    with pytest.raises(NonDifferentiableError):
+        lookup(part).tangent_for("x", {})

@@ -6,7 +6,7 @@ import pytest
 from srcgrad import runtime
 from srcgrad.rules import lookup, lookup_method
 
-from .harness import check_float32, check_rule, rule_vjp
+from .harness import check_float32, check_rule, rule_jvp, rule_vjp
 
 X = np.random.default_rng(0).uniform(0.5, 1.5, (2, 3)) * np.array([1.0, -1.0, 1.0])
 Y = np.random.default_rng(1).standard_normal((3, 2))
@@ -101,3 +101,23 @@ def test_asarray_of_a_list_gives_one_adjoint_per_element():
     da, db = rule_vjp(np.asarray, [a, b], g=g)["a"]
     np.testing.assert_array_equal(da, g[0])
     np.testing.assert_array_equal(db, g[1])
+
+
+@pytest.mark.parametrize("cast, kwargs", [
+    (np.array, {"ndmin": 3}), (np.array, {"dtype": np.float64}), (np.asanyarray, {}),
+    (np.ascontiguousarray, {}), (np.asfortranarray, {}), (np.asarray, {"dtype": "float64"})])
+def test_tangents_of_casts(cast, kwargs):
+    check_rule(cast, np.array([[0.5, -1.2], [2.0, 0.3]]), **kwargs)
+
+
+@pytest.mark.parametrize("scalar_type", [np.float64, np.longdouble])
+def test_tangents_of_scalar_types(scalar_type):
+    check_rule(scalar_type, 0.75)
+
+
+def test_cast_tangents_keep_the_result_dtype_or_cut():
+    t = np.array([1.0, 2.0])
+    to_float32 = rule_jvp(np.asarray, np.array([0.5, -1.5]), tangents={"a": t}, dtype=np.float32)
+    assert to_float32.dtype == np.float32
+    assert rule_jvp(np.float32, 0.5, tangents={"x": 1.0}).dtype == np.float32
+    assert lookup(runtime.astype).tangent_for("x", {"dtype": int}) is None

@@ -91,3 +91,35 @@ def model(x, edge):
 
 def test_through_the_engine():
     check_grads(model, rand(5), 0.3, wrt=(0, 1))
+
+
+def test_tangents_of_syntax_keys():
+    import operator
+
+    x = rand(2, 3)
+    check_rule("attr T", x, fn=lambda x: x.T)
+    check_rule("attr mT", rand(2, 2, 3), fn=lambda x: np.swapaxes(x, -1, -2))
+    check_rule("attr real", x, fn=lambda x: x.real)
+    check_rule("getitem", x, (slice(None), [2, 0, 2]), fn=operator.getitem)
+
+
+def test_tangent_of_list_concatenation_is_the_list_of_the_items_tangents():
+    from .harness import rule_jvp
+
+    a, b = [rand(2), 1.5], [rand(3, seed=1), "label"]
+    t = [np.ones(2), 0.5]
+    got = rule_jvp("list +", a, b, tangents={"x1": t}, fn=operator_add)
+    assert got[:2] == t and np.array_equal(got[2], np.zeros(3)) and got[3] is None
+    got = rule_jvp("list +", a, b, tangents={"x2": [np.ones(3), None]}, fn=operator_add)
+    assert np.array_equal(got[0], np.zeros(2)) and got[1] == 0.0 and got[3] is None
+
+
+def operator_add(a, b):
+    return a + b
+
+
+def test_tangents_of_index_joins():
+    a, b = rand(3), rand(2, seed=1)
+    check_rule("np.r_[]", (a, slice(0, 3), b), fn=lambda index: np.r_[tuple(index)])
+    check_rule("np.c_[]", (rand(3, 2), a), fn=lambda index: np.c_[tuple(index)])
+    check_rule(np.column_stack, [a, rand(3, 2, seed=2)])

@@ -3,6 +3,7 @@
 
 import math
 
+import numpy as np
 import pytest
 
 from srcgrad import grad
@@ -53,3 +54,7 @@ def zero_to_the_zero(x, y):
 
 def test_pow_at_zero_to_the_zero():
     assert grad(zero_to_the_zero, wrt=(0, 1))(0.0, 0.0) == (0.0, 0.0)
+
+
+def test_fsum_tangent():
+    check_rule(math.fsum, np.array([0.25, -1.5, 2.0]))

@@ -59,6 +59,8 @@ def test_multivariate_normal_mean_is_pathwise():
 def test_parameters_without_pathwise_gradient_refuse(name, args, param):
     with pytest.raises(NonDifferentiableError, match=param):
         rule_vjp(getattr(np.random, name), *args, g=1.0, wrt=[param])
+    with pytest.raises(NonDifferentiableError, match=param):  # forward mode too
+        lookup(getattr(np.random, name)).tangent_for(param, {})
 
 
 @pytest.mark.parametrize("name", ["randn", "rand", "randint", "poisson", "binomial", "seed",

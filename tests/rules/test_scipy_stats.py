@@ -122,3 +122,17 @@ def test_end_to_end():
     srcgrad.check_grads(negative_log_posterior, 0.3, -0.2, data, wrt=["mu", "log_sigma"])
     srcgrad.check_grads(negative_log_posterior, np.array([0.3]), np.array([-0.2]), data,
                         wrt=["mu", "log_sigma"])
+
+
+def test_multivariate_normal_tangent_along_a_symmetric_cov_direction():
+    from .harness import rule_jvp
+    rng = np.random.default_rng(0)
+    x, mean = rng.standard_normal((4, 2)), rng.standard_normal(2)
+    cov, direction = np.array([[2.0, 0.3], [0.3, 1.0]]), np.array([[0.5, 0.2], [0.2, -0.4]])
+
+    def logpdf(c):
+        return st.multivariate_normal.logpdf(x, mean, c)
+
+    expected = (logpdf(cov + 1e-6 * direction) - logpdf(cov - 1e-6 * direction)) / 2e-6
+    got = rule_jvp(st.multivariate_normal.logpdf, x, mean, cov, tangents={"cov": direction})
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-8)

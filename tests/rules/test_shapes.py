@@ -343,3 +343,10 @@ def test_meshgrid_through_the_engine():
                     reason="np.row_stack is np.vstack here")
 def test_row_stack():
     check_rule(np.row_stack, [rand(3), rand(2, 3, seed=1)])
+
+
+@pytest.mark.parametrize("grid", [np.mgrid, np.ogrid])
+def test_grids_refuse_tangents_too(grid):
+    from srcgrad.rules.registry import lookup_subscript
+    with pytest.raises(NonDifferentiableError):
+        lookup_subscript(grid).tangent_for("index", {})
