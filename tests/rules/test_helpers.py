@@ -407,3 +407,22 @@ def test_helpers_generated_code_calls_without_a_rule():
     assert missing == WITHOUT_RULES, (
         f"new helpers without a rule: {sorted(missing - WITHOUT_RULES)}; "
         f"now with one (remove from WITHOUT_RULES): {sorted(WITHOUT_RULES - missing)}")
+
+
+def _gradient_body(w, x, g):
+    # what a generated gradient computes, written with its helpers: differentiated again
+    dh = runtime.unbroadcast(runtime.spread(g, (2, 4)) * np.tanh(w @ x), np.ones((2, 4)))
+    dw = runtime.as_grad(runtime.matmul_lhs_grad(dh, w, x), w)
+    return np.sum(dw * dw) + np.sum(runtime.unreduce(np.sum(x, axis=0), x, 0) * x)
+
+
+def test_code_calling_helpers_is_differentiated():
+    from srcgrad import grad
+    from srcgrad.check import numerical_grad
+
+    rng = np.random.default_rng(4)
+    w, x = rng.standard_normal((2, 3)), rng.standard_normal((3, 4))
+    got = grad(_gradient_body, wrt=(0, 1))(w, x, 0.7)
+    for i in range(2):
+        expected = numerical_grad(lambda *a: _gradient_body(*a, 0.7), [w, x], i)
+        np.testing.assert_allclose(got[i], expected, rtol=1e-6, atol=1e-8)
