@@ -2353,3 +2353,78 @@ def gradient_grads(g, f, ans, spacing=1.0, axis=None, edge_order=1):
             out[:3] += gk[0][None] * np.reshape([-1.5, 2.0, -0.5], (3,) + (1,) * (f.ndim - 1))
             out[-3:] += gk[-1][None] * np.reshape([0.5, -2.0, 1.5], (3,) + (1,) * (f.ndim - 1))
     return df
+
+
+# ---------------------------------------------------------------------------------------------
+# Second derivatives: the adjoints of the helpers above, where generated code is itself
+# differentiated (srcgrad/rules/helpers.py).
+# ---------------------------------------------------------------------------------------------
+
+
+def unreduce_grad(g, grad, x, axis=None, keepdims=False):
+    """The gradient of ``grad`` in ``unreduce(grad, x, axis, keepdims)``: ``g`` (shaped like
+    ``x``) summed over the reduced axes, back to the shape of ``grad``."""
+    kept = np.shape(unreduce_like(grad, x, axis, keepdims))
+    return unbroadcast(np.reshape(unbroadcast_to(g, kept), np.shape(grad)), grad)
+
+
+def add_grads_grad(g, a):
+    """The gradient of ``a`` in ``add_grads(a, b)``: None where ``a`` is None (zero) or ``g``
+    is, ``g`` summed down to the shape of ``a`` for an array, item by item for a list, tuple
+    or dict."""
+    if a is None or g is None:
+        return None
+    if isinstance(a, (list, tuple)):
+        return [add_grads_grad(part, item) for part, item in zip(g, a)]
+    if isinstance(a, dict):
+        return {key: add_grads_grad(g.get(key), item) for key, item in a.items()}
+    return unbroadcast(g, a)
+
+
+def as_grad_grad(g, dx, x):
+    """The gradient of ``dx`` in ``as_grad(dx, x)``: None where ``dx`` is None (zero); for a
+    number ``x`` (whose gradient sums ``dx``), ``g`` spread over ``dx``'s shape; for an array,
+    ``g`` summed down to it, in ``dx``'s dtype; item by item for a list, tuple or dict."""
+    if dx is None or g is None:
+        return None
+    if isinstance(x, (list, tuple)):
+        return [as_grad_grad(part, d, item) for part, d, item in zip(g, dx, x)]
+    if isinstance(x, dict):
+        return {key: as_grad_grad(g[key], d, x[key]) for key, d in dx.items() if key in x}
+    if not isinstance(x, np.ndarray):
+        part = spread(g, np.shape(dx))
+    else:
+        part = unbroadcast_to(g, np.shape(dx))
+    return cast_back(part, dx)
+
+
+def restack(g, grad, axis=0):
+    """The gradient of ``grad`` in ``unstack(grad, axis)``: the slices' gradients ``g`` (None
+    for zero) stacked back along ``axis``."""
+    like = np.moveaxis(np.asarray(grad), axis, 0)
+    parts = [np.zeros_like(like[k], dtype=_float_dtype(like)) if part is None else part
+             for k, part in enumerate(g)]
+    return np.stack(parts, axis)
+
+
+def reconcatenate(g, arrays, axis=0):
+    """The gradient of ``grad`` in ``unconcatenate(grad, arrays, axis)``: the pieces'
+    gradients ``g`` (None for zero) joined back along ``axis``."""
+    parts = [np.zeros(np.shape(x), dtype=_float_dtype(x)) if part is None else part
+             for part, x in zip(g, arrays)]
+    if axis is None:
+        return np.concatenate([np.ravel(part) for part in parts])
+    return np.concatenate(parts, axis)
+
+
+def slot_grad(g, index, x):
+    """The gradient of a value ``x`` written into ``[index]`` of an adjoint whose gradient is
+    ``g`` (``unindex``, ``add_at``): ``g[index]`` summed down to the shape of ``x``; for a list
+    or dict adjoint, its item (None for zero)."""
+    if g is None:
+        return None
+    if isinstance(g, dict):
+        return g.get(index)
+    if isinstance(g, (list, tuple)):
+        return g[index]
+    return unbroadcast(np.asarray(g)[index], x)

@@ -20,7 +20,7 @@ from autograd import make_vjp
 
 from srcgrad import runtime
 from srcgrad.check import numerical_grad
-from srcgrad.rules import lookup
+from srcgrad.rules import helpers, lookup
 from srcgrad.rules.registry import LINEAR
 
 HELPERS = {name: value for name, value in vars(runtime).items()
@@ -361,8 +361,8 @@ def _astype32(g):
 def is_built_in(rule) -> bool:
     """Whether srcgrad itself registered ``rule`` (tests register rules of their own, for
     primitives defined in test modules). SciPy's are checked in test_scipy_*.py."""
-    if rule.name.startswith("scipy."):
-        return False
+    if rule.name.startswith("scipy.") or rule.callable in helpers.RULED:
+        return False  # (runtime helpers' rules: checked in test_helpers.py)
     module = getattr(rule.callable, "__module__", None) or ""
     return rule.callable is None or module in ("numpy", "builtins") or \
         module.startswith(("numpy.", "srcgrad.")) or isinstance(rule.callable, np.ufunc)

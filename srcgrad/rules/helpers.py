@@ -1,0 +1,170 @@
+"""Rules for the runtime helpers that generated gradient code calls, so that a gradient can
+itself be differentiated (``grad`` of code that calls a gradient, forward over reverse).
+
+Each helper is the primitive here (keyed by its function in :mod:`srcgrad.runtime`). In the
+parameter lists the helpers' own ``g`` is ``grad`` and their ``ans`` is ``value``, since ``g``
+and ``ans`` in a template mean the incoming adjoint and the result.
+
+Most helpers are linear in ``grad`` and read their other arguments only for shapes, indices or
+ties (``no_gradient``); the products' gradients (``matmul_lhs_grad``) are linear in ``grad``
+and in the other factor. A parameter whose second derivative is not worked out here
+(``prod_grad``'s ``a``) has no template: a value being differentiated passed to it is refused
+with its line. Helpers without a rule yet are listed by ``tests/rules/test_helpers.py``.
+"""
+
+from .. import runtime
+from ..errors import NonDifferentiableError
+from .registry import Rule, defvjp, nondiff
+
+#: The helpers given rules here: generated code's own vocabulary, not NumPy's coverage (checked
+#: by tests/rules/test_helpers.py, not compared with autograd nor listed in the docs' families).
+RULED: set = set()
+
+
+def _defvjp(helper, params: str, **kwargs) -> Rule:
+    """``defvjp`` for a runtime helper, which generated code calls by its own name."""
+    RULED.add(helper)
+    return defvjp(helper, params, name=helper.__name__, **kwargs)
+
+
+# Sums and spreads (un-broadcasting, reductions).
+_defvjp(runtime.unbroadcast, "grad, x", no_gradient=("x",), linear="grad",
+        grad="spread(g, np.shape(grad))")
+_defvjp(runtime.unbroadcast_to, "grad, shape", no_gradient=("shape",),
+        linear="grad", grad="spread(g, np.shape(grad))")
+_defvjp(runtime.spread, "grad, shape", no_gradient=("shape",), linear="grad",
+        grad="unbroadcast(g, grad)")
+_defvjp(runtime.unreduce, "grad, x, axis=None, keepdims=False", no_gradient=("x",), linear="grad",
+        grad="unreduce_grad(g, grad, x, axis, keepdims)")
+_defvjp(runtime.cumsum_grad, "grad, a, axis=None", no_gradient=("a",),
+        linear="grad", grad="np.cumsum(g, axis=axis)")
+
+# Reductions whose gradient reads the values reduced: linear in ``grad``; ties (max/min) are
+# constant almost everywhere, the other factors are not worked out (refused) except var's.
+_defvjp(runtime.extremum_grad, "grad, a, value, axis=None, keepdims=False",
+        no_gradient=("a", "value"), linear="grad",
+        grad="unreduce_grad(g * extremum_grad(np.ones_like(grad), a, value, axis, keepdims), "
+             "grad, a, axis, keepdims)")
+_defvjp(runtime.prod_grad, "grad, a, axis=None, keepdims=False", linear="grad",
+        grad="unreduce_grad(g * prod_grad(np.ones_like(grad), a, axis, keepdims), grad, a, axis, "
+             "keepdims)")
+# var_grad is 2 unreduce(grad) P(a) / (N - ddof), with P the (masked) centering, which is its
+# own transpose: linear in grad and in a.
+_defvjp(runtime.var_grad, "grad, a, axis=None, ddof=0, keepdims=False, where=True, mean=None",
+        no_gradient=("where", "mean"), linear="grad",
+        tangents={"a": "var_grad(grad, t, axis, ddof, keepdims, where, mean)"},
+        grad="unreduce_grad(g * var_grad(np.ones_like(grad), a, axis, ddof, keepdims, where, "
+             "mean), grad, a, axis, keepdims)",
+        a="var_grad(np.ones_like(grad), unreduce(grad, a, axis, keepdims) * g, axis, ddof, "
+          "keepdims, where, mean)")
+_defvjp(runtime.std_grad, "grad, a, value, axis=None, ddof=0, keepdims=False, where=True, "
+        "mean=None", no_gradient=("where", "mean"), linear="grad",
+        grad="unreduce_grad(g * std_grad(np.ones_like(grad), a, value, axis, ddof, keepdims, "
+             "where, mean), grad, a, axis, keepdims)")
+
+# Products: each gradient is linear in grad and in the other factor (bilinear).
+_defvjp(runtime.matmul_lhs_grad, "grad, x, y", no_gradient=("x",),
+        linear="grad", tangents={"y": "matmul_lhs_grad(grad, x, t)"},
+        grad="unbroadcast(np.matmul(g, y), grad)", y="matmul_rhs_grad(grad, g, y)")
+_defvjp(runtime.matmul_rhs_grad, "grad, x, y", no_gradient=("y",),
+        linear="grad", tangents={"x": "matmul_rhs_grad(grad, t, y)"},
+        grad="unbroadcast(np.matmul(x, g), grad)", x="matmul_lhs_grad(grad, x, g)")
+_defvjp(runtime.dot_lhs_grad, "grad, a, b", no_gradient=("a",),
+        linear="grad", tangents={"b": "dot_lhs_grad(grad, a, t)"},
+        grad="unbroadcast(np.dot(g, b), grad)", b="dot_rhs_grad(grad, g, b)")
+_defvjp(runtime.dot_rhs_grad, "grad, a, b", no_gradient=("b",),
+        linear="grad", tangents={"a": "dot_rhs_grad(grad, t, b)"},
+        grad="unbroadcast(np.dot(a, g), grad)", a="dot_lhs_grad(grad, a, g)")
+_defvjp(runtime.inner_lhs_grad, "grad, a, b", no_gradient=("a",),
+        linear="grad", tangents={"b": "inner_lhs_grad(grad, a, t)"},
+        grad="unbroadcast(np.inner(g, b), grad)", b="inner_rhs_grad(grad, g, b)")
+_defvjp(runtime.inner_rhs_grad, "grad, a, b", no_gradient=("b",),
+        linear="grad", tangents={"a": "inner_rhs_grad(grad, t, b)"},
+        grad="unbroadcast(np.inner(a, g), grad)", a="inner_lhs_grad(grad, a, g)")
+_defvjp(runtime.tensordot_lhs_grad, "grad, a, b, axes=2", no_gradient=("a",), linear="grad",
+        tangents={"b": "tensordot_lhs_grad(grad, a, t, axes)"},
+        grad="np.tensordot(g, b, axes)", b="tensordot_rhs_grad(grad, g, b, axes)")
+_defvjp(runtime.tensordot_rhs_grad, "grad, a, b, axes=2", no_gradient=("b",), linear="grad",
+        tangents={"a": "tensordot_rhs_grad(grad, t, b, axes)"},
+        grad="np.tensordot(a, g, axes)", a="tensordot_lhs_grad(grad, a, g, axes)")
+
+
+# Moving elements back where they came from: each is linear, and its adjoint is the primitive
+# it undoes applied to ``g``.
+def _reshape_order(order):
+    if order not in ("C", "F"):
+        raise NonDifferentiableError(
+             f"the second derivative of a reshape with order={order!r} is not worked out",
+             fix="reshape with order='C' or order='F'")
+    return "np.reshape(g, np.shape(grad), order=order)"
+
+
+_defvjp(runtime.unreshape, "grad, a, order='C'", no_gradient=("a",),
+        linear="grad", grad=_reshape_order)
+_defvjp(runtime.untranspose, "grad, axes=None", linear="grad",
+        grad="np.transpose(g, axes)")
+_defvjp(runtime.undiag, "grad, v, k=0", no_gradient=("v",), linear="grad",
+        grad="np.diag(g, k)")
+_defvjp(runtime.undiagonal, "grad, a, offset=0, axis1=0, axis2=1", no_gradient=("a",),
+        linear="grad", grad="np.diagonal(g, offset, axis1, axis2)")
+_defvjp(runtime.untile, "grad, a, reps", no_gradient=("a",), linear="grad",
+        grad="np.tile(g, reps)")
+_defvjp(runtime.unrepeat, "grad, a, repeats, axis=None", no_gradient=("a", "repeats"),
+        linear="grad", grad="np.repeat(g, repeats, axis)")
+_defvjp(runtime.untake, "grad, a, indices, axis=None, mode='raise'", no_gradient=("a", "indices"),
+        linear="grad", grad="np.take(g, indices, axis, mode=mode)")
+_defvjp(runtime.unsort, "grad, a, axis=-1", no_gradient=("a",), linear="grad",
+        grad="np.reshape(np.take(np.ravel(g), np.argsort(np.ravel(a), kind='stable')), "
+             "np.shape(grad)) if axis is None else "
+             "np.take_along_axis(g, np.argsort(a, axis=axis, kind='stable'), axis)")
+_defvjp(runtime.unstack, "grad, axis=0", linear="grad", returns_sequence=True,
+        sparse=True, grad="restack(g, grad, axis)")
+_defvjp(runtime.unconcatenate, "grad, arrays, axis=0", no_gradient=("arrays",), linear="grad",
+        returns_sequence=True, sparse=True,
+        grad="reconcatenate(g, arrays, axis)")
+
+# Scattering into zeros and picking out again (None is a zero adjoint).
+_defvjp(runtime.unindex, "grad, x, index", no_gradient=("x", "index"),
+        linear="grad", sparse=True, grad="slot_grad(g, index, grad)")
+_defvjp(runtime.unindex_to, "grad, shape, index", no_gradient=("shape", "index"), linear="grad",
+        grad="slot_grad(g, index, grad)")
+_defvjp(runtime.unindex_list, "grad, length, index", no_gradient=("length", "index"),
+        linear="grad", sparse=True, grad="item_grad(g, index)")
+_defvjp(runtime.add_at, "dx, index, grad", no_gradient=("index",),
+        linear=("dx", "grad"), sparse=True, dx="g", grad="slot_grad(g, index, grad)")
+_defvjp(runtime.item_grad, "grad, i", no_gradient=("i",), linear="grad",
+        sparse=True, grad="None if grad is None else unindex_list(g, len(grad), i)")
+
+# Summing and handing back adjoints.
+_defvjp(runtime.add_grads, "a, b", linear=("a", "b"), sparse=True,
+        a="add_grads_grad(g, a)", b="add_grads_grad(g, b)")
+_defvjp(runtime.as_grad, "dx, x", no_gradient=("x",), linear="dx", sparse=True,
+        dx="as_grad_grad(g, dx, x)")
+_defvjp(runtime.cotangent, "seed, value", no_gradient=("value",),
+        linear="seed", seed="g")
+_CONSTANT = (runtime.unit_seed, runtime.aux_seed, runtime.tie_share, runtime.within)
+nondiff(*_CONSTANT, params="*args")
+RULED.update(_CONSTANT)
+
+# Casts.
+_defvjp(runtime.cast_back, "grad, x", no_gradient=("x",), linear="grad",
+        grad="cast_back(g, grad)")
+_defvjp(runtime.cast_grad, "grad, x, dtype", no_gradient=("x", "dtype"),
+        linear="grad", grad="cast_grad(g, grad, dtype)")
+_defvjp(runtime.dtype_grad, "grad, dtype", no_gradient=("dtype",),
+        linear="grad", grad="dtype_grad(g, dtype)")
+_defvjp(runtime.real_grad, "grad, x", no_gradient=("x",), linear="grad",
+        grad="g")
+
+# Functions the rules' templates compute with (a power's gradient, an inverse's).
+_defvjp(runtime.real_power, "x, p", elementwise=True,
+        x="unbroadcast(g * p * real_power(x, p - (p != 0)), x)",
+        p="unbroadcast(g * ans * log_base(x), p)")
+_defvjp(runtime.log_base, "x", elementwise=True,  # (0 at 0, as log_base)
+        x="g * np.where(np.equal(x, 0), 0.0, 1.0 / np.where(np.equal(x, 0), 1.0, x))")
+_defvjp(runtime.matrix_transpose, "a", view_of="a", linear="a",
+        a="matrix_transpose(g)")
+
+# The adjoints of the helpers above, where generated code is differentiated twice.
+_defvjp(runtime.unreduce_grad, "grad, like, x, axis=None, keepdims=False", no_gradient=("like",
+        "x"), linear="grad", grad="unreduce(g, x, axis, keepdims)")
