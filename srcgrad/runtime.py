@@ -1981,12 +1981,12 @@ def _refuse_coordinates(varargs):
                                      fix="pass the coordinates as a constant")
 
 
-def gradient_spacing_grads(g, ans, varargs, axis=None):
+def gradient_spacing_grads(g, ans, varargs):
     """The gradients of the spacings (numbers) in ``ans = np.gradient(f, *varargs,
     axis=axis)``: each axis's result is ``1 / h`` times its result for spacing 1, so ``h``
     gets ``-sum(g ans) / h`` (summed over every axis where one number serves them all)."""
     _refuse_coordinates(varargs)
-    parts = [ans, ] if not isinstance(ans, (list, tuple)) else ans
+    parts = [ans] if not isinstance(ans, (list, tuple)) else ans
     g = [as_array_grad(g, ans)] if len(parts) == 1 else g
     spacings = list(varargs) * len(parts) if len(varargs) == 1 else list(varargs)
     grads = [0.0 if gk is None else -np.sum(gk * part) / h
