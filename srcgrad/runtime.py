@@ -1882,7 +1882,7 @@ def nan_quantile_tangent(t, a, q, ans, axis=None, method="linear", wrt="a", skip
     """The tangent of ``ans = np.nanquantile(a, q, axis, method=method)`` (``skip_nan``
     False: ``np.quantile``) from the tangent ``t`` of ``a`` (``wrt="a"``) or of ``q``
     (``wrt="q"``)."""
-    rows, _, _, lo, hi, frac, slope, empty = _nan_quantile_picks(a, q, axis, method, skip_nan)
+    _, _, _, lo, hi, frac, slope, empty = _nan_quantile_picks(a, q, axis, method, skip_nan)
     if wrt == "q":
         tangent = slope * np.reshape(t, (-1,) + (1,) * (lo.ndim - 1))
     else:
