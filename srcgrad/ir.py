@@ -253,8 +253,11 @@ def bind_op(rule: Rule, args: list, kwargs: dict, static_global=None) -> Op:
     templates specialise on (a dtype), or DYNAMIC."""
     bound = rule.signature.bind(*args, **kwargs)
     arguments = {}
-    for param, value in bound.arguments.items():
-        kind = rule.signature.parameters[param].kind
+    for param, spec in rule.signature.parameters.items():
+        if param not in bound.arguments and spec.kind != spec.VAR_POSITIONAL:
+            continue
+        value = bound.arguments.get(param, ())  # (*args given nothing: an empty tuple)
+        kind = spec.kind
         if kind == kind.VAR_POSITIONAL:
             value = gast.Tuple(elts=list(value), ctx=gast.Load())
         elif kind == kind.VAR_KEYWORD:

@@ -279,20 +279,6 @@ def add_grads(a, b):
     return a + b
 
 
-def zero_tangent(value):
-    """The tangent of a constant: float zeros shaped like ``value`` (a list of them for a list
-    or tuple, a dict for a dict); None for None and for what is not a number (a string)."""
-    if isinstance(value, (list, tuple)):
-        return [zero_tangent(item) for item in value]
-    if isinstance(value, dict):
-        return {key: zero_tangent(item) for key, item in value.items()}
-    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
-        return np.zeros(value.shape, dtype=_float_dtype(value))
-    if isinstance(value, (bool, int, float, np.number)):
-        return 0.0
-    return None
-
-
 def unit_seed(value):
     """The adjoint ``1.0`` that starts the backward pass; only scalar outputs have one."""
     number = isinstance(value, (int, float, complex)) or \
@@ -2326,32 +2312,167 @@ def as_array_grad(g, ans):
                      for i, part in enumerate(g)])
 
 
-def gradient_grads(g, f, ans, spacing=1.0, axis=None, edge_order=1):
-    """The gradient of ``f`` in ``ans = np.gradient(f, spacing, axis=axis, edge_order=...)``
-    for a uniform spacing (a number): the adjoint of each axis's difference stencil."""
+# Quantiles that skip NaNs, weighted quantiles, np.gradient with several spacings,
+# np.cumulative_sum/cumulative_prod (srcgrad.rules.reductions and srcgrad.rules.numeric).
+
+def _as_rows(a, axis):
+    """``a`` with the axes ``axis`` reduces moved last and flattened into one:
+    ``(rows, moved shape, order of the axes moved)``."""
+    a = np.asarray(a)
+    axes = _axes(axis, a.ndim)
+    kept = [i for i in range(a.ndim) if i not in axes]
+    moved = np.transpose(a, kept + list(axes))
+    return moved.reshape(moved.shape[:len(kept)] + (-1,)), moved.shape, kept + list(axes)
+
+
+def _from_rows(rows, moved_shape, order):
+    """The inverse of :func:`_as_rows`: rows back in the shape and axis order of ``a``."""
+    return np.transpose(rows.reshape(moved_shape), np.argsort(order))
+
+
+_QUANTILE_FRACTIONS = {"linear": lambda t, lo: t, "lower": lambda t, lo: np.zeros_like(t),
+                       "higher": lambda t, lo: np.ceil(t),
+                       "midpoint": lambda t, lo: np.where(t > 0, 0.5, 0.0),
+                       "nearest": lambda t, lo: np.where(t == 0.5, lo % 2, np.around(t))}
+
+
+def _nan_quantile_picks(a, q, axis, method, skip_nan=True):
+    """Where each result of ``np.nanquantile(a, q, axis, method=method)`` (``skip_nan``
+    False: ``np.quantile``) reads ``a``: each is ``(1 - t) a[lo] + t a[hi]`` of two elements,
+    given as flat indices into the rows of :func:`_as_rows` (with ``skip_nan``, the NaNs of
+    each row skipped); also the slope of the result in ``q``.
+    Returns ``(rows, moved shape, axis order, lo, hi, t, slope, empty)``; the last five have
+    shape ``(q.size,) + rows.shape[:-1]`` (``empty``: a slice of NaNs only, whose result is
+    NaN)."""
+    if method not in _QUANTILE_FRACTIONS:
+        raise NonDifferentiableError(f"np.nanquantile(..., method={method!r}) has no gradient "
+                                     f"rule", fix=f"use one of {sorted(_QUANTILE_FRACTIONS)}")
+    rows, moved_shape, order = _as_rows(a, axis)
+    n = rows.shape[-1]
+    ranked = np.argsort(rows, axis=-1, kind="stable")  # NaNs last
+    count = np.sum(~np.isnan(rows), axis=-1) if skip_nan else np.full(rows.shape[:-1], n)
+    virtual = np.reshape(np.ravel(q), (-1,) + (1,) * count.ndim) * np.maximum(count - 1, 0)
+    lo = np.floor(virtual)
+    t = _QUANTILE_FRACTIONS[method](virtual - lo, lo)
+    lo = lo.astype(np.intp)
+    hi = np.minimum(lo + 1, np.maximum(count - 1, 0))
+    start = np.reshape(np.arange(count.size) * n, count.shape)
+    ranked_flat = np.ravel(ranked)
+    lo_at, hi_at = start + ranked_flat[start + lo], start + ranked_flat[start + hi]
+    flat = np.ravel(rows)
+    slope = (flat[hi_at] - flat[lo_at]) * (count - 1) if method == "linear" \
+        else np.zeros(virtual.shape)
+    empty = np.broadcast_to(count == 0, virtual.shape)
+    return rows, moved_shape, order, lo_at, hi_at, t, slope, empty
+
+
+def nan_quantile_grads(g, a, q, axis=None, method="linear", keepdims=False):
+    """The gradients of ``(a, q)`` in ``np.nanquantile(a, q, axis, method=method,
+    keepdims=keepdims)``: as :func:`quantile_grads`, over each slice's values that are not
+    NaN (NaNs get none; a slice of NaNs gives none)."""
+    rows, moved_shape, order, lo, hi, t, slope, empty = _nan_quantile_picks(a, q, axis, method)
+    g = np.where(empty, 0.0, np.reshape(g, lo.shape))
+    weights = np.concatenate([np.ravel((1 - t) * g), np.ravel(t * g)])
+    flat = np.bincount(np.concatenate([np.ravel(lo), np.ravel(hi)]), weights=weights,
+                       minlength=rows.size)
+    da = _from_rows(flat.reshape(rows.shape), moved_shape, order).astype(_float_dtype(g, a))
+    dq = np.sum(np.reshape(g * slope, (lo.shape[0], -1)), axis=-1).astype(_float_dtype(g, q))
+    return da, np.reshape(dq, np.shape(q))
+
+
+def nan_quantile_tangent(t, a, q, ans, axis=None, method="linear", wrt="a", skip_nan=True):
+    """The tangent of ``ans = np.nanquantile(a, q, axis, method=method)`` (``skip_nan``
+    False: ``np.quantile``) from the tangent ``t`` of ``a`` (``wrt="a"``) or of ``q``
+    (``wrt="q"``)."""
+    _, _, _, lo, hi, frac, slope, empty = _nan_quantile_picks(a, q, axis, method, skip_nan)
+    if wrt == "q":
+        tangent = slope * np.reshape(t, (-1,) + (1,) * (lo.ndim - 1))
+    else:
+        t_flat = np.ravel(_as_rows(np.broadcast_to(t, np.shape(a)), axis)[0])
+        tangent = (1 - frac) * t_flat[lo] + frac * t_flat[hi]
+    return np.reshape(np.where(empty, np.nan, tangent), np.shape(ans)) \
+        .astype(_float_dtype(t, ans), copy=False)
+
+
+def _picked_positions(a, ans, axis):
+    """For a quantile that is one element of ``a`` (``method="inverted_cdf"`` with
+    ``weights=``): flat indices into the rows of :func:`_as_rows` of an element equal to
+    each result (the first, where several tie), and whether one is (a NaN result: none)."""
+    rows, moved_shape, order = _as_rows(a, axis)
+    found = np.reshape(ans, (-1,) + rows.shape[:-1])[..., None] == rows
+    start = np.reshape(np.arange(int(np.prod(rows.shape[:-1]))) * rows.shape[-1],
+                       rows.shape[:-1])
+    return rows, moved_shape, order, start + np.argmax(found, axis=-1), np.any(found, axis=-1)
+
+
+def picked_quantile_grad(g, a, ans, axis=None):
+    """The gradient of ``a`` in a quantile ``ans`` that picks one of its elements (see
+    :func:`_picked_positions`): ``g`` at the element picked."""
+    rows, moved_shape, order, where, found = _picked_positions(a, ans, axis)
+    weights = np.where(found, np.reshape(g, found.shape), 0.0)
+    flat = np.bincount(np.ravel(where), weights=np.ravel(weights), minlength=rows.size)
+    return _from_rows(flat.reshape(rows.shape), moved_shape, order).astype(_float_dtype(g, a))
+
+
+def picked_quantile_tangent(t, a, ans, axis=None):
+    """The tangent of a quantile ``ans`` that picks one element of ``a``, from ``a``'s
+    tangent ``t``: ``t`` at the element picked."""
+    _, _, _, where, found = _picked_positions(a, ans, axis)
+    t_flat = np.ravel(_as_rows(np.broadcast_to(t, np.shape(a)), axis)[0])
+    return np.reshape(np.where(found, t_flat[where], 0.0), np.shape(ans)) \
+        .astype(_float_dtype(t, ans), copy=False)
+
+
+def _gradient_spacings(f, varargs, axis):
+    """The axes ``np.gradient(f, *varargs, axis=axis)`` differentiates along and the spacing
+    of each: a number, or the coordinates of the samples (an array)."""
+    axes = _axes(axis, np.ndim(f))
+    if not varargs:
+        return axes, [1.0] * len(axes)
+    if len(varargs) == 1 and np.ndim(varargs[0]) == 0:
+        return axes, list(varargs) * len(axes)
+    if len(varargs) != len(axes):
+        raise TypeError("invalid number of arguments")  # (as np.gradient)
+    return axes, list(varargs)
+
+
+def _gradient_stencil(spacing, n, edge_order):
+    """The coefficients of np.gradient along an axis of ``n`` samples: ``(first, middle,
+    last)``, ``middle`` a (3, n - 2) array weighting samples ``i - 1, i, i + 1`` for each
+    inner ``i``, ``first`` and ``last`` those of the first and last ``edge_order + 1``
+    samples for the two ends."""
+    dx = np.full(n - 1, spacing, dtype=float) if np.ndim(spacing) == 0 else \
+        np.diff(np.asarray(spacing, dtype=float))
+    dx1, dx2 = dx[:-1], dx[1:]
+    middle = np.stack([-dx2 / (dx1 * (dx1 + dx2)), (dx2 - dx1) / (dx1 * dx2),
+                       dx1 / (dx2 * (dx1 + dx2))])
+    if edge_order == 1:
+        return np.array([-1.0, 1.0]) / dx[0], middle, np.array([-1.0, 1.0]) / dx[-1]
+    a, b = dx[0], dx[1]
+    first = np.array([-(2 * a + b) / (a * (a + b)), (a + b) / (a * b), -a / (b * (a + b))])
+    a, b = dx[-2], dx[-1]
+    last = np.array([b / (a * (a + b)), -(a + b) / (a * b), (2 * b + a) / (b * (a + b))])
+    return first, middle, last
+
+
+def gradient_grads(g, f, ans, varargs=(), axis=None, edge_order=1):
+    """The gradient of ``f`` in ``ans = np.gradient(f, *varargs, axis=axis,
+    edge_order=edge_order)``: the adjoint of each axis's difference stencil."""
     f = np.asarray(f)
-    axes = _axes(axis, f.ndim)
-    if len(axes) == 1:
-        g = [as_array_grad(g, ans)]
-    if np.ndim(spacing) != 0:
-        raise NonDifferentiableError("np.gradient with coordinate arrays has no gradient rule: "
-                                     "pass the spacing as a number")
+    axes, spacings = _gradient_spacings(f, varargs, axis)
+    g = [as_array_grad(g, ans)] if len(axes) == 1 else g
     df = np.zeros(f.shape, dtype=_float_dtype(f, *[x for x in g if x is not None]))
-    for k, axis_k in enumerate(axes):
+    column = (slice(None),) + (None,) * (f.ndim - 1)
+    for k, (axis_k, spacing) in enumerate(zip(axes, spacings)):
         if g[k] is None:
             continue
-        gk = np.moveaxis(np.asarray(g[k]) / spacing, axis_k, 0)
+        first, middle, last = _gradient_stencil(spacing, f.shape[axis_k], edge_order)
+        gk = np.moveaxis(np.asarray(g[k]), axis_k, 0)
         out = np.moveaxis(df, axis_k, 0)  # a view of df
-        out[2:] += gk[1:-1] / 2
-        out[:-2] -= gk[1:-1] / 2
-        if edge_order == 1:
-            out[1] += gk[0]
-            out[0] -= gk[0]
-            out[-1] += gk[-1]
-            out[-2] -= gk[-1]
-        else:
-            out[:3] += gk[0][None] * np.reshape([-1.5, 2.0, -0.5], (3,) + (1,) * (f.ndim - 1))
-            out[-3:] += gk[-1][None] * np.reshape([0.5, -2.0, 1.5], (3,) + (1,) * (f.ndim - 1))
+        for shift in range(3):
+            out[shift:out.shape[0] - 2 + shift] += middle[shift][column] * gk[1:-1]
+        out[:len(first)] += first[column] * gk[0][None]
+        out[-len(last):] += last[column] * gk[-1][None]
     return df
 
 
@@ -2428,3 +2549,65 @@ def slot_grad(g, index, x):
     if isinstance(g, (list, tuple)):
         return g[index]
     return unbroadcast(np.asarray(g)[index], x)
+def _refuse_coordinates(varargs):
+    if any(np.ndim(v) != 0 for v in varargs):
+        raise NonDifferentiableError("np.gradient has no gradient rule for coordinate arrays "
+                                     "(only for spacings given as numbers)",
+                                     fix="pass the coordinates as a constant")
+
+
+def gradient_spacing_grads(g, ans, varargs):
+    """The gradients of the spacings (numbers) in ``ans = np.gradient(f, *varargs,
+    axis=axis)``: each axis's result is ``1 / h`` times its result for spacing 1, so ``h``
+    gets ``-sum(g ans) / h`` (summed over every axis where one number serves them all)."""
+    _refuse_coordinates(varargs)
+    parts = [ans] if not isinstance(ans, (list, tuple)) else ans
+    g = [as_array_grad(g, ans)] if len(parts) == 1 else g
+    spacings = list(varargs) * len(parts) if len(varargs) == 1 else list(varargs)
+    grads = [0.0 if gk is None else -np.sum(gk * part) / h
+             for gk, part, h in zip(g, parts, spacings)]
+    return [sum(grads)] if len(varargs) == 1 else grads
+
+
+def gradient_spacing_tangent(t, ans, varargs):
+    """The tangent of ``ans = np.gradient(f, *varargs, ...)`` from the tangents ``t`` of its
+    spacings (numbers; see :func:`gradient_spacing_grads`)."""
+    _refuse_coordinates(varargs)
+    parts = [ans] if not isinstance(ans, (list, tuple)) else list(ans)
+    spacings = list(varargs) * len(parts) if len(varargs) == 1 else list(varargs)
+    tangents = list(t) * len(parts) if len(varargs) == 1 else list(t)
+    out = [-part * (tk / h) for part, tk, h in zip(parts, tangents, spacings)]
+    return out[0] if not isinstance(ans, (list, tuple)) else out
+
+
+def _cumulative_axis(x, axis):
+    """The axis ``np.cumulative_sum(x, axis=axis)`` runs along (None: that of a vector)."""
+    return 0 if axis is None else axis % np.ndim(x)
+
+
+def cumulative_grad(g, x, axis=None, include_initial=False, product=False):
+    """The gradient of ``x`` in ``np.cumulative_sum`` (``np.cumulative_prod`` with
+    ``product``): that of ``np.cumsum`` (``np.cumprod``) along the axis, without the
+    initial value's gradient where the result starts with it."""
+    axis = _cumulative_axis(x, axis)
+    if include_initial:
+        g = np.moveaxis(np.moveaxis(np.asarray(g), axis, 0)[1:], 0, axis)
+    return cumprod_grad(g, x, axis) if product else cumsum_grad(g, x, axis)
+
+
+def cumulative_prod_tangent(t, x, axis=None, include_initial=False):
+    """The tangent of ``np.cumulative_prod(x, axis=axis, include_initial=...)`` from ``x``'s
+    tangent ``t``, exact where ``x`` holds zeros: along the axis, ``p[j] = p[j - 1] x[j]``
+    has the tangent ``dp[j] = dp[j - 1] x[j] + p[j - 1] t[j]``."""
+    axis = _cumulative_axis(x, axis)
+    x_rows = np.moveaxis(np.asarray(x), axis, 0)
+    t_rows = np.moveaxis(np.broadcast_to(t, np.shape(x)), axis, 0)
+    product = np.ones(x_rows.shape[1:], dtype=_float_dtype(x))
+    tangent = np.zeros(x_rows.shape[1:], dtype=_float_dtype(t, x))
+    out = [tangent] if include_initial else []
+    for x_j, t_j in zip(x_rows, t_rows):
+        tangent = tangent * x_j + product * t_j
+        product = product * x_j
+        out.append(tangent)
+    stacked = np.stack(out) if out else np.zeros((0,) + x_rows.shape[1:], tangent.dtype)
+    return np.moveaxis(stacked, 0, axis)

@@ -15,15 +15,22 @@ from corpus import api, calls, control, indexing, loops, models, straight, write
 
 import srcgrad
 
+try:  # (for a gradient that calls SciPy)
+    from scipy import special, stats
+    from scipy.special import gammaln
+except ImportError:
+    special = stats = gammaln = None
 
-def _numpy_alone() -> str:
-    """A folder of links to NumPy's entries in its site-packages, and nothing else: srcgrad
-    installed from a wheel sits beside NumPy there, and must not be importable."""
+
+def _numpy_alone(libraries=("numpy",)) -> str:
+    """A folder of links to NumPy's entries in its site-packages (and those of the other
+    ``libraries``), and nothing else: srcgrad installed from a wheel sits beside NumPy there,
+    and must not be importable."""
     site = os.path.dirname(os.path.dirname(np.__file__))
     folder = tempfile.mkdtemp(prefix="numpy_alone_")
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     for entry in os.listdir(site):
-        if entry.startswith("numpy"):  # numpy, numpy.libs (its BLAS), numpy-*.dist-info
+        if entry.startswith(libraries):  # numpy, numpy.libs (its BLAS), numpy-*.dist-info
             os.symlink(os.path.join(site, entry), os.path.join(folder, entry))
     return folder
 
@@ -73,8 +80,9 @@ def test_isolated_interpreter_has_numpy_but_not_srcgrad(tmp_path):
     assert done.returncode == 0
 
 
-def run_exported(fn, args, tmp_path, seed=None):
-    """Export ``fn``, call it in an interpreter without srcgrad, return its flat results."""
+def run_exported(fn, args, tmp_path, seed=None, home=NUMPY_HOME):
+    """Export ``fn``, call it in an interpreter without srcgrad (with NumPy from ``home``),
+    return its flat results."""
     module = tmp_path / "exported_grad.py"
     srcgrad.export(fn, module)
     inputs, outputs = tmp_path / "inputs.npz", tmp_path / "outputs.npz"
@@ -82,7 +90,7 @@ def run_exported(fn, args, tmp_path, seed=None):
     if seed is not None:
         arrays["seed"] = seed
     np.savez(inputs, **arrays)
-    script = RUNNER.format(numpy_home=NUMPY_HOME, module=str(module), inputs=str(inputs),
+    script = RUNNER.format(numpy_home=home, module=str(module), inputs=str(inputs),
                            outputs=str(outputs), name=fn.__name__)
     done = subprocess.run(ISOLATED + [script], check=False, cwd=tmp_path,
                           capture_output=True, text=True, timeout=60)
@@ -201,3 +209,22 @@ def test_non_finite_module_constants_export(tmp_path, monkeypatch):
     exported: dict = {}
     exec(compile(text, "exported", "exec"), exported)  # noqa: S102
     np.testing.assert_allclose(exported["f_grad"](np.array([1.0, 2.0])), [2.0, 2.0])
+
+
+def scipy_log_likelihood(x, mu, log_s):
+    from_functions = np.sum(stats.norm.logpdf(x, mu, np.exp(log_s))) + np.sum(gammaln(x * x + 1))
+    return from_functions + np.sum(stats.t(4.0, loc=mu).logpdf(x)) + special.logsumexp(x * mu)
+
+
+def test_exported_gradient_that_calls_scipy_imports_it(tmp_path):
+    pytest.importorskip("scipy")
+    gradient = srcgrad.grad(scipy_log_likelihood, wrt=(0, 1, 2))
+    args = [np.array([0.3, -0.7, 1.1]), 0.2, -0.1]
+    path = tmp_path / "exported.py"
+    srcgrad.export(gradient, path)
+    text = path.read_text()
+    assert "It needs NumPy and SciPy" in text
+    assert "from scipy.special import gammaln" in text and "import scipy.stats as stats" in text
+    got = run_exported(gradient, args, tmp_path, home=_numpy_alone(("numpy", "scipy")))
+    for g, e in zip(got, _flat(gradient(*args))):
+        np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-14)

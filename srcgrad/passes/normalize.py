@@ -1340,6 +1340,9 @@ class Normalizer:
 
     def call(self, node: gast.Call, hint: str):
         func = node.func
+        unfrozen = self.unfrozen(node)
+        if unfrozen is not None:
+            return self.call(unfrozen, hint)
         if isinstance(func, gast.Name) and func.id in self.local_functions:
             return self.inline_local(self.local_functions[func.id], node, hint)
         known = self.static_of(func)
@@ -1388,6 +1391,22 @@ class Normalizer:
             expr, op = self.call_value(func, resolved, rule, args, kwargs, without)
             return self.write_out(out, expr, op, node, hint)
         return self.call_value(func, resolved, rule, args, kwargs, node)
+
+    def unfrozen(self, node: gast.Call) -> gast.Call | None:
+        """``norm.logpdf(x, loc, scale)`` for ``norm(loc, scale).logpdf(x)``, where calls of
+        ``norm`` make frozen objects (:func:`registry.deffrozen`) and ``norm.logpdf`` has a
+        rule; else None."""
+        func = node.func
+        if not isinstance(func, gast.Attribute) or not isinstance(func.value, gast.Call):
+            return None
+        made = func.value
+        resolved = self.resolver.resolve(made.func)
+        if resolved.kind != "object" or not registry.freezes(resolved.value) or \
+                registry.lookup(getattr(resolved.value, func.attr, None)) is None:
+            return None
+        method = gast.Attribute(value=made.func, attr=func.attr, ctx=gast.Load())
+        return gast.copy_location(gast.Call(func=method, args=node.args + made.args,
+                                            keywords=node.keywords + made.keywords), node)
 
     def call_value(self, func, resolved, rule, args, kwargs, node):
         """The operation of a call whose arguments are atoms: a rule's, or opaque."""

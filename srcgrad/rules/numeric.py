@@ -5,8 +5,8 @@ Conventions where the function has a kink:
 
 - ``interp`` at a knot: the slope of the segment to its right (at the last knot, the last
   segment's), as JAX; outside the knots the result is constant (``left``/``right``).
-- ``gradient``: one uniform spacing (a number) for every axis; coordinate arrays and several
-  spacings are refused.
+- ``gradient``: with spacings given as numbers (one for every axis, or one per axis) or as
+  coordinates; a coordinate array's own gradient is refused.
 """
 
 import numpy as np
@@ -54,18 +54,13 @@ defvjp(np.correlate, "a, v, mode='valid'", shape_of=True,
        tangents={"a": "np.correlate(t, v, mode)", "v": "np.correlate(a, t, mode)"})
 
 
-def _refuse_spacing():
-    raise NonDifferentiableError("np.gradient has no gradient rule for its spacing",
-                                 fix="divide np.gradient(f) by the spacing instead")
-
-
-# One array per axis (a list), or one array for one axis. (One spacing for every axis: the
-# rule's parameters cannot tell no spacings from several.)
-defvjp(np.gradient, "f, spacing=1.0, *, axis=None, edge_order=1", returns_sequence=True,
-       sparse=True, f="gradient_grads(g, f, ans, spacing, axis, edge_order)",
-       spacing=_refuse_spacing,
-       tangents={"f": "np.gradient(t, spacing, axis=axis, edge_order=edge_order)",
-                 "spacing": _refuse_spacing})
 # sinc(x) = sin(pi x) / (pi x): its derivative (cos(pi x) - sinc(x)) / x, 0 at 0.
 defvjp(np.sinc, "x", elementwise=True,
        x="g * np.where(x == 0, 0.0, (np.cos(np.pi * x) - ans) / np.where(x == 0, 1.0, x))")
+
+# np.gradient(f, *varargs): linear in f; each axis's result is 1/h times the one for spacing 1.
+defvjp(np.gradient, "f, *varargs, axis=None, edge_order=1", returns_sequence=True, sparse=True,
+       sequences=("varargs",), linear="f",
+       f="gradient_grads(g, f, ans, varargs, axis, edge_order)",
+       varargs="gradient_spacing_grads(g, ans, varargs)",
+       tangents={"varargs": "gradient_spacing_tangent(t, ans, varargs)"})

@@ -27,7 +27,7 @@ import re
 import numpy as np
 
 from ..errors import NonDifferentiableError
-from .registry import DYNAMIC, defvjp
+from .registry import DYNAMIC, defjvp, defvjp
 
 REDUCTION = "a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True"
 EXTREMUM = "a, axis=None, out=None, keepdims=False, initial=None, where=True"
@@ -248,33 +248,86 @@ def _quantile(which, scale=""):
     """The template of ``a`` (``which`` 0) or ``q`` (1) of a quantile; ``scale`` turns ``q``
     into a fraction (``" / 100.0"`` for a percentile)."""
     def template(weights):
-        _refuse_weights(weights)
         grads = f"quantile_grads(g, a, q{scale}, axis, method, keepdims)[{which}]"
-        return grads + scale if which else grads
+        return _weighted_or(grads + scale if which else grads, "a" if which == 0 else "q",
+                            weights)
     return template
 
 
-def _quantile_tangent(which, scale=""):
-    """The tangent template of ``a`` (``which`` 0) or ``q`` (1) of a quantile."""
-    def template(weights):
-        _refuse_weights(weights)
-        tangent = f"t{scale}" if which else "t"
-        return (f"quantile_tangent(ans, a, q{scale}, axis, method, "
-                f"{'t_q' if which else 't_a'}={tangent})")
-    return template
+def _weighted_or(unweighted, param, weights):
+    """A quantile's template for ``param`` given the template without ``weights=``: with
+    weights (``method="inverted_cdf"``, NumPy >= 2.0) the result is one of ``a``'s elements,
+    which gets its gradient; ``q`` and the weights (:data:`_WEIGHTS`) get none (the result is
+    a step function of them)."""
+    weighted = {"a": "picked_quantile_grad(g, a, ans, axis)", "q": "0.0 * np.asarray(q)"}[param]
+    if weights is None:
+        return unweighted
+    return weighted if weights is not DYNAMIC else f"({unweighted} if weights is None else " \
+                                                   f"{weighted})"
 
 
-def _refuse_weights(weights):
-    if weights is not None:
-        raise NonDifferentiableError("np.quantile with weights= has no gradient rule")
-
-
+_WEIGHTS = "0.0 * np.asarray(weights)"
 defvjp(np.quantile, QUANTILE, reduction=True, shape_of=True,
-       a=_quantile(0), q=_quantile(1),
-       tangents={"a": _quantile_tangent(0), "q": _quantile_tangent(1)})
+       a=_quantile(0), q=_quantile(1), weights=_WEIGHTS)
 defvjp(np.percentile, QUANTILE, reduction=True, shape_of=True,
        a=_quantile(0, " / 100.0"), q=_quantile(1, " / 100.0"),
-       tangents={"a": _quantile_tangent(0, " / 100.0"), "q": _quantile_tangent(1, " / 100.0")})
+       weights=_WEIGHTS)
 defvjp(np.median, "a, axis=None, out=None, overwrite_input=False, keepdims=False",
-       reduction=True, shape_of=True, a="quantile_grads(g, a, 0.5, axis, 'linear', keepdims)[0]",
-       tangents={"a": "quantile_tangent(ans, a, 0.5, axis, 'linear', t_a=t)"})
+       reduction=True, shape_of=True, a="quantile_grads(g, a, 0.5, axis, 'linear', keepdims)[0]")
+
+
+# Quantiles skipping NaNs (NaNs get no gradient; a slice of NaNs gives none), and the forward
+# mode of every quantile: the tangents of the one or two sorted values a result interpolates.
+
+def _nan_quantile(which, scale=""):
+    """As :func:`_quantile`, for ``np.nanquantile`` (``np.nanpercentile`` with ``scale``)."""
+    def template(weights):
+        grads = f"nan_quantile_grads(g, a, q{scale}, axis, method, keepdims)[{which}]"
+        return _weighted_or(grads + scale if which else grads, "a" if which == 0 else "q",
+                            weights)
+    return template
+
+
+def _quantile_tangent(param, scale="", skip_nan=False):
+    """The tangent template of ``a`` or ``q`` of a quantile (see :func:`_quantile`)."""
+    def template(weights):
+        t = "t" + scale if param == "q" else "t"
+        plain = f"nan_quantile_tangent({t}, a, q{scale}, ans, axis, method, {param!r}, " \
+                f"{skip_nan})"
+        weighted = "picked_quantile_tangent(t, a, ans, axis)" if param == "a" \
+            else "np.zeros_like(ans)"
+        if weights is None:
+            return plain
+        return weighted if weights is not DYNAMIC else \
+            f"({plain} if weights is None else {weighted})"
+    return template
+
+
+def _quantile_tangents(scale="", skip_nan=False):
+    return {"a": _quantile_tangent("a", scale, skip_nan),
+            "q": _quantile_tangent("q", scale, skip_nan), "weights": "np.zeros_like(ans)"}
+
+
+MEDIAN = "a, axis=None, out=None, overwrite_input=False, keepdims=False"
+defvjp(np.nanquantile, QUANTILE, reduction=True, shape_of=True,
+       a=_nan_quantile(0), q=_nan_quantile(1), weights=_WEIGHTS,
+       tangents=_quantile_tangents(skip_nan=True))
+defvjp(np.nanpercentile, QUANTILE, reduction=True, shape_of=True,
+       a=_nan_quantile(0, " / 100.0"), q=_nan_quantile(1, " / 100.0"), weights=_WEIGHTS,
+       tangents=_quantile_tangents(" / 100.0", skip_nan=True))
+defvjp(np.nanmedian, MEDIAN, reduction=True, shape_of=True,
+       a="nan_quantile_grads(g, a, 0.5, axis, 'linear', keepdims)[0]",
+       tangents={"a": "nan_quantile_tangent(t, a, 0.5, ans, axis, 'linear', 'a', True)"})
+defjvp(np.quantile, **_quantile_tangents())
+defjvp(np.percentile, **_quantile_tangents(" / 100.0"))
+defjvp(np.median, a="nan_quantile_tangent(t, a, 0.5, ans, axis, 'linear', 'a', False)")
+
+# The cumulative sum and product of the array API (NumPy >= 2.1), which may start with the
+# initial value (0 or 1: no gradient).
+if hasattr(np, "cumulative_sum"):
+    CUMULATIVE = "x, /, *, axis=None, dtype=None, out=None, include_initial=False"
+    defvjp(np.cumulative_sum, CUMULATIVE, shape_of=True, linear="x",
+           x="cumulative_grad(g, x, axis, include_initial)")
+    defvjp(np.cumulative_prod, CUMULATIVE, shape_of=True,
+           x="cumulative_grad(g, x, axis, include_initial, product=True)",
+           tangents={"x": "cumulative_prod_tangent(t, x, axis, include_initial)"})

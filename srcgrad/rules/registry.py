@@ -482,6 +482,24 @@ def defmethod(name: str, function: Any, *, pack_varargs: bool = False) -> None:
     _changes[0] += 1
 
 
+_FREEZERS: dict[int, Any] = {}
+
+
+def deffrozen(owner: Any) -> None:
+    """Let ``owner(*args, **kwargs).name(*more, **kw)`` (a frozen distribution,
+    ``norm(loc, scale).logpdf(x)``) mean ``owner.name(*more, *args, **kw, **kwargs)`` wherever
+    ``owner.name`` has a rule."""
+    _FREEZERS[id(owner)] = owner
+    _changes[0] += 1
+
+
+def freezes(owner: Any) -> bool:
+    """Whether calls of ``owner`` make frozen objects (see :func:`deffrozen`)."""
+    if id(owner) not in _FREEZERS:
+        load_optional()
+    return _FREEZERS.get(id(owner)) is owner
+
+
 @dataclass
 class Fusion:
     """A chain of primitives differentiated as one (see :func:`deffusion`)."""

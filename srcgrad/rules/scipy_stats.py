@@ -3,7 +3,8 @@
 ``scipy.stats.norm.logpdf(x, loc, scale)`` and the like are differentiated with respect to the
 data and the parameters, where SciPy's values are finite (inside the support, a positive
 scale). A distribution's method is keyed by the method of that object (``norm.logpdf``, not
-``rv_continuous.logpdf``), so a frozen distribution (``norm(0, 1).logpdf``) has no rule.
+``rv_continuous.logpdf``); a frozen distribution's (``norm(loc, scale).logpdf(x)``, written as
+one expression) is that of the distribution (``norm.logpdf(x, loc, scale)``).
 Counts (``poisson.logpmf``'s ``k``) carry no gradient. ``multivariate_normal``'s matrix
 ``cov`` gets the symmetric adjoint; a vector ``cov`` (a diagonal) or a number, its own form.
 """
@@ -12,7 +13,7 @@ import math
 
 from scipy import stats
 
-from .registry import defvjp
+from .registry import deffrozen, defvjp
 
 LOG_2PI = math.log(2.0 * math.pi)
 INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -82,3 +83,8 @@ defvjp(stats.dirichlet.logpdf, "x, alpha", name="scipy.stats.dirichlet.logpdf", 
        alpha="dirichlet_logpdf_grads(g, x, alpha)[1]",
        tangents={"x": "dirichlet_logpdf_tangent(x, alpha, d_x=t)",
                  "alpha": "dirichlet_logpdf_tangent(x, alpha, d_alpha=t)"})
+
+# Frozen distributions: norm(loc, scale).logpdf(x) is norm.logpdf(x, loc, scale).
+for _distribution in (stats.norm, stats.t, stats.gamma, stats.beta, stats.poisson,
+                      stats.multivariate_normal, stats.dirichlet):
+    deffrozen(_distribution)

@@ -351,7 +351,11 @@ CASES = [
     (np.nanmax, (a34,), {}), (np.nanmin, (a34,), {"axis": 1}), (np.nanprod, (a34,), {}),
     (np.nanvar, (a34,), {"axis": 1}), (np.nanstd, (a34,), {"ddof": 1}),
     (np.nancumsum, (a34,), {}), (np.nancumprod, (a34,), {"axis": 0}),
-] + ([(np.astype, (a34, np.float32), {})] if hasattr(np, "astype") else []) + (
+    (np.nanquantile, (a234, v3), {"axis": (0, 2)}), (np.nanpercentile, (a34, 50.0), {"axis": 1}),
+    (np.nanmedian, (a34,), {"keepdims": True}),
+] + ([(np.cumulative_sum, (a34,), {"axis": 1, "include_initial": True}),
+      (np.cumulative_prod, (v3,), {})] if hasattr(np, "cumulative_sum") else []) + (
+    [(np.astype, (a34, np.float32), {})] if hasattr(np, "astype") else []) + (
     [(np.row_stack, ((v3, v3),), {})]
     if hasattr(np, "row_stack") and np.row_stack is not np.vstack else [])
 

@@ -4,6 +4,8 @@ import autograd.numpy as anp
 import numpy as np
 import pytest
 
+from srcgrad.rules import lookup
+
 from .harness import (
     check_autograd,
     check_float32,
@@ -270,3 +272,92 @@ def test_sum_with_initial_is_linear_in_both():
     a = rand(3, 4)
     jvp = rule_jvp(np.sum, a, axis=0, initial=1.5, tangents={"a": np.ones((3, 4)), "initial": 2.0})
     np.testing.assert_allclose(jvp, np.full(4, 5.0))
+def nan_slices(shape, seed=0):
+    """Distinct values with a NaN in most slices (none of NaNs only)."""
+    a = rand(*shape, seed=seed)
+    a.reshape(-1)[::3] = np.nan
+    return a
+
+
+@pytest.mark.parametrize("q", [0.5, 0.0, 1.0, 0.37, [0.1, 0.9]])
+@pytest.mark.parametrize("axis, keepdims", [(None, False), (0, False), (1, True), ((0, 2), False),
+                                            (-1, False)])
+@pytest.mark.parametrize("method", ["linear", "lower", "higher", "midpoint", "nearest"])
+def test_nanquantile(q, axis, keepdims, method):
+    a = nan_slices((3, 4, 5))
+    q = np.asarray(q) if isinstance(q, list) else q
+    grads = check_rule(np.nanquantile, a, q, axis=axis, keepdims=keepdims, method=method,
+                       wrt=["a"])
+    check_rule(np.nanpercentile, a, q * 100.0, axis=axis, keepdims=keepdims, method=method,
+               wrt=["a"])
+    assert np.all(grads["a"][np.isnan(a)] == 0.0)
+
+
+@pytest.mark.parametrize("q", [0.37, [0.1, 0.9]])  # (no kink in q)
+@pytest.mark.parametrize("axis", [None, 0, (0, 2)])
+def test_nanquantile_wrt_q(q, axis):
+    a = nan_slices((3, 4, 5))
+    q = np.asarray(q) if isinstance(q, list) else q
+    check_rule(np.nanquantile, a, q, axis=axis, wrt=["q"])
+    check_rule(np.nanpercentile, a, q * 100.0, axis=axis, wrt=["q"])
+
+
+@pytest.mark.parametrize("shape, axis", [((5,), None), ((4,), None), ((3, 4), 0), ((3, 4), -1),
+                                         ((2, 3, 4), (0, 2))])
+def test_nanmedian(shape, axis):
+    a = nan_slices(shape)
+    check_rule(np.nanmedian, a, axis=axis)
+    check_rule(np.nanmedian, a, axis=axis, keepdims=True)
+    check_float32(np.nanmedian, a.astype(np.float32), axis=axis)
+    without = rand(*shape)  # without NaNs: the median's gradient
+    g = np.ones(np.shape(np.median(without, axis=axis)))
+    np.testing.assert_array_equal(rule_vjp(np.nanmedian, without, axis=axis, g=g)["a"],
+                                  rule_vjp(np.median, without, axis=axis, g=g)["a"])
+
+
+def test_nanmedian_of_nans_only_is_nan_with_no_gradient():
+    a = np.array([[np.nan, np.nan], [1.0, 2.0]])
+    with pytest.warns(RuntimeWarning):
+        grads = rule_vjp(np.nanmedian, a, axis=1, g=np.ones(2))
+    np.testing.assert_array_equal(grads["a"], [[0.0, 0.0], [0.5, 0.5]])
+
+
+needs_weights = pytest.mark.skipif(np.lib.NumpyVersion(np.__version__) < "2.0.0",
+                                   reason="quantiles take weights= from NumPy 2.0")
+
+
+@needs_weights
+@pytest.mark.parametrize("name", ["quantile", "percentile", "nanquantile", "nanpercentile"])
+@pytest.mark.parametrize("axis, weight_shape", [(None, (3, 4)), (0, (3,)), (1, (3, 4)),
+                                                (-1, (4,))])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_weighted_quantile_gets_the_element_it_picks(name, axis, weight_shape, keepdims):
+    if name.startswith("nan") and len(weight_shape) == 1:
+        pytest.skip("NumPy's nanquantile fails on weights along one axis")
+    a = rand(3, 4)
+    weights = np.random.default_rng(5).uniform(0.5, 2.0, weight_shape)
+    q = np.array([0.2, 0.7]) * (100.0 if "percentile" in name else 1.0)
+    fn = getattr(np, name)
+    for static in ("engine", "dynamic"):
+        grads = check_rule(fn, a, q, axis=axis, keepdims=keepdims, weights=weights,
+                           method="inverted_cdf", static=static)
+        assert not np.any(grads["q"]) and not np.any(grads["weights"])
+        picked = np.isin(a, fn(a, q, axis=axis, weights=weights, method="inverted_cdf"))
+        assert np.all((grads["a"] != 0) <= picked)
+
+
+@pytest.mark.parametrize("shape, axis", [((5,), None), ((5,), 0), ((3, 4), 0), ((3, 4), -1),
+                                         ((2, 3, 4), 1)])
+@pytest.mark.parametrize("include_initial", [False, True])
+def test_cumulative_sum_and_prod(shape, axis, include_initial):
+    if not hasattr(np, "cumulative_sum"):
+        pytest.skip("np.cumulative_sum is new in NumPy 2.1")
+    a = data(shape)
+    for fn in (np.cumulative_sum, np.cumulative_prod):
+        check_rule(fn, a, axis=axis, include_initial=include_initial)
+        check_rule(fn, a, axis=axis, include_initial=include_initial, static="dynamic")
+        check_float32(fn, a.astype(np.float32), axis=axis, include_initial=include_initial)
+    with_zeros = a.copy()
+    with_zeros.reshape(-1)[1::3] = 0.0
+    check_rule(np.cumulative_prod, with_zeros, axis=axis, include_initial=include_initial)
+    assert lookup(np.cumulative_sum).cut({"dtype": int})  # (an integer sum: no gradient)

@@ -8,6 +8,7 @@ stats = pytest.importorskip("scipy.stats")
 ast = pytest.importorskip("autograd.scipy.stats")
 
 import scipy.stats as st
+from scipy.stats import norm
 
 import srcgrad
 
@@ -136,3 +137,26 @@ def test_multivariate_normal_tangent_along_a_symmetric_cov_direction():
     expected = (logpdf(cov + 1e-6 * direction) - logpdf(cov - 1e-6 * direction)) / 2e-6
     got = rule_jvp(st.multivariate_normal.logpdf, x, mean, cov, tangents={"cov": direction})
     np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-8)
+
+
+def frozen_log_likelihood(x, mu, s, df):
+    total = np.sum(norm(mu, s).logpdf(x)) + np.sum(st.t(df, loc=mu).logpdf(x))
+    total = total + np.sum(st.norm(scale=s).cdf(x)) + np.sum(st.norm(mu).logcdf(x) * st.norm(
+        loc=mu, scale=s).pdf(x)) + np.sum(st.gamma(2.0 + s).logpdf(x + 3.0))
+    total = total + st.multivariate_normal(x, np.eye(3)).logpdf(x * 0.5)
+    return total + np.sum(st.beta(2.0, df).logpdf(x * 0.1 + 0.5)) + st.dirichlet(
+        np.array([1.5, 2.0, 3.0]) + s).logpdf(np.array([0.2, 0.3, 0.5]))
+
+
+def test_frozen_distributions_mean_the_functions():
+    srcgrad.check_grads(frozen_log_likelihood, np.array([0.1, -0.4, 1.2]), 0.3, 1.4, 4.0)
+
+
+def frozen_then_used(x, mu):
+    d = st.norm(mu, 1.0)
+    return np.sum(d.logpdf(x))
+
+
+def test_a_frozen_distribution_kept_in_a_variable_is_refused():
+    with pytest.raises(srcgrad.errors.SrcgradError, match="logpdf"):
+        srcgrad.grad(frozen_then_used)(np.array([0.1, 0.2]), 0.3)
