@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, cast
 
 import numpy as np
 
@@ -39,8 +39,10 @@ def _selected(fn: Callable, wrt: Wrt, args: tuple, kwargs: dict) -> tuple[list, 
     names = list(bound.arguments)
     single = not isinstance(wrt, (tuple, list))
     picked = []
-    for item in ([wrt] if single else list(wrt)):  # (names and ranges were checked by the
-        key = item if isinstance(item, str) else names[item]  # generated functions already)
+    items: list[int | str] = [cast(int | str, wrt)] if single else \
+        list(cast(Sequence[int | str], wrt))
+    for item in items:  # (names and ranges were checked by the generated functions already)
+        key = item if isinstance(item, str) else names[item]
         value = bound.arguments[key]
         if not isinstance(value, (np.ndarray, float, np.floating)):
             raise WrtError(f"jacobian and hessian need float arrays or numbers as the "
