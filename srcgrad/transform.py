@@ -378,6 +378,8 @@ def transform_forward(fn, wrt: tuple[str, ...], as_tuple: bool = True,
     result = fdef.body[-1].value.id
     shapes = infer_shapes(fdef, dict(arg_shapes), front.scalars)
     walk = Forward(front.activity.varied, namer, front.parsed.source, shapes,
+                   containers=container_vars(fdef, {p: k for p, k in containers
+                                                    if k != "scalar"}),
                    state={w: SET for w in front.wrt}, defined=set(front.params))
     tangents = [name(namer.tangent(w), store=True) for w in front.wrt]
     given = gast.Tuple(elts=tangents, ctx=gast.Store()) if as_tuple else tangents[0]

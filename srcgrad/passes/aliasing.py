@@ -119,6 +119,14 @@ def _chain(value) -> list | None:
 def _join(a, b):
     if a == b:
         return a
+    if isinstance(a, Items) and isinstance(b, Items) and a.site == b.site and \
+            a.keys == b.keys and a.items is not None and b.items is not None:
+        # One list made at one place, holding other items on two paths (it grows in a loop):
+        # its items are not known, but any of those it may hold may share their memory.
+        held = [v for v in a.items + b.items if v is not None]
+        return _join(Items(a.site, None, a.old or b.old, a.keys),
+                     Mixed(frozenset(held))) if held else Items(a.site, None, a.old or b.old,
+                                                                 a.keys)
     options = set()
     for value in (a, b):
         if isinstance(value, Mixed):
@@ -140,6 +148,30 @@ def _aged(value, sites: set):
     if isinstance(value, Mixed):
         return Mixed(frozenset(_aged(v, sites) for v in value.options))
     return value
+
+
+def _widened(value):
+    """``value`` with every view replaced by what it is a view of (a value that may share
+    their memory): a loop whose views differ from one iteration to the next (made with a
+    counter that changes) then reaches its fixed point."""
+    if isinstance(value, View):
+        parent = _widened(value.parent)
+        return parent if isinstance(parent, Mixed) else Mixed(frozenset({parent}))
+    if isinstance(value, Items):
+        items = None if value.items is None else tuple(_widened(v) for v in value.items)
+        return Items(value.site, items, value.old, value.keys)
+    if isinstance(value, Mixed):
+        options: set = set()
+        for option in value.options:
+            found = _widened(option)
+            options |= found.options if isinstance(found, Mixed) else {found}
+        return Mixed(frozenset(options))
+    return value
+
+
+#: Iterations of a loop's fixed point after which the views it keeps changing are widened
+#: (see _widened): without, nested loops cost the product of their iterations.
+WIDEN_AFTER = 6
 
 
 class _Refused(Exception):
@@ -304,12 +336,15 @@ class _Aliasing:
             state = dict(state, **{loop.target.id: None})
         head, emit = dict(state), self.emit
         self.emit = False
-        for _ in range(20):  # the state at the loop's start, over any number of iterations
+        for step in range(20):  # the state at the loop's start, over any number of iterations
             self.breaks.append([])
             self.next_iteration(loop)
             _, end = self.block(loop.body, dict(head), live_in)
             self.breaks.pop()
             new = {v: _join(head.get(v), _aged(end.get(v), sites)) for v in set(head) | set(end)}
+            if step >= WIDEN_AFTER:  # (those the iterations keep changing)
+                new = {v: _widened(value) if value != head.get(v) else value
+                       for v, value in new.items()}
             if new == head:
                 break
             head = new

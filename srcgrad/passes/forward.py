@@ -29,6 +29,7 @@ from .. import ir, runtime
 from ..errors import NonDifferentiableError
 from ..ir import Op, Source, atom_names, constant, facts, name, op_of, targets_of
 from ..names import Namer
+from ..rules import registry
 from ..rules.registry import LINEAR
 from .analysis import value_names
 from .reverse.instantiate import as_value, instance, is_fresh
@@ -46,6 +47,7 @@ class Forward:
     namer: Namer
     source: Source
     shapes: dict[str, Shape] = field(default_factory=dict)
+    containers: set[str] = field(default_factory=set)  # variables that may hold lists
     state: dict[str, str] = field(default_factory=dict)
     defined: set[str] = field(default_factory=set)  # assigned on every path so far
     loop_tops: list = field(default_factory=list)  # per enclosing loop: the states at its top
@@ -168,6 +170,11 @@ class Forward:
         return None  # not differentiable: a constant
 
     def rule(self, stmt, op: Op):
+        concatenation = registry.on_sequences(op.rule) if op.rule is not None else None
+        if concatenation is not None and all(  # xs + [h] of two lists: their concatenation
+                isinstance(a, (gast.List, gast.Tuple)) or
+                isinstance(a, gast.Name) and a.id in self.containers for a in op.bound.values()):
+            op = Op("rule", concatenation, bound=op.bound, static={})
         rule = op.rule
         assert rule is not None
         targets = targets_of(stmt)
@@ -201,8 +208,9 @@ class Forward:
         if not parts:
             return None
         total = parts[0]
-        for part in parts[1:]:
-            total = gast.BinOp(left=total, op=gast.Add(), right=part)
+        for part in parts[1:]:  # (lists of tangents are summed item by item)
+            total = ir.call(runtime.add_grads, total, part) if rule.returns_sequence else \
+                gast.BinOp(left=total, op=gast.Add(), right=part)
         if rule.elementwise and not full_shape:  # x + b with only b varying: b's shape
             total = ir.call(runtime.tangent_like, total, ir.clone(ans))
         return total
