@@ -33,10 +33,10 @@ def _cast(param, reshape=False):
             return f"cast_grad({back}, {param}, dtype)"
         if kind in "biu":
             return NO_GRADIENT
-        if kind not in "fc":  # (complex casts are refused before templates are asked)
+        if kind not in "fc":
             raise NonDifferentiableError(f"a cast to {np.dtype(dtype)} has no gradient",
-                                         fix="cast to a float dtype")
-        return f"cast_back({back}, {param})"
+                                         fix="cast to a float or complex dtype")
+        return f"{'complex_' if kind == 'c' else ''}cast_back({back}, {param})"
     return template
 
 
