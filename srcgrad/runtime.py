@@ -612,11 +612,14 @@ def prod_grad(g, a, axis=None, keepdims=False):
 
 def var_grad(g, a, axis=None, ddof=0, keepdims=False, where=True, mean=None):
     """The gradient of ``np.var(a, axis, ddof=ddof, where=where)``: ``2 g (a - mean) / (N -
-    ddof)`` over the elements ``where`` picks (``N`` of them), 0 elsewhere. (A ``mean`` given
-    to ``np.var`` is refused.)"""
+    ddof)`` over the elements ``where`` picks (``N`` of them), 0 elsewhere; ``conj(a - mean)``
+    for a complex ``a``. (A ``mean`` given to ``np.var`` is refused.)"""
     if mean is not None:
         raise NonDifferentiableError("np.var and np.std with mean= have no gradient rule: "
                                      "leave the mean out (NumPy computes it)")
+    if np.iscomplexobj(a):  # the mean of |a - mean|^2: the conjugate, and g is real
+        g = np.real(g)
+        a = np.conj(a)
     if where is True:
         centered = a - np.mean(a, axis=axis, keepdims=True)
         return 2.0 * unreduce(g, a, axis, keepdims) * centered / (unreduce_count(a, axis) - ddof)
@@ -840,6 +843,7 @@ def norm_grad(g, x, ans, ord=None, axis=None, keepdims=False):
     Where the norm is not differentiable (the zero vector, ties in max-norms, repeated singular
     values) it gives one subgradient: ties share the gradient evenly.
     """
+    real_only(x, 'np.linalg.norm with this ord or axis')
     x = np.asarray(x)
     axes = _axes(axis, x.ndim)
     matrix = (len(axes) == 2) if axis is not None else (ord is not None and x.ndim == 2)
@@ -904,6 +908,7 @@ def det_grad(g, a, ans):
 def slogdet_grad(g, a):
     """The gradient of ``a`` in ``sign, logabsdet = np.linalg.slogdet(a)``: that of
     ``logabsdet``, ``inv(a).T`` times its adjoint (``sign`` is piecewise constant)."""
+    real_only(a, 'np.linalg.slogdet')
     if g[1] is None:
         return np.zeros(np.shape(a), dtype=np.result_type(a, 1.0))
     scale = np.expand_dims(np.asarray(g[1]), (-2, -1))
@@ -1425,6 +1430,7 @@ def _diag_embed(v):
 def cholesky_grad(g, ans, upper=False):
     """The gradient of ``ans = np.linalg.cholesky(a)``, which reads ``a``'s lower triangle
     (its upper one with ``upper``): ``L^-T Phi(L^T g) L^-1``, symmetrised (Murray, 2016)."""
+    real_only(ans, 'np.linalg.cholesky')
     low = matrix_transpose(ans) if upper else ans
     g = matrix_transpose(g) if upper else g
     lt = matrix_transpose(low)
@@ -1437,6 +1443,7 @@ def cholesky_grad(g, ans, upper=False):
 def eigh_grad(g, a, ans, UPLO="L"):
     """The gradient of ``w, v = np.linalg.eigh(a, UPLO)``: ``v (diag(gw) + F o (v^T gv)) v^T``
     with ``F[i, j] = 1 / (w[j] - w[i])`` off the diagonal, on the triangle ``eigh`` reads."""
+    real_only(a, 'np.linalg.eigh')
     w, v = ans
     vt = matrix_transpose(v)
     inner = _diag_embed(_part(g, 0, w))
@@ -1449,6 +1456,7 @@ def eigh_grad(g, a, ans, UPLO="L"):
 
 def eigvalsh_grad(g, a, UPLO="L"):
     """The gradient of ``np.linalg.eigvalsh(a, UPLO)``: ``v diag(g) v^T`` on the triangle read."""
+    real_only(a, 'np.linalg.eigvalsh')
     _, v = np.linalg.eigh(a, UPLO)
     return _triangle_grad((v * np.asarray(g)[..., None, :]) @ matrix_transpose(v), UPLO)
 
@@ -1459,6 +1467,7 @@ def svd_grad(g, a, ans, full_matrices=True, compute_uv=True):
     With ``full_matrices`` and a non-square ``a``, the columns beyond ``min(m, n)`` of ``u``
     (or rows of ``vh``) are not unique: their adjoints must be zero.
     """
+    real_only(a, 'np.linalg.svd')
     if not compute_uv:  # (g: an array, or a list of the values' adjoints, None for zeros)
         u, _, vh = np.linalg.svd(a, full_matrices=False)
         return (u * np.asarray(as_array_grad(g, ans))[..., None, :]) @ vh
@@ -1498,6 +1507,7 @@ def qr_grad(g, a, ans):
     """The gradient of ``q, r = np.linalg.qr(a)`` (mode ``"reduced"``): for ``m >= n``,
     ``(gq + q copyltu(M)) r^-T`` with ``M = r gr^T - gq^T q``; a wide ``a = [x | y]``
     (``x`` square) as in TensorFlow: ``x``'s part with ``gq + y gr_y^T``, ``y``'s ``q gr_y``."""
+    real_only(a, 'np.linalg.qr')
     q, r = ans
     gq, gr = _part(g, 0, q), _part(g, 1, r)
     m, n = np.shape(a)[-2:]
@@ -1516,6 +1526,7 @@ def qr_grad(g, a, ans):
 def pinv_grad(g, a, ans):
     """The gradient of ``p = np.linalg.pinv(a)`` where the rank does not change nearby:
     ``-p^T g p^T + (I - a p) g^T p p^T + p^T p g^T (I - p a)``."""
+    real_only(a, 'np.linalg.pinv')
     p, pt, gt = ans, matrix_transpose(ans), matrix_transpose(g)
     return -pt @ g @ pt + (gt - a @ (p @ gt)) @ (p @ pt) + (pt @ p) @ (gt - (gt @ p) @ a)
 
@@ -1524,6 +1535,7 @@ def lstsq_grads(g, a, b, ans):
     """The gradients of ``(a, b)`` in ``x = np.linalg.lstsq(a, b)[0]``, ``x = pinv(a) b``
     where ``a``'s rank does not change nearby. The residuals and singular values carry
     gradients too: refused where they are used (the rank is an integer)."""
+    real_only(a, 'np.linalg.lstsq')
     if any(part is not None and np.any(part) for part in (g[1], g[3])):
         raise NonDifferentiableError(
             "the gradient of np.linalg.lstsq's residuals or singular values has no rule",

@@ -85,7 +85,7 @@ def _moment_text(helper, nan, axis, where, mean, correction):
     if nan:
         where = "np.logical_and(where, ~np.isnan(a))"
     elif axis is None and where is True and mean is None and helper.startswith("var"):
-        return f"2.0 * g * (a - np.mean(a)) / (np.size(a) - {ddof})"
+        return f"2.0 * np.real(g) * np.conj(a - np.mean(a)) / (np.size(a) - {ddof})"
     else:
         where = "True" if where is True else "where"
     return f"{helper}, axis, {ddof}, keepdims, {where}{', mean' if mean is DYNAMIC else ''})"

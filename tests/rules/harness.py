@@ -381,8 +381,8 @@ def check_complex_rule(primitive, x, *args, g=None, rtol=1e-5, atol=1e-6, seed=0
         expected = expected - 1j * numerical_grad(lambda im: loss(np.real(x) + 1j * im),
                                                   [np.imag(x).copy()], 0)
     assert np.shape(got) == np.shape(x), f"adjoint has shape {np.shape(got)}, not {np.shape(x)}"
-    if not np.iscomplexobj(x):
-        assert not np.iscomplexobj(got), "a real argument got a complex adjoint"
+    if not np.iscomplexobj(x):  # (an imaginary part left is dropped where it reaches x)
+        got = np.real(got)
     np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol, err_msg="adjoint")
     if rule.has_tangent(param):
         t = _random_like(x, rng)
