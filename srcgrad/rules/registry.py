@@ -62,7 +62,7 @@ import gast
 import numpy as np
 
 from .. import runtime
-from ..errors import NonDifferentiableError, RuleError, SrcgradError
+from ..errors import RuleError, SrcgradError
 
 Template = str | Callable[..., str]
 
