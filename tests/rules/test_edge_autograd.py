@@ -240,6 +240,7 @@ NOT_COMPARED = {
     **{name: "complex values: compared with autograd in tests/rules/test_complex.py and "
              "tests/rules/test_fft.py"
        for name in ["attr imag", "np.angle", "np.conjugate", "np.imag", "np.real",
+                    "np.linalg.eig", "np.linalg.eigvals",
                     *(f"np.fft.{fn}{kind}" for fn in ("fft", "ifft", "rfft", "irfft")
                       for kind in ("", "2", "n"))]},
     **{name: "casts and copies: tests/rules/test_casts.py checks them against their derivative"
