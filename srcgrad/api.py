@@ -251,9 +251,9 @@ def _check_structure(part: Any, value: Any, name: str) -> None:
 
 def _check_float(value: Any, name: str, fn: Callable) -> None:
     if type(value) is np.ndarray:
-        if value.dtype.kind == "f":  # (complex differentiation is not supported)
+        if value.dtype.kind in "fc":
             return
-    elif isinstance(value, (float, np.floating)):
+    elif isinstance(value, (float, complex, np.inexact)):
         return
     elif isinstance(value, _CONTAINERS):
         leaves = value.values() if isinstance(value, dict) else value
@@ -262,8 +262,8 @@ def _check_float(value: Any, name: str, fn: Callable) -> None:
         return
     kind = getattr(value, "dtype", type(value).__name__)
     raise WrtError(f"cannot differentiate {fn.__qualname__} with respect to {name!r}: its "
-                   f"argument is {kind}, not a float array or float. Pass floats (e.g. "
-                   f"np.asarray({name}, dtype=float)) or leave {name!r} out of wrt")
+                   f"argument is {kind}, not a float or complex array or number. Pass floats "
+                   f"(e.g. np.asarray({name}, dtype=float)) or leave {name!r} out of wrt")
 
 
 class Gradient:

@@ -44,10 +44,11 @@ class declare:  # (a decorator, named like one)
 
 @declare(fresh_if="g", sums_down=("g", "x"), shape_only=("x", "unbroadcast_to"))
 def unbroadcast(g, x):
-    """Sum the gradient ``g`` down to the shape of ``x``, undoing NumPy broadcasting."""
+    """Sum the gradient ``g`` down to the shape of ``x``, undoing NumPy broadcasting; the real
+    part of a complex ``g`` for a real ``x`` (see :func:`real_for`)."""
     if type(g) is np.ndarray and type(x) is np.ndarray and g.shape == x.shape:
-        return g  # the common case, first
-    g = unbroadcast_to(g, np.shape(x))
+        return g if g.dtype.kind != "c" or x.dtype.kind == "c" else g.real  # the common case
+    g = unbroadcast_to(real_for(g, x), np.shape(x))
     if not isinstance(x, np.ndarray) and np.ndim(g) == 0 and isinstance(g, np.ndarray):
         return g[()]
     return g
@@ -66,6 +67,19 @@ def unbroadcast_to(g, shape):
     if axes:
         g = g.sum(axis=axes, keepdims=True)
     return g.reshape(shape)
+
+
+def real_for(g, x):
+    """``g``, the adjoint of ``x``, or its real part where ``g`` is complex and ``x`` real.
+
+    Complex cotangents follow JAX's and autograd's convention: ``g`` stands for the real
+    linear map ``dz -> Re(g dz)``, so a holomorphic function's adjoint is ``g f'(z)`` (no
+    conjugate). Restricted to real ``dz``, that map is ``Re(g) dz``: a real argument's adjoint
+    is the real part.
+    """
+    if np.iscomplexobj(g) and not np.iscomplexobj(x):
+        return np.real(g)
+    return g
 
 
 def unsum(g, items):
@@ -344,11 +358,9 @@ def as_grad(dx, x):
         if (type(dx) is np.ndarray and dx.shape == x.shape and dx.dtype == x.dtype
                 and dx.flags.writeable):
             return dx
-        if np.iscomplexobj(dx):
-            raise _complex_gradient()
         if dx is None:
             return np.zeros_like(x)
-        return np.array(np.broadcast_to(dx, x.shape), dtype=x.dtype)
+        return np.array(np.broadcast_to(real_for(dx, x), x.shape), dtype=x.dtype)
     if isinstance(x, (list, tuple)):
         parts = [None] * len(x) if dx is None else dx
         return type(x)(as_grad(d, item) for d, item in zip(parts, x))
@@ -357,10 +369,11 @@ def as_grad(dx, x):
         return {key: as_grad(parts.get(key), value) for key, value in x.items()}
     if dx is None:
         dx = 0.0
-    if np.iscomplexobj(dx):
-        raise _complex_gradient()
+    dx = real_for(dx, x)
     if isinstance(x, (float, int)):
         return float(np.sum(dx)) if np.ndim(dx) else float(dx)
+    if isinstance(x, complex):
+        return complex(np.sum(dx)) if np.ndim(dx) else complex(dx)
     if isinstance(x, np.generic):
         return x.dtype.type(np.sum(dx))
     return dx
@@ -407,13 +420,6 @@ def real_power(x, p):
             fix="keep the base positive, or use np.power / np.sqrt, which give nan for it as "
             "NumPy does")
     return np.power(x, p)
-
-
-def _complex_gradient():
-    return NonDifferentiableError(
-        "the gradient came out complex: a complex value depends on one being differentiated, "
-        "and srcgrad differentiates real-valued code only. Write the computation with real "
-        "numbers (the real and imaginary parts as two float arrays)")
 
 
 @declare(fresh=True)
@@ -463,19 +469,84 @@ def astype(x, dtype, order="K", casting="unsafe", subok=True, copy=True):
 
 
 def cast_back(g, x):
-    """``g`` in the dtype of ``x`` (the gradient of a cast of ``x``); a complex ``g`` (a complex
-    value depended on ``x``) is refused rather than cut to its real part."""
-    if np.iscomplexobj(g):
-        raise _complex_gradient()
-    return astype(g, x.dtype if isinstance(x, np.ndarray) else np.asarray(x).dtype)
+    """``g`` in the dtype of ``x`` (the gradient of a cast of ``x`` to a real dtype): its real
+    part (the cast result is real; for a complex ``x`` the cast drops the imaginary part)."""
+    return astype(np.real(g), x.dtype if isinstance(x, np.ndarray) else np.asarray(x).dtype)
+
+
+def complex_cast_back(g, x):
+    """``g`` in the dtype of ``x`` (the gradient of a cast of ``x`` to a complex dtype): its
+    real part for a real ``x``."""
+    return astype(real_for(g, x), x.dtype if isinstance(x, np.ndarray) else np.asarray(x).dtype)
 
 
 def real_grad(g, x):
-    """The gradient of ``x.real``: ``g`` for a real ``x``; a complex ``x`` that depends on a
-    value being differentiated is refused."""
+    """The gradient of ``np.real(x)`` (``x.real``): the real part of ``g`` (the result is real:
+    an imaginary part of ``g`` is left over from a complex product and stands for nothing), in
+    ``x``'s complex dtype for a complex ``x`` (its other adjoints add into it)."""
     if np.iscomplexobj(x):
-        raise _complex_gradient()
-    return g
+        return np.real(g).astype(np.result_type(x))
+    return np.real(g)
+
+
+def with_real_part(x, real):
+    """``x`` with its real part replaced by ``real`` (a write through the view ``x.real``)."""
+    if np.iscomplexobj(x):
+        return real + 1j * np.imag(x)
+    return real
+
+
+def imag_grad(g, x):
+    """The gradient of ``np.imag(x)``: ``-1j`` times the real part of ``g`` for a complex
+    ``x`` (the map ``dz -> Re(-1j g dz) = g Im(dz)``); zeros for a real one (its imaginary part
+    is 0 whatever it is)."""
+    if np.iscomplexobj(x):
+        return -1j * np.real(g)
+    return np.zeros(np.shape(x), dtype=_float_dtype(x))
+
+
+def abs_grad(g, x, ans):
+    """The gradient of ``ans = np.abs(x)``: ``g sign(x)`` for a real ``x``; ``Re(g) conj(x) /
+    |x|`` for a complex one; 0 where ``x`` is 0."""
+    if not np.iscomplexobj(x):
+        return g * np.sign(x)
+    return np.real(g) * np.conj(x) / np.where(np.equal(ans, 0), 1, ans)
+
+
+def abs_tangent(t, x, ans):
+    """The tangent of ``ans = np.abs(x)``: ``t sign(x)`` for a real ``x``; ``Re(conj(x) t) /
+    |x|`` for a complex one; 0 where ``x`` is 0."""
+    if not np.iscomplexobj(x):
+        return t * np.sign(x)
+    return np.real(np.conj(x) * t) / np.where(np.equal(ans, 0), 1, ans)
+
+
+def angle_grad(g, x, deg=False):
+    """The gradient of ``np.angle(x, deg)``: ``-1j Re(g) conj(x) / |x|^2`` for a complex ``x``
+    (0 at 0); zeros for a real one (its angle is 0 or pi, piecewise constant)."""
+    if not np.iscomplexobj(x):
+        return np.zeros(np.shape(x), dtype=_float_dtype(x))
+    squared = np.real(x * np.conj(x))
+    scale = (180.0 / np.pi) if deg else 1.0
+    return -1j * scale * np.real(g) * np.conj(x) / np.where(np.equal(squared, 0), 1, squared)
+
+
+def angle_tangent(t, x, deg=False):
+    """The tangent of ``np.angle(x, deg)``: ``Im(conj(x) t) / |x|^2`` (0 for a real ``x``)."""
+    if not np.iscomplexobj(x):
+        return np.zeros(np.shape(x), dtype=_float_dtype(x))
+    squared = np.real(x * np.conj(x))
+    scale = (180.0 / np.pi) if deg else 1.0
+    return scale * np.imag(np.conj(x) * t) / np.where(np.equal(squared, 0), 1, squared)
+
+
+def real_only(x, what):
+    """``x``, refused where it is complex: the rule of ``what`` holds for real values only."""
+    if np.iscomplexobj(x):
+        raise NonDifferentiableError(
+            f"{what} of a complex value has no gradient rule (its rule holds for real values)",
+            fix="compute it from the real and imaginary parts (np.real, np.imag, np.abs)")
+    return x
 
 
 def cast_grad(g, x, dtype):
@@ -484,11 +555,10 @@ def cast_grad(g, x, dtype):
     kind = np.dtype(dtype).kind
     if kind in "biu":
         return np.zeros(np.shape(x), dtype=np.result_type(np.asarray(x).dtype, 0.0))
-    if kind != "f":
+    if kind not in "fc":
         raise NonDifferentiableError(
-            f"a cast to {np.dtype(dtype)} has no gradient (srcgrad differentiates real-valued "
-            "code only): cast to a float dtype")
-    return cast_back(g, x)
+            f"a cast to {np.dtype(dtype)} has no gradient: cast to a float or complex dtype")
+    return cast_back(g, x) if kind == "f" else complex_cast_back(g, x)
 
 
 def dtype_grad(grad, dtype):
@@ -499,10 +569,10 @@ def dtype_grad(grad, dtype):
         if isinstance(grad, (list, tuple)):
             return [None if part is None else np.zeros_like(part) for part in grad]
         return np.zeros_like(grad)
-    if kind != "f":
+    if kind not in "fc":
         raise NonDifferentiableError(
-            f"a computation in {np.dtype(dtype)} has no gradient (srcgrad differentiates "
-            "real-valued code only): compute in a float dtype")
+            f"a computation in {np.dtype(dtype)} has no gradient: compute in a float or "
+            "complex dtype")
     return grad
 
 
@@ -596,11 +666,14 @@ def prod_grad(g, a, axis=None, keepdims=False):
 
 def var_grad(g, a, axis=None, ddof=0, keepdims=False, where=True, mean=None):
     """The gradient of ``np.var(a, axis, ddof=ddof, where=where)``: ``2 g (a - mean) / (N -
-    ddof)`` over the elements ``where`` picks (``N`` of them), 0 elsewhere. (A ``mean`` given
-    to ``np.var`` is refused.)"""
+    ddof)`` over the elements ``where`` picks (``N`` of them), 0 elsewhere; ``conj(a - mean)``
+    for a complex ``a``. (A ``mean`` given to ``np.var`` is refused.)"""
     if mean is not None:
         raise NonDifferentiableError("np.var and np.std with mean= have no gradient rule: "
                                      "leave the mean out (NumPy computes it)")
+    if np.iscomplexobj(a):  # the mean of |a - mean|^2: the conjugate, and g is real
+        g = np.real(g)
+        a = np.conj(a)
     if where is True:
         centered = a - np.mean(a, axis=axis, keepdims=True)
         return 2.0 * unreduce(g, a, axis, keepdims) * centered / (unreduce_count(a, axis) - ddof)
@@ -847,6 +920,7 @@ def norm_grad(g, x, ans, ord=None, axis=None, keepdims=False):
     Where the norm is not differentiable (the zero vector, ties in max-norms, repeated singular
     values) it gives one subgradient: ties share the gradient evenly.
     """
+    real_only(x, 'np.linalg.norm with this ord or axis')
     x = np.asarray(x)
     axes = _axes(axis, x.ndim)
     matrix = (len(axes) == 2) if axis is not None else (ord is not None and x.ndim == 2)
@@ -911,6 +985,7 @@ def det_grad(g, a, ans):
 def slogdet_grad(g, a):
     """The gradient of ``a`` in ``sign, logabsdet = np.linalg.slogdet(a)``: that of
     ``logabsdet``, ``inv(a).T`` times its adjoint (``sign`` is piecewise constant)."""
+    real_only(a, 'np.linalg.slogdet')
     if g[1] is None:
         return np.zeros(np.shape(a), dtype=np.result_type(a, 1.0))
     scale = np.expand_dims(np.asarray(g[1]), (-2, -1))
@@ -1622,6 +1697,7 @@ def _symmetric_from(t, uplo="L"):
 def cholesky_grad(g, ans, upper=False):
     """The gradient of ``ans = np.linalg.cholesky(a)``, which reads ``a``'s lower triangle
     (its upper one with ``upper``): ``L^-T Phi(L^T g) L^-1``, symmetrised (Murray, 2016)."""
+    real_only(ans, 'np.linalg.cholesky')
     low = matrix_transpose(ans) if upper else ans
     g = matrix_transpose(g) if upper else g
     lt = matrix_transpose(low)
@@ -1646,6 +1722,7 @@ def cholesky_tangent(t, ans, upper=False):
 def eigh_grad(g, a, ans, UPLO="L"):
     """The gradient of ``w, v = np.linalg.eigh(a, UPLO)``: ``v (diag(gw) + F o (v^T gv)) v^T``
     with ``F[i, j] = 1 / (w[j] - w[i])`` off the diagonal, on the triangle ``eigh`` reads."""
+    real_only(a, 'np.linalg.eigh')
     w, v = ans
     vt = matrix_transpose(v)
     inner = _diag_embed(_part(g, 0, w))
@@ -1669,6 +1746,7 @@ def eigh_tangent(t, ans, UPLO="L"):
 
 def eigvalsh_grad(g, a, UPLO="L"):
     """The gradient of ``np.linalg.eigvalsh(a, UPLO)``: ``v diag(g) v^T`` on the triangle read."""
+    real_only(a, 'np.linalg.eigvalsh')
     _, v = np.linalg.eigh(a, UPLO)
     return _triangle_grad((v * np.asarray(g)[..., None, :]) @ matrix_transpose(v), UPLO)
 
@@ -1686,6 +1764,7 @@ def svd_grad(g, a, ans, full_matrices=True, compute_uv=True):
     With ``full_matrices`` and a non-square ``a``, the columns beyond ``min(m, n)`` of ``u``
     (or rows of ``vh``) are not unique: their adjoints must be zero.
     """
+    real_only(a, 'np.linalg.svd')
     if not compute_uv:  # (g: an array, or a list of the values' adjoints, None for zeros)
         u, _, vh = np.linalg.svd(a, full_matrices=False)
         return (u * np.asarray(as_array_grad(g, ans))[..., None, :]) @ vh
@@ -1761,6 +1840,7 @@ def qr_grad(g, a, ans):
     """The gradient of ``q, r = np.linalg.qr(a)`` (mode ``"reduced"``): for ``m >= n``,
     ``(gq + q copyltu(M)) r^-T`` with ``M = r gr^T - gq^T q``; a wide ``a = [x | y]``
     (``x`` square) as in TensorFlow: ``x``'s part with ``gq + y gr_y^T``, ``y``'s ``q gr_y``."""
+    real_only(a, 'np.linalg.qr')
     q, r = ans
     gq, gr = _part(g, 0, q), _part(g, 1, r)
     m, n = np.shape(a)[-2:]
@@ -1798,6 +1878,7 @@ def qr_tangent(t, a, ans):
 def pinv_grad(g, a, ans):
     """The gradient of ``p = np.linalg.pinv(a)`` where the rank does not change nearby:
     ``-p^T g p^T + (I - a p) g^T p p^T + p^T p g^T (I - p a)``."""
+    real_only(a, 'np.linalg.pinv')
     p, pt, gt = ans, matrix_transpose(ans), matrix_transpose(g)
     return -pt @ g @ pt + (gt - a @ (p @ gt)) @ (p @ pt) + (pt @ p) @ (gt - (gt @ p) @ a)
 
@@ -1814,6 +1895,7 @@ def lstsq_grads(g, a, b, ans):
     where ``a``'s rank does not change nearby: through ``x = pinv(a) b``, each residual ``|a x -
     b|^2`` (``2 r x^T`` and ``-2 r``, ``r = a x - b``: ``a^T r = 0``) and the singular values (the
     rank is an integer)."""
+    real_only(a, 'np.linalg.lstsq')
     x, residuals, _, s = ans
     gx = _part(g, 0, x)
     p = np.linalg.pinv(a)
@@ -2611,3 +2693,116 @@ def cumulative_prod_tangent(t, x, axis=None, include_initial=False):
         out.append(tangent)
     stacked = np.stack(out) if out else np.zeros((0,) + x_rows.shape[1:], tangent.dtype)
     return np.moveaxis(stacked, 0, axis)
+# Discrete Fourier transforms (srcgrad.rules.fft). Each is linear and its matrix symmetric, so
+# its adjoint (the transpose, in the convention of complex adjoints) is the same transform of
+# ``g``, fitted back to the argument's shape (a zero-padded or cut input). A real input takes
+# the real part.
+
+def _fft_axes(a, s, axes):
+    """The axes a transform of ``a`` runs over (as NumPy: all, or the last ``len(s)``)."""
+    ndim = np.ndim(a)
+    if axes is None:
+        axes = range(ndim) if s is None else range(ndim - len(s), ndim)
+    elif np.ndim(axes) == 0:
+        axes = (axes,)
+    return tuple(ax % ndim for ax in axes)
+
+
+def _fit(h, shape, axes):
+    """``h`` cut or zero-padded along ``axes`` to ``shape``."""
+    for ax in axes:
+        have, want = h.shape[ax], shape[ax]
+        if have > want:
+            h = np.take(h, np.arange(want), axis=ax)
+        elif have < want:
+            widths = [(0, 0)] * h.ndim
+            widths[ax] = (0, want - have)
+            h = np.pad(h, widths)
+    return h
+
+
+@declare(fresh=True)
+def fft_grad(g, a, s, axes, norm=None, inverse=False):
+    """The gradient of ``np.fft.fftn(a, s, axes, norm)`` (``ifftn`` with ``inverse``; ``fft``,
+    ``fft2`` ... as one or two axes): the same transform of ``g``, fitted to ``a``'s shape."""
+    a = np.asarray(a)
+    axes = _fft_axes(a, s, axes)
+    h = (np.fft.ifftn if inverse else np.fft.fftn)(g, axes=axes, norm=norm)
+    return real_for(_fit(h, a.shape, axes), a)
+
+
+@declare(fresh=True)
+def rfft_grad(g, a, s, axes, norm=None):
+    """The gradient of ``np.fft.rfftn(a, s, axes, norm)`` (``rfft`` as one axis): the half
+    spectrum ``g`` zero-padded to the full one (the length the last axis was transformed at),
+    transformed as ``fftn``, its real part (``a`` is real)."""
+    a = np.asarray(a)
+    g = np.asarray(g)
+    axes = _fft_axes(a, s, axes)
+    last = axes[-1]
+    n = a.shape[last] if s is None else s[-1]
+    full = _fit(g, g.shape[:last] + (n,) + g.shape[last + 1:], (last,))
+    return np.real(_fit(np.fft.fftn(full, axes=axes, norm=norm), a.shape, axes))
+
+
+@declare(fresh=True)
+def irfft_grad(g, a, s, axes, norm=None):
+    """The gradient of ``np.fft.irfftn(a, s, axes, norm)`` (``irfft`` as one axis), a real
+    result of length ``n`` on the last axis from the half spectrum ``a``: each frequency but
+    the constant one (and, for an even ``n``, the last) stands for itself and its mirror
+    image, so counts twice; the imaginary parts of those two do not count."""
+    a = np.asarray(a)
+    axes = _fft_axes(a, s, axes)
+    last = axes[-1]
+    n = np.shape(g)[last]
+    h = np.fft.ifftn(np.real(g), axes=axes, norm=norm)
+    h = np.take(h, np.arange(n // 2 + 1), axis=last)
+    weight = np.full(n // 2 + 1, 2.0)
+    weight[0] = 1.0
+    if n % 2 == 0:
+        weight[-1] = 1.0
+    h = h * weight.reshape((-1,) + (1,) * (h.ndim - 1 - last))
+    return real_for(_fit(h, a.shape, axes), a)
+
+
+def eigvals_grad(g, a):
+    """The gradient of ``np.linalg.eigvals(a)`` (distinct eigenvalues): ``v^-T diag(g) v^T``
+    for ``a = v diag(w) v^-1``; the real part for a real ``a``."""
+    _, v = np.linalg.eig(a)
+    vt = matrix_transpose(v)
+    return real_for(np.linalg.solve(vt, np.asarray(g)[..., :, None] * vt), a)
+
+
+def eig_grad(g, a, ans):
+    """The gradient of ``w, v = np.linalg.eig(a)`` (distinct eigenvalues; eigenvectors of
+    unit norm, so a function of them must not depend on their phase), as autograd:
+    ``v^-T (diag(gw) + F o (v^T gv) - F o (v^T conj(v) Re(I o v^T gv))) v^T`` with
+    ``F[i, j] = 1 / (w[j] - w[i])`` off the diagonal; the real part for a real ``a``."""
+    w, v = ans
+    n = np.shape(w)[-1]
+    vt = matrix_transpose(v)
+    inner = _diag_embed(_part(g, 0, w).astype(w.dtype))
+    if g[1] is not None:
+        eye = np.eye(n, dtype=bool)
+        gap = w[..., None, :] - w[..., :, None]
+        f = np.where(eye, 0.0, 1.0 / np.where(eye, 1.0, gap))
+        vt_gv = vt @ g[1]
+        unit = (vt @ np.conj(v)) @ (np.real(vt_gv) * np.eye(n))
+        inner = inner + f * vt_gv - f * unit
+    return real_for(np.linalg.solve(vt, inner @ vt), a)
+
+
+def eig_tangent(t, a, ans=None):
+    """The tangents ``(dw, dv)`` of ``w, v = np.linalg.eig(a)`` along ``t`` (distinct
+    eigenvalues): with ``p = v^-1 t v``, ``dw = diag(p)`` and ``dv = v (F o p)``
+    (``F[i, j] = 1 / (w[j] - w[i])`` off the diagonal), less each column's change of norm
+    (the eigenvectors stay of unit norm)."""
+    w, v = np.linalg.eig(a) if ans is None else ans
+    p = np.linalg.solve(v, t @ v)
+    n = np.shape(w)[-1]
+    eye = np.eye(n, dtype=bool)
+    gap = w[..., None, :] - w[..., :, None]
+    f = np.where(eye, 0.0, 1.0 / np.where(eye, 1.0, gap))
+    dv = v @ (f * p)
+    dv = dv - v * np.real(np.sum(np.conj(v) * dv, axis=-2, keepdims=True))
+    return np.diagonal(p, axis1=-2, axis2=-1), dv

@@ -8,6 +8,7 @@ from . import (  # noqa: F401
     builtins,
     effects,
     elementwise,
+    fft,
     helpers,
     linalg,
     methods,

@@ -16,7 +16,6 @@ import math
 
 import numpy as np
 
-from ..errors import NonDifferentiableError
 from .registry import DYNAMIC, deffusion, defvjp
 
 LN2 = math.log(2.0)
@@ -45,7 +44,9 @@ defvjp(np.reciprocal, "x", elementwise=True, x="-g * ans * ans")
 defvjp(np.square, "x", elementwise=True, x="2.0 * g * x")
 defvjp(np.sqrt, "x", elementwise=True, x="0.5 * g / ans")
 defvjp(np.cbrt, "x", elementwise=True, x="g / (3.0 * ans * ans)")
-defvjp(np.absolute, "x", elementwise=True, x="g * np.sign(x)")  # np.abs is np.absolute
+# np.abs is np.absolute; of a complex x, |x| is not holomorphic: a template of its own
+defvjp(np.absolute, "x", elementwise=True, x="abs_grad(g, x, ans)",
+       tangents={"x": "abs_tangent(t, x, ans)"})
 defvjp(np.fabs, "x", elementwise=True, x="g * np.sign(x)")
 # x1 % x2 == x1 - floor(x1 / x2) * x2, and the floor is locally constant.
 defvjp(np.remainder, "x1, x2", elementwise=True,  # np.mod is np.remainder
@@ -185,20 +186,15 @@ defvjp(np.clip, "a, a_min=None, a_max=None, out=None, *, min=None, max=None", el
                  for param, which in _CLIP_BOUNDS.items()})
 
 
-def complex_parts(what):
-    """The template of a function of complex numbers' parts (``np.imag``, ``np.angle``): refused
-    for a differentiated value, since complex differentiation is not supported."""
-    def template():
-        raise NonDifferentiableError(
-            f"{what} of a value being differentiated: srcgrad differentiates real-valued code "
-            "only", fix="write the computation with real numbers (the real and imaginary parts "
-            "as two float arrays)")
-    return template
-
-
-for _part in (np.real, np.imag, np.conj, np.angle):  # np.conjugate is np.conj
-    defvjp(_part, "x, *args, **kwargs", x=complex_parts(f"np.{_part.__name__}"),
-           tangents={"x": complex_parts(f"np.{_part.__name__}")})
+# Complex numbers' parts (of a real x: x, 0, x and 0 or pi). None is holomorphic: each adjoint
+# is the transpose of the real-linear map (see the registry's docstring); real, imag and conj
+# are real-linear, so each is its own tangent.
+defvjp(np.real, "x", elementwise=True, linear="x", x="real_grad(g, x)")
+defvjp(np.imag, "x", elementwise=True, linear="x", x="imag_grad(g, x)")
+defvjp(np.conj, "x, *args, **kwargs", elementwise=True, linear="x",  # np.conjugate too
+       x="np.conj(g)")
+defvjp(np.angle, "z, deg=False", elementwise=True, z="angle_grad(g, z, deg)",
+       tangents={"z": "angle_tangent(t, z, deg)"})
 
 
 # A square written as a product: one adjoint contribution instead of two equal ones.

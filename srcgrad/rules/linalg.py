@@ -79,8 +79,9 @@ defvjp(np.matmul, "x1, x2", shape_of=_product_shape,
 defvjp(np.dot, "a, b, out=None", shape_of=_dot_shape,
        a=_dot_template("a"), b=_dot_template("b"),
        tangents={"a": "np.dot(t, b)", "b": "np.dot(a, t)"})
-defvjp(np.vdot, "a, b",  # real arrays: the sum of a * b over all elements
-       a="np.reshape(g * np.ravel(b), np.shape(a))", b="np.reshape(g * np.ravel(a), np.shape(b))",
+defvjp(np.vdot, "a, b",  # the sum of conj(a) * b over all elements
+       a="np.reshape(np.conj(g * np.ravel(b)), np.shape(a))",
+       b="np.reshape(g * np.conj(np.ravel(a)), np.shape(b))",
        tangents={"a": "np.vdot(t, b)", "b": "np.vdot(a, t)"})
 defvjp(np.inner, "a, b", a="inner_lhs_grad(g, a, b)", b="inner_rhs_grad(g, a, b)",
        tangents={"a": "np.inner(t, b)", "b": "np.inner(a, t)"})
@@ -147,10 +148,11 @@ def _norm(ord, axis, shape_x):
     # The 2-norm of the flattened array (ord None) or of vectors along one axis: x / |x|.
     # x may be a list of values (norm([a, b])): as an array; its gradient is cut into items.
     array = "x" if _array_shape(shape_x) else "np.asarray(x)"
+    # (of a complex x: conj(x) / |x|, and g is real)
     if ord is None and axis is None:
-        return f"g * {array} / ans"
+        return f"np.real(g) * np.conj({array}) / ans"
     if ord in (None, 2) and isinstance(axis, int) and axis is not DYNAMIC:
-        return f"{array} * unreduce(g / ans, x, axis, keepdims)"
+        return f"np.conj({array}) * unreduce(np.real(g) / ans, x, axis, keepdims)"
     return "norm_grad(g, x, ans, ord, axis, keepdims)"
 
 
@@ -163,10 +165,10 @@ def _norm_tangent(ord, shape_x):
     # A norm reduces over its axes: the tangent sums t times the gradient of each norm
     # (for the 2-norm and the Frobenius norm, x / |x|).
     x, t = ("x", "t") if _array_shape(shape_x) else ("np.asarray(x)", "np.asarray(t)")
-    if ord is None or ord == "fro":
-        return f"np.sum({x} * {t}, axis=axis, keepdims=keepdims) / ans"
-    return (f"np.sum({t} * norm_grad(np.ones_like(ans), {x}, ans, ord, axis, keepdims), "
-            "axis=axis, keepdims=keepdims)")
+    if ord is None or ord == "fro":  # (Re(conj(x) t) / |x| for complex x)
+        return f"np.real(np.sum(np.conj({x}) * {t}, axis=axis, keepdims=keepdims)) / ans"
+    return (f"np.real(np.sum({t} * norm_grad(np.ones_like(ans), {x}, ans, ord, axis, "
+            "keepdims), axis=axis, keepdims=keepdims))")
 
 
 defvjp(np.linalg.norm, "x, ord=None, axis=None, keepdims=False", shape_of=True, x=_norm,
@@ -249,3 +251,16 @@ defvjp(np.linalg.matrix_power, "a, n", shape_of=_shape_of_a, a="matrix_power_gra
        tangents={"a": "matrix_power_tangent(t, a, n)"})
 defvjp(np.linalg.multi_dot, "arrays, *, out=None", shape_of=True, sequences=("arrays",),
        arrays="multi_dot_grads(g, arrays)", tangents={"arrays": "multi_dot_tangent(t, arrays)"})
+
+
+def _shape_of_a_vector(a):
+    """The result is shaped like ``a``'s diagonal (a vector per matrix)."""
+    return a[..., 0]
+
+
+# Eigenvalues and eigenvectors of a general matrix (complex, also of a real one; distinct
+# eigenvalues): the adjoints in the convention of complex adjoints, real for a real matrix.
+defvjp(np.linalg.eigvals, "a", shape_of=_shape_of_a_vector, a="eigvals_grad(g, a)",
+       tangents={"a": "eig_tangent(t, a)[0]"})
+defvjp(np.linalg.eig, "a", returns_sequence=True, sparse=True, a="eig_grad(g, a, ans)",
+       tangents={"a": "eig_tangent(t, a, ans)"})

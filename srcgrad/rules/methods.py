@@ -28,7 +28,16 @@ def _cast(param, reshape=False):
         kind = _kind(dtype)
         if kind is None:
             return f"cast_grad({back}, {param}, dtype)"
-        return NO_GRADIENT if kind in "biu" else f"cast_back({back}, {param})"
+        try:
+            kind = np.dtype(dtype).kind
+        except (TypeError, ValueError):
+            return f"cast_grad({back}, {param}, dtype)"
+        if kind in "biu":
+            return NO_GRADIENT
+        if kind not in "fc":
+            raise NonDifferentiableError(f"a cast to {np.dtype(dtype)} has no gradient",
+                                         fix="cast to a float or complex dtype")
+        return f"{'complex_' if kind == 'c' else ''}cast_back({back}, {param})"
     return template
 
 

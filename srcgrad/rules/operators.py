@@ -8,7 +8,6 @@ import gast
 import numpy as np
 
 from . import elementwise  # noqa: F401  (registers the rules aliased here)
-from .elementwise import complex_parts
 from .registry import ANY_INT, DYNAMIC, alias, defvjp, nondiff
 
 #: The rule keys of Python's syntax: how normalization names ``a + b``, ``-a``, ``x[i]``,
@@ -92,9 +91,10 @@ defvjp(SUBSCRIPT, "x, index", shape_of=_index_shape, selects=True, no_gradient=(
 
 # Attributes.
 defvjp("attr T", "x", shape_of=lambda x: x.T, view_of="x", x="g.T", tangents={"x": "t.T"})
-# of a real value; of a complex one, refused
-defvjp("attr real", "x", view_of="x", x="real_grad(g, x)", tangents={"x": "real_grad(t, x)"})
-defvjp("attr imag", "x", x=complex_parts(".imag"), tangents={"x": complex_parts(".imag")})
+# x.real is a view of x (x itself for a real x); the adjoints are np.real's and np.imag's
+defvjp("attr real", "x", view_of="x", inverse="with_real_part(x, g)", x="real_grad(g, x)",
+       tangents={"x": "np.real(t)"})
+defvjp("attr imag", "x", x="imag_grad(g, x)", tangents={"x": "np.imag(t)"})
 defvjp("attr mT", "x", view_of="x", x="matrix_transpose(g)",
        tangents={"x": "matrix_transpose(t)"})
 for _attr in ("shape", "ndim", "size", "dtype"):  # questions about metadata, not values

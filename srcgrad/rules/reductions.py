@@ -93,9 +93,10 @@ def _moment_tangent(helper, nan=False):
 def _summed(adjoint):
     """The tangent of a reduction from the text of its adjoint: ``t`` times the adjoint of
     ones (each result's derivatives in the elements of ``a`` it reduces), summed over the
-    axis. Where no derivative exists (ties) it takes the adjoint's subgradient."""
-    partials = re.sub(r"\bg\b", "np.ones_like(ans)", adjoint)
-    return f"np.sum(t * {partials}, axis=axis, keepdims=keepdims)"
+    axis (its real part for a real result). Where no derivative exists (ties) it takes the
+    adjoint's subgradient."""
+    partials = re.sub(r"\bg\b", "np.ones_like(ans)", adjoint)  # (a real result of complex
+    return f"real_for(np.sum(t * {partials}, axis=axis, keepdims=keepdims), ans)"  # values: real)
 
 
 def _moment_text(helper, nan, axis, where, mean, correction):
@@ -107,7 +108,7 @@ def _moment_text(helper, nan, axis, where, mean, correction):
     if nan:
         where = "np.logical_and(where, ~np.isnan(a))"
     elif axis is None and where is True and mean is None and helper.startswith("var"):
-        return f"2.0 * g * (a - np.mean(a)) / (np.size(a) - {ddof})"
+        return f"2.0 * np.real(g) * np.conj(a - np.mean(a)) / (np.size(a) - {ddof})"
     else:
         where = "True" if where is True else "where"
     return f"{helper}, axis, {ddof}, keepdims, {where}{', mean' if mean is DYNAMIC else ''})"

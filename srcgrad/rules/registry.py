@@ -23,8 +23,13 @@ carries no gradient (``x.astype(int)``); where no parameter carries one, the cal
 non-differentiable. Templates are checked when registered: every name a template reads must be a
 parameter, ``g``, ``ans``, ``np``, a runtime helper or a builtin, and a template function's
 parameters must be the rule's parameters, ``shape_<param>``, ``list_<param>`` or a static name
-the engine gives (:data:`STATIC_NAMES`). A static complex number or complex dtype among a call's
-arguments refuses its gradient (complex differentiation is not supported).
+the engine gives (:data:`STATIC_NAMES`).
+
+Complex values follow JAX's and autograd's convention: a complex adjoint ``g`` stands for the
+real-linear map ``dz -> Re(g dz)``, so a holomorphic primitive's template is the real one,
+``g * f'(z)``, without a conjugate; a primitive that is not holomorphic (``np.abs``,
+``np.real``, ``np.conj``) needs a template of its own, and a real argument takes the real part
+of its adjoint (``unbroadcast``, ``real_for``).
 
 Forward mode reads a *tangent* template per parameter (``tangents=``): the result's tangent
 from that argument's tangent ``t`` (the other names as above). Most rules need none written:
@@ -57,7 +62,7 @@ import gast
 import numpy as np
 
 from .. import runtime
-from ..errors import NonDifferentiableError, RuleError, SrcgradError
+from ..errors import RuleError, SrcgradError
 
 Template = str | Callable[..., str]
 
@@ -157,7 +162,6 @@ class Rule:
 
         With ``accumulate``, the template that adds into an existing adjoint ``acc`` in place.
         """
-        refuse_complex(self.name, static)
         template = self.accumulate[param] if accumulate else self.adjoints[param]
         text = _typed(self, template, static, _instantiate(template, static))
         if text is NO_GRADIENT:
@@ -191,7 +195,6 @@ class Rule:
         """The parsed tangent template for ``param`` (reading ``t``), given the literal static
         arguments; :data:`LINEAR` where the primitive is linear in it; None where these static
         arguments give it no derivative (a cast to an integer dtype)."""
-        refuse_complex(self.name, static)
         if param in self.tangents:
             template = self.tangents[param]
             text = _typed(self, template, static, _instantiate(template, static))
@@ -659,7 +662,7 @@ def lookup_effect_method(name: str) -> Effect | None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Templates: instantiation, checks at registration, and static refusals (complex values).
+# Templates: instantiation, checks at registration.
 # ---------------------------------------------------------------------------------------------
 
 #: Static names the engine gives template functions besides the rule's parameters and their
@@ -818,40 +821,9 @@ def _np_path(node: gast.Attribute) -> list[str] | None:
     return None
 
 
-def is_complex(value: Any, dtype: bool = False) -> bool:
-    """Whether a static argument is a complex number, a complex dtype or type, or a complex
-    array; with ``dtype``, a string naming a complex dtype counts too."""
-    if isinstance(value, (complex, np.complexfloating)):
-        return True
-    if isinstance(value, type):
-        return issubclass(value, (complex, np.complexfloating))
-    if isinstance(value, (np.dtype, np.ndarray)):
-        return value.dtype.kind == "c" if isinstance(value, np.ndarray) else value.kind == "c"
-    if dtype and isinstance(value, str):
-        try:
-            return np.dtype(value).kind == "c"
-        except TypeError:
-            return False
-    if isinstance(value, tuple):
-        return any(is_complex(v) for v in value)
-    return False
-
-
 def static_global(value: Any) -> Any:
     """``value`` (a global a call passes) where templates may specialise on it: a type or dtype
-    (``int``, ``np.float32``), a complex number or array; else DYNAMIC."""
-    if isinstance(value, (type, np.dtype)) or is_complex(value):
+    (``int``, ``np.float32``); else DYNAMIC."""
+    if isinstance(value, (type, np.dtype)):
         return value
     return DYNAMIC
-
-
-def refuse_complex(rule_name: str, static: dict[str, Any]) -> None:
-    """Raise NonDifferentiableError where a differentiated call has a complex static argument
-    (``x * 1j``, ``x.astype(complex)``): complex differentiation is not supported."""
-    for param, value in static.items():
-        if is_complex(value, dtype=param == "dtype"):
-            raise NonDifferentiableError(
-                f"{rule_name} makes a complex value from one being differentiated; srcgrad "
-                "differentiates real-valued code only",
-                fix="write the computation with real numbers (the real and imaginary parts as "
-                    "two float arrays)")

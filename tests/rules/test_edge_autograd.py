@@ -220,7 +220,7 @@ KNOWN: dict[str, str] = {}
 #: Differentiable rules not compared with autograd, with the reason.
 NOT_COMPARED = {
     "attr mT": "autograd's ArrayBox has no .mT",
-    "attr real": "complex values: not differentiated yet (issue 10 asks to refuse them)",
+    "attr real": "complex values: compared with autograd in tests/rules/test_complex.py",
     "list +": "list concatenation: no numeric function to compare",
     "float": "autograd cannot trace float() of a box",
     "astype": "autograd has no VJP for astype; casts are covered by the fuzzer's casts family",
@@ -237,8 +237,12 @@ NOT_COMPARED = {
                     "full", "full_like", "copy", "asarray", "linspace", "logspace", "geomspace",
                     "arange"]},
     "added_at": "np.add.at written as a function (an effect's value): autograd has no np.add.at",
-    **{name: "complex values: refused until complex differentiation is supported"
-       for name in ["attr imag", "np.angle", "np.conjugate", "np.imag", "np.real"]},
+    **{name: "complex values: compared with autograd in tests/rules/test_complex.py and "
+             "tests/rules/test_fft.py"
+       for name in ["attr imag", "np.angle", "np.conjugate", "np.imag", "np.real",
+                    "np.linalg.eig", "np.linalg.eigvals",
+                    *(f"np.fft.{fn}{kind}" for fn in ("fft", "ifft", "rfft", "irfft")
+                      for kind in ("", "2", "n"))]},
     **{name: "casts and copies: tests/rules/test_casts.py checks them against their derivative"
        for name in ["np.array", "np.asanyarray", "np.ascontiguousarray", "np.asfortranarray",
                     "np.float16", "np.float32", "np.float64", "np.longdouble",
@@ -261,7 +265,8 @@ NOT_COMPARED = {
                     "np.nanmean", "np.nanmin", "np.nanprod", "np.nanstd", "np.nanvar", "np.pad",
                     "np.partition", "np.percentile", "np.polyval", "np.quantile", "np.rollaxis",
                     "np.row_stack", "np.select", "np.sinc", "np.take_along_axis",
-                    "np.trapezoid", "np.trapz"]},
+                    "np.trapezoid", "np.trapz", "np.nanmedian", "np.nanpercentile",
+                    "np.nanquantile", "np.cumulative_sum", "np.cumulative_prod"]},
 }
 
 

@@ -7,8 +7,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
-from srcgrad.errors import NonDifferentiableError
-from srcgrad.rules import lookup
 
 from .harness import check_autograd, check_float32, check_rule, rule_vjp
 
@@ -234,9 +232,3 @@ def test_tangents_of_rules_with_conditions_and_fusions():
     for key, fn in (("square", lambda x: x * x), ("sigmoid", lambda x: 1.0 / (1.0 + np.exp(-x))),
                     ("unary +", lambda x: +x)):
         check_rule(key, y, fn=fn)
-
-
-@pytest.mark.parametrize("part", [np.real, np.imag, np.conj, np.angle])
-def test_complex_parts_refuse_tangents_too(part):
-    with pytest.raises(NonDifferentiableError):
-        lookup(part).tangent_for("x", {})

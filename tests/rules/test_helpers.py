@@ -343,24 +343,37 @@ HELPERS = {name for name, value in vars(runtime).items()  # (private ones are no
            and not name.startswith("_")}
 
 #: Helpers generated code calls that have no rule: a differentiated value reaching one is
-#: refused with its line. Each needs its second derivative worked out (or, for pop_slot, its
-#: write into dx declared as an effect); the last line: helpers that only code differentiated
-#: twice calls (third derivatives).
+#: refused with its line. Each needs its derivative worked out (or, for pop_slot, its write
+#: into dx declared as an effect): adjoint helpers (for grad of a gradient, hvp), tangent
+#: helpers (for differentiating forward-mode code), and those that only code differentiated
+#: twice calls (third derivatives: add_grads_grad, as_grad_grad, slot_grad ...).
 WITHOUT_RULES = {
-    "arange_grads", "average_grads", "cho_factor_grad", "cho_solve_grads", "choice_grad",
-    "cholesky_grad", "clip_max_grad", "clip_min_grad", "convolve_grads", "correlate_grads",
-    "cross_grads", "cumprod_grad", "det_grad", "dict_of_pairs_grad", "dict_values_grad",
-    "dirichlet_logpdf_grads", "eigh_grad", "eigvalsh_grad", "einsum_grads",
-    "einsum_operand_grads", "expm_grad", "extremum_where_grads", "gradient_grads",
-    "interp_grads", "kron_grads", "linspace_grads", "logsumexp_grads",
-    "lstsq_grads", "matrix_power_grad", "mean_where_grad", "meshgrid_grads",
-    "multi_dot_grads", "multigammaln_grad", "mvn_logpdf_grads", "norm_grad", "pad_grads",
-    "pinv_grad", "polyval_grads", "pop_slot", "qr_grad", "quantile_grads", "select_grads",
-    "slogdet_grad", "solve_lhs_grad", "solve_rhs_grad", "solve_triangular_grads", "sqrtm_grad",
-    "svd_grad", "trace_grad", "trapezoid_grads", "unappend", "uncolumn_stack",
-    "unconcat_index", "undiff", "undstack", "unhstack", "unpermute", "unreduce_count",
-    "unrollaxis", "unsplit", "unsum", "untake_along_axis", "unvstack", "scipy_special",
-    "add_grads_grad", "as_grad_grad", "reconcatenate", "restack", "slot_grad",
+    "abs_grad", "abs_tangent", "add_grads_grad", "angle_grad", "angle_tangent", "arange_grads",
+    "as_grad_grad", "as_tangent", "average_grads", "average_weights_tangent", "cho_factor_grad",
+    "cho_factor_tangent", "cho_solve_grads", "cho_solve_tangent", "choice_grad", "choice_tangent",
+    "cholesky_grad", "cholesky_tangent", "clip_max_grad", "clip_max_tangent", "clip_min_grad",
+    "clip_min_tangent", "concat_index_tangent", "convolve_grads", "correlate_grads",
+    "cross_grads", "cumprod_grad", "cumprod_tangent", "cumulative_grad",
+    "cumulative_prod_tangent", "det_grad", "dict_of_pairs_grad", "dict_of_pairs_tangent",
+    "dict_values_grad", "diff_tangent", "dirichlet_logpdf_grads", "dirichlet_logpdf_tangent",
+    "eig_grad", "eig_tangent", "eigh_grad", "eigh_tangent", "eigvals_grad", "eigvalsh_grad",
+    "eigvalsh_tangent", "einsum_grads", "einsum_operand_grads", "einsum_tangent", "expm_grad",
+    "expm_tangent", "extremum_where_grads", "fft_grad", "gradient_grads",
+    "gradient_spacing_grads", "gradient_spacing_tangent", "imag_grad", "interp_grads",
+    "interp_tangent", "irfft_grad", "kron_grads", "linspace_grads", "logsumexp_grads",
+    "logsumexp_tangent", "lstsq_grads", "lstsq_tangents", "matrix_power_grad",
+    "matrix_power_tangent", "mean_where_grad", "meshgrid_grads", "multi_dot_grads",
+    "multi_dot_tangent", "multigammaln_grad", "mvn_logpdf_grads", "mvn_logpdf_tangent",
+    "nan_quantile_grads", "nan_quantile_tangent", "norm_grad", "pad_grads", "permute_tangent",
+    "picked_quantile_grad", "picked_quantile_tangent", "pinv_grad", "pinv_tangent",
+    "polyval_grads", "pop_slot", "qr_grad", "qr_tangent", "quantile_grads", "real_for",
+    "reconcatenate", "restack", "rfft_grad", "scipy_linalg", "scipy_special", "select_grads",
+    "slogdet_grad", "slot_grad", "solve_lhs_grad", "solve_lhs_tangent", "solve_rhs_grad",
+    "solve_triangular_grads", "solve_triangular_tangent", "sort_tangent", "sqrtm_grad",
+    "sqrtm_tangent", "svd_grad", "svd_tangent", "tangent_like", "trace_grad", "trapezoid_grads",
+    "unappend", "uncolumn_stack", "unconcat_index", "undiff", "undstack", "unhstack", "unpermute",
+    "unreduce_count", "unrollaxis", "unsplit", "unsum", "untake_along_axis", "unvstack",
+    "with_real_part", "zero_tangent",
 }
 
 
