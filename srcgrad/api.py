@@ -126,6 +126,7 @@ def generated(fn: Callable, wrt: tuple[str, ...], mode: str, as_tuple: bool = Tr
                         found = transform_forward(function, wrt, as_tuple, containers,
                                                   arg_shapes, (), dicts, mode="hvp")
                         found.base = (gradient, refresh)
+                        found.rescope(function.__globals__)
                     else:
                         found = transform(fn, wrt, mode, as_tuple, containers, arg_shapes,
                                           statics, dicts)
@@ -470,7 +471,7 @@ def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
     keyword = KEYWORDS.get(mode)
 
     def call(*args, **kwargs):
-        if kwargs or len(args) != len(names):
+        if kwargs or len(args) != len(names) or keyword is not None:
             if keyword is not None and keyword not in kwargs:
                 raise TypeError(f"{gradient.__name__}() needs the {_GIVEN[mode]} as keyword "
                                 f"argument {keyword}=")

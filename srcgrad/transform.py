@@ -94,6 +94,14 @@ class Generated:
                 return False
         return True
 
+    def rescope(self, scope: dict) -> None:
+        """Read what the code read from its function's globals from ``scope`` instead (code
+        made from generated code: its globals are that code's namespace, not those of the
+        user's function it is bound to)."""
+        self.live = tuple((scope if s == "globals" else s, own, key) for s, own, key in self.live)
+        self.assumptions = tuple((scope if s == "globals" else s, key, value)
+                                 for s, key, value in self.assumptions)
+
     def bind(self, fn) -> tuple[Callable, Callable | None]:
         """The generated function for ``fn``: with ``fn``'s defaults, and a function that
         reads ``fn``'s data into its namespace before a call (None when there is none)."""

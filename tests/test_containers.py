@@ -50,6 +50,8 @@ CASES = [
     (containers.builtin_containers, lambda r: (_u(r, 3),), 0),
     (containers.loop_over_a_grown_list, lambda r: (_u(r, 3), _u(r, 3)), 0),
     (containers.loop_over_a_grown_list, lambda r: (_u(r, 3), _u(r, 3)), 1),
+    (containers.stack_of_values_popped, lambda r: (_u(r, 3), _u(r, 3)), 0),
+    (containers.stack_of_values_popped, lambda r: (_u(r, 3), _u(r, 3)), 1),
 ]
 IDS = [f"{fn.__name__}-{wrt}" for fn, _, wrt in CASES]
 

@@ -292,10 +292,12 @@ def with_block(x):
 
 
 def in_place_method(x):
-    """In-place list methods (`.append`)"""
+    """In-place list methods (`.append`, `.extend`, `.pop()`)"""
     parts = []
     parts.append(x)  # <-
-    return np.sum(np.stack(parts))
+    parts.extend([x * x, np.sin(x)])
+    last = parts.pop()
+    return np.sum(np.stack(parts)) + np.sum(last)
 
 
 def star_args(x, *rest):

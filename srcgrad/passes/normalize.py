@@ -400,6 +400,9 @@ class Normalizer:
                     not value.keywords:
                 self.list_grows(value.func.value.id, value.args[0], method)
                 return
+            if base.kind == "local" and self.is_list_pop(value):
+                self.list_pop(value.func.value.id, "unused")
+                return
             if base.kind == "local" and method in _IN_PLACE_OPERATORS and \
                     len(value.args) == 1 and not value.keywords:  # y.__imul__(3.0)
                 update = gast.AugAssign(target=value.func.value, op=_IN_PLACE_OPERATORS[method](),
@@ -455,6 +458,27 @@ class Normalizer:
         self.assign(var, gast.BinOp(left=listed, op=gast.Add(), right=added),
                     Op("rule", rule, bound={"x1": listed, "x2": added}))
         facts(self.out[-1]).inplace = True
+
+    def is_list_pop(self, call: gast.Call) -> bool:
+        """Whether ``call`` is ``lst.pop()`` of a local list (its last item)."""
+        return isinstance(call.func, gast.Attribute) and call.func.attr == "pop" and \
+            isinstance(call.func.value, gast.Name) and \
+            self.resolver.is_local(call.func.value.id) and not call.keywords and \
+            (not call.args or len(call.args) == 1 and isinstance(call.args[0], gast.Constant)
+             and call.args[0].value == -1)
+
+    def list_pop(self, var: str, hint: str) -> gast.Name:
+        """``lst.pop()`` is ``item = lst[-1]`` then ``lst = lst[:-1]`` (in place: other names
+        of the list see it, see :mod:`srcgrad.passes.aliasing`); returns the item."""
+        listed, last = name(var), constant(-1)  # (the op's operands: the statement's nodes)
+        item = self.assign(self.namer.fresh(hint), gast.Subscript(
+            value=listed, slice=last, ctx=gast.Load()), self.getitem_op(listed, last))
+        listed = name(var)
+        rest = gast.Slice(lower=None, upper=constant(-1), step=None)
+        self.assign(var, gast.Subscript(value=listed, slice=rest, ctx=gast.Load()),
+                    self.getitem_op(listed, rest))
+        facts(self.out[-1]).inplace = True
+        return item
 
     def effect(self, effect: registry.Effect, call: gast.Call, args: list) -> None:
         """A call that writes into an argument (``np.copyto(y, x)``), as the write it makes."""
@@ -1448,6 +1472,8 @@ class Normalizer:
                      "items": [gast.Tuple(elts=[k, v], ctx=gast.Load())
                                for k, v in zip(keys, known.elements)]}[node.func.attr]
             return self.named(gast.Tuple(elts=parts, ctx=gast.Load()), hint), None
+        if self.is_list_pop(node):
+            return self.list_pop(node.func.value.id, hint), None
         if not node.keywords and node.func.attr in _DICT_METHODS and \
                 _DICT_METHODS[node.func.attr][0] <= len(node.args) <= _DICT_METHODS[node.func.attr][1]:
             return self.dict_method(node, hint)

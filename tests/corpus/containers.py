@@ -155,3 +155,15 @@ def loop_over_a_grown_list(x, w):
         total += np.sum(v ** 2)
     return total
 
+
+
+def stack_of_values_popped(x, w):
+    stack = []
+    for _ in range(3):
+        x = np.tanh(x * w)
+        stack.append((x, w * x))
+    total = 0.0
+    while stack:
+        h, hw = stack.pop()  # the last pushed first
+        total = total * 0.5 + np.sum(h * hw)
+    return total
