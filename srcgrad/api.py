@@ -94,7 +94,8 @@ def _wrt_names(fn: Callable, wrt: Wrt, names: list[str]) -> tuple[tuple[str, ...
 
 def generated(fn: Callable, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
               containers: frozenset = frozenset(), arg_shapes: frozenset = frozenset(),
-              statics: tuple = (), dicts: frozenset = frozenset()) -> Generated:
+              statics: tuple = (), dicts: frozenset = frozenset(),
+              complex_params: frozenset = frozenset()) -> Generated:
     """The generated function for ``fn``, transformed once per code object, wrt, mode, set of
     parameters passed containers (lists, tuples, dicts) or numbers, argument shapes, objects
     passed (``statics``) and parameters passed dicts.
@@ -107,7 +108,8 @@ def generated(fn: Callable, wrt: tuple[str, ...], mode: str, as_tuple: bool = Tr
     # By identity: equal code objects from two modules may see different globals. An entry is
     # dropped when its code object is collected, so these ids cannot be reused while cached.
     key = (id(code), id(fn.__globals__), wrt, mode, as_tuple, literal_defaults(fn),
-           containers, arg_shapes, tuple((p, id(v)) for p, v in statics), dicts)
+           containers, arg_shapes, tuple((p, id(v)) for p, v in statics), dicts,
+           complex_params)
     found = _cache.get(key)
     if found is None or not found.still_valid(fn):
         with _lock:
@@ -129,7 +131,7 @@ def generated(fn: Callable, wrt: tuple[str, ...], mode: str, as_tuple: bool = Tr
                         found.rescope(function.__globals__)
                     else:
                         found = transform(fn, wrt, mode, as_tuple, containers, arg_shapes,
-                                          statics, dicts)
+                                          statics, dicts, complex_params)
                 made = found.function.__code__  # its lines, for tracebacks, go with it
                 weakref.finalize(made, linecache.cache.pop, made.co_filename, None)
                 _remember(key, code, found)
@@ -411,9 +413,12 @@ def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
         lists, tuples, dicts or numbers (with what they hold), and per argument shapes."""
         containers = frozenset((n, _container_kind(a)) for n, a in zip(names, args)
                                if isinstance(a, _SPECIAL))
+        # (not for complex arrays: shapes known let the code skip un-broadcasting, which also
+        # takes the real part of a complex adjoint for a real argument)
         shapes = frozenset((n, a.shape if type(a) is np.ndarray else ())
                            for n, a in zip(names, args)
-                           if type(a) is np.ndarray or isinstance(a, (float, int)))
+                           if type(a) is np.ndarray and a.dtype.kind != "c"
+                           or isinstance(a, (float, int)))
         known = tuple({**dict(statics), **{n: a for n, a in zip(names, args)
                                            if _is_static(a)}}.items())
         last_statics[0] = known
@@ -429,8 +434,11 @@ def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
             else:
                 shapes = frozenset()  # enough versions: one for any shapes
         dicts = frozenset(n for n, a in zip(names, args) if isinstance(a, dict))
+        complex_params = frozenset(n for n, a in zip(names, args)
+                                   if type(a) is np.ndarray and a.dtype.kind == "c"
+                                   or isinstance(a, complex))
         return bound(generated(fn, wrt_names, mode, not single, containers, shapes, known,
-                               dicts))
+                               dicts, complex_params))
 
     def shown(found) -> None:
         if last[0] is not found[0]:  # .source shows the version the last call ran
@@ -444,8 +452,8 @@ def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
         key = []
         for value in args:  # what the version depends on: shapes, numbers
             kind = type(value)
-            if kind is np.ndarray:
-                key.append(value.shape)
+            if kind is np.ndarray:  # (complex arrays: a version of their own, see version)
+                key.append(value.shape if value.dtype.kind != "c" else ("complex", value.shape))
             elif kind is float or kind is int:
                 key.append(kind)
             elif isinstance(value, _CONTAINERS):  # the version depends on what they hold

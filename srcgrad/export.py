@@ -8,6 +8,7 @@ import inspect
 import os
 import re
 import sys
+import warnings
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -83,6 +84,8 @@ def _import_line(global_name: str, value: Any) -> str | None:
     """The import that binds ``global_name`` to ``value`` in an exported module, for a
     module or a public name of NumPy or SciPy (``import scipy.special as sp``, ``from
     scipy.stats import norm``); None for anything else."""
+    if isinstance(value, (int, float, bool, str, type(None), complex)):
+        return None  # (written as a literal)
     if isinstance(value, ModuleType):
         if value.__name__.split(".")[0] not in LIBRARIES:
             return None
@@ -96,7 +99,10 @@ def _import_line(global_name: str, value: Any) -> str | None:
     for module_name in candidates:
         module = sys.modules[module_name]
         for attr in (global_name, getattr(value, "__name__", None)):
-            if isinstance(attr, str) and getattr(module, attr, None) is value:
+            with warnings.catch_warnings():  # (numpy.core's names warn that it moved)
+                warnings.simplefilter("ignore", DeprecationWarning)
+                found = getattr(module, attr, None) if isinstance(attr, str) else None
+            if found is value:
                 return f"from {module_name} import {attr}" if attr == global_name else \
                     f"from {module_name} import {attr} as {global_name}"
     return None

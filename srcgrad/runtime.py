@@ -256,10 +256,18 @@ def add_at(dx, index, g):
 
 
 def pop_slot(dx, index, x=None):
-    """``dx[index]``, copied, and then zeroed in ``dx``: the adjoint of a slot a write filled.
-    Where an index names an element twice (``y[[0, 0]] = v``), the last write wins: the
-    earlier ones get no gradient; none either where ``x``, the array written, holds integers
-    or booleans (the values written were cast to them)."""
+    """``dx[index]``, copied, and then zeroed in ``dx``: the adjoint of a slot a write filled
+    (see :func:`slot_value`)."""
+    g = slot_value(dx, index, x)
+    dx[index] = 0
+    return g
+
+
+def slot_value(dx, index, x=None):
+    """``dx[index]``, copied: the adjoint of a slot a write filled. Where an index names an
+    element twice (``y[[0, 0]] = v``), the last write wins: the earlier ones get no gradient;
+    none either where ``x``, the array written, holds integers or booleans (the values written
+    were cast to them)."""
     g = np.copy(dx[index])
     if x is not None and np.asarray(x).dtype.kind not in "fc":
         g = np.zeros_like(g)
@@ -268,7 +276,6 @@ def pop_slot(dx, index, x=None):
         last = np.full(np.shape(dx), -1)
         last[index] = order
         g = np.where(last[index] == order, g, 0.0)
-    dx[index] = 0
     return g
 
 

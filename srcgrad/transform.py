@@ -252,7 +252,8 @@ def front_end(fn, wrt: Sequence[str], mode: str = "grad", containers: frozenset 
 
 def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
               containers: frozenset = frozenset(), arg_shapes: frozenset = frozenset(),
-              statics: tuple = (), dicts: frozenset = frozenset()) -> Generated:
+              statics: tuple = (), dicts: frozenset = frozenset(),
+              complex_params: frozenset = frozenset()) -> Generated:
     """Generate the ``mode`` function of ``fn`` for the parameters named in ``wrt``.
 
     The gradients are returned as a tuple, or bare when ``as_tuple`` is false (one ``wrt``).
@@ -261,7 +262,9 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     (kind "scalar"). ``arg_shapes`` holds (parameter, shape) for parameters passed arrays, when
     the code is made for those shapes only: shapes then known are used (no run-time
     un-broadcasting where they are equal). ``statics`` holds (parameter, object) for objects
-    and functions passed, ``dicts`` the parameters passed dicts.
+    and functions passed, ``dicts`` the parameters passed dicts, ``complex_params`` those passed
+    complex values (shapes are then not used: un-broadcasting also takes the real part of a
+    complex adjoint for a real value, and a scalar output is checked to be real).
     """
     rules_generation = registry.generation()
     front = front_end(fn, wrt, mode, containers, statics, dicts)
@@ -273,7 +276,10 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
     result = fdef.body[-1].value.id
     forward = fdef.body[:-1]
     primal = set(params) | assigned_in(forward)
-    shapes = infer_shapes(fdef, dict(arg_shapes), scalars)
+    # Shapes known let adjoints skip un-broadcasting, which also takes the real part of a
+    # complex adjoint for a real value: not where the code makes complex values.
+    complex_values = bool(complex_params) or _makes_complex(fdef)
+    shapes = {} if complex_values else infer_shapes(fdef, dict(arg_shapes), scalars)
     reverser = Reverser(act, namer, parsed.source, primal, shapes=shapes,
                         containers=container_vars(fdef, {p: k for p, k in containers
                                                          if k != "scalar"}),
@@ -289,7 +295,7 @@ def transform(fn, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
         seed_value = ir.call(runtime.cotangent, name(given), name(result))
     elif aux:
         seed_value = ir.call(runtime.aux_seed, name(result))
-    elif shapes.get(result) in (SCALAR, ()):  # provably a scalar: nothing to check
+    elif shapes.get(result) in (SCALAR, ()) and not complex_values:  # provably a real scalar
         seed_value = gast.Constant(value=1.0, kind=None)
     else:
         seed_value = ir.call(runtime.unit_seed, name(result))
@@ -401,6 +407,30 @@ def transform_forward(fn, wrt: tuple[str, ...], as_tuple: bool = True,
     body, _ = eliminate_dead_code(prologue + body + [gast.Return(value=value)], set())
     body = fold_temporaries(body, namer.temporaries)
     return _compiled(fn, front, body, mode, rules_generation, arg_shapes, statics)
+
+
+def _makes_complex(fdef: gast.FunctionDef) -> bool:
+    """Whether the code has a complex constant (``1j``) or a complex static argument
+    (``dtype=complex``): complex values may meet real ones."""
+    for stmt in ir.walk_statements(fdef.body):
+        for node in ir.walk(stmt):
+            if isinstance(node, gast.Constant) and isinstance(node.value, complex):
+                return True
+        op = facts(stmt).op if isinstance(stmt, gast.Assign) else None
+        if op is not None and any(_is_complex(v, k == "dtype") for k, v in op.static.items()):
+            return True
+    return False
+
+
+def _is_complex(value: Any, dtype: bool) -> bool:
+    """Whether a static argument is a complex number, type or dtype (or names one)."""
+    if isinstance(value, (complex, np.complexfloating)):
+        return True
+    try:
+        return (dtype or isinstance(value, (type, np.dtype))) and \
+            np.dtype(value).kind == "c"
+    except (TypeError, ValueError):
+        return False
 
 
 def generated_name(function_name: str, mode: str) -> str:

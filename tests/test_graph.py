@@ -190,10 +190,10 @@ def test_the_normalized_function_is_what_gets_differentiated():
 
 def test_drawing_needs_no_rule_without_wrt():
     def opaque(x):
-        return np.sum(np.fft.fft(x).real)
+        return np.sum(np.unwrap(x))
 
-    assert "np.fft.fft" in graphs.to_dot(graphs.forward_graph(opaque))
-    with pytest.raises(NonDifferentiableError, match="np.fft.fft"):
+    assert "np.unwrap" in graphs.to_dot(graphs.forward_graph(opaque))
+    with pytest.raises(NonDifferentiableError, match="np.unwrap"):
         graphs.forward_graph(opaque, wrt=["x"])
 
 

@@ -343,7 +343,6 @@ class Normalizer:
                        "parameter and return the new value")),
             "Nonlocal": ("nonlocal statements cannot be differentiated", ("pass the value as a "
                          "parameter and return the new value")),
-            "Delete": ("del cannot be differentiated", "remove the del statement"),
             "ClassDef": (("class definitions inside a differentiated function are not "
                          "supported"), "define the class outside the function"),
             "AsyncFunctionDef": ("async functions cannot be differentiated",
@@ -363,6 +362,13 @@ class Normalizer:
 
     def stmt_Pass(self, stmt):
         pass
+
+    def stmt_Delete(self, stmt):
+        """``del a, b`` of local names frees their values early: nothing to differentiate
+        (gradient code does it; reading them after would fail in the user's code too)."""
+        if not all(isinstance(t, gast.Name) for t in stmt.targets):
+            raise self.unsupported(stmt, "del of an item or attribute cannot be differentiated",
+                                   "build a new value without the item")
 
     def stmt_FunctionDef(self, stmt):
         """An inner helper: inlined where it is called (it reads enclosing variables then)."""
@@ -1394,6 +1400,15 @@ class Normalizer:
             return expr, Op("opaque", what=f"a call to {self.text(func)} with * or ** "
                             "arguments", fix="pass the arguments one by one: srcgrad binds "
                             "them to the function's parameters when it transforms the code")
+        effect = registry.lookup_effect(resolved.value) if resolved.kind == "object" else None
+        if effect is not None and effect.result is not None:  # its value, then its write
+            value = self.call(gast.copy_location(gast.Call(
+                func=name(self.resolver.add_global(effect.result.__name__, effect.result)),
+                args=node.args, keywords=node.keywords), node), hint)
+            held = self.named(value[0], hint) if value[1] is None else \
+                self.assign(self.namer.fresh(hint), value[0], value[1])
+            self.effect(effect, node, list(node.args))
+            return held, None
         rule = registry.lookup(resolved.value) if resolved.kind == "object" else None
         if rule is None and resolved.kind == "object" and is_user_function(resolved.value):
             return self.inline_function(resolved.value, node, hint)

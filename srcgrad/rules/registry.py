@@ -618,6 +618,9 @@ class Effect:
     value: Template | None
     index: Template | None = None
     refusal: str = ""
+    #: For a call whose value is used too: a primitive (with a rule) taking the same
+    #: arguments that computes that value, before the write.
+    result: Any = None
 
     def template(self, which: str, static: dict[str, Any]) -> str | None:
         """The text of the ``index`` or ``value`` template for these literal arguments."""
@@ -630,18 +633,21 @@ _EFFECT_METHODS: dict[str, Effect] = {}
 
 def defeffect(primitive: Any, params: str, *, writes: str, value: Template | None,
               index: Template | None = None, name: str | None = None, method: str | None = None,
-              refusal: str = "") -> Effect:
+              refusal: str = "", result: Any = None) -> Effect:
     """Register a call that writes into its argument ``writes`` (see :class:`Effect`).
 
     ``method`` also makes ``x.<method>(...)`` such a call, with ``x`` as the first parameter
     (``y.sort()`` sorts ``y`` in place). Templates read the parameters, ``np`` and the runtime
-    helpers, as adjoint templates do.
+    helpers, as adjoint templates do. ``result``: a pure primitive of the same arguments giving
+    the call's value, where it is used (``g = pop_slot(dx, i)`` is ``g = slot_value(dx, i)``,
+    then ``dx[i] = 0``).
     """
     effect_name = name or _default_name(primitive)
     signature = _signature(effect_name, params)
     if writes not in signature.parameters:
         raise RuleError(f"effect of {effect_name}: writes={writes!r} is not one of its parameters")
-    effect = Effect(_key(primitive), effect_name, signature, writes, value, index, refusal)
+    effect = Effect(_key(primitive), effect_name, signature, writes, value, index, refusal,
+                    result)
     _EFFECTS[effect.key] = effect
     if method is not None:
         _EFFECT_METHODS[method] = effect

@@ -50,9 +50,9 @@ def global_statement(x):
 
 
 def delete(x):
-    y = x * 2.0
-    del y  # <- here
-    return np.sum(x)
+    y = [x * 2.0, x]
+    del y[0]  # <- here
+    return np.sum(y[0])
 
 
 def list_insert(x):
