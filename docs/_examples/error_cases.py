@@ -34,7 +34,7 @@ def raise_UnsupportedSyntaxError():
 
 
 def raise_NonDifferentiableError():
-    srcgrad.grad(through_fft)
+    srcgrad.grad(through_unwrap)
 
 
 def raise_SourceUnavailableError():
