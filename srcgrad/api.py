@@ -316,6 +316,16 @@ class Gradient:
     def __call__(self, *args, **kwargs):
         return self._call(*args, **kwargs)
 
+    def differentiable(self) -> Callable:
+        """The generated function for any shapes, bound to the data the function reads now:
+        what differentiating this gradient again (``grad(grad(f))``, ``hvp``, a function
+        calling it) transforms."""
+        made, _ = self.current_any_shape()
+        function, refresh = made.bind(self._made_from[0])
+        if refresh is not None:  # the data its globals and closure hold now
+            refresh()
+        return function
+
     @property
     def generated(self) -> Callable:
         if self._generated is None:  # made when first asked for
@@ -374,6 +384,8 @@ _used_as_objects: dict[Any, frozenset[str]] = {}
 def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
     """Set up ``gradient`` (its name and ``source``) and return the function it calls."""
     owner = None
+    if isinstance(fn, Gradient):  # grad(grad(f)): the generated code, differentiated again
+        fn = fn.differentiable()
     if inspect.ismethod(fn):  # model.loss: differentiate the function, self passed first
         owner, fn = fn.__self__, fn.__func__
     if not hasattr(fn, "__code__") or hasattr(fn, "__wrapped__"):

@@ -222,3 +222,29 @@ def test_a_loop_carried_value_that_starts_constant_gets_a_tangent():
     v = np.array([1.0, -1.0, 0.5])
     _, got = srcgrad.jvp(f)(x, 4, tangent=v)
     np.testing.assert_allclose(got, _central(lambda x: f(x, 4), (x,), 0, [v]), rtol=1e-6)
+
+
+def wavy(x):
+    return x ** 3 * np.sin(x)
+
+
+def test_grad_of_grad_of_a_scalar_function():
+    second = srcgrad.grad(srcgrad.grad(wavy))
+    gradient = srcgrad.grad(wavy)
+    for x in (0.3, 1.3, -2.0):
+        expected = (gradient(x + EPS) - gradient(x - EPS)) / (2 * EPS)
+        np.testing.assert_allclose(second(x), expected, rtol=1e-6)
+    with pytest.raises(NonDifferentiableError, match="as_grad_grad"):  # (third derivatives
+        srcgrad.grad(srcgrad.grad(srcgrad.grad(wavy)))(0.7)  # need rules of their helpers)
+
+
+def test_jvp_and_vjp_of_a_gradient():
+    rng = np.random.default_rng(7)
+    w, x, y = rng.standard_normal(4), rng.standard_normal((6, 4)), rng.random(6)
+    v = rng.standard_normal(4)
+    gradient = srcgrad.grad(logistic_loss)
+    _, tangent = srcgrad.jvp(gradient)(w, x, y, tangent=v)
+    np.testing.assert_allclose(tangent, srcgrad.hvp(logistic_loss)(w, x, y, vector=v),
+                               rtol=1e-10)
+    pulled = srcgrad.vjp(gradient)(w, x, y, seed=v)  # the Hessian is symmetric
+    np.testing.assert_allclose(pulled, tangent, rtol=1e-10)

@@ -1301,10 +1301,8 @@ class Normalizer:
 
     def inline_function(self, fn, call: gast.Call, hint: str):
         """Differentiate through a call to the user's function ``fn`` by inlining it."""
-        if hasattr(fn, "__wrapped__") and hasattr(fn, "generated"):
-            raise self.unsupported(call, f"{fn.__qualname__} is a gradient made by srcgrad: "
-                                   "higher-order derivatives are not supported",
-                                   "differentiate the original function only")
+        if hasattr(fn, "__wrapped__") and hasattr(fn, "differentiable"):
+            fn = fn.differentiable()  # a gradient made by srcgrad: its generated code
         if fn.__code__ in self.inline_stack:
             raise self.unsupported(call, f"{fn.__name__} calls itself (recursion), which "
                                    "srcgrad cannot differentiate: it inlines helper functions",
