@@ -42,11 +42,10 @@ for _name in ("place", "putmask"):
     defeffect(getattr(np, _name), "arr, *args, **kwargs", writes="arr", value=None,
               refusal="build the new array with np.where or an index, then assign it")
 
-# Generated gradient code, differentiated again (hvp): the slot's adjoint, then zeroed.
+# Generated gradient code, differentiated again (hvp): the slot's adjoint (slot_value, whose
+# rule is in helpers.py), then zeroed.
 defeffect(runtime.pop_slot, "dx, index, x=None", writes="dx", value="0.0", index="index",
           name="pop_slot", result=runtime.slot_value)
-defvjp(runtime.slot_value, "slot, index, x=None", name="slot_value", no_gradient=("index", "x"),
-       linear="slot")
 
 # The helpers the templates above call.
 nondiff(runtime.diagonal_index, runtime.flat_index, runtime.along_axis_index)

@@ -27,6 +27,10 @@ def _defvjp(helper, params: str, **kwargs) -> Rule:
     return defvjp(helper, params, name=helper.__name__, **kwargs)
 
 
+# A slot's adjoint, copied (pop_slot, an effect in effects.py, is this and then the write):
+# linear in the adjoint; its own adjoint (for a gradient of gradient code) is not worked out.
+_defvjp(runtime.slot_value, "slot, index, x=None", no_gradient=("index", "x"), linear="slot")
+
 # Sums and spreads (un-broadcasting, reductions).
 _defvjp(runtime.unbroadcast, "grad, x", no_gradient=("x",), linear="grad",
         grad="spread(g, np.shape(grad))")
