@@ -307,6 +307,20 @@ def value_names(atom) -> set[str]:
     return set()
 
 
+def _read_after(stmts, target, loops: tuple = ()) -> set[str] | None:
+    """The names read after ``target`` runs (in a loop around it: anywhere in the loop);
+    None where ``stmts`` do not hold it."""
+    for i, stmt in enumerate(stmts):
+        if stmt is target:
+            return ir.reads_in(stmts[i + 1:]) | set().union(*(ir.reads_in([lp]) for lp in loops))
+        for body in bodies(stmt):
+            inner = loops + (stmt,) if isinstance(stmt, (gast.For, gast.While)) else loops
+            found = _read_after(body, target, inner)
+            if found is not None:
+                return found | ir.reads_in(stmts[i + 1:])
+    return None
+
+
 def activity(fdef: gast.FunctionDef, wrt: list[str], source: Source) -> Activity:
     """Varied and useful variables, iterated to a fixed point over loops.
 
@@ -338,6 +352,15 @@ def activity(fdef: gast.FunctionDef, wrt: list[str], source: Source) -> Activity
                     changed = True
     for stmt in statements:
         op = facts(stmt).op
+        if isinstance(stmt, gast.Expr) and op is not None and op.kind == "opaque" and \
+                not op.static.get("read_only") and \
+                value_reads(stmt.value) & varied & useful & (_read_after(fdef.body, stmt) or set()):
+            raise (facts(stmt).source or source).error(
+                NonDifferentiableError, stmt,
+                f"{op.what} is called for its effect with a value being differentiated: srcgrad "
+                "cannot tell whether it changes that value in place",
+                "call it on values that are not differentiated, or register what it writes "
+                "(srcgrad.rules.registry.defeffect)")
         if isinstance(stmt, gast.Assign) and op is not None and op.kind == "opaque" and \
                 set(targets_of(stmt)) & useful and value_reads(stmt.value) & varied:
             raise (facts(stmt).source or source).error(  # a helper's: its own file

@@ -438,9 +438,11 @@ class Normalizer:
             if self.is_helper_call(value) or any(k.arg == "out" for k in value.keywords):
                 self.call(value, hint="unused")  # for its effects; its value is unused
                 return
-        # Kept for its effect (print, np.random.seed ...): its operands become atoms.
+        # Kept for its effect (print, np.random.seed ...): its operands become atoms. Only
+        # print is known to leave its arguments as they were (see analysis.activity).
+        read_only = isinstance(value, gast.Call) and self.is_builtin(value.func, "print")
         kept = self.emit(gast.Expr(value=self.opaque_expr(value)))
-        facts(kept).op = Op("opaque", what=self.text(value))
+        facts(kept).op = Op("opaque", what=self.text(value), static={"read_only": read_only})
 
     def is_helper_call(self, call: gast.Call) -> bool:
         """Whether ``call`` calls one of the user's functions (to be inlined)."""

@@ -1,5 +1,6 @@
 """analysis: renaming to single assignment, activity (varied and useful)."""
 
+import operator
 from collections import Counter
 
 import gast
@@ -8,7 +9,9 @@ import pytest
 from corpus import loops, straight
 from corpus.support import compile_tree, renamed
 
+import srcgrad
 from passes.test_normalize import FUNCTIONS, IDS, MORE, MORE_IDS, _args, _statements
+from srcgrad.errors import NonDifferentiableError
 from srcgrad.passes.analysis import activity
 
 
@@ -90,3 +93,23 @@ def test_dead_values_are_not_useful_and_data_is_not_varied():
     assert "y" in act.varied and "y" not in act.useful
     act, _ = _activity(straight.data_not_differentiated, ["w"])
     assert "scale" in act.useful and "scale" not in act.varied
+
+
+def _writes_through_an_unknown_call(x):
+    y = x * 2.0
+    operator.setitem(y, 0, 5.0)  # a call srcgrad cannot see into, for its effect
+    return np.sum(y)
+
+
+def _prints_a_differentiated_value(x):
+    y = x * 2.0
+    print("y is", y)
+    return np.sum(y)
+
+
+def test_a_call_kept_for_its_effect_on_a_differentiated_value_is_refused():
+    with pytest.raises(NonDifferentiableError, match="operator.setitem.*effect") as info:
+        srcgrad.grad(_writes_through_an_unknown_call)(np.ones(3))
+    assert info.value.lineno is not None
+    np.testing.assert_allclose(srcgrad.grad(_prints_a_differentiated_value)(np.ones(3)),
+                               [2.0, 2.0, 2.0])  # print leaves its arguments as they were
