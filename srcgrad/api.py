@@ -527,7 +527,7 @@ def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
             elif kind is float or kind is int:
                 key.append(kind)
             elif _library_of(kind, value) is not None:  # another library's array
-                key.append((kind, tuple(value.shape), value.device))
+                key.append((kind, tuple(value.shape), value.device, value.dtype))
             elif isinstance(value, _CONTAINERS):  # the version depends on what they hold
                 found = version(args)
                 shown(found)

@@ -7,7 +7,8 @@ module over that library's array-API namespace. It holds the standard's function
 NumPy names (``np.concatenate`` is ``concat``, ``np.arccos`` is ``acos``), NumPy's signatures
 where they differ (``np.transpose(x)``, ``np.expand_dims`` with several axes, ``np.sum`` of a
 number), creation functions that make arrays of the library on the arguments' device with
-NumPy's default dtypes (``np.zeros(n)`` is float64), and the NumPy names the standard lacks,
+NumPy's default dtypes (``np.zeros(n)`` is float64; float32 for float32 arguments), the NumPy
+names the standard lacks,
 mapped where the library has them (``einsum``; all of NumPy for CuPy) or written from the
 standard (``outer``, ``dot``, ``np.multiply.outer``). A name it cannot map raises
 :class:`ArrayLibraryError` naming the function and the library.
@@ -74,28 +75,35 @@ def namespace_of(value: Any) -> Any | None:
 
 
 def library_key(value: Any) -> tuple | None:
-    """What a version of generated code for ``value``'s library depends on: its array type
-    and device (None for NumPy and non-arrays)."""
+    """What a version of generated code for ``value``'s library depends on: its array type,
+    namespace, device and float dtype (float64 unless ``value`` is of another float dtype);
+    None for NumPy and non-arrays."""
     xp = namespace_of(value)
     if xp is None:
         return None
     import array_api_compat
-    return (type(value), xp, array_api_compat.device(value))
+    floating = value.dtype if xp.isdtype(value.dtype, "real floating") else xp.float64
+    return (type(value), xp, array_api_compat.device(value), floating)
 
 
 @functools.lru_cache(maxsize=None)
-def facade(array_type: type, xp: Any, device: Any) -> Facade:
-    """The facade for arrays of ``array_type`` (namespace ``xp``) on ``device`` (one each)."""
-    return Facade(array_type, xp, device)
+def facade(array_type: type, xp: Any, device: Any, floating: Any) -> Facade:
+    """The facade for arrays of ``array_type`` (namespace ``xp``) on ``device`` whose floats
+    are ``floating`` (one each)."""
+    return Facade(array_type, xp, device, floating)
 
 
 class Facade(types.ModuleType):
     """``np`` for generated code on another library (see the module's docstring). Attributes
     are found when first read and kept."""
 
-    def __init__(self, array_type: type, xp: Any, device: Any):
+    def __init__(self, array_type: type, xp: Any, device: Any, floating: Any):
         super().__init__(f"srcgrad.arrays[{_library_name(xp)}]")
         self.xp, self.device, self.library = xp, device, _library_name(xp)
+        #: The dtype of floats made without one (``np.zeros(n)``, a Python float): the
+        #: differentiated arguments' (float32 ones make float32 arrays, as the library's
+        #: operators do not mix float32 and float64 as NumPy's do in ``@``).
+        self.float_dtype = floating
         self.native = _native_module(xp)
         self.ndarray = array_type
         for shared in SHARED:
@@ -155,6 +163,8 @@ class Facade(types.ModuleType):
             return default
         if type(spec) is type(self.xp.float64):
             return spec
+        if spec is float:
+            return self.float_dtype
         name = np.dtype(spec).name
         found = getattr(self.xp, name, None)
         if found is None:
@@ -167,8 +177,8 @@ class Facade(types.ModuleType):
             return value
         if isinstance(value, (list, tuple)) and any(isinstance(v, self.ndarray) for v in value):
             return self.xp.stack([self.lift(v) for v in value])
-        if dtype is None and isinstance(value, (float, np.floating)):
-            dtype = self.xp.float64  # NumPy's: a Python float makes a float64 array
+        if dtype is None and isinstance(value, float):
+            dtype = self.float_dtype  # (NumPy's: a float64 array)
         return self.xp.asarray(value, dtype=self.as_dtype(dtype), device=self.device)
 
 
@@ -235,7 +245,7 @@ class _Random(types.ModuleType):
         shape = () if size is None else (size,) if isinstance(size, int) else tuple(size)
         native = owner.native
         if isinstance(native, _TorchExtras):
-            return torch_draw(native.torch, shape, owner.xp.float64, owner.device)
+            return torch_draw(native.torch, shape, owner.float_dtype, owner.device)
         if native is not None:
             return draw(native.random, shape)
         import array_api_compat
@@ -280,13 +290,13 @@ def _adapter(function: Callable[[Facade], Any]) -> Callable[[Facade], Any]:
 
 
 def _creation(name: str, like: bool = False):
-    """NumPy's ``zeros``/``ones``/``empty`` (float64 by default) and their ``_like``."""
+    """NumPy's ``zeros``/``ones``/``empty`` (floats by default) and their ``_like``."""
     def make(f: Facade):
         xp, function = f.xp, getattr(f.xp, name)
         if like:
             return lambda a, dtype=None: function(f.lift(a), dtype=f.as_dtype(dtype))
         return lambda shape, dtype=float: function(
-            shape, dtype=f.as_dtype(dtype, xp.float64), device=f.device)
+            shape, dtype=f.as_dtype(dtype), device=f.device)
     _ADAPTERS[name] = make
 
 
@@ -298,8 +308,8 @@ for _name in ("zeros", "ones", "empty"):
 @_adapter
 def _full(f: Facade):
     def full(shape, fill_value, dtype=None):
-        dtype = dtype if dtype is not None or isinstance(fill_value, f.ndarray) else \
-            np.result_type(fill_value)
+        if dtype is None and not isinstance(fill_value, f.ndarray):
+            dtype = float if isinstance(fill_value, float) else np.result_type(fill_value)
         return f.xp.full(shape, fill_value, dtype=f.as_dtype(dtype), device=f.device)
     return full
 
@@ -325,7 +335,9 @@ def _identity(f: Facade):
 def _arange(f: Facade):
     def arange(start, stop=None, step=1, dtype=None):
         if dtype is None:
-            dtype = np.result_type(*(v for v in (start, stop, step) if v is not None))
+            given = [v for v in (start, stop, step) if v is not None]
+            dtype = float if any(isinstance(v, float) for v in given) else \
+                np.result_type(*given)
         return f.xp.arange(start, stop, step, dtype=f.as_dtype(dtype), device=f.device)
     return arange
 
@@ -333,7 +345,7 @@ def _arange(f: Facade):
 @_adapter
 def _linspace(f: Facade):
     return lambda start, stop, num=50, endpoint=True, dtype=None: f.xp.linspace(
-        start, stop, num, endpoint=endpoint, dtype=f.as_dtype(dtype, f.xp.float64),
+        start, stop, num, endpoint=endpoint, dtype=f.as_dtype(dtype, f.float_dtype),
         device=f.device)
 
 
@@ -387,8 +399,9 @@ def _dtype(f: Facade):
 def _result_type(f: Facade):
     def result_type(*values):
         numbers = [v for v in values if isinstance(v, (bool, int, float, complex))]
-        if len(numbers) == len(values):  # (NumPy's: a float makes float64)
-            return f.as_dtype(np.result_type(*numbers))
+        if len(numbers) == len(values):
+            return f.float_dtype if any(isinstance(v, float) for v in numbers) else \
+                f.as_dtype(np.result_type(*numbers))
         dtypes = [v.dtype if isinstance(v, f.ndarray) else f.as_dtype(getattr(v, "dtype", v))
                   for v in values if v not in numbers]
         return f.xp.result_type(*dtypes, *numbers)
