@@ -23,13 +23,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.models import lstm, mlp, rebind, vae  # noqa: E402
+from benchmarks.models import lstm, mlp, rebind, vae
 
 #: name -> (module, shapes)
 SHAPES = {
-    "mlp": dict(batch=4096, n_in=784, hidden=2048, n_out=10),
-    "vae": dict(batch=4096, n_in=784, hidden=400, n_z=20),
-    "lstm": dict(T=100, batch=256, n_in=128, hidden=512),
+    "mlp": {"batch": 4096, "n_in": 784, "hidden": 2048, "n_out": 10},
+    "vae": {"batch": 4096, "n_in": 784, "hidden": 400, "n_z": 20},
+    "lstm": {"T": 100, "batch": 256, "n_in": 128, "hidden": 512},
 }
 MODELS = {"mlp": mlp.MODEL, "vae": vae.MODEL, "lstm": lstm.MODEL}
 
@@ -107,7 +107,7 @@ def require_cupy():
     try:
         import cupy
         count = cupy.cuda.runtime.getDeviceCount()
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 (no CuPy, driver or device: all stop here)
         raise SystemExit(f"benchmarks/gpu.py needs CuPy and a CUDA GPU ({error}); install "
                          "cupy-cuda12x on a machine with one") from None
     if count == 0:
@@ -172,8 +172,8 @@ def main(argv=None) -> list[dict]:
                 for got, want in zip(jstep(*arrays), reference):
                     np.testing.assert_allclose(np.asarray(got), want, rtol=tolerance,
                                                atol=tolerance)
-                row["jax"] = timed(lambda *a: jax.block_until_ready(jstep(*a)), arrays,
-                                   lambda: None, args.repeat)
+                row["jax"] = timed(lambda *a, jstep=jstep: jax.block_until_ready(jstep(*a)),
+                                   arrays, lambda: None, args.repeat)
             rows.append(row)
             ratio = row["srcgrad"] / row["torch"] if "torch" in row else float("nan")
             print(f"{name:6} {dtype:8} {row['srcgrad'] * 1e3:11.2f}ms "

@@ -61,7 +61,7 @@ def device_arrays(device: str):
     try:
         import cupy
         cupy.cuda.runtime.getDeviceCount()
-    except Exception as error:  # no CuPy, no CUDA driver or no device
+    except Exception as error:  # noqa: BLE001 (no CuPy, no CUDA driver or no device)
         raise SystemExit(f"--device gpu needs CuPy and a CUDA GPU: {error}") from None
     return cupy
 

@@ -149,9 +149,9 @@ def _for_library(fn: Callable, made: Generated, library: arrays.Facade) -> Gener
     code calls a NumPy function the library has no equivalent of."""
     missing = arrays.unsupported(made.source, library)
     if missing is not None:
-        function, origin = missing
-        filename, lineno, line = _user_line(fn, function, origin)
-        raise ArrayLibraryError(f"np.{function} has no equivalent for {library.library} "
+        name, origin = missing
+        filename, lineno, line = _user_line(fn, name, origin)
+        raise ArrayLibraryError(f"np.{name} has no equivalent for {library.library} "
                                 "arrays (neither the array API standard nor the library has "
                                 "it)", filename=filename, lineno=lineno, line=line,
                                 fix="write it with other functions, or call the gradient "

@@ -86,7 +86,7 @@ def library_key(value: Any) -> tuple | None:
     return (type(value), xp, array_api_compat.device(value), floating)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def facade(array_type: type, xp: Any, device: Any, floating: Any) -> Facade:
     """The facade for arrays of ``array_type`` (namespace ``xp``) on ``device`` whose floats
     are ``floating`` (one each)."""
@@ -96,6 +96,8 @@ def facade(array_type: type, xp: Any, device: Any, floating: Any) -> Facade:
 class Facade(types.ModuleType):
     """``np`` for generated code on another library (see the module's docstring). Attributes
     are found when first read and kept."""
+
+    ndarray: Any  # the library's array type
 
     def __init__(self, array_type: type, xp: Any, device: Any, floating: Any):
         super().__init__(f"srcgrad.arrays[{_library_name(xp)}]")
@@ -292,7 +294,7 @@ def _adapter(function: Callable[[Facade], Any]) -> Callable[[Facade], Any]:
 def _creation(name: str, like: bool = False):
     """NumPy's ``zeros``/``ones``/``empty`` (floats by default) and their ``_like``."""
     def make(f: Facade):
-        xp, function = f.xp, getattr(f.xp, name)
+        function = getattr(f.xp, name)
         if like:
             return lambda a, dtype=None: function(f.lift(a), dtype=f.as_dtype(dtype))
         return lambda shape, dtype=float: function(
@@ -593,7 +595,7 @@ def helpers_for(f: Facade) -> dict[str, Any]:
     return _helpers(f)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _helpers(f: Facade) -> dict[str, Any]:
     scope = dict(vars(runtime))
     scope["np"] = f
@@ -726,8 +728,8 @@ def namespace_for(namespace: dict[str, Any], f: Facade) -> dict[str, Any]:
     runtime helpers bound to it (the user's data and functions as they were)."""
     made = dict(namespace)
     helpers = helpers_for(f)
-    for key in made:
-        if key in helpers and made[key] is getattr(runtime, key, None):
+    for key, value in list(made.items()):
+        if key in helpers and value is getattr(runtime, key, None):
             made[key] = helpers[key]
     made["np"] = f
     if not hasattr(f.ndarray, "__len__"):  # array-api-strict's: the standard has no len()
@@ -735,7 +737,7 @@ def namespace_for(namespace: dict[str, Any], f: Facade) -> dict[str, Any]:
     return made
 
 
-def _length(array_type: type, value: Any) -> int:
+def _length(array_type: Any, value: Any) -> int:
     """``len(value)``, for arrays whose type has no ``__len__``: their first axis."""
     return value.shape[0] if isinstance(value, array_type) else len(value)
 

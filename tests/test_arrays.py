@@ -101,7 +101,7 @@ def test_loops_over_rows_on_torch(fn, wrt, args):
 @pytest.mark.parametrize("library", LIBRARIES)
 def test_float32_stays_float32(library):
     convert, type_ = library()
-    name, fn, wrt, args = CASES[0]
+    _, fn, wrt, args = CASES[0]
     args32 = [a.astype(np.float32) for a in args]
     got = srcgrad.grad(fn, wrt=wrt)(*[convert(a) for a in args32])
     want = srcgrad.grad(fn, wrt=wrt)(*args32)
@@ -114,7 +114,7 @@ def test_float32_stays_float32(library):
 
 def test_other_modes_on_torch():
     convert, type_ = _torch()
-    name, fn, wrt, args = CASES[0]
+    _, fn, wrt, args = CASES[0]
     tensors = [convert(a) for a in args]
     value, grads = srcgrad.value_and_grad(fn, wrt=wrt)(*tensors)
     want_value, want = srcgrad.value_and_grad(fn, wrt=wrt)(*args)
