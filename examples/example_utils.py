@@ -48,7 +48,36 @@ def parser(description: str, *, epochs: int | None = None,
                    help="start from the parameters in this file (written by --save)")
     p.add_argument("--show-grad", action="store_true",
                    help="print the generated gradient code of the loss and exit")
+    p.add_argument("--device", choices=("cpu", "gpu"), default="cpu",
+                   help="where to train: NumPy on the CPU, or CuPy on the GPU (the same model "
+                        "code: srcgrad runs its gradient on CuPy arrays)")
     return p
+
+
+def device_arrays(device: str):
+    """The array module for ``--device``: NumPy, or CuPy (refused loudly without a GPU)."""
+    if device == "cpu":
+        return np
+    try:
+        import cupy
+        cupy.cuda.runtime.getDeviceCount()
+    except Exception as error:  # noqa: BLE001 (no CuPy, no CUDA driver or no device)
+        raise SystemExit(f"--device gpu needs CuPy and a CUDA GPU: {error}") from None
+    return cupy
+
+
+def to_device(xp, values):
+    """``values`` (arrays, or a tuple or list of them) as arrays of ``xp`` (explicit copies)."""
+    if isinstance(values, (tuple, list)):
+        return type(values)(to_device(xp, v) for v in values)
+    return xp.asarray(values)
+
+
+def to_host(values):
+    """``values`` as NumPy arrays (for pictures and files)."""
+    if isinstance(values, (tuple, list)):
+        return type(values)(to_host(v) for v in values)
+    return values.get() if hasattr(values, "get") else np.asarray(values)
 
 
 def show(text: str) -> None:

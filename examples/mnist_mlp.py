@@ -4,6 +4,7 @@
     python examples/mnist_mlp.py --offline     # bundled copy: train on 8,000, test on 2,000
     python examples/mnist_mlp.py --hidden 0    # logistic regression instead
     python examples/mnist_mlp.py --show-grad   # print the generated gradient code
+    python examples/mnist_mlp.py --device gpu  # the same code on CuPy arrays, on the GPU
 
 The model is a plain NumPy function of its weights; ``value_and_grad`` turns it into a
 function that also returns the gradient with respect to the weights.
@@ -83,24 +84,29 @@ def main(argv=None):
     x_train = data.x_train.reshape(len(data.x_train), -1) / 255.0
     x_test = data.x_test.reshape(len(data.x_test), -1) / 255.0
     y_train = ex.one_hot(data.y_train)
+    xp = ex.device_arrays(args.device)
+    x_train, y_train, x_test = ex.to_device(xp, (x_train, y_train, x_test))
 
     rng = np.random.default_rng(args.seed)
     params = init_params(args.hidden, rng)
     if args.load:
         params = ex.load_params(args.load, params)
+    params = ex.to_device(xp, params)
     opt = Adam(lr=args.lr)
     losses, start = [], time.perf_counter()
     for epoch in range(1, args.epochs + 1):
         batches = ex.batches(len(x_train), args.batch_size, rng)
         for idx in ex.progress(batches, desc=f"epoch {epoch}/{args.epochs}"):
-            loss, grads = loss_grad(*params, x_train[idx], y_train[idx])
+            batch = ex.to_device(xp, idx)
+            loss, grads = loss_grad(*params, x_train[batch], y_train[batch])
             params = opt.step(params, grads)
             losses.append(float(loss))
-        accuracy = np.mean(predict(params, x_test) == data.y_test)
+        accuracy = np.mean(ex.to_host(predict(params, x_test)) == data.y_test)
         ex.say(f"epoch {epoch:2d}  train loss {np.mean(losses[-len(batches):]):.4f}  "
                f"test accuracy {accuracy:.2%}")
     seconds = time.perf_counter() - start
-    accuracy = np.mean(predict(params, x_test) == data.y_test)
+    accuracy = np.mean(ex.to_host(predict(params, x_test)) == data.y_test)
+    params = ex.to_host(params)
     if args.save:
         print(f"saved the parameters to {ex.save_params(args.save, params)}")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import inspect
 import linecache
@@ -17,8 +18,8 @@ from typing import Any, Protocol, cast, overload
 import gast
 import numpy as np
 
-from . import ir
-from .errors import SourceUnavailableError, UnsupportedSyntaxError, WrtError
+from . import arrays, ir
+from .errors import ArrayLibraryError, SourceUnavailableError, UnsupportedSyntaxError, WrtError
 from .passes.parse import parse_function
 from .passes.resolve import is_data
 from .transform import (
@@ -95,10 +96,14 @@ def _wrt_names(fn: Callable, wrt: Wrt, names: list[str]) -> tuple[tuple[str, ...
 def generated(fn: Callable, wrt: tuple[str, ...], mode: str, as_tuple: bool = True,
               containers: frozenset = frozenset(), arg_shapes: frozenset = frozenset(),
               statics: tuple = (), dicts: frozenset = frozenset(),
-              complex_params: frozenset = frozenset()) -> Generated:
+              complex_params: frozenset = frozenset(),
+              library: arrays.Facade | None = None) -> Generated:
     """The generated function for ``fn``, transformed once per code object, wrt, mode, set of
     parameters passed containers (lists, tuples, dicts) or numbers, argument shapes, objects
     passed (``statics``) and parameters passed dicts.
+
+    For arrays of another library (``library``: its facade, see :mod:`srcgrad.arrays`) it is
+    the same code, run with ``np`` and the runtime helpers bound to the facade.
 
     Functions made again from the same code (a lambda or closure made at each training step)
     share it: the data in their closures and globals is read at call time (see
@@ -109,19 +114,23 @@ def generated(fn: Callable, wrt: tuple[str, ...], mode: str, as_tuple: bool = Tr
     # dropped when its code object is collected, so these ids cannot be reused while cached.
     key = (id(code), id(fn.__globals__), wrt, mode, as_tuple, literal_defaults(fn),
            containers, arg_shapes, tuple((p, id(v)) for p, v in statics), dicts,
-           complex_params)
+           complex_params, library)
     found = _cache.get(key)
     if found is None or not found.still_valid(fn):
         with _lock:
             found = _cache.get(key)
             if found is None or not found.still_valid(fn):  # new, or a global was rebound
                 with _deep_recursion(fn):
-                    if mode == "jvp":
+                    if library is not None:
+                        found = _for_library(fn, generated(fn, wrt, mode, as_tuple, containers,
+                                                           arg_shapes, statics, dicts,
+                                                           complex_params), library)
+                    elif mode == "jvp":
                         found = transform_forward(fn, wrt, as_tuple, containers, arg_shapes,
                                                   statics, dicts)
                     elif mode == "hvp":  # forward mode over the generated gradient
                         gradient = generated(fn, wrt, "grad", as_tuple, containers, arg_shapes,
-                                             statics, dicts)
+                                             statics, dicts, complex_params)
                         function, refresh = gradient.bind(fn)
                         if refresh is not None:
                             refresh()
@@ -136,6 +145,42 @@ def generated(fn: Callable, wrt: tuple[str, ...], mode: str, as_tuple: bool = Tr
                 weakref.finalize(made, linecache.cache.pop, made.co_filename, None)
                 _remember(key, code, found)
     return found
+
+
+def _for_library(fn: Callable, made: Generated, library: arrays.Facade) -> Generated:
+    """``made`` (the NumPy version) for arrays of ``library``: its code with the globals of
+    :func:`arrays.namespace_for`; refused, naming the function and the user's line, where the
+    code calls a NumPy function the library has no equivalent of."""
+    missing = arrays.unsupported(made.source, library)
+    if missing is not None:
+        name, origin = missing
+        filename, lineno, line = _user_line(fn, name, origin)
+        raise ArrayLibraryError(f"np.{name} has no equivalent for {library.library} "
+                                "arrays (neither the array API standard nor the library has "
+                                "it)", filename=filename, lineno=lineno, line=line,
+                                fix="write it with other functions, or call the gradient "
+                                "with NumPy arrays")
+    namespace = arrays.namespace_for(made.namespace, library)
+    function = types.FunctionType(made.function.__code__, namespace, made.name,
+                                  made.function.__defaults__)
+    function.__kwdefaults__ = made.function.__kwdefaults__
+    return dataclasses.replace(made, function=function, namespace=namespace)
+
+
+def _user_line(fn: Callable, function: str, origin: str | None) -> tuple:
+    """(file, line number, line) of the user's line that calls ``np.<function>``, or of the
+    line ``origin`` (the generated code's ``# grad of:`` text), as well as the source shows."""
+    code = fn.__code__
+    try:
+        lines, first = inspect.getsourcelines(fn)
+    except (OSError, TypeError):
+        return code.co_filename, None, origin
+    wanted = [f"np.{function}"] + ([origin.strip()] if origin else [])
+    for text in wanted:
+        for offset, line in enumerate(lines):
+            if text in line:
+                return code.co_filename, first + offset, line
+    return code.co_filename, None, origin
 
 
 #: The recursion limit while transforming: the passes recurse into expressions, and Python
@@ -256,6 +301,9 @@ def _check_float(value: Any, name: str, fn: Callable) -> None:
     if type(value) is np.ndarray:
         if value.dtype.kind in "fc":
             return
+    elif (xp := arrays.namespace_of(value)) is not None:  # another library's array
+        if xp.isdtype(value.dtype, "real floating"):
+            return
     elif isinstance(value, (float, complex, np.inexact)):
         return
     elif isinstance(value, _CONTAINERS):
@@ -349,7 +397,37 @@ def _remake(fn: Callable, wrt: Wrt, mode: str) -> Gradient:
 def _is_static(value: Any) -> bool:
     """Whether an argument is a function or an object (a layer, a model) rather than data or
     a container of it: the code is made knowing it (``act(x)`` with ``act=np.tanh``)."""
-    return not isinstance(value, _CONTAINERS) and not is_data(value)
+    return not isinstance(value, _CONTAINERS) and not is_data(value) and \
+        _library_of(type(value), value) is None
+
+
+#: Per type of argument: the key of its array library (see arrays.library_key) without the
+#: device, or None for NumPy and anything that is not an array.
+_libraries: dict[type, tuple | None] = {}
+
+
+def _library_of(kind: type, value: Any) -> tuple | None:
+    """The array library of ``value`` (of type ``kind``): (array type, namespace), or None."""
+    found = _libraries.get(kind, False)
+    if found is False:
+        key = arrays.library_key(value)
+        found = _libraries[kind] = None if key is None else key[:2]
+    return cast("tuple | None", found)
+
+
+def _facade_of(values: Sequence[Any]) -> arrays.Facade | None:
+    """The facade of the first array of another library among ``values`` (and the lists,
+    tuples and dicts they are), on its device; None where all are NumPy's."""
+    for value in values:
+        if isinstance(value, _CONTAINERS):
+            found = _facade_of(list(value.values()) if isinstance(value, dict) else value)
+            if found is not None:
+                return found
+            continue
+        library = _library_of(type(value), value)
+        if library is not None:
+            return arrays.facade(*cast(tuple, arrays.library_key(value)))
+    return None
 
 
 def _uses_as_object(fn: Callable, parameters: set[str]) -> bool:
@@ -427,10 +505,11 @@ def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
                                if isinstance(a, _SPECIAL))
         # (not for complex arrays: shapes known let the code skip un-broadcasting, which also
         # takes the real part of a complex adjoint for a real argument)
-        shapes = frozenset((n, a.shape if type(a) is np.ndarray else ())
+        shapes = frozenset((n, () if isinstance(a, (float, int)) else tuple(a.shape))
                            for n, a in zip(names, args)
                            if type(a) is np.ndarray and a.dtype.kind != "c"
-                           or isinstance(a, (float, int)))
+                           or isinstance(a, (float, int)) or _library_of(type(a), a) is not None)
+        library = _facade_of([args[p] for p in positions] + list(args))
         known = tuple({**dict(statics), **{n: a for n, a in zip(names, args)
                                            if _is_static(a)}}.items())
         last_statics[0] = known
@@ -450,7 +529,7 @@ def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
                                    if type(a) is np.ndarray and a.dtype.kind == "c"
                                    or isinstance(a, complex))
         return bound(generated(fn, wrt_names, mode, not single, containers, shapes, known,
-                               dicts, complex_params))
+                               dicts, complex_params, library))
 
     def shown(found) -> None:
         if last[0] is not found[0]:  # .source shows the version the last call ran
@@ -468,6 +547,8 @@ def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
                 key.append(value.shape if value.dtype.kind != "c" else ("complex", value.shape))
             elif kind is float or kind is int:
                 key.append(kind)
+            elif _library_of(kind, value) is not None:  # another library's array
+                key.append((kind, tuple(value.shape), value.device, value.dtype))
             elif isinstance(value, _CONTAINERS):  # the version depends on what they hold
                 found = version(args)
                 shown(found)

@@ -49,6 +49,11 @@ class NonDifferentiableError(SourceError):
     """A value that must be differentiated flows through an operation with no derivative."""
 
 
+class ArrayLibraryError(SourceError):
+    """Arrays of another library (PyTorch, CuPy, ...) met a NumPy function it has no
+    equivalent of (see :mod:`srcgrad.arrays`)."""
+
+
 class SourceUnavailableError(SrcgradError):
     """The function's source code cannot be read (a builtin, a lambda in a REPL, exec'd code)."""
 
