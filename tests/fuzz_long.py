@@ -8,9 +8,12 @@ From the repository root::
 
 Programs are drawn by hypothesis (tests/corpus/programs.py): the families of issue 10 and the
 plain random programs, with and without control flow. Each is checked as in the CI fuzz tests
-(value against the function itself, gradients against central differences). Prints the programs
-run, those skipped as invalid, those refused (by family and reason) and the failures, each group
-with a reproducer minimized by deleting lines. Exits with status 1 when a failure was found.
+(value against the function itself, gradients against central differences) and in forward mode
+(``jvp`` along a random direction against central differences and ``<grad, v>``, ``hvp``
+against central differences of the gradient; ``--gradients-only`` leaves these out). Prints the
+programs run, those skipped as invalid, those refused (by family and reason), the jvp and hvp
+checked and refused (by reason), and the failures, each group with a reproducer minimized by
+deleting lines. Exits with status 1 when a failure was found.
 """
 
 from __future__ import annotations
@@ -72,11 +75,11 @@ def _blocks(lines: list[str], first: int):
             yield i, i + 1  # the header alone (a loop's body run once)
 
 
-def minimize(source: str, seed: int, category: str, directory) -> str:
+def minimize(source: str, seed: int, category: str, directory, forward: bool = True) -> str:
     """``source`` with lines and blocks deleted as long as the failure (same category) stays."""
     def fails(text):
         try:
-            outcome = check_program(text, seed, directory)
+            outcome = check_program(text, seed, directory, forward)
         except (SyntaxError, IndentationError):
             return False
         return outcome.kind == "failure" and outcome.category == category
@@ -112,10 +115,12 @@ def minimize(source: str, seed: int, category: str, directory) -> str:
     return with_helpers(body)
 
 
-def _recorder(family, directory, outcomes, refusals, invalid, failures):
+def _recorder(family, directory, outcomes, refusals, invalid, failures, forward):
     def record(source, program_seed):
-        outcome = check_program(source, program_seed, directory)
+        outcome = check_program(source, program_seed, directory, forward is not None)
         outcomes[family][outcome.kind] += 1
+        for mode, result in outcome.forward.items():
+            forward[mode][result[:150]] += 1
         if outcome.kind == "refused":
             refusals[family][outcome.detail[:110]] += 1
         elif outcome.kind == "invalid":
@@ -125,8 +130,12 @@ def _recorder(family, directory, outcomes, refusals, invalid, failures):
     return record
 
 
-def run(count: int, families: list[str], seed: int, minimize_per_group: int) -> int:
+def run(count: int, families: list[str], seed: int, minimize_per_group: int,
+        check_forward: bool = True) -> int:
     directory = pathlib.Path(tempfile.mkdtemp(prefix="srcgrad-fuzz-"))
+    #: per mode (jvp, hvp): "checked", "kink" or "refused: <reason>" -> programs
+    forward: dict[str, collections.Counter] | None = \
+        collections.defaultdict(collections.Counter) if check_forward else None
     outcomes: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     refusals: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     invalid: collections.Counter = collections.Counter()
@@ -136,7 +145,7 @@ def run(count: int, families: list[str], seed: int, minimize_per_group: int) -> 
     per_family = [count // len(families) + (i < count % len(families))
                   for i in range(len(families))]
     for family, examples in zip(families, per_family):
-        record = _recorder(family, directory, outcomes, refusals, invalid, failures)
+        record = _recorder(family, directory, outcomes, refusals, invalid, failures, forward)
 
         @hypothesis_seed(seed)
         @settings(max_examples=examples, deadline=None, database=None, phases=[Phase.generate],
@@ -163,6 +172,16 @@ def run(count: int, families: list[str], seed: int, minimize_per_group: int) -> 
     for family in families:
         for reason, n in refusals[family].most_common():
             print(f"{n:6d}  {family}: {reason}")
+    if forward is not None:
+        for mode in ("jvp", "hvp"):
+            results = forward[mode]
+            refused = sum(n for r, n in results.items() if r.startswith("refused"))
+            print(f"\n== {mode}: {sum(results.values())} run, {results['checked']} checked and "
+                  f"right, {refused} refused, {results['kink']} at a kink (not checked); "
+                  "refused, by reason")
+            for reason, n in results.most_common():
+                if reason.startswith("refused"):
+                    print(f"{n:6d}  {reason.removeprefix('refused: ')}")
     print("\n== failures, by family and kind")
     for (family, category), group in sorted(failures.items(), key=lambda kv: -len(kv[1])):
         print(f"\n-- {family}: {category} ({len(group)} programs)")
@@ -173,10 +192,10 @@ def run(count: int, families: list[str], seed: int, minimize_per_group: int) -> 
             if source in tried:
                 continue
             tried.add(source)
-            small = minimize(source, program_seed, category, directory)
+            small = minimize(source, program_seed, category, directory, check_forward)
             if small not in shown:  # distinct reproducers only
                 shown.add(small)
-                detail = check_program(small, program_seed, directory).detail
+                detail = check_program(small, program_seed, directory, check_forward).detail
                 print(f"# seed {program_seed}: {detail}\n{small}")
     return 1 if failures else 0
 
@@ -192,10 +211,12 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="hypothesis's seed (default 0)")
     parser.add_argument("--minimize", type=int, default=3,
                         help="distinct minimized reproducers shown per group of failures (default 3)")
+    parser.add_argument("--gradients-only", action="store_true",
+                        help="check values and gradients only, not jvp and hvp")
     options = parser.parse_args(argv)
     warnings.simplefilter("ignore")  # NumPy's warnings on programs that overflow
     return run(options.programs, options.family or [*FAMILIES, PLAIN], options.seed,
-               options.minimize)
+               options.minimize, not options.gradients_only)
 
 
 if __name__ == "__main__":

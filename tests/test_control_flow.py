@@ -59,6 +59,8 @@ CASES = [
     (control.if_in_while_in_for, _values([[0.05, 0.02], [-1.2, 0.9], [0.5, -0.4]], [0.7, 0.4]),
      (0, 1)),
     (control.overwritten_in_sibling_if, _values([0.5, 0.2], [0.7, 0.2]), (0, 1)),
+    (control.append_then_break, _values(X), 0),
+    (control.update_in_branch_then_break, _values(X), 0),
 ]
 IDS = [f"{fn.__name__}-{i}" for i, (fn, _, _) in enumerate(CASES)]
 

@@ -2,7 +2,10 @@
 and other effects, repeated fancy indices, negative literals, random arithmetic, casts, walrus,
 integer reassignment, closures, complex intermediates (see corpus/programs.py). Every program's
 value and gradients (with respect to every parameter) must match the function itself and central
-differences, or srcgrad must refuse it with a SrcgradError naming the file and line.
+differences, or srcgrad must refuse it with a SrcgradError naming the file and line. A sample of
+them is checked in forward mode too (jvp against central differences and <grad, v>, hvp against
+central differences of the gradient, or refused at a line), fewer: each costs two more
+transformations.
 
 Derandomized and without an example database, so that the marks below are stable; the long run
 (tests/fuzz_long.py) draws many more.
@@ -33,9 +36,22 @@ def _families():
 def test_family_programs(family, data, seed, tmp_path_factory):
     source = data.draw(family_programs(family, control_flow=data.draw(st.booleans())),
                        label="source")
-    outcome = check_program(source, seed, tmp_path_factory.mktemp("programs"))
+    outcome = check_program(source, seed, tmp_path_factory.mktemp("programs"), forward=False)
     assume(outcome.kind != "invalid")
     event(f"{outcome.kind}: {outcome.category}")  # pytest --hypothesis-show-statistics
+    assert outcome.kind != "failure", f"{outcome.detail}\n{source}"
+
+
+@settings(FUZZ, max_examples=6)
+@given(data=st.data(), seed=st.integers(0, 2 ** 16))
+def test_family_programs_in_forward_mode(data, seed, tmp_path_factory):
+    family = data.draw(st.sampled_from(sorted(set(FAMILIES) - set(KNOWN))), label="family")
+    source = data.draw(family_programs(family, control_flow=data.draw(st.booleans())),
+                       label="source")
+    outcome = check_program(source, seed, tmp_path_factory.mktemp("programs"))
+    assume(outcome.kind != "invalid")
+    for mode, result in outcome.forward.items():
+        event(f"{mode}: {result.split(':')[0]}")
     assert outcome.kind != "failure", f"{outcome.detail}\n{source}"
 
 
@@ -74,6 +90,56 @@ def test_checker_reports_a_wrong_gradient_and_a_wrong_value(monkeypatch, tmp_pat
     assert _check_with(monkeypatch, tmp_path, off_gradient).category == "gradient"
     assert _check_with(monkeypatch, tmp_path, off_value).category == "value"
     assert _check_with(monkeypatch, tmp_path, real).kind == "ok"
+
+
+def _forward_check_with(monkeypatch, tmp_path, mode, made):
+    import srcgrad
+    monkeypatch.undo()  # (the mode patched before)
+    monkeypatch.setattr(srcgrad, mode, made)
+    return check_program(_SMOOTH, 0, tmp_path)
+
+
+def test_checker_reports_a_wrong_jvp_and_a_wrong_hvp(monkeypatch, tmp_path):
+    import srcgrad
+    real_jvp, real_hvp = srcgrad.jvp, srcgrad.hvp
+
+    def off_jvp(fn, wrt):
+        def run(*args, tangent):
+            value, found = real_jvp(fn, wrt=wrt)(*args, tangent=tangent)
+            return value, found * 1.001
+        return run
+
+    def off_hvp(fn, wrt):
+        def run(*args, vector):
+            found = real_hvp(fn, wrt=wrt)(*args, vector=vector)
+            return (found[0] * 1.001,) + tuple(found[1:])
+        return run
+
+    assert _forward_check_with(monkeypatch, tmp_path, "jvp", off_jvp).category == \
+        "jvp differs from <grad, v>"
+    assert _forward_check_with(monkeypatch, tmp_path, "hvp", off_hvp).category == \
+        "hvp differs from central differences of the gradient"
+    checked = _forward_check_with(monkeypatch, tmp_path, "hvp", real_hvp)
+    assert checked.kind == "ok"
+    assert checked.forward == {"jvp": "checked", "hvp": "checked"}
+
+
+def test_checker_counts_an_hvp_refusal_at_a_line_and_never_as_checked(monkeypatch, tmp_path):
+    from srcgrad.errors import UnsupportedSyntaxError
+
+    def refuse(fn, wrt):
+        raise UnsupportedSyntaxError("no", filename="<generated f_grad>", lineno=3,
+                                     line="    x[i] = tape.pop()")
+
+    outcome = _forward_check_with(monkeypatch, tmp_path, "hvp", refuse)
+    assert outcome.kind == "ok"
+    assert outcome.forward["hvp"] == "refused: UnsupportedSyntaxError: no"
+
+    def refuse_nowhere(fn, wrt):
+        raise UnsupportedSyntaxError("no")
+
+    outcome = _forward_check_with(monkeypatch, tmp_path, "hvp", refuse_nowhere)
+    assert outcome.kind == "failure" and outcome.category.startswith("hvp refused")
 
 
 def test_checker_requires_refusals_to_name_the_file_and_line(monkeypatch, tmp_path):

@@ -174,6 +174,21 @@ def _widened(value):
 WIDEN_AFTER = 6
 
 
+def _unnested(base, stmt):
+    """``base`` (one of several values) with its options that are views made by ``stmt``
+    replaced by their parents: ``x = x[:n]`` in a loop is a view of what ``x`` was before the
+    loop, through some number of such views (a Mixed parent: writes through it are refused),
+    not a chain that grows with every pass of the loop analysis."""
+    if not isinstance(base, Mixed):
+        return base
+    options: set = set()
+    for option in base.options:
+        if isinstance(option, View) and option.stmt is stmt:
+            option = option.parent
+        options |= option.options if isinstance(option, Mixed) else {option}
+    return Mixed(frozenset(options))
+
+
 class _Refused(Exception):
     """A view whose writes cannot be carried back; becomes an error at the write's line."""
 
@@ -275,6 +290,7 @@ class _Aliasing:
 
     def view(self, stmt, base, exact: bool, operand):
         others = atom_names(stmt.value) - atom_names(operand)
+        base = _unnested(base, stmt)
         return View(base, stmt, exact, tuple(sorted((n, self.versions.get(n, 0))
                                                     for n in others)))
 

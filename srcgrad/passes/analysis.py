@@ -74,10 +74,20 @@ class Renamer:
     sure: set[str] = field(default_factory=set)  # variables set on every path to here
     maybe_unbound: set[str] = field(default_factory=set)  # copied where they may be unset
     scope_names: list = field(default_factory=list)  # enclosing scopes' names per variable
+    scope_loops: list = field(default_factory=list)  # whether each of those is a loop
 
     def block(self, stmts, in_loop: bool) -> list:
         out = []
         for stmt in stmts:
+            if isinstance(stmt, (gast.Break, gast.Continue)) and True in self.scope_loops:
+                # leaving the iteration: the loop's names get the values this path set (the
+                # copies after the ifs around this statement are skipped)
+                loop = len(self.scope_loops) - 1 - self.scope_loops[::-1].index(True)
+                for original, loop_name in sorted(self.scope_names[loop].items()):
+                    if self.env.get(original) != loop_name and original in self.defined:
+                        out.append(self.copy(loop_name, original, stmt))
+                out.append(stmt)
+                continue
             if isinstance(stmt, SCOPES):
                 out.extend(self.scope(stmt))
                 if self.scope_names:  # an inner scope gave a variable a name of its own:
@@ -198,6 +208,7 @@ class Renamer:
             branch_copies = [[]]
         new_bodies, defined_after, sure_after = [], [], []
         self.scope_names.append(scope_env)
+        self.scope_loops.append(not isinstance(stmt, gast.If))
         for body, copies in zip(bodies(stmt), branch_copies):
             self.env = dict(entry)
             self.defined, self.sure = set(entry_defined), set(entry_sure)
@@ -205,6 +216,7 @@ class Renamer:
             defined_after.append(self.defined)
             sure_after.append(self.sure)
         self.scope_names.pop()
+        self.scope_loops.pop()
         self.env = entry
         # what either branch, or the loop (which may or may not run), may have set
         self.defined = entry_defined.union(*defined_after)

@@ -51,22 +51,29 @@ def _reads_cached(stmt) -> frozenset[str]:
     return cached
 
 
-def eliminate_dead_code(stmts: list, live_out: set[str],
-                        mutate: bool = True) -> tuple[list, set[str]]:
+def eliminate_dead_code(stmts: list, live_out: set[str], mutate: bool = True,
+                        exits: tuple[set[str], set[str]] | None = None) -> tuple[list, set[str]]:
     """Drop assignments whose values nothing reads; returns the statements and live-in names.
-    With ``mutate`` false, nested bodies are left as they are (to find what is live only)."""
+    With ``mutate`` false, nested bodies are left as they are (to find what is live only).
+    ``exits``: what is live where a ``break`` and a ``continue`` of the loop around go."""
     live = set(live_out)
     out = []
     for stmt in reversed(stmts):
+        if isinstance(stmt, (gast.Break, gast.Continue)) and exits is not None:
+            live = set(exits[0] if isinstance(stmt, gast.Break) else exits[1])
+            out.append(stmt)
+            continue
         if isinstance(stmt, (gast.For, gast.While)):
             header = atom_names(stmt.iter if isinstance(stmt, gast.For) else stmt.test)
             body_live = set(live) | header
             while True:  # what the body needs at its start is live at its end too
-                _, inner_live = eliminate_dead_code(stmt.body, body_live, mutate=False)
+                _, inner_live = eliminate_dead_code(stmt.body, body_live, mutate=False,
+                                                    exits=(set(live), body_live))
                 if inner_live <= body_live:
                     break
                 body_live |= inner_live
-            body, inner_live = eliminate_dead_code(stmt.body, body_live, mutate)
+            body, inner_live = eliminate_dead_code(stmt.body, body_live, mutate,
+                                                   exits=(set(live), body_live))
             if mutate:
                 stmt.body = body
             target = stmt.target.id if isinstance(stmt, gast.For) else None
@@ -78,8 +85,8 @@ def eliminate_dead_code(stmts: list, live_out: set[str],
             out.append(stmt)
             continue
         if isinstance(stmt, gast.If):
-            body, then_live = eliminate_dead_code(stmt.body, live, mutate)
-            orelse, else_live = eliminate_dead_code(stmt.orelse, live, mutate)
+            body, then_live = eliminate_dead_code(stmt.body, live, mutate, exits)
+            orelse, else_live = eliminate_dead_code(stmt.orelse, live, mutate, exits)
             if not any(not ir.is_comment(s) for s in body + orelse):
                 continue
             if mutate:

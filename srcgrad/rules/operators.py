@@ -102,6 +102,8 @@ for _attr in ("shape", "ndim", "size", "dtype"):  # questions about metadata, no
 nondiff(attribute_key("itemsize"), attribute_key("nbytes"))
 
 # Lists: lst.append(x) is lst = lst + [x]. A list's adjoint is a list (None where zero).
-# Its tangent is the list of the items' tangents (zeros for those of a constant list).
+# Its tangent is the list of the items' tangents (zeros for those of a constant list): the
+# concatenation of the parts' tangents (linear; per-part templates would be added with +,
+# which concatenates lists instead of adding them).
 defvjp(LIST_CONCATENATION, "x1, x2", sparse=True, concatenates=True, x1="g[:len(x1)]",
        x2="g[len(x1):]", linear="x1, x2")

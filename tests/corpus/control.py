@@ -237,3 +237,25 @@ def overwritten_in_sibling_if(a, b):
         if np.sum(b) > 0:
             v = v * 2.0
     return np.sum(a * a)
+
+
+def append_then_break(x):
+    hs = []  # the last append happens on the path that breaks out of the loop
+    k = 0
+    while True:
+        hs.append(x * k)
+        if k >= 2:
+            hs.append(x * 10.0)
+            break
+        k += 1
+    return np.sum(np.stack(hs))
+
+
+def update_in_branch_then_break(x):
+    y = x * 1.0
+    for i in range(3):
+        if i == 1:
+            y = y * 5.0  # seen after the loop only through the break
+            break
+        y = y + np.sin(y)
+    return np.sum(y * y)

@@ -9,11 +9,14 @@ central differences (tests/test_fuzz_families.py in CI, tests/fuzz_long.py for l
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import importlib.util
 import itertools
 import re
+import signal
+import threading
 
 import numpy as np
 from hypothesis import strategies as st
@@ -526,10 +529,14 @@ def family_programs(draw, family: str, control_flow: bool = False):
 class Outcome:
     """What checking a program gave: ``ok``; ``invalid`` (the program itself fails on these
     arguments, or central differences cannot be trusted at them); ``refused`` (srcgrad raised
-    SrcgradError); ``failure`` (any other error of srcgrad's, or a wrong value or gradient)."""
+    SrcgradError); ``failure`` (any other error of srcgrad's, or a wrong value, gradient, jvp or
+    hvp). ``forward`` says, per mode (``jvp``, ``hvp``), how the forward-mode check went when
+    it ran and found nothing wrong: ``checked``, ``refused: <error>: <what>`` or ``kink``
+    (central differences unstable along the direction)."""
 
     kind: str
     detail: str = ""
+    forward: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def category(self) -> str:
@@ -603,12 +610,10 @@ def _refusal(exc, fn) -> Outcome:
     return Outcome("refused", f"{type(exc).__name__}: {what}")
 
 
-def check_program(source: str, seed: int, directory) -> Outcome:
+def check_program(source: str, seed: int, directory, forward: bool = True) -> Outcome:
     """Check srcgrad's value and gradients of the program's ``f`` (with respect to every
-    parameter) against ``f`` itself and central differences, at random arguments."""
-    import srcgrad
-    import srcgrad.api
-
+    parameter) against ``f`` itself and central differences, at random arguments; with
+    ``forward``, also its ``jvp`` and ``hvp`` along a random direction (:func:`check_forward`)."""
     fn = load(source, directory)
     args = arguments(fn, np.random.default_rng(seed))
     try:
@@ -621,6 +626,22 @@ def check_program(source: str, seed: int, directory) -> Outcome:
         return Outcome("invalid", f"the program raises {type(exc).__name__}")
     if not abs(value) < 1e6:  # central differences lose their digits there
         return Outcome("invalid", "value too large for central differences")
+    outcome, grads = _check_gradients(fn, args, value)
+    if not forward or outcome.kind not in ("ok", "refused"):
+        return outcome
+    direction = directions(args, np.random.default_rng([seed, 1]))
+    found = check_forward(fn, args, value, grads, direction)
+    if isinstance(found, Outcome):
+        return found
+    outcome.forward = found
+    return outcome
+
+
+def _check_gradients(fn, args, value: float) -> tuple[Outcome, list | None]:
+    """The outcome of checking the gradients, and the (flat) gradients where they are right."""
+    import srcgrad
+    import srcgrad.api
+
     wrt = tuple(range(len(args)))
     results = []
     saved = srcgrad.api.MAX_SHAPE_VERSIONS
@@ -630,27 +651,177 @@ def check_program(source: str, seed: int, directory) -> Outcome:
         try:
             results.append(srcgrad.value_and_grad(fn, wrt=wrt)(*given))
         except srcgrad.SrcgradError as exc:
-            return _refusal(exc, fn)
+            return _refusal(exc, fn), None
         except Exception as exc:  # noqa: BLE001 - any other error of srcgrad's is a failure
-            return Outcome("failure", f"srcgrad raised {type(exc).__name__}: {exc}")
+            return Outcome("failure", f"srcgrad raised {type(exc).__name__}: {exc}"), None
         finally:
             srcgrad.api.MAX_SHAPE_VERSIONS = saved
         if not _same_arrays(given, args):
-            return Outcome("failure", "srcgrad's gradient wrote into the caller's arguments")
+            return Outcome("failure", "srcgrad's gradient wrote into the caller's arguments"), None
     (got_value, got), (generic_value, generic) = results
     got, generic = _flat(got), _flat(generic)
     if not np.isclose(got_value, value, rtol=1e-9, atol=1e-12):
-        return Outcome("failure", f"value {got_value!r}, the function gives {value!r}")
+        return Outcome("failure", f"value {got_value!r}, the function gives {value!r}"), None
     if not np.isclose(generic_value, value, rtol=1e-9, atol=1e-12) or \
             not _close(got, generic, rtol=1e-9, atol=1e-12, equal_nan=True):
-        return Outcome("failure", "the version for any shapes differs from the shape-specialised")
+        return Outcome("failure", "the version for any shapes differs from the "
+                                  "shape-specialised"), None
     expected = central_differences(fn, args)
     if _close(got, expected):
-        return Outcome("ok")
+        return Outcome("ok"), got
     if not _close(expected, central_differences(fn, args, eps=1e-7)):
-        return Outcome("invalid", "central differences unstable (a kink)")
+        return Outcome("invalid", "central differences unstable (a kink)"), None
     worst = max(range(len(got)), key=lambda i: float(np.max(np.abs(
         np.asarray(got[i], dtype=float) - expected[i]), initial=0.0)) if
         np.shape(got[i]) == np.shape(expected[i]) else np.inf)
     return Outcome("failure", f"gradient {worst}: srcgrad {np.round(got[worst], 6).tolist()}, "
-                              f"central differences {np.round(expected[worst], 6).tolist()}")
+                              f"central differences {np.round(expected[worst], 6).tolist()}"), None
+
+
+# -- forward mode: jvp and hvp along a random direction ---------------------------------------------
+
+def directions(args, rng) -> list:
+    """A random direction for every parameter: normal arrays of the leaves' shapes, in lists
+    where the arguments are lists."""
+    return [[rng.standard_normal(np.shape(item)) for item in arg] if isinstance(arg, list)
+            else rng.standard_normal(np.shape(arg)) for arg in args]
+
+
+def _moved(args, direction, step: float) -> list:
+    """``args + step * direction``, leaf by leaf (new arrays)."""
+    return [[x + step * v for x, v in zip(arg, d)] if isinstance(arg, list) else arg + step * d
+            for arg, d in zip(args, direction)]
+
+
+def along_direction(fn, args, direction, eps=1e-6) -> list:
+    """Central differences of ``fn`` along ``direction``, as a list of leaves (one for a scalar
+    output, one per gradient leaf for a gradient)."""
+    plus, minus = fn(*_moved(args, direction, eps)), fn(*_moved(args, direction, -eps))
+    return [(np.asarray(p, dtype=float) - np.asarray(m, dtype=float)) / (2 * eps)
+            for p, m in zip(_flat(_as_tuple(plus)), _flat(_as_tuple(minus)))]
+
+
+def _as_tuple(result) -> tuple:
+    return result if isinstance(result, tuple) else (result,)
+
+
+def _forward_refusal(exc, mode: str, fn) -> Outcome:
+    """A refusal of ``jvp`` names the user's line; one of ``hvp`` may name a line of the
+    generated gradient instead."""
+    if mode == "hvp" and getattr(exc, "lineno", None) is not None and \
+            getattr(exc, "filename", None) is not None:
+        return Outcome("refused", f"{type(exc).__name__}: {exc.what}")
+    refusal = _refusal(exc, fn)
+    if refusal.kind == "failure":
+        return Outcome("failure", f"{mode} {refusal.detail}")
+    return refusal
+
+
+#: How long making and running a program's jvp or hvp may take (a hang is a failure).
+FORWARD_SECONDS = 20
+
+
+class _TimeLimit(BaseException):
+    """Raised in the code that ran past :func:`_time_limit`'s seconds (not an Exception:
+    no `except Exception` on the way may take it for an error of its own)."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: int):
+    """Raise _TimeLimit in the code of the block when it runs longer than ``seconds`` (on the
+    main thread of a system with SIGALRM; elsewhere no limit)."""
+    if not hasattr(signal, "SIGALRM") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expired(signum, frame):
+        signal.alarm(1)  # again in a second, should this one be swallowed (in a gc callback)
+        raise _TimeLimit
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def check_forward(fn, args, value: float, grads: list | None, direction: list):
+    """Check ``jvp`` (against central differences and, where the gradients ``grads`` are
+    known right, ``<grads, direction>``) and, where ``grads`` are, ``hvp`` (against central
+    differences of the gradient). A failure's Outcome, else what each mode gave (see
+    :class:`Outcome`)."""
+    import srcgrad
+
+    wrt = tuple(range(len(args)))
+    found: dict[str, str] = {}
+    for mode in ("jvp", "hvp") if grads is not None else ("jvp",):
+        given, vector = copy.deepcopy(args), copy.deepcopy(direction)
+        try:
+            with _time_limit(FORWARD_SECONDS):
+                if mode == "jvp":
+                    got_value, got = srcgrad.jvp(fn, wrt=wrt)(*given, tangent=tuple(vector))
+                else:
+                    got = srcgrad.hvp(fn, wrt=wrt)(*given, vector=tuple(vector))
+        except _TimeLimit:
+            return Outcome("failure", f"{mode} did not finish within {FORWARD_SECONDS} s")
+        except srcgrad.SrcgradError as exc:
+            refusal = _forward_refusal(exc, mode, fn)
+            if refusal.kind == "failure":
+                return refusal
+            found[mode] = f"refused: {refusal.detail}"
+            continue
+        except Exception as exc:  # noqa: BLE001 - any other error of srcgrad's is a failure
+            return Outcome("failure", f"{mode} raised {type(exc).__name__}: {exc}")
+        if not _same_arrays(given, args) or not _same_arrays(vector, direction):
+            return Outcome("failure", f"{mode} wrote into the caller's arguments or direction")
+        if mode == "jvp":
+            failure = _wrong_jvp(fn, args, value, grads, direction, got_value, got)
+        else:
+            failure = _wrong_hvp(fn, args, direction, _flat(got))
+        if isinstance(failure, Outcome):
+            return failure
+        found[mode] = failure
+    return found
+
+
+def _wrong_jvp(fn, args, value, grads, direction, got_value, got) -> Outcome | str:
+    if not np.isclose(got_value, value, rtol=1e-9, atol=1e-12):
+        return Outcome("failure", f"jvp value wrong: {got_value!r}, the function gives {value!r}")
+    if np.shape(got) != ():
+        return Outcome("failure", f"jvp tangent of shape {np.shape(got)} for a scalar output")
+    if grads is not None:
+        terms = [np.asarray(g, dtype=float) * v for g, (_, _, v) in zip(grads, _leaves(direction))]
+        along = sum(float(np.sum(t)) for t in terms)
+        scale = sum(float(np.sum(np.abs(t))) for t in terms)
+        if not abs(float(got) - along) <= 1e-9 * scale + 1e-12:
+            return Outcome("failure", f"jvp differs from <grad, v>: srcgrad {float(got)!r}, "
+                                      f"<grad, v> {along!r}")
+    expected = along_direction(fn, args, direction)
+    if _close([got], expected, atol=1e-5):
+        return "checked"
+    if not _close(expected, along_direction(fn, args, direction, eps=1e-7), atol=1e-5):
+        return "kink"
+    return Outcome("failure", f"jvp differs from central differences: srcgrad {float(got)!r}, "
+                              f"central differences {float(expected[0])!r}")
+
+
+def _wrong_hvp(fn, args, direction, got) -> Outcome | str:
+    import srcgrad
+
+    gradient = srcgrad.grad(fn, wrt=tuple(range(len(args))))
+    expected = along_direction(gradient, args, direction)
+    if _close(got, expected, rtol=1e-4, atol=1e-5):
+        return "checked"
+    if not _close(expected, along_direction(gradient, args, direction, eps=1e-7),
+                  rtol=1e-4, atol=1e-5):
+        return "kink"
+    if len(got) != len(expected):
+        return Outcome("failure", f"hvp has {len(got)} parts, the gradient {len(expected)}")
+    worst = max(range(len(got)), key=lambda i: float(np.max(np.abs(
+        np.asarray(got[i], dtype=float) - expected[i]), initial=0.0)) if
+        np.shape(got[i]) == np.shape(expected[i]) else np.inf)
+    return Outcome("failure", f"hvp differs from central differences of the gradient: part "
+                              f"{worst}: srcgrad {np.round(got[worst], 6).tolist()}, central "
+                              f"differences {np.round(expected[worst], 6).tolist()}")
