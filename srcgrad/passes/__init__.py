@@ -9,7 +9,8 @@
 6. :mod:`.analysis` — renaming to single assignment, activity, containers.
 7. :mod:`.shapes` — what each value's shape is, or which values share one (for specialised
    code).
-8. :mod:`.reverse` — the backward pass from each primitive's rule.
+8. :mod:`.reverse` — the backward pass from each primitive's rule; or :mod:`.forward`, forward
+   mode (``jvp``; ``hvp`` over the generated gradient), each statement followed by its tangent.
 9. :mod:`.optimize` — dead code, copies, temporaries, memory.
 10. :mod:`.codegen` — the tree as Python source, compiled.
 
