@@ -146,9 +146,14 @@ _defvjp(runtime.as_grad, "dx, x", no_gradient=("x",), linear="dx", sparse=True,
         dx="as_grad_grad(g, dx, x)")
 _defvjp(runtime.cotangent, "seed, value", no_gradient=("value",),
         linear="seed", seed="g")
-_CONSTANT = (runtime.unit_seed, runtime.aux_seed, runtime.tie_share, runtime.within)
+_CONSTANT = (runtime.unit_seed, runtime.aux_seed, runtime.tie_share, runtime.within,
+             runtime.unreduce_count)
 nondiff(*_CONSTANT, params="*args")
 RULED.update(_CONSTANT)
+
+# Python's sum of items: g for each (linear in g; the adjoint of this, a sum of the items'
+# gradients, is not worked out: refused in reverse mode).
+_defvjp(runtime.unsum, "grad, items", no_gradient=("items",), linear="grad")
 
 # Casts.
 _defvjp(runtime.cast_back, "grad, x", no_gradient=("x",), linear="grad",

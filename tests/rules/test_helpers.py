@@ -372,7 +372,7 @@ WITHOUT_RULES = {
     "solve_triangular_grads", "solve_triangular_tangent", "sort_tangent", "sqrtm_grad",
     "sqrtm_tangent", "svd_grad", "svd_tangent", "tangent_like", "trace_grad", "trapezoid_grads",
     "unappend", "uncolumn_stack", "unconcat_index", "undiff", "undstack", "unhstack", "unpermute",
-    "unreduce_count", "unrollaxis", "unsplit", "unsum", "untake_along_axis", "unvstack",
+    "unrollaxis", "unsplit", "untake_along_axis", "unvstack",
     "with_real_part", "zero_tangent",
 }
 
