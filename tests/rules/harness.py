@@ -248,12 +248,9 @@ def check_tangents(primitive, *args, wrt=None, static="engine", fn=None, rtol=1e
     for param, position in _leaves(arguments, rule, wrt):
         x0 = arguments[param] if position is None else arguments[param][position]
         v = rng.standard_normal(np.shape(x0)) if np.ndim(x0) else float(rng.standard_normal())
-        if position is None:
-            t = v
-        else:
-            t = [np.zeros_like(item) for item in arguments[param]]
-            t[position] = v
-        jvp = rule_jvp(primitive, *args, tangents={param: t}, static=static, fn=fn, **kwargs)
+        jvp = rule_jvp(primitive, *args, tangents={param: _leaf_tangent(arguments, param,
+                                                                        position, v)},
+                       static=static, fn=fn, **kwargs)
         where = f"tangent through {param}[{position}]"
         assert _shapes(jvp) == _shapes(ans), (
             f"{where} has shape {_shapes(jvp)}, expected {_shapes(ans)}")
@@ -270,6 +267,16 @@ def check_tangents(primitive, *args, wrt=None, static="engine", fn=None, rtol=1e
                                    err_msg=where + ": <J v, u> != <v, J^T u>")
         found.append(jvp)
     return found
+
+
+def _leaf_tangent(arguments, param, position, v):
+    """The tangent of ``param`` moving only the leaf (param, position) along ``v``: ``v``, or
+    for a sequence parameter a list of zeros with ``v`` at ``position``."""
+    if position is None:
+        return v
+    t = [np.zeros_like(item) for item in arguments[param]]
+    t[position] = v
+    return t
 
 
 def _shapes(value):
@@ -340,12 +347,9 @@ def check_tangent_float32(primitive, *args, static="engine", fn=None, **kwargs):
     for param, position in _leaves(arguments, rule, None, arrays_only=True):
         x0 = arguments[param] if position is None else arguments[param][position]
         v = rng.standard_normal(np.shape(x0)).astype(np.float32)
-        if position is None:
-            t = v
-        else:
-            t = [np.zeros_like(item) for item in arguments[param]]
-            t[position] = v
-        jvp = rule_jvp(primitive, *args, tangents={param: t}, static=static, fn=fn, **kwargs)
+        jvp = rule_jvp(primitive, *args, tangents={param: _leaf_tangent(arguments, param,
+                                                                        position, v)},
+                       static=static, fn=fn, **kwargs)
         parts = zip(jvp, ans) if isinstance(ans, (list, tuple)) else [(jvp, ans)]
         for got, part in parts:  # (NumPy 1.x gives some results in float64: so may they)
             if np.asarray(part).dtype == np.float32:
