@@ -249,6 +249,8 @@ class _Builder:
         elif isinstance(stmt, gast.Assert):
             self.operation("assert " + expression_source(stmt.test),
                            _loads(stmt.test, self.local), [])
+        elif isinstance(stmt, gast.Raise):
+            self.operation("raise", _loads(stmt.exc, self.local) if stmt.exc else [], [])
         elif isinstance(stmt, gast.Return):
             self.returns(stmt)
 

@@ -1,8 +1,8 @@
 """The small language after normalization, and the questions every pass asks of it.
 
 Statements are gast nodes: ``Assign`` (one primitive, see :class:`Op`),
-``For`` over ``range(...)``, ``While``, ``If`` on an atom, ``Break`` (forward only), ``Expr``
-and ``Assert`` kept for their effect, and one final ``Return``. Loops and ifs are *scopes*:
+``For`` over ``range(...)``, ``While``, ``If`` on an atom, ``Break`` (forward only), ``Expr``,
+``Assert`` and ``Raise`` kept for their effect, and one final ``Return``. Loops and ifs are *scopes*:
 their bodies run zero, one or many times, so values assigned inside may be overwritten before
 the backward pass reads them.
 
@@ -109,6 +109,8 @@ def operands_of(stmt) -> set[str]:
         return atom_names(stmt.value)
     if isinstance(stmt, gast.Assert):
         return atom_names(stmt.test) | atom_names(stmt.msg)
+    if isinstance(stmt, gast.Raise):
+        return atom_names(stmt.exc) | atom_names(stmt.cause)
     return set()
 
 

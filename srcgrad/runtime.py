@@ -975,11 +975,9 @@ def det_grad(g, a, ans):
     through the inverse (``det(a) inv(a).T``), or where ``a`` is singular through its singular
     value decomposition (``a = u s vt``: ``det(u) det(vt) u diag(products of the other
     singular values) vt``)."""
-    scale = np.expand_dims(np.asarray(g * ans), (-2, -1))
-    try:
+    if np.all(ans != 0):  # (LU's pivots are all nonzero: the inverse exists)
+        scale = np.expand_dims(np.asarray(g * ans), (-2, -1))
         return scale * matrix_transpose(np.linalg.inv(a))
-    except np.linalg.LinAlgError:
-        pass
     u, s, vt = np.linalg.svd(a)
     ones = np.ones(s.shape[:-1] + (1,), dtype=s.dtype)
     before = np.cumprod(np.concatenate([ones, s[..., :-1]], axis=-1), axis=-1)

@@ -61,6 +61,9 @@ CASES = [
     (control.overwritten_in_sibling_if, _values([0.5, 0.2], [0.7, 0.2]), (0, 1)),
     (control.append_then_break, _values(X), 0),
     (control.update_in_branch_then_break, _values(X), 0),
+    (control.checks_its_input, _values(X, 2.0), (0, 1)),
+    (control.raises_in_a_loop, _values(X), 0),
+    (control.warnings_silenced, _values([0.4, 0.0, -1.3]), 0),
 ]
 IDS = [f"{fn.__name__}-{i}" for i, (fn, _, _) in enumerate(CASES)]
 
@@ -92,3 +95,13 @@ def test_value_and_grad_value_after_a_break():
     a, b = np.array([0.5, 0.4, 0.3]), np.array([0.3, 0.4, 0.5])
     value, _ = srcgrad.value_and_grad(control.update_then_break, wrt=1)(a, b)
     assert value == pytest.approx(control.update_then_break(a, b), rel=1e-12)
+
+
+def test_a_check_that_raises_raises_from_the_gradient_too():
+    gradient = srcgrad.grad(control.checks_its_input, wrt=(0, 1))
+    with pytest.raises(ValueError, match="must be a vector, not 2-d"):
+        gradient(np.ones((2, 2)), 1.0)
+    with pytest.raises(ValueError, match="scale must be positive"):
+        gradient(np.ones(2), -1.0)
+    with pytest.raises(FloatingPointError, match=r"x\[1\] is not finite"):
+        srcgrad.grad(control.raises_in_a_loop)(np.array([1.0, np.inf]))

@@ -6,6 +6,7 @@ shows the result, or srcgrad's own error message. Each docstring names the const
 line ending in ``# <-`` is the example shown.
 """
 
+import contextlib
 import functools
 import math
 
@@ -284,11 +285,26 @@ def try_block(x):
     return np.sum(y)
 
 
-def with_block(x):
-    """`with`"""
+def errstate_block(x):
+    """`with np.errstate(...)` (its body differentiated as written; a warning it silences may
+    show when the gradient runs)"""
     with np.errstate(all="ignore"):  # <-
         y = np.log(np.abs(x))
     return np.sum(y)
+
+
+def with_block(x):
+    """Other `with` blocks"""
+    with contextlib.suppress(FloatingPointError):  # <-
+        y = np.log(np.abs(x))
+    return np.sum(y)
+
+
+def raise_statement(x):
+    """`raise` (a check of the inputs: the gradient raises the same error)"""
+    if x.ndim != 1:
+        raise ValueError("x must be a vector")  # <-
+    return np.sum(x * x)
 
 
 def in_place_method(x):

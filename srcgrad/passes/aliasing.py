@@ -34,6 +34,7 @@ from ..rules import registry
 from ..rules.operators import attribute_key
 from ..rules.registry import DYNAMIC
 from .codegen import expression_source
+from .optimize import forget_reads, live_after_each, loop_body_live
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,14 @@ def _widened(value):
 WIDEN_AFTER = 6
 
 
+def _forget(state: dict, stale: set) -> None:
+    """Drop names whose memory a write changed without giving them the new value (nothing
+    reads them before they are assigned again): no later write may carry a change through
+    them."""
+    for n in stale:
+        del state[n]
+
+
 def _unnested(base, stmt):
     """``base`` (one of several values) with its options that are views made by ``stmt``
     replaced by their parents: ``x = x[:n]`` in a loop is a view of what ``x`` was before the
@@ -295,24 +304,24 @@ class _Aliasing:
                                                     for n in others)))
 
     # -- statements ----------------------------------------------------------------------------
-    def block(self, stmts: list, state: dict, live_out: set) -> tuple[list, dict]:
-        after: list[set[str]] = [set() for _ in stmts]
-        reads = set(live_out)
-        for i in range(len(stmts) - 1, -1, -1):
-            after[i] = set(reads)
-            reads |= ir.reads_in([stmts[i]])
+    def block(self, stmts: list, state: dict, live_out: set,
+              exits: tuple[set, set] | None = None) -> tuple[list, dict]:
+        """``stmts`` with the statements that carry their writes, and the state after them.
+        ``live_out``: the names read after ``stmts``; ``exits``: those read where a ``break``
+        and a ``continue`` of the loop around go."""
         out = []
-        for stmt, live in zip(stmts, after):
-            new, state = self.statement(stmt, state, live)
+        for stmt, live in zip(stmts, live_after_each(stmts, live_out, exits)):
+            new, state = self.statement(stmt, state, live, exits)
             out.extend(new)
         return out, state
 
-    def statement(self, stmt, state: dict, live: set) -> tuple[list, dict]:
+    def statement(self, stmt, state: dict, live: set,
+                  exits: tuple[set, set] | None) -> tuple[list, dict]:
         if isinstance(stmt, (gast.For, gast.While)):
             return [stmt], self.loop(stmt, state, live)
         if isinstance(stmt, gast.If):
-            then_body, then_state = self.block(stmt.body, dict(state), live)
-            else_body, else_state = self.block(stmt.orelse, dict(state), live)
+            then_body, then_state = self.block(stmt.body, dict(state), live, exits)
+            else_body, else_state = self.block(stmt.orelse, dict(state), live, exits)
             if self.emit:
                 stmt.body, stmt.orelse = then_body, else_body
             return [stmt], {v: _join(then_state.get(v), else_state.get(v))
@@ -346,8 +355,8 @@ class _Aliasing:
 
     def loop(self, loop, state: dict, live: set) -> dict:
         sites = {id(s) for s in walk_statements(loop.body)}
-        live_in = live | ir.reads_in([loop]) | atom_names(getattr(loop, "iter", None)) | \
-            atom_names(getattr(loop, "test", None))
+        body_live = loop_body_live(loop, live, drop=False)
+        exits = (set(live), body_live)
         if isinstance(loop, gast.For):
             state = dict(state, **{loop.target.id: None})
         head, emit = dict(state), self.emit
@@ -355,7 +364,7 @@ class _Aliasing:
         for step in range(20):  # the state at the loop's start, over any number of iterations
             self.breaks.append([])
             self.next_iteration(loop)
-            _, end = self.block(loop.body, dict(head), live_in)
+            _, end = self.block(loop.body, dict(head), body_live, exits)
             self.breaks.pop()
             new = {v: _join(head.get(v), _aged(end.get(v), sites)) for v in set(head) | set(end)}
             if step >= WIDEN_AFTER:  # (those the iterations keep changing)
@@ -367,7 +376,7 @@ class _Aliasing:
         self.emit = emit
         self.breaks.append([])
         self.next_iteration(loop)
-        body, end = self.block(loop.body, dict(head), live_in)
+        body, end = self.block(loop.body, dict(head), body_live, exits)
         exits = self.breaks.pop()
         if self.emit:
             loop.body = body
@@ -399,9 +408,10 @@ class _Aliasing:
             for root in roots:
                 self.note_memory_write(stmt, var, root)
         marks = set().union(*(_marks(r) for r in roots))
-        affected = sorted(n for n, v in state.items()
-                          if n != var and n in live and _seen(v) & marks)
+        sharers = {n for n, v in state.items() if n != var and _seen(v) & marks}
+        affected = sorted(sharers & live)
         if not affected:
+            _forget(state, sharers)
             return [], []
         chain = _chain(value)
         if chain is None:
@@ -466,6 +476,7 @@ class _Aliasing:
                 pieces.append((reached[found[j]],
                                self.again(stmt, found[j], holders[found[j + 1]], target)))
                 holders[found[j]] = target
+        _forget(state, sharers - live - set(holders.values()))
         return before, self.guarded(pieces, stmt)
 
     def guarded(self, pieces: list, origin) -> list:
@@ -681,4 +692,5 @@ def resolve_aliasing(fdef: gast.FunctionDef, source: Source, namer: Namer,
         fdef.body = copies + fdef.body
     aliasing = _Aliasing(fdef, source, namer, set(containers), set(scalars))
     fdef.body, _ = aliasing.block(fdef.body, aliasing.start(), set())
+    forget_reads(fdef.body)  # (the liveness it used: later passes rename)
     return fdef

@@ -61,6 +61,8 @@ def is_user_function(obj) -> bool:
     if not inspect.isfunction(obj):
         return False
     module = getattr(obj, "__module__", "") or ""
+    if module == "srcgrad.runtime":  # generated code differentiated again: a runtime helper
+        return True  # without a rule is NumPy code, differentiated through like the user's
     if module == "numpy" or module.startswith(("numpy.", "srcgrad.")):
         return False
     return not _in_installed_library(obj.__code__.co_filename)

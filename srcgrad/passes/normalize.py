@@ -335,8 +335,8 @@ class Normalizer:
         kinds = {
             "Try": ("try blocks cannot be differentiated", ("move error handling outside the "
                     "differentiated function")),
-            "With": ("with blocks cannot be differentiated", ("move the with block outside the "
-                     "differentiated function")),
+            "With": ("with blocks cannot be differentiated (except with np.errstate(...))",
+                     "move the with block outside the differentiated function"),
             "AsyncWith": ("async with cannot be differentiated", "use ordinary code"),
             "AsyncFor": ("async for cannot be differentiated", "use an ordinary for loop"),
             "Global": ("global statements cannot be differentiated", ("pass the value as a "
@@ -347,8 +347,6 @@ class Normalizer:
                          "supported"), "define the class outside the function"),
             "AsyncFunctionDef": ("async functions cannot be differentiated",
                                  "use ordinary functions"),
-            "Raise": ("raise cannot be differentiated", ("check inputs before calling the "
-                      "gradient")),
             "Import": ("imports inside a differentiated function are not supported",
                        "import at module level"),
             "ImportFrom": ("imports inside a differentiated function are not supported",
@@ -541,6 +539,13 @@ class Normalizer:
                                      msg=self.opaque_expr(stmt.msg) if stmt.msg else None))
         facts(kept).op = Op("opaque", what="assert")
 
+    def stmt_Raise(self, stmt):
+        """``raise E(...)`` runs where it is (a check of the inputs): the generated code raises
+        the same error there, before any gradient is computed."""
+        kept = self.emit(gast.Raise(exc=self.opaque_expr(stmt.exc) if stmt.exc else None,
+                                    cause=self.opaque_expr(stmt.cause) if stmt.cause else None))
+        facts(kept).op = Op("opaque", what="raise")
+
     def stmt_Return(self, stmt):
         if stmt.value is None or (isinstance(stmt.value, gast.Constant)
                                   and stmt.value.value is None):
@@ -588,6 +593,19 @@ class Normalizer:
                                         f"name {sub.id!r} is not defined",
                                         "define it before the function")
         return node
+
+    def stmt_With(self, stmt):
+        """``with np.errstate(...):`` changes which floating-point warnings show, not values:
+        its body is differentiated as if written without it (a warning it silenced may show
+        when the gradient runs). Other context managers are refused."""
+        for item in stmt.items:
+            expr = item.context_expr
+            if not (isinstance(expr, gast.Call) and item.optional_vars is None and
+                    self.resolver.resolve(expr.func).kind == "object" and
+                    self.resolver.resolve(expr.func).value is np.errstate):
+                raise self.unsupported_statement(stmt)
+        for sub in stmt.body:
+            self.statement(sub)
 
     def stmt_If(self, stmt):
         test = self.condition(stmt.test)

@@ -52,10 +52,13 @@ def _reads_cached(stmt) -> frozenset[str]:
 
 
 def eliminate_dead_code(stmts: list, live_out: set[str], mutate: bool = True,
-                        exits: tuple[set[str], set[str]] | None = None) -> tuple[list, set[str]]:
+                        exits: tuple[set[str], set[str]] | None = None,
+                        drop: bool = True) -> tuple[list, set[str]]:
     """Drop assignments whose values nothing reads; returns the statements and live-in names.
     With ``mutate`` false, nested bodies are left as they are (to find what is live only).
-    ``exits``: what is live where a ``break`` and a ``continue`` of the loop around go."""
+    ``exits``: what is live where a ``break`` and a ``continue`` of the loop around go. With
+    ``drop`` false nothing is taken for dead: every statement's reads count (liveness for code
+    whose in-place writes are not explicit yet)."""
     live = set(live_out)
     out = []
     for stmt in reversed(stmts):
@@ -65,19 +68,13 @@ def eliminate_dead_code(stmts: list, live_out: set[str], mutate: bool = True,
             continue
         if isinstance(stmt, (gast.For, gast.While)):
             header = atom_names(stmt.iter if isinstance(stmt, gast.For) else stmt.test)
-            body_live = set(live) | header
-            while True:  # what the body needs at its start is live at its end too
-                _, inner_live = eliminate_dead_code(stmt.body, body_live, mutate=False,
-                                                    exits=(set(live), body_live))
-                if inner_live <= body_live:
-                    break
-                body_live |= inner_live
+            body_live = loop_body_live(stmt, live, drop)
             body, inner_live = eliminate_dead_code(stmt.body, body_live, mutate,
-                                                   exits=(set(live), body_live))
+                                                   exits=(set(live), body_live), drop=drop)
             if mutate:
                 stmt.body = body
             target = stmt.target.id if isinstance(stmt, gast.For) else None
-            if not any(not ir.is_comment(s) for s in body) and target not in live:
+            if drop and not any(not ir.is_comment(s) for s in body) and target not in live:
                 continue
             if not body and mutate:
                 stmt.body = [gast.Pass()]
@@ -85,9 +82,9 @@ def eliminate_dead_code(stmts: list, live_out: set[str], mutate: bool = True,
             out.append(stmt)
             continue
         if isinstance(stmt, gast.If):
-            body, then_live = eliminate_dead_code(stmt.body, live, mutate, exits)
-            orelse, else_live = eliminate_dead_code(stmt.orelse, live, mutate, exits)
-            if not any(not ir.is_comment(s) for s in body + orelse):
+            body, then_live = eliminate_dead_code(stmt.body, live, mutate, exits, drop)
+            orelse, else_live = eliminate_dead_code(stmt.orelse, live, mutate, exits, drop)
+            if drop and not any(not ir.is_comment(s) for s in body + orelse):
                 continue
             if mutate:
                 stmt.body, stmt.orelse = body or [gast.Pass()], orelse
@@ -97,7 +94,7 @@ def eliminate_dead_code(stmts: list, live_out: set[str], mutate: bool = True,
         if ir.is_comment(stmt):
             out.append(stmt)
             continue
-        if _removable(stmt) and not (_writes(stmt) & live):
+        if drop and _removable(stmt) and not (_writes(stmt) & live):
             continue
         if not isinstance(stmt, gast.AugAssign) and not ir.is_write(stmt):  # in place: the
             live -= _writes(stmt)  # rest of the array is still the value before
@@ -105,6 +102,40 @@ def eliminate_dead_code(stmts: list, live_out: set[str], mutate: bool = True,
         out.append(stmt)
     out.reverse()
     return _drop_orphan_comments(out), live
+
+
+def loop_body_live(loop, live_after: set[str], drop: bool = True) -> set[str]:
+    """What is live at the end of ``loop``'s body (and at its start, where a ``continue``
+    goes), given what is live after the loop: what the next iteration reads before writing.
+    (``drop`` as for :func:`eliminate_dead_code`.)"""
+    header = atom_names(loop.iter if isinstance(loop, gast.For) else loop.test)
+    body_live = set(live_after) | header
+    while True:
+        _, inner_live = eliminate_dead_code(loop.body, body_live, mutate=False,
+                                            exits=(set(live_after), body_live), drop=drop)
+        if inner_live <= body_live:
+            return body_live
+        body_live |= inner_live
+
+
+def live_after_each(stmts: list, live_out: set[str],
+                    exits: tuple[set[str], set[str]] | None = None) -> list[set[str]]:
+    """For each statement of ``stmts``, the names live just after it (read before being
+    assigned again; no statement taken for dead), given ``live_out`` after the last and
+    ``exits`` as for :func:`eliminate_dead_code`."""
+    after: list[set[str]] = [set() for _ in stmts]
+    live = set(live_out)
+    for i in range(len(stmts) - 1, -1, -1):
+        after[i] = set(live)
+        live = eliminate_dead_code([stmts[i]], live, mutate=False, exits=exits, drop=False)[1]
+    return after
+
+
+def forget_reads(stmts: list) -> None:
+    """Clear what :func:`eliminate_dead_code` noted each statement reads: a pass that ran it
+    before later passes rename names calls this when done."""
+    for stmt in ir.walk_statements(stmts):
+        facts(stmt).reads = None
 
 
 def _drop_orphan_comments(stmts: list) -> list:

@@ -7,9 +7,10 @@ and ``ans`` in a template mean the incoming adjoint and the result.
 
 Most helpers are linear in ``grad`` and read their other arguments only for shapes, indices or
 ties (``no_gradient``); the products' gradients (``matmul_lhs_grad``) are linear in ``grad``
-and in the other factor. A parameter whose second derivative is not worked out here
-(``prod_grad``'s ``a``) has no template: a value being differentiated passed to it is refused
-with its line. Helpers without a rule yet are listed by ``tests/rules/test_helpers.py``.
+and in the other factor. A helper without a rule here (``prod_grad``, ``det_grad``) is NumPy
+code that generated code calls like one of the user's functions: it is differentiated through
+its source (:func:`srcgrad.passes.inline.is_user_function`). ``tests/rules/test_helpers.py``
+lists them.
 """
 
 from .. import runtime
@@ -44,14 +45,11 @@ _defvjp(runtime.cumsum_grad, "grad, a, axis=None", no_gradient=("a",),
         linear="grad", grad="np.cumsum(g, axis=axis)")
 
 # Reductions whose gradient reads the values reduced: linear in ``grad``; ties (max/min) are
-# constant almost everywhere, the other factors are not worked out (refused) except var's.
+# constant almost everywhere. (prod_grad and std_grad are differentiated through their source.)
 _defvjp(runtime.extremum_grad, "grad, a, value, axis=None, keepdims=False",
         no_gradient=("a", "value"), linear="grad",
         grad="unreduce_grad(g * extremum_grad(np.ones_like(grad), a, value, axis, keepdims), "
              "grad, a, axis, keepdims)")
-_defvjp(runtime.prod_grad, "grad, a, axis=None, keepdims=False", linear="grad",
-        grad="unreduce_grad(g * prod_grad(np.ones_like(grad), a, axis, keepdims), grad, a, axis, "
-             "keepdims)")
 # var_grad is 2 unreduce(grad) P(a) / (N - ddof), with P the (masked) centering, which is its
 # own transpose: linear in grad and in a.
 _defvjp(runtime.var_grad, "grad, a, axis=None, ddof=0, keepdims=False, where=True, mean=None",
@@ -61,10 +59,9 @@ _defvjp(runtime.var_grad, "grad, a, axis=None, ddof=0, keepdims=False, where=Tru
              "mean), grad, a, axis, keepdims)",
         a="var_grad(np.ones_like(grad), unreduce(grad, a, axis, keepdims) * g, axis, ddof, "
           "keepdims, where, mean)")
-_defvjp(runtime.std_grad, "grad, a, value, axis=None, ddof=0, keepdims=False, where=True, "
-        "mean=None", no_gradient=("where", "mean"), linear="grad",
-        grad="unreduce_grad(g * std_grad(np.ones_like(grad), a, value, axis, ddof, keepdims, "
-             "where, mean), grad, a, axis, keepdims)")
+# trace's gradient puts grad on a diagonal of zeros: linear in grad, a read for its shape.
+_defvjp(runtime.trace_grad, "grad, a, offset=0, axis1=0, axis2=1", no_gradient=("a",),
+        linear="grad", grad="np.trace(g, offset, axis1, axis2)")
 
 # Products: each gradient is linear in grad and in the other factor (bilinear).
 _defvjp(runtime.matmul_lhs_grad, "grad, x, y", no_gradient=("x",),
@@ -136,6 +133,8 @@ _defvjp(runtime.unindex_list, "grad, length, index", no_gradient=("length", "ind
         linear="grad", sparse=True, grad="item_grad(g, index)")
 _defvjp(runtime.add_at, "dx, index, grad", no_gradient=("index",),
         linear=("dx", "grad"), sparse=True, dx="g", grad="slot_grad(g, index, grad)")
+_defvjp(runtime.slot_grad, "grad, index, x", no_gradient=("index", "x"), linear="grad",
+        sparse=True, grad="None if grad is None else unindex(g, grad, index)")
 _defvjp(runtime.item_grad, "grad, i", no_gradient=("i",), linear="grad",
         sparse=True, grad="None if grad is None else unindex_list(g, len(grad), i)")
 
@@ -144,6 +143,11 @@ _defvjp(runtime.add_grads, "a, b", linear=("a", "b"), sparse=True,
         a="add_grads_grad(g, a)", b="add_grads_grad(g, b)")
 _defvjp(runtime.as_grad, "dx, x", no_gradient=("x",), linear="dx", sparse=True,
         dx="as_grad_grad(g, dx, x)")
+# Their own gradients (third derivatives): linear in grad, each the other's transpose.
+_defvjp(runtime.add_grads_grad, "grad, a", no_gradient=("a",), linear="grad", sparse=True,
+        grad="None if grad is None else as_grad(g, grad)")
+_defvjp(runtime.as_grad_grad, "grad, dx, x", no_gradient=("dx", "x"), linear="grad",
+        sparse=True, grad="None if grad is None else as_grad(g, x)")
 _defvjp(runtime.cotangent, "seed, value", no_gradient=("value",),
         linear="seed", seed="g")
 _CONSTANT = (runtime.unit_seed, runtime.aux_seed, runtime.tie_share, runtime.within,

@@ -31,7 +31,8 @@ nondiff(np.sign, np.floor, np.ceil, np.trunc, np.rint, np.fix, np.round, np.arou
 nondiff(np.isnan, np.isfinite, np.isinf, np.isposinf, np.isneginf, np.isreal, np.iscomplex,
         np.isclose, np.allclose, np.array_equal, np.array_equiv, np.any, np.all,
         np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal,
-        np.logical_and, np.logical_or, np.logical_not, np.logical_xor)
+        np.logical_and, np.logical_or, np.logical_not, np.logical_xor, np.may_share_memory,
+        np.shares_memory)
 
 # New arrays from shapes (or from another array's shape and dtype only). np.full, full_like,
 # linspace and arange take values too: their rules are in .shapes.

@@ -259,3 +259,27 @@ def update_in_branch_then_break(x):
             break
         y = y + np.sin(y)
     return np.sum(y * y)
+
+
+def checks_its_input(x, scale):
+    if x.ndim != 1:  # a check that raises: kept where it is, before any gradient
+        raise ValueError(f"x must be a vector, not {x.ndim}-d")
+    if scale <= 0:
+        raise ValueError("scale must be positive") from None
+    return np.sum(np.tanh(x) * scale)
+
+
+def raises_in_a_loop(x):
+    total = 0.0
+    for i in range(x.shape[0]):
+        if not np.isfinite(x[i]):
+            raise FloatingPointError(f"x[{i}] is not finite")
+        total = total + x[i] ** 2 * i
+    return total
+
+
+def warnings_silenced(x):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.sin(x) / (x * x + 1.0)
+        s = np.exp(r) * x
+    return np.sum(r ** 2 + s)

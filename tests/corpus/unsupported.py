@@ -1,5 +1,6 @@
 """Functions srcgrad must refuse. The offending line of each ends with ``# <- here``."""
 
+import contextlib
 import math
 
 import numpy as np
@@ -16,7 +17,7 @@ def try_block(x):
 
 
 def with_block(x):
-    with np.errstate(all="ignore"):  # <- here
+    with contextlib.suppress(FloatingPointError):  # <- here (np.errstate alone is allowed)
         y = np.log(x)
     return np.sum(y)
 

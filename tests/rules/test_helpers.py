@@ -62,35 +62,12 @@ def test_extremum_grad_shares_ties(axis, keepdims):
     check_rule(runtime.extremum_grad, grad, a, value, axis, keepdims, wrt=["grad"])
 
 
-@pytest.mark.parametrize("axis", [None, 0, (0, 1)])
-def test_prod_grad_in_its_gradient(axis):
-    a = r(2, 3)
-    a[0, 1] = 0.0
-    grad = r(*np.shape(np.prod(a, axis=axis))) if axis not in (None, (0, 1)) else 0.7
-    check_rule(runtime.prod_grad, grad, a, axis, wrt=["grad"])
-
-
-def test_second_derivatives_not_worked_out_have_no_template():
-    # Refused where a differentiated value reaches them, never a zero.
-    for helper, param in [(runtime.prod_grad, "a"), (runtime.std_grad, "a"),
-                          (runtime.std_grad, "value")]:
-        rule = lookup(helper)
-        assert param not in rule.adjoints and param not in rule.no_gradient
-        assert not rule.has_tangent(param)
-
-
 @pytest.mark.parametrize("grad, a, kwargs", [
     (r(3), r(4, 3), {"axis": 0}), (0.8, r(5), {}),
     (r(4, 1), r(4, 3), {"axis": 1, "keepdims": True}), (r(3), r(4, 3), {"axis": 0, "ddof": 1}),
     (r(4), r(4, 3), {"axis": 1, "where": np.array([True, False, True])})])
 def test_var_grad_bilinear(grad, a, kwargs):
     check_rule(runtime.var_grad, grad, a, wrt=["grad", "a"], **kwargs)
-
-
-def test_std_grad_in_its_gradient():
-    a = r(4, 3)
-    value = np.std(a, axis=0, ddof=1)
-    check_rule(runtime.std_grad, r(3), a, value, 0, 1, wrt=["grad"])
 
 
 PRODUCTS = [((2, 3), (3, 4)), ((3,), (3, 4)), ((2, 3), (3,)), ((5, 2, 3), (3, 4)),
@@ -342,14 +319,14 @@ HELPERS = {name for name, value in vars(runtime).items()  # (private ones are no
            if inspect.isfunction(value) and value.__module__ == runtime.__name__
            and not name.startswith("_")}
 
-#: Helpers generated code calls that have no rule: a differentiated value reaching one is
-#: refused with its line. Each needs its derivative worked out (or, for pop_slot, its write
-#: into dx declared as an effect): adjoint helpers (for grad of a gradient, hvp), tangent
-#: helpers (for differentiating forward-mode code), and those that only code differentiated
-#: twice calls (third derivatives: add_grads_grad, as_grad_grad, slot_grad ...).
+#: Helpers generated code calls that have no rule: where a differentiated value reaches one,
+#: its source is differentiated like the user's helpers (it is NumPy code), or refused at the
+#: helper's line where that code uses what srcgrad cannot differentiate (recursion, a dynamic
+#: call). Adjoint helpers (for grad of a gradient, hvp), tangent helpers (for differentiating
+#: forward-mode code) and pop_slot (an effect, with its own rule in effects.py).
 WITHOUT_RULES = {
-    "abs_grad", "abs_tangent", "add_grads_grad", "angle_grad", "angle_tangent", "arange_grads",
-    "as_grad_grad", "as_tangent", "average_grads", "average_weights_tangent", "cho_factor_grad",
+    "abs_grad", "abs_tangent", "angle_grad", "angle_tangent", "arange_grads",
+    "as_tangent", "average_grads", "average_weights_tangent", "cho_factor_grad",
     "cho_factor_tangent", "cho_solve_grads", "cho_solve_tangent", "choice_grad", "choice_tangent",
     "cholesky_grad", "cholesky_tangent", "clip_max_grad", "clip_max_tangent", "clip_min_grad",
     "clip_min_tangent", "concat_index_tangent", "convolve_grads", "correlate_grads",
@@ -366,11 +343,11 @@ WITHOUT_RULES = {
     "multi_dot_tangent", "multigammaln_grad", "mvn_logpdf_grads", "mvn_logpdf_tangent",
     "nan_quantile_grads", "nan_quantile_tangent", "norm_grad", "pad_grads", "permute_tangent",
     "picked_quantile_grad", "picked_quantile_tangent", "pinv_grad", "pinv_tangent",
-    "polyval_grads", "pop_slot", "qr_grad", "qr_tangent", "quantile_grads", "real_for",
+    "polyval_grads", "pop_slot", "prod_grad", "qr_grad", "qr_tangent", "quantile_grads", "real_for",
     "reconcatenate", "restack", "rfft_grad", "scipy_linalg", "scipy_special", "select_grads",
-    "slogdet_grad", "slot_grad", "solve_lhs_grad", "solve_lhs_tangent", "solve_rhs_grad",
+    "slogdet_grad", "solve_lhs_grad", "solve_lhs_tangent", "solve_rhs_grad",
     "solve_triangular_grads", "solve_triangular_tangent", "sort_tangent", "sqrtm_grad",
-    "sqrtm_tangent", "svd_grad", "svd_tangent", "tangent_like", "trace_grad", "trapezoid_grads",
+    "sqrtm_tangent", "std_grad", "svd_grad", "svd_tangent", "tangent_like", "trapezoid_grads",
     "unappend", "uncolumn_stack", "unconcat_index", "undiff", "undstack", "unhstack", "unpermute",
     "unrollaxis", "unsplit", "untake_along_axis", "unvstack",
     "with_real_part", "zero_tangent",
