@@ -52,6 +52,8 @@ CASES = [
     (containers.loop_over_a_grown_list, lambda r: (_u(r, 3), _u(r, 3)), 1),
     (containers.stack_of_values_popped, lambda r: (_u(r, 3), _u(r, 3)), 0),
     (containers.stack_of_values_popped, lambda r: (_u(r, 3), _u(r, 3)), 1),
+    (containers.index_by_tuple_of_a_list, lambda r: (_u(r, 2, 3), 2), 0),
+    (containers.zip_over_a_dict_in_a_helper, lambda r: (_u(r, 3),), 0),
 ]
 IDS = [f"{fn.__name__}-{wrt}" for fn, _, wrt in CASES]
 

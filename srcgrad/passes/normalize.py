@@ -79,7 +79,7 @@ class Normalizer:
         self.literals: dict[str, Op] = {}  # names assigned one tuple or dict of atoms, once
         self.statics: dict[str, Any] = {}  # names holding a function or an object, known now
         self.dicts: set[str] = set()  # parameters passed dicts, and dicts made once here
-        self.assigned_once = _assigned_once(parsed.tree)
+        self.assigned_once, self.bound_once = _assigned_once(parsed.tree)
 
     # -- errors ----------------------------------------------------------------------------
     def unsupported(self, node, what: str, fix: str):
@@ -224,7 +224,11 @@ class Normalizer:
             items = gast.ListComp(elt=name(item), generators=[gast.comprehension(
                 target=name(item, store=True), iter=items, ifs=[], is_async=0)])
             gast.copy_location(items, call)
-        return self.comprehension(items, hint)
+        listed = self.comprehension(items, hint)
+        if resolved.value is list:
+            return listed
+        return self.assign(self.namer.fresh(hint), ir.call(tuple, listed),
+                           self.rule_op(tuple, [listed], {}, call))
 
     def zipped(self, call: gast.Call, hint: str) -> gast.Name | None:
         """``zip(a, b)`` as a value: the list of its tuples (a loop over the items);
@@ -737,8 +741,9 @@ class Normalizer:
             known = self.static_of(value) if target.id in self.assigned_once else None
             if known is not None:
                 self.statics[target.id] = known  # act = np.tanh: act(x) is np.tanh(x)
-            if isinstance(value, (gast.Dict, gast.DictComp)) and \
-                    target.id in self.assigned_once:
+            if (isinstance(value, (gast.Dict, gast.DictComp)) or
+                    isinstance(value, gast.Name) and value.id in self.dicts) and \
+                    target.id in self.bound_once:
                 self.dicts.add(target.id)  # a dict made here: for k in d runs over its keys
             self.expression(value, target.id)
         elif isinstance(target, (gast.Tuple, gast.List)):
@@ -1016,6 +1021,9 @@ class Normalizer:
     def sequence_atom(self, node, body=()):
         """An atom for the sequence a for loop runs over: its value when the loop starts, even
         if the ``body`` assigns the variable that held it (``for row in M: M = M * 2``)."""
+        if isinstance(node, gast.Name) and node.id in self.dicts:  # a dict: over its keys
+            node = gast.copy_location(gast.Call(func=gast.Attribute(
+                value=node, attr="keys", ctx=gast.Load()), args=[], keywords=[]), node)
         atom_ = self.atom(node, hint="seq")
         if isinstance(atom_, gast.Name) and any(
                 isinstance(n, gast.Name) and n.id == atom_.id and
@@ -1381,6 +1389,8 @@ class Normalizer:
         sub.literals = {mapping[param]: self.literals[mapping[param]] for param, _ in pairs
                         if mapping[param] in self.literals}  # *args, **kwargs
         sub.statics.update(statics)
+        sub.dicts = {mapping[param] for param, atom_ in pairs  # (iterated over their keys)
+                     if isinstance(atom_, gast.Name) and atom_.id in self.dicts}
         stmts, result = sub.inline_body()
         self.out.extend(stmts)
         self.line = line
@@ -1610,11 +1620,11 @@ _READ_ONLY_BUILTINS = frozenset({"len", "zip", "enumerate", "list", "tuple", "su
                                  "iter", "map", "print", "dict", "set", "str", "repr"})
 
 
-def _assigned_once(tree) -> set[str]:
-    """The variables of a function assigned in exactly one place (parameters count as one),
-    and never changed in place after: a list that grows (``hs = []; hs.append(h)``), gets an
-    item written (``xs[0] = y``) or is passed to a call that may change it holds other items
-    than the ones it was made with."""
+def _assigned_once(tree) -> tuple[set[str], set[str]]:
+    """The variables of a function assigned in exactly one place (parameters count as one):
+    those never changed in place after, and all of them. (A list that grows, ``hs = [];
+    hs.append(h)``, gets an item written, ``xs[0] = y``, or is passed to a call that may change
+    it holds other items than the ones it was made with; it is still the one list.)"""
     args = tree.args
     counts: dict[str, int] = {a.id: 1 for a in args.posonlyargs + args.args + args.kwonlyargs}
     changed: set[str] = set()
@@ -1639,7 +1649,8 @@ def _assigned_once(tree) -> set[str]:
                                if k.arg is not None and isinstance(k.value, gast.Name))
         elif isinstance(node, gast.Assign) and isinstance(node.value, gast.Tuple):
             tuples.update(t.id for t in node.targets if isinstance(t, gast.Name))
-    return {v for v, n in counts.items() if n == 1} - (changed - tuples)
+    once = {v for v, n in counts.items() if n == 1}
+    return once - (changed - tuples), once
 
 
 def _ufunc_outputs_by_name(call: gast.Call, resolved) -> gast.Call:
@@ -1685,5 +1696,5 @@ def normalize(parsed: ParsedFunction, resolver: Resolver, namer: Namer,
     normalizer = Normalizer(parsed, resolver, namer)
     normalizer.several_results = several_results
     normalizer.statics.update(statics or {})
-    normalizer.dicts = set(dicts) & normalizer.assigned_once
+    normalizer.dicts = set(dicts) & normalizer.bound_once
     return normalizer.function()

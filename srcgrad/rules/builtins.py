@@ -39,5 +39,9 @@ nondiff(builtins.int, builtins.bool, builtins.round, builtins.range, builtins.is
 nondiff(runtime.dict_keys)
 defvjp(runtime.dict_values, "d", name="dict_values", returns_sequence=True, sparse=True,
        d="dict_values_grad(g, d)", linear="d")
+# tuple(xs) of a list built item by item (normalize lowers tuple(...) to such a list): the
+# same items in a tuple, which indexes (x[tuple(idx)]) and compares as a tuple.
+defvjp(builtins.tuple, "iterable", name="tuple", sequences=("iterable",), returns_sequence=True,
+       sparse=True, linear="iterable", iterable="None if g is None else list(g)")
 defvjp(runtime.dict_of_pairs, "pairs", name="dict_of_pairs", returns_sequence=True, sparse=True,
        pairs="dict_of_pairs_grad(g, pairs)", tangents={"pairs": "dict_of_pairs_tangent(t, pairs)"})

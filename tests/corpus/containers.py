@@ -167,3 +167,22 @@ def stack_of_values_popped(x, w):
         h, hw = stack.pop()  # the last pushed first
         total = total * 0.5 + np.sum(h * hw)
     return total
+
+
+def index_by_tuple_of_a_list(x, n):
+    where = []
+    for i in range(n):
+        where.append(i)
+    return np.sum(x[tuple(where)] * x)  # x[(0, 1)]: one element, not rows 0 and 1
+
+
+def _weighted_by_key(d, ws):
+    total = 0.0
+    for k, w in zip(d, ws):  # a dict's keys, in order
+        total = total + k * np.sum(w * d[k])
+    return total
+
+
+def zip_over_a_dict_in_a_helper(x):
+    d = {2: x, 3: x * x}
+    return _weighted_by_key(d, [np.sin(x), x]) + sum(k for k in d) * np.sum(x)

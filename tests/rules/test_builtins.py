@@ -6,6 +6,7 @@ import pytest
 from corpus.support import assert_tree_grad_close, numeric_tree_grad
 
 from srcgrad import grad
+from srcgrad.check import numerical_grad
 from srcgrad.errors import NonDifferentiableError
 from srcgrad.runtime import choice_grad, dict_values_grad
 
@@ -86,3 +87,24 @@ def test_tangents_of_dicts_and_added_at():
                                                               (None, 0.3)]}) == \
         {"a": 0.3, "b": 0.2}
     check_rule(added_at, np.array([0.5, 1.0, -2.0]), [0, 2, 0], np.array([0.3, 0.7, 0.1]))
+
+
+def test_tuple_of_a_list_keeps_its_items_and_their_gradients():
+    from .harness import check_rule, rule_jvp
+    items = [np.array([0.5, -1.0]), np.array(2.0)]
+    check_rule(tuple, items)
+    t = [np.array([1.0, 0.0]), np.array(3.0)]
+    made = rule_jvp(tuple, items, tangents={"iterable": t})
+    assert isinstance(made, tuple) and all(a is b for a, b in zip(made, t))
+
+
+def index_by_a_built_tuple(x):
+    where = [1]
+    where.append(0)
+    return np.sum(x[tuple(where)] * x)  # x[1, 0]: a number (a list would pick rows)
+
+
+def test_tuple_of_a_grown_list_indexes_as_a_tuple():
+    x = np.arange(6.0).reshape(3, 2)
+    np.testing.assert_allclose(grad(index_by_a_built_tuple)(x),
+                               numerical_grad(index_by_a_built_tuple, [x], 0), rtol=1e-6)

@@ -231,7 +231,7 @@ NOT_COMPARED = {
     "sum": "builtin sum of arrays: autograd has no VJP for it (np.add is compared)",
     **{name: "Python's builtins on numbers: autograd has no VJP for them; checked against "
              "central differences in tests/rules/test_builtins.py"
-       for name in ["max", "min", "dict_values", "dict_of_pairs"]},
+       for name in ["max", "min", "dict_values", "dict_of_pairs", "tuple"]},
     **{f"np.{name}": f"autograd has no VJP for np.{name}"
        for name in ["positive", "cbrt", "float_power", "fmod", "nansum", "flip", "take", "vdot",
                     "full", "full_like", "copy", "asarray", "linspace", "logspace", "geomspace",
