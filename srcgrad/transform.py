@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import types
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -145,7 +145,7 @@ def _read(scope, key: str, fn) -> Any:
     """The value of ``key`` in ``scope`` (see Resolver.assumptions) as ``fn`` sees it."""
     if scope == "globals":
         return fn.__globals__.get(key, _GONE)
-    if isinstance(scope, dict):
+    if isinstance(scope, Mapping):  # (a dict, or a class's attributes)
         return scope.get(key, _GONE)
     cell = fn.__closure__[scope] if isinstance(scope, int) else scope
     try:

@@ -250,3 +250,17 @@ def test_jvp_and_vjp_of_a_gradient():
                                rtol=1e-10)
     pulled = srcgrad.vjp(gradient)(w, x, y, seed=v)  # the Hessian is symmetric
     np.testing.assert_allclose(pulled, tangent, rtol=1e-10)
+
+
+def flattened_methods(x):
+    return np.sum(x.flatten() ** 3) + x.ravel().dot(x.ravel())
+
+
+def test_hvp_called_again_reuses_its_code():
+    # (code made from a gradient that reads a class attribute, np.ndarray.flatten, is checked
+    # for changes on every call)
+    x = np.arange(6.0).reshape(2, 3)
+    product = srcgrad.hvp(flattened_methods)
+    first = product(x, vector=np.ones_like(x))
+    np.testing.assert_allclose(product(x, vector=np.ones_like(x)), first)
+    np.testing.assert_allclose(first, 6.0 * x + 2.0)
