@@ -18,7 +18,7 @@ from typing import Any, Protocol, cast, overload
 import gast
 import numpy as np
 
-from . import arrays, ir
+from . import array_syntax, arrays, ir
 from .errors import ArrayLibraryError, SourceUnavailableError, UnsupportedSyntaxError, WrtError
 from .passes.parse import parse_function
 from .passes.resolve import is_data
@@ -161,9 +161,13 @@ def _for_library(fn: Callable, made: Generated, library: arrays.Facade) -> Gener
                                 fix="write it with other functions, or call the gradient "
                                 "with NumPy arrays")
     namespace = arrays.namespace_for(made.namespace, library)
-    function = types.FunctionType(made.function.__code__, namespace, made.name,
-                                  made.function.__defaults__)
-    function.__kwdefaults__ = made.function.__kwdefaults__
+    function: Callable[..., Any]
+    if library.numpy_syntax:
+        function = types.FunctionType(made.function.__code__, namespace, made.name,
+                                      made.function.__defaults__)
+        function.__kwdefaults__ = made.function.__kwdefaults__
+    else:  # the same lines, NumPy's indexing and array methods made calls of the facade
+        function = array_syntax.recompiled(made.function, namespace, made.source)
     return dataclasses.replace(made, function=function, namespace=namespace)
 
 

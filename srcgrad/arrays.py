@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from . import runtime
+from . import array_syntax, runtime
 from .errors import ArrayLibraryError
 
 #: NumPy's names for functions the array API standard names otherwise.
@@ -46,14 +46,34 @@ NUMPY_NAMES = {
 }
 
 #: Names that are the same plain Python or NumPy objects whatever the library: constants,
-#: index helpers, NumPy's scalar types (``isinstance(x, np.floating)`` of a number; as a
-#: ``dtype=`` argument they are mapped to the library's dtypes) and errors.
+#: index helpers, NumPy's abstract scalar types (``isinstance(x, np.floating)`` of a number)
+#: and errors.
 SHARED = ("pi", "e", "inf", "nan", "newaxis", "s_", "index_exp", "euler_gamma",
           "generic", "number", "inexact", "floating", "complexfloating", "integer",
-          "signedinteger", "unsignedinteger", "bool_", "float16", "float32", "float64",
-          "complex64", "complex128", "int8", "int16", "int32", "int64", "uint8", "uint16",
-          "uint32", "uint64", "intp", "uintp", "errstate", "ndindex", "broadcast_shapes",
+          "signedinteger", "unsignedinteger", "errstate", "ndindex", "broadcast_shapes",
           "__version__", "lib")
+
+#: NumPy's concrete scalar types: as a ``dtype=`` argument, the library's dtype; called,
+#: ``np.float64(2.0)`` is a Python number and ``np.float32(x)`` of an array the array cast.
+SCALAR_TYPES = ("bool_", "float16", "float32", "float64", "complex64", "complex128", "int8",
+                "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "intp",
+                "uintp")
+
+
+class _ScalarType(type):
+    """The type of the facade's ``np.float64`` ...: a NumPy scalar type (``isinstance`` and
+    ``np.dtype`` see it as one) whose call makes no NumPy scalar (see SCALAR_TYPES)."""
+
+    numpy_type: type
+    facade: Facade
+
+    def __instancecheck__(cls, value: Any) -> bool:
+        return isinstance(value, cls.numpy_type)
+
+    def __call__(cls, value: Any = 0) -> Any:
+        if isinstance(value, cls.facade.ndarray):
+            return cls.facade.astype(value, cls.numpy_type)
+        return cls.numpy_type(value).item()
 
 
 def namespace_of(value: Any) -> Any | None:
@@ -111,6 +131,11 @@ class Facade(types.ModuleType):
         for shared in SHARED:
             if hasattr(np, shared):
                 setattr(self, shared, getattr(np, shared))
+        for scalar in SCALAR_TYPES:
+            if hasattr(np, scalar):
+                numpy_type = getattr(np, scalar)
+                setattr(self, scalar, _ScalarType(scalar, (), {
+                    "numpy_type": numpy_type, "dtype": np.dtype(numpy_type), "facade": self}))
         self.linalg = _SubFacade(self, "linalg")
         self.fft = _SubFacade(self, "fft")
         self.random = _Random(self)
@@ -172,6 +197,40 @@ class Facade(types.ModuleType):
         if found is None:
             raise self.missing(f"dtype {name}")
         return found
+
+    @property
+    def numpy_syntax(self) -> bool:
+        """Whether the library's arrays take NumPy's indexing, methods and attributes (CuPy's
+        do); code for the others is rewritten (see :mod:`srcgrad.array_syntax`)."""
+        return self.native is not None and not isinstance(self.native, _TorchExtras)
+
+    @functools.cached_property
+    def limited_indexing(self) -> bool:
+        """Whether the library takes integer index arrays only beside integers, and writes
+        through none (array-api-strict, as the standard says)."""
+        import array_api_compat
+        return array_api_compat.is_array_api_strict_namespace(self.xp)
+
+    def is_dtype(self, value: Any) -> bool:
+        """Whether ``value`` is one of the library's dtypes."""
+        return type(value) is type(self.xp.float64)
+
+    def kind(self, dtype: Any) -> str:
+        """NumPy's ``dtype.kind`` of one of the library's dtypes."""
+        for kind, name in (("b", "bool"), ("i", "signed integer"), ("u", "unsigned integer"),
+                           ("f", "real floating"), ("c", "complex floating")):
+            if self.xp.isdtype(dtype, name):
+                return kind
+        return "V"
+
+    def itemsize(self, dtype: Any) -> int:
+        """Bytes per element of the library's ``dtype``."""
+        if self.xp.isdtype(dtype, "bool"):
+            return 1
+        info = self.xp.finfo(dtype) if self.xp.isdtype(dtype, ("real floating",
+                                                              "complex floating")) \
+            else self.xp.iinfo(dtype)
+        return info.bits // 8 * (2 if self.xp.isdtype(dtype, "complex floating") else 1)
 
     def lift(self, value: Any, dtype: Any = None) -> Any:
         """``value`` as an array of the library on the device (an array of it: itself)."""
@@ -432,27 +491,75 @@ def _iscomplexobj(f: Facade):
         else np.iscomplexobj(x)
 
 
+#: NumPy's positional parameters after the array, per reduction (the standard's are keywords).
+_REDUCTION_PARAMETERS = {
+    "sum": ("axis", "dtype", "out", "keepdims"), "prod": ("axis", "dtype", "out", "keepdims"),
+    "mean": ("axis", "dtype", "out", "keepdims"), "max": ("axis", "out", "keepdims"),
+    "min": ("axis", "out", "keepdims"), "any": ("axis", "out", "keepdims"),
+    "all": ("axis", "out", "keepdims"), "std": ("axis", "dtype", "out", "ddof", "keepdims"),
+    "var": ("axis", "dtype", "out", "ddof", "keepdims")}
+
+
 def _lifting(name: str, standard: str | None = None):
-    """A reduction or elementwise function that takes numbers as NumPy's does."""
+    """A reduction or elementwise function that takes numbers (and NumPy arrays, lists) as
+    NumPy's does, and a reduction's arguments as NumPy's: positional ``axis``, ``a=``,
+    ``ddof=`` (the standard's ``correction``), ``axis`` a list."""
     def make(f: Facade):
         function = getattr(f.xp, standard or name)
         counts = name in ("sum", "prod")  # of booleans: NumPy's count them
+        parameters = _REDUCTION_PARAMETERS.get(standard or name, ())
 
-        def lifted(x, *args, **kwargs):
+        def lifted(*args, **kwargs):
+            x, args = (args[0], args[1:]) if args else (kwargs.pop("a", kwargs.pop("x", None)),
+                                                          ())
             x = x if isinstance(x, f.ndarray) else f.lift(x)
             if counts and x.dtype == f.xp.bool:
                 x = f.xp.astype(x, f.xp.int64)
+            if parameters:
+                kwargs.update(zip(parameters, args))
+                args = ()
+                if kwargs.get("out") is not None:
+                    raise f.missing(f"np.{name}(..., out=)")
+                kwargs.pop("out", None)
+                if "ddof" in kwargs:
+                    kwargs["correction"] = kwargs.pop("ddof")
+                if isinstance(kwargs.get("axis"), list):
+                    kwargs["axis"] = tuple(kwargs["axis"])
+                if kwargs.get("dtype") is not None:
+                    kwargs["dtype"] = f.as_dtype(kwargs["dtype"])
             return function(x, *args, **kwargs)
         return lifted
     _ADAPTERS[name] = make
 
 
 for _name in ("sum", "prod", "mean", "max", "min", "std", "var", "exp", "log", "sqrt", "tanh",
-              "sin", "cos", "abs", "negative", "sign", "log1p", "expm1", "any", "all"):
+              "sin", "cos", "abs", "negative", "sign", "log1p", "expm1", "any", "all", "argsort",
+              "sort", "flip"):
     _lifting(_name)
 _lifting("amax", "max")
 _lifting("amin", "min")
 _lifting("absolute", "abs")
+
+
+@_adapter
+def _may_share_memory(f: Facade):
+    """Whether two arrays may share memory: one storage (PyTorch), one NumPy buffer under
+    array-api-strict's arrays, CuPy's own test."""
+    native = f.native
+    if isinstance(native, _TorchExtras):
+        return lambda a, b, max_work=None: isinstance(a, f.ndarray) and \
+            isinstance(b, f.ndarray) and \
+            a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()
+    if native is not None:
+        return native.may_share_memory
+    import array_api_compat
+    if array_api_compat.is_array_api_strict_namespace(f.xp):
+        return lambda a, b, max_work=None: np.may_share_memory(
+            getattr(a, "_array", a), getattr(b, "_array", b))
+    raise f.missing("np.may_share_memory")
+
+
+_ADAPTERS["shares_memory"] = _may_share_memory
 
 
 @_adapter
@@ -540,6 +647,55 @@ def _cumsum(f: Facade):
     return cumsum
 
 
+def _joining(name: str, standard: str):
+    """NumPy's ``stack``/``concatenate``: items that may be numbers or NumPy arrays, ``axis``
+    positional (None: of the raveled items), ``dtype=``."""
+    def make(f: Facade):
+        function = getattr(f.xp, standard)
+
+        def joined(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
+            if out is not None:
+                raise f.missing(f"np.{name}(..., out=)")
+            items = [f.lift(a) for a in arrays]
+            if dtype is not None:
+                items = [f.xp.astype(a, f.as_dtype(dtype)) for a in items]
+            if axis is None:
+                items, axis = [f.xp.reshape(a, (-1,)) for a in items], 0
+            return function(items, axis=axis)
+        return joined
+    _ADAPTERS[name] = make
+
+
+_joining("stack", "stack")
+_joining("concatenate", "concat")
+_joining("concat", "concat")
+
+
+def _of_arrays(name: str):
+    """A function of one array, given a number, a list or a NumPy array as NumPy's is."""
+    def make(f: Facade):
+        function = getattr(f.xp, NUMPY_NAMES.get(name, name))
+        return lambda x, *args, **kwargs: function(f.lift(x), *args, **kwargs)
+    _ADAPTERS[name] = make
+
+
+for _name in ("real", "imag", "conj", "square", "tan", "arcsin", "arccos", "arctan", "sinh",
+              "cosh", "arcsinh", "arccosh", "arctanh", "log2", "log10", "floor", "ceil", "trunc"):
+    _of_arrays(_name)
+
+
+@_adapter
+def _cumprod(f: Facade):
+    def cumprod(a, axis=None):
+        function = getattr(f.xp, "cumulative_prod", None)
+        if function is None:
+            raise f.missing("np.cumprod")
+        a = f.lift(a)
+        return function(f.xp.reshape(a, (-1,)) if axis is None else a,
+                        axis=0 if axis is None else axis)
+    return cumprod
+
+
 @_adapter
 def _diag(f: Facade):
     def diag(v, k=0):
@@ -569,17 +725,51 @@ class _Ufunc:
         return self.function(f.xp.reshape(a, tuple(a.shape) + (1,) * b.ndim), b)
 
     def at(self, a, index, b):
-        native = self.f.native
-        if self.name == "add" and isinstance(native, _TorchExtras):
-            parts = index if isinstance(index, tuple) else (index,)
-            if all(isinstance(p, native.torch.Tensor) for p in parts):
-                a.index_put_(parts, native.torch.broadcast_to(
-                    self.f.lift(b, a.dtype), a[parts].shape), accumulate=True)
-                return
-        ufunc = getattr(native, self.name, None)
-        if ufunc is None or not hasattr(ufunc, "at"):
-            raise self.f.missing(f"np.{self.name}.at")
-        ufunc.at(a, index, b)
+        """``np.add.at(a, index, b)``: ``a[index] += b`` with repeated indices summed. On
+        PyTorch ``index_put_``; from the standard for an index of integer arrays alone (a
+        one-hot product) and for one that repeats nothing (booleans, slices, numbers)."""
+        f, native = self.f, self.f.native
+        if native is not None and not isinstance(native, _TorchExtras):
+            getattr(native, self.name).at(a, index, b)
+            return
+        if self.name != "add":
+            raise f.missing(f"np.{self.name}.at")
+        parts = tuple(f.lift(np.asarray(p)) if isinstance(p, (np.ndarray, list)) else p
+                      for p in (index if isinstance(index, tuple) else (index,)))
+        while parts and (parts[-1] is Ellipsis or isinstance(parts[-1], slice) and
+                         parts[-1] == slice(None)):
+            parts = parts[:-1]  # (a[rows, :] is a[rows])
+        arrays = [p for p in parts if isinstance(p, f.ndarray)]
+        integer = [p for p in arrays if f.xp.isdtype(p.dtype, "integral")]
+        if isinstance(native, _TorchExtras) and len(integer) == len(parts):
+            a.index_put_(parts, native.torch.broadcast_to(f.lift(b, a.dtype),
+                                                          a[parts].shape), accumulate=True)
+        elif not integer:  # no index repeats
+            place = array_syntax.library_index(f, a, parts)
+            a[place] = a[place] + b
+        elif len(integer) == len(parts):
+            _add_at_integers(f, a, parts, b)
+        elif all(p is q for p, q in zip(parts, integer)) and \
+                all(isinstance(p, slice) for p in parts[len(integer):]):
+            # a[rows, 1:]: the rows of the view a[:, 1:] (a view in these libraries)
+            view = a[(slice(None),) * len(integer) + parts[len(integer):]]
+            _add_at_integers(f, view, tuple(integer), b)
+        else:
+            raise f.missing("np.add.at with integer arrays mixed with other indices")
+
+
+def _add_at_integers(f: Facade, a, parts: tuple, b) -> None:
+    """``a[parts] += b`` for integer index arrays ``parts`` (repeats summed), from the
+    standard: position by position."""
+    xp = f.xp
+    arrays = xp.broadcast_arrays(*parts)
+    shape = tuple(arrays[0].shape) + tuple(a.shape[len(parts):])
+    values = xp.reshape(xp.broadcast_to(f.lift(b, a.dtype), shape),
+                        (math.prod(arrays[0].shape),) + tuple(a.shape[len(parts):]))
+    flat = [xp.reshape(p, (-1,)) for p in arrays]
+    for j in range(values.shape[0]):
+        place = tuple(int(p[j]) for p in flat) + (Ellipsis,)
+        a[place] = a[place] + values[j, ...]
 
 
 for _name in ("add", "multiply", "subtract"):
@@ -600,14 +790,25 @@ def _helpers(f: Facade) -> dict[str, Any]:
     scope = dict(vars(runtime))
     scope["np"] = f
     scope["_writeable"] = _writeable  # (ours call it)
+    bind = _rebound if f.numpy_syntax else _rewritten
+    if not f.numpy_syntax:
+        scope.update(array_syntax.helpers(f))
+    if not hasattr(f.ndarray, "__len__"):
+        scope["len"] = functools.partial(_length, f.ndarray)
     made = {}
     for key, value in list(scope.items()):
         if inspect.isfunction(value) and value.__module__ == runtime.__name__:
-            made[key] = _rebound(_OWN.get(key, value), scope)
+            made[key] = bind(_OWN.get(key, value), scope)
             if key in _OWN:  # runtime's own, which ours call for what NumPy's handles alike
-                scope["_runtime_" + key] = _rebound(value, scope)
+                scope["_runtime_" + key] = bind(value, scope)
     scope.update(made)
     return made
+
+
+def _rewritten(function: Callable, scope: dict) -> Callable:
+    """``function`` with globals ``scope``, its NumPy array syntax rewritten (see
+    :mod:`srcgrad.array_syntax`)."""
+    return array_syntax.recompiled(function, scope)
 
 
 def _rebound(function: Callable, scope: dict) -> Callable:
@@ -748,6 +949,8 @@ def namespace_for(namespace: dict[str, Any], f: Facade) -> dict[str, Any]:
         if key in helpers and value is getattr(runtime, key, None):
             made[key] = helpers[key]
     made["np"] = f
+    if not f.numpy_syntax:
+        made.update(array_syntax.helpers(f))
     if not hasattr(f.ndarray, "__len__"):  # array-api-strict's: the standard has no len()
         made["len"] = functools.partial(_length, f.ndarray)
     return made

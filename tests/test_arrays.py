@@ -193,3 +193,83 @@ def test_integer_tensors_are_refused():
     torch = pytest.importorskip("torch")
     with pytest.raises(srcgrad.errors.WrtError, match="not a float or complex array"):
         srcgrad.grad(uses_einsum)(torch.ones((2, 2), dtype=torch.int64))
+
+
+def _corpus():
+    import inspect as inspect_
+
+    import test_control_flow
+    import test_loops
+    import test_straight_line
+
+    cases = test_straight_line.CASES + test_loops.CASES + test_control_flow.CASES
+    out = []
+    for i, (fn, make, wrt) in enumerate(cases):
+        name = f"{fn.__module__.split('.')[-1]}.{fn.__name__}-{i}"
+        out.append(pytest.param(fn, make, wrt, id=name))
+    return out, inspect_
+
+
+CORPUS, _inspect = _corpus()
+#: What array-api-strict refuses in the corpora's own code, as the standard allows it to:
+#: operators mixing booleans or integers with floats, NumPy arrays held by the user's objects.
+STRICT_REFUSES = {"comparisons", "reversed_steps", "loop_over_layer_objects"}
+
+
+def _converted(value, convert):
+    if isinstance(value, np.ndarray):
+        return convert(value)
+    if isinstance(value, list):
+        return [_converted(v, convert) for v in value]
+    return value
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+@pytest.mark.parametrize("fn, make, wrt", CORPUS)
+def test_the_corpora_give_numpys_gradients_on_other_libraries(library, fn, make, wrt):
+    convert, type_ = library()
+    args = make(np.random.default_rng(0)) if _inspect.signature(make).parameters else make()
+    gradient = srcgrad.grad(fn, wrt=wrt)
+    want = gradient(*args)
+    given = [_converted(a, convert) for a in args]
+    if library is _strict and fn.__name__ in STRICT_REFUSES:
+        with pytest.raises(TypeError):
+            gradient(*given)
+        return
+    got = gradient(*given)
+    positions = wrt if isinstance(wrt, tuple) else (wrt,)
+    got, want = (got, want) if isinstance(wrt, tuple) else ((got,), (want,))
+    for p, g, w in zip(positions, got, want):
+        if isinstance(args[p], np.ndarray):
+            _close(g, w, type_)
+        else:
+            np.testing.assert_allclose(np.asarray(g, dtype=float), w, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["jvp", "hvp"])
+@pytest.mark.parametrize("library", LIBRARIES)
+@pytest.mark.parametrize("fn, make, wrt", CORPUS)
+def test_the_corpora_give_numpys_jvp_and_hvp_on_other_libraries(library, fn, make, wrt, mode):
+    convert, type_ = library()
+    args = make(np.random.default_rng(0)) if _inspect.signature(make).parameters else make()
+    positions = wrt if isinstance(wrt, tuple) else (wrt,)
+    if not all(isinstance(args[p], np.ndarray) for p in positions):
+        pytest.skip("a number among the differentiated arguments")
+    vectors = tuple(np.full_like(args[p], 0.3) for p in positions)
+    keyword = "tangent" if mode == "jvp" else "vector"
+    try:
+        made = getattr(srcgrad, mode)(fn, wrt=wrt)
+        want = made(*args, **{keyword: vectors if isinstance(wrt, tuple) else vectors[0]})
+    except srcgrad.SrcgradError:
+        pytest.skip("refused for NumPy arrays too")
+    given = [_converted(a, convert) for a in args]
+    converted = tuple(convert(v) for v in vectors)
+    if library is _strict and fn.__name__ in STRICT_REFUSES:
+        with pytest.raises(TypeError):
+            made(*given, **{keyword: converted if isinstance(wrt, tuple) else converted[0]})
+        return
+    got = made(*given, **{keyword: converted if isinstance(wrt, tuple) else converted[0]})
+    got, want = (got[1], want[1]) if mode == "jvp" else (got, want)
+    got, want = (got, want) if isinstance(wrt, tuple) and mode == "hvp" else ((got,), (want,))
+    for g, w in zip(got, want):
+        _close(g, w, type_)
