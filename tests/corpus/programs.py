@@ -455,7 +455,8 @@ def _closures(draw, names, n):
 def _python(draw, names, n):
     """Python that real objectives use: *args helpers, functions as values, dict items (of
     dicts whose keys are known only when the code runs, too), reversed loops, tuple targets
-    with subscripts, nested generators, list(), zip(*pairs), max/min/abs/pow of numbers."""
+    with subscripts, nested generators, list(), zip(*pairs), max/min/abs/pow of numbers, raise,
+    with np.errstate, an index tuple() of a grown list, zip over a dict's keys."""
     x, y = draw(st.sampled_from(names)), draw(st.sampled_from(names))
     options = [
         [f"s_{n} = add_all({x}, {y} * 2.0, scale=0.5, shift=np.sum({x}))"],
@@ -483,6 +484,15 @@ def _python(draw, names, n):
         [f"s_{n} = max(np.sum({x}), np.sum({y}) * 0.5) - min([np.sum({x} ** 2), 0.25, "
          f"np.sum({y})]) + abs(np.sum({x} * {y})) + pow(np.sum({y}), 2)"],
         [f"s_{n} = max(np.ravel({x})) * min(np.sum(r) for r in np.atleast_2d({y}))"],
+        # checks that raise, warnings silenced, an index built as a list, a dict's keys
+        [f"if np.ndim({x}) > 3:", f"    raise ValueError('{x} has too many axes')",
+         f"s_{n} = np.sum({x} * {y})"],
+        ["with np.errstate(divide='ignore', invalid='ignore'):",
+         f"    s_{n} = np.sum(np.log(np.abs({x}) + 1.0) * {y})"],
+        [f"at_{n} = [1]", f"at_{n}.append(2)", f"s_{n} = np.sum(b[tuple(at_{n})] * {x})"],
+        [f"d_{n} = {{2: {x}, 3: {y}}}", f"s_{n} = 0.0",
+         f"for k_{n}, w_{n} in zip(d_{n}, (np.sin({x}), {y})):",
+         f"    s_{n} = s_{n} + k_{n} * np.sum(w_{n} * d_{n}[k_{n}])"],
     ]
     return draw(st.sampled_from(options))
 
