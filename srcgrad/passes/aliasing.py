@@ -356,7 +356,7 @@ class _Aliasing:
     def loop(self, loop, state: dict, live: set) -> dict:
         sites = {id(s) for s in walk_statements(loop.body)}
         body_live = loop_body_live(loop, live, drop=False)
-        exits = (set(live), body_live)
+        leaving = (set(live), body_live)  # (what is live after a break, a continue)
         if isinstance(loop, gast.For):
             state = dict(state, **{loop.target.id: None})
         head, emit = dict(state), self.emit
@@ -364,7 +364,7 @@ class _Aliasing:
         for step in range(20):  # the state at the loop's start, over any number of iterations
             self.breaks.append([])
             self.next_iteration(loop)
-            _, end = self.block(loop.body, dict(head), body_live, exits)
+            _, end = self.block(loop.body, dict(head), body_live, leaving)
             self.breaks.pop()
             new = {v: _join(head.get(v), _aged(end.get(v), sites)) for v in set(head) | set(end)}
             if step >= WIDEN_AFTER:  # (those the iterations keep changing)
@@ -376,7 +376,7 @@ class _Aliasing:
         self.emit = emit
         self.breaks.append([])
         self.next_iteration(loop)
-        body, end = self.block(loop.body, dict(head), body_live, exits)
+        body, end = self.block(loop.body, dict(head), body_live, leaving)
         exits = self.breaks.pop()
         if self.emit:
             loop.body = body
