@@ -65,6 +65,8 @@ class Items:
     items: tuple | None
     old: bool = False
     keys: tuple | None = None
+    #: Where ``items`` is not known: values it may hold (a list grown in a loop).
+    held: frozenset = frozenset()
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ def _seen(value) -> set:
     """The memory whose changes ``value`` sees (a container: that of its items too)."""
     found = _roots(value)
     if isinstance(value, Items):
-        found |= set().union(*(_seen(v) for v in value.items or ()))
+        found |= set().union(*(_seen(v) for v in (value.items or ()) + tuple(value.held)))
     for root in list(found):
         if isinstance(root, Items) and root.items is None:
             found.add(("items of", root.site))  # a parameter's container: its items unknown
@@ -121,13 +123,10 @@ def _join(a, b):
     if a == b:
         return a
     if isinstance(a, Items) and isinstance(b, Items) and a.site == b.site and \
-            a.keys == b.keys and a.items is not None and b.items is not None:
+            a.keys == b.keys and not isinstance(a.site, tuple):
         # One list made at one place, holding other items on two paths (it grows in a loop):
-        # its items are not known, but any of those it may hold may share their memory.
-        held = [v for v in a.items + b.items if v is not None]
-        return _join(Items(a.site, None, a.old or b.old, a.keys),
-                     Mixed(frozenset(held))) if held else Items(a.site, None, a.old or b.old,
-                                                                 a.keys)
+        # its items are not known, but it holds some of those it may hold.
+        return Items(a.site, None, a.old or b.old, a.keys, frozenset(_held_by(a) | _held_by(b)))
     options = set()
     for value in (a, b):
         if isinstance(value, Mixed):
@@ -137,13 +136,25 @@ def _join(a, b):
     return Mixed(frozenset(options))
 
 
+def _held_by(value) -> set:
+    """The values a list (an Items, or one of several) may hold; a value that is no list:
+    itself."""
+    if isinstance(value, Items):
+        return {v for v in (value.items or ()) + tuple(value.held) if v is not None}
+    if isinstance(value, Mixed):
+        return set().union(*(_held_by(v) if isinstance(v, Items) else {v}
+                             for v in value.options))
+    return set() if value is None else {value}
+
+
 def _aged(value, sites: set):
     """``value`` as seen one iteration later: memory made in the loop is then an old one."""
     if isinstance(value, Buffer) and value.site in sites:
         return Buffer(value.site, True)
     if isinstance(value, Items):
         items = None if value.items is None else tuple(_aged(v, sites) for v in value.items)
-        return Items(value.site, items, value.old or value.site in sites, value.keys)
+        return Items(value.site, items, value.old or value.site in sites, value.keys,
+                     frozenset(_aged(v, sites) for v in value.held))
     if isinstance(value, View):
         return View(_aged(value.parent, sites), value.stmt, value.exact, value.reads)
     if isinstance(value, Mixed):
@@ -160,7 +171,8 @@ def _widened(value):
         return parent if isinstance(parent, Mixed) else Mixed(frozenset({parent}))
     if isinstance(value, Items):
         items = None if value.items is None else tuple(_widened(v) for v in value.items)
-        return Items(value.site, items, value.old, value.keys)
+        return Items(value.site, items, value.old, value.keys,
+                     frozenset(_widened(v) for v in value.held))
     if isinstance(value, Mixed):
         options: set = set()
         for option in value.options:
@@ -173,6 +185,16 @@ def _widened(value):
 #: Iterations of a loop's fixed point after which the views it keeps changing are widened
 #: (see _widened): without, nested loops cost the product of their iterations.
 WIDEN_AFTER = 6
+
+
+def _lists(value):
+    """The lists and tuples ``value`` may be (an Items, a Mixed of them, or None for none)."""
+    if isinstance(value, Items):
+        return value
+    if isinstance(value, Mixed):
+        found = [v for v in value.options if isinstance(v, Items)]
+        return found[0] if len(found) == 1 else Mixed(frozenset(found)) if found else None
+    return None
 
 
 def _forget(state: dict, stale: set) -> None:
@@ -275,9 +297,14 @@ class _Aliasing:
         base = self.atom_value(op.bound["x"], state)
         if isinstance(base, Items):
             index = op.static.get("index")
-            if base.items is None:  # a container parameter: its items are memory of their own
-                key = index if isinstance(index, (int, str)) else "*"
-                return Buffer(("item", base.site, key))
+            if base.items is None:  # a container parameter: its items are memory of their
+                key = index if isinstance(index, (int, str)) else "*"  # own; a list grown in a
+                if isinstance(index, slice) and base.held:  # loop: one of those it may hold
+                    return Items(id(stmt), None, held=base.held)
+                options = set(base.held)
+                if not options or isinstance(base.site, tuple):
+                    options.add(Buffer(("item", base.site, key)))
+                return next(iter(options)) if len(options) == 1 else Mixed(frozenset(options))
             if base.keys is not None and index in base.keys:
                 return base.items[base.keys.index(index)]
             if base.keys is None and isinstance(index, int) and \
@@ -338,7 +365,15 @@ class _Aliasing:
             return before + [stmt] + after, state
         if facts(stmt).inplace:
             target = stmt.targets[0].id
-            before, after = self.write(stmt, target, state, live, memory=False)
+            old = state.get(target)
+            lists = _lists(old)
+            # lst.append(x), lst.pop(): the list object changes (not its items' memory)
+            before, after = self.write(stmt, target, state, live, memory=False,
+                                       value=lists or None)
+            if isinstance(lists, Items):  # the same list, holding other items
+                grown = self.regrown(lists, self.value_of(stmt, state))
+                for n in [n for n, v in state.items() if v == old]:
+                    state[n] = grown
             self.versions[target] = self.versions.get(target, 0) + 1
             return before + [stmt] + after, state
         targets = ir.targets_of(stmt)
@@ -352,6 +387,15 @@ class _Aliasing:
         for t in targets:
             self.versions[t] = self.versions.get(t, 0) + 1
         return [stmt], state
+
+    @staticmethod
+    def regrown(old: Items, new) -> Items:
+        """The list ``old`` after a change in place whose result, as a new list, is ``new``:
+        the same list (its site) holding ``new``'s items; where those are not known, a list
+        whose items are not, that may hold any of them."""
+        if isinstance(new, Items) and new.items is not None:
+            return Items(old.site, new.items, old.old, old.keys)
+        return Items(old.site, None, old.old, old.keys, frozenset(_held_by(new)))
 
     def loop(self, loop, state: dict, live: set) -> dict:
         sites = {id(s) for s in walk_statements(loop.body)}
@@ -393,14 +437,15 @@ class _Aliasing:
 
     # -- writes --------------------------------------------------------------------------------
     def write(self, stmt, var: str, state: dict, live: set,
-              memory: bool) -> tuple[list, list]:
+              memory: bool, value=None) -> tuple[list, list]:
         """Statements before and after ``stmt``, which changed the memory of ``var``, that
         carry the change to the other names that see that memory and are read later.
 
         A step that may be a view or a copy (``np.reshape``, ``y[i]`` that may be a number) is
         checked before the write (``np.may_share_memory``); what goes through it runs only if
-        it was a view."""
-        value = state.get(var)
+        it was a view. (``value``: what ``var`` holds as far as the write goes, if not all of
+        its value: a list changed in place, not the items it holds.)"""
+        value = state.get(var) if value is None else value
         if value is None:
             return [], []
         roots = _roots(value)

@@ -362,5 +362,26 @@ def astype_without_copy(x):
 SHARED += [astype_without_copy, write_into_integer_array, rows_of_a_transpose_changed_twice, reshape_maybe_copy, ravel_maybe_copy, row_maybe_number,
            rows_of_a_vector_are_numbers, reshape_of_parameter, asarray_is_the_array]
 
-REFUSED = [container_parameter_item,
+def item_of_a_list_grown_in_place(x):
+    y = x * 1.0
+    hs = []
+    hs.append(y)
+    h = hs[0]  # y itself
+    h[0] = 5.0
+    return np.sum(y * x)
+
+
+def item_popped_from_a_list_grown_in_a_loop(x):
+    y = x * 1.0
+    hs = []
+    for i in range(2):
+        hs.append(y)
+    h = hs.pop()
+    h *= 3.0  # refused (y, or another of what the list may hold: not known statically)
+    return np.sum(y * x)
+
+
+SHARED += [item_of_a_list_grown_in_place]
+
+REFUSED = [item_popped_from_a_list_grown_in_a_loop, container_parameter_item,
            shuffle, generator_shuffle, branch_dependent_view, multiply_at, global_array_written]
