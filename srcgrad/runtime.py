@@ -888,6 +888,27 @@ def einsum_grads(g, subscripts, operands, wanted=None):
     return grads
 
 
+def einsum_grads_tangent(g, subscripts, operands, t, wanted=None):
+    """The tangent of ``einsum_grads(g, subscripts, operands, wanted)`` along the operands'
+    tangents ``t`` (a list; None for a constant operand). Each gradient is linear in every
+    other operand: the sum over ``j`` of the gradients with operand ``j``'s tangent in its
+    place, leaving out ``j``'s own (which does not read it); zeros where nothing varies."""
+    total = [None] * len(operands)
+    for j, tangent in enumerate(t):
+        if tangent is None:
+            continue
+        replaced = list(operands)
+        replaced[j] = tangent
+        others = {k for k in range(len(operands))
+                  if k != j and (wanted is None or k in wanted)}
+        for k, part in enumerate(einsum_grads(g, subscripts, replaced, others)):
+            if part is not None:
+                total[k] = part if total[k] is None else total[k] + part
+    return [np.zeros(np.shape(op), dtype=_float_dtype(g, op)) if part is None and
+            (wanted is None or k in wanted) else part
+            for k, (op, part) in enumerate(zip(operands, total))]
+
+
 def einsum_tangent(t, first, operands, first_only=False):
     """The tangent of ``np.einsum(first, *operands)`` (multilinear: the sum over the arrays of
     the einsum with that array's tangent in its place) from the tangent ``t`` of ``first`` (with
@@ -1190,8 +1211,9 @@ def cumprod_grad(g, a, axis=None):
     before it times the sum over ``i`` of ``g[i]`` times the products after it; after a zero, 0.
     """
     a = np.asarray(a)
-    if axis is None:
-        return np.reshape(cumprod_grad(np.ravel(g), np.ravel(a), 0), a.shape)
+    shape = a.shape
+    if axis is None:  # along the flattened array
+        a, g, axis = np.ravel(a), np.ravel(g), 0
     moved = np.moveaxis(a, axis, -1)
     rows = moved.reshape(-1, moved.shape[-1]) if moved.shape[-1] else moved.reshape(0, 0)
     g_rows = np.moveaxis(np.asarray(g), axis, -1).reshape(rows.shape)
@@ -1204,7 +1226,8 @@ def cumprod_grad(g, a, axis=None):
         after = np.concatenate([[1.0], np.cumprod(row[j + 1:])])
         grad[r, j + 1:] = 0.0
         grad[r, j] = before * np.sum(g_rows[r, j:] * after)
-    return np.moveaxis(grad.reshape(moved.shape), -1, axis).astype(np.result_type(g, a), copy=False)
+    grad = np.moveaxis(grad.reshape(moved.shape), -1, axis)
+    return np.reshape(grad, shape).astype(np.result_type(g, a), copy=False)
 
 
 def cumprod_tangent(t, a, axis=None):

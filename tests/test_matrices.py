@@ -127,6 +127,18 @@ def checked_input(x):
     return np.sum(r * x)
 
 
+def einsum_quadratic(x):
+    return np.einsum("i,ij,j->", x, S, x) ** 2 + np.sum(np.einsum("i,j->ij", x, x) ** 2)
+
+
+def kronecker(x):
+    return np.sum(np.kron(x[:2], x) ** 2)
+
+
+def cumulative_product(x):
+    return np.sum(np.cumprod(x)) + np.sum(np.cumprod(np.outer(x, x), axis=1))
+
+
 def loop_recurrence(x):
     s = 0.0
     for i in range(len(x)):
@@ -147,13 +159,15 @@ FUNCTIONS = [rosenbrock, quadratic_form, euclidean_norm, frobenius_norm, one_nor
              log_determinant, solve_system, inverse, cholesky_factor, symmetric_eigenvalues,
              eigenvalues_only, pseudo_inverse, standard_deviation, median_of_cubes, differences,
              chained_matrix_product, singular_values, log_sum_exp, softmax_cross_entropy,
-             sorted_weights, clipped, checked_input, loop_recurrence, nested_loops]
+             sorted_weights, clipped, checked_input, einsum_quadratic, kronecker,
+             cumulative_product, loop_recurrence, nested_loops]
 #: Those autograd differentiates twice as well (its rules for the others have no second
 #: derivative, or it cannot trace the code).
 AUTOGRAD = {rosenbrock, quadratic_form, euclidean_norm, frobenius_norm, product,
             cubes_of_magnitudes, trace_of_product, determinant, log_determinant, solve_system,
             inverse, cholesky_factor, symmetric_eigenvalues, standard_deviation, differences,
-            log_sum_exp, softmax_cross_entropy, loop_recurrence, nested_loops}
+            log_sum_exp, softmax_cross_entropy, einsum_quadratic, loop_recurrence,
+            nested_loops}
 X = np.array([0.3, -0.7, 1.1, 0.45])
 
 

@@ -59,6 +59,13 @@ _defvjp(runtime.var_grad, "grad, a, axis=None, ddof=0, keepdims=False, where=Tru
              "mean), grad, a, axis, keepdims)",
         a="var_grad(np.ones_like(grad), unreduce(grad, a, axis, keepdims) * g, axis, ddof, "
           "keepdims, where, mean)")
+# einsum's operands' gradients: each linear in grad and in every other operand (forward mode
+# only: their own gradients are not worked out, and grad of them is refused).
+_defvjp(runtime.einsum_grads, "grad, subscripts, operands, wanted=None", sequences=("operands",),
+        no_gradient=("subscripts", "wanted"), returns_sequence=True,
+        tangents={"grad": "einsum_grads(t, subscripts, operands, wanted)",
+                  "operands": "einsum_grads_tangent(grad, subscripts, operands, t, wanted)"})
+
 # trace's gradient puts grad on a diagonal of zeros: linear in grad, a read for its shape.
 _defvjp(runtime.trace_grad, "grad, a, offset=0, axis1=0, axis2=1", no_gradient=("a",),
         linear="grad", grad="np.trace(g, offset, axis1, axis2)")

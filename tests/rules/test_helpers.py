@@ -334,7 +334,7 @@ WITHOUT_RULES = {
     "cumulative_prod_tangent", "det_grad", "dict_of_pairs_grad", "dict_of_pairs_tangent",
     "dict_values_grad", "diff_tangent", "dirichlet_logpdf_grads", "dirichlet_logpdf_tangent",
     "eig_grad", "eig_tangent", "eigh_grad", "eigh_tangent", "eigvals_grad", "eigvalsh_grad",
-    "eigvalsh_tangent", "einsum_grads", "einsum_operand_grads", "einsum_tangent", "expm_grad",
+    "eigvalsh_tangent", "einsum_grads_tangent", "einsum_operand_grads", "einsum_tangent", "expm_grad",
     "expm_tangent", "extremum_where_grads", "fft_grad", "gradient_grads",
     "gradient_spacing_grads", "gradient_spacing_tangent", "imag_grad", "interp_grads",
     "interp_tangent", "irfft_grad", "kron_grads", "linspace_grads", "logsumexp_grads",
@@ -416,3 +416,25 @@ def test_code_calling_helpers_is_differentiated():
     for i in range(2):
         expected = numerical_grad(lambda *a: _gradient_body(*a, 0.7), [w, x], i)
         np.testing.assert_allclose(got[i], expected, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("subscripts, shapes", [("ij,jk->ik", [(2, 3), (3, 4)]),
+                                                ("i,ij,j->", [(3,), (3, 3), (3,)]),
+                                                ("ii->i", [(3, 3)])])
+def test_einsum_grads_tangents(subscripts, shapes):
+    # (forward mode only: their tangents against central differences)
+    from .harness import rule_jvp
+    operands = [r(*shape) for shape in shapes]
+    out = np.einsum(subscripts, *operands)
+    grad = r(*out.shape) if out.ndim else 0.6
+    t_grad = r(*out.shape) if out.ndim else -0.3
+    t_operands = [r(*shape) for shape in shapes]
+    for tangents in ({"grad": t_grad}, {"operands": t_operands}):
+        got = rule_jvp(runtime.einsum_grads, grad, subscripts, operands, tangents=tangents)
+        step = 1e-6
+        moved = [(grad + s * t_grad if "grad" in tangents else grad,
+                  [o + s * t for o, t in zip(operands, t_operands)] if "operands" in tangents
+                  else operands) for s in (step, -step)]
+        plus, minus = (runtime.einsum_grads(g, subscripts, ops) for g, ops in moved)
+        for a, p_, m in zip(got, plus, minus):
+            np.testing.assert_allclose(a, (p_ - m) / (2 * step), rtol=1e-6, atol=1e-8)
