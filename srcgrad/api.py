@@ -168,7 +168,8 @@ def _for_library(fn: Callable, made: Generated, library: arrays.Facade) -> Gener
         function.__kwdefaults__ = made.function.__kwdefaults__
     else:  # the same lines, NumPy's indexing and array methods made calls of the facade
         function = array_syntax.recompiled(made.function, namespace, made.source)
-    return dataclasses.replace(made, function=function, namespace=namespace)
+    return dataclasses.replace(made, function=function, namespace=namespace,
+                               convert=library.data)
 
 
 def _user_line(fn: Callable, function: str, origin: str | None) -> tuple:

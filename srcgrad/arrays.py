@@ -34,6 +34,7 @@ import numpy as np
 
 from . import array_syntax, runtime
 from .errors import ArrayLibraryError
+from .passes.resolve import is_data
 
 #: NumPy's names for functions the array API standard names otherwise.
 NUMPY_NAMES = {
@@ -126,6 +127,7 @@ class Facade(types.ModuleType):
         #: differentiated arguments' (float32 ones make float32 arrays, as the library's
         #: operators do not mix float32 and float64 as NumPy's do in ``@``).
         self.float_dtype = floating
+        self._data: dict[int, tuple[Any, Any]] = {}  # id -> (NumPy array, its copy here)
         self.native = _native_module(xp)
         self.ndarray = array_type
         for shared in SHARED:
@@ -231,6 +233,20 @@ class Facade(types.ModuleType):
                                                               "complex floating")) \
             else self.xp.iinfo(dtype)
         return info.bits // 8 * (2 if self.xp.isdtype(dtype, "complex floating") else 1)
+
+    def data(self, value: Any) -> Any:
+        """The user's data (a global or closure variable the code reads) for this library:
+        NumPy arrays (also in lists, tuples and dicts) as its arrays, each made once."""
+        if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+            cached = self._data.get(id(value))
+            if cached is None or cached[0] is not value:
+                cached = self._data[id(value)] = (value, self.lift(value))
+            return cached[1]
+        if isinstance(value, (list, tuple)):
+            return type(value)(self.data(v) for v in value)
+        if isinstance(value, dict):
+            return {k: self.data(v) for k, v in value.items()}
+        return value
 
     def lift(self, value: Any, dtype: Any = None) -> Any:
         """``value`` as an array of the library on the device (an array of it: itself)."""
@@ -941,13 +957,15 @@ _OWN = {f.__name__: f for f in (as_grad, zero_tangent, unit_seed, cotangent, unb
 
 
 def namespace_for(namespace: dict[str, Any], f: Facade) -> dict[str, Any]:
-    """A generated function's globals for arrays of ``f``'s library: ``np`` the facade and the
-    runtime helpers bound to it (the user's data and functions as they were)."""
+    """A generated function's globals for arrays of ``f``'s library: ``np`` the facade, the
+    runtime helpers bound to it, the user's data as its arrays (functions as they were)."""
     made = dict(namespace)
     helpers = helpers_for(f)
     for key, value in list(made.items()):
         if key in helpers and value is getattr(runtime, key, None):
             made[key] = helpers[key]
+        elif is_data(value):  # the user's NumPy arrays: this library's
+            made[key] = f.data(value)
     made["np"] = f
     if not f.numpy_syntax:
         made.update(array_syntax.helpers(f))

@@ -73,6 +73,9 @@ class Generated:
     #: For code made from generated code (a Hessian-vector product from the gradient): that
     #: code, bound to the user's function, and the function reading the user's data into it.
     base: tuple | None = None
+    #: What the data read at call time becomes before the code sees it (for another array
+    #: library: NumPy arrays as its arrays, see arrays.Facade.data); None: as it is.
+    convert: Callable[[Any], Any] | None = None
 
     def still_valid(self, fn) -> bool:
         """Whether every rule, global and closure variable the code used for ``fn`` is still
@@ -125,7 +128,8 @@ class Generated:
             if base_refresh is not None:  # the user's data into the code this was made from
                 base_refresh()
             for scope, own, key in live:
-                namespace[key] = _read(scope, own, fn)
+                value = _read(scope, own, fn)
+                namespace[key] = value if self.convert is None else self.convert(value)
 
         refresh()
         return function, refresh

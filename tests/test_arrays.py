@@ -273,3 +273,20 @@ def test_the_corpora_give_numpys_jvp_and_hvp_on_other_libraries(library, fn, mak
     got, want = (got, want) if isinstance(wrt, tuple) and mode == "hvp" else ((got,), (want,))
     for g, w in zip(got, want):
         _close(g, w, type_)
+
+
+PROJECTION = np.linspace(-1.0, 1.0, 12).reshape(4, 3)
+OFFSETS = [np.array([0.5, -0.5, 0.25]), 1.5]
+
+
+def with_numpy_data(x):
+    return np.sum(np.tanh(x @ PROJECTION + OFFSETS[0]) ** 2) * OFFSETS[1]
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_numpy_arrays_in_globals_become_the_librarys(library):
+    convert, type_ = library()
+    x = np.random.default_rng(3).standard_normal((5, 4))
+    gradient = srcgrad.grad(with_numpy_data)
+    _close(gradient(convert(x)), gradient(x), type_)
+    _close(gradient(convert(x)), gradient(x), type_)  # (made once, read again)
