@@ -2,6 +2,7 @@
 
     python examples/lstm_sine.py               # train, generate, save lstm_sine.png
     python examples/lstm_sine.py --show-grad   # print the generated gradient code
+    python examples/lstm_sine.py --device gpu  # the same code on CuPy arrays, on the GPU
 
 The LSTM is unrolled with an ordinary Python ``for`` loop; srcgrad's gradient runs that loop
 backwards (backpropagation through time), keeping only the values it needs on a tape.
@@ -96,7 +97,9 @@ def main(argv=None):
     params = init_params(args.hidden, rng)
     if args.load:
         params = ex.load_params(args.load, params)
-    h0 = np.zeros((args.batch_size, args.hidden))
+    xp = ex.device_arrays(args.device)  # NumPy, or CuPy for --device gpu: the same model code
+    params = ex.to_device(xp, params)
+    h0 = xp.zeros((args.batch_size, args.hidden))
     opt = Adam(lr=args.lr)
     losses, start = [], time.perf_counter()
     for step in ex.progress(range(args.steps), desc="training"):
@@ -106,10 +109,11 @@ def main(argv=None):
         windows = series[first[:, None] + np.arange(WINDOW)]          # (batch, WINDOW)
         xs = windows.T[:, :, None]                                     # (WINDOW, batch, 1)
         y = series[first + WINDOW][:, None]                            # (batch, 1)
-        loss, grads = lstm_loss_grad(*params, xs, y, h0, h0)
+        loss, grads = lstm_loss_grad(*params, *ex.to_device(xp, (xs, y)), h0, h0)
         params = opt.step(params, grads)
         losses.append(float(loss))
     seconds = time.perf_counter() - start
+    params = ex.to_host(params)
     if args.save:
         print(f"saved the parameters to {ex.save_params(args.save, params)}")
 

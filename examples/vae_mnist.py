@@ -4,6 +4,7 @@
     python examples/vae_mnist.py --offline           # bundled copy: 8,000 train / 2,000 test
     python examples/vae_mnist.py --dataset fashion   # Fashion-MNIST
     python examples/vae_mnist.py --show-grad         # print the generated gradient code
+    python examples/vae_mnist.py --device gpu        # the same code on CuPy arrays, on the GPU
 
 The encoder maps an image to the mean and log-variance of a Gaussian over a small latent
 space; the decoder maps a latent point to the probability of each pixel being on. The loss
@@ -106,21 +107,28 @@ def main(argv=None):
     params = init_params(args.hidden, args.latent, x_train.mean(axis=0), rng)
     if args.load:
         params = ex.load_params(args.load, params)
+    xp = ex.device_arrays(args.device)  # NumPy, or CuPy for --device gpu: the same model code
+    train_images, test_images = ex.to_device(xp, (x_train, x_test))
+    params = ex.to_device(xp, params)
+
+    def test_loss():  # the ELBO on the test set, one sample of eps per image: an estimate
+        eps = ex.to_device(xp, rng.standard_normal((len(x_test), args.latent)))
+        return float(vae_loss(*params, test_images, eps))
+
     opt = Adam(lr=args.lr)
     losses, start = [], time.perf_counter()
     for epoch in range(1, args.epochs + 1):
         batches = ex.batches(len(x_train), args.batch_size, rng)
         for idx in ex.progress(batches, desc=f"epoch {epoch}/{args.epochs}"):
-            eps = rng.standard_normal((len(idx), args.latent))
-            loss, grads = vae_loss_grad(*params, x_train[idx], eps)
+            eps = ex.to_device(xp, rng.standard_normal((len(idx), args.latent)))
+            loss, grads = vae_loss_grad(*params, train_images[ex.to_device(xp, idx)], eps)
             params = opt.step(params, grads)
             losses.append(float(loss))
-        # The ELBO on the test set, with one sample of eps per image (so, an estimate).
-        test_loss = vae_loss(*params, x_test, rng.standard_normal((len(x_test), args.latent)))
         ex.say(f"epoch {epoch:2d}  train ELBO {-np.mean(losses[-len(batches):]):8.2f}  "
-               f"test ELBO {-test_loss:8.2f} nats per image")
+               f"test ELBO {-test_loss():8.2f} nats per image")
     seconds = time.perf_counter() - start
-    test_loss = vae_loss(*params, x_test, rng.standard_normal((len(x_test), args.latent)))
+    final_test_loss = test_loss()
+    params = ex.to_host(params)
     if args.save:
         print(f"saved the parameters to {ex.save_params(args.save, params)}")
 
@@ -141,10 +149,10 @@ def main(argv=None):
     ]
     print(f"wrote {', '.join(str(f) for f in files)}")
     print(ex.loss_trend(losses))
-    print(f"vae_mnist: test ELBO {-test_loss:.2f} nats per image on {len(x_test):,} "
+    print(f"vae_mnist: test ELBO {-final_test_loss:.2f} nats per image on {len(x_test):,} "
           f"{data.name} images ({'offline, bundled data' if data.offline else 'full data'}), "
           f"{args.epochs} epochs in {seconds:.1f} s")
-    return {"losses": losses, "test_elbo": float(-test_loss), "files": files,
+    return {"losses": losses, "test_elbo": -final_test_loss, "files": files,
             "seconds": seconds}
 
 
