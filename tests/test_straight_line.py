@@ -84,6 +84,7 @@ CASES = [
     (calls.nested_helpers, _arrays((3,)), 0),
     (calls.helper_in_loop, _arrays((3, 2), (2,)), (0, 1)),
     (calls.lambda_global, _arrays((3,)), 0),
+    (calls.helper_with_an_inner_def_called_twice, _arrays((3,)), 0),
     (calls.closure_reads_outer, _arrays((3,), (3,)), (0, 1)),
     (calls.lstm_with_cell, _arrays((2, 12), (3, 12), (12,), (4, 2), (3,), (3,)),
      (0, 1, 2, 3, 4, 5)),

@@ -116,6 +116,8 @@ def rename_apart(fdef: gast.FunctionDef, namer) -> tuple[gast.FunctionDef, dict[
     for node in ir.walk(fdef):
         if isinstance(node, gast.Name) and node.id in mapping:
             node.id = mapping[node.id]
+        elif isinstance(node, gast.FunctionDef) and node is not fdef and node.name in mapping:
+            node.name = mapping[node.name]  # an inner def: called by its new name
     return fdef, mapping
 
 

@@ -222,3 +222,13 @@ MODEL_OF_LAYERS = _Model()
 
 def with_nonlinearity(x, W, nonlinearity=np.tanh):
     return np.sum(nonlinearity(x @ W))
+
+
+def _shifted_square(x):
+    def square(v):  # an inner def: each call of the helper has it under a name of its own
+        return v * v
+    return square(x) + 1.0
+
+
+def helper_with_an_inner_def_called_twice(x):
+    return np.sum(_shifted_square(x) * _shifted_square(2.0 * x))
