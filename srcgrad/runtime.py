@@ -1407,6 +1407,12 @@ def scipy_special(function, *args):
     return getattr(special, function)(*args)
 
 
+def refuse_dynamic_special(function):
+    """Raised where code differentiated again calls ``scipy_special`` with a function that
+    has no rule (or one named only when the code runs)."""
+    raise NonDifferentiableError(f"scipy.special.{function} has no derivative rule here")
+
+
 def scipy_linalg(function, *args, **kwargs):
     """``scipy.linalg.<function>(*args, **kwargs)``."""
     from scipy import linalg

@@ -297,9 +297,11 @@ class _Aliasing:
         base = self.atom_value(op.bound["x"], state)
         if isinstance(base, Items):
             index = op.static.get("index")
-            if base.items is None:  # a container parameter: its items are memory of their
-                key = index if isinstance(index, (int, str)) else "*"  # own; a list grown in a
-                if isinstance(index, slice) and base.held:  # loop: one of those it may hold
+            if base.items is None:
+                # A container parameter's items are memory of their own; an item of a list
+                # grown in a loop is one of those it may hold.
+                key = index if isinstance(index, (int, str)) else "*"
+                if isinstance(index, slice) and base.held:
                     return Items(id(stmt), None, held=base.held)
                 options = set(base.held)
                 if not options or isinstance(base.site, tuple):

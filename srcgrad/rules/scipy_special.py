@@ -6,11 +6,15 @@ Adjoints that need another special function call it through the runtime helper
 ``multigammaln``'s dimension are integers: no gradient.
 """
 
+import ast
+import copy
 import math
 
+import gast
 from scipy import special
 
-from .registry import defvjp
+from .. import runtime
+from .registry import NO_GRADIENT, defvjp, lookup
 
 SQRT_PI = math.sqrt(math.pi)
 INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -75,3 +79,29 @@ defvjp(special.softmax, "x, axis=None", name="scipy.special.softmax", shape_of=T
 defvjp(special.log_softmax, "x, axis=None", name="scipy.special.log_softmax", shape_of=True,
        x="g - np.exp(ans) * np.sum(g, axis=axis, keepdims=True)",
        tangents={"x": "t - np.sum(np.exp(ans) * t, axis=axis, keepdims=True)"})
+
+
+# scipy_special(name, x1[, x2]): the runtime helper adjoints above call, whose rule is that of
+# scipy.special.<name> (a literal in the code) with its parameters called x1, x2: so code that
+# holds such adjoints (a gradient) is differentiated again (second derivatives of gammaln ...).
+def _dispatched(position: int):
+    def template(function):
+        if not isinstance(function, str):
+            return "refuse_dynamic_special(function)"
+        rule = lookup(getattr(special, function, None))
+        params = list(rule.signature.parameters) if rule is not None else []
+        if rule is None or position >= len(params) or params[position] not in rule.adjoints:
+            return NO_GRADIENT if rule is not None and position < len(params) and \
+                params[position] in rule.no_gradient else \
+                f"refuse_dynamic_special({function!r})"
+        expression = copy.deepcopy(rule.template_for(params[position], {}))
+        renamed = {p: f"x{i + 1}" for i, p in enumerate(params)}
+        for node in gast.walk(expression):
+            if isinstance(node, gast.Name) and node.id in renamed:
+                node.id = renamed[node.id]
+        return ast.unparse(gast.gast_to_ast(gast.Expression(body=expression)))
+    return template
+
+
+defvjp(runtime.scipy_special, "function, x1, x2=None", name="scipy_special", elementwise=True,
+       no_gradient=("function",), x1=_dispatched(0), x2=_dispatched(1))

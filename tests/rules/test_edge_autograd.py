@@ -229,6 +229,8 @@ NOT_COMPARED = {
     "sigmoid": "a fusion of 1 / (1 + exp(-x)): its parts are compared",
     "unary +": "autograd's ArrayBox has no unary +",
     "sum": "builtin sum of arrays: autograd has no VJP for it (np.add is compared)",
+    "scipy_special": "srcgrad's helper calling scipy.special by name: its rule is the named "
+                     "function's (second derivatives checked in tests/rules/test_scipy_special.py)",
     **{name: "Python's builtins on numbers: autograd has no VJP for them; checked against "
              "central differences in tests/rules/test_builtins.py"
        for name in ["max", "min", "dict_values", "dict_of_pairs", "tuple"]},

@@ -137,3 +137,22 @@ def test_end_to_end():
     w, x = rand(3, 2), rand(5, 3, seed=1)
     y = np.eye(2)[[0, 1, 1, 0, 1]]
     srcgrad.check_grads(log_likelihood, w, x, y, wrt="w")
+
+
+def _gamma_loglik(x):
+    return np.sum(special.gammaln(x ** 2 + 1.0) - special.digamma(x ** 2 + 2.0) * x)
+
+
+def _beta_terms(x):
+    return np.sum(special.betaln(x ** 2 + 1.0, 2.0 + x) + special.polygamma(1, x ** 2 + 1.0))
+
+
+@pytest.mark.parametrize("f", [_gamma_loglik, _beta_terms], ids=lambda f: f.__name__)
+def test_second_derivatives_through_the_special_functions_adjoints(f):
+    # (their adjoints call scipy_special("digamma", x) ..., whose rule is digamma's)
+    from srcgrad import grad, hessian
+    x = np.array([0.3, -0.7, 1.1])
+    gradient = grad(f)
+    step = 1e-5
+    columns = [(gradient(x + step * e) - gradient(x - step * e)) / (2 * step) for e in np.eye(3)]
+    np.testing.assert_allclose(hessian(f)(x), np.stack(columns, axis=1), rtol=1e-5, atol=1e-6)
