@@ -373,7 +373,7 @@ class _Aliasing:
             before, after = self.write(stmt, target, state, live, memory=False,
                                        value=lists or None)
             if isinstance(lists, Items):  # the same list, holding other items
-                grown = self.regrown(lists, self.value_of(stmt, state))
+                grown = self.regrown(lists, self.value_of(stmt, state), stmt)
                 for n in [n for n, v in state.items() if v == old]:
                     state[n] = grown
             self.versions[target] = self.versions.get(target, 0) + 1
@@ -391,13 +391,15 @@ class _Aliasing:
         return [stmt], state
 
     @staticmethod
-    def regrown(old: Items, new) -> Items:
-        """The list ``old`` after a change in place whose result, as a new list, is ``new``:
-        the same list (its site) holding ``new``'s items; where those are not known, a list
-        whose items are not, that may hold any of them."""
+    def regrown(old: Items, new, stmt) -> Items:
+        """The list ``old`` after ``stmt`` changed it in place, ``new`` being what ``stmt``
+        would make as a new list: the same list (its site) holding ``new``'s items; where
+        those are not known, a list whose items are not, that may hold any of them (not the
+        new list ``stmt`` stands for)."""
         if isinstance(new, Items) and new.items is not None:
             return Items(old.site, new.items, old.old, old.keys)
-        return Items(old.site, None, old.old, old.keys, frozenset(_held_by(new)))
+        return Items(old.site, None, old.old, old.keys,
+                     frozenset(_held_by(new) - {Buffer(id(stmt))}))
 
     def loop(self, loop, state: dict, live: set) -> dict:
         sites = {id(s) for s in walk_statements(loop.body)}

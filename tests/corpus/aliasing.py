@@ -377,11 +377,11 @@ def item_popped_from_a_list_grown_in_a_loop(x):
     for i in range(2):
         hs.append(y)
     h = hs.pop()
-    h *= 3.0  # refused (y, or another of what the list may hold: not known statically)
+    h *= 3.0  # y itself (all the list holds)
     return np.sum(y * x)
 
 
-SHARED += [item_of_a_list_grown_in_place]
+SHARED += [item_of_a_list_grown_in_place, item_popped_from_a_list_grown_in_a_loop]
 
-REFUSED = [item_popped_from_a_list_grown_in_a_loop, container_parameter_item,
+REFUSED = [container_parameter_item,
            shuffle, generator_shuffle, branch_dependent_view, multiply_at, global_array_written]
