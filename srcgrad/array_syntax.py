@@ -230,13 +230,18 @@ def recompiled(function: Callable, namespace: dict, source: str | None = None) -
     made: dict[str, Any] = {}
     exec(compile(rewrite(tree), code.co_filename, "exec", dont_inherit=True),  # noqa: S102
          namespace, made)
-    new = made[definition.name]
-    rebound = types.FunctionType(new.__code__, namespace, function.__name__,
-                                 function.__defaults__, function.__closure__)
-    rebound.__kwdefaults__ = function.__kwdefaults__
-    rebound.__doc__ = function.__doc__
-    rebound.__dict__.update(function.__dict__)
-    return rebound
+    return rebound(function, namespace, made[definition.name].__code__)
+
+
+def rebound(function: Callable, namespace: dict, code: Any = None) -> Callable:
+    """A copy of ``function`` with globals ``namespace`` (and the code object ``code``, if
+    given): its defaults, docstring and attributes kept."""
+    copy = types.FunctionType(code or function.__code__, namespace, function.__name__,
+                              function.__defaults__, function.__closure__)
+    copy.__kwdefaults__ = function.__kwdefaults__
+    copy.__doc__ = function.__doc__
+    copy.__dict__.update(function.__dict__)
+    return copy
 
 
 def helpers(f: Any) -> dict[str, Callable[..., Any]]:

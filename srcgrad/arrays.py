@@ -806,7 +806,7 @@ def _helpers(f: Facade) -> dict[str, Any]:
     scope = dict(vars(runtime))
     scope["np"] = f
     scope["_writeable"] = _writeable  # (ours call it)
-    bind = _rebound if f.numpy_syntax else _rewritten
+    bind = array_syntax.rebound if f.numpy_syntax else _rewritten
     if not f.numpy_syntax:
         scope.update(array_syntax.helpers(f))
     if not hasattr(f.ndarray, "__len__"):
@@ -825,15 +825,6 @@ def _rewritten(function: Callable, scope: dict) -> Callable:
     """``function`` with globals ``scope``, its NumPy array syntax rewritten (see
     :mod:`srcgrad.array_syntax`)."""
     return array_syntax.recompiled(function, scope)
-
-
-def _rebound(function: Callable, scope: dict) -> Callable:
-    copy = types.FunctionType(function.__code__, scope, function.__name__,
-                              function.__defaults__, function.__closure__)
-    copy.__kwdefaults__ = function.__kwdefaults__
-    copy.__doc__ = function.__doc__
-    copy.__dict__.update(function.__dict__)
-    return copy
 
 
 # The helpers below are written for the facade: ``np`` in them is the facade of the library
