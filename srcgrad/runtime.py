@@ -1873,21 +1873,28 @@ def _times_inverse_transpose(x, r):
 def qr_grad(g, a, ans):
     """The gradient of ``q, r = np.linalg.qr(a)`` (mode ``"reduced"``): for ``m >= n``,
     ``(gq + q copyltu(M)) r^-T`` with ``M = r gr^T - gq^T q``; a wide ``a = [x | y]``
-    (``x`` square) as in TensorFlow: ``x``'s part with ``gq + y gr_y^T``, ``y``'s ``q gr_y``."""
+    (``x`` square) as in TensorFlow: ``x``'s part with ``gq + y gr_y^T``, ``y``'s ``q gr_y``.
+    (No recursion, so that it can be differentiated through its source.)"""
     real_only(a, 'np.linalg.qr')
     q, r = ans
     gq, gr = _part(g, 0, q), _part(g, 1, r)
     m, n = np.shape(a)[-2:]
-    if m < n:
+    wide = m < n
+    dy = None
+    if wide:  # x = a[..., :, :m] is square: its part as for m >= n, with gq and gr changed
         a = np.asarray(a)
-        y, gr_y = a[..., :, m:], gr[..., :, m:]
-        dx = qr_grad([gq + y @ matrix_transpose(gr_y), gr[..., :, :m]], a[..., :, :m],
-                     (q, r[..., :, :m]))
-        return np.concatenate([dx, q @ gr_y], axis=-1)
+        gr_y = gr[..., :, m:]
+        gq = gq + a[..., :, m:] @ matrix_transpose(gr_y)
+        gr = gr[..., :, :m]
+        r = r[..., :, :m]
+        dy = q @ gr_y
     mm = r @ matrix_transpose(gr) - matrix_transpose(gq) @ q
     lower = np.tril(mm, -1)
     copyltu = lower + matrix_transpose(lower) + _diag_embed(np.diagonal(mm, 0, -2, -1))
-    return _times_inverse_transpose(gq + q @ copyltu, r)
+    da = _times_inverse_transpose(gq + q @ copyltu, r)
+    if wide:
+        da = np.concatenate([da, dy], axis=-1)
+    return da
 
 
 def qr_tangent(t, a, ans):
@@ -1972,19 +1979,20 @@ def lstsq_tangents(t_a, t_b, a, b, ans):
 
 
 def matrix_power_grad(g, a, n):
-    """The gradient of ``np.linalg.matrix_power(a, n)``: ``sum_k (a^T)^k g (a^T)^(n-1-k)``;
-    for ``n < 0`` through the inverse."""
+    """The gradient of ``np.linalg.matrix_power(a, n)``: ``sum_k (a^T)^k g (a^T)^(n-1-k)``,
+    as ``d <- d a^T + (a^T)^k g`` for ``k`` up to ``n - 1``; for ``n < 0`` through the
+    inverse. (No recursion, so that it can be differentiated through its source.)"""
     if n < 0:
-        inv = np.linalg.inv(a)
-        d_inv = matrix_power_grad(g, inv, -n)
-        return -matrix_transpose(inv) @ d_inv @ matrix_transpose(inv)
-    at = matrix_transpose(np.asarray(a))
-    powers = [np.broadcast_to(np.eye(at.shape[-1], dtype=at.dtype), at.shape)]
-    for _ in range(n - 1):
-        powers.append(powers[-1] @ at)
+        at = matrix_transpose(np.linalg.inv(a))
+    else:
+        at = matrix_transpose(np.asarray(a))
+    power = np.eye(np.shape(a)[-1], dtype=at.dtype)
     da = np.zeros(np.shape(a), dtype=np.result_type(g, at))
-    for k in range(n):
-        da = da + powers[k] @ g @ powers[n - 1 - k]
+    for _ in range(abs(n)):
+        da = da @ at + power @ g
+        power = power @ at
+    if n < 0:
+        da = -(at @ da @ at)
     return da
 
 

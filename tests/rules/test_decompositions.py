@@ -235,3 +235,65 @@ def test_tangents_of_decompositions_of_stacks():
     check_tangents(np.linalg.eigvalsh, rand(2, 3, 3), UPLO="U")
     check_tangents(np.linalg.matrix_power, rand(2, 3, 3) + 2.0 * np.eye(3), 3)
     check_tangents(np.linalg.slogdet, rand(2, 3, 3) + 3.0 * np.eye(3))
+
+
+# Second derivatives: qr_grad and matrix_power_grad have no rule and are differentiated through
+# their source (loops, no recursion); checked against differences of the gradient. (The shapes
+# and powers are arguments, not a closure's variables: hvp's cache does not tell closures apart.)
+
+def _check_second_derivatives(f, x, *args):
+    from srcgrad import hessian, hvp, vjp
+    gradient, step = grad(f), 1e-5
+    expected = np.stack([(gradient(x + step * e, *args) - gradient(x - step * e, *args))
+                         / (2 * step) for e in np.eye(x.size)], axis=1)
+    scale = np.max(np.abs(expected))
+    np.testing.assert_allclose(hessian(f)(x, *args), expected, rtol=1e-6, atol=1e-6 * scale)
+    v = rand(x.size, seed=9)
+    np.testing.assert_allclose(hvp(f)(x, *args, vector=v), expected @ v, rtol=1e-6,
+                               atol=1e-6 * scale)
+    # reverse over reverse: the gradient's own vjp (the Hessian is symmetric)
+    np.testing.assert_allclose(vjp(gradient)(x, *args, seed=v), expected @ v, rtol=1e-6,
+                               atol=1e-6 * scale)
+
+
+def _matrix_power_terms(x, shape, n):
+    a = np.reshape(x, shape) + 2.0 * np.eye(shape[-1])
+    return np.sum(np.sin(np.linalg.matrix_power(a, n))) + np.sum(x ** 3)
+
+
+@pytest.mark.parametrize("shape, n", [((3, 3), 3), ((3, 3), 1), ((3, 3), 0), ((3, 3), -2),
+                                      ((2, 2, 2), 4), ((2, 3, 3), -1)])
+def test_matrix_power_second_derivatives(shape, n):
+    _check_second_derivatives(_matrix_power_terms, 0.5 * rand(int(np.prod(shape))), shape, n)
+
+
+def _qr_terms(x, shape, keep_q, keep_r):
+    q, r = np.linalg.qr(np.reshape(x, shape))
+    total = np.sum(x ** 3)
+    if keep_q:
+        total = total + np.sum(np.sin(q))
+    if keep_r:
+        total = total + np.sum(np.cos(r))
+    return total
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (4, 2), (2, 4), (2, 3, 2), (2, 2, 3)])
+@pytest.mark.parametrize("keep_q, keep_r", [(True, False), (False, True), (True, True)])
+def test_qr_second_derivatives(shape, keep_q, keep_r):
+    x = rand(int(np.prod(shape)), seed=3)
+    _check_second_derivatives(_qr_terms, x, shape, keep_q, keep_r)
+
+
+def test_matrix_power_hessian():
+    from srcgrad import hessian
+
+    def f(x):
+        return np.sum(np.linalg.matrix_power(np.reshape(x, (3, 3)), 3) ** 2)
+    x = rand(9, seed=4)
+    _check_second_derivatives(f, x)
+    # f is a polynomial of degree 6: its Hessian by differences of f itself, exact to rounding
+    step, eye = 1e-4, np.eye(9)
+    by_values = np.array([[(f(x + step * (ei + ej)) - f(x + step * (ei - ej))
+                            - f(x - step * (ei - ej)) + f(x - step * (ei + ej))) / (4 * step ** 2)
+                           for ej in eye] for ei in eye])
+    np.testing.assert_allclose(hessian(f)(x), by_values, rtol=1e-5, atol=1e-5)
