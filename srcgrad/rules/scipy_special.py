@@ -3,7 +3,8 @@
 Adjoints that need another special function call it through the runtime helper
 ``scipy_special`` (``scipy_special("digamma", x)``), which imports SciPy when the gradient runs.
 ``logsumexp(..., return_sign=True)``'s sign carries no gradient. ``polygamma``'s order and
-``multigammaln``'s dimension are integers: no gradient.
+``multigammaln``'s dimension are integers, and ``iv``'s and ``ive``'s order is read as a
+constant: no gradient.
 """
 
 import ast
@@ -63,6 +64,13 @@ _special(special.i1, "x", x="g * 0.5 * (scipy_special('i0', x) + scipy_special('
 _special(special.i0e, "x", x="g * (scipy_special('i1e', x) - np.sign(x) * ans)")
 _special(special.i1e, "x", x="g * (0.5 * (scipy_special('i0e', x) + scipy_special('ive', 2, x))"
                              " - np.sign(x) * ans)")
+# Of real order v (no gradient, as in autograd and JAX): I_v' = (I_(v-1) + I_(v+1)) / 2.
+_special(special.iv, "v, x", no_gradient=("v",),
+         x="unbroadcast(g * 0.5 * (scipy_special('iv', v - 1, x) + scipy_special('iv', v + 1, x)),"
+           " x)")
+_special(special.ive, "v, x", no_gradient=("v",),
+         x="unbroadcast(g * (0.5 * (scipy_special('ive', v - 1, x) + scipy_special('ive', v + 1, x))"
+           " - np.sign(x) * ans), x)")
 
 
 # Reductions and normalisations along an axis.

@@ -84,6 +84,32 @@ def test_polygamma(n):
     check_autograd(special.polygamma, asp.polygamma, n, x)
 
 
+@pytest.mark.parametrize("function, autograd_function", [(special.iv, asp.iv),
+                                                          (special.ive, asp.ive)],
+                         ids=["iv", "ive"])
+@pytest.mark.parametrize("v", [0.0, 1.0, 2.5, -0.5, 3])
+@pytest.mark.parametrize("shape", [(), (4,), (2, 3)])
+def test_bessel_of_real_order(function, autograd_function, v, shape):
+    # (the order gets no gradient; x > 0, where a non-integer order is real)
+    x = positive(*shape) if shape else 1.3
+    check_rule(function, v, x)  # the adjoint, and the tangent derived from it
+    check_rule(function, v, -x if float(v).is_integer() else 2.0 * x)
+    if shape:
+        check_autograd(function, autograd_function, v, x, wrt=["x"], rtol=1e-6)
+
+
+@pytest.mark.parametrize("function", [special.iv, special.ive])
+def test_bessel_order_broadcasting(function):
+    v, x = np.array([[0.0], [1.5], [2.0]]), positive(4)
+    grads = check_rule(function, v, x)  # an order per row: x's adjoint is summed over them
+    assert set(grads) == {"x"}
+    check_rule(function, 1.5, positive(2, 3))
+    check_rule(function, np.array([0.5, 1.0, 4.0]), positive(2, 1), wrt=["x"])
+    # near 0, and large (iv itself grows like exp(x): a difference of its sum loses the small
+    # entries)
+    check_rule(function, 2.0, np.array([1e-3, 0.5, 30.0 if function is special.ive else 6.0]))
+
+
 @pytest.mark.parametrize("d", [1, 3])
 def test_multigammaln(d):
     check_rule(special.multigammaln, 3.0 + positive(2, 2), d)
@@ -147,7 +173,22 @@ def _beta_terms(x):
     return np.sum(special.betaln(x ** 2 + 1.0, 2.0 + x) + special.polygamma(1, x ** 2 + 1.0))
 
 
-@pytest.mark.parametrize("f", [_gamma_loglik, _beta_terms], ids=lambda f: f.__name__)
+def _scaled_bessel(x):
+    return np.sum(special.i1e(x) * x)
+
+
+def _bessel_terms(x):
+    return np.sum(special.i1(x) * x + special.i0e(x ** 2) + special.iv(1.5, x ** 2 + 0.5)
+                  - special.ive(2.5, np.abs(x) + 0.1) * x)
+
+
+def _bessel_orders(x):
+    return np.sum(special.ive(np.array([[0.0], [1.0], [-2.0]]), x) * np.sin(x)) \
+        + np.sum(special.iv(3, x) ** 2)
+
+
+@pytest.mark.parametrize("f", [_gamma_loglik, _beta_terms, _scaled_bessel, _bessel_terms,
+                               _bessel_orders], ids=lambda f: f.__name__)
 def test_second_derivatives_through_the_special_functions_adjoints(f):
     # (their adjoints call scipy_special("digamma", x) ..., whose rule is digamma's)
     from srcgrad import grad, hessian
