@@ -909,6 +909,41 @@ def einsum_grads_tangent(g, subscripts, operands, t, wanted=None):
             for k, (op, part) in enumerate(zip(operands, total))]
 
 
+def einsum_grads_grad_adjoint(g, grad, subscripts, operands, wanted=None):
+    """The adjoint of ``grad`` in ``einsum_grads(grad, subscripts, operands, wanted)`` from
+    ``g``, the adjoints of the operands' gradients (a list; None for zero). Each gradient is the
+    transpose of the einsum's derivative in its operand applied to ``grad``: this is that
+    derivative applied to ``g``, the einsum with ``g[k]`` in operand ``k``'s place, summed."""
+    total = np.zeros(np.shape(grad), dtype=_float_dtype(grad, *operands))
+    for k, part in enumerate(g):
+        if part is None or (wanted is not None and k not in wanted):
+            continue
+        replaced = list(operands)
+        replaced[k] = part
+        total = total + unbroadcast(np.einsum(subscripts, *replaced), grad)
+    return total
+
+
+def einsum_grads_operands_adjoint(g, grad, subscripts, operands, wanted=None):
+    """The adjoints of the operands in ``einsum_grads(grad, subscripts, operands, wanted)`` from
+    ``g``, the adjoints of their gradients (a list; None for zero), as a list. Gradient ``k``
+    is linear in every other operand ``j``, and ``<g[k], gradient k>`` is ``<grad, einsum>``
+    with ``g[k]`` in operand ``k``'s place: its gradient in operand ``j``, summed over
+    ``k != j`` (as einsum_grads_tangent, transposed)."""
+    total = [None] * len(operands)
+    for k, part in enumerate(g):
+        if part is None or (wanted is not None and k not in wanted):
+            continue
+        replaced = list(operands)
+        replaced[k] = part
+        others = set(range(len(operands))) - {k}
+        for j, grad_j in enumerate(einsum_grads(grad, subscripts, replaced, others)):
+            if grad_j is not None:
+                total[j] = grad_j if total[j] is None else total[j] + grad_j
+    return [np.zeros(np.shape(op), dtype=_float_dtype(grad, op)) if part is None else part
+            for op, part in zip(operands, total)]
+
+
 def einsum_tangent(t, first, operands, first_only=False):
     """The tangent of ``np.einsum(first, *operands)`` (multilinear: the sum over the arrays of
     the einsum with that array's tangent in its place) from the tangent ``t`` of ``first`` (with

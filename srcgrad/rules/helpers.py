@@ -59,10 +59,12 @@ _defvjp(runtime.var_grad, "grad, a, axis=None, ddof=0, keepdims=False, where=Tru
              "mean), grad, a, axis, keepdims)",
         a="var_grad(np.ones_like(grad), unreduce(grad, a, axis, keepdims) * g, axis, ddof, "
           "keepdims, where, mean)")
-# einsum's operands' gradients: each linear in grad and in every other operand (forward mode
-# only: their own gradients are not worked out, and grad of them is refused).
+# einsum's operands' gradients: each linear in grad and in every other operand; their adjoints
+# are einsums again (the einsum with an adjoint in an operand's place, and its gradients).
 _defvjp(runtime.einsum_grads, "grad, subscripts, operands, wanted=None", sequences=("operands",),
         no_gradient=("subscripts", "wanted"), returns_sequence=True,
+        grad="einsum_grads_grad_adjoint(g, grad, subscripts, operands, wanted)",
+        operands="einsum_grads_operands_adjoint(g, grad, subscripts, operands, wanted)",
         tangents={"grad": "einsum_grads(t, subscripts, operands, wanted)",
                   "operands": "einsum_grads_tangent(grad, subscripts, operands, t, wanted)"})
 

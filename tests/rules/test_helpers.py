@@ -335,7 +335,8 @@ WITHOUT_RULES = {
     "cumulative_prod_tangent", "det_grad", "dict_of_pairs_grad", "dict_of_pairs_tangent",
     "dict_values_grad", "diff_tangent", "dirichlet_logpdf_grads", "dirichlet_logpdf_tangent",
     "eig_grad", "eig_tangent", "eigh_grad", "eigh_tangent", "eigvals_grad", "eigvalsh_grad",
-    "eigvalsh_tangent", "einsum_grads_tangent", "einsum_operand_grads", "einsum_tangent", "expm_grad",
+    "eigvalsh_tangent", "einsum_grads_grad_adjoint", "einsum_grads_operands_adjoint",
+    "einsum_grads_tangent", "einsum_operand_grads", "einsum_tangent", "expm_grad",
     "expm_tangent", "extremum_where_grads", "fft_grad", "gradient_grads",
     "gradient_spacing_grads", "gradient_spacing_tangent", "imag_grad", "interp_grads",
     "interp_tangent", "irfft_grad", "kron_grads", "linspace_grads", "logsumexp_grads",
@@ -445,3 +446,27 @@ def test_einsum_grads_tangents(subscripts, shapes):
         plus, minus = (runtime.einsum_grads(g, subscripts, ops) for g, ops in moved)
         for a, p_, m in zip(got, plus, minus):
             np.testing.assert_allclose(a, (p_ - m) / (2 * step), rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("subscripts, shapes, wanted", [
+    ("ij,jk->ik", [(2, 3), (3, 4)], None), ("i,ij,j->", [(3,), (3, 3), (3,)], None),
+    ("ii->i", [(3, 3)], None), ("ij,jk", [(2, 3), (3, 2)], None),
+    ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 2)], {0, 2}), ("iij,j->i", [(2, 2, 3), (3,)], None),
+    ("...i,...i->...", [(2, 3), (3,)], None), ("ij,ij->i", [(1, 3), (2, 3)], None),
+    ("ij,jk->ik", [(2, 3), (3, 4)], {1}), ("i,i->", [(4,), (4,)], None)])
+def test_einsum_grads(subscripts, shapes, wanted):
+    # adjoints (grad of a gradient) against central differences, and the tangents with them
+    operands = [r(*shape) for shape in shapes]
+    out = np.einsum(subscripts, *operands)
+    grad = r(*out.shape) if out.ndim else 0.6
+    grads = runtime.einsum_grads(grad, subscripts, operands, wanted)
+    g = [None if part is None else r(*part.shape) for part in grads]
+    checked = check_rule(runtime.einsum_grads, grad, subscripts, operands, g=g)
+    if wanted is not None:  # the same adjoints (the harness's tangents take no None pieces)
+        got = rule_vjp(runtime.einsum_grads, grad, subscripts, operands, wanted, g=g)
+        np.testing.assert_allclose(got["grad"], checked["grad"], rtol=1e-12)
+        for a, b in zip(got["operands"], checked["operands"]):
+            np.testing.assert_allclose(a, b, rtol=1e-12)
+    else:
+        g[0] = None  # a piece without an adjoint
+        check_rule(runtime.einsum_grads, grad, subscripts, operands, g=g)

@@ -300,3 +300,45 @@ def test_norm_ties_share_the_tangent_as_the_gradient(x, kwargs):
 def test_broadcast_products_tangents(a_shape, b_shape):
     check_tangents(np.cross, rand(*a_shape)[..., :3], rand(*b_shape, seed=1)[..., :3])
     check_tangents(np.einsum, "...i,...i->...", rand(*a_shape), rand(*b_shape, seed=1))
+
+
+# Reverse over reverse through einsum: the gradient's code calls einsum_grads (or the einsums
+# written out), whose adjoints are einsums again; against differences and autograd.
+
+def _einsum_square(y):
+    return np.sum(np.einsum("ij,jk->ik", y, y) ** 2)
+
+
+def _einsum_chain(y):
+    return np.sum(np.sin(np.einsum("ij,jk,k->i", y, np.tanh(y), y[0])))
+
+
+def _einsum_diagonal(y):
+    return np.sum(np.einsum("ii,ij->j", y, y) ** 2) + np.einsum("...i,...i->...", y, y)[1] ** 2
+
+
+@pytest.mark.parametrize("f", [_einsum_square, _einsum_chain, _einsum_diagonal],
+                         ids=lambda f: f.__name__)
+@pytest.mark.parametrize("n", [3, 4])
+def test_grad_of_a_function_calling_an_einsum_gradient(f, n):
+    from autograd import grad as autograd_grad
+
+    from srcgrad import grad, vjp
+    from srcgrad.check import numerical_grad
+    gradient = grad(f)
+
+    def outer(x):
+        return np.sum(gradient(x) ** 2)
+
+    x, v = 0.5 * rand(n, n), rand(n, n, seed=1)
+    got = grad(outer)(x)
+    np.testing.assert_allclose(got, numerical_grad(outer, [x], 0), rtol=1e-6,
+                               atol=1e-6 * np.max(np.abs(got)))
+    second = vjp(gradient)(x, seed=v)  # the Hessian times v
+    np.testing.assert_allclose(second, numerical_grad(lambda y: np.sum(gradient(y) * v), [x], 0),
+                               rtol=1e-6, atol=1e-6 * np.max(np.abs(second)))
+    if f is _einsum_square:
+        def auto(y):
+            return anp.sum(anp.einsum("ij,jk->ik", y, y) ** 2)
+        expected = autograd_grad(lambda y: anp.sum(autograd_grad(auto)(y) * v))(x)
+        np.testing.assert_allclose(second, expected, rtol=1e-9, atol=1e-9)
