@@ -212,7 +212,15 @@ class Reverser:
         target = stmt.targets[0]
         var = target.value.id
         if var not in self.activity.varied:
-            return [], set()
+            if var in self.containers:
+                return [], set()
+            # A constant array: no adjoint flows, but the backward code of the statements
+            # before may read what the write destroyed (c = np.ones(3); y = x * c;
+            # c[0] = 5.0): put it back, as for any write. (Every write the forward code makes
+            # is then undone, in reverse order, before the backward code of what came before
+            # it runs: an array on the tape is popped as it was pushed.)
+            restore = [self.plan.save_slot(stmt)]
+            return restore, self.reads_of(restore)
         if var in self.containers:
             raise (facts(stmt).source or self.source).error(
                 UnsupportedSyntaxError, stmt, f"assigning into an element of the list or dict "
