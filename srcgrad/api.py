@@ -135,9 +135,8 @@ def generated(fn: Callable, wrt: tuple[str, ...], mode: str, as_tuple: bool = Tr
                         if refresh is not None:
                             refresh()
                         found = transform_forward(function, wrt, as_tuple, containers,
-                                                  arg_shapes, (), dicts, mode="hvp")
-                        found.base = (gradient, refresh)
-                        found.rescope(function.__globals__)
+                                                  arg_shapes, (), dicts, mode=mode)
+                        found.rebase(gradient)
                     else:
                         found = transform(fn, wrt, mode, as_tuple, containers, arg_shapes,
                                           statics, dicts, complex_params)

@@ -49,6 +49,9 @@ DATA = object()
 
 MODES = ("grad", "value_and_grad", "vjp", "grad_aux", "value_and_grad_aux", "jvp", "hvp")
 _GONE = object()
+#: The scope of what code made from generated code reads from that code's namespace (see
+#: Generated.base): the generated code as bound to the function being called.
+BASE = "base"
 
 
 @dataclass
@@ -71,8 +74,8 @@ class Generated:
     rules: int = 0  # the rule registry's generation it was made with
     statics: tuple = ()  # (parameter, value) known when made; held, as their ids key the cache
     #: For code made from generated code (a Hessian-vector product from the gradient): that
-    #: code, bound to the user's function, and the function reading the user's data into it.
-    base: tuple | None = None
+    #: code. Each function this serves binds it anew, so its data is that function's own.
+    base: Generated | None = None
     #: What the data read at call time becomes before the code sees it (for another array
     #: library: NumPy arrays as its arrays, see arrays.Facade.data); None: as it is.
     convert: Callable[[Any], Any] | None = None
@@ -82,9 +85,11 @@ class Generated:
         what it was (for data: still data)."""
         if self.rules != registry.generation():
             return False
-        if self.base is not None and not self.base[0].still_valid(fn):
+        if self.base is not None and not self.base.still_valid(fn):
             return False
         for scope, key, value in self.assumptions:
+            if scope == BASE:  # (the base's namespace: valid where the base is)
+                continue
             if isinstance(scope, list):  # a list of objects (layers): the same ones
                 if len(scope) != len(value) or any(a is not b for a, b in zip(scope, value)):
                     return False
@@ -97,12 +102,13 @@ class Generated:
                 return False
         return True
 
-    def rescope(self, scope: dict) -> None:
-        """Read what the code read from its function's globals from ``scope`` instead (code
-        made from generated code: its globals are that code's namespace, not those of the
-        user's function it is bound to)."""
-        self.live = tuple((scope if s == "globals" else s, own, key) for s, own, key in self.live)
-        self.assumptions = tuple((scope if s == "globals" else s, key, value)
+    def rebase(self, base: Generated) -> None:
+        """Make this code, made from the generated code ``base``, read what it read from that
+        code's globals (its namespace, not the user's function's globals) from ``base`` as
+        bound to the function each call serves."""
+        self.base = base
+        self.live = tuple((BASE if s == "globals" else s, own, key) for s, own, key in self.live)
+        self.assumptions = tuple((BASE if s == "globals" else s, key, value)
                                  for s, key, value in self.assumptions)
 
     def bind(self, fn) -> tuple[Callable, Callable | None]:
@@ -120,15 +126,18 @@ class Generated:
         function.__kwdefaults__ = self.function.__kwdefaults__
         function.__qualname__ = self.name
         live = self.live
-        base_refresh = self.base[1] if self.base is not None else None
-        if not live and base_refresh is None:
+        base_refresh, base_namespace = None, {}
+        if self.base is not None:  # the code this was made from, with fn's data
+            base_function, base_refresh = self.base.bind(fn)
+            base_namespace = base_function.__globals__
+        if not live:
             return function, None
 
         def refresh():
-            if base_refresh is not None:  # the user's data into the code this was made from
+            if base_refresh is not None:
                 base_refresh()
             for scope, own, key in live:
-                value = _read(scope, own, fn)
+                value = base_namespace.get(own, _GONE) if scope == BASE else _read(scope, own, fn)
                 namespace[key] = value if self.convert is None else self.convert(value)
 
         refresh()
