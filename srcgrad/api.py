@@ -125,10 +125,10 @@ def generated(fn: Callable, wrt: tuple[str, ...], mode: str, as_tuple: bool = Tr
                         found = _for_library(fn, generated(fn, wrt, mode, as_tuple, containers,
                                                            arg_shapes, statics, dicts,
                                                            complex_params), library)
-                    elif mode == "jvp":
+                    elif mode in ("jvp", "jvp_batched"):
                         found = transform_forward(fn, wrt, as_tuple, containers, arg_shapes,
-                                                  statics, dicts)
-                    elif mode == "hvp":  # forward mode over the generated gradient
+                                                  statics, dicts, mode=mode)
+                    elif mode in ("hvp", "hvp_batched"):  # forward over the gradient
                         gradient = generated(fn, wrt, "grad", as_tuple, containers, arg_shapes,
                                              statics, dicts, complex_params)
                         function, refresh = gradient.bind(fn)
@@ -272,7 +272,9 @@ def _container_kind(value):
 
 #: What the keyword argument of a mode gives (see transform.KEYWORDS).
 _GIVEN = {"vjp": "output's cotangent", "jvp": "arguments' tangent",
-          "hvp": "vector to multiply the Hessian by"}
+          "hvp": "vector to multiply the Hessian by",
+          "jvp_batched": "arguments' tangents, on a leading axis",
+          "hvp_batched": "vectors to multiply the Hessian by, on a leading axis"}
 
 
 def _check_tangent(tangent: Any, values: list, names: tuple[str, ...], single: bool) -> None:

@@ -10,8 +10,8 @@ from typing import Any, cast
 
 import numpy as np
 
-from .api import Wrt, hvp, jvp, vjp
-from .errors import WrtError
+from .api import Gradient, Wrt, hvp, jvp, vjp
+from .errors import SrcgradError, WrtError
 
 JACOBIAN_MODES = ("auto", "forward", "reverse")
 
@@ -74,19 +74,87 @@ def _blocks(columns: list, arrays: list, out_shape: tuple, single: bool):
     return found[0] if single else tuple(found)
 
 
+#: The most directions one batched pass carries (each intermediate tangent holds this many
+#: copies of its value's shape).
+MAX_BATCH = 128
+
+
+def _unit_batches(arrays: list, single: bool):
+    """The unit tangents, one per element of the arguments, in batches of at most
+    :data:`MAX_BATCH`: per argument, an array of ``(count,) + x.shape`` (a tuple of them for a
+    tuple ``wrt``)."""
+    sizes = [x.size for x in arrays]
+    total = sum(sizes)
+    for start in range(0, total, MAX_BATCH):
+        stop = min(start + MAX_BATCH, total)
+        parts, offset = [], 0
+        for x, size in zip(arrays, sizes):
+            part = np.zeros((stop - start, size), dtype=np.result_type(x, np.float64))
+            rows = np.arange(max(start, offset), min(stop, offset + size))
+            part[rows - start, rows - offset] = 1.0
+            parts.append(part.reshape((stop - start,) + x.shape))
+            offset += size
+        yield parts[0] if single else tuple(parts)
+
+
+def _columns(results: list, arrays: list, out_shape: tuple, single: bool):
+    """Batched results (``(count,) + out_shape``, one per element of the arguments, chunk by
+    chunk) as ``out_shape + x.shape`` per argument."""
+    whole = np.concatenate([np.asarray(r).reshape((-1,) + out_shape) for r in results])
+    found, start = [], 0
+    for x in arrays:
+        block = np.moveaxis(whole[start:start + x.size], 0, -1)
+        found.append(block.reshape(out_shape + x.shape))
+        start += x.size
+    return found[0] if single else tuple(found)
+
+
+def _batched(batched: Callable, looped: Callable, fallback: list) -> Callable:
+    """Run ``batched``; where it cannot be made or run (``fallback[0]`` set since), ``looped``,
+    one direction at a time. Both give the same numbers: the batch only runs them at once."""
+    def run(*args, **kwargs):
+        if not fallback[0]:
+            try:
+                return batched(*args, **kwargs)
+            except (SrcgradError, ValueError, TypeError, IndexError):  # (shapes it cannot batch)
+                fallback[0] = True
+        return looped(*args, **kwargs)
+    return run
+
+
+def _batched_or_not(fn: Callable, wrt: Wrt, mode: str, unbatched: Callable) -> tuple:
+    """The batched function of ``mode`` and the flag that sends calls to the loop instead
+    (set where it cannot be made: the unbatched one is then made now, raising any refusal
+    where the user asked for the matrix)."""
+    try:
+        return Gradient(fn, wrt, mode), [False]
+    except SrcgradError:
+        unbatched()
+        return None, [True]
+
+
 def jacobian(f: Callable | None = None, *, wrt: Wrt = 0, mode: str = "auto") -> Any:
     """The Jacobian of a NumPy function: ``out.shape + x.shape`` per argument in ``wrt`` (a
     tuple of them for a tuple ``wrt``).
 
-    ``mode="forward"`` pushes one tangent per input element through the generated ``jvp``;
-    ``"reverse"`` pulls one cotangent per output element through the generated ``vjp``;
-    ``"auto"`` picks the one with fewer passes.
+    ``mode="forward"`` pushes one tangent per input element through the generated ``jvp``,
+    in batches (a leading axis on every tangent; see :mod:`srcgrad.batching`); ``"reverse"``
+    pulls one cotangent per output element through the generated ``vjp``; ``"auto"`` picks
+    forward where the inputs are no more than the outputs.
     """
     if mode not in JACOBIAN_MODES:
         raise WrtError(f"mode must be one of {JACOBIAN_MODES}, got {mode!r}")
 
     def make(fn: Callable) -> Matrix:
-        forward, backward = jvp(fn, wrt=wrt), vjp(fn, wrt=wrt)
+        made: dict[str, Any] = {}  # the unbatched jvp and the vjp, made when first needed
+
+        def generated(kind: str, entry: Callable) -> Any:
+            if kind not in made:
+                made[kind] = entry(fn, wrt=wrt)
+            return made[kind]
+
+        batched, fallback = _batched_or_not(fn, wrt, "jvp_batched",
+                                            lambda: generated("jvp", jvp))
 
         def build(matrix: Matrix, *args, **kwargs):
             arrays, single = _selected(fn, wrt, args, kwargs)
@@ -96,11 +164,20 @@ def jacobian(f: Callable | None = None, *, wrt: Wrt = 0, mode: str = "auto") -> 
             use = mode if mode != "auto" else \
                 ("forward" if inputs <= max(int(np.prod(out_shape)), 1) else "reverse")
             if use == "forward":
-                matrix._inner = forward
-                columns = [forward(*args, **kwargs, tangent=u[0] if single else u)[1]
-                           for u in _units(arrays)]
+                def each_batch():
+                    matrix._inner = batched
+                    return [batched(*args, **kwargs, tangents=u)[1]
+                            for u in _unit_batches(arrays, single)]
+
+                def each_column():
+                    forward = matrix._inner = generated("jvp", jvp)
+                    return [forward(*args, **kwargs, tangent=u[0] if single else u)[1]
+                            for u in _units(arrays)]
+                columns = _batched(each_batch, each_column, fallback)()
+                if matrix._inner is batched:
+                    return _columns(columns, arrays, out_shape, single)
                 return _blocks(columns, arrays, out_shape, single)
-            matrix._inner = backward
+            backward = matrix._inner = generated("vjp", vjp)
             rows = []
             for index in np.ndindex(out_shape):
                 seed = np.zeros(out_shape)
@@ -111,7 +188,7 @@ def jacobian(f: Callable | None = None, *, wrt: Wrt = 0, mode: str = "auto") -> 
                           for i, x in enumerate(arrays))
             return found[0] if single else found
 
-        return Matrix(fn, wrt, build, forward)
+        return Matrix(fn, wrt, build, batched or generated("jvp", jvp))
 
     return make if f is None else make(f)
 
@@ -119,22 +196,41 @@ def jacobian(f: Callable | None = None, *, wrt: Wrt = 0, mode: str = "auto") -> 
 def hessian(f: Callable | None = None, *, wrt: Wrt = 0) -> Any:
     """The dense Hessian of a scalar NumPy function: ``x.shape + x.shape``; for a tuple
     ``wrt``, a nested tuple of blocks (``H[i][j]`` of shape ``xi.shape + xj.shape``), as JAX
-    gives. One Hessian-vector product (:func:`srcgrad.hvp`) per element."""
+    gives. Hessian-vector products (:func:`srcgrad.hvp`) of every unit vector, in batches (see
+    :mod:`srcgrad.batching`)."""
     def make(fn: Callable) -> Matrix:
-        product = hvp(fn, wrt=wrt)
+        made: list = []  # the unbatched hvp, made when first needed
+
+        def unbatched() -> Any:
+            if not made:
+                made.append(hvp(fn, wrt=wrt))
+            return made[0]
+
+        batched, fallback = _batched_or_not(fn, wrt, "hvp_batched", unbatched)
 
         def build(matrix: Matrix, *args, **kwargs):
             arrays, single = _selected(fn, wrt, args, kwargs)
-            columns = [product(*args, **kwargs, vector=u[0] if single else u)
-                       for u in _units(arrays)]
-            if single:
-                return _blocks(columns, arrays, arrays[0].shape, True)
-            rows = []
-            for i, xi in enumerate(arrays):  # block (i, j): d grad_i / d x_j
-                part = [c[i] for c in columns]
-                rows.append(_blocks(part, arrays, xi.shape, False))
-            return tuple(rows)
 
-        return Matrix(fn, wrt, build, product)
+            def each_batch():
+                matrix._inner = batched
+                found = [batched(*args, **kwargs, vectors=u)
+                         for u in _unit_batches(arrays, single)]
+                if single:
+                    return _columns(found, arrays, arrays[0].shape, True)
+                return tuple(_columns([f[i] for f in found], arrays, xi.shape, False)
+                             for i, xi in enumerate(arrays))
+
+            def each_column():
+                product = matrix._inner = unbatched()
+                columns = [product(*args, **kwargs, vector=u[0] if single else u)
+                           for u in _units(arrays)]
+                if single:
+                    return _blocks(columns, arrays, arrays[0].shape, True)
+                return tuple(_blocks([c[i] for c in columns], arrays, xi.shape, False)
+                             for i, xi in enumerate(arrays))  # block (i, j): d grad_i / d x_j
+
+            return _batched(each_batch, each_column, fallback)()
+
+        return Matrix(fn, wrt, build, batched or unbatched())
 
     return make if f is None else make(f)

@@ -403,6 +403,15 @@ def zero_tangent(x):
     return None
 
 
+@declare(fresh=True)
+def copy_tangent(tangent):
+    """A tangent of its own, about to be written into: a copy of an array, a new list or dict
+    holding the same tangents (a write replaces an item)."""
+    if isinstance(tangent, (list, dict)):
+        return type(tangent)(tangent)
+    return np.copy(tangent)
+
+
 @declare(fresh_if="t")
 def tangent_like(t, ans):
     """The tangent ``t`` of an elementwise result ``ans``, broadcast to its shape (``x + b``

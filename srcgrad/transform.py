@@ -12,7 +12,7 @@ from typing import Any, cast
 import gast
 import numpy as np
 
-from . import ir, runtime
+from . import batching, ir, runtime
 from .errors import SrcgradError, WrtError
 from .ir import facts, name
 from .names import Namer, names_in
@@ -37,17 +37,19 @@ from .passes.shapes import SCALAR, infer_shapes
 from .rules import registry
 
 #: Names generated code uses for itself.
-HELPERS = {n: f for n, f in vars(runtime).items()
-           if inspect.isfunction(f) and f.__module__ == runtime.__name__}
+HELPERS = {n: f for module in (runtime, batching) for n, f in vars(module).items()
+           if inspect.isfunction(f) and f.__module__ == module.__name__}
 _CALLED = set(HELPERS) | {"np"} | GENERATED_BUILTINS
 #: The keyword argument a mode's generated function takes besides the function's own.
-KEYWORDS = {"vjp": "seed", "jvp": "tangent", "hvp": "vector"}
+KEYWORDS = {"vjp": "seed", "jvp": "tangent", "hvp": "vector",
+            "jvp_batched": "tangents", "hvp_batched": "vectors"}
 _RESERVED = _CALLED | {"tape", "_"} | set(KEYWORDS.values())
 
 #: What an assumption holds for a data value (see Resolver): any data will do.
 DATA = object()
 
-MODES = ("grad", "value_and_grad", "vjp", "grad_aux", "value_and_grad_aux", "jvp", "hvp")
+MODES = ("grad", "value_and_grad", "vjp", "grad_aux", "value_and_grad_aux", "jvp", "hvp",
+         "jvp_batched", "hvp_batched")
 _GONE = object()
 #: The scope of what code made from generated code reads from that code's namespace (see
 #: Generated.base): the generated code as bound to the function being called.
@@ -398,24 +400,30 @@ def transform_forward(fn, wrt: tuple[str, ...], as_tuple: bool = True,
     it takes ``fn``'s arguments and the keyword ``tangent`` (one per ``wrt`` parameter, a tuple
     when ``as_tuple``) and returns ``(value, output_tangent)``; with ``mode="hvp"`` (``fn``
     being a generated gradient) the keyword is ``vector`` and it returns the output's tangent
-    alone. The other arguments are as :func:`transform`'s."""
+    alone. The ``_batched`` modes take a batch of tangents (``tangents``, ``vectors``: a leading
+    axis on each array) and return one (see :mod:`srcgrad.batching`). The other arguments
+    are as :func:`transform`'s."""
     rules_generation = registry.generation()
     front = front_end(fn, wrt, mode, containers, statics, dicts)
     fdef, namer = front.fdef, front.namer
     result = fdef.body[-1].value.id
     shapes = infer_shapes(fdef, dict(arg_shapes), front.scalars)
+    batch = namer.fresh("batch") if mode.endswith("_batched") else None
     walk = Forward(front.activity.varied, namer, front.parsed.source, shapes,
                    containers=container_vars(fdef, {p: k for p, k in containers
                                                     if k != "scalar"}),
-                   state={w: SET for w in front.wrt}, defined=set(front.params))
+                   state={w: SET for w in front.wrt}, defined=set(front.params), batch=batch)
     tangents = [name(namer.tangent(w), store=True) for w in front.wrt]
     given = gast.Tuple(elts=tangents, ctx=gast.Store()) if as_tuple else tangents[0]
     prologue = [gast.Assign(targets=[given], value=name(KEYWORDS[mode]), type_comment=None)]
+    if batch is not None:
+        prologue.append(gast.Assign(targets=[name(batch, store=True)], type_comment=None,
+                                    value=ir.call(batching.batch_size, name(KEYWORDS[mode]))))
     body = walk.block(fdef.body[:-1])
-    out = name(namer.tangent(result)) if walk.has(result) else \
-        ir.call(runtime.zero_tangent, name(result))
-    value = ir.call(runtime.as_tangent, out, name(result))
-    if mode == "jvp":
+    out = name(namer.tangent(result)) if walk.has(result) else walk.zero(name(result))
+    value = ir.call(runtime.as_tangent, out, name(result)) if batch is None else \
+        ir.call(batching.batch_as_tangent, out, name(result), name(batch))
+    if mode.startswith("jvp"):
         value = gast.Tuple(elts=[name(result), value], ctx=gast.Load())
     body, _ = eliminate_dead_code(prologue + body + [gast.Return(value=value)], set())
     body = fold_temporaries(body, namer.temporaries)

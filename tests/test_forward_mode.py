@@ -264,3 +264,35 @@ def test_hvp_called_again_reuses_its_code():
     first = product(x, vector=np.ones_like(x))
     np.testing.assert_allclose(product(x, vector=np.ones_like(x)), first)
     np.testing.assert_allclose(first, 6.0 * x + 2.0)
+
+
+def _remade(n, w):
+    def f(x):
+        y = x
+        for _ in range(n):
+            y = np.sin(y) * x + w
+        return np.sum(y)
+    return f
+
+
+def test_hvp_and_hessian_of_a_closure_made_again_read_its_own_data():
+    # One code object, cached once: each closure's n and w are its own (the gradient the hvp
+    # was made from is bound to the function called, not to the first one).
+    x, v = np.linspace(0.5, 1.5, 4), np.array([0.3, -1.0, 0.5, 2.0])
+    for n, w in [(3, 0.0), (2, 0.5), (4, np.arange(4.0) / 4)]:
+        f = _remade(n, w)
+        gradient = srcgrad.grad(f)
+        expected = _central(gradient, [x], 0, [v])
+        np.testing.assert_allclose(srcgrad.hvp(f)(x, vector=v), expected, rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(srcgrad.hessian(f)(x) @ v, expected, rtol=1e-6, atol=1e-8)
+
+
+def test_jvp_of_a_write_into_a_list_item():
+    def f(x):
+        hs = [x, x[:2] * 3.0]
+        hs[0] = hs[0] * 2.0
+        return np.sum(hs[0] ** 2) + np.sum(hs[1] ** 3)
+
+    x, v = np.array([0.5, -1.0, 2.0]), np.array([1.0, 0.3, -0.2])
+    _, tangent = srcgrad.jvp(f)(x, tangent=v)
+    np.testing.assert_allclose(tangent, _central(f, [x], 0, [v]), rtol=1e-7)

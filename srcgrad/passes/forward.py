@@ -13,6 +13,11 @@ new array only generated code holds, which a write ``x[i] = v`` may change in pl
 copied first). Where paths meet (after an ``if``, around a loop) a tangent zero on one path and
 set on another is made zeros on the first, where the value exists there.
 
+With a batch (``batch``: the name of its size), each tangent carries many directions on a
+leading axis at once, for Jacobians and Hessians (:mod:`srcgrad.batching`): zeros have that
+axis, writes go through it, and each rule's tangent is its batched template, its elementwise
+template with the tangent's axes aligned to the result's, or its template once per direction.
+
 Reads: a normalized, renamed function (the front end's), which values vary (the activity) and
 the shape analysis. Writes: a new statement list (the function's own statements are reused,
 not changed).
@@ -25,7 +30,7 @@ from dataclasses import dataclass, field
 import gast
 import numpy as np
 
-from .. import ir, runtime
+from .. import batching, ir, runtime
 from ..errors import NonDifferentiableError
 from ..ir import Op, Source, atom_names, constant, facts, name, op_of, targets_of
 from ..names import Namer
@@ -34,7 +39,7 @@ from ..rules.registry import LINEAR
 from .analysis import value_names
 from .reverse.instantiate import as_value, instance, is_fresh
 from .reverse.tape import assign
-from .shapes import Shape
+from .shapes import Scalar, Shape, ShapeClass
 
 ZERO, SET, OWNED = "zero", "set", "owned"
 
@@ -52,6 +57,7 @@ class Forward:
     defined: set[str] = field(default_factory=set)  # assigned on every path so far
     loop_tops: list = field(default_factory=list)  # per enclosing loop: the states at its top
     last_line: int | None = None
+    batch: str | None = None  # batched: the variable holding the number of directions
 
     # -- tangents ----------------------------------------------------------------------------
     def tangent(self, var: str) -> gast.Name:
@@ -71,7 +77,13 @@ class Forward:
             return type(atom)(elts=[self.tangent_of(e) for e in atom.elts], ctx=gast.Load())
         if isinstance(atom, gast.Name) and self.has(atom.id):
             return self.tangent(atom.id)
-        return ir.call(runtime.zero_tangent, as_value(atom))
+        return self.zero(atom)
+
+    def zero(self, atom) -> gast.Call:
+        """The zero tangent of a value that does not vary (a batch of them, batched)."""
+        if self.batch is None:
+            return ir.call(runtime.zero_tangent, as_value(atom))
+        return ir.call(batching.batch_zeros, as_value(atom), name(self.batch))
 
     def set_tangent(self, var: str, value, fresh: bool = False) -> list[gast.stmt]:
         """``var_dot = value`` (``fresh``: certainly a new array); the tangents ``value`` may
@@ -90,7 +102,7 @@ class Forward:
     def zeros(self, var: str) -> gast.stmt:
         """``var_dot = zero_tangent(var)``: an owned zero tangent."""
         self.state[var] = OWNED
-        return assign(self.namer.tangent(var), ir.call(runtime.zero_tangent, name(var)))
+        return assign(self.namer.tangent(var), self.zero(name(var)))
 
     # -- statements --------------------------------------------------------------------------
     def block(self, stmts) -> list[gast.stmt]:
@@ -171,9 +183,10 @@ class Forward:
 
     def rule(self, stmt, op: Op):
         concatenation = registry.on_sequences(op.rule) if op.rule is not None else None
-        if concatenation is not None and all(  # xs + [h] of two lists: their concatenation
-                isinstance(a, (gast.List, gast.Tuple)) or
-                isinstance(a, gast.Name) and a.id in self.containers for a in op.bound.values()):
+        on_items = concatenation is not None and all(  # xs + [h] of two lists: concatenated
+            isinstance(a, (gast.List, gast.Tuple)) or
+            isinstance(a, gast.Name) and a.id in self.containers for a in op.bound.values())
+        if on_items:
             op = Op("rule", concatenation, bound=op.bound, static={})
         rule = op.rule
         assert rule is not None
@@ -200,10 +213,16 @@ class Forward:
                 continue
             if template is None:
                 continue
-            parts.append(call.tangent(template, self.tangent_of(atom)))
+            parts.append(call.tangent(template, self.tangent_of(atom)) if self.batch is None
+                         else self.batched_part(call, param, template, atom, ans))
             full_shape = full_shape or self.same_shape(atom, targets)
-        if linear:
-            parts.append(self.linear_call(stmt, op, linear))
+        if linear and self.batch is not None and not on_items and \
+                all(rule.batched_for(p, call.static) is not None for p in linear):
+            parts += [call.tangent(rule.batched_for(p, call.static),
+                                   self.tangent_of(op.bound[p])) for p in linear]
+            full_shape = True
+        elif linear:
+            parts.append(self.linear_call(stmt, op, linear, ans, on_items))
             full_shape = True
         if not parts:
             return None
@@ -212,8 +231,34 @@ class Forward:
             total = ir.call(runtime.add_grads, total, part) if rule.returns_sequence else \
                 gast.BinOp(left=total, op=gast.Add(), right=part)
         if rule.elementwise and not full_shape:  # x + b with only b varying: b's shape
-            total = ir.call(runtime.tangent_like, total, ir.clone(ans))
+            total = ir.call(runtime.tangent_like if self.batch is None else batching.batch_like,
+                            total, ir.clone(ans))
         return total
+
+    def batched_part(self, call, param: str, template, atom, ans):
+        """The batched tangent of a call from its argument ``param``'s: the rule's batched
+        template; its elementwise template reading the tangent aligned to the result; or its
+        template once per direction."""
+        t = self.tangent_of(atom)
+        rule = call.rule
+        declared = rule.batched_for(param, call.static)
+        if declared is not None:
+            return call.tangent(declared, t)
+        if rule.elementwise and isinstance(ans, gast.Name) and _pointwise(template):
+            return call.tangent(template, self.aligned(t, atom, ans))
+        each = self.namer.fresh("t")
+        return ir.call(batching.batch_map, _lambda([each], call.tangent(template, name(each))), t)
+
+    def aligned(self, t, atom, ans: gast.Name):
+        """A batch of tangents of ``atom``, with length-1 axes to the rank of the result
+        ``ans`` where it may have fewer (``lifted``)."""
+        known = [self.shapes.get(a.id) if isinstance(a, gast.Name) else None
+                 for a in (atom, ans)]
+        if isinstance(known[0], tuple) and isinstance(known[1], tuple) and \
+                len(known[0]) == len(known[1]) or \
+                isinstance(known[0], (Scalar, ShapeClass)) and known[0] == known[1]:
+            return t
+        return ir.call(batching.lifted, t, ir.clone(ans))
 
     def same_shape(self, atom, targets: list[str]) -> bool:
         """Whether an operand certainly has the (single) result's shape."""
@@ -222,14 +267,28 @@ class Forward:
         shape = self.shapes.get(atom.id)
         return shape is not None and shape == self.shapes.get(targets[0])
 
-    def linear_call(self, stmt, op: Op, params: list[str]):
+    def linear_call(self, stmt, op: Op, params: list[str], ans=None, on_items: bool = False):
         """The primitive applied to the tangents of the arguments it is linear in (zeros for
-        those of its other linear arguments that are constant here)."""
+        those of its other linear arguments that are constant here).
+
+        Batched: an elementwise one reads the tangents aligned to the result (``ans``); one
+        that moves a list's items (``on_items``) applies to lists of batches as they are; any
+        other is applied once per direction."""
         rule = op.rule
         assert rule is not None
-        replaced = {id(op.bound[p]): self.tangent_of(op.bound[p])
-                    for p in rule.linear if p in op.bound}
-        return _replaced(stmt.value, replaced)
+        bound = [op.bound[p] for p in rule.linear if p in op.bound]
+        if self.batch is None or on_items or rule.batch_transparent:
+            return _replaced(stmt.value, {id(a): self.tangent_of(a) for a in bound})
+        if rule.elementwise and isinstance(ans, gast.Name):
+            return _replaced(stmt.value, {id(a): self.aligned(self.tangent_of(a), a, ans)
+                                          for a in bound})
+        varying = [a for a in bound if self.varies(a)]
+        each = [self.namer.fresh("t") for _ in varying]
+        replaced = {id(a): name(e) for a, e in zip(varying, each)}
+        replaced.update({id(a): ir.call(runtime.zero_tangent, as_value(a))
+                         for a in bound if id(a) not in replaced})
+        return ir.call(batching.batch_map, _lambda(each, _replaced(stmt.value, replaced)),
+                       *[self.tangent_of(a) for a in varying])
 
     def write(self, stmt) -> list[gast.stmt]:
         """``x[index] = value``: the same write into ``x``'s tangent (owned first)."""
@@ -242,11 +301,20 @@ class Forward:
         if not self.has(var):
             code.append(self.zeros(var))
         elif self.state[var] != OWNED:
-            code += self.set_tangent(var, ir.call(np.copy, self.tangent(var)))
+            copied = ir.call(runtime.copy_tangent if var in self.containers else np.copy,
+                             self.tangent(var))
+            code += self.set_tangent(var, copied)
             self.state[var] = OWNED
+        part = self.tangent_of(value) if self.varies(value) else constant(0.0)
+        if self.batch is not None:  # x_dot = batch_store(x_dot, np.s_[index], part)
+            index = gast.Subscript(value=gast.Attribute(value=name("np"), attr="s_",
+                                                        ctx=gast.Load()),
+                                   slice=ir.clone(target.slice), ctx=gast.Load())
+            code.append(assign(self.namer.tangent(var), ir.call(
+                batching.batch_store, self.tangent(var), index, part)))
+            return code
         written = gast.Subscript(value=self.tangent(var), slice=ir.clone(target.slice),
                                  ctx=gast.Store())
-        part = self.tangent_of(value) if self.varies(value) else constant(0.0)
         code.append(gast.Assign(targets=[written], value=part, type_comment=None))
         return code
 
@@ -336,6 +404,41 @@ class Forward:
         code = self.resets(self.loop_tops[-1])
         self.state = saved
         return code
+
+
+#: NumPy functions elementwise in each argument: a tangent passed to one stays aligned.
+_POINTWISE_CALLS = frozenset({"where", "conj", "conjugate", "real", "imag", "multiply",
+                              "negative", "divide", "true_divide", "add", "subtract"})
+
+
+def _pointwise(template) -> bool:
+    """Whether a tangent template reads ``t`` only through elementwise arithmetic (so a batch
+    of tangents, aligned to the result's axes, broadcasts through it as one tangent would)."""
+    if not any(isinstance(n, gast.Name) and n.id == "t" for n in gast.walk(template)):
+        return True
+    if isinstance(template, gast.Name):
+        return True
+    if isinstance(template, gast.BinOp):
+        return isinstance(template.op, (gast.Add, gast.Sub, gast.Mult, gast.Div)) and \
+            _pointwise(template.left) and _pointwise(template.right)
+    if isinstance(template, gast.UnaryOp):
+        return isinstance(template.op, (gast.USub, gast.UAdd)) and _pointwise(template.operand)
+    if isinstance(template, gast.Call):
+        func = template.func
+        return isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) and \
+            func.value.id == "np" and func.attr in _POINTWISE_CALLS and \
+            all(_pointwise(a) for a in template.args) and \
+            all(_pointwise(k.value) for k in template.keywords)
+    return False
+
+
+def _lambda(params: list[str], body) -> gast.Lambda:
+    """``lambda <params>: <body>``: a tangent template for one direction."""
+    args = gast.arguments(args=[name(p) for p in params], posonlyargs=[], vararg=None,
+                          kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
+    for a in args.args:
+        a.ctx = gast.Param()
+    return gast.Lambda(args=args, body=body)
 
 
 def _replaced(expr, replacements: dict[int, object]):

@@ -7,7 +7,7 @@ import numpy as np
 from .. import runtime
 from ..errors import NonDifferentiableError
 from . import elementwise  # noqa: F401  (first: abs shares np.absolute's rule)
-from .registry import alias, defvjp, nondiff
+from .registry import alias, defbatch, defvjp, nondiff
 
 # sum(xs, start): adds the items of xs (an array's rows, or a list's elements) to start.
 # (its tangent is the result's shape: start may broadcast the items' sum)
@@ -45,3 +45,6 @@ defvjp(builtins.tuple, "iterable", name="tuple", sequences=("iterable",), return
        sparse=True, linear="iterable", iterable="None if g is None else list(g)")
 defvjp(runtime.dict_of_pairs, "pairs", name="dict_of_pairs", returns_sequence=True, sparse=True,
        pairs="dict_of_pairs_grad(g, pairs)", tangents={"pairs": "dict_of_pairs_tangent(t, pairs)"})
+
+# Batched tangents: a tuple of the same batches.
+defbatch(builtins.tuple, transparent=True)

@@ -15,7 +15,7 @@ lists them.
 
 from .. import runtime
 from ..errors import NonDifferentiableError
-from .registry import Rule, defvjp, nondiff
+from .registry import DYNAMIC, Rule, defbatch, defvjp, nondiff
 
 #: The helpers given rules here: generated code's own vocabulary, not NumPy's coverage (checked
 #: by tests/rules/test_helpers.py, not compared with autograd nor listed in the docs' families).
@@ -123,10 +123,21 @@ _defvjp(runtime.unrepeat, "grad, a, repeats, axis=None", no_gradient=("a", "repe
         linear="grad", grad="np.repeat(g, repeats, axis)")
 _defvjp(runtime.untake, "grad, a, indices, axis=None, mode='raise'", no_gradient=("a", "indices"),
         linear="grad", grad="np.take(g, indices, axis, mode=mode)")
-_defvjp(runtime.unsort, "grad, a, axis=-1", no_gradient=("a",), linear="grad",
-        grad="np.reshape(np.take(np.ravel(g), np.argsort(np.ravel(a), kind='stable')), "
-             "np.shape(grad)) if axis is None else "
-             "np.take_along_axis(g, np.argsort(a, axis=axis, kind='stable'), axis)")
+
+
+def _resort(axis):
+    """The adjoint of ``unsort``: ``g`` in sorted order again (over every element for
+    ``axis=None``); the choice written out only where the axis is not known before the code
+    runs."""
+    flat = ("np.reshape(np.take(np.ravel(g), np.argsort(np.ravel(a), kind='stable')), "
+            "np.shape(grad))")
+    along = "np.take_along_axis(g, np.argsort(a, axis=axis, kind='stable'), axis)"
+    if axis is DYNAMIC:
+        return f"{flat} if axis is None else {along}"
+    return flat if axis is None else along
+
+
+_defvjp(runtime.unsort, "grad, a, axis=-1", no_gradient=("a",), linear="grad", grad=_resort)
 _defvjp(runtime.unstack, "grad, axis=0", linear="grad", returns_sequence=True,
         sparse=True, grad="restack(g, grad, axis)")
 _defvjp(runtime.unconcatenate, "grad, arrays, axis=0", no_gradient=("arrays",), linear="grad",
@@ -190,3 +201,20 @@ _defvjp(runtime.matrix_transpose, "a", view_of="a", linear="a",
 # The adjoints of the helpers above, where generated code is differentiated twice.
 _defvjp(runtime.unreduce_grad, "grad, like, x, axis=None, keepdims=False", no_gradient=("like",
         "x"), linear="grad", grad="unreduce(g, x, axis, keepdims)")
+
+# Forward-mode code's own helper: a tangent copied before a write into it (jvp code
+# differentiated again).
+_defvjp(runtime.copy_tangent, "tangent", linear="tangent", sparse=True, tangent="g")
+
+# Batched tangents (srcgrad.batching), for Hessians: forward mode over generated gradients.
+defbatch(runtime.copy_tangent, transparent=True)
+for _each_value in (runtime.matrix_transpose, runtime.cast_back):  # (the last axes, the dtype)
+    defbatch(_each_value, transparent=True)
+defbatch(runtime.unindex_to, grad="batch_unindex_to(t, shape, index)")
+defbatch(runtime.unbroadcast, grad="batch_unbroadcast(t, x)")
+defbatch(runtime.spread, grad="batch_spread(t, shape)")
+defbatch(runtime.unreduce, grad="batch_unreduce(t, x, axis, keepdims)")
+defbatch(runtime.as_grad, dx="batch_as_grad(t, x)")
+defbatch(runtime.add_grads, transparent=True)
+defbatch(runtime.matmul_lhs_grad, grad="batch_matmul_lhs_grad(t, x, y)")
+defbatch(runtime.matmul_rhs_grad, grad="batch_matmul_rhs_grad(t, x, y)")

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import NonDifferentiableError
 from ..runtime import _einsum_parse
-from .registry import DYNAMIC, NO_GRADIENT, defvjp
+from .registry import DYNAMIC, NO_GRADIENT, defbatch, defvjp
 
 
 def _product_shape(x1, x2):
@@ -264,3 +264,8 @@ defvjp(np.linalg.eigvals, "a", shape_of=_shape_of_a_vector, a="eigvals_grad(g, a
        tangents={"a": "eig_tangent(t, a)[0]"})
 defvjp(np.linalg.eig, "a", returns_sequence=True, sparse=True, a="eig_grad(g, a, ans)",
        tangents={"a": "eig_tangent(t, a, ans)"})
+
+# Batched tangents (srcgrad.batching): the directions as a stack of matrices.
+defbatch(np.matmul, x1="batch_matmul(t, x2, 'x1')", x2="batch_matmul(x1, t, 'x2')")
+defbatch(np.dot, a="batch_dot(t, b, 'a')", b="batch_dot(a, t, 'b')")
+defbatch(np.outer, a="batch_outer(t, b, 'a')", b="batch_outer(a, t, 'b')")

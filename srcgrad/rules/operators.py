@@ -8,7 +8,7 @@ import gast
 import numpy as np
 
 from . import elementwise  # noqa: F401  (registers the rules aliased here)
-from .registry import ANY_INT, DYNAMIC, alias, defvjp, nondiff
+from .registry import ANY_INT, DYNAMIC, alias, defbatch, defvjp, nondiff
 
 #: The rule keys of Python's syntax: how normalization names ``a + b``, ``-a``, ``x[i]``,
 #: ``xs + ys`` of two lists, ``x.T``.
@@ -107,3 +107,9 @@ nondiff(attribute_key("itemsize"), attribute_key("nbytes"))
 # which concatenates lists instead of adding them).
 defvjp(LIST_CONCATENATION, "x1, x2", sparse=True, concatenates=True, x1="g[:len(x1)]",
        x2="g[len(x1):]", linear="x1, x2")
+
+# Batched tangents (srcgrad.batching): the same index (or transpose) of each direction; lists
+# of tangents concatenate as they are.
+defbatch(SUBSCRIPT, x="batch_index(t, index)")
+defbatch("attr T", x="batch_transpose(t)")
+defbatch(LIST_CONCATENATION, transparent=True)

@@ -27,7 +27,7 @@ import re
 import numpy as np
 
 from ..errors import NonDifferentiableError
-from .registry import DYNAMIC, defjvp, defvjp
+from .registry import DYNAMIC, defbatch, defjvp, defvjp
 
 REDUCTION = "a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True"
 EXTREMUM = "a, axis=None, out=None, keepdims=False, initial=None, where=True"
@@ -332,3 +332,7 @@ if hasattr(np, "cumulative_sum"):
     defvjp(np.cumulative_prod, CUMULATIVE, shape_of=True,
            x="cumulative_grad(g, x, axis, include_initial, product=True)",
            tangents={"x": "cumulative_prod_tangent(t, x, axis, include_initial)"})
+
+# Batched tangents (srcgrad.batching): the sum over the same axes of each direction.
+defbatch(np.sum, a="batch_sum(t, axis, dtype, keepdims, where)", initial="batch_like(t, ans)")
+defbatch(np.mean, a="batch_mean(t, axis, dtype, keepdims, where)")

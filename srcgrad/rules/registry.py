@@ -61,7 +61,7 @@ from typing import Any, cast
 import gast
 import numpy as np
 
-from .. import runtime
+from .. import batching, runtime
 from ..errors import RuleError, SrcgradError
 
 Template = str | Callable[..., str]
@@ -139,6 +139,12 @@ class Rule:
     #: Parameters the primitive is linear in, jointly (the others held fixed): its tangent is
     #: the primitive applied to their tangents, zeros for those of constant arguments.
     linear: frozenset[str] = frozenset()
+    #: Batched forward-mode templates, per parameter: as ``tangents``, with ``t`` holding a
+    #: batch of tangents on a leading axis (see :mod:`srcgrad.batching`).
+    batched: dict[str, Template] = field(default_factory=dict)
+    #: Whether its linear call, applied to batches of tangents as they are, gives the batch of
+    #: results: it adds or moves whole values (``add_grads``, a list's items), never their axes.
+    batch_transparent: bool = False
     #: For a rule made by :func:`alias` (``"@"`` for ``np.matmul``): the key of the rule it
     #: copies, which :func:`defjvp` updates with it.
     alias_of: Any = None
@@ -196,17 +202,7 @@ class Rule:
         arguments; :data:`LINEAR` where the primitive is linear in it; None where these static
         arguments give it no derivative (a cast to an integer dtype)."""
         if param in self.tangents:
-            template = self.tangents[param]
-            text = _typed(self, template, static, _instantiate(template, static))
-            if text is NO_GRADIENT:
-                return None
-            key = "tangent " + text
-            cached = self._parsed.get(key)
-            if cached is None:
-                cached = _parse_expression(self.name, text)
-                _check_names(self.name, text, cached, set(self.signature.parameters) | {"t"})
-                self._parsed[key] = cached
-            return cached
+            return self._parsed_tangent("tangent ", self.tangents[param], static)
         if param in self.linear:
             return LINEAR
         if self.elementwise and param in self.adjoints:
@@ -214,6 +210,27 @@ class Rule:
             return None if adjoint is None else _tangent_of_elementwise(adjoint)
         raise RuleError(f"rule for {self.name}: no tangent (forward-mode) rule for its "
                         f"parameter {param!r}")
+
+    def batched_for(self, param: str, static: dict[str, Any]) -> Any:
+        """The parsed batched tangent template for ``param`` (reading ``t``, a batch of
+        tangents on a leading axis), or None where the rule declares none."""
+        if param not in self.batched:
+            return None
+        return self._parsed_tangent("batched ", self.batched[param], static)
+
+    def _parsed_tangent(self, kind: str, template: Template, static: dict[str, Any]) -> Any:
+        """A tangent template (of ``kind``) parsed for these static arguments, or None where
+        they give no derivative."""
+        text = _typed(self, template, static, _instantiate(template, static))
+        if text is NO_GRADIENT:
+            return None
+        key = kind + text
+        cached = self._parsed.get(key)
+        if cached is None:
+            cached = _parse_expression(self.name, text)
+            _check_names(self.name, text, cached, set(self.signature.parameters) | {"t"})
+            self._parsed[key] = cached
+        return cached
 
     def cut(self, static: dict[str, Any]) -> bool:
         """Whether, for these static arguments, no parameter carries a gradient (a cast to an
@@ -398,6 +415,29 @@ def defjvp(primitive: Any, *, linear: tuple[str, ...] | str = (),
         raise RuleError(f"no rule registered for {primitive!r}: register it with defvjp first")
     for each in [rule] + [r for r in _RULES.values() if r.alias_of == rule.key]:
         _set_tangents(each, linear, tangents)
+    _changes[0] += 1
+    return rule
+
+
+def defbatch(primitive: Any, *, transparent: bool = False, **templates: Template) -> Rule:
+    """Give the rule of ``primitive`` batched tangent templates: per parameter, the result's
+    tangents from a batch ``t`` of that argument's tangents on a leading axis, built from the
+    helpers of :mod:`srcgrad.batching`. Parameters without one run their tangent template
+    once per tangent of the batch (elementwise templates need none). ``transparent``: the
+    primitive, linear, applies to batches as they are (see ``Rule.batch_transparent``)."""
+    rule = lookup(primitive)
+    if rule is None:
+        raise RuleError(f"no rule registered for {primitive!r}: register it with defvjp first")
+    for each in [rule] + [r for r in _RULES.values() if r.alias_of == rule.key]:
+        for param, template in templates.items():
+            if param not in each.signature.parameters:
+                raise RuleError(f"rule for {each.name}: {param!r} (a batched tangent) is not "
+                                "one of its parameters")
+            _validate(each.name, param, template, set(each.signature.parameters) | {"t"},
+                      accumulate=False)
+        each.batched = {**each.batched, **templates}
+        each.batch_transparent = each.batch_transparent or transparent
+        each._parsed = {k: v for k, v in each._parsed.items() if not k.startswith("batched ")}
     _changes[0] += 1
     return rule
 
@@ -676,8 +716,9 @@ def lookup_effect_method(name: str) -> Effect | None:
 #: once (the ``"getitem"`` rule).
 STATIC_NAMES = frozenset({"basic_index"})
 
-_HELPERS = frozenset(name for name, value in vars(runtime).items()
-                     if inspect.isfunction(value) and value.__module__ == runtime.__name__)
+_HELPERS = frozenset(name for module in (runtime, batching)
+                     for name, value in vars(module).items()
+                     if inspect.isfunction(value) and value.__module__ == module.__name__)
 _TEMPLATE_GLOBALS = _HELPERS | {"g", "ans", "np"} | set(vars(builtins))
 
 

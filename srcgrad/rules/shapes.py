@@ -16,7 +16,7 @@ the output does not depend on); ``unsplit`` fills those with zeros.
 import numpy as np
 
 from ..errors import NonDifferentiableError, RuleError
-from .registry import DYNAMIC, defjvp, defsubscript, defvjp
+from .registry import DYNAMIC, defbatch, defjvp, defsubscript, defvjp
 
 
 def _unreshape(order):
@@ -297,3 +297,14 @@ defvjp(np.take_along_axis, "arr, indices, axis=-1", shape_of=_along_axis_shape, 
 defvjp(np.meshgrid, "*xi, copy=True, sparse=False, indexing='xy'", sequences=("xi",),
        returns_sequence=True, sparse=True, xi="meshgrid_grads(g, xi, indexing)",
        tangents={"xi": "np.meshgrid(*t, sparse=sparse, indexing=indexing)"})
+
+# Batched tangents (srcgrad.batching): each direction reshaped or transposed alike.
+defbatch(np.reshape, a="batch_reshape(t, shape, order)")
+defbatch(np.ravel, a="batch_reshape(t, -1, order)")
+for _reshaping in (np.expand_dims, np.squeeze):
+    defbatch(_reshaping, a="batch_reshape(t, np.shape(ans))")
+defbatch(np.transpose, a="batch_transpose(t, axes)")
+defbatch(np.moveaxis, a="batch_moveaxis(t, source, destination)")
+defbatch(np.swapaxes, a="batch_swapaxes(t, axis1, axis2)")
+defbatch(np.concatenate, arrays="batch_concatenate(t, axis, dtype)")
+defbatch(np.stack, arrays="batch_stack(t, axis, dtype)")

@@ -790,10 +790,37 @@ def check_forward(fn, args, value: float, grads: list | None, direction: list):
             failure = _wrong_jvp(fn, args, value, grads, direction, got_value, got)
         else:
             failure = _wrong_hvp(fn, args, direction, _flat(got))
+            if not isinstance(failure, Outcome):
+                failure = _wrong_batch(fn, args, direction, _flat(got)) or failure
         if isinstance(failure, Outcome):
             return failure
         found[mode] = failure
     return found
+
+
+def _wrong_batch(fn, args, direction, got) -> Outcome | None:
+    """The batched hvp (what ``srcgrad.hessian`` runs) of the direction and of -0.5 times it,
+    in one pass, against ``got``, the hvp of the direction: a failure, or None."""
+    import srcgrad
+    from srcgrad.api import Gradient
+
+    def scaled(tree):
+        if isinstance(tree, (list, tuple)):
+            return type(tree)(scaled(item) for item in tree)
+        return -0.5 * np.asarray(tree) if isinstance(tree, np.ndarray) else -0.5 * tree
+
+    vectors = srcgrad.batching._stacked([tuple(direction), scaled(tuple(direction))])
+    try:
+        with _time_limit(FORWARD_SECONDS):
+            batch = Gradient(fn, tuple(range(len(args))), "hvp_batched")(
+                *copy.deepcopy(args), vectors=vectors)
+    except Exception as exc:  # noqa: BLE001 - the unbatched hvp ran: the batch must too
+        return Outcome("failure", f"batched hvp raised {type(exc).__name__}: {exc}")
+    for k, factor in enumerate((1.0, -0.5)):
+        each = _flat(srcgrad.batching._at(batch, k))
+        if not _close(each, [factor * np.asarray(g) for g in got], rtol=1e-9, atol=1e-11):
+            return Outcome("failure", f"batched hvp, direction {k}, differs from the hvp")
+    return None
 
 
 def _wrong_jvp(fn, args, value, grads, direction, got_value, got) -> Outcome | str:
