@@ -19,6 +19,7 @@ the line.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
@@ -226,7 +227,7 @@ class _Refused(Exception):
 
 class _Aliasing:
     def __init__(self, fdef: gast.FunctionDef, source: Source, namer: Namer,
-                 containers: set[str], scalars: set[str]):
+                 containers: set[str], scalars: set[str], tape: str | None = None):
         self.source = source
         self.namer = namer
         self.params = [a.id for a in fdef.args.posonlyargs + fdef.args.args +
@@ -238,6 +239,9 @@ class _Aliasing:
         self.versions: dict[str, int] = {}
         self.emit = True
         self.breaks: list[list] = []
+        #: The tape of a gradient srcgrad generated (read back for hvp): what it holds is
+        #: popped as it was pushed, so a write into an array it holds needs no carrying.
+        self.tape = tape
 
     # -- values ------------------------------------------------------------------------------
     def start(self) -> dict:
@@ -457,7 +461,10 @@ class _Aliasing:
             for root in roots:
                 self.note_memory_write(stmt, var, root)
         marks = set().union(*(_marks(r) for r in roots))
-        sharers = {n for n, v in state.items() if n != var and _seen(v) & marks}
+        # The gradient's tape gives an array back as it was pushed, where the gradient undoes
+        # the write (see gradient_tape): it needs no carrying there.
+        tape = self.tape if memory and self.undone(stmt) else None
+        sharers = {n for n, v in state.items() if n != var and n != tape and _seen(v) & marks}
         affected = sorted(sharers & live)
         if not affected:
             _forget(state, sharers)
@@ -527,6 +534,23 @@ class _Aliasing:
                 holders[found[j]] = target
         _forget(state, sharers - live - set(holders.values()))
         return before, self.guarded(pieces, stmt)
+
+    def undone(self, stmt) -> bool:
+        """Whether the gradient the function is (one with a tape) undoes the write ``stmt``
+        in its backward code before popping what it pushed before the write: one it saved the
+        slot of (``T.append(np.copy(y[i]))`` on the line before ``y[i] = v``), or one that puts
+        a slot back (``y[i] = T.pop()``). (A write that carries another, placed at its line,
+        changes no values.) Not so a list's item replaced: the reverse pass keeps no slot."""
+        own = facts(stmt).source
+        if self.tape is None or own is not None and own.filename != self.source.filename:
+            return False
+        line = facts(stmt).line or -1
+        text = self.source.lines.get(line, "").strip()
+        target, _, value = text.partition(" = ")
+        if not value or not target.endswith("]"):
+            return False
+        return value == f"{self.tape}.pop()" or self.source.lines.get(line - 1, "").strip() \
+            == f"{self.tape}.append(np.copy({target}))"
 
     def guarded(self, pieces: list, origin) -> list:
         """The statements of ``pieces`` ((checks, statement), in order), each run only where
@@ -638,6 +662,56 @@ class _Aliasing:
             f"make a new array instead ({var} = {var} * ..., or {var} = {var}.copy() first)")
 
 
+#: The file names under which srcgrad compiles the code it generates (codegen).
+GENERATED_FILE = "<srcgrad generated "
+
+
+def gradient_tape(fdef: gast.FunctionDef, source: Source) -> str | None:
+    """The name of the tape of ``fdef``, where ``fdef`` is a gradient srcgrad generated, read
+    back (``hvp`` differentiates the gradient): else None.
+
+    The reverse pass undoes every write into an array the forward code makes (the values a
+    write destroys are taped and put back after its adjoint, see reverse.walk), in reverse
+    order, before the backward code of the statements before it runs; so an array popped from
+    the tape holds what it held when it was pushed, whatever such writes changed in between
+    (:meth:`_Aliasing.undone` tells them). The tape is recognised from the
+    generated text, which user code cannot produce there: the function's first statement
+    ``T = []``, and every other statement that reads or assigns ``T`` a push
+    (``T.append(...)``) or a pop (``... = T.pop()``); a list of the user's code is grown and
+    popped as ``xs + [x]`` and ``xs[:-1]`` there (normalize lowers the methods), and a gradient
+    is compiled from a file name of its own (``<srcgrad generated ...>``), which no edited or
+    exported copy has."""
+    if not source.filename.startswith(GENERATED_FILE) or not fdef.body:
+        return None
+    first = fdef.body[0]
+    if not (isinstance(first, gast.Assign) and isinstance(first.targets[0], gast.Name) and
+            isinstance(first.value, gast.List) and not first.value.elts):
+        return None
+    tape = first.targets[0].id
+
+    def text(stmt) -> str:
+        own = facts(stmt).source
+        if own is not None and own.filename != source.filename:  # an inlined helper's
+            return ""
+        return source.lines.get(facts(stmt).line or -1, "").strip()
+
+    if text(first) != f"{tape} = []":
+        return None
+    for stmt in walk_statements(fdef.body[1:]):
+        if tape not in ir.operands_of(stmt) | set(ir.targets_of(stmt)):
+            continue
+        line = text(stmt)
+        if not isinstance(stmt, gast.Assign):
+            return None
+        if line.startswith(f"{tape}.append(") and line.endswith(")"):
+            continue
+        if line.endswith(f" = {tape}.pop()") and \
+                not re.search(rf"\b{tape}\b", line[:-len(f" = {tape}.pop()")]):
+            continue
+        return None
+    return tape
+
+
 def _copy(target: str, source: str) -> gast.Assign:
     stmt = gast.Assign(targets=[name(target, store=True)], value=name(source),
                        type_comment=None)
@@ -726,7 +800,8 @@ def resolve_aliasing(fdef: gast.FunctionDef, source: Source, namer: Namer,
 
     ``containers`` names the parameters passed lists, tuples or dicts, ``scalars`` the
     variables known to hold numbers (never shared memory)."""
-    probe = _Aliasing(fdef, source, namer, set(containers), set(scalars))
+    tape = gradient_tape(fdef, source)  # (before parameter copies come first)
+    probe = _Aliasing(fdef, source, namer, set(containers), set(scalars), tape)
     probe.emit = False
     probe.block(fdef.body, probe.start(), set())
     if probe.copied:  # the caller's arrays must stay as they are: write into copies
@@ -739,7 +814,7 @@ def resolve_aliasing(fdef: gast.FunctionDef, source: Source, namer: Namer,
             facts(copy).op = bind_op(rule, copy.value.args, {})
             copies.append(probe.located(copy, fdef.body[0]))
         fdef.body = copies + fdef.body
-    aliasing = _Aliasing(fdef, source, namer, set(containers), set(scalars))
+    aliasing = _Aliasing(fdef, source, namer, set(containers), set(scalars), tape)
     fdef.body, _ = aliasing.block(fdef.body, aliasing.start(), set())
     forget_reads(fdef.body)  # (the liveness it used: later passes rename)
     return fdef

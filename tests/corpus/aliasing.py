@@ -385,3 +385,79 @@ SHARED += [item_of_a_list_grown_in_place, item_popped_from_a_list_grown_in_a_loo
 
 REFUSED = [container_parameter_item,
            shuffle, generator_shuffle, branch_dependent_view, multiply_at, global_array_written]
+
+
+# Writes into arrays that do not vary with x: the backward code of what came before reads them
+# as they were (the write is undone, as any write is).
+def constant_written_after_read(x):
+    c = np.ones(3)
+    y = x * c
+    c[0] = 5.0
+    return np.sum(y * c * y)
+
+
+def constant_written_in_loop(x):
+    c = np.zeros(3)
+    y = x * 1.0
+    for i in range(3):
+        c[i] = i + 1.0
+        y = y * c + 1.0
+    return np.sum(y * y)
+
+
+SHARED += [constant_written_after_read, constant_written_in_loop]
+
+# Second derivatives: the gradient's tape holds arrays it later writes into (hvp).
+def tape_holds_array_written_in_loop(x):
+    y = x * 2.0
+    for i in range(2):
+        y[i] = np.sin(x[i]) * x[0]
+    return np.sum(y * y)
+
+
+def tape_holds_rows_written_in_loop(x):
+    y = np.outer(x[0], x[1])
+    for i in range(2):
+        y[i] = np.tanh(y[i + 1]) * x[1]
+    return np.sum(y ** 2)
+
+
+def tape_holds_array_filled_in_loop(x):
+    y = x * 1.0
+    for i in range(3):
+        y.fill(np.sum(x) * i)
+        y = y * x
+    return np.sum(y * y)
+
+
+def tape_holds_array_then_rebound(x):
+    y = np.zeros_like(x)
+    for i in range(2):
+        y[i] = x[i] ** 2
+        y = y * x
+    return np.sum(y)
+
+
+def tape_holds_constant_written_in_loop(x):
+    return constant_written_in_loop(x)
+
+
+TAPED = [tape_holds_array_filled_in_loop, tape_holds_array_then_rebound,
+         tape_holds_constant_written_in_loop]
+# Still refused in hvp (not wrong): the write is undone after a pop, and what the tape gives
+# back is taken to be any array it holds (so it may be another popped value's memory).
+TAPED_POP_UNCLEAR = [tape_holds_array_written_in_loop, tape_holds_rows_written_in_loop]
+SHARED += TAPED + TAPED_POP_UNCLEAR
+
+
+def user_stack_of_an_array_written(x):
+    # A user's list used like the tape: what it holds changes (not the gradient's tape).
+    y = x * 1.0
+    hs = []
+    hs.append(y)
+    y[0] = 5.0  # refused
+    h = hs.pop()
+    return np.sum(h * x)
+
+
+REFUSED += [user_stack_of_an_array_written]

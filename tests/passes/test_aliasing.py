@@ -52,3 +52,33 @@ def test_overwritten_rows_get_no_gradient_whatever_the_value():
     A = np.arange(6.0).reshape(2, 3)
     grads = srcgrad.grad(aliasing.overwritten_row_of_parameter)(A.copy())
     np.testing.assert_allclose(grads, np.vstack([2.0 * A[0], np.zeros(3)]))
+
+
+def _hvp_and_differences(fn):
+    x = _x()
+    v = np.random.default_rng(3).normal(size=x.shape)
+    gradient = srcgrad.grad(fn)
+    eps = 1e-6
+    expected = (gradient(x + eps * v) - gradient(x - eps * v)) / (2 * eps)
+    return (lambda: srcgrad.hvp(fn)(x, vector=v)), expected
+
+
+@pytest.mark.parametrize("fn", aliasing.TAPED, ids=lambda f: f.__name__)
+def test_hvp_where_the_tape_holds_an_array_written_later(fn):
+    """The gradient pushes an array, then writes into it: the backward code undoes the write
+    before the pop, so the tape gives it back as it was pushed, and hvp (forward mode over the
+    gradient) computes it instead of refusing."""
+    hvp, expected = _hvp_and_differences(fn)
+    np.testing.assert_allclose(hvp(), expected, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("fn", aliasing.TAPED_POP_UNCLEAR, ids=lambda f: f.__name__)
+def test_hvp_where_a_popped_array_is_written_is_refused_or_right(fn):
+    hvp, expected = _hvp_and_differences(fn)
+    try:
+        got = hvp()
+    except srcgrad.SrcgradError as exc:
+        assert "line" in str(exc)
+    else:
+        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-7)
+
