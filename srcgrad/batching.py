@@ -75,10 +75,10 @@ def _stacked(results: list) -> Any:
     return np.stack([np.asarray(r) for r in results])
 
 
-def batch_map(template, *tangents: Any) -> Any:
-    """``template`` (a tangent rule for one tangent) applied to each tangent of the batch."""
-    count = max(batch_size(t) for t in tangents)
-    return _stacked([template(*(_at(t, b) for t in tangents)) for b in range(count)])
+def batch_map(template, batch: int, *tangents: Any) -> Any:
+    """``template`` (a tangent rule for one tangent) applied to each of the ``batch`` tangents
+    of the batch (lists of them item by item; an empty list is the same for each)."""
+    return _stacked([template(*(_at(t, b) for t in tangents)) for b in range(batch)])
 
 
 # -- elementwise ----------------------------------------------------------------------------------
@@ -182,7 +182,7 @@ def batch_axis(axis: Any, t: np.ndarray) -> Any:
 def batch_reshape(t: Any, shape: Any, order: Any = "C") -> Any:
     """``np.reshape`` of each tangent of the batch."""
     if not isinstance(t, np.ndarray) or order != "C":  # (Fortran order would mix directions)
-        return batch_map(lambda e: np.reshape(e, shape, order=order), t)
+        return batch_map(lambda e: np.reshape(e, shape, order=order), batch_size(t), t)
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
     return t.reshape(t.shape[:1] + shape)
 
@@ -190,7 +190,7 @@ def batch_reshape(t: Any, shape: Any, order: Any = "C") -> Any:
 def batch_transpose(t: Any, axes: Any = None) -> Any:
     """``np.transpose`` of each tangent of the batch."""
     if not isinstance(t, np.ndarray):
-        return batch_map(lambda e: np.transpose(e, axes), t)
+        return batch_map(lambda e: np.transpose(e, axes), batch_size(t), t)
     rank = t.ndim - 1
     order = reversed(range(rank)) if axes is None else (a % rank for a in axes)
     return np.transpose(t, (0,) + tuple(a + 1 for a in order))
@@ -203,8 +203,8 @@ def batch_matmul(x1: Any, x2: Any, batched: str) -> np.ndarray:
     """``x1 @ x2`` for each tangent of the batch in ``x1`` (``batched == "x1"``) or ``x2``:
     the batch is a stack of matrices ``matmul`` broadcasts over."""
     if not isinstance(x1 if batched == "x1" else x2, np.ndarray):
-        return batch_map(lambda e: np.matmul(e, x2), x1) if batched == "x1" else \
-            batch_map(lambda e: np.matmul(x1, e), x2)
+        return batch_map(lambda e: np.matmul(e, x2), batch_size(x1), x1) if batched == "x1" else \
+            batch_map(lambda e: np.matmul(x1, e), batch_size(x2), x2)
     if batched == "x1":
         rank, other = np.ndim(x1) - 1, np.ndim(x2)
         if rank == 1 and other > 2:  # (k,) @ (s, k, n) is (s, n): the batch became a row
@@ -253,8 +253,8 @@ def batch_dot(a: Any, b: Any, batched: str) -> Any:
     if isinstance(t, np.ndarray) and 1 <= t.ndim - 1 <= 2 and 1 <= np.ndim(other) <= 2:
         return batch_matmul(a, b, "x1" if batched == "a" else "x2")
     if batched == "a":
-        return batch_map(lambda e: np.dot(e, b), a)
-    return batch_map(lambda e: np.dot(a, e), b)
+        return batch_map(lambda e: np.dot(e, b), batch_size(a), a)
+    return batch_map(lambda e: np.dot(a, e), batch_size(b), b)
 
 
 # -- the adjoint helpers of generated gradients (hvp: forward mode over them) ---------------------
@@ -263,7 +263,7 @@ def batch_dot(a: Any, b: Any, batched: str) -> Any:
 def batch_unbroadcast(t: Any, x: Any) -> Any:
     """``unbroadcast`` (a sum down to ``x``'s shape) of each tangent of the batch."""
     if not isinstance(t, np.ndarray):
-        return batch_map(lambda e: unbroadcast(e, x), t)
+        return batch_map(lambda e: unbroadcast(e, x), batch_size(t), t)
     t = real_for(t, x)
     shape = np.shape(x)
     extra = t.ndim - 1 - len(shape)
@@ -308,7 +308,7 @@ def batch_sum(t: Any, axis: Any = None, dtype: Any = None, keepdims: bool = Fals
     """``np.sum`` of each tangent of the batch."""
     if not isinstance(t, np.ndarray):
         return batch_map(lambda e: np.sum(e, axis=axis, dtype=dtype, keepdims=keepdims,
-                                          where=where), t)
+                                          where=where), batch_size(t), t)
     return np.sum(t, axis=batch_axis(axis, t), dtype=dtype, keepdims=keepdims, where=where)
 
 
@@ -317,7 +317,7 @@ def batch_mean(t: Any, axis: Any = None, dtype: Any = None, keepdims: bool = Fal
     """``np.mean`` of each tangent of the batch."""
     if not isinstance(t, np.ndarray):
         return batch_map(lambda e: np.mean(e, axis=axis, dtype=dtype, keepdims=keepdims,
-                                           where=where), t)
+                                           where=where), batch_size(t), t)
     return np.mean(t, axis=batch_axis(axis, t), dtype=dtype, keepdims=keepdims, where=where)
 
 
@@ -331,7 +331,7 @@ def _shifted(axis: Any, rank: int) -> Any:
 def batch_moveaxis(t: Any, source: Any, destination: Any) -> Any:
     """``np.moveaxis`` of each tangent of the batch."""
     if not isinstance(t, np.ndarray):
-        return batch_map(lambda e: np.moveaxis(e, source, destination), t)
+        return batch_map(lambda e: np.moveaxis(e, source, destination), batch_size(t), t)
     rank = t.ndim - 1
     return np.moveaxis(t, _shifted(source, rank), _shifted(destination, rank))
 
@@ -339,7 +339,7 @@ def batch_moveaxis(t: Any, source: Any, destination: Any) -> Any:
 def batch_swapaxes(t: Any, axis1: int, axis2: int) -> Any:
     """``np.swapaxes`` of each tangent of the batch."""
     if not isinstance(t, np.ndarray):
-        return batch_map(lambda e: np.swapaxes(e, axis1, axis2), t)
+        return batch_map(lambda e: np.swapaxes(e, axis1, axis2), batch_size(t), t)
     rank = t.ndim - 1
     return np.swapaxes(t, _shifted(axis1, rank), _shifted(axis2, rank))
 
@@ -349,7 +349,7 @@ def batch_concatenate(t: Any, axis: Any = 0, dtype: Any = None) -> Any:
     (each direction's arrays flattened first for ``axis=None``)."""
     if not isinstance(t, (list, tuple)) or not all(isinstance(e, np.ndarray) and e.ndim > 1
                                                    for e in t):
-        return batch_map(lambda e: np.concatenate(e, axis, dtype=dtype), t)
+        return batch_map(lambda e: np.concatenate(e, axis, dtype=dtype), batch_size(t), t)
     if axis is None:
         return np.concatenate([e.reshape(e.shape[0], -1) for e in t], axis=1, dtype=dtype)
     return np.concatenate(t, axis=_shifted(axis, t[0].ndim - 1), dtype=dtype)
@@ -359,7 +359,7 @@ def batch_stack(t: Any, axis: int = 0, dtype: Any = None) -> Any:
     """``np.stack`` of each direction's arrays: ``t`` a list of batches, one per array."""
     if not isinstance(t, (list, tuple)) or not t or \
             not all(isinstance(e, np.ndarray) and e.ndim > 0 for e in t):
-        return batch_map(lambda e: np.stack(e, axis, dtype=dtype), t)
+        return batch_map(lambda e: np.stack(e, axis, dtype=dtype), batch_size(t), t)
     return np.stack(t, axis=_shifted(axis, t[0].ndim), dtype=dtype)
 
 

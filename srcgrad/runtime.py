@@ -162,6 +162,12 @@ def dict_values_grad(g, d):
     return {key: grad for key, grad in zip(d, g) if grad is not None}
 
 
+def values_in_order(g, d):
+    """The values of the dict ``g`` (None where it lacks a key, or for a None ``g``) in the
+    order of ``d``'s keys: the gradient of ``g`` in ``dict_values_grad(g, d)``."""
+    return None if g is None else [g.get(key) for key in d]
+
+
 def _float_dtype(*values):
     """The float dtype of ``values`` (float64 for integers and booleans): NumPy 2's
     ``np.result_type(*values, 1.0)``, also on NumPy 1.x, where the Python float would make a
@@ -277,6 +283,18 @@ def slot_value(dx, index, x=None):
         last[index] = order
         g = np.where(last[index] == order, g, 0.0)
     return g
+
+
+def unrepeat_list(g, part):
+    """The adjoint of the list ``part`` in ``part * n`` (or ``n * part``): the list ``g`` of the
+    result's adjoints (None where zero) summed over the repeats; None for the count."""
+    if g is None or not isinstance(part, (list, tuple)):
+        return None
+    size = len(part)
+    found = [None] * size
+    for start in range(0, len(g), max(size, 1)):
+        found = [add_grads(a, b) for a, b in zip(found, g[start:start + size])]
+    return found
 
 
 def item_grad(g, i):

@@ -316,6 +316,13 @@ def in_place_method(x):
     return np.sum(np.stack(parts)) + np.sum(last)
 
 
+def list_repetition(x):
+    """Lists repeated (`[x] * n`: the same array n times) and rebuilt from slices"""
+    rows = [x] * 3  # <-
+    rows = rows[:1] + [np.sin(x)] + rows[2:]
+    return np.sum(np.stack(rows) * np.arange(3.0)[:, None])
+
+
 def star_args(x, *rest):
     """`*args` parameters"""
     return np.sum(x * x)  # <-

@@ -286,6 +286,16 @@ class _Aliasing:
             if all(isinstance(p, Items) and p.items is not None for p in parts):
                 return Items(id(stmt), parts[0].items + parts[1].items)
             return Mixed(frozenset(p for p in parts if p is not None) | {Buffer(id(stmt))})
+        values = [self.atom_value(a, state) for a in op.bound.values()]
+        repetition = registry.on_sequences(rule)
+        if rule.repeats or repetition is not None and repetition.repeats and \
+                any(isinstance(v, Items) for v in values):
+            if not rule.repeats:  # [h] * n, a list known here: the repetition from now on
+                facts(stmt).op = Op("rule", repetition, bound=op.bound, static={})
+            part = next((v for v in values if isinstance(v, Items)), None)
+            if part is None:
+                return Mixed(frozenset(v for v in values if v is not None) | {Buffer(id(stmt))})
+            return Items(id(stmt), None, held=frozenset(part.items or ()) | part.held)
         if rule.view_of is not None:
             base = self.atom_value(op.bound.get(rule.view_of), state)
             if base is None or isinstance(base, Items):  # a number, or a new array from a list

@@ -415,14 +415,18 @@ def container_vars(fdef: gast.FunctionDef, container_params: dict[str, int]) -> 
                 new = 1 + max((of(e) for e in op.elements), default=NOT)
             elif op.kind == "copy":
                 new = of(op.bound["x"])
-            elif op.kind == "rule" and op.rule is not None and (op.rule.concatenates or (
-                    op.rule.on_lists is not None
-                    and NOT not in (of(op.bound["x1"]), of(op.bound["x2"])))):  # xs + [h]
+            elif op.kind == "rule" and op.rule is not None and (
+                    op.rule.concatenates or op.rule.repeats or
+                    registry.concatenation(op.rule, op.bound, lambda a: of(a) != NOT)
+                    is not None):  # xs + [h], [h] * n
                 new = max(FLAT, of(op.bound["x1"]), of(op.bound["x2"]))
             elif op.kind == "rule" and op.rule is not None and op.rule.returns_sequence:
                 new = FLAT
             elif op.kind == "rule" and op.rule is not None and op.rule.selects:
-                new = max(NOT, of(op.bound["x"]) - 1)  # an item: one level less
+                sliced = isinstance(op.bound.get("index"), gast.Slice) or \
+                    isinstance(op.static.get("index"), slice)
+                # an item: one level less; a slice (xs[:i]): a list as deep
+                new = of(op.bound["x"]) if sliced else max(NOT, of(op.bound["x"]) - 1)
             else:
                 new = NOT
             target = stmt.targets[0].id

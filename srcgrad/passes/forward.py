@@ -182,10 +182,9 @@ class Forward:
         return None  # not differentiable: a constant
 
     def rule(self, stmt, op: Op):
-        concatenation = registry.on_sequences(op.rule) if op.rule is not None else None
-        on_items = concatenation is not None and all(  # xs + [h] of two lists: concatenated
-            isinstance(a, (gast.List, gast.Tuple)) or
-            isinstance(a, gast.Name) and a.id in self.containers for a in op.bound.values())
+        concatenation = registry.concatenation(op.rule, op.bound, self.is_container) \
+            if op.rule is not None else None
+        on_items = concatenation is not None  # xs + [h] of two lists: concatenated
         if on_items:
             op = Op("rule", concatenation, bound=op.bound, static={})
         rule = op.rule
@@ -247,7 +246,9 @@ class Forward:
         if rule.elementwise and isinstance(ans, gast.Name) and _pointwise(template):
             return call.tangent(template, self.aligned(t, atom, ans))
         each = self.namer.fresh("t")
-        return ir.call(batching.batch_map, _lambda([each], call.tangent(template, name(each))), t)
+        assert self.batch is not None
+        return ir.call(batching.batch_map, _lambda([each], call.tangent(template, name(each))),
+                       name(self.batch), t)
 
     def aligned(self, t, atom, ans: gast.Name):
         """A batch of tangents of ``atom``, with length-1 axes to the rank of the result
@@ -259,6 +260,11 @@ class Forward:
                 isinstance(known[0], (Scalar, ShapeClass)) and known[0] == known[1]:
             return t
         return ir.call(batching.lifted, t, ir.clone(ans))
+
+    def is_container(self, atom) -> bool:
+        """Whether an operand is a list or tuple (written out, or a variable that may hold one)."""
+        return isinstance(atom, (gast.List, gast.Tuple)) or \
+            isinstance(atom, gast.Name) and atom.id in self.containers
 
     def same_shape(self, atom, targets: list[str]) -> bool:
         """Whether an operand certainly has the (single) result's shape."""
@@ -288,7 +294,7 @@ class Forward:
         replaced.update({id(a): ir.call(runtime.zero_tangent, as_value(a))
                          for a in bound if id(a) not in replaced})
         return ir.call(batching.batch_map, _lambda(each, _replaced(stmt.value, replaced)),
-                       *[self.tangent_of(a) for a in varying])
+                       name(self.batch), *[self.tangent_of(a) for a in varying])
 
     def write(self, stmt) -> list[gast.stmt]:
         """``x[index] = value``: the same write into ``x``'s tangent (owned first)."""

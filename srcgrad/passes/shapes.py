@@ -231,6 +231,9 @@ class _Analysis:
             return SCALAR  # math.log(...): a Python number
         if rule is None:
             return None
+        if rule.repeats:  # [h] * n: a list of h's shape (or one not known)
+            return next((s for s in map(self.atom_shape, op.bound.values())
+                         if isinstance(s, ListOf)), UNKNOWN)
         if rule.concatenates:  # (two lists, both of some class: a longer list of none)
             parts = [self.atom_shape(op.bound["x1"]), self.atom_shape(op.bound["x2"])]
             return _join(parts) if all(isinstance(p, ListOf) for p in parts) else None

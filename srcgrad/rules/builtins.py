@@ -39,6 +39,10 @@ nondiff(builtins.int, builtins.bool, builtins.round, builtins.range, builtins.is
 nondiff(runtime.dict_keys)
 defvjp(runtime.dict_values, "d", name="dict_values", returns_sequence=True, sparse=True,
        d="dict_values_grad(g, d)", linear="d")
+# Its adjoint, where generated code is differentiated again (hvp): the dict's keys are read
+# when the code runs, never taken to be positions.
+defvjp(runtime.dict_values_grad, "grad, d", name="dict_values_grad", sparse=True,
+       no_gradient=("d",), linear="grad", grad="values_in_order(g, d)")
 # tuple(xs) of a list built item by item (normalize lowers tuple(...) to such a list): the
 # same items in a tuple, which indexes (x[tuple(idx)]) and compares as a tuple.
 defvjp(builtins.tuple, "iterable", name="tuple", sequences=("iterable",), returns_sequence=True,
@@ -46,5 +50,6 @@ defvjp(builtins.tuple, "iterable", name="tuple", sequences=("iterable",), return
 defvjp(runtime.dict_of_pairs, "pairs", name="dict_of_pairs", returns_sequence=True, sparse=True,
        pairs="dict_of_pairs_grad(g, pairs)", tangents={"pairs": "dict_of_pairs_tangent(t, pairs)"})
 
-# Batched tangents: a tuple of the same batches.
-defbatch(builtins.tuple, transparent=True)
+# Batched tangents: the same items, each a batch.
+for _moving_items in (builtins.tuple, runtime.dict_values, runtime.dict_values_grad):
+    defbatch(_moving_items, transparent=True)

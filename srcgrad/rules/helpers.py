@@ -206,8 +206,13 @@ _defvjp(runtime.unreduce_grad, "grad, like, x, axis=None, keepdims=False", no_gr
 # differentiated again).
 _defvjp(runtime.copy_tangent, "tangent", linear="tangent", sparse=True, tangent="g")
 
+# The adjoint of a repeated list ([h] * n): its own adjoint repeats the list again.
+_defvjp(runtime.unrepeat_list, "grad, part", no_gradient=("part",), linear="grad", sparse=True,
+        grad="None if g is None else list(g) * (len(grad) // max(len(part), 1))")
+
 # Batched tangents (srcgrad.batching), for Hessians: forward mode over generated gradients.
 defbatch(runtime.copy_tangent, transparent=True)
+defbatch(runtime.unrepeat_list, transparent=True)
 for _each_value in (runtime.matrix_transpose, runtime.cast_back):  # (the last axes, the dtype)
     defbatch(_each_value, transparent=True)
 defbatch(runtime.unindex_to, grad="batch_unindex_to(t, shape, index)")

@@ -18,6 +18,7 @@ BINARY = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.Pow:
 UNARY = {gast.USub: "unary -", gast.UAdd: "unary +", gast.Not: "not", gast.Invert: "~"}
 SUBSCRIPT = "getitem"
 LIST_CONCATENATION = "list +"
+LIST_REPETITION = "list *"
 
 
 def attribute_key(attr: str) -> str:
@@ -41,6 +42,8 @@ def syntax_form(name: str) -> str:
         return f"a {name} b"
     if name == LIST_CONCATENATION:
         return "list_a + list_b"
+    if name == LIST_REPETITION:
+        return "list_a * n"
     if name.replace("_", "").replace(".", "").isalnum():
         return name
     return f"a {name} b"
@@ -48,7 +51,7 @@ def syntax_form(name: str) -> str:
 
 alias("+", np.add, hoistable=True, on_lists=LIST_CONCATENATION)
 alias("-", np.subtract, hoistable=True)
-alias("*", np.multiply, hoistable=True)
+alias("*", np.multiply, hoistable=True, on_lists=LIST_REPETITION)
 alias("/", np.true_divide)
 alias("**", np.power)
 alias("%", np.remainder)
@@ -107,9 +110,14 @@ nondiff(attribute_key("itemsize"), attribute_key("nbytes"))
 # which concatenates lists instead of adding them).
 defvjp(LIST_CONCATENATION, "x1, x2", sparse=True, concatenates=True, x1="g[:len(x1)]",
        x2="g[len(x1):]", linear="x1, x2")
+# [x] * n (or n * [x]): the list's items n times over, the same objects. The list's adjoint is
+# the sum of the result's over the repeats; its tangent, the list of tangents repeated.
+defvjp(LIST_REPETITION, "x1, x2", sparse=True, repeats=True, x1="unrepeat_list(g, x1)",
+       x2="unrepeat_list(g, x2)", tangents={"x1": "t * x2", "x2": "x1 * t"})
 
 # Batched tangents (srcgrad.batching): the same index (or transpose) of each direction; lists
 # of tangents concatenate as they are.
 defbatch(SUBSCRIPT, x="batch_index(t, index)")
 defbatch("attr T", x="batch_transpose(t)")
 defbatch(LIST_CONCATENATION, transparent=True)
+defbatch(LIST_REPETITION, x1="t * x2", x2="x1 * t")

@@ -117,6 +117,8 @@ class Rule:
     selects: bool = False
     #: ``a + b`` of two lists: the result holds the items of both arguments, in order.
     concatenates: bool = False
+    #: ``xs * n`` of a list and a count: the result holds the list's items, n times over.
+    repeats: bool = False
     #: Parameters whose gradient is zero by nature (a condition, a count): a differentiated
     #: value passed to one is not an error. A differentiated value passed to any other
     #: parameter without an adjoint template is refused (never a silent zero).
@@ -313,7 +315,7 @@ def defvjp(primitive: Any, params: str, *, name: str | None = None,
            sparse: bool = False, reduction: bool = False,
            shape_of: bool | Callable[..., Any] = False, view_of: str | None = None,
            always_view: bool = True, inverse: str | None = None, pure: bool = True,
-           selects: bool = False, concatenates: bool = False,
+           selects: bool = False, concatenates: bool = False, repeats: bool = False,
            no_gradient: tuple[str, ...] = (), linear: tuple[str, ...] | str = (),
            tangents: dict[str, Template] | None = None, **adjoints: Template) -> Rule:
     """Register the reverse-mode rule of ``primitive``.
@@ -346,8 +348,8 @@ def defvjp(primitive: Any, params: str, *, name: str | None = None,
     value) and the parameters; by default the adjoint template, which for a view that only
     moves elements is its inverse (``inverse="g"``: a view that is its argument itself).
     ``pure=False`` marks a primitive with an effect besides its result (a random draw):
-    it is never recomputed or moved. ``selects`` and ``concatenates`` mark the container
-    semantics of ``x[index]`` and of ``list + list`` (see :class:`Rule`). ``no_gradient``
+    it is never recomputed or moved. ``selects``, ``concatenates`` and ``repeats`` mark the
+    container semantics of ``x[index]``, ``list + list`` and ``list * n`` (see :class:`Rule`). ``no_gradient``
     names parameters whose gradient is zero by nature (a condition, indices, a count): a
     differentiated value passed to any other parameter without a template is refused.
     ``linear`` names the parameters the primitive is linear in and ``tangents`` gives other
@@ -389,7 +391,7 @@ def defvjp(primitive: Any, params: str, *, name: str | None = None,
                 callable=None if isinstance(primitive, str) else primitive,
                 shape_of=(primitive if shape_of is True else shape_of or None),
                 view_of=view_of, always_view=always_view, inverse=inverse, pure=pure,
-                selects=selects, concatenates=concatenates,
+                selects=selects, concatenates=concatenates, repeats=repeats,
                 no_gradient=frozenset(no_gradient))
     if view_of is not None and view_of not in names:
         raise RuleError(f"rule for {rule_name}: view_of={view_of!r} is not one of its parameters")
@@ -625,9 +627,22 @@ def lookup_where(**properties: Any) -> Rule | None:
 
 
 def on_sequences(rule: Rule) -> Rule | None:
-    """The rule that stands for ``rule`` where its operands are lists or tuples, or None:
-    Python's ``+`` of two of them concatenates (see ``on_lists`` in :func:`alias`)."""
+    """The rule that stands for ``rule``'s syntax where its operands are lists or tuples, or
+    None: Python's ``+`` of two of them concatenates, ``*`` of one and a count repeats it (see
+    ``on_lists`` in :func:`alias`)."""
     return None if rule.on_lists is None else lookup(rule.on_lists)
+
+
+def concatenation(rule: Rule, bound: dict[str, Any],
+                  is_sequence: Callable[[Any], bool]) -> Rule | None:
+    """The concatenation ``rule``'s syntax stands for where both its operands (``bound``) may
+    be lists or tuples (``is_sequence`` says), or None. (``*`` of a list and a count is made
+    the repetition by the aliasing pass, which knows which values certainly are lists.)"""
+    listed = on_sequences(rule)
+    if listed is None or not listed.concatenates or \
+            not all(is_sequence(atom) for atom in bound.values()):
+        return None
+    return listed
 
 
 def lookup_method(name: str) -> Method | None:

@@ -186,3 +186,28 @@ def _weighted_by_key(d, ws):
 def zip_over_a_dict_in_a_helper(x):
     d = {2: x, 3: x * x}
     return _weighted_by_key(d, [np.sin(x), x]) + sum(k for k in d) * np.sum(x)
+
+
+def repeated_list_stacked(x):
+    rows = np.stack([x] * 3)  # the same x three times: rows 0, 1 and 2
+    return np.sum(rows * np.arange(3.0)[:, None] ** 2)
+
+
+def repeated_items_times_a_count(x, n):
+    pair = [np.sin(x), x * x]
+    parts = n * pair + [x[:1]]  # n copies of both, then one more
+    return np.sum(np.concatenate(parts) ** 2) + np.sum(parts[-2] * parts[0])
+
+
+def list_of_zeros_rebuilt_by_slices(x):
+    out = [0.0] * len(x)
+    for i in range(len(x)):
+        out = out[:i] + [x[i] * (i + 1.0)] + out[i + 1:]  # a new list, not out[i] = ...
+    return out[0] + out[1] * out[-1]
+
+
+def dict_chosen_in_a_branch(x):
+    d = {"p": x}
+    if np.sum(x) > 0.0:  # its keys known only when the code runs
+        d = {"p": x * 0.5, "q": np.tanh(x)}
+    return sum(np.sum(v ** 2) for v in d.values())

@@ -456,7 +456,8 @@ def _python(draw, names, n):
     """Python that real objectives use: *args helpers, functions as values, dict items (of
     dicts whose keys are known only when the code runs, too), reversed loops, tuple targets
     with subscripts, nested generators, list(), zip(*pairs), max/min/abs/pow of numbers, raise,
-    with np.errstate, an index tuple() of a grown list, zip over a dict's keys."""
+    with np.errstate, an index tuple() of a grown list, zip over a dict's keys, lists repeated
+    (``[h] * n``) and rebuilt from slices."""
     x, y = draw(st.sampled_from(names)), draw(st.sampled_from(names))
     options = [
         [f"s_{n} = add_all({x}, {y} * 2.0, scale=0.5, shift=np.sum({x}))"],
@@ -493,6 +494,12 @@ def _python(draw, names, n):
         [f"d_{n} = {{2: {x}, 3: {y}}}", f"s_{n} = 0.0",
          f"for k_{n}, w_{n} in zip(d_{n}, (np.sin({x}), {y})):",
          f"    s_{n} = s_{n} + k_{n} * np.sum(w_{n} * d_{n}[k_{n}])"],
+        # a list repeated (the same arrays n times), and one rebuilt from slices
+        [f"r_{n} = [{x}] * 2 + 2 * [np.tanh({y}), {x} * 0.5]",
+         f"s_{n} = sum(np.sum(v * (i + 1.0)) for i, v in enumerate(r_{n}))"],
+        [f"l_{n} = [0.0] * 3", f"for i_{n} in range(3):",
+         f"    l_{n} = l_{n}[:i_{n}] + [np.sum({x}) * (i_{n} + 1.0)] + l_{n}[i_{n} + 1:]",
+         f"s_{n} = l_{n}[0] * l_{n}[2] + np.sum(np.stack([{y}] * 2)[1])"],
     ]
     return draw(st.sampled_from(options))
 

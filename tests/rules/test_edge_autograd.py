@@ -222,6 +222,9 @@ NOT_COMPARED = {
     "attr mT": "autograd's ArrayBox has no .mT",
     "attr real": "complex values: compared with autograd in tests/rules/test_complex.py",
     "list +": "list concatenation: no numeric function to compare",
+    "list *": "list repetition ([x] * n): checked in all modes in tests/test_containers.py",
+    "dict_values_grad": "dict_values' adjoint, differentiated again (hvp): checked in "
+                        "tests/test_containers.py",
     "float": "autograd cannot trace float() of a box",
     "astype": "autograd has no VJP for astype; casts are covered by the fuzzer's casts family",
     "np.astype": "as astype",

@@ -333,7 +333,7 @@ WITHOUT_RULES = {
     "clip_min_tangent", "concat_index_tangent", "convolve_grads", "correlate_grads",
     "cross_grads", "cumprod_grad", "cumprod_tangent", "cumulative_grad",
     "cumulative_prod_tangent", "det_grad", "dict_of_pairs_grad", "dict_of_pairs_tangent",
-    "dict_values_grad", "diff_tangent", "dirichlet_logpdf_grads", "dirichlet_logpdf_tangent",
+    "diff_tangent", "dirichlet_logpdf_grads", "dirichlet_logpdf_tangent",
     "eig_grad", "eig_tangent", "eigh_grad", "eigh_tangent", "eigvals_grad", "eigvalsh_grad",
     "eigvalsh_tangent", "einsum_grads_grad_adjoint", "einsum_grads_operands_adjoint",
     "einsum_grads_tangent", "einsum_operand_grads", "einsum_tangent", "expm_grad",
@@ -351,7 +351,7 @@ WITHOUT_RULES = {
     "solve_triangular_grads", "solve_triangular_tangent", "sort_tangent", "sqrtm_grad",
     "sqrtm_tangent", "std_grad", "svd_grad", "svd_tangent", "tangent_like", "trapezoid_grads",
     "unappend", "uncolumn_stack", "unconcat_index", "undiff", "undstack", "unhstack", "unpermute",
-    "unrollaxis", "unsplit", "untake_along_axis", "unvstack",
+    "unrollaxis", "unsplit", "untake_along_axis", "unvstack", "values_in_order",
     "with_real_part", "zero_tangent",
 }
 

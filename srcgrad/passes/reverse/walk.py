@@ -291,9 +291,8 @@ class Reverser:
         """``xs + [h]`` where both operands are lists (tuples): a concatenation, whose adjoint
         is cut in two, not an elementwise sum."""
         assert op.rule is not None
-        concatenation = registry.on_sequences(op.rule)
-        if concatenation is None or not all(self.is_container(op.bound.get(p))
-                                            for p in concatenation.signature.parameters):
+        concatenation = registry.concatenation(op.rule, op.bound, self.is_container)
+        if concatenation is None:
             return op
         return Op("rule", concatenation, bound=op.bound, static={})
 
