@@ -220,3 +220,88 @@ def test_axes_joins_and_outer_products_equal_a_loop():
     g = RNG.standard_normal((3, 2, 2))
     np.testing.assert_array_equal(batching.batch_unindex_to(g, (4, 5), np.s_[1:3, 2:4]),
                                   [unindex_to(e, (4, 5), np.s_[1:3, 2:4]) for e in g])
+
+
+# -- Jacobians of functions with array outputs: forward (batched) = reverse = autograd ---------
+
+A = RNG.standard_normal((3, 4))
+
+
+def elementwise_and_reversed(x):
+    return np.tanh(x) * x[::-1]
+
+
+def affine_plus_norm(x):
+    return A @ x + np.sum(x ** 2)
+
+
+def running_sum(x):
+    return np.cumsum(x * x)[1:]
+
+
+def joined(x):
+    return np.concatenate([x, x[:2] * 3.0, np.sin(x)])
+
+
+def chosen(x):
+    return np.where(x > 0, x ** 2, -x)
+
+
+def outer_flattened(x):
+    return (x[:, None] * x[None, :]).ravel()
+
+
+def means_and_picks(x):
+    return np.mean(x.reshape(2, 2), axis=0) + x[[0, 3]]
+
+
+def written_rows(x):
+    y = np.zeros((2, 3))
+    y[0] = x[:3]
+    y[1, 1:] = x[2:] ** 2
+    y[:, 0] += x[1]
+    return y
+
+
+def looped_sums(x):
+    out = []
+    for i in range(3):
+        out.append(np.sum(x[i:] ** (i + 1)))
+    return np.array(out)
+
+
+def gram(x):
+    m = x.reshape(2, 2)
+    return m @ m.T + np.linalg.inv(m + 3.0 * np.eye(2))
+
+
+def stacked_columns(x):
+    return np.stack([x, 2.0 * x, x ** 3], axis=1)
+
+
+def recurrence(x):
+    h = x
+    for _ in range(3):
+        h = np.tanh(A.T @ (A @ h)) + h[0]
+    return h
+
+
+VECTOR_FUNCTIONS = [elementwise_and_reversed, affine_plus_norm, running_sum, joined, chosen,
+                    outer_flattened, means_and_picks, written_rows, looped_sums, gram,
+                    stacked_columns, recurrence]
+
+
+@pytest.mark.parametrize("f", VECTOR_FUNCTIONS, ids=lambda f: f.__name__)
+def test_forward_jacobians_equal_reverse_ones_and_autograd(f):
+    import autograd
+    from corpus.support import with_autograd_numpy
+
+    x = np.array([0.3, -0.7, 1.1, 0.45])
+    forward = srcgrad.jacobian(f, mode="forward")
+    got = forward(x)
+    assert "_batched" in forward.source
+    np.testing.assert_allclose(got, srcgrad.jacobian(f, mode="reverse")(x), rtol=1e-10,
+                               atol=1e-12)
+    if f is not written_rows:  # (autograd cannot trace writes into arrays)
+        expected = autograd.jacobian(with_autograd_numpy(f))(x)
+        np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-11)

@@ -19,6 +19,7 @@ the line.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -77,20 +78,23 @@ class Mixed:
     options: frozenset
 
 
-def _roots(value) -> set:
-    """The memory a write through ``value`` changes."""
+@functools.lru_cache(maxsize=1 << 16)
+def _roots(value) -> frozenset:
+    """The memory a write through ``value`` changes. (Values are immutable: remembered, as
+    the loops' fixed points ask again for the same ones.)"""
     if value is None:
-        return set()
+        return frozenset()
     if isinstance(value, View):
         return _roots(value.parent)
     if isinstance(value, Mixed):
-        return set().union(*(_roots(v) for v in value.options))
-    return {value}
+        return frozenset().union(*(_roots(v) for v in value.options))
+    return frozenset({value})
 
 
-def _seen(value) -> set:
+@functools.lru_cache(maxsize=1 << 16)
+def _seen(value) -> frozenset:
     """The memory whose changes ``value`` sees (a container: that of its items too)."""
-    found = _roots(value)
+    found = set(_roots(value))
     if isinstance(value, Items):
         found |= set().union(*(_seen(v) for v in (value.items or ()) + tuple(value.held)))
     for root in list(found):
@@ -98,7 +102,7 @@ def _seen(value) -> set:
             found.add(("items of", root.site))  # a parameter's container: its items unknown
     if isinstance(value, Mixed):
         found |= set().union(*(_seen(v) for v in value.options))
-    return found
+    return frozenset(found)
 
 
 def _marks(root) -> set:
@@ -148,7 +152,8 @@ def _held_by(value) -> set:
     return set() if value is None else {value}
 
 
-def _aged(value, sites: set):
+@functools.lru_cache(maxsize=1 << 16)
+def _aged(value, sites: frozenset):
     """``value`` as seen one iteration later: memory made in the loop is then an old one."""
     if isinstance(value, Buffer) and value.site in sites:
         return Buffer(value.site, True)
@@ -416,7 +421,7 @@ class _Aliasing:
                      frozenset(_held_by(new) - {Buffer(id(stmt))}))
 
     def loop(self, loop, state: dict, live: set) -> dict:
-        sites = {id(s) for s in walk_statements(loop.body)}
+        sites = frozenset(id(s) for s in walk_statements(loop.body))
         body_live = loop_body_live(loop, live, drop=False)
         leaving = (set(live), body_live)  # (what is live after a break, a continue)
         if isinstance(loop, gast.For):
@@ -827,4 +832,6 @@ def resolve_aliasing(fdef: gast.FunctionDef, source: Source, namer: Namer,
     aliasing = _Aliasing(fdef, source, namer, set(containers), set(scalars), tape)
     fdef.body, _ = aliasing.block(fdef.body, aliasing.start(), set())
     forget_reads(fdef.body)  # (the liveness it used: later passes rename)
+    for remembered in (_roots, _seen, _aged):  # (they hold this function's statements)
+        remembered.cache_clear()
     return fdef
