@@ -303,22 +303,13 @@ def batch_as_grad(t: Any, x: Any) -> Any:
 # -- reductions and shapes, also for lists of batches -------------------------------------------
 
 
-def batch_sum(t: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False,
-              where: Any = True) -> Any:
-    """``np.sum`` of each tangent of the batch."""
+def batch_reduce(reduction: Any, t: Any, axis: Any = None, dtype: Any = None,
+                 keepdims: bool = False, where: Any = True) -> Any:
+    """A reduction (``np.sum``, ``np.mean``) of each tangent of the batch over ``axis``."""
     if not isinstance(t, np.ndarray):
-        return batch_map(lambda e: np.sum(e, axis=axis, dtype=dtype, keepdims=keepdims,
-                                          where=where), batch_size(t), t)
-    return np.sum(t, axis=batch_axis(axis, t), dtype=dtype, keepdims=keepdims, where=where)
-
-
-def batch_mean(t: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False,
-               where: Any = True) -> Any:
-    """``np.mean`` of each tangent of the batch."""
-    if not isinstance(t, np.ndarray):
-        return batch_map(lambda e: np.mean(e, axis=axis, dtype=dtype, keepdims=keepdims,
-                                           where=where), batch_size(t), t)
-    return np.mean(t, axis=batch_axis(axis, t), dtype=dtype, keepdims=keepdims, where=where)
+        return batch_map(lambda e: reduction(e, axis=axis, dtype=dtype, keepdims=keepdims,
+                                             where=where), batch_size(t), t)
+    return reduction(t, axis=batch_axis(axis, t), dtype=dtype, keepdims=keepdims, where=where)
 
 
 def _shifted(axis: Any, rank: int) -> Any:

@@ -162,12 +162,12 @@ def test_products_equal_a_loop_over_the_directions(shapes):
 def test_reductions_and_their_adjoints_equal_a_loop(axis, keepdims):
     from srcgrad.runtime import unbroadcast, unreduce
     batch = RNG.standard_normal((3,) + X.shape)
-    np.testing.assert_allclose(batching.batch_sum(batch, axis, None, keepdims),
+    np.testing.assert_allclose(batching.batch_reduce(np.sum, batch, axis, None, keepdims),
                                [np.sum(t, axis=axis, keepdims=keepdims) for t in batch])
-    np.testing.assert_allclose(batching.batch_mean(batch, axis, None, keepdims),
+    np.testing.assert_allclose(batching.batch_reduce(np.mean, batch, axis, None, keepdims),
                                [np.mean(t, axis=axis, keepdims=keepdims) for t in batch])
     listed = [batch[:, 0], batch[:, 1]]  # a list of batches: the sum of the list's items
-    np.testing.assert_allclose(batching.batch_sum(listed, axis if axis != (0, 2) else None),
+    np.testing.assert_allclose(batching.batch_reduce(np.sum, listed, axis if axis != (0, 2) else None),
                                [np.sum([a, b], axis=axis if axis != (0, 2) else None)
                                 for a, b in zip(*listed)])
     reduced = np.stack([np.sum(t, axis=axis, keepdims=keepdims) for t in batch])

@@ -334,5 +334,6 @@ if hasattr(np, "cumulative_sum"):
            tangents={"x": "cumulative_prod_tangent(t, x, axis, include_initial)"})
 
 # Batched tangents (srcgrad.batching): the sum over the same axes of each direction.
-defbatch(np.sum, a="batch_sum(t, axis, dtype, keepdims, where)", initial="batch_like(t, ans)")
-defbatch(np.mean, a="batch_mean(t, axis, dtype, keepdims, where)")
+defbatch(np.sum, a="batch_reduce(np.sum, t, axis, dtype, keepdims, where)",
+         initial="batch_like(t, ans)")
+defbatch(np.mean, a="batch_reduce(np.mean, t, axis, dtype, keepdims, where)")
