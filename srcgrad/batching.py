@@ -171,12 +171,14 @@ def batch_store(t: Any, index: Any, value: Any) -> Any:
 
 def batch_axis(axis: Any, t: np.ndarray) -> Any:
     """A reduction's ``axis`` for batched tangents ``t``: every axis but the batch's for
-    None, the others shifted past it."""
-    if axis is None:
+    None, the others shifted past it (none for a number, which NumPy reduces over axis 0 or
+    -1 to itself)."""
+    rank = t.ndim - 1
+    if axis is None or not rank:
         return tuple(range(1, t.ndim))
     if isinstance(axis, (tuple, list)):
-        return tuple(batch_axis(a, t) for a in axis)
-    return axis + 1 if axis >= 0 else axis
+        return tuple(a % rank + 1 for a in axis)
+    return axis % rank + 1
 
 
 def batch_reshape(t: Any, shape: Any, order: Any = "C") -> Any:

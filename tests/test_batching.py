@@ -305,3 +305,19 @@ def test_forward_jacobians_equal_reverse_ones_and_autograd(f):
     if f is not written_rows:  # (autograd cannot trace writes into arrays)
         expected = autograd.jacobian(with_autograd_numpy(f))(x)
         np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-11)
+
+
+def test_a_number_reduced_over_axis_minus_one_keeps_the_directions_apart():
+    # np.sum(s, axis=-1) of a number is the number: for its batch (one axis, the
+    # directions'), axis -1 must not become the directions' axis (the fuzzer, seed 75)
+    def f(x):
+        s = np.sum(np.sin(x))
+        return np.sum(np.sum(s, axis=-1, keepdims=True) * x) + np.sum(s ** 2, axis=0)
+
+    x = np.array([0.3, -0.7, 1.1])
+    np.testing.assert_allclose(srcgrad.hessian(f)(x),
+                               np.stack([srcgrad.hvp(f)(x, vector=e) for e in np.eye(3)], -1),
+                               rtol=1e-12)
+    batch = RNG.standard_normal((3,))
+    assert batching.batch_axis(-1, batch) == () and batching.batch_axis(0, batch) == ()
+    assert batching.batch_axis((0, -1), RNG.standard_normal((3, 4, 5))) == (1, 2)
