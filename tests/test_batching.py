@@ -321,3 +321,28 @@ def test_a_number_reduced_over_axis_minus_one_keeps_the_directions_apart():
     batch = RNG.standard_normal((3,))
     assert batching.batch_axis(-1, batch) == () and batching.batch_axis(0, batch) == ()
     assert batching.batch_axis((0, -1), RNG.standard_normal((3, 4, 5))) == (1, 2)
+
+
+def test_a_matrix_whose_batched_code_fails_falls_back_to_one_pass_per_direction(monkeypatch):
+    def f(a, b):
+        return np.sum(np.tanh(a @ b) ** 2) + np.sum(a ** 3) * b[0]
+
+    rng = np.random.default_rng(6)
+    a, b = rng.standard_normal((2, 3)), rng.standard_normal(3)
+    batched = srcgrad.hessian(f, wrt=(0, 1))(a, b)
+    batched_jacobian = srcgrad.jacobian(srcgrad.grad(f), mode="forward")(a, b)
+
+    class Unbatchable(Gradient):  # batched code that fails when it runs
+        def __call__(self, *args, **kwargs):
+            raise ValueError("a shape the batch cannot take")
+
+    monkeypatch.setattr(srcgrad.matrices, "Gradient", Unbatchable)
+    hessian = srcgrad.hessian(f, wrt=(0, 1))
+    looped = hessian(a, b)
+    assert "_batched" not in hessian.source  # it ran the unbatched hvp, direction by direction
+    for row_b, row_l in zip(batched, looped):
+        for block_b, block_l in zip(row_b, row_l):
+            np.testing.assert_allclose(block_l, block_b, rtol=1e-12, atol=1e-14)
+    jacobian = srcgrad.jacobian(srcgrad.grad(f), mode="forward")
+    np.testing.assert_allclose(jacobian(a, b), batched_jacobian, rtol=1e-12, atol=1e-14)
+    assert "_batched" not in jacobian.source
