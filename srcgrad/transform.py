@@ -420,9 +420,15 @@ def transform_forward(fn, wrt: tuple[str, ...], as_tuple: bool = True,
         prologue.append(gast.Assign(targets=[name(batch, store=True)], type_comment=None,
                                     value=ir.call(batching.batch_size, name(KEYWORDS[mode]))))
     body = walk.block(fdef.body[:-1])
-    out = name(namer.tangent(result)) if walk.has(result) else walk.zero(name(result))
-    value = ir.call(runtime.as_tangent, out, name(result)) if batch is None else \
-        ir.call(batching.batch_as_tangent, out, name(result), name(batch))
+    # A gradient has the structure, types and shapes of its parameters (``as_grad``): its
+    # tangent takes them from the parameters, so the gradient itself, which the hvp does not
+    # return, is not computed.
+    shaped_like = name(result) if mode.startswith("jvp") else \
+        gast.Tuple(elts=[name(w) for w in front.wrt], ctx=gast.Load()) if as_tuple else \
+        name(front.wrt[0])
+    out = name(namer.tangent(result)) if walk.has(result) else walk.zero(shaped_like)
+    value = ir.call(runtime.as_tangent, out, shaped_like) if batch is None else \
+        ir.call(batching.batch_as_tangent, out, shaped_like, name(batch))
     if mode.startswith("jvp"):
         value = gast.Tuple(elts=[name(result), value], ctx=gast.Load())
     body, _ = eliminate_dead_code(prologue + body + [gast.Return(value=value)], set())
