@@ -266,6 +266,24 @@ def test_hvp_called_again_reuses_its_code():
     np.testing.assert_allclose(first, 6.0 * x + 2.0)
 
 
+def tanh_regression(w, x):
+    return np.sum(np.tanh(x @ w) ** 2)
+
+
+def test_hvp_code_leaves_out_the_gradient_it_does_not_return():
+    # The gradient's last product (dw = matmul_rhs_grad(dloss, x, w)) is read by nothing the
+    # hvp returns: only its tangent's product is computed.
+    x, w, v = np.arange(6.0).reshape(3, 2) / 6, np.array([0.3, -0.5]), np.array([1.0, 2.0])
+    product = srcgrad.hvp(tanh_regression)
+    np.testing.assert_allclose(product(w, x, vector=v),
+                               _central(srcgrad.grad(tanh_regression), [w, x], 0, [v]),
+                               rtol=1e-6)
+    code = [line.strip() for line in product.source.splitlines()
+            if not line.strip().startswith("#")]
+    assert sum("matmul_rhs_grad(" in line for line in code) == 1
+    assert not any(line.startswith("dw = ") for line in code)
+
+
 def _remade(n, w):
     def f(x):
         y = x
