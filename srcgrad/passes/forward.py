@@ -196,8 +196,11 @@ class Forward:
         parts = []
         linear: list[str] = []
         full_shape = False  # whether a part certainly has the result's shape
+        every_argument = True  # whether every argument gives a part (tangents have their
+        # values' shapes, so the parts of all an elementwise call's arguments have its shape)
         for param, atom in op.bound.items():
             if not self.varies(atom) or param in rule.no_gradient:
+                every_argument = False
                 continue
             if not rule.has_tangent(param):
                 raise (facts(stmt).source or self.source).error(
@@ -211,6 +214,7 @@ class Forward:
                 linear.append(param)
                 continue
             if template is None:
+                every_argument = False
                 continue
             parts.append(call.tangent(template, self.tangent_of(atom)) if self.batch is None
                          else self.batched_part(call, param, template, atom, ans))
@@ -227,9 +231,13 @@ class Forward:
             return None
         total = parts[0]
         for part in parts[1:]:  # (lists of tangents are summed item by item)
-            total = ir.call(runtime.add_grads, total, part) if rule.returns_sequence else \
-                gast.BinOp(left=total, op=gast.Add(), right=part)
-        if rule.elementwise and not full_shape:  # x + b with only b varying: b's shape
+            if rule.returns_sequence:
+                total = ir.call(runtime.add_grads, total, part)
+            elif isinstance(part, gast.UnaryOp) and isinstance(part.op, gast.USub):
+                total = gast.BinOp(left=total, op=gast.Sub(), right=part.operand)  # a - b
+            else:
+                total = gast.BinOp(left=total, op=gast.Add(), right=part)
+        if rule.elementwise and not (full_shape or every_argument):  # x + b, b varying
             total = ir.call(runtime.tangent_like if self.batch is None else batching.batch_like,
                             total, ir.clone(ans))
         return total
