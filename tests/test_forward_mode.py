@@ -284,6 +284,20 @@ def test_hvp_code_leaves_out_the_gradient_it_does_not_return():
     assert not any(line.startswith("dw = ") for line in code)
 
 
+def python_max_of_sums(a, b):
+    s = max(np.sum(a * a), np.sum(b) * 0.5, 0.1)
+    return s * np.sum(np.sin(b)) + min([np.sum(a ** 3), 2.0])
+
+
+def test_hvp_through_python_max_and_min():
+    # their gradients (choice_grad) have rules: the hvp does not inline their search
+    a, b, v = np.array([0.5, -1.0, 2.0]), np.array([0.3, 0.2, 0.9]), np.array([1.0, -0.5, 0.2])
+    for wrt, x in [(0, a), (1, b)]:
+        product = srcgrad.hvp(python_max_of_sums, wrt=wrt)
+        expected = _central(srcgrad.grad(python_max_of_sums, wrt=wrt), [a, b], wrt, [v])
+        np.testing.assert_allclose(product(a, b, vector=v), expected, rtol=1e-6, atol=1e-8)
+
+
 def _remade(n, w):
     def f(x):
         y = x

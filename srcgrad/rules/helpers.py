@@ -68,6 +68,13 @@ _defvjp(runtime.einsum_grads, "grad, subscripts, operands, wanted=None", sequenc
         tangents={"grad": "einsum_grads(t, subscripts, operands, wanted)",
                   "operands": "einsum_grads_tangent(grad, subscripts, operands, t, wanted)"})
 
+# Python's max/min of items: all of grad goes to the item chosen (choice_grad), whose tangent
+# is the chosen item's (choice_tangent); the choice is constant almost everywhere, so each is
+# linear in its first argument and the other's adjoint.
+_defvjp(runtime.choice_grad, "grad, items, value, key=None", linear="grad",
+        no_gradient=("items", "value", "key"), grad="choice_tangent(g, items, value, key)")
+_defvjp(runtime.choice_tangent, "tangent, items, value, key=None", linear="tangent",
+        no_gradient=("items", "value", "key"), tangent="choice_grad(g, items, value, key)")
 # trace's gradient puts grad on a diagonal of zeros: linear in grad, a read for its shape.
 _defvjp(runtime.trace_grad, "grad, a, offset=0, axis1=0, axis2=1", no_gradient=("a",),
         linear="grad", grad="np.trace(g, offset, axis1, axis2)")

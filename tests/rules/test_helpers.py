@@ -63,6 +63,14 @@ def test_extremum_grad_shares_ties(axis, keepdims):
     check_rule(runtime.extremum_grad, grad, a, value, axis, keepdims, wrt=["grad"])
 
 
+@pytest.mark.parametrize("items", [r(4), r(5), np.array([1.0, 3.0, 3.0, -1.0])])
+def test_choice_grad_and_tangent(items):
+    # Python's max over an array's first axis (ties: the first); items are read for the choice
+    value = max(items)
+    check_rule(runtime.choice_grad, r(*np.shape(value)), items, value, wrt=["grad"])
+    check_rule(runtime.choice_tangent, r(*np.shape(items)), items, value, wrt=["tangent"])
+
+
 @pytest.mark.parametrize("grad, a, kwargs", [
     (r(3), r(4, 3), {"axis": 0}), (0.8, r(5), {}),
     (r(4, 1), r(4, 3), {"axis": 1, "keepdims": True}), (r(3), r(4, 3), {"axis": 0, "ddof": 1}),
@@ -328,7 +336,7 @@ HELPERS = {name for name, value in vars(runtime).items()  # (private ones are no
 WITHOUT_RULES = {
     "abs_grad", "abs_tangent", "angle_grad", "angle_tangent", "arange_grads",
     "as_tangent", "average_grads", "average_weights_tangent", "cho_factor_grad",
-    "cho_factor_tangent", "cho_solve_grads", "cho_solve_tangent", "choice_grad", "choice_tangent",
+    "cho_factor_tangent", "cho_solve_grads", "cho_solve_tangent",
     "cholesky_grad", "cholesky_tangent", "clip_max_grad", "clip_max_tangent", "clip_min_grad",
     "clip_min_tangent", "concat_index_tangent", "convolve_grads", "correlate_grads",
     "cross_grads", "cumprod_grad", "cumprod_tangent", "cumulative_grad",
