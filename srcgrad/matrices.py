@@ -51,29 +51,6 @@ def _selected(fn: Callable, wrt: Wrt, args: tuple, kwargs: dict) -> tuple[list, 
     return picked, single
 
 
-def _units(arrays: list) -> list:
-    """One tuple of tangents per element of the arguments: the unit vector there."""
-    units = []
-    for i, x in enumerate(arrays):
-        for index in np.ndindex(x.shape):
-            direction = [np.zeros_like(a, dtype=np.result_type(a, np.float64)) for a in arrays]
-            direction[i][index] = 1.0
-            units.append(tuple(d if d.ndim else float(d) for d in direction))
-    return units
-
-
-def _blocks(columns: list, arrays: list, out_shape: tuple, single: bool):
-    """Stack per-element results (``columns[k]``: the output's derivative along element
-    ``k``) into ``out_shape + x.shape`` per argument (a tuple for a tuple ``wrt``)."""
-    found, start = [], 0
-    for x in arrays:
-        count = x.size
-        block = np.stack([np.asarray(c) for c in columns[start:start + count]], axis=-1)
-        found.append(block.reshape(out_shape + x.shape))
-        start += count
-    return found[0] if single else tuple(found)
-
-
 #: The most directions one batched pass carries (each intermediate tangent holds this many
 #: copies of its value's shape).
 MAX_BATCH = 128
@@ -107,6 +84,21 @@ def _columns(results: list, arrays: list, out_shape: tuple, single: bool):
         found.append(block.reshape(out_shape + x.shape))
         start += x.size
     return found[0] if single else tuple(found)
+
+
+def _directions(batch, single: bool):
+    """The unit tangents of a batch (see :func:`_unit_batches`), one at a time."""
+    parts = [batch] if single else list(batch)
+    for k in range(len(parts[0])):
+        yield parts[0][k] if single else tuple(p[k] for p in parts)
+
+
+def _stacked(results: list, single: bool):
+    """Results of one direction each, as a batched function returns them: one array with a
+    leading axis of directions (a tuple of them where each result is a tuple)."""
+    if single:
+        return np.stack([np.asarray(r) for r in results])
+    return tuple(np.stack([np.asarray(r) for r in part]) for part in zip(*results))
 
 
 def _batched(batched: Callable, looped: Callable, fallback: list) -> Callable:
@@ -164,19 +156,17 @@ def jacobian(f: Callable | None = None, *, wrt: Wrt = 0, mode: str = "auto") -> 
             use = mode if mode != "auto" else \
                 ("forward" if inputs <= max(int(np.prod(out_shape)), 1) else "reverse")
             if use == "forward":
-                def each_batch():
+                def each_batch(units):
                     matrix._inner = batched
-                    return [batched(*args, **kwargs, tangents=u)[1]
-                            for u in _unit_batches(arrays, single)]
+                    return batched(*args, **kwargs, tangents=units)[1]
 
-                def each_column():
+                def one_by_one(units):
                     forward = matrix._inner = generated("jvp", jvp)
-                    return [forward(*args, **kwargs, tangent=u[0] if single else u)[1]
-                            for u in _units(arrays)]
-                columns = _batched(each_batch, each_column, fallback)()
-                if matrix._inner is batched:
-                    return _columns(columns, arrays, out_shape, single)
-                return _blocks(columns, arrays, out_shape, single)
+                    return _stacked([forward(*args, **kwargs, tangent=d)[1]
+                                     for d in _directions(units, single)], True)
+                run = _batched(each_batch, one_by_one, fallback)
+                return _columns([run(u) for u in _unit_batches(arrays, single)], arrays,
+                                out_shape, single)
             backward = matrix._inner = generated("vjp", vjp)
             rows = []
             for index in np.ndindex(out_shape):
@@ -211,25 +201,20 @@ def hessian(f: Callable | None = None, *, wrt: Wrt = 0) -> Any:
         def build(matrix: Matrix, *args, **kwargs):
             arrays, single = _selected(fn, wrt, args, kwargs)
 
-            def each_batch():
+            def each_batch(units):
                 matrix._inner = batched
-                found = [batched(*args, **kwargs, vectors=u)
-                         for u in _unit_batches(arrays, single)]
-                if single:
-                    return _columns(found, arrays, arrays[0].shape, True)
-                return tuple(_columns([f[i] for f in found], arrays, xi.shape, False)
-                             for i, xi in enumerate(arrays))
+                return batched(*args, **kwargs, vectors=units)
 
-            def each_column():
+            def one_by_one(units):
                 product = matrix._inner = unbatched()
-                columns = [product(*args, **kwargs, vector=u[0] if single else u)
-                           for u in _units(arrays)]
-                if single:
-                    return _blocks(columns, arrays, arrays[0].shape, True)
-                return tuple(_blocks([c[i] for c in columns], arrays, xi.shape, False)
-                             for i, xi in enumerate(arrays))  # block (i, j): d grad_i / d x_j
-
-            return _batched(each_batch, each_column, fallback)()
+                return _stacked([product(*args, **kwargs, vector=d)
+                                 for d in _directions(units, single)], single)
+            run = _batched(each_batch, one_by_one, fallback)
+            found = [run(u) for u in _unit_batches(arrays, single)]
+            if single:
+                return _columns(found, arrays, arrays[0].shape, True)
+            return tuple(_columns([f[i] for f in found], arrays, xi.shape, False)
+                         for i, xi in enumerate(arrays))  # block (i, j): d grad_i / d x_j
 
         return Matrix(fn, wrt, build, batched or unbatched())
 

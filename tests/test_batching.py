@@ -346,3 +346,28 @@ def test_a_matrix_whose_batched_code_fails_falls_back_to_one_pass_per_direction(
     jacobian = srcgrad.jacobian(srcgrad.grad(f), mode="forward")
     np.testing.assert_allclose(jacobian(a, b), batched_jacobian, rtol=1e-12, atol=1e-14)
     assert "_batched" not in jacobian.source
+
+
+def scaled_sines(x, s):
+    return np.sum(np.sin(s * x) ** 2) * s
+
+
+def test_a_matrix_of_a_number_argument_falls_back_alike(monkeypatch):
+    # a Python float among the arguments: its unit tangents, one at a time, are numbers
+    x, s = np.array([0.3, -1.2, 0.7]), 1.3
+    batched = srcgrad.hessian(scaled_sines, wrt=(0, 1))(x, s)
+    batched_jacobian = srcgrad.jacobian(srcgrad.grad(scaled_sines, wrt=1), wrt=1,
+                                        mode="forward")(x, s)
+
+    class Unbatchable(Gradient):
+        def __call__(self, *args, **kwargs):
+            raise ValueError("a shape the batch cannot take")
+
+    monkeypatch.setattr(srcgrad.matrices, "Gradient", Unbatchable)
+    looped = srcgrad.hessian(scaled_sines, wrt=(0, 1))(x, s)
+    for row_b, row_l in zip(batched, looped):
+        for block_b, block_l in zip(row_b, row_l):
+            np.testing.assert_allclose(block_l, block_b, rtol=1e-12, atol=1e-14)
+    assert np.shape(looped[1][1]) == () and np.shape(looped[0][1]) == (3,)
+    jacobian = srcgrad.jacobian(srcgrad.grad(scaled_sines, wrt=1), wrt=1, mode="forward")
+    np.testing.assert_allclose(jacobian(x, s), batched_jacobian, rtol=1e-12, atol=1e-14)
