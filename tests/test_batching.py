@@ -371,3 +371,31 @@ def test_a_matrix_of_a_number_argument_falls_back_alike(monkeypatch):
     assert np.shape(looped[1][1]) == () and np.shape(looped[0][1]) == (3,)
     jacobian = srcgrad.jacobian(srcgrad.grad(scaled_sines, wrt=1), wrt=1, mode="forward")
     np.testing.assert_allclose(jacobian(x, s), batched_jacobian, rtol=1e-12, atol=1e-14)
+
+
+def scale_by(x, k):  # a primitive of this test's own
+    return x * k
+
+
+def calls_scale_by(x):
+    y = np.sin(x)
+    return np.sum(scale_by(y, 3.0) ** 2)
+
+
+def test_a_batched_template_refusing_its_arguments_names_the_users_line():
+    from srcgrad.rules import registry
+
+    def refusing(k):
+        raise NonDifferentiableError(f"no batched form for k={k}")
+
+    srcgrad.defvjp(scale_by, "x, k", no_gradient=("k",), x="g * k", tangents={"x": "t * k"})
+    try:
+        registry.defbatch(scale_by, x=refusing)
+        with pytest.raises(NonDifferentiableError, match="no batched form") as caught:
+            Gradient(calls_scale_by, 0, "jvp_batched")
+        assert caught.value.lineno == calls_scale_by.__code__.co_firstlineno + 2
+        x = np.array([0.2, -0.4])
+        np.testing.assert_allclose(srcgrad.hessian(calls_scale_by)(x),  # (one pass each)
+                                   srcgrad.jacobian(srcgrad.grad(calls_scale_by))(x))
+    finally:
+        registry._RULES.pop(registry._key(scale_by), None)

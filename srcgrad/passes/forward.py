@@ -220,8 +220,8 @@ class Forward:
                          else self.batched_part(call, param, template, atom, ans))
             full_shape = full_shape or self.same_shape(atom, targets)
         if linear and self.batch is not None and not on_items and \
-                all(rule.batched_for(p, call.static) is not None for p in linear):
-            parts += [call.tangent(rule.batched_for(p, call.static),
+                all(call.batched_template(p) is not None for p in linear):
+            parts += [call.tangent(call.batched_template(p),
                                    self.tangent_of(op.bound[p])) for p in linear]
             full_shape = True
         elif linear:
@@ -248,7 +248,7 @@ class Forward:
         template once per direction."""
         t = self.tangent_of(atom)
         rule = call.rule
-        declared = rule.batched_for(param, call.static)
+        declared = call.batched_template(param)
         if declared is not None:
             return call.tangent(declared, t)
         if rule.elementwise and isinstance(ans, gast.Name) and _pointwise(template):

@@ -237,6 +237,11 @@ class Instance:
         of ``t``, :data:`~srcgrad.rules.registry.LINEAR`, or None (no derivative)."""
         return self._at_line(lambda: self.rule.tangent_for(param, self.static))
 
+    def batched_template(self, param: str):
+        """The rule's batched tangent template of ``param`` for this call's static arguments
+        (``t`` a batch of tangents on a leading axis), or None where it declares none."""
+        return self._at_line(lambda: self.rule.batched_for(param, self.static))
+
     def tangent(self, template, t):
         """A tangent template made code, ``t`` standing for its argument's tangent."""
         return with_known_shapes(substitute(template, dict(self.mapping, t=t)), self.result,
