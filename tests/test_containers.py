@@ -58,6 +58,7 @@ CASES = [
     (containers.repeated_items_times_a_count, lambda r: (_u(r, 3), 2), 0),
     (containers.list_of_zeros_rebuilt_by_slices, lambda r: (_u(r, 4),), 0),
     (containers.dict_chosen_in_a_branch, lambda r: (_u(r, 3) + 1.0,), 0),
+    (containers.displays_subscripted, lambda r: (_u(r, 3), 1), 0),
 ]
 IDS = [f"{fn.__name__}-{wrt}" for fn, _, wrt in CASES]
 

@@ -500,6 +500,9 @@ def _python(draw, names, n):
         [f"l_{n} = [0.0] * 3", f"for i_{n} in range(3):",
          f"    l_{n} = l_{n}[:i_{n}] + [np.sum({x}) * (i_{n} + 1.0)] + l_{n}[i_{n} + 1:]",
          f"s_{n} = l_{n}[0] * l_{n}[2] + np.sum(np.stack([{y}] * 2)[1])"],
+        # a tuple or list written out and indexed at once (the others' gradient is zero)
+        [f"p_{n}, q_{n} = (np.cos({x}), {x} * {y})[::-1]",
+         f"s_{n} = (np.sum(p_{n}), np.sum(np.sin({y})))[1] + [np.sum(q_{n}), 2.0][0]"],
     ]
     return draw(st.sampled_from(options))
 
