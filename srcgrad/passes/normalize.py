@@ -1177,11 +1177,10 @@ class Normalizer:
             kind = "rule" if rule.differentiable else "nondiff"  # x.T, or x.shape
             return expr, Op(kind, rule, bound={"x": base}, what=rule.name)
         if isinstance(node, gast.Subscript):
-            if isinstance(node.value, (gast.Tuple, gast.List)):  # (a, b)[i]: the tuple named
-                value, op = self.operation(node.value, hint)  # first, as a container is
-                base = self.assign(self.namer.temporary(hint), value, op)
-            else:
-                base = self.atom(node.value, hint)
+            base = self.atom(node.value, hint)
+            if isinstance(base, (gast.Tuple, gast.List)):  # (a, b)[i], or f(...)[i] of a
+                base = self.assign(self.namer.temporary(hint), base,  # helper returning one:
+                                   Op("tuple", elements=base.elts))  # named, as containers are
             index = self.index(node.slice, hint)
             return (gast.Subscript(value=base, slice=index, ctx=gast.Load()),
                     self.getitem_op(base, index))

@@ -213,9 +213,14 @@ def dict_chosen_in_a_branch(x):
     return sum(np.sum(v ** 2) for v in d.values())
 
 
+def _moments(x):
+    return np.sum(x ** 2), np.sum(x ** 3)
+
+
 def displays_subscripted(x, i):
     # a tuple or list written out and indexed at once, never named: the items not picked have
     # no gradient from it (zero, not nan)
     a = (np.sum(x ** 2), np.sum(np.sin(x)))[1] + [x * 2.0, x ** 3][-1]
     b, c = (np.cos(x), x * x)[::-1]
-    return np.sum(a * b) + np.sum(c) + [np.sum(x), np.prod(x)][i] + sum((x[0], x[1])[:1])
+    return np.sum(a * b) + np.sum(c) + [np.sum(x), np.prod(x)][i] + sum((x[0], x[1])[:1]) \
+        + _moments(x)[1] * 2.0  # a helper's tuple, indexed where it is returned

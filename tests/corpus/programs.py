@@ -144,7 +144,8 @@ HELPERS = {"keep": "def keep(t):\n    return t\n",
            "scale_in_place": "def scale_in_place(t):\n    t *= 2.0\n    return t\n",
            "add_all": "def add_all(*parts, scale=1.0, **options):\n    total = 0.0\n"
                       "    for part in parts:\n        total = total + np.sum(part)\n"
-                      "    return total * scale + options.get('shift', 0.0)\n"}
+                      "    return total * scale + options.get('shift', 0.0)\n",
+           "divmod_like": "def divmod_like(t, u):\n    return t * u, np.sin(t) + u\n"}
 
 
 def with_helpers(body_source: str) -> str:
@@ -503,6 +504,7 @@ def _python(draw, names, n):
         # a tuple or list written out and indexed at once (the others' gradient is zero)
         [f"p_{n}, q_{n} = (np.cos({x}), {x} * {y})[::-1]",
          f"s_{n} = (np.sum(p_{n}), np.sum(np.sin({y})))[1] + [np.sum(q_{n}), 2.0][0]"],
+        [f"s_{n} = np.sum(divmod_like({x}, {y})[1]) + np.sum(keep(({y}, {x}))[0])"],
     ]
     return draw(st.sampled_from(options))
 
