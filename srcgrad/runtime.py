@@ -1961,16 +1961,22 @@ def qr_grad(g, a, ans):
 
 def qr_tangent(t, a, ans):
     """The tangents of ``q, r = np.linalg.qr(a)`` (mode ``"reduced"``) from the tangent ``t``
-    of ``a``: for ``m >= n``, with ``X = q^T t r^-1`` and ``W`` its antisymmetric part below
-    the diagonal, ``dq = q W + (I - q q^T) t r^-1`` and ``dr = (X - W) r``; a wide ``a = [x |
-    y]`` (``x`` square): ``x``'s, then ``dr_y = dq^T y + q^T t_y``."""
+    of ``a``: for ``m >= n`` see :func:`_tall_qr_tangent`; a wide ``a = [x | y]`` (``x``
+    square): ``x``'s, then ``dr_y = dq^T y + q^T t_y``."""
     q, r = ans
     m, n = np.shape(a)[-2:]
-    if m < n:
-        a, t = np.asarray(a), np.asarray(t)
-        dq, dr_x = qr_tangent(t[..., :, :m], a[..., :, :m], (q, r[..., :, :m]))
-        dr_y = matrix_transpose(dq) @ a[..., :, m:] + matrix_transpose(q) @ t[..., :, m:]
-        return dq, np.concatenate([dr_x, dr_y], axis=-1)
+    if m >= n:
+        return _tall_qr_tangent(t, q, r)
+    a, t = np.asarray(a), np.asarray(t)
+    dq, dr_x = _tall_qr_tangent(t[..., :, :m], q, r[..., :, :m])
+    dr_y = matrix_transpose(dq) @ a[..., :, m:] + matrix_transpose(q) @ t[..., :, m:]
+    return dq, np.concatenate([dr_x, dr_y], axis=-1)
+
+
+def _tall_qr_tangent(t, q, r):
+    """The tangents of ``q, r`` for an ``a`` with ``m >= n``: with ``X = q^T t r^-1`` and
+    ``W`` its antisymmetric part below the diagonal, ``dq = q W + (I - q q^T) t r^-1`` and
+    ``dr = (X - W) r``."""
     t_over_r = matrix_transpose(np.linalg.solve(matrix_transpose(r), matrix_transpose(t)))
     x = matrix_transpose(q) @ t_over_r
     below = np.tril(x, -1)
@@ -2060,10 +2066,12 @@ def matrix_power_grad(g, a, n):
 
 def matrix_power_tangent(t, a, n):
     """The tangent of ``np.linalg.matrix_power(a, n)``: ``d(a^(k+1)) = d(a^k) a + a^k t``;
-    for ``n < 0`` through the inverse."""
+    for ``n < 0``, that of the inverse's ``-n``-th power (the inverse's tangent:
+    ``-a^-1 t a^-1``)."""
     if n < 0:
-        inv = np.linalg.inv(a)
-        return matrix_power_tangent(-inv @ t @ inv, inv, -n)
+        a = np.linalg.inv(a)
+        t = -a @ t @ a
+        n = -n
     if n == 0:
         return np.zeros(np.broadcast_shapes(np.shape(a), np.shape(t)),
                         dtype=np.result_type(a, t))

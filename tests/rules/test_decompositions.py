@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from srcgrad import grad
-from srcgrad.check import check_grads
+from srcgrad.check import check_grads, numerical_grad
 from srcgrad.errors import NonDifferentiableError
 
 from .harness import (
@@ -282,6 +282,32 @@ def _qr_terms(x, shape, keep_q, keep_r):
 def test_qr_second_derivatives(shape, keep_q, keep_r):
     x = rand(int(np.prod(shape)), seed=3)
     _check_second_derivatives(_qr_terms, x, shape, keep_q, keep_r)
+
+
+def _matrix_power_inverse_terms(x):
+    a = np.reshape(x, (3, 3)) + 2.0 * np.eye(3)
+    return np.sum(np.sin(np.linalg.matrix_power(a, -2))) + np.sum(x ** 3)
+
+
+def _wide_qr_terms(x):
+    q, r = np.linalg.qr(np.reshape(x, (2, 4)))
+    return np.sum(np.sin(q)) + np.sum(np.cos(r))
+
+
+@pytest.mark.parametrize("f, size", [(_matrix_power_inverse_terms, 9), (_wide_qr_terms, 8)])
+def test_reverse_over_forward(f, size):
+    # grad of code calling a jvp: matrix_power_tangent and qr_tangent (negative powers, wide
+    # matrices) are differentiated through their source, which calls itself nowhere
+    from srcgrad import hessian, jvp
+    x, v = 0.5 * rand(size, seed=5), rand(size, seed=6)
+    forward = jvp(f)
+
+    def along_v(y):
+        return forward(y, tangent=v)[1]
+
+    np.testing.assert_allclose(grad(along_v)(x), hessian(f)(x) @ v, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(grad(along_v)(x), numerical_grad(along_v, [x], 0), rtol=1e-6,
+                               atol=1e-8)
 
 
 def test_matrix_power_hessian():
