@@ -323,6 +323,16 @@ def list_repetition(x):
     return np.sum(np.stack(rows) * np.arange(3.0)[:, None])
 
 
+def _moments(x):
+    return np.sum(x ** 2), np.sum(x ** 3)
+
+
+def tuple_indexed_at_once(x):
+    """A tuple indexed where it is written or returned (`(a, b)[1]`, `f(x)[0]`)"""
+    second = _moments(x)[1]  # <-
+    return second + (np.sum(x), np.prod(x))[1]
+
+
 def star_args(x, *rest):
     """`*args` parameters"""
     return np.sum(x * x)  # <-
