@@ -33,7 +33,7 @@ from .passes.optimize import (
 from .passes.parse import ParsedFunction, parse_function
 from .passes.resolve import GENERATED_BUILTINS, Resolver, is_data
 from .passes.reverse import Reverser, uses_tape, with_pushes
-from .passes.shapes import SCALAR, infer_shapes
+from .passes.shapes import SCALAR, ShapeClass, infer_shapes
 from .rules import registry
 
 #: Names generated code uses for itself.
@@ -255,9 +255,15 @@ def front_end(fn, wrt: Sequence[str], mode: str = "grad", containers: frozenset 
     aux = mode.endswith("_aux")  # f returns (output, aux): aux passes through
     fdef = normalize(parsed, resolver, namer, several_results=mode in KEYWORDS or aux,
                      statics=dict(statics), dicts={renamed.get(p, p) for p in dicts})
-    numbers = {v for v, shape in infer_shapes(fdef, scalars=scalars).items() if shape is SCALAR}
+    known = infer_shapes(fdef, scalars=scalars)
+    numbers = {v for v, shape in known.items() if shape is SCALAR} | {
+        node.id for node in ir.walk(fdef) if isinstance(node, gast.Name)
+        and not resolver.is_local(node.id)
+        and isinstance(resolver.resolve(node).value, (int, float, np.integer, np.floating))}
+    arrays = {v for v, shape in known.items()  # (shape (): an array, or a NumPy number)
+              if isinstance(shape, tuple) and shape or isinstance(shape, ShapeClass)}
     fdef = resolve_aliasing(fdef, parsed.source, namer,
-                            {p for p, kind in containers if kind != "scalar"}, numbers)
+                            {p for p, kind in containers if kind != "scalar"}, numbers, arrays)
     fdef = fuse(fdef)
     fdef, loop_names = rename(fdef, namer, set(wrt))
     fdef = hoist_invariants(propagate_copies(fdef))

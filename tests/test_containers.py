@@ -59,6 +59,7 @@ CASES = [
     (containers.list_of_zeros_rebuilt_by_slices, lambda r: (_u(r, 4),), 0),
     (containers.dict_chosen_in_a_branch, lambda r: (_u(r, 3) + 1.0,), 0),
     (containers.displays_subscripted, lambda r: (_u(r, 3), 1), 0),
+    (containers.arrays_times_lists, lambda r: (_u(r, 3),), 0),
 ]
 IDS = [f"{fn.__name__}-{wrt}" for fn, _, wrt in CASES]
 
@@ -152,3 +153,14 @@ def test_forward_mode_and_hessians_match_differences(fn, make, wrt):
     np.testing.assert_allclose(product, expected, rtol=1e-4, atol=1e-5)
     hessian = srcgrad.hessian(fn, wrt=wrt)(*args)
     np.testing.assert_allclose(np.tensordot(hessian, v, v.ndim), product, rtol=1e-9, atol=1e-10)
+
+
+def _repeated_by_an_index(x):
+    k = np.argmax(x)  # a NumPy integer: [x] * k repeats the list
+    return np.sum(np.stack([x] * (k + 1)))
+
+
+def test_a_list_times_what_may_be_a_numpy_integer_is_refused_at_its_line():
+    with pytest.raises(srcgrad.SrcgradError, match="count") as caught:
+        srcgrad.grad(_repeated_by_an_index)(np.array([0.3, -0.7, 1.1]))
+    assert caught.value.lineno == _repeated_by_an_index.__code__.co_firstlineno + 2

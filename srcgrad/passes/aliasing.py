@@ -232,7 +232,8 @@ class _Refused(Exception):
 
 class _Aliasing:
     def __init__(self, fdef: gast.FunctionDef, source: Source, namer: Namer,
-                 containers: set[str], scalars: set[str], tape: str | None = None):
+                 containers: set[str], scalars: set[str], arrays: set[str],
+                 tape: str | None = None):
         self.source = source
         self.namer = namer
         self.params = [a.id for a in fdef.args.posonlyargs + fdef.args.args +
@@ -240,6 +241,7 @@ class _Aliasing:
         self.locals = set(self.params) | ir.assigned_in(fdef.body)
         self.containers = containers
         self.scalars = scalars
+        self.arrays = arrays
         self.copied: set[str] = set()  # parameters whose arrays the function writes into
         self.versions: dict[str, int] = {}
         self.emit = True
@@ -257,6 +259,14 @@ class _Aliasing:
             elif p not in self.scalars:
                 state[p] = Buffer(("param", p))
         return state
+
+    def is_number(self, atom) -> bool:
+        """Whether ``atom`` is certainly a number: a constant, shape arithmetic kept as
+        written (``len(x)``, ``x.shape[0]``), or a variable known to be one (a list times a
+        number is Python's repetition, a float raising as it does)."""
+        if isinstance(atom, gast.Name):
+            return atom.id in self.scalars
+        return not isinstance(atom, (gast.Tuple, gast.List, gast.Dict))
 
     def atom_value(self, atom, state):
         if isinstance(atom, gast.Name):
@@ -293,10 +303,19 @@ class _Aliasing:
             return Mixed(frozenset(p for p in parts if p is not None) | {Buffer(id(stmt))})
         values = [self.atom_value(a, state) for a in op.bound.values()]
         repetition = registry.on_sequences(rule)
-        if rule.repeats or repetition is not None and repetition.repeats and \
+        if not rule.repeats and repetition is not None and repetition.repeats and \
                 any(isinstance(v, Items) for v in values):
-            if not rule.repeats:  # [h] * n, a list known here: the repetition from now on
+            others = [a for a, v in zip(op.bound.values(), values) if not isinstance(v, Items)]
+            if all(self.is_number(a) for a in others):  # [h] * n: the repetition from now on
                 facts(stmt).op = Op("rule", repetition, bound=op.bound, static={})
+                rule = repetition
+            elif not all(isinstance(a, gast.Name) and a.id in self.arrays for a in others):
+                raise self.source.error(
+                    UnsupportedSyntaxError, stmt, "this multiplies a list or tuple by a value "
+                    "srcgrad cannot tell to be a count (Python repeats the list) or an array "
+                    "(NumPy multiplies elementwise)", "write int(n) for a count, or "
+                    "np.asarray(...) around the list for a product")
+        if rule.repeats:  # (else NumPy's product of an array and a list: an array)
             part = next((v for v in values if isinstance(v, Items)), None)
             if part is None:
                 return Mixed(frozenset(v for v in values if v is not None) | {Buffer(id(stmt))})
@@ -808,15 +827,42 @@ def _callable(func):
 
 
 
+def _maybe_integers(fdef: gast.FunctionDef) -> set[str]:
+    """The variables that may hold integers (a NumPy integer is a count to a list): those
+    made by primitives without a gradient (``np.argmax``, ``len``) or by code kept as written,
+    and arithmetic on them and integer constants. A value made otherwise from floats is not."""
+    found: set[str] = set()
+    assigns = [s for s in walk_statements(fdef.body) if isinstance(s, gast.Assign)
+               and len(s.targets) == 1 and isinstance(s.targets[0], gast.Name)]
+    changed = True
+    while changed:
+        changed = False
+        for stmt in assigns:
+            target, op = stmt.targets[0].id, op_of(stmt)
+            if target in found:
+                continue
+            operands = list(op.bound.values())
+            if op.kind in ("nondiff", "opaque") or op.kind in ("rule", "copy") and operands \
+                    and all(isinstance(a, gast.Name) and a.id in found
+                            or isinstance(a, gast.Constant) and isinstance(a.value, int)
+                            for a in operands):
+                found.add(target)
+                changed = True
+    return found
+
+
 def resolve_aliasing(fdef: gast.FunctionDef, source: Source, namer: Namer,
                      containers: Collection[str] = frozenset(),
-                     scalars: Collection[str] = frozenset()) -> gast.FunctionDef:
+                     scalars: Collection[str] = frozenset(),
+                     arrays: Collection[str] = frozenset()) -> gast.FunctionDef:
     """Carry every write to the other names of its memory (see the module docstring).
 
     ``containers`` names the parameters passed lists, tuples or dicts, ``scalars`` the
-    variables known to hold numbers (never shared memory)."""
+    variables known to hold numbers (never shared memory), ``arrays`` those known to hold
+    arrays."""
     tape = gradient_tape(fdef, source)  # (before parameter copies come first)
-    probe = _Aliasing(fdef, source, namer, set(containers), set(scalars), tape)
+    arrays = set(arrays) - _maybe_integers(fdef)
+    probe = _Aliasing(fdef, source, namer, set(containers), set(scalars), arrays, tape)
     probe.emit = False
     probe.block(fdef.body, probe.start(), set())
     if probe.copied:  # the caller's arrays must stay as they are: write into copies
@@ -829,7 +875,7 @@ def resolve_aliasing(fdef: gast.FunctionDef, source: Source, namer: Namer,
             facts(copy).op = bind_op(rule, copy.value.args, {})
             copies.append(probe.located(copy, fdef.body[0]))
         fdef.body = copies + fdef.body
-    aliasing = _Aliasing(fdef, source, namer, set(containers), set(scalars), tape)
+    aliasing = _Aliasing(fdef, source, namer, set(containers), set(scalars), arrays, tape)
     fdef.body, _ = aliasing.block(fdef.body, aliasing.start(), set())
     forget_reads(fdef.body)  # (the liveness it used: later passes rename)
     for remembered in (_roots, _seen, _aged):  # (they hold this function's statements)

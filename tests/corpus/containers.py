@@ -224,3 +224,12 @@ def displays_subscripted(x, i):
     b, c = (np.cos(x), x * x)[::-1]
     return np.sum(a * b) + np.sum(c) + [np.sum(x), np.prod(x)][i] + sum((x[0], x[1])[:1]) \
         + _moments(x)[1] * 2.0  # a helper's tuple, indexed where it is returned
+
+
+def arrays_times_lists(x):
+    # an array times a list or tuple is NumPy's product (the list made an array), not Python's
+    # repetition of the list, which needs a count
+    w = [1.0, 2.0, 3.0]
+    y = np.tanh(x) * [1.0, -2.0, 0.5] + w * x ** 2 + x * (0.5, 1.0, 2.0)
+    pair = np.array([2.0, 3.0]) * [x[0], x[1]]
+    return np.sum(y * [x[2], 2.0, 1.0]) + np.sum(pair ** 2) + np.sum(np.stack([x] * 2) * w)
