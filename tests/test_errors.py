@@ -35,6 +35,11 @@ UNSUPPORTED = [
     (unsupported.break_and_else, errors.UnsupportedSyntaxError, "else"),
     (unsupported.nonlocal_statement, errors.UnsupportedSyntaxError, "nonlocal"),
     (unsupported.class_definition, errors.UnsupportedSyntaxError, "class"),
+    # a value being differentiated given to a call that may keep it (never a zero gradient)
+    (unsupported.append_to_a_nested_list, errors.NonDifferentiableError, "groups[i % 2].append"),
+    (unsupported.append_to_an_attribute, errors.NonDifferentiableError, "buffer.data.append"),
+    (unsupported.append_through_a_lambda, errors.NonDifferentiableError, "kept.append"),
+    (unsupported.copy_of_a_list, errors.UnsupportedSyntaxError, ".copy() of a list"),
 ]
 
 

@@ -364,15 +364,22 @@ def activity(fdef: gast.FunctionDef, wrt: list[str], source: Source) -> Activity
                     changed = True
     for stmt in statements:
         op = facts(stmt).op
-        if isinstance(stmt, gast.Expr) and op is not None and op.kind == "opaque" and \
-                not op.static.get("read_only") and \
-                value_reads(stmt.value) & varied & useful & (_read_after(fdef.body, stmt) or set()):
+        # A call kept for its effect, given a varied value, may change or keep what it gets
+        # (ls[0].append(y)): refused where anything it gets is read later for the output.
+        touched = value_reads(stmt.value) if isinstance(stmt, gast.Expr) or \
+            isinstance(stmt, gast.Assign) and any(  # (a method's value taken: lambda: ls.pop())
+                isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute)
+                for n in gast.walk(stmt.value)) else set()
+        if op is not None and op.kind == "opaque" and not op.static.get("read_only") and \
+                touched & varied and touched & useful & (_read_after(fdef.body, stmt) or set()):
             raise (facts(stmt).source or source).error(
                 NonDifferentiableError, stmt,
-                f"{op.what} is called for its effect with a value being differentiated: srcgrad "
-                "cannot tell whether it changes that value in place",
-                "call it on values that are not differentiated, or register what it writes "
-                "(srcgrad.rules.registry.defeffect)")
+                f"{op.what} is called with a value being differentiated, for an effect srcgrad "
+                "cannot follow: it may change that value in place, or keep it in something "
+                "read later",
+                "keep the values in a list that is a variable of the function (items.append"
+                "(v)), call it on values that are not differentiated, or register what it "
+                "writes (srcgrad.rules.registry.defeffect)")
         if isinstance(stmt, gast.Assign) and op is not None and op.kind == "opaque" and \
                 set(targets_of(stmt)) & useful and value_reads(stmt.value) & varied:
             raise (facts(stmt).source or source).error(  # a helper's: its own file

@@ -118,3 +118,35 @@ def undefined_name(x):
 
 def constant_math(x):
     return np.sum(x) * math.gamma(4.0)
+
+
+def append_to_a_nested_list(x):
+    groups = [[], []]
+    for i in range(3):
+        groups[i % 2].append(x[i] ** 2)  # <- here (the list that grows is not a name)
+    return sum(groups[0]) + 2.0 * sum(groups[1])
+
+
+class _Buffer:
+    def __init__(self):
+        self.data = []
+
+
+def append_to_an_attribute(x):
+    buffer = _Buffer()
+    buffer.data.append(np.sum(x ** 2))  # <- here
+    return sum(buffer.data)
+
+
+def append_through_a_lambda(x):
+    kept = []
+    push = lambda v: kept.append(v)  # noqa: E731 # <- here
+    push(np.sum(x ** 2))
+    return sum(kept)
+
+
+def copy_of_a_list(x):
+    items = [x[0], x[1]]
+    more = items.copy()  # <- here (a list's copy, not NumPy's np.copy)
+    more.append(x[2])
+    return sum(more)
