@@ -211,6 +211,7 @@ class Op:
     elements: list[Any] = field(default_factory=list)
     what: str = ""
     fix: str | None = None  # for an opaque operation: what to do if it must be differentiated
+    method: str | None = None  # written as a method of its first argument (x.copy())
 
 
 def name(id_: str, store: bool = False) -> gast.Name:

@@ -294,6 +294,12 @@ class _Aliasing:
         if op.kind != "rule":
             return Buffer(id(stmt))
         rule = op.rule
+        if op.method is not None and isinstance(self.atom_value(
+                next(iter(op.bound.values()), None), state), Items):
+            raise self.source.error(  # (a list's x.copy() is not np.copy(x), an array)
+                UnsupportedSyntaxError, stmt, f".{op.method}() of a list, tuple or dict: "
+                f"srcgrad knows it as NumPy's {rule.name}, for arrays",
+                "copy a list with list(x) or x[:]; make an array with np.asarray(x) first")
         if rule.selects:
             return self.item(stmt, op, state)
         if rule.concatenates:

@@ -461,6 +461,11 @@ class Normalizer:
     def list_grows(self, var: str, arg, method: str) -> None:
         """``lst.append(x)`` is ``lst = lst + [x]``; ``lst.extend(xs)`` is ``lst = lst + xs``
         (in place: other names of the list see it, see :mod:`srcgrad.passes.aliasing`)."""
+        if method == "extend" and not isinstance(arg, gast.List):  # its items, as a list:
+            each = self.namer.fresh("item")  # lst + xs would add an array xs to the list
+            arg = gast.copy_location(gast.ListComp(elt=name(each), generators=[
+                gast.comprehension(target=name(each, store=True), iter=arg, ifs=[],
+                                   is_async=0)]), arg)
         item = self.atom(arg, var)
         added = gast.List(elts=[item], ctx=gast.Load()) if method == "append" else item
         rule = registry.lookup(LIST_CONCATENATION)
@@ -1581,7 +1586,9 @@ class Normalizer:
         assert rule is not None  # (out_func is made from it)
         expr = gast.Call(func=out_func, args=all_args,
                          keywords=[gast.keyword(arg=k, value=v) for k, v in kwargs.items()])
-        return expr, self.rule_op(rule.key, all_args, kwargs, node, rule=rule)
+        op = self.rule_op(rule.key, all_args, kwargs, node, rule=rule)
+        op.method = func.attr
+        return expr, op
 
     def rule_op(self, key, args, kwargs, node, rule: Rule | None = None) -> Op:
         rule = rule or registry.lookup(key)

@@ -233,3 +233,11 @@ def arrays_times_lists(x):
     y = np.tanh(x) * [1.0, -2.0, 0.5] + w * x ** 2 + x * (0.5, 1.0, 2.0)
     pair = np.array([2.0, 3.0]) * [x[0], x[1]]
     return np.sum(y * [x[2], 2.0, 1.0]) + np.sum(pair ** 2) + np.sum(np.stack([x] * 2) * w)
+
+
+def list_extended_by_an_array(x):
+    # ls.extend(array) adds the array's rows (here numbers) as items, as Python does
+    items = [x[0]]
+    items.extend(x ** 2)
+    items.extend([x[1] * 3.0])
+    return sum(items) * items[1]
