@@ -327,6 +327,9 @@ class Facts:
     pushes: list[str] = field(default_factory=list)  # reverse.tape: what is
     # pushed on the tape after it (values, or the x_shape and x_len of TapePlan.shape_of)
     saves_slot: bool = False  # reverse.tape: ``x[i] = v`` tapes the values it overwrites
+    #: aliasing: a push onto (``T + [v]``) or pop from (``T[:-1]``) the tape of a generated
+    #: gradient read back (hvp), whose old list is never read again: updated in place
+    tape_update: bool = False
     reads: frozenset[str] | None = None  # optimize: cache of the names it reads
 
     def locate_like(self, other: Facts) -> None:

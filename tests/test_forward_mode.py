@@ -298,6 +298,30 @@ def test_hvp_through_python_max_and_min():
         np.testing.assert_allclose(product(a, b, vector=v), expected, rtol=1e-6, atol=1e-8)
 
 
+def rollout(x, n):
+    y = x[:2] * 1.0
+    for i in range(n):
+        k = i % 3
+        y = np.sin(y) * 0.9 + x[k] * y[::-1]
+        if np.sum(y) > 10.0:
+            y = y / 2.0
+    return np.sum(y ** 2)
+
+
+def test_hvp_of_a_loop_pushes_and_pops_the_gradients_tape_in_place():
+    # the tape (and its tangents) are updated in place, not rebuilt at each push and pop:
+    # the hvp takes a time linear in the number of steps
+    x, v = np.array([0.3, -0.7, 1.1]), np.array([0.2, 0.5, -0.3])
+    product = srcgrad.hvp(rollout)
+    for n in (0, 1, 7):
+        expected = _central(srcgrad.grad(rollout), [x, n], 0, [v])
+        np.testing.assert_allclose(product(x, n, vector=v), expected, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(srcgrad.hessian(rollout)(x, 7) @ v, product(x, 7, vector=v),
+                               rtol=1e-10, atol=1e-12)
+    assert "tape.append(" in product.source and "tape_dot.append(" in product.source
+    assert "tape + [" not in product.source and "[:-1]" not in product.source
+
+
 def _remade(n, w):
     def f(x):
         y = x

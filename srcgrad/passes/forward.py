@@ -139,6 +139,9 @@ class Forward:
         targets = targets_of(stmt)
         code = self.assignment(stmt, targets)
         self.defined.update(targets)
+        if facts(stmt).tape_update:  # the gradient's tape and its tangents, in place: the
+            tangents = [line for each in code for line in _in_place(each)]  # tangents first,
+            return self.commented(stmt, tangents) + _in_place(stmt)  # which may read the list
         return [stmt] + self.commented(stmt, code)
 
     def assignment(self, stmt: gast.Assign, targets: list[str]) -> list[gast.stmt]:
@@ -423,6 +426,45 @@ class Forward:
 #: NumPy functions elementwise in each argument: a tangent passed to one stays aligned.
 _POINTWISE_CALLS = frozenset({"where", "conj", "conjugate", "real", "imag", "multiply",
                               "negative", "divide", "true_divide", "add", "subtract"})
+
+
+def _in_place(stmt) -> list[gast.stmt]:
+    """A list's push or pop whose old value is never read again, made in place:
+    ``T2 = T1 + [v]`` as ``T1.append(v)`` (``+ xs``: ``extend``) then ``T2 = T1``;
+    ``T2 = T1[:-1]`` as ``del T1[-1]`` then ``T2 = T1``. Pushing and popping the gradient's tape
+    this way takes a constant time, not one growing with the tape."""
+    value = stmt.value if isinstance(stmt, gast.Assign) else None
+    if isinstance(value, gast.BinOp) and isinstance(value.op, gast.Add) and \
+            isinstance(value.left, gast.Name):
+        listed, added = value.left, value.right
+        if isinstance(added, gast.List) and len(added.elts) == 1:
+            update: gast.stmt = gast.Expr(value=gast.Call(func=gast.Attribute(
+                value=ir.clone(listed), attr="append", ctx=gast.Load()), args=added.elts,
+                keywords=[]))
+        else:
+            update = gast.Expr(value=gast.Call(func=gast.Attribute(
+                value=ir.clone(listed), attr="extend", ctx=gast.Load()), args=[added],
+                keywords=[]))
+    elif isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) and \
+            _drops_the_last(value.slice):
+        listed = value.value
+        update = gast.Delete(targets=[gast.Subscript(value=ir.clone(listed), slice=constant(-1),
+                                                      ctx=gast.Del())])
+    else:
+        return [stmt]
+    alias = gast.Assign(targets=stmt.targets, value=ir.clone(listed), type_comment=None)
+    facts(alias).op = Op("copy", bound={"x": alias.value})
+    facts(alias).locate_like(facts(stmt))
+    return [update, alias]
+
+
+def _drops_the_last(index) -> bool:
+    """Whether ``index`` is ``:-1`` (or ``np.s_[:-1]``)."""
+    if isinstance(index, gast.Subscript) and isinstance(index.value, gast.Attribute) and \
+            index.value.attr == "s_":
+        index = index.slice
+    return isinstance(index, gast.Slice) and index.lower is None and index.step is None and \
+        isinstance(index.upper, gast.Constant) and index.upper.value == -1
 
 
 def _pointwise(template) -> bool:
