@@ -1137,16 +1137,27 @@ def undiag(g, v, k=0):
     return dv
 
 
-def unreshape(g, a, order="C"):
-    """The gradient of ``np.reshape(a, ..., order)`` or ``np.ravel``: ``g`` in ``a``'s shape."""
+def memory_order(a, order):
+    """The order, ``"C"`` or ``"F"``, in which ``np.reshape``/``np.ravel(a, order=order)``
+    reads ``a``'s elements: ``"A"`` is Fortran's for an array laid out so, ``"K"`` the
+    memory's (for a contiguous array). A tangent or gradient, laid out its own way, is read
+    in that order too."""
     if order == "A":
-        order = "F" if np.isfortran(a) else "C"
-    elif order == "K":
+        return "F" if np.isfortran(a) else "C"
+    if order == "K":
         flags = np.asarray(a).flags
         if not (flags.c_contiguous or flags.f_contiguous):
-            raise NotImplementedError("the gradient of order='K' needs a contiguous array")
-        order = "C" if flags.c_contiguous else "F"
-    return np.reshape(g, np.shape(a), order=order)
+            raise NonDifferentiableError(
+                "order='K' of an array that is not contiguous (a strided view): srcgrad has "
+                "no derivative for the element order NumPy then picks",
+                fix="use order='C' or 'F', or make the array contiguous first (np.copy)")
+        return "C" if flags.c_contiguous else "F"
+    return order
+
+
+def unreshape(g, a, order="C"):
+    """The gradient of ``np.reshape(a, ..., order)`` or ``np.ravel``: ``g`` in ``a``'s shape."""
+    return np.reshape(g, np.shape(a), order=memory_order(a, order))
 
 
 def unconcatenate(g, arrays, axis=0):

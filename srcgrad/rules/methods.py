@@ -11,6 +11,7 @@ import numpy as np
 from .. import runtime
 from ..errors import NonDifferentiableError
 from .registry import DYNAMIC, NO_GRADIENT, defmethod, defvjp, nondiff
+from .shapes import in_memory_order, unreshape_adjoint
 
 
 # A cast's gradient is cast back to the argument's dtype; a cast to an integer or boolean dtype
@@ -112,7 +113,8 @@ defmethod("transpose", np.transpose, pack_varargs=True)
 defmethod("ravel", np.ravel)
 # flatten always copies (ravel may return a view): writes into its result change nothing else.
 defvjp(np.ndarray.flatten, "a, order='C'", name="np.ndarray.flatten", shape_of=True,
-       a="np.reshape(g, np.shape(a))", linear="a")
+       a=unreshape_adjoint, linear="a",
+       tangents={"a": in_memory_order("np.ndarray.flatten(t, order={order})")})
 defmethod("flatten", np.ndarray.flatten)
 defmethod("squeeze", np.squeeze)
 defmethod("swapaxes", np.swapaxes)

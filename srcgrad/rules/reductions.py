@@ -86,17 +86,19 @@ def _moment_tangent(helper, nan=False):
     """The tangent template of ``var`` or ``std`` (or their ``nan`` versions): ``t`` times
     their gradient (``helper`` with ``g`` for ones), summed over the axis."""
     def template(axis, where, mean, correction):
-        return _summed(_moment_text(helper, nan, axis, where, mean, correction))
+        return _summed(_moment_text(helper, nan, axis, where, mean, correction), nan)
     return template
 
 
-def _summed(adjoint):
+def _summed(adjoint, nan=False):
     """The tangent of a reduction from the text of its adjoint: ``t`` times the adjoint of
     ones (each result's derivatives in the elements of ``a`` it reduces), summed over the
     axis (its real part for a real result). Where no derivative exists (ties) it takes the
-    adjoint's subgradient."""
+    adjoint's subgradient. ``nan``: a ``nan*`` reduction, which leaves NaNs out, leaves out
+    their tangents too (a NaN's tangent may be NaN: ``0 * nan`` would be)."""
     partials = re.sub(r"\bg\b", "np.ones_like(ans)", adjoint)  # (a real result of complex
-    return f"real_for(np.sum(t * {partials}, axis=axis, keepdims=keepdims), ans)"  # values: real)
+    t = "np.where(np.isnan(a), 0.0, t)" if nan else "t"  # values: real)
+    return f"real_for(np.sum({t} * {partials}, axis=axis, keepdims=keepdims), ans)"
 
 
 def _moment_text(helper, nan, axis, where, mean, correction):
@@ -118,13 +120,6 @@ def _sum(axis, keepdims, shape_a, where):
     if where is True:
         return _spread(axis, keepdims, shape_a)
     return "np.where(where, unreduce(g, a, axis, keepdims), 0.0)"
-
-
-def _refuse_initial(name):
-    def template():
-        raise NonDifferentiableError(f"{name} has no gradient rule for initial=",
-                                     fix="multiply the result by the initial value instead")
-    return template
 
 
 def _extremum(initial, where):
@@ -149,18 +144,33 @@ def _mean(axis, keepdims, shape_a, where):
     return "mean_where_grad(g, a, axis, keepdims, where)"
 
 
-def _prod(where):
+def _times_initial(initial) -> str:
+    """The adjoint of a product's factors: ``g``, times ``initial`` where one is given (it is
+    one more factor of every product)."""
+    if initial is None:
+        return "g"
+    return "(g if initial is None else g * initial)" if initial is DYNAMIC else "(g * initial)"
+
+
+def _prod(where, initial):
+    g = _times_initial(initial)
     if where is True:
-        return "prod_grad(g, a, axis, keepdims)"
-    return "np.where(where, prod_grad(g, np.where(where, a, 1.0), axis, keepdims), 0.0)"
+        return f"prod_grad({g}, a, axis, keepdims)"
+    return f"np.where(where, prod_grad({g}, np.where(where, a, 1.0), axis, keepdims), 0.0)"
 
 
-def _prod_tangent(where):
-    return _summed(_prod(where))
+def _prod_tangent(where, initial):
+    return _summed(_prod(where, initial))
 
 
-NANPROD = ("np.where(np.isnan(a) | ~np.asarray(where), 0.0, "
-           "prod_grad(g, np.where(np.isnan(a) | ~np.asarray(where), 1.0, a), axis, keepdims))")
+def _nanprod(initial):
+    return ("np.where(np.isnan(a) | ~np.asarray(where), 0.0, "
+            f"prod_grad({_times_initial(initial)}, np.where(np.isnan(a) | ~np.asarray(where), "
+            "1.0, a), axis, keepdims))")
+
+
+def _nanprod_tangent(initial):
+    return _summed(_nanprod(initial), nan=True)
 
 
 defvjp(np.sum, REDUCTION, reduction=True, shape_of=True, a=_sum, initial="np.sum(g)",
@@ -176,13 +186,16 @@ defvjp(np.nanmean, "a, axis=None, dtype=None, out=None, keepdims=False, *, where
        reduction=True, shape_of=True,
        a="mean_where_grad(g, a, axis, keepdims, np.logical_and(where, ~np.isnan(a)))",
        tangents={"a": _summed("mean_where_grad(g, a, axis, keepdims, "
-                              "np.logical_and(where, ~np.isnan(a)))")})
+                              "np.logical_and(where, ~np.isnan(a)))", nan=True)})
+# initial is one more factor of every product: its derivative, the product of the others.
 defvjp(np.prod, REDUCTION, reduction=True, shape_of=True, a=_prod,
-       initial=_refuse_initial("np.prod"),
-       tangents={"a": _prod_tangent, "initial": _refuse_initial("np.prod")})
-defvjp(np.nanprod, REDUCTION, reduction=True, shape_of=True, initial=_refuse_initial("np.nanprod"),
-       a=NANPROD, tangents={"a": _summed(NANPROD),
-                            "initial": _refuse_initial("np.nanprod")})
+       initial="np.sum(g * np.prod(a, axis=axis, keepdims=keepdims, where=where))",
+       tangents={"a": _prod_tangent,
+                 "initial": "t * np.prod(a, axis=axis, keepdims=keepdims, where=where)"})
+defvjp(np.nanprod, REDUCTION, reduction=True, shape_of=True, a=_nanprod,
+       initial="np.sum(g * np.nanprod(a, axis=axis, keepdims=keepdims, where=where))",
+       tangents={"a": _nanprod_tangent,
+                 "initial": "t * np.nanprod(a, axis=axis, keepdims=keepdims, where=where)"})
 for _extremum_fn in (np.max, np.amax, np.min, np.amin):
     defvjp(_extremum_fn, EXTREMUM, reduction=True, shape_of=True, a=_extremum,
            initial="extremum_where_grads(g, a, ans, axis, keepdims, where)[1]",
@@ -191,7 +204,8 @@ for _extremum_fn in (np.nanmax, np.nanmin):  # (NaNs never tie for the result)
     defvjp(_extremum_fn, EXTREMUM, reduction=True, shape_of=True,
            a="extremum_where_grads(g, a, ans, axis, keepdims, where)[0]",
            initial="extremum_where_grads(g, a, ans, axis, keepdims, where)[1]",
-           tangents={"a": _summed("extremum_where_grads(g, a, ans, axis, keepdims, where)[0]"),
+           tangents={"a": _summed("extremum_where_grads(g, a, ans, axis, keepdims, where)[0]",
+                                  nan=True),
                      "initial": EXTREMUM_INITIAL})
 for _moment_fn, _helper, _nan in ((np.var, "var_grad(g, a", False),
                                    (np.nanvar, "var_grad(g, a", True),

@@ -121,3 +121,15 @@ def test_cast_tangents_keep_the_result_dtype_or_cut():
     assert to_float32.dtype == np.float32
     assert rule_jvp(np.float32, 0.5, tangents={"x": 1.0}).dtype == np.float32
     assert lookup(runtime.astype).tangent_for("x", {"dtype": int}) is None
+
+
+@pytest.mark.parametrize("order", ["C", "F", "A", "K"])
+def test_flatten_in_each_order(order):
+    # (a Fortran-ordered array is read in its own order for 'A' and 'K')
+    for a in (X, np.asfortranarray(Y), Y.T):
+        g = np.arange(6.0) - 2.5
+        np.testing.assert_allclose(rule_vjp(np.ndarray.flatten, a, order=order, g=g)["a"],
+                                   np.ravel(g).reshape(a.shape, order=runtime.memory_order(
+                                       a, order)))
+        assert np.allclose(np.sum(a.flatten(order) * g),
+                           np.sum(rule_vjp(np.ndarray.flatten, a, order=order, g=g)["a"] * a))

@@ -361,3 +361,27 @@ def test_cumulative_sum_and_prod(shape, axis, include_initial):
     with_zeros.reshape(-1)[1::3] = 0.0
     check_rule(np.cumulative_prod, with_zeros, axis=axis, include_initial=include_initial)
     assert lookup(np.cumulative_sum).cut({"dtype": int})  # (an integer sum: no gradient)
+
+
+@pytest.mark.parametrize("kwargs", [{"initial": 2.0}, {"axis": 1, "initial": 3.0},
+                                    {"axis": 0, "keepdims": True, "initial": 0.5}])
+@pytest.mark.parametrize("primitive", [np.prod, np.nanprod])
+def test_prod_with_an_initial_value_scales_every_factors_gradient(primitive, kwargs):
+    check_rule(primitive, rand(2, 3) + 0.5, **kwargs)
+
+
+@pytest.mark.parametrize("primitive, kwargs", [
+    (np.nanmean, {}), (np.nanmean, {"axis": 0}), (np.nanvar, {}), (np.nanstd, {"axis": 1}),
+    (np.nanmax, {}), (np.nanmin, {"axis": 0}), (np.nanprod, {})])
+def test_a_nan_reductions_tangent_leaves_the_nans_tangents_out(primitive, kwargs):
+    # the tangent of a NaN left out may be NaN itself (2 * y * t of y = nan): never summed
+    a = rand(2, 3) + 2.0
+    a[0, 1] = a[1, 2] = np.nan
+    t = rand(2, 3)
+    t[0, 1] = np.nan
+    got = rule_jvp(primitive, a, tangents={"a": t}, **kwargs)
+    kept = np.where(np.isnan(a), 0.0, t)
+    step = 1e-6
+    expected = (primitive(a + step * kept, **kwargs) - primitive(a - step * kept, **kwargs)) \
+        / (2 * step)
+    np.testing.assert_allclose(got, expected, rtol=1e-6)

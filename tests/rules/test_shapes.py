@@ -8,7 +8,7 @@ from srcgrad.check import check_grads
 from srcgrad.errors import NonDifferentiableError
 from srcgrad.rules import lookup
 
-from .harness import check_autograd, check_float32, check_rule, rule_vjp
+from .harness import check_autograd, check_float32, check_rule, rule_jvp, rule_vjp
 
 STATIC = ["engine", "dynamic", "shapes"]
 
@@ -84,8 +84,23 @@ def test_ravel_and_reshape_in_memory_order():
                                   g.reshape((2, 3)))
     np.testing.assert_array_equal(rule_vjp(np.reshape, fortran, (3, 2), order="A",
                                            g=g.reshape((3, 2), order="F"))["a"], expected)
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(NonDifferentiableError, match="order='K'"):
         rule_vjp(np.ravel, rand(4, 4)[::2, ::2], order="K", g=np.ones(4))
+
+
+@pytest.mark.parametrize("make", [np.asfortranarray, lambda a: a.T.copy().T, np.ascontiguousarray])
+@pytest.mark.parametrize("order", ["A", "K", "F"])
+def test_the_tangent_of_a_reshape_reads_the_array_in_its_order(make, order):
+    # a tangent laid out in C order is read in the order the reshape reads the array itself
+    base, t = rand(2, 3), rand(2, 3)
+    a, moved = make(base), make(base + 1e-3 * t)  # (laid out alike)
+    for primitive, args in [(np.ravel, ()), (np.reshape, ((3, 2),)),
+                            (np.ndarray.flatten, ())]:
+        if primitive is np.reshape and order == "K":
+            continue  # (NumPy's reshape takes no order 'K')
+        got = rule_jvp(primitive, a, *args, order=order, tangents={"a": t})
+        expected = primitive(moved, *args, order=order) - primitive(a, *args, order=order)
+        np.testing.assert_allclose(got, expected / 1e-3, rtol=1e-6)
 
 
 # Joining: the rule returns one adjoint per joined array.
