@@ -86,6 +86,17 @@ def _columns(results: list, arrays: list, out_shape: tuple, single: bool):
     return found[0] if single else tuple(found)
 
 
+def _copied(value: Any) -> Any:
+    """``value`` with every array in it copied (through lists, tuples and dicts)."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_copied(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    return value
+
+
 def _directions(batch, single: bool):
     """The unit tangents of a batch (see :func:`_unit_batches`), one at a time."""
     parts = [batch] if single else list(batch)
@@ -150,8 +161,8 @@ def jacobian(f: Callable | None = None, *, wrt: Wrt = 0, mode: str = "auto") -> 
 
         def build(matrix: Matrix, *args, **kwargs):
             arrays, single = _selected(fn, wrt, args, kwargs)
-            out = fn(*args, **kwargs)
-            out_shape = np.shape(out)
+            out_shape = np.shape(fn(*_copied(args), **_copied(kwargs)))  # (fn may write into
+            # its arguments: the caller's stay as they are, as the generated code keeps them)
             inputs = sum(x.size for x in arrays)
             use = mode if mode != "auto" else \
                 ("forward" if inputs <= max(int(np.prod(out_shape)), 1) else "reverse")

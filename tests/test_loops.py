@@ -76,6 +76,8 @@ CASES = [
     (loops.enumerate_sequence_rebound, _arrays((4,)), 0),
     (loops.sequence_changed_in_place, _arrays((4,)), 0),
     (writes.rows_in_loop, _arrays((4, 2), (2, 3)), (0, 1)),
+    (writes.rows_from_lists, _arrays((3,)), 0),
+    (loops.loop_variable_held_an_array, _arrays((3,)), 0),
     (loops.shape_changes_in_loop, _small((2, 3), (2, 1)), (0, 1)),
     (loops.shape_changes_in_nested_loop, _small((2, 3), (2, 1)), (0, 1)),
     (models.rnn, _small((2, 3), (3, 3), (3,), (4, 2), (3,)), (0, 1, 2, 4)),
@@ -83,7 +85,7 @@ CASES = [
 ]
 IDS = [f"{fn.__name__}-{i}" for i, (fn, _, _) in enumerate(CASES)]
 NOT_FOR_AUTOGRAD = {"augmented_in_loop", "rows_in_loop",  # in-place ops on boxes
-                    "sequence_changed_in_place"}
+                    "sequence_changed_in_place", "rows_from_lists"}
 
 
 @pytest.mark.parametrize("fn, make, wrt", CASES, ids=IDS)

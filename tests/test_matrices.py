@@ -227,3 +227,17 @@ def test_hessian_of_a_function_that_calls_a_gradient():
     expected = autograd.hessian(lambda x: autograd.numpy.sum(autograd.grad(
         with_autograd_numpy(rosenbrock))(x) ** 2) * autograd.numpy.prod(x))(X)
     np.testing.assert_allclose(got, expected, rtol=1e-8, atol=1e-8)
+
+
+def writes_into_its_argument(x):
+    x *= 2.0
+    x[0] = x[1] * x[2]
+    return x
+
+
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
+def test_jacobian_of_a_function_writing_into_its_argument_keeps_the_callers(mode):
+    x = np.array([0.3, -0.7, 1.1])
+    jacobian = srcgrad.jacobian(writes_into_its_argument, mode=mode)(x)
+    np.testing.assert_array_equal(x, [0.3, -0.7, 1.1])
+    np.testing.assert_allclose(jacobian, [[0.0, 4.4, -2.8], [0.0, 2.0, 0.0], [0.0, 0.0, 2.0]])

@@ -711,6 +711,10 @@ class Normalizer:
             raise self.unsupported(stmt, "assigning into part of something other than a local "
                                    "array is not supported", "assign into a local array")
         atom_ = self.atom(value, base.id)
+        if isinstance(atom_, (gast.Tuple, gast.List)):  # y[i] = [q, p]: NumPy makes the
+            atom_ = self.assign(self.namer.temporary(base.id),  # items an array, as np.array
+                                ir.call(np.array, atom_),  # does (whose rule differentiates
+                                self.rule_op(np.array, [atom_], {}, value))  # them)
         index = self.index(target.slice, base.id)
         self.emit_write(base.id, index, atom_)
 
@@ -891,16 +895,17 @@ class Normalizer:
                 raise self.unsupported(stmt, "a range loop needs a plain loop variable",
                                        "write for i in range(...)")
             args = [self.atom(a, hint="n") for a in iterable.args]
-            index = target.id
+            index = self.loop_counter(target, stmt, items)
         elif isinstance(iterable, gast.Call) and self.is_builtin(iterable.func, "enumerate"):
             if not (isinstance(target, gast.Tuple) and len(target.elts) == 2
                     and isinstance(target.elts[0], gast.Name)
                     and len(iterable.args) == 1 and not iterable.keywords):
                 raise self.unsupported(stmt, "this form of enumerate is not supported",
                                        "write for i, item in enumerate(xs)")
-            index = target.elts[0].id
-            items.append((target.elts[1], self.sequence_atom(iterable.args[0], stmt.body)))
-            args = [self.length(items[0][1])]
+            sequence = self.sequence_atom(iterable.args[0], stmt.body)
+            index = self.loop_counter(target.elts[0], stmt, items)
+            items.append((target.elts[1], sequence))
+            args = [self.length(sequence)]
         elif isinstance(iterable, gast.Call) and self.is_builtin(iterable.func, "zip") and \
                 not any(isinstance(a, gast.Starred) for a in iterable.args):
             if not (isinstance(target, gast.Name) or isinstance(target, gast.Tuple)
@@ -932,7 +937,10 @@ class Normalizer:
             self.count(steps)
         for t, seq in items:
             self.line = loop_line
-            self.bind_item(t, seq, name(index))
+            if seq is None:  # the loop variable, given its own counter
+                self.assign(t.id, name(index), Op("copy", bound={"x": name(index)}))
+            else:
+                self.bind_item(t, seq, name(index))
         if packed is not None:
             self.assign_to(packed, gast.Tuple(elts=[name(t.id) for t in target.elts],
                                               ctx=gast.Load()), stmt)
@@ -947,6 +955,27 @@ class Normalizer:
         for orelse in stmt.orelse:  # without break, a loop's else block always runs after it
             self.line = orelse.lineno
             self.statement(orelse)
+
+    def loop_counter(self, target: gast.Name, loop, items: list) -> str:
+        """The counter of a loop over a range (or ``enumerate``'s count): the loop variable
+        itself, or, where the function assigns that name elsewhere too (``y = x * 2`` before
+        ``for y in range(2)``), a counter of its own that the variable takes at the top of the
+        body (an integer: no gradient), so that what it held before is not taken for it."""
+        counters = set()  # (other loops' counters hold integers too: for i in range twice)
+        for node in gast.walk(self.parsed.tree):
+            if isinstance(node, gast.For) and isinstance(node.iter, gast.Call) and \
+                    isinstance(node.iter.func, gast.Name) and \
+                    node.iter.func.id in ("range", "enumerate"):
+                first = node.target.elts[0] if isinstance(node.target, gast.Tuple) and \
+                    node.target.elts else node.target
+                counters.add(id(first))
+        if all(id(n) in counters or n is target for n in gast.walk(self.parsed.tree)
+               if isinstance(n, gast.Name) and n.id == target.id
+               and isinstance(n.ctx, gast.Store)):
+            return target.id
+        counter = self.namer.fresh(target.id + "_index")
+        items.append((target, None))  # (bound to the counter by bind_item)
+        return counter
 
     def unrolled(self, stmt) -> bool:
         """``for layer in LAYERS:`` over a tuple or list of functions or objects known now

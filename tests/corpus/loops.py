@@ -374,3 +374,12 @@ def sequence_changed_in_place(x):
         y *= 2.0
         s = s + v
     return s
+
+
+def loop_variable_held_an_array(x):
+    y = x * 2.0
+    for y in range(2):  # noqa: B007 - y held an array before: a count now, with no gradient
+        x = x * 1.5
+    for y, k in enumerate(range(3)):  # noqa: B007
+        x = x + k * 0.1
+    return np.sum(x * y)

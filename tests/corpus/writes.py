@@ -61,3 +61,17 @@ def swap_rows_of_views(x):
     m = np.outer(x, x)
     m[0], m[1] = m[1], m[0]  # rows are views: row 1 ends as the new row 0 (as in NumPy)
     return np.sum(m * np.arange(9.0).reshape(3, 3))
+
+
+def rows_from_lists(x):
+    # a list or tuple written into an array is made an array (as NumPy does): its items'
+    # gradients are the written slot's
+    traj = np.zeros((4, 2))
+    q, p = x[0], x[1]
+    for t in range(4):
+        p = p - 0.1 * np.sin(q)
+        q = q + 0.1 * p
+        traj[t] = [q, p]
+    y = np.zeros(3)
+    y[1:] = x[0], x[1] * x[2]
+    return np.sum(traj ** 2) + np.sum(y ** 2)
