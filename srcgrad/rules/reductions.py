@@ -263,7 +263,7 @@ def _quantile(which, scale=""):
     """The template of ``a`` (``which`` 0) or ``q`` (1) of a quantile; ``scale`` turns ``q``
     into a fraction (``" / 100.0"`` for a percentile)."""
     def template(weights):
-        grads = f"quantile_grads(g, a, q{scale}, axis, method, keepdims)[{which}]"
+        grads = f"quantile_grads(g, a, {_scaled(scale)}, axis, method, keepdims)[{which}]"
         return _weighted_or(grads + scale if which else grads, "a" if which == 0 else "q",
                             weights)
     return template
@@ -294,10 +294,15 @@ defvjp(np.median, "a, axis=None, out=None, overwrite_input=False, keepdims=False
 # Quantiles skipping NaNs (NaNs get no gradient; a slice of NaNs gives none), and the forward
 # mode of every quantile: the tangents of the one or two sorted values a result interpolates.
 
+def _scaled(scale: str) -> str:
+    """The quantiles ``q`` as fractions (``np.percentile``'s, a list or tuple too, over 100)."""
+    return f"np.asarray(q){scale}" if scale else "q"
+
+
 def _nan_quantile(which, scale=""):
     """As :func:`_quantile`, for ``np.nanquantile`` (``np.nanpercentile`` with ``scale``)."""
     def template(weights):
-        grads = f"nan_quantile_grads(g, a, q{scale}, axis, method, keepdims)[{which}]"
+        grads = f"nan_quantile_grads(g, a, {_scaled(scale)}, axis, method, keepdims)[{which}]"
         return _weighted_or(grads + scale if which else grads, "a" if which == 0 else "q",
                             weights)
     return template
@@ -307,7 +312,7 @@ def _quantile_tangent(param, scale="", skip_nan=False):
     """The tangent template of ``a`` or ``q`` of a quantile (see :func:`_quantile`)."""
     def template(weights):
         t = "t" + scale if param == "q" else "t"
-        plain = f"nan_quantile_tangent({t}, a, q{scale}, ans, axis, method, {param!r}, " \
+        plain = f"nan_quantile_tangent({t}, a, {_scaled(scale)}, ans, axis, method, {param!r}, " \
                 f"{skip_nan})"
         weighted = "picked_quantile_tangent(t, a, ans, axis)" if param == "a" \
             else "np.zeros_like(ans)"

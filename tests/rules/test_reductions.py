@@ -385,3 +385,10 @@ def test_a_nan_reductions_tangent_leaves_the_nans_tangents_out(primitive, kwargs
     expected = (primitive(a + step * kept, **kwargs) - primitive(a - step * kept, **kwargs)) \
         / (2 * step)
     np.testing.assert_allclose(got, expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("primitive", [np.percentile, np.nanpercentile])
+@pytest.mark.parametrize("q, axis", [([10, 90], None), ((25.0, 75.0), 1), ([50], 0)])
+def test_percentiles_of_a_list_of_q(primitive, q, axis):
+    a = rand(2, 5) + np.linspace(0.0, 1.0, 10).reshape(2, 5)  # (no ties)
+    check_rule(primitive, a, q, axis=axis, wrt=["a"])
