@@ -370,7 +370,12 @@ class _Analysis:
             positional += list(arguments.pop(starred[0].name))
             keywords = arguments
         else:
-            bound = op.rule.signature.bind_partial(**arguments)
+            leading = []  # positional-only parameters (np.cumulative_sum(x, /, ...)) by position
+            for p in params:
+                if p.kind != p.POSITIONAL_ONLY or p.name not in arguments:
+                    break
+                leading.append(arguments.pop(p.name))
+            bound = op.rule.signature.bind_partial(*leading, **arguments)
             positional, keywords = list(bound.args), bound.kwargs
         result = self.call(op.rule.shape_of, *positional, **keywords)
         if not isinstance(result, (np.ndarray, np.generic, float, int, complex)):

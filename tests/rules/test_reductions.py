@@ -392,3 +392,17 @@ def test_a_nan_reductions_tangent_leaves_the_nans_tangents_out(primitive, kwargs
 def test_percentiles_of_a_list_of_q(primitive, q, axis):
     a = rand(2, 5) + np.linspace(0.0, 1.0, 10).reshape(2, 5)  # (no ties)
     check_rule(primitive, a, q, axis=axis, wrt=["a"])
+
+
+def _cumulative_terms(x):
+    return np.sum(np.cumulative_sum(x, axis=0) ** 2) + np.sum(np.cumulative_prod(x, axis=0))
+
+
+@pytest.mark.skipif(not hasattr(np, "cumulative_sum"), reason="NumPy < 2.1")
+def test_cumulative_sum_and_prod_in_code():
+    # their array is a positional-only parameter (x, /): the shapes pass passes it so
+    from srcgrad import grad
+    from srcgrad.check import numerical_grad
+    x = np.array([0.3, -0.7, 1.1])
+    np.testing.assert_allclose(grad(_cumulative_terms)(x),
+                               numerical_grad(_cumulative_terms, [x], 0), rtol=1e-6)
