@@ -61,6 +61,7 @@ CASES = [
     (containers.displays_subscripted, lambda r: (_u(r, 3), 1), 0),
     (containers.arrays_times_lists, lambda r: (_u(r, 3),), 0),
     (containers.list_extended_by_an_array, lambda r: (_u(r, 3),), 0),
+    (containers.numpy_of_lists, lambda r: (_u(r, 3),), 0),
 ]
 IDS = [f"{fn.__name__}-{wrt}" for fn, _, wrt in CASES]
 

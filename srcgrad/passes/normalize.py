@@ -712,9 +712,7 @@ class Normalizer:
                                    "array is not supported", "assign into a local array")
         atom_ = self.atom(value, base.id)
         if isinstance(atom_, (gast.Tuple, gast.List)):  # y[i] = [q, p]: NumPy makes the
-            atom_ = self.assign(self.namer.temporary(base.id),  # items an array, as np.array
-                                ir.call(np.array, atom_),  # does (whose rule differentiates
-                                self.rule_op(np.array, [atom_], {}, value))  # them)
+            atom_ = self.as_array(atom_, value)  # items an array
         index = self.index(target.slice, base.id)
         self.emit_write(base.id, index, atom_)
 
@@ -1186,6 +1184,10 @@ class Normalizer:
             left = self.atom(node.left, hint)
             right = self.atom(node.right, hint)
             key = BINARY[type(node.op)]
+            rule = registry.lookup(key)
+            if rule is not None and rule.on_lists is None:  # x @ [1.0, 2.0]: NumPy's
+                left, right = (self.as_array(a, node) if isinstance(a, (gast.Tuple, gast.List))
+                               else a for a in (left, right))
             return (gast.BinOp(left=left, op=node.op, right=right),
                     self.rule_op(key, [left, right], {}, node))
         if isinstance(node, gast.UnaryOp):
@@ -1485,6 +1487,8 @@ class Normalizer:
             gast.copy_location(bound_call, node)
             return self.inline_function(resolved.value.__func__, bound_call, hint)
         args, kwargs = self.spread_arguments(node, hint)
+        if rule is not None:
+            args, kwargs = self.displays_as_arrays(rule, resolved.value, args, kwargs, node)
         if resolved.kind == "object" and resolved.value in (builtins.max, builtins.min) and \
                 len(args) > 1:  # max(a, b, c) is max([a, b, c])
             args = [gast.List(elts=args, ctx=gast.Load())]
@@ -1495,6 +1499,33 @@ class Normalizer:
             expr, op = self.call_value(func, resolved, rule, args, kwargs, without)
             return self.write_out(out, expr, op, node, hint)
         return self.call_value(func, resolved, rule, args, kwargs, node)
+
+    def displays_as_arrays(self, rule: Rule, function, args: list, kwargs: dict, node):
+        """The arguments of a NumPy (or SciPy) function, a list or tuple written out for one
+        it differentiates made an array first (``np.mean([a, b])``, ``x @ [1.0, 2.0]``), as
+        the function itself does; not for parameters taking a sequence of arrays
+        (``np.stack``), nor where Python's ``+`` and ``*`` of lists apply."""
+        if rule.on_lists is not None or not rule.name.startswith(("np.", "scipy.")) or \
+                function in (np.array, np.asarray, np.asanyarray):
+            return args, kwargs
+        try:
+            bound = rule.signature.bind_partial(*args, **kwargs)
+        except TypeError:
+            return args, kwargs  # (reported when the call is bound)
+        made = {id(value): self.as_array(value, node)
+                for param, value in bound.arguments.items()
+                if isinstance(value, (gast.Tuple, gast.List)) and param in rule.adjoints and
+                param not in rule.sequences}
+        if not made:
+            return args, kwargs
+        return ([made.get(id(a), a) for a in args],
+                {k: made.get(id(v), v) for k, v in kwargs.items()})
+
+    def as_array(self, display, node) -> gast.Name:
+        """A list or tuple written out, made an array (``np.array``, whose rule differentiates
+        its items) in a temporary."""
+        return self.assign(self.namer.temporary("items"), ir.call(np.array, display),
+                           self.rule_op(np.array, [display], {}, node))
 
     def unfrozen(self, node: gast.Call) -> gast.Call | None:
         """``norm.logpdf(x, loc, scale)`` for ``norm(loc, scale).logpdf(x)``, where calls of
