@@ -324,6 +324,8 @@ class Forward:
             self.state[var] = OWNED
         part = self.tangent_of(value) if self.varies(value) else constant(0.0)
         if self.batch is not None:  # x_dot = batch_store(x_dot, np.s_[index], part)
+            if isinstance(part, (gast.Tuple, gast.List)):  # y[i] = [q, p]: stacked, as
+                part = ir.call(batching.batch_stack, part)  # NumPy makes it an array
             index = gast.Subscript(value=gast.Attribute(value=name("np"), attr="s_",
                                                         ctx=gast.Load()),
                                    slice=ir.clone(target.slice), ctx=gast.Load())

@@ -711,8 +711,6 @@ class Normalizer:
             raise self.unsupported(stmt, "assigning into part of something other than a local "
                                    "array is not supported", "assign into a local array")
         atom_ = self.atom(value, base.id)
-        if isinstance(atom_, (gast.Tuple, gast.List)):  # y[i] = [q, p]: NumPy makes the
-            atom_ = self.as_array(atom_, value)  # items an array
         index = self.index(target.slice, base.id)
         self.emit_write(base.id, index, atom_)
 

@@ -74,4 +74,7 @@ def rows_from_lists(x):
         traj[t] = [q, p]
     y = np.zeros(3)
     y[1:] = x[0], x[1] * x[2]
-    return np.sum(traj ** 2) + np.sum(y ** 2)
+    rows = np.zeros((2, 3))
+    rows[0] = [x[0], 2.0, x[1] * x[2]]  # (a constant among the items)
+    rows[1, :2] = (1.0, x[2] ** 2)
+    return np.sum(traj ** 2) + np.sum(y ** 2) + np.sum(rows[0] * rows[1])

@@ -238,8 +238,11 @@ class Reverser:
             value = stmt.value
             part = ir.call(runtime.unbroadcast, slot, ir.clone(value))
             before = dict(self.state)
-            # the slot's adjoint is taken out (zeroed) whether or not it flows on to value
-            contribution = self.contribute(value, part) or [gast.Expr(value=slot)]
+            # the slot's adjoint is taken out (zeroed) whether or not it flows on to value; a
+            # list or tuple written (y[t] = [q, p], made an array by NumPy): row by row
+            contribution = (self.sequence(value, part) if isinstance(value, (gast.Tuple,
+                                                                             gast.List))
+                            else self.contribute(value, part)) or [gast.Expr(value=slot)]
             if state == MAYBE:  # what the guarded code sets may then still be zero (None)
                 guard = gast.If(test=gast.Compare(left=name(d), ops=[gast.IsNot()],
                                                   comparators=[constant(None)]),
