@@ -1182,10 +1182,10 @@ class Normalizer:
             left = self.atom(node.left, hint)
             right = self.atom(node.right, hint)
             key = BINARY[type(node.op)]
-            rule = registry.lookup(key)
-            if rule is not None and rule.on_lists is None:  # x @ [1.0, 2.0]: NumPy's
+            if isinstance(node.op, (gast.Sub, gast.Div, gast.MatMult, gast.Pow,
+                                    gast.FloorDiv)):  # x @ [1.0, 2.0]: NumPy's (not % of a
                 left, right = (self.as_array(a, node) if isinstance(a, (gast.Tuple, gast.List))
-                               else a for a in (left, right))
+                               else a for a in (left, right))  # string, nor + and * of lists)
             return (gast.BinOp(left=left, op=node.op, right=right),
                     self.rule_op(key, [left, right], {}, node))
         if isinstance(node, gast.UnaryOp):
