@@ -247,4 +247,5 @@ def numpy_of_lists(x):
     # a list or tuple written out where NumPy takes an array is made one, as NumPy does
     a = np.mean([x[0] ** 2, x[1]]) + np.dot([x[0], x[1]], [x[2], 1.0]) + np.var((x[0], x[2]))
     b = x @ [1.0, 2.0, 3.0] + np.sum((np.abs(x) + 1.0) ** [1.0, 2.0, 3.0]) - np.sum([1.0, x[1]] - x[:2])
-    return a * b
+    note = "%.3f %.3f" % (a, b)  # (a tuple formatted: as written)
+    return a * b + 0.0 * len(note)
