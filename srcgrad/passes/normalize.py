@@ -934,7 +934,8 @@ class Normalizer:
         for t, seq in items:
             self.line = loop_line
             if seq is None:  # the loop variable, given its own counter
-                self.assign(t.id, name(index), Op("copy", bound={"x": name(index)}))
+                counter = name(index)
+                self.assign(t.id, counter, Op("copy", bound={"x": counter}))
             else:
                 self.bind_item(t, seq, name(index))
         if packed is not None:

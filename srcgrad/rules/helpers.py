@@ -32,6 +32,10 @@ def _defvjp(helper, params: str, **kwargs) -> Rule:
 # linear in the adjoint; its own adjoint (for a gradient of gradient code) is not worked out.
 _defvjp(runtime.slot_value, "slot, index, x=None", no_gradient=("index", "x"), linear="slot")
 
+# The element order a reshape with order='A' or 'K' reads an array in: a string.
+nondiff(runtime.memory_order)
+RULED.add(runtime.memory_order)
+
 # Sums and spreads (un-broadcasting, reductions).
 _defvjp(runtime.unbroadcast, "grad, x", no_gradient=("x",), linear="grad",
         grad="spread(g, np.shape(grad))")

@@ -114,7 +114,7 @@ defmethod("ravel", np.ravel)
 # flatten always copies (ravel may return a view): writes into its result change nothing else.
 defvjp(np.ndarray.flatten, "a, order='C'", name="np.ndarray.flatten", shape_of=True,
        a=unreshape_adjoint, linear="a",
-       tangents={"a": in_memory_order("np.ndarray.flatten(t, order={order})")})
+       tangents={"a": in_memory_order("np.ndarray.flatten(t{order})")})
 defmethod("flatten", np.ndarray.flatten)
 defmethod("squeeze", np.squeeze)
 defmethod("swapaxes", np.swapaxes)

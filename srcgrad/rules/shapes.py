@@ -35,19 +35,20 @@ def _reshape_shape(a, shape, order="C", *, copy=None):
 
 
 def in_memory_order(template: str):
-    """A reshape's tangent (``template``, reading ``{order}``): in the order it reads ``a``
-    (``order='A'`` or ``'K'`` follow ``a``'s layout, not the tangent's)."""
+    """A reshape's tangent (``template``, ending in ``{order}``: the order argument, written
+    ``, order=...`` where it is not C's): in the order it reads ``a`` (``order='A'`` or ``'K'``
+    follow ``a``'s layout, not the tangent's)."""
     def tangent(order):
-        return template.format(order="order" if order in ("C", "F") else
-                               "memory_order(a, order)")
+        return template.format(order="" if order == "C" else ", order=order"
+                               if order == "F" else ", order=memory_order(a, order)")
     return tangent
 
 
 defvjp(np.reshape, "a, shape, order='C', *, copy=None", shape_of=_reshape_shape, linear="a",
        view_of="a", always_view=False, a=unreshape_adjoint,
-       tangents={"a": in_memory_order("np.reshape(t, shape, order={order})")})
+       tangents={"a": in_memory_order("np.reshape(t, shape{order})")})
 defvjp(np.ravel, "a, order='C'", shape_of=True, linear="a", view_of="a", always_view=False,
-       a=unreshape_adjoint, tangents={"a": in_memory_order("np.ravel(t, order={order})")})
+       a=unreshape_adjoint, tangents={"a": in_memory_order("np.ravel(t{order})")})
 defvjp(np.expand_dims, "a, axis", shape_of=True, linear="a", view_of="a", a="np.reshape(g, np.shape(a))")
 defvjp(np.squeeze, "a, axis=None", shape_of=True, linear="a", view_of="a", a="np.reshape(g, np.shape(a))")
 defvjp(np.broadcast_to, "array, shape, subok=False", shape_of=True, linear="array", view_of="array", array="unbroadcast(g, array)")
@@ -311,8 +312,8 @@ defvjp(np.meshgrid, "*xi, copy=True, sparse=False, indexing='xy'", sequences=("x
        tangents={"xi": "np.meshgrid(*t, sparse=sparse, indexing=indexing)"})
 
 # Batched tangents (srcgrad.batching): each direction reshaped or transposed alike.
-defbatch(np.reshape, a=in_memory_order("batch_reshape(t, shape, {order})"))
-defbatch(np.ravel, a=in_memory_order("batch_reshape(t, -1, {order})"))
+defbatch(np.reshape, a=in_memory_order("batch_reshape(t, shape{order})"))
+defbatch(np.ravel, a=in_memory_order("batch_reshape(t, -1{order})"))
 for _reshaping in (np.expand_dims, np.squeeze):
     defbatch(_reshaping, a="batch_reshape(t, np.shape(ans))")
 defbatch(np.transpose, a="batch_transpose(t, axes)")
