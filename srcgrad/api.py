@@ -258,13 +258,13 @@ _MAX_REMEMBERED = 64
 
 #: Arguments that get a version of the gradient of their own: containers, and numbers (whose
 #: adjoints are then plain floats, with no broadcasting to undo).
-_SPECIAL = (list, tuple, dict, float, int)
+_SPECIAL = (list, tuple, dict, float, int, np.integer)
 
 
 def _container_kind(value):
     """"scalar" for a number; for a list, tuple or dict: 1 if it holds arrays and numbers,
     2 if it holds containers too."""
-    if isinstance(value, (float, int)):
+    if isinstance(value, (float, int, np.integer)):  # (a NumPy integer too: a count)
         return "scalar"
     items = value.values() if isinstance(value, dict) else value
     return 2 if any(isinstance(item, _CONTAINERS) for item in items) else 1
@@ -551,7 +551,7 @@ def _make(gradient: Gradient, fn: Callable, wrt: Wrt, mode: str) -> Callable:
             kind = type(value)
             if kind is np.ndarray:  # (complex arrays: a version of their own, see version)
                 key.append(value.shape if value.dtype.kind != "c" else ("complex", value.shape))
-            elif kind is float or kind is int:
+            elif kind is float or kind is int or isinstance(value, np.integer):
                 key.append(kind)
             elif _library_of(kind, value) is not None:  # another library's array
                 key.append((kind, tuple(value.shape), value.device, value.dtype))

@@ -166,3 +166,15 @@ def test_a_list_times_what_may_be_a_numpy_integer_is_refused_at_its_line():
     with pytest.raises(srcgrad.SrcgradError, match="count") as caught:
         srcgrad.grad(_repeated_by_an_index)(np.array([0.3, -0.7, 1.1]))
     assert caught.value.lineno == _repeated_by_an_index.__code__.co_firstlineno + 2
+
+
+def _stacked_copies(x, k):
+    return np.sum(np.stack([x] * k) * np.arange(1.0, 3.0))
+
+
+def test_a_list_times_a_numpy_integer_argument_is_repeated():
+    # an np.int64 argument is a number (a count): [x] * k repeats the list, as Python does
+    x = np.array([0.3, -0.7])
+    for k in (3, np.int64(3), np.int32(2)):
+        np.testing.assert_allclose(srcgrad.grad(_stacked_copies)(x, k),
+                                   float(k) * np.arange(1.0, 3.0))
