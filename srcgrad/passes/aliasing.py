@@ -867,10 +867,11 @@ def resolve_aliasing(fdef: gast.FunctionDef, source: Source, namer: Namer,
     variables known to hold numbers (never shared memory), ``arrays`` those known to hold
     arrays."""
     tape = gradient_tape(fdef, source)  # (before parameter copies come first)
-    for stmt in walk_statements(fdef.body):  # its pushes and pops (normalize lowered them)
-        if tape is not None and isinstance(stmt, gast.Assign) and \
-                ir.targets_of(stmt) == [tape] and facts(stmt).inplace:
-            facts(stmt).tape_update = True
+    if tape is not None:
+        for stmt in walk_statements(fdef.body):  # its pushes and pops (lowered by normalize)
+            if isinstance(stmt, gast.Assign) and ir.targets_of(stmt) == [tape] and \
+                    facts(stmt).inplace:
+                facts(stmt).tape_update = True
     arrays = set(arrays) - _maybe_integers(fdef)
     probe = _Aliasing(fdef, source, namer, set(containers), set(scalars), arrays, tape)
     probe.emit = False

@@ -891,7 +891,7 @@ class Normalizer:
                 raise self.unsupported(stmt, "a range loop needs a plain loop variable",
                                        "write for i in range(...)")
             args = [self.atom(a, hint="n") for a in iterable.args]
-            index = self.loop_counter(target, stmt, items)
+            index = self.loop_counter(target, items)
         elif isinstance(iterable, gast.Call) and self.is_builtin(iterable.func, "enumerate"):
             if not (isinstance(target, gast.Tuple) and len(target.elts) == 2
                     and isinstance(target.elts[0], gast.Name)
@@ -899,7 +899,7 @@ class Normalizer:
                 raise self.unsupported(stmt, "this form of enumerate is not supported",
                                        "write for i, item in enumerate(xs)")
             sequence = self.sequence_atom(iterable.args[0], stmt.body)
-            index = self.loop_counter(target.elts[0], stmt, items)
+            index = self.loop_counter(target.elts[0], items)
             items.append((target.elts[1], sequence))
             args = [self.length(sequence)]
         elif isinstance(iterable, gast.Call) and self.is_builtin(iterable.func, "zip") and \
@@ -953,7 +953,7 @@ class Normalizer:
             self.line = orelse.lineno
             self.statement(orelse)
 
-    def loop_counter(self, target: gast.Name, loop, items: list) -> str:
+    def loop_counter(self, target: gast.Name, items: list) -> str:
         """The counter of a loop over a range (or ``enumerate``'s count): the loop variable
         itself, or, where the function assigns that name elsewhere too (``y = x * 2`` before
         ``for y in range(2)``), a counter of its own that the variable takes at the top of the

@@ -505,6 +505,12 @@ def _python(draw, names, n):
         [f"p_{n}, q_{n} = (np.cos({x}), {x} * {y})[::-1]",
          f"s_{n} = (np.sum(p_{n}), np.sum(np.sin({y})))[1] + [np.sum(q_{n}), 2.0][0]"],
         [f"s_{n} = np.sum(divmod_like({x}, {y})[1]) + np.sum(keep(({y}, {x}))[0])"],
+        # lists where NumPy takes arrays, a list extended by an array's items, and a loop
+        # variable that held an array
+        [f"e_{n} = [np.sum({x})]", f"e_{n}.extend(np.ravel({y})[:2])",
+         f"s_{n} = sum(e_{n}) * np.mean([e_{n}[-1], np.sum({x} * [1.0, 2.0, 3.0])])"],
+        [f"q_{n} = {x} * 2.0", f"for q_{n} in range(2):", "    pass",
+         f"s_{n} = np.sum({x} * q_{n}) + np.sum(({y} - [0.5, 1.0, 1.5]) ** 2)"],
     ]
     return draw(st.sampled_from(options))
 
